@@ -1,0 +1,210 @@
+"""ORM tables (SQLAlchemy 2.0 typed mappings). Only ``db/`` knows table layouts.
+
+Indexes name the ``analytics`` query they serve.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Naive UTC now: every timestamp column stores naive UTC."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Platform(Base):
+    __tablename__ = "platform"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    supports_charts: Mapped[bool] = mapped_column(Boolean, default=False)
+    supports_audience: Mapped[bool] = mapped_column(Boolean, default=False)
+    audience_metric: Mapped[str | None] = mapped_column(String(100))
+
+
+class Chart(Base):
+    __tablename__ = "chart"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"), index=True)
+    type: Mapped[str | None] = mapped_column(String(100))
+    frequency: Mapped[str | None] = mapped_column(String(50))
+    country_code: Mapped[str | None] = mapped_column(String(8))
+    country_name: Mapped[str | None] = mapped_column(String(200))
+    city_name: Mapped[str | None] = mapped_column(String(200))
+    max_results: Mapped[int | None] = mapped_column(Integer)
+    web_url: Mapped[str | None] = mapped_column(String(1000))
+    metric_type: Mapped[str | None] = mapped_column(String(100))
+    metric_description: Mapped[str | None] = mapped_column(String(500))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    discovered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_ranking_date: Mapped[date | None] = mapped_column(Date)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ChartRanking(Base):
+    __tablename__ = "chart_ranking"
+    __table_args__ = (
+        UniqueConstraint("chart_id", "ranking_date", name="uq_ranking_chart_date"),
+        # analytics.rankings_per_day / top_platforms: rankings by the chart's own date
+        Index("ix_ranking_date_chart", "ranking_date", "chart_id"),
+        Index("ix_ranking_fetched_at", "fetched_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chart_id: Mapped[int] = mapped_column(ForeignKey("chart.id"))
+    ranking_date: Mapped[date] = mapped_column(Date)
+    date_raw: Mapped[str] = mapped_column(String(40))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="success")
+    error: Mapped[str | None] = mapped_column(Text)
+    entry_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ChartRankingEntry(Base):
+    __tablename__ = "chart_ranking_entry"
+    __table_args__ = (
+        UniqueConstraint("ranking_id", "position", name="uq_entry_ranking_position"),
+        # analytics.top_tracks: appearances per track within a set of rankings
+        Index("ix_entry_ranking_track", "ranking_id", "track_id"),
+        # analytics track history: every entry of one track
+        Index("ix_entry_track", "track_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    ranking_id: Mapped[int] = mapped_column(ForeignKey("chart_ranking.id", ondelete="CASCADE"))
+    track_id: Mapped[int] = mapped_column(ForeignKey("track.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    old_position: Mapped[int | None] = mapped_column(Integer)
+    position_evolution: Mapped[int | None] = mapped_column(Integer)
+    entry_state: Mapped[str | None] = mapped_column(String(32))
+    entry_date: Mapped[date | None] = mapped_column(Date)
+    rank_date: Mapped[date | None] = mapped_column(Date)
+    time_on_chart: Mapped[int | None] = mapped_column(Integer)
+    time_on_chart_unit: Mapped[str | None] = mapped_column(String(16))
+    metric: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Artist(Base):
+    __tablename__ = "artist"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(64), unique=True)
+    slug: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(500))
+    app_url: Mapped[str | None] = mapped_column(String(1000))
+    image_url: Mapped[str | None] = mapped_column(String(1000))
+
+
+class Track(Base):
+    __tablename__ = "track"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    credit_name: Mapped[str | None] = mapped_column(String(1000))
+    isrc: Mapped[str | None] = mapped_column(String(20), index=True)
+    release_date: Mapped[date | None] = mapped_column(Date)
+    image_url: Mapped[str | None] = mapped_column(String(1000))
+    duration: Mapped[int | None] = mapped_column(Integer)
+    explicit: Mapped[bool | None] = mapped_column(Boolean)
+    genres: Mapped[list | None] = mapped_column(JSON)
+    labels: Mapped[list | None] = mapped_column(JSON)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    metadata_fetched_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class TrackArtist(Base):
+    __tablename__ = "track_artist"
+
+    track_id: Mapped[int] = mapped_column(ForeignKey("track.id", ondelete="CASCADE"), primary_key=True)
+    artist_id: Mapped[int] = mapped_column(ForeignKey("artist.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TrackPlatformIdentifier(Base):
+    __tablename__ = "track_platform_identifier"
+    __table_args__ = (
+        UniqueConstraint("track_id", "platform_code", "identifier", name="uq_identifier"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("track.id", ondelete="CASCADE"))
+    platform_code: Mapped[str] = mapped_column(String(64))
+    identifier: Mapped[str] = mapped_column(String(255))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    is_default: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class TrackAudience(Base):
+    __tablename__ = "track_audience"
+    __table_args__ = (
+        # analytics audience series of one track: covers the value
+        UniqueConstraint("track_id", "platform_id", "platform_identifier", "date", name="uq_audience_point"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("track.id", ondelete="CASCADE"))
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"))
+    platform_identifier: Mapped[str] = mapped_column(String(255))
+    date: Mapped[date] = mapped_column(Date)
+    audience_value: Mapped[int] = mapped_column(BigInteger)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    api_data: Mapped[dict | None] = mapped_column(JSON)
+
+
+class SyncRun(Base):
+    __tablename__ = "sync_run"
+    __table_args__ = (Index("ix_sync_run_kind_started", "kind", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    trigger: Mapped[str] = mapped_column(String(32), default="cli")
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    params: Mapped[dict | None] = mapped_column(JSON)
+    counts: Mapped[dict | None] = mapped_column(JSON)
+    errors: Mapped[list | None] = mapped_column(JSON)
+    quota_remaining: Mapped[int | None] = mapped_column(BigInteger)
+    notebook_path: Mapped[str | None] = mapped_column(String(1000))
+    log_path: Mapped[str | None] = mapped_column(String(1000))
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(200))
+    target: Mapped[str | None] = mapped_column(String(500))
+    outcome: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict | None] = mapped_column(JSON)

@@ -1,0 +1,95 @@
+"""Running a scheduled notebook: a lock per job, papermill, an archived notebook and a log file."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from .config import PROJECT_ROOT, Settings
+from .errors import SoundchartsError
+
+JOBS_DIR = PROJECT_ROOT / "scheduled"
+
+
+class JobLocked(SoundchartsError):
+    """Another run of the same job holds its lock."""
+
+
+class JobFailed(SoundchartsError):
+    """The job notebook raised; its executed copy is archived."""
+
+    def __init__(self, message: str, notebook: Path):
+        self.notebook = notebook
+        super().__init__(message)
+
+
+@dataclass
+class JobResult:
+    name: str
+    notebook: Path
+    log: Path
+
+
+def job_names() -> list[str]:
+    return sorted(p.stem for p in JOBS_DIR.glob("*.ipynb"))
+
+
+def archive_paths(settings: Settings, name: str, now: datetime | None = None) -> tuple[Path, Path]:
+    now = now or datetime.now(timezone.utc)
+    folder = Path(settings.runs_dir) / now.strftime("%Y/%m/%d")
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{name}-{now.strftime('%H%M%S')}"
+    nb = folder / f"{stem}.ipynb"
+    n = 1
+    while nb.exists():
+        n += 1
+        nb = folder / f"{stem}-{n}.ipynb"
+    return nb, nb.with_suffix(".log")
+
+
+def run_job(name: str, params: dict, *, settings: Settings, trigger: str = "cron") -> JobResult:
+    """Execute ``scheduled/NAME.ipynb`` under the job's lock; archive it whether it fails or not."""
+    import papermill
+
+    source = JOBS_DIR / f"{name}.ipynb"
+    if not source.is_file():
+        raise SoundchartsError(f"no such job {name!r} (jobs: {', '.join(job_names())})")
+    lock_dir = Path(settings.runs_dir) / "locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(lock_dir / f"{name}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise JobLocked(f"job {name!r} is already running (lock {lock.lock_file})") from None
+    try:
+        notebook, log_path = archive_paths(settings, name)
+        handler = logging.FileHandler(log_path)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        pm_log = logging.getLogger("papermill")
+        pm_log.addHandler(handler)
+        pm_log.setLevel(logging.INFO)
+        saved = {k: os.environ.get(k) for k in ("SOUNDCHARTS_TRIGGER", "SOUNDCHARTS_JOB_NOTEBOOK")}
+        os.environ["SOUNDCHARTS_TRIGGER"] = trigger
+        os.environ["SOUNDCHARTS_JOB_NOTEBOOK"] = str(notebook)
+        try:
+            papermill.execute_notebook(str(source), str(notebook), parameters=params, cwd=str(JOBS_DIR),
+                                       log_output=True, progress_bar=False)
+        except papermill.PapermillExecutionError as exc:
+            pm_log.error("job %s failed: %s: %s", name, exc.ename, exc.evalue)
+            raise JobFailed(f"job {name!r} failed: {exc.ename}: {exc.evalue} (see {notebook})", notebook) from None
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            pm_log.removeHandler(handler)
+            handler.close()
+        return JobResult(name, notebook, log_path)
+    finally:
+        lock.release()

@@ -1,0 +1,180 @@
+"""Chart sync: discover charts, fetch the latest ranking, one date, or a backfill, and store them whole."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy.engine import Engine
+from tqdm.auto import tqdm
+
+from .db import store
+from .db.runs import finish_run, start_run
+from .errors import ApiError, PayloadError, QuotaExhausted
+from .payloads import ChartInfo, local_date
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncResult:
+    run_id: int | None = None
+    charts: int = 0
+    rankings_stored: int = 0
+    rankings_skipped: int = 0
+    entries_stored: int = 0
+    failures: int = 0
+    errors: list[str] = field(default_factory=list)
+    quota_remaining: int | None = None
+
+    @property
+    def status(self) -> str:
+        if not self.failures:
+            return "success"
+        return "partial" if self.rankings_stored or self.rankings_skipped else "failed"
+
+    def counts(self) -> dict:
+        return {"charts": self.charts, "rankings_stored": self.rankings_stored,
+                "rankings_skipped": self.rankings_skipped, "entries_stored": self.entries_stored,
+                "failures": self.failures}
+
+    def summary(self) -> str:
+        return (f"{self.status}: {self.charts} charts, {self.rankings_stored} rankings stored "
+                f"({self.entries_stored} entries), {self.rankings_skipped} already stored, "
+                f"{self.failures} failures")
+
+
+def today_utc() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+class ChartSync:
+    """Runs chart syncs with one client into one database. Progress bars unless ``progress=False``."""
+
+    def __init__(self, client, engine: Engine, *, trigger: str = "cli", progress: bool = True):
+        self.client = client
+        self.engine = engine
+        self.trigger = trigger
+        self.progress = progress
+
+    # -- discovery -------------------------------------------------------------------------------------
+    def discover(self, platforms: Sequence[str] | None = None, country: str | None = None) -> list[ChartInfo]:
+        """Upsert the chart lists of ``platforms`` (default: every song-chart platform)."""
+        chart_platforms = self.client.chart_platforms()
+        store.upsert_platforms(self.engine, chart_platforms, charts=True)
+        wanted = list(platforms) if platforms else [p.code for p in chart_platforms]
+        found: list[ChartInfo] = []
+        for slug in wanted:
+            charts = self.client.charts_by_platform(slug, country_code=country)
+            store.upsert_charts(self.engine, charts, platform=slug, country=country)
+            found.extend(charts)
+        return found
+
+    # -- a whole run -------------------------------------------------------------------------------------
+    def run(self, *, platforms: Sequence[str] | None = None, charts: Sequence[str] | None = None,
+            country: str | None = None, on_date: date | None = None, backfill_days: int | None = None,
+            start: date | None = None, end: date | None = None, force: bool = False) -> SyncResult:
+        """Sync the chosen charts: the latest ranking (default), ``on_date``, or a range of dates.
+
+        A range is ``backfill_days`` ending today, or ``start``..``end``. Only dates the chart has
+        (its available rankings) and that are not stored yet are fetched, unless ``force``.
+        """
+        params = {"platforms": platforms, "charts": charts, "country": country, "date": on_date,
+                  "backfill_days": backfill_days, "start": start, "end": end, "force": force}
+        result = SyncResult()
+        result.run_id = start_run(self.engine, "sync_charts", self.trigger, params)
+        try:
+            targets = self._targets(platforms, charts, country)
+            result.charts = len(targets)
+            if backfill_days:
+                end = today_utc()
+                start = end - timedelta(days=backfill_days - 1)
+            bar = tqdm(targets, desc="charts", unit="chart", disable=not self.progress)
+            for chart_id, slug in bar:
+                bar.set_postfix_str(slug[:40])
+                self._sync_chart(chart_id, slug, on_date, start, end, force, result)
+        except QuotaExhausted as exc:
+            result.failures += 1
+            result.errors.append(f"quota exhausted: {exc}")
+        except ApiError as exc:
+            result.failures += 1
+            result.errors.append(f"discovery failed: {exc}")
+        finally:
+            result.quota_remaining = _int_or_none(getattr(self.client, "quota_remaining", None))
+            finish_run(self.engine, result.run_id, status=result.status, counts=result.counts(),
+                       errors=result.errors, quota_remaining=result.quota_remaining)
+        return result
+
+    def _targets(self, platforms, charts, country) -> list[tuple[int, str]]:
+        if not charts:
+            found = self.discover(platforms, country)
+            ids = _chart_ids(self.engine, [c.slug for c in found])
+            return [(ids[c.slug], c.slug) for c in found]
+        ids = _chart_ids(self.engine, charts)
+        missing = [s for s in charts if s not in ids]
+        if missing:  # charts named by slug and never discovered: their ranking names their metadata
+            store.upsert_charts(self.engine, [self.client.ranking_latest(s).chart for s in missing])
+            ids = _chart_ids(self.engine, charts)
+        return [(ids[s], s) for s in charts]
+
+    def _sync_chart(self, chart_id: int, slug: str, on_date: date | None, start: date | None,
+                    end: date | None, force: bool, result: SyncResult) -> None:
+        try:
+            if on_date is None and start is None:
+                ranking = self.client.ranking_latest(slug)
+                self._store(chart_id, ranking, force, result)
+                return
+            stored = set() if force else store.stored_ranking_dates(self.engine, chart_id)
+            lo, hi = (on_date, on_date) if on_date else (start, end)
+            wanted = [raw for raw in self.client.available_rankings(slug)
+                      if lo <= local_date(raw) <= hi and local_date(raw) not in stored]
+            result.rankings_skipped += len(stored & _days(lo, hi))
+            if not wanted:
+                store.mark_chart_checked(self.engine, chart_id)
+            for raw in sorted(wanted, key=local_date):
+                try:
+                    self._store(chart_id, self.client.ranking_for_date(slug, raw), force, result)
+                except (ApiError, PayloadError) as exc:
+                    if isinstance(exc, QuotaExhausted):
+                        raise
+                    self._fail(chart_id, slug, exc, result, local_date(raw), raw)
+        except QuotaExhausted:
+            raise
+        except (ApiError, PayloadError) as exc:
+            self._fail(chart_id, slug, exc, result)
+
+    def _store(self, chart_id: int, ranking, force: bool, result: SyncResult) -> None:
+        written = store.store_ranking(self.engine, chart_id, ranking, force=force)
+        if written:
+            result.rankings_stored += 1
+            result.entries_stored += written
+        else:
+            result.rankings_skipped += 1
+            store.mark_chart_checked(self.engine, chart_id)
+
+    def _fail(self, chart_id, slug, exc, result, ranking_date=None, raw=None) -> None:
+        message = f"{slug}: {exc}"
+        log.warning("chart sync failed: %s", message)
+        result.failures += 1
+        result.errors.append(message)
+        store.record_chart_failure(self.engine, chart_id, str(exc), ranking_date, raw)
+
+
+def _days(lo: date, hi: date) -> set[date]:
+    return {lo + timedelta(days=i) for i in range((hi - lo).days + 1)}
+
+
+def _chart_ids(engine: Engine, slugs: Sequence[str]) -> dict[str, int]:
+    from .db.upsert import id_map
+
+    with engine.connect() as conn:
+        return id_map(conn, store.CHART_T, "slug", slugs)
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
