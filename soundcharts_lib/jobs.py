@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -40,7 +40,7 @@ def job_names() -> list[str]:
 
 
 def archive_paths(settings: Settings, name: str, now: datetime | None = None) -> tuple[Path, Path]:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     folder = Path(settings.runs_dir) / now.strftime("%Y/%m/%d")
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{name}-{now.strftime('%H%M%S')}"

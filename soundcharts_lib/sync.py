@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from tqdm.auto import tqdm
@@ -47,7 +47,7 @@ class SyncResult:
 
 
 def today_utc() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 class ChartSync:
@@ -178,3 +178,53 @@ def _int_or_none(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _as_list(value) -> list[str] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value]
+
+
+def sync_job(*, platforms=None, charts=None, country=None, date=None, backfill_days=None, force=False,
+             trigger: str = "notebook", settings=None, progress: bool = True) -> SyncResult:
+    """What ``scheduled/sync_charts.ipynb`` runs: parameters as papermill gives them, errors raised.
+
+    Raises ``SyncFailed`` when any chart failed (the run and the charts record what), so the job's
+    notebook and exit code show it.
+    """
+    from .client import SoundchartsClient
+    from .config import Settings
+    from .db import make_engine, upgrade
+    from .errors import ConfigError
+
+    settings = settings or Settings.from_env()
+    if not settings.has_credentials:
+        raise ConfigError("no SoundCharts credentials in the environment (SOUNDCHARTS_APP_ID / SOUNDCHARTS_API_KEY)")
+    on_date = None
+    if date:
+        try:
+            on_date = datetime.strptime(str(date), "%Y-%m-%d").date()
+        except ValueError:
+            raise ConfigError(f"date must be YYYY-MM-DD, got {date!r}") from None
+    if backfill_days is not None and (not isinstance(backfill_days, int) or backfill_days < 1):
+        raise ConfigError(f"backfill_days must be a whole number >= 1, got {backfill_days!r}")
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    with SoundchartsClient.from_settings(settings) as client:
+        result = ChartSync(client, engine, trigger=trigger, progress=progress).run(
+            platforms=_as_list(platforms), charts=_as_list(charts), country=country, on_date=on_date,
+            backfill_days=backfill_days or None, force=bool(force))
+    if result.failures:
+        raise SyncFailed(result)
+    return result
+
+
+class SyncFailed(Exception):
+    """A sync that recorded failures (its ``SyncRun`` and the charts say which)."""
+
+    def __init__(self, result: SyncResult):
+        self.result = result
+        super().__init__(result.summary() + "".join(f"\n  {e}" for e in result.errors[:10]))

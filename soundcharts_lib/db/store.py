@@ -8,7 +8,8 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
-from ..payloads import ChartInfo, Platform as PlatformRecord, Ranking
+from ..payloads import ChartInfo, Ranking
+from ..payloads import Platform as PlatformRecord
 from .models import Chart, ChartRanking, ChartRankingEntry, Platform, Track, utcnow
 from .upsert import bulk_insert, id_map, upsert
 

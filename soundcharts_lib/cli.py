@@ -1,0 +1,199 @@
+"""The ``soundcharts`` command. Bad input: one line on stderr and exit 2; failed work: exit 1."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from sqlalchemy.exc import DBAPIError
+
+from . import cliargs
+from .config import Settings
+from .errors import ConfigError, SoundchartsError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+
+
+def _client(settings: Settings):
+    from .client import SoundchartsClient
+
+    if not settings.has_credentials:
+        raise ConfigError("no SoundCharts credentials: set SOUNDCHARTS_APP_ID and SOUNDCHARTS_API_KEY "
+                          "(or SOUNDCHARTS_CLIENT_ID and SOUNDCHARTS_CLIENT_SECRET)")
+    return SoundchartsClient.from_settings(settings)
+
+
+def _engine(settings: Settings):
+    """The configured database, created or migrated to the current schema first."""
+    from .db import make_engine, upgrade
+
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    return engine
+
+
+def cmd_init_db(args, settings: Settings) -> int:
+    from .db import make_engine, upgrade
+
+    rev = upgrade(make_engine(settings.db_url))
+    print(f"database ready at revision {rev}: {_shown_url(settings.db_url)}")
+    return EXIT_OK
+
+
+def cmd_localapi(args, settings: Settings) -> int:
+    from .localapi import run_from_args
+
+    return run_from_args(args)
+
+
+def cmd_sync_charts(args, settings: Settings) -> int:
+    from .sync import ChartSync
+
+    if args.start_date and args.end_date and args.start_date > args.end_date:
+        raise ConfigError("--start-date is after --end-date")
+    if bool(args.start_date) != bool(args.end_date):
+        raise ConfigError("--start-date and --end-date go together")
+    engine = _engine(settings)
+    with _client(settings) as client:
+        result = ChartSync(client, engine, trigger="cli", progress=not args.quiet).run(
+            platforms=args.platform, charts=args.chart, country=args.country, on_date=args.date,
+            backfill_days=args.backfill_days, start=args.start_date, end=args.end_date, force=args.force)
+    print(result.summary())
+    for err in result.errors[:10]:
+        print(f"  {err}", file=sys.stderr)
+    return EXIT_OK if result.status == "success" else EXIT_FAILED
+
+
+def cmd_run_job(args, settings: Settings) -> int:
+    from .jobs import JobFailed, JobLocked, run_job
+
+    params = {}
+    for key, value in args.param or []:
+        params[key] = _param_value(value)
+    try:
+        result = run_job(args.name, params, settings=settings, trigger=args.trigger)
+    except JobLocked as exc:
+        print(f"soundcharts run-job: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
+    except JobFailed as exc:
+        print(f"soundcharts run-job: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"job {result.name} done: {result.notebook}")
+    return EXIT_OK
+
+
+def _param_value(text: str):
+    """papermill-style values: ints, floats, true/false/none, else the string."""
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    from .serve import start_voila
+
+    proc = start_voila(args.port)
+    print(f"Dashboards on http://127.0.0.1:{args.port}/voila/render/overview.ipynb  (Ctrl-C stops)", flush=True)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait(timeout=15)
+        return EXIT_OK
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    from .demo import run_demo
+
+    return run_demo(port=args.port, api_port=args.api_port, backfill_days=args.backfill_days)
+
+
+def _shown_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def build_parser() -> cliargs.OneLineParser:
+    p = cliargs.OneLineParser(prog="soundcharts", description="SoundCharts analytics workbench.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=cliargs.OneLineParser)
+
+    s = sub.add_parser("init-db", help="create or migrate the database (safe to run again)")
+    s.set_defaults(func=cmd_init_db)
+
+    s = sub.add_parser("localapi", help="run the local SoundCharts-compatible API server")
+    from .localapi import add_arguments
+
+    add_arguments(s)
+    s.set_defaults(func=cmd_localapi)
+
+    s = sub.add_parser("sync-charts", help="fetch chart rankings into the database")
+    s.add_argument("--platform", action="append", type=cliargs.slug, help="platform code (repeatable)")
+    s.add_argument("--chart", action="append", type=cliargs.slug, help="chart slug (repeatable)")
+    s.add_argument("--country", type=_country, help="ISO country code for chart discovery")
+    when = s.add_mutually_exclusive_group()
+    when.add_argument("--date", type=cliargs.iso_date, help="the ranking of one date (YYYY-MM-DD)")
+    when.add_argument("--backfill-days", type=cliargs.positive_int, help="every ranking of the last N days")
+    when.add_argument("--start-date", type=cliargs.iso_date, help="first date of a range (with --end-date)")
+    s.add_argument("--end-date", type=cliargs.iso_date, help="last date of a range")
+    s.add_argument("--force", action="store_true", help="refetch rankings already stored")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_sync_charts)
+
+    s = sub.add_parser("run-job", help="run scheduled/NAME.ipynb with papermill, locked and archived")
+    s.add_argument("name", type=cliargs.slug)
+    s.add_argument("-p", "--param", nargs=2, action="append", metavar=("KEY", "VALUE"))
+    s.add_argument("--trigger", default="cron", choices=["cron", "cli", "dashboard", "notebook"])
+    s.set_defaults(func=cmd_run_job)
+
+    s = sub.add_parser("serve", help="serve the dashboards with Voila on 127.0.0.1")
+    s.add_argument("--port", type=cliargs.port, default=8866)
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("demo", help="local API + 28-day sync into the default database + dashboards")
+    s.add_argument("--port", type=cliargs.port, default=8866)
+    s.add_argument("--api-port", type=cliargs.port, default=8765)
+    s.add_argument("--backfill-days", type=cliargs.positive_int, default=28)
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def _country(text: str) -> str:
+    if len(text) != 2 or not text.isalpha():
+        raise cliargs.argparse.ArgumentTypeError(f"not a 2-letter country code: {text!r}")
+    return text.upper()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        return args.func(args, settings)
+    except ConfigError as exc:
+        print(f"soundcharts {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DBAPIError as exc:
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        print(f"soundcharts {args.command}: error: database: {first}", file=sys.stderr)
+        return EXIT_USAGE
+    except SoundchartsError as exc:
+        print(f"soundcharts {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

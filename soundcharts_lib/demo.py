@@ -1,0 +1,49 @@
+"""``soundcharts demo`` / ``make demo``: the local API, a 28-day sync into the default database, dashboards."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from .config import Settings
+from .errors import ConfigError
+
+DEMO_CREDENTIALS = {"SOUNDCHARTS_APP_ID": "soundcharts", "SOUNDCHARTS_API_KEY": "soundcharts"}
+
+
+def run_demo(*, port: int = 8866, api_port: int = 8765, backfill_days: int = 28) -> int:
+    from .db import make_engine, upgrade
+    from .jobs import run_job
+    from .localapi import LocalApiConfig, running
+    from .serve import start_voila
+
+    try:
+        api = running(LocalApiConfig(port=api_port, seed=1))
+        server = api.__enter__()
+    except OSError as exc:
+        raise ConfigError(f"cannot start the local API on 127.0.0.1:{api_port}: {exc.strerror}") from None
+    voila = None
+    try:
+        os.environ.update(DEMO_CREDENTIALS, SOUNDCHARTS_API_URL=server.base_url)
+        os.environ.pop("SOUNDCHARTS_CLIENT_ID", None)
+        settings = Settings.from_env()
+        print(f"1/3 local SoundCharts API on {server.base_url}", flush=True)
+        rev = upgrade(make_engine(settings.db_url))
+        print(f"2/3 database ready (revision {rev}); syncing {backfill_days} days of charts "
+              f"with scheduled/sync_charts.ipynb ...", flush=True)
+        job = run_job("sync_charts", {"backfill_days": backfill_days}, settings=settings, trigger="cli")
+        print(f"    sync done; executed notebook archived at {job.notebook}", flush=True)
+        voila = start_voila(port)
+        print(f"3/3 dashboards: http://127.0.0.1:{port}/voila/render/overview.ipynb  (Ctrl-C stops everything)",
+              flush=True)
+        while voila.poll() is None:
+            time.sleep(0.5)
+        return voila.returncode or 0
+    except KeyboardInterrupt:
+        print("stopping ...", flush=True)
+        return 0
+    finally:
+        if voila is not None and voila.poll() is None:
+            voila.terminate()
+            voila.wait(timeout=20)
+        api.__exit__(None, None, None)
