@@ -1,0 +1,32 @@
+# soundcharts-workbench: `make demo` runs the main job, `make test` the whole suite. Both set themselves up.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install -q --disable-pip-version-check -c constraints.txt
+
+.PHONY: install install-test demo test lint clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) -e '.[lab]'
+	@touch $@
+
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) -e '.[lab,test]'
+	@touch $@
+
+demo: install
+	$(VENV)/bin/soundcharts demo
+
+test: install-test
+	scripts/test.sh
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .pg test-output *.egg-info

@@ -1,0 +1,130 @@
+"""Shared fixtures: Jupyter state kept in a temp dir, the local API, fresh SQLite / PostgreSQL databases."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "test-output"
+
+# Jupyter, IPython and papermill's kernels write under $HOME unless told otherwise (jupyter-notes.md).
+_STATE = Path(tempfile.mkdtemp(prefix="scw-jupyter-"))
+for _var, _sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
+                   ("JUPYTER_RUNTIME_DIR", "runtime"), ("IPYTHONDIR", "ipython")):
+    os.environ.setdefault(_var, str(_STATE / _sub))
+# Never let a developer's .env or real credentials reach a test.
+for _var in ("SOUNDCHARTS_API_URL", "SOUNDCHARTS_APP_ID", "SOUNDCHARTS_API_KEY", "SOUNDCHARTS_CLIENT_ID",
+             "SOUNDCHARTS_CLIENT_SECRET", "SOUNDCHARTS_DB_URL", "SOUNDCHARTS_DB_READONLY"):
+    os.environ.pop(_var, None)
+
+PG_URL_VAR = "SOUNDCHARTS_TEST_PG_URL"
+
+
+@pytest.fixture(scope="session")
+def localapi():
+    """The local SoundCharts-compatible server on a free loopback port (default seed, today's date)."""
+    from soundcharts_lib.localapi import LocalApiConfig, running
+
+    with running(LocalApiConfig(seed=7)) as srv:
+        yield srv
+
+
+@pytest.fixture
+def api_settings(localapi, tmp_path):
+    """Settings that point at the local server with its sandbox credentials."""
+    from soundcharts_lib.config import Settings
+
+    env = {"SOUNDCHARTS_API_URL": localapi.base_url, "SOUNDCHARTS_APP_ID": "soundcharts",
+           "SOUNDCHARTS_API_KEY": "soundcharts", "SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'unused.db'}",
+           "SOUNDCHARTS_CACHE_BACKEND": "memory", "SOUNDCHARTS_RUNS_DIR": str(tmp_path / "runs")}
+    return Settings.from_env(env)
+
+
+@pytest.fixture
+def api_env(localapi, monkeypatch, tmp_path):
+    """The process environment pointing at the local server (for CLI calls and papermill kernels)."""
+    monkeypatch.setenv("SOUNDCHARTS_API_URL", localapi.base_url)
+    monkeypatch.setenv("SOUNDCHARTS_APP_ID", "soundcharts")
+    monkeypatch.setenv("SOUNDCHARTS_API_KEY", "soundcharts")
+    monkeypatch.setenv("SOUNDCHARTS_CACHE_BACKEND", "memory")
+    monkeypatch.setenv("SOUNDCHARTS_RUNS_DIR", str(tmp_path / "runs"))
+    return localapi
+
+
+def _pg_admin_url() -> str:
+    url = os.environ.get(PG_URL_VAR)
+    if not url:
+        pytest.fail(f"PostgreSQL tests need {PG_URL_VAR} (run them with `make test`, which starts the server)")
+    return url
+
+
+def _fresh_pg_database() -> tuple[str, callable]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin_url = make_url(_pg_admin_url()).set(drivername="postgresql+psycopg")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return admin_url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path):
+    """A fresh, empty database URL: SQLite file, then the real PostgreSQL server (same tests)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    url, drop = _fresh_pg_database()
+    yield url
+    drop()
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh database on the real PostgreSQL server only."""
+    url, drop = _fresh_pg_database()
+    yield url
+    drop()
+
+
+@pytest.fixture
+def engine(db_url):
+    """A migrated engine on the fresh database."""
+    from soundcharts_lib.db import make_engine, upgrade
+
+    eng = make_engine(db_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def synced_sqlite_url(tmp_path_factory):
+    """A SQLite database synced by the real sync from the local server: 14 days of every chart."""
+    from soundcharts_lib.client import SoundchartsClient
+    from soundcharts_lib.db import make_engine, upgrade
+    from soundcharts_lib.localapi import LocalApiConfig, running
+    from soundcharts_lib.sync import ChartSync
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('synced') / 'synced.db'}"
+    eng = make_engine(url)
+    upgrade(eng)
+    with running(LocalApiConfig(seed=7)) as srv, \
+            SoundchartsClient(srv.base_url, "soundcharts", "soundcharts", cache=None) as client:
+        result = ChartSync(client, eng, progress=False).run(backfill_days=14)
+    assert result.status == "success", result.errors
+    eng.dispose()
+    return url
