@@ -80,6 +80,45 @@ def chart_health_summary(engine: Engine) -> dict:
     return {"active": int(active), "total": int(total), "pct_active": pct}
 
 
+def warehouse_summary(engine: Engine) -> dict:
+    """How much is stored: platforms, charts, rankings, entries, tracks, and the ranking date range."""
+    q = select(
+        select(func.count()).select_from(P).scalar_subquery().label("platforms"),
+        select(func.count()).select_from(C).scalar_subquery().label("charts"),
+        select(func.count()).select_from(R).where(R.c.status == "success").scalar_subquery().label("rankings"),
+        select(func.count()).select_from(E).scalar_subquery().label("entries"),
+        select(func.count()).select_from(T).scalar_subquery().label("tracks"),
+        select(func.min(R.c.ranking_date)).scalar_subquery().label("first_date"),
+        select(func.max(R.c.ranking_date)).scalar_subquery().label("last_date"),
+    )
+    with engine.connect() as conn:
+        return dict(conn.execute(q).one()._mapping)
+
+
+def chart_list(engine: Engine, platform: str | None = None) -> pd.DataFrame:
+    """Charts with their platform, country, frequency, activity and last ranking date."""
+    q = (select(C.c.slug, C.c.name, P.c.slug.label("platform"), C.c.country_code, C.c.frequency, C.c.is_active,
+                C.c.last_ranking_date)
+         .join_from(C, P, P.c.id == C.c.platform_id).order_by(P.c.slug, C.c.slug))
+    if platform:
+        q = q.where(P.c.slug == platform)
+    return _frame(engine, q)
+
+
+def chart_ranking(engine: Engine, slug: str, on: date | None = None) -> pd.DataFrame:
+    """One stored ranking of a chart (the latest stored unless ``on``) as the API gave it, by position."""
+    chart_id = select(C.c.id).where(C.c.slug == slug).scalar_subquery()
+    when = on or select(func.max(R.c.ranking_date)).where(R.c.chart_id == chart_id,
+                                                          R.c.status == "success").scalar_subquery()
+    q = (select(R.c.ranking_date.label("date"), E.c.position, T.c.uuid, T.c.name,
+                func.coalesce(T.c.credit_name, "").label("artist"), E.c.old_position, E.c.position_evolution,
+                E.c.entry_state, E.c.time_on_chart, E.c.metric)
+         .select_from(E.join(R, R.c.id == E.c.ranking_id).join(T, T.c.id == E.c.track_id))
+         .where(R.c.chart_id == chart_id, R.c.ranking_date == when, R.c.status == "success")
+         .order_by(E.c.position))
+    return _frame(engine, q)
+
+
 def has_data(engine: Engine) -> bool:
     with engine.connect() as conn:
         return conn.execute(select(R.c.id).limit(1)).first() is not None

@@ -11,7 +11,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from .config import PROJECT_ROOT, Settings
-from .errors import SoundchartsError
+from .errors import ConfigError, SoundchartsError
 
 JOBS_DIR = PROJECT_ROOT / "scheduled"
 
@@ -58,7 +58,7 @@ def run_job(name: str, params: dict, *, settings: Settings, trigger: str = "cron
 
     source = JOBS_DIR / f"{name}.ipynb"
     if not source.is_file():
-        raise SoundchartsError(f"no such job {name!r} (jobs: {', '.join(job_names())})")
+        raise ConfigError(f"no such job {name!r} (jobs: {', '.join(job_names())})")
     lock_dir = Path(settings.runs_dir) / "locks"
     lock_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(lock_dir / f"{name}.lock"))

@@ -1,0 +1,65 @@
+"""The `soundcharts` command as a user runs it (a real subprocess)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import create_engine, text
+
+
+def run(*args, env=None, timeout=300):
+    full = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "soundcharts_lib.cli", *args], capture_output=True, text=True,
+                          env=full, timeout=timeout)
+
+
+def test_help_lists_the_commands():
+    out = run("--help").stdout
+    for cmd in ("init-db", "localapi", "sync-charts", "run-job", "serve", "demo"):
+        assert cmd in out
+
+
+def test_init_db_is_safe_to_run_twice(tmp_path):
+    env = {"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    first, second = run("init-db", env=env), run("init-db", env=env)
+    assert first.returncode == second.returncode == 0, first.stderr
+    assert "revision 0001" in second.stdout
+
+
+def test_sync_charts_from_the_local_api(api_env, tmp_path):
+    db = tmp_path / "cli.db"
+    env = {"SOUNDCHARTS_DB_URL": f"sqlite:///{db}"}
+    res = run("sync-charts", "--platform", "spotify", "--backfill-days", "2", "--quiet", env=env)
+    assert res.returncode == 0, res.stderr
+    assert "success" in res.stdout and "rankings stored" in res.stdout
+    with create_engine(f"sqlite:///{db}").connect() as conn:
+        assert conn.execute(text("select count(*) from chart_ranking")).scalar_one() > 0
+
+
+@pytest.mark.parametrize("args, word", [
+    (["sync-charts", "--date", "2026-13-01"], "not a date"),
+    (["sync-charts", "--backfill-days", "0"], "at least 1"),
+    (["sync-charts", "--backfill-days", "ten"], "not a whole number"),
+    (["sync-charts", "--platform", "Spotify;drop"], "not a slug"),
+    (["sync-charts", "--country", "FRA"], "2-letter"),
+    (["sync-charts", "--date", "2026-01-01", "--backfill-days", "3"], "not allowed with"),
+    (["sync-charts", "--start-date", "2026-02-01", "--end-date", "2026-01-01"], "after"),
+    (["serve", "--port", "70000"], "port"),
+    (["nope"], "invalid choice"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, word, api_env, tmp_path):
+    res = run(*args, env={"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'bad.db'}"})
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and word in lines[0] and "Traceback" not in res.stderr
+
+
+def test_missing_credentials_and_bad_database_url(tmp_path):
+    res = run("sync-charts", env={"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'c.db'}"})
+    assert res.returncode == 2 and "credentials" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    res = run("init-db", env={"SOUNDCHARTS_DB_URL": "mysql://u@h/db"})
+    assert res.returncode == 2 and "unsupported database" in res.stderr
+    res = run("init-db", env={"SOUNDCHARTS_DB_URL": "postgresql://u:secretpw@127.0.0.1:1/db"})
+    assert res.returncode == 2 and "database" in res.stderr and "secretpw" not in res.stderr
+    assert "Traceback" not in res.stderr

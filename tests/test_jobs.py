@@ -1,0 +1,62 @@
+"""Scheduled job notebooks run with papermill: parameters, lock, archive, exit codes."""
+
+import json
+import os
+import subprocess
+import sys
+
+from filelock import FileLock
+from sqlalchemy import create_engine, text
+
+
+def run_job(*args, env):
+    return subprocess.run([sys.executable, "-m", "soundcharts_lib.cli", "run-job", *args], capture_output=True,
+                          text=True, env=dict(os.environ, **env), timeout=600)
+
+
+def test_sync_job_runs_with_parameters_and_is_archived(api_env, tmp_path):
+    db = tmp_path / "job.db"
+    env = {"SOUNDCHARTS_DB_URL": f"sqlite:///{db}"}
+    res = run_job("sync_charts", "-p", "platforms", "spotify", "-p", "backfill_days", "2", env=env)
+    assert res.returncode == 0, res.stderr[-2000:]
+    archived = sorted((tmp_path / "runs").rglob("sync_charts-*.ipynb"))
+    assert len(archived) == 1 and archived[0].with_suffix(".log").exists()
+    nb = json.loads(archived[0].read_text())
+    params = next(c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", []))
+    assert "backfill_days = 2" in "".join(params["source"])
+    assert "soundcharts" not in "".join(params["source"]).replace("sync_charts", "")  # no credentials injected
+    with create_engine(f"sqlite:///{db}").connect() as conn:
+        run = conn.execute(text("select trigger, status, notebook_path from sync_run")).one()
+        platforms = conn.execute(text("select distinct p.slug from chart_ranking r join chart c on c.id = r.chart_id "
+                                      "join platform p on p.id = c.platform_id")).scalars().all()
+    assert run == ("cron", "success", str(archived[0]))
+    assert platforms == ["spotify"]
+
+
+def test_failing_job_is_archived_and_exits_1(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOUNDCHARTS_RUNS_DIR", str(tmp_path / "runs"))
+    env = {"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'f.db'}", "SOUNDCHARTS_API_URL": "http://127.0.0.1:9",
+           "SOUNDCHARTS_APP_ID": "a", "SOUNDCHARTS_API_KEY": "CANARY-job-key-93f1"}
+    res = run_job("sync_charts", "-p", "date", "2026-02-30", env=env)
+    assert res.returncode == 1
+    assert "date must be YYYY-MM-DD" in res.stderr
+    archived = list((tmp_path / "runs").rglob("sync_charts-*.ipynb"))
+    assert len(archived) == 1
+    text_nb = archived[0].read_text()
+    assert "An Exception was encountered" in text_nb or '"output_type": "error"' in text_nb
+    assert "CANARY-job-key-93f1" not in text_nb
+    assert "CANARY-job-key-93f1" not in archived[0].with_suffix(".log").read_text()
+
+
+def test_second_run_of_a_locked_job_exits_3_at_once(tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    (runs / "locks").mkdir(parents=True)
+    with FileLock(str(runs / "locks" / "sync_charts.lock")):
+        res = run_job("sync_charts", env={"SOUNDCHARTS_RUNS_DIR": str(runs)})
+    assert res.returncode == 3
+    assert "already running" in res.stderr
+
+
+def test_unknown_job_is_a_clear_error(tmp_path):
+    res = run_job("no_such_job", env={"SOUNDCHARTS_RUNS_DIR": str(tmp_path)})
+    assert res.returncode == 2 and "no such job" in res.stderr and "Traceback" not in res.stderr
