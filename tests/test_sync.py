@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 import requests
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from soundcharts_lib.client import SoundchartsClient
 from soundcharts_lib.db import store
@@ -49,7 +50,8 @@ def two_charts(localapi):
 def _dump(engine, table, exclude=()):
     with engine.connect() as conn:
         result = conn.execute(text(f"select * from {table} order by 1"))
-        cols = [c for c in result.keys() if c not in exclude]
+        names = list(result.keys())
+        cols = [c for c in names if c not in exclude]
         return [tuple(row._mapping[c] for c in cols) for row in result]
 
 
@@ -131,7 +133,7 @@ def test_a_ranking_is_stored_whole_or_not_at_all(engine):
 
     broken = Ranking(chart=chart, date=date(2026, 1, 2), date_raw="2026-01-02T00:00:00+00:00",
                      entries=[entry(1, "a"), entry(1, "b")])  # duplicate position: the insert fails
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         store.store_ranking(engine, ids["c1"], broken)
     with engine.connect() as conn:
         assert conn.execute(text("select count(*) from chart_ranking")).scalar_one() == 0

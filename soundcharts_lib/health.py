@@ -1,0 +1,73 @@
+"""Chart and platform health: last success, last error, consecutive failures, staleness."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from .db.models import Chart, Platform, SyncRun
+from .sync import today_utc
+
+C = Chart.__table__
+P = Platform.__table__
+RUN = SyncRun.__table__
+
+PERIOD_DAYS = {"day": 1, "week": 7, "month": 31}
+GRACE_DAYS = 2
+
+
+def period_days(frequency: str | None) -> int:
+    text = (frequency or "day").lower()
+    return next((n for key, n in PERIOD_DAYS.items() if text.startswith(key)), 1)
+
+
+def is_stale(last_ranking_date: date | None, frequency: str | None, today: date | None = None,
+             grace_days: int = GRACE_DAYS) -> bool:
+    """Stale when no ranking newer than one period plus a grace period has arrived."""
+    if last_ranking_date is None:
+        return True
+    today = today or today_utc()
+    return (today - last_ranking_date) > timedelta(days=period_days(frequency) + grace_days)
+
+
+def chart_health(engine: Engine, platform: str | None = None, today: date | None = None) -> pd.DataFrame:
+    """One row per chart: activity, last ranking date, last success / error, consecutive failures, stale."""
+    q = (select(C.c.slug, C.c.name, P.c.slug.label("platform"), C.c.country_code, C.c.frequency, C.c.is_active,
+                C.c.last_ranking_date, C.c.last_success_at, C.c.last_error, C.c.last_error_at,
+                C.c.consecutive_failures)
+         .join_from(C, P, P.c.id == C.c.platform_id).order_by(P.c.slug, C.c.slug))
+    if platform:
+        q = q.where(P.c.slug == platform)
+    with engine.connect() as conn:
+        result = conn.execute(q)
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    frame["stale"] = [bool(active) and is_stale(d, f, today)
+                      for active, d, f in zip(frame["is_active"], frame["last_ranking_date"], frame["frequency"],
+                                              strict=True)]
+    return frame
+
+
+def platform_health(engine: Engine, today: date | None = None) -> pd.DataFrame:
+    """Per platform: charts, active, stale, failing (consecutive failures > 0), last success."""
+    charts = chart_health(engine, today=today)
+    if charts.empty:
+        return pd.DataFrame(columns=["platform", "charts", "active", "stale", "failing", "last_success_at"])
+    charts["failing"] = charts["consecutive_failures"] > 0
+    out = charts.groupby("platform").agg(charts=("slug", "count"), active=("is_active", "sum"),
+                                         stale=("stale", "sum"), failing=("failing", "sum"),
+                                         last_success_at=("last_success_at", "max"))
+    return out.reset_index()
+
+
+def last_runs(engine: Engine) -> pd.DataFrame:
+    """The latest run of each job kind with its outcome."""
+    latest = select(RUN.c.kind, func.max(RUN.c.id).label("id")).group_by(RUN.c.kind).subquery()
+    q = (select(RUN.c.kind, RUN.c.trigger, RUN.c.status, RUN.c.started_at, RUN.c.finished_at, RUN.c.counts,
+                RUN.c.quota_remaining, RUN.c.notebook_path)
+         .join(latest, latest.c.id == RUN.c.id).order_by(RUN.c.kind))
+    with engine.connect() as conn:
+        result = conn.execute(q)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
