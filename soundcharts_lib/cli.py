@@ -64,6 +64,19 @@ def cmd_sync_charts(args, settings: Settings) -> int:
     return EXIT_OK if result.status == "success" else EXIT_FAILED
 
 
+def cmd_fetch_metadata(args, settings: Settings) -> int:
+    from .metadata import fetch_metadata
+
+    engine = _engine(settings)
+    with _client(settings) as client:
+        result = fetch_metadata(client, engine, args.track_uuid, missing_only=not args.all_tracks,
+                                trigger="cli", progress=not args.quiet)
+    print(f"{result['status']}: metadata stored for {result['stored']} of {result['tracks']} tracks")
+    for err in result["errors"][:10]:
+        print(f"  {err}", file=sys.stderr)
+    return EXIT_OK if result["status"] == "success" else EXIT_FAILED
+
+
 def cmd_run_job(args, settings: Settings) -> int:
     from .jobs import JobFailed, JobLocked, run_job
 
@@ -148,6 +161,14 @@ def build_parser() -> cliargs.OneLineParser:
     s.add_argument("--force", action="store_true", help="refetch rankings already stored")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_sync_charts)
+
+    s = sub.add_parser("fetch-metadata", help="fetch track metadata, artists and platform identifiers")
+    which = s.add_mutually_exclusive_group()
+    which.add_argument("--track-uuid", action="append", type=cliargs.uuid, help="one track (repeatable)")
+    which.add_argument("--all-tracks", action="store_true", help="every stored track")
+    which.add_argument("--missing", action="store_true", help="tracks never fetched (the default)")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_fetch_metadata)
 
     s = sub.add_parser("run-job", help="run scheduled/NAME.ipynb with papermill, locked and archived")
     s.add_argument("name", type=cliargs.slug)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from tqdm.auto import tqdm
 
 from .db import store
-from .db.runs import finish_run, start_run
+from .db.runs import as_int, finish_run, start_run
 from .errors import ApiError, PayloadError, QuotaExhausted
 from .payloads import ChartInfo, local_date
 
@@ -102,7 +102,7 @@ class ChartSync:
             result.failures += 1
             result.errors.append(f"discovery failed: {exc}")
         finally:
-            result.quota_remaining = _int_or_none(getattr(self.client, "quota_remaining", None))
+            result.quota_remaining = as_int(getattr(self.client, "quota_remaining", None))
             finish_run(self.engine, result.run_id, status=result.status, counts=result.counts(),
                        errors=result.errors, quota_remaining=result.quota_remaining)
         return result
@@ -171,13 +171,6 @@ def _chart_ids(engine: Engine, slugs: Sequence[str]) -> dict[str, int]:
 
     with engine.connect() as conn:
         return id_map(conn, store.CHART_T, "slug", slugs)
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _as_list(value) -> list[str] | None:

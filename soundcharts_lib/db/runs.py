@@ -42,3 +42,11 @@ def finish_run(engine: Engine, run_id: int, *, status: str, counts: dict, errors
         conn.execute(update(RUN_T).where(RUN_T.c.id == run_id).values(
             finished_at=utcnow(), status=status, counts=counts, errors=errors[:200],
             quota_remaining=quota_remaining, **extra))
+
+
+def as_int(value) -> int | None:
+    """A quota figure as an int, or None when the API sent something else."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

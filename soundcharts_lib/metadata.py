@@ -1,0 +1,44 @@
+"""Track metadata: artists, ISRC, release date, genres and platform identifiers, fetched and stored."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy.engine import Engine
+from tqdm.auto import tqdm
+
+from .db.runs import as_int, finish_run, start_run
+from .db.store_tracks import store_song, track_uuids
+from .errors import ApiError, PayloadError, QuotaExhausted
+
+log = logging.getLogger(__name__)
+
+
+def fetch_metadata(client, engine: Engine, uuids: Sequence[str] | None = None, *, missing_only: bool = True,
+                   trigger: str = "cli", progress: bool = True) -> dict:
+    """Fetch and store metadata for ``uuids`` (default: tracks never fetched, or all with ``missing_only=False``).
+
+    One failing track is recorded and skipped; quota exhaustion stops the run. Returns counts and errors.
+    """
+    run_id = start_run(engine, "fetch_metadata", trigger, {"uuids": list(uuids or [])[:50],
+                                                           "missing_only": missing_only})
+    targets = list(uuids) if uuids else track_uuids(engine, missing_only=missing_only)
+    done, errors = 0, []
+    try:
+        for uuid in tqdm(targets, desc="metadata", unit="track", disable=not progress):
+            try:
+                store_song(engine, client.song(uuid), client.song_identifiers(uuid))
+                done += 1
+            except QuotaExhausted as exc:
+                errors.append(f"quota exhausted: {exc}")
+                break
+            except (ApiError, PayloadError) as exc:
+                log.warning("metadata of %s failed: %s", uuid, exc)
+                errors.append(f"{uuid}: {exc}")
+    finally:
+        status = "success" if not errors else ("partial" if done else "failed")
+        counts = {"tracks": len(targets), "stored": done, "failures": len(errors)}
+        finish_run(engine, run_id, status=status, counts=counts, errors=errors,
+                   quota_remaining=as_int(getattr(client, "quota_remaining", None)))
+    return {"status": status, **counts, "errors": errors}
