@@ -1,0 +1,523 @@
+"""SoundchartsClient: the only module that speaks HTTP to SoundCharts.
+
+Synchronous ``requests`` (so it works inside a running Jupyter kernel), one request method with
+typed errors, retries with full-jitter backoff, rate-limit 429 waits, a client-side rate limiter,
+quota tracking, pagination through ``page.next`` and 90-day audience windows.
+
+Retry rules: 5xx, connection errors, timeouts and a 200 whose body is not JSON (a truncated or
+garbled answer; raised as ``ServerError`` with ``status=200``, key ``"malformed"``) are retried with
+exponential backoff and full jitter, bounded by ``max_retries`` and ``max_retry_seconds``. A 429
+with ``x-ratelimit-reset`` (or "maximum request count" in its message) waits the reset plus a small
+margin if that is at most ``max_ratelimit_wait``, else raises ``RateLimited``. Any other 429 is
+``QuotaExhausted`` and never retried. With OAuth, a 401 refreshes the token once.
+
+Credentials live in :class:`~soundcharts_lib.config.Secret` objects and are only put into request
+headers; redirects are not followed (custom headers would follow them to another host).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, quote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .config import DEFAULT_API_URL, DEFAULT_AUTH_URL, Secret, Settings
+from .errors import (
+    ApiError,
+    AuthError,
+    BadRequest,
+    ConfigError,
+    NotFound,
+    PayloadError,
+    PlanError,
+    QuotaExhausted,
+    RateLimited,
+    ServerError,
+)
+from .payloads import (
+    AudienceDay,
+    ChartInfo,
+    Identifier,
+    Platform,
+    Ranking,
+    Song,
+    page_next,
+    parse_audience,
+    parse_available_rankings,
+    parse_charts,
+    parse_error_body,
+    parse_identifiers,
+    parse_platforms,
+    parse_ranking,
+    parse_song,
+)
+from .ratelimit import RateLimiter
+
+log = logging.getLogger("soundcharts_lib.client")
+
+T = TypeVar("T")
+
+PAGE_LIMIT = 100                 # the API's maximum page size
+WINDOW_DAYS = 90                 # longest audience/popularity range asked in one request
+RATELIMIT_MARGIN = 0.5           # seconds added to x-ratelimit-reset
+TOKEN_EARLY_REFRESH = 45.0       # seconds before expiry a bearer token is renewed
+DEFAULT_TOKEN_LIFETIME = 3600.0
+CACHE_DISABLED = ("", "none", "off")
+# Header names exactly as sent: requests-cache matches ignored names case-sensitively, and
+# redacts them from what it stores.
+_AUTH_HEADERS = ("x-app-id", "x-api-key", "Authorization")
+_STATUS_ERRORS: dict[int, type[ApiError]] = {400: BadRequest, 401: AuthError, 403: PlanError, 404: NotFound}
+
+
+def _secret(value: str | Secret) -> Secret:
+    return value if isinstance(value, Secret) else Secret(str(value or ""))
+
+
+def _float_or_none(raw: str | None) -> float | None:
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def error_from_response(resp: requests.Response, endpoint: str) -> ApiError:
+    """The typed error for a non-2xx response (``endpoint`` = path without query)."""
+    key, message = parse_error_body(resp.text)
+    kw: dict[str, Any] = {"status": resp.status_code, "endpoint": endpoint, "key": key,
+                          "headers": dict(resp.headers)}
+    if resp.status_code == 429:
+        reset = resp.headers.get("x-ratelimit-reset")
+        if reset is not None or "maximum request count" in message.lower():
+            return RateLimited(message, retry_after=_float_or_none(reset), **kw)
+        return QuotaExhausted(message, **kw)
+    if resp.status_code >= 500:
+        return ServerError(message, **kw)
+    return _STATUS_ERRORS.get(resp.status_code, ApiError)(message, **kw)
+
+
+def _send(session: requests.Session, method: str, url: str, endpoint: str, timeout: float,
+          **kw: Any) -> requests.Response:
+    """One HTTP exchange; transport failures become ServerError without the request's details."""
+    try:
+        return session.request(method, url, timeout=timeout, allow_redirects=False, **kw)
+    except requests.Timeout:
+        raise ServerError(f"timed out after {timeout:g}s", endpoint=endpoint) from None
+    except requests.RequestException as exc:
+        raise ServerError(f"connection failed ({type(exc).__name__})", endpoint=endpoint) from None
+
+
+def _json(resp: requests.Response, endpoint: str) -> Any:
+    if not resp.ok:
+        raise error_from_response(resp, endpoint)
+    try:
+        return json.loads(resp.content)
+    except ValueError:
+        raise ServerError("response body is not valid JSON", status=resp.status_code, endpoint=endpoint,
+                          key="malformed", headers=dict(resp.headers)) from None
+
+
+def atom(when: str | date | datetime) -> str:
+    """The ``{datetime}`` path value: a string is used verbatim, a date is its UTC midnight."""
+    if isinstance(when, str):
+        return when
+    if isinstance(when, datetime):
+        return when.isoformat(timespec="seconds") if when.tzinfo else f"{when:%Y-%m-%dT%H:%M:%S}+00:00"
+    return f"{when.isoformat()}T00:00:00+00:00"
+
+
+def as_date(value: str | date | datetime) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def date_windows(start: date, end: date, days: int = WINDOW_DAYS) -> list[tuple[date, date]]:
+    """Consecutive inclusive windows of at most ``days`` days covering start..end, no gap or overlap."""
+    if start > end:
+        raise ValueError(f"start {start} is after end {end}")
+    windows = []
+    while start <= end:
+        stop = min(start + timedelta(days=days - 1), end)
+        windows.append((start, stop))
+        start = stop + timedelta(days=1)
+    return windows
+
+
+def _seg(segment: str, safe: str = "") -> str:
+    """One percent-encoded path segment (a ``+`` always becomes %2B)."""
+    return quote(segment, safe=safe)
+
+
+class _OAuth:
+    """Client-credentials bearer token, fetched lazily, renewed before expiry. Thread-safe."""
+
+    def __init__(self, session: requests.Session, url: str, client_id: str, client_secret: Secret,
+                 team_id: str, timeout: float):
+        self._session = session
+        self._url = url
+        self._endpoint = urlsplit(url).path or "/"
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._team_id = team_id
+        self._timeout = timeout
+        self._token = Secret("")
+        self._renew_at = 0.0
+        self._lock = threading.Lock()
+
+    def headers(self) -> dict[str, str]:
+        with self._lock:
+            if not self._token or time.monotonic() >= self._renew_at:
+                self._fetch()
+            return {"Authorization": f"Bearer {self._token.get()}"}
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._token = Secret("")
+
+    def _fetch(self) -> None:
+        form = {"grant_type": "client_credentials"}
+        if self._team_id:
+            form["team_id"] = self._team_id
+        resp = _send(self._session, "POST", self._url, self._endpoint, self._timeout, data=form,
+                     auth=(self._client_id, self._client_secret.get()))
+        body = _json(resp, self._endpoint)
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not token or not isinstance(token, str):
+            raise PayloadError(f"{self._endpoint}: access_token missing", endpoint=self._endpoint,
+                               field="access_token")
+        lifetime = _float_or_none(str(body.get("expires_in"))) or DEFAULT_TOKEN_LIFETIME
+        self._token = Secret(token)
+        self._renew_at = time.monotonic() + lifetime - min(TOKEN_EARLY_REFRESH, lifetime / 2)
+
+
+def _cache_session(cache: Any) -> requests.Session | None:
+    """A requests-cache session from settings-like ``cache`` (cache_backend, cache_path,
+    cache_expire_seconds), or None when caching is off."""
+    if cache is None or str(cache.cache_backend).lower() in CACHE_DISABLED:
+        return None
+    import requests_cache
+
+    backend = str(cache.cache_backend).lower()
+    if backend in ("sqlite", "filesystem"):
+        Path(cache.cache_path).parent.mkdir(parents=True, exist_ok=True)
+    return requests_cache.CachedSession(
+        cache_name=str(cache.cache_path), backend=backend, expire_after=int(cache.cache_expire_seconds),
+        allowable_methods=("GET",), allowable_codes=(200,), match_headers=False,
+        ignored_parameters=_AUTH_HEADERS, filter_fn=_is_json)
+
+
+def _is_json(resp: requests.Response) -> bool:
+    """Only well-formed bodies are cached (a garbled 200 must not be served again)."""
+    try:
+        json.loads(resp.content)
+    except ValueError:
+        return False
+    return True
+
+
+def _mount_pool(session: requests.Session) -> requests.Session:
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+class SoundchartsClient:
+    """A SoundCharts API client holding its own configuration (several can coexist).
+
+    Legacy ``x-app-id``/``x-api-key`` headers, or OAuth2 client credentials when ``client_id`` and
+    ``client_secret`` are given. ``cache`` is settings-like (see :func:`_cache_session`) and only
+    used for song metadata and identifiers. ``sleep`` is injectable for tests.
+    """
+
+    def __init__(self, base_url: str = DEFAULT_API_URL, app_id: str = "", api_key: str | Secret = "", *,
+                 client_id: str = "", client_secret: str | Secret = "", auth_url: str | None = None,
+                 team_id: str = "", session: requests.Session | None = None, timeout: float = 30,
+                 max_retries: int = 5, max_retry_seconds: float = 120, backoff_base: float = 0.5,
+                 max_ratelimit_wait: float = 90, rate_limit_per_minute: float = 4500, cache: Any = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.base_url = base_url.rstrip("/")
+        self.app_id = app_id
+        self._api_key = _secret(api_key)
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_retry_seconds = max_retry_seconds
+        self.backoff_base = backoff_base
+        self.max_ratelimit_wait = max_ratelimit_wait
+        self._sleep = sleep
+        self._owns_session = session is None
+        self._session = session if session is not None else _mount_pool(requests.Session())
+        self._cached = _cache_session(cache)
+        if self._cached is not None:
+            _mount_pool(self._cached)
+        self.limiter = RateLimiter(rate_limit_per_minute, sleep=sleep)
+        secret = _secret(client_secret)
+        self._oauth: _OAuth | None = None
+        if client_id and secret:
+            self._oauth = _OAuth(self._session, auth_url or DEFAULT_AUTH_URL, client_id, secret, team_id,
+                                 timeout)
+        elif not (app_id and self._api_key):
+            raise ConfigError("no SoundCharts credentials: give app_id and api_key, "
+                              "or client_id and client_secret")
+        self._rng = random.Random()
+        self._lock = threading.Lock()
+        self._request_count = 0
+        self._quota: int | str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> SoundchartsClient:
+        kw: dict[str, Any] = dict(
+            base_url=settings.api_url, app_id=settings.app_id, api_key=settings.api_key,
+            client_id=settings.client_id, client_secret=settings.client_secret, auth_url=settings.auth_url,
+            team_id=settings.team_id, timeout=settings.timeout, max_retries=settings.max_retries,
+            max_retry_seconds=settings.max_retry_seconds, max_ratelimit_wait=settings.max_ratelimit_wait,
+            rate_limit_per_minute=settings.rate_limit_per_minute, cache=settings)
+        kw.update(overrides)
+        return cls(**kw)
+
+    def __repr__(self) -> str:
+        auth = "oauth" if self._oauth else "api-key"
+        return (f"SoundchartsClient(base_url={self.base_url!r}, app_id={self.app_id!r}, auth={auth!r}, "
+                f"cache={'on' if self._cached is not None else 'off'})")
+
+    def __enter__(self) -> SoundchartsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owns_session:
+            self._session.close()
+        if self._cached is not None:
+            self._cached.close()
+
+    @property
+    def quota_remaining(self) -> int | str | None:
+        """Last ``x-quota-remaining`` seen (int; the raw string if it was not an integer)."""
+        return self._quota
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests sent to the API (retries included; cache hits and token fetches excluded)."""
+        return self._request_count
+
+    # --- the one request method ------------------------------------------------------------
+
+    def _auth_headers(self) -> dict[str, str]:
+        if self._oauth is not None:
+            return self._oauth.headers()
+        return {"x-app-id": self.app_id, "x-api-key": self._api_key.get()}
+
+    def _note(self, resp: requests.Response) -> None:
+        raw = resp.headers.get("x-quota-remaining")
+        with self._lock:
+            if raw is not None:
+                try:
+                    self._quota = int(raw)
+                except ValueError:
+                    self._quota = raw
+
+    def _get_once(self, path: str, params: dict | None, cached: bool) -> Any:
+        url = self.base_url + path
+        session = self._cached if cached and self._cached is not None else self._session
+        if session is self._cached:
+            hit = session.get(url, params=params, only_if_cached=True)
+            if getattr(hit, "from_cache", False) and hit.status_code == 200:
+                return json.loads(hit.content)
+        headers = self._auth_headers()
+        self.limiter.acquire()
+        with self._lock:
+            self._request_count += 1
+        resp = _send(session, "GET", url, path, self.timeout, params=params, headers=headers)
+        self._note(resp)
+        log.debug("GET %s -> %s", path, resp.status_code)
+        return _json(resp, path)
+
+    def _retry_wait(self, exc: ApiError, attempt: int, started: float) -> float | None:
+        """Seconds to wait before retrying after ``exc``, or None to give up."""
+        if attempt >= self.max_retries:
+            return None
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            if exc.retry_after > self.max_ratelimit_wait:
+                return None
+            wait = exc.retry_after + RATELIMIT_MARGIN
+        else:
+            wait = self._rng.uniform(0, self.backoff_base * 2 ** attempt)
+        if time.monotonic() - started + wait > self.max_retry_seconds:
+            return None
+        return wait
+
+    def request(self, path: str, params: dict | None = None, *, cached: bool = False) -> Any:
+        """GET ``path`` (starting with ``/api``) and return its JSON body, retrying by the rules above."""
+        started = time.monotonic()
+        attempt = 0
+        refreshed = False
+        while True:
+            try:
+                return self._get_once(path, params, cached)
+            except AuthError:
+                if self._oauth is None or refreshed:
+                    raise
+                refreshed = True
+                self._oauth.invalidate()
+            except (RateLimited, ServerError) as exc:
+                wait = self._retry_wait(exc, attempt, started)
+                if wait is None:
+                    raise
+                attempt += 1
+                log.info("waiting %.2fs before retrying %s (%s)", wait, path,
+                         f"HTTP {exc.status}" if exc.status else "no response")
+                if isinstance(exc, RateLimited):
+                    self.limiter.defer(wait)  # every thread of this client holds back; acquire() waits
+                else:
+                    self._sleep(wait)
+
+    # --- pagination -----------------------------------------------------------------------------
+
+    def _pages(self, path: str, params: dict | None = None, *, cached: bool = False) -> Iterator[Any]:
+        """Every page of a collection, following ``page.next`` until it is null."""
+        given = {**(params or {}), "offset": 0, "limit": PAGE_LIMIT}
+        query = {k: str(v) for k, v in given.items() if v is not None}
+        page_path = path
+        seen = {(page_path, tuple(sorted(query.items())))}
+        while True:
+            body = self.request(page_path, query, cached=cached)
+            yield body
+            nxt = page_next(body)
+            if nxt is None or not body.get("items"):
+                return
+            parts = urlsplit(nxt)
+            next_query = {**query, **dict(parse_qsl(parts.query, keep_blank_values=True))}
+            key = (parts.path or page_path, tuple(sorted(next_query.items())))
+            if key in seen or int(next_query.get("offset", 0)) <= int(query.get("offset", 0)):
+                raise PayloadError(f"{path}: page.next does not advance ({parts.path})", endpoint=path,
+                                   field="page.next")
+            seen.add(key)
+            page_path, query = key[0], next_query
+
+    def _iter(self, path: str, parse: Callable[[Any], list[T]], params: dict | None = None, *,
+              cached: bool = False) -> Iterator[T]:
+        for body in self._pages(path, params, cached=cached):
+            yield from self._parsed(parse, body, path)
+
+    @staticmethod
+    def _parsed(parse: Callable[[Any], T], body: Any, path: str) -> T:
+        try:
+            return parse(body)
+        except PayloadError as exc:
+            raise PayloadError(f"{path}: {exc}", endpoint=path, field=exc.field) from None
+
+    def fetch_many(self, fn: Callable[[Any], T], args: Iterable[Any], workers: int = 4) -> list[T]:
+        """``[fn(a) for a in args]`` on ``workers`` threads, in order; the rate limiter is shared.
+        The first error is raised after cancelling what has not started."""
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(fn, a) for a in args]
+            try:
+                return [f.result() for f in futures]
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+
+    # --- referential ----------------------------------------------------------------------------
+
+    def platforms(self) -> list[Platform]:
+        return list(self._iter("/api/v2/referential/platforms", parse_platforms))
+
+    def social_platforms(self) -> list[Platform]:
+        return list(self._iter("/api/v2/referential/platforms/social", parse_platforms))
+
+    def chart_platforms(self) -> list[Platform]:
+        return list(self._iter("/api/v2/chart/song/platforms", parse_platforms))
+
+    def team_usage(self) -> dict:
+        body = self.request("/api/v2/team/usage")
+        if not isinstance(body, dict):
+            raise PayloadError("/api/v2/team/usage: body is not an object", endpoint="/api/v2/team/usage")
+        return body
+
+    # --- charts ---------------------------------------------------------------------------------
+
+    def iter_charts_by_platform(self, platform: str, country_code: str | None = None) -> Iterator[ChartInfo]:
+        path = f"/api/v2/chart/song/by-platform/{_seg(platform)}"
+        return self._iter(path, parse_charts, {"countryCode": country_code})
+
+    def charts_by_platform(self, platform: str, country_code: str | None = None) -> list[ChartInfo]:
+        return list(self.iter_charts_by_platform(platform, country_code))
+
+    def iter_available_rankings(self, slug: str) -> Iterator[str]:
+        return self._iter(f"/api/v2/chart/song/{_seg(slug)}/available-rankings", parse_available_rankings)
+
+    def available_rankings(self, slug: str) -> list[str]:
+        """Ranking timestamps as the API wrote them; pass one to :meth:`ranking_for_date` verbatim."""
+        return list(self.iter_available_rankings(slug))
+
+    def _ranking(self, path: str) -> Ranking:
+        first: Ranking | None = None
+        entries = []
+        for body in self._pages(path):
+            page = self._parsed(parse_ranking, body, path)
+            if first is None:
+                first = page
+            elif page.date_raw != first.date_raw:
+                raise PayloadError(f"{path}: ranking changed while paging ({first.date_raw} then "
+                                   f"{page.date_raw})", endpoint=path, field="related.date")
+            entries.extend(page.entries)
+        assert first is not None  # _pages yields at least one page
+        return first.model_copy(update={"entries": entries})
+
+    def ranking_latest(self, slug: str) -> Ranking:
+        return self._ranking(f"/api/v2.14/chart/song/{_seg(slug)}/ranking/latest")
+
+    def ranking_for_date(self, slug: str, when: str | date | datetime) -> Ranking:
+        """The ranking for ``when``: an available-rankings string (sent verbatim, ``+`` as %2B) or a
+        date (its ``T00:00:00+00:00``)."""
+        return self._ranking(f"/api/v2.14/chart/song/{_seg(slug)}/ranking/{_seg(atom(when), safe=':')}")
+
+    # --- songs ----------------------------------------------------------------------------------
+
+    def song(self, uuid: str) -> Song:
+        path = f"/api/v2.25/song/{_seg(uuid)}"
+        return self._parsed(parse_song, self.request(path, cached=True), path)
+
+    def song_identifiers(self, uuid: str, platform: str | None = None,
+                         only_default: bool | None = None) -> list[Identifier]:
+        params = {"platform": platform,
+                  "onlyDefault": None if only_default is None else str(bool(only_default)).lower()}
+        return list(self._iter(f"/api/v2/song/{_seg(uuid)}/identifiers", parse_identifiers, params,
+                               cached=True))
+
+    def _plot_series(self, kind: str, uuid: str, platform: str, start: str | date, end: str | date,
+                     identifier: str | None) -> list[AudienceDay]:
+        path = f"/api/v2/song/{_seg(uuid)}/{kind}/{_seg(platform)}"
+        by_date: dict[date, AudienceDay] = {}
+        for lo, hi in date_windows(as_date(start), as_date(end)):
+            params = {"startDate": lo.isoformat(), "endDate": hi.isoformat(), "identifier": identifier}
+            for day in self._iter(path, parse_audience, params):
+                by_date.setdefault(day.date, day)
+        return [by_date[d] for d in sorted(by_date)]
+
+    def song_audience(self, uuid: str, platform: str, start: str | date, end: str | date,
+                      identifier: str | None = None) -> list[AudienceDay]:
+        """Audience (cumulative totals) for start..end inclusive, asked in windows of <= 90 days,
+        merged, one day per date (first seen kept), ascending."""
+        return self._plot_series("audience", uuid, platform, start, end, identifier)
+
+    def song_popularity(self, uuid: str, platform: str, start: str | date, end: str | date,
+                        identifier: str | None = None) -> list[AudienceDay]:
+        """Popularity series, same windows and merging as :meth:`song_audience`."""
+        return self._plot_series("popularity", uuid, platform, start, end, identifier)
