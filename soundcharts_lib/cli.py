@@ -16,20 +16,16 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
 def _client(settings: Settings):
     from .client import SoundchartsClient
+    from .runtime import require_credentials
 
-    if not settings.has_credentials:
-        raise ConfigError("no SoundCharts credentials: set SOUNDCHARTS_APP_ID and SOUNDCHARTS_API_KEY "
-                          "(or SOUNDCHARTS_CLIENT_ID and SOUNDCHARTS_CLIENT_SECRET)")
+    require_credentials(settings)
     return SoundchartsClient.from_settings(settings)
 
 
 def _engine(settings: Settings):
-    """The configured database, created or migrated to the current schema first."""
-    from .db import make_engine, upgrade
+    from .runtime import migrated_engine
 
-    engine = make_engine(settings.db_url)
-    upgrade(engine)
-    return engine
+    return migrated_engine(settings)
 
 
 def cmd_init_db(args, settings: Settings) -> int:

@@ -42,3 +42,16 @@ def fetch_metadata(client, engine: Engine, uuids: Sequence[str] | None = None, *
         finish_run(engine, run_id, status=status, counts=counts, errors=errors,
                    quota_remaining=as_int(getattr(client, "quota_remaining", None)))
     return {"status": status, **counts, "errors": errors}
+
+
+def metadata_job(*, all_tracks: bool = False, track_uuids=None, trigger: str = "notebook", settings=None) -> dict:
+    """What ``scheduled/fetch_metadata.ipynb`` runs; raises when any track failed."""
+    from .errors import SoundchartsError
+    from .runtime import as_list, job_context
+
+    with job_context(settings) as (client, engine):
+        result = fetch_metadata(client, engine, as_list(track_uuids), missing_only=not all_tracks, trigger=trigger)
+    if result["errors"]:
+        raise SoundchartsError(f"{result['status']}: {result['failures']} tracks failed: "
+                               + "; ".join(result["errors"][:5]))
+    return result

@@ -173,14 +173,6 @@ def _chart_ids(engine: Engine, slugs: Sequence[str]) -> dict[str, int]:
         return id_map(conn, store.CHART_T, "slug", slugs)
 
 
-def _as_list(value) -> list[str] | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return [str(v) for v in value]
-
-
 def sync_job(*, platforms=None, charts=None, country=None, date=None, backfill_days=None, force=False,
              trigger: str = "notebook", settings=None, progress: bool = True) -> SyncResult:
     """What ``scheduled/sync_charts.ipynb`` runs: parameters as papermill gives them, errors raised.
@@ -188,14 +180,9 @@ def sync_job(*, platforms=None, charts=None, country=None, date=None, backfill_d
     Raises ``SyncFailed`` when any chart failed (the run and the charts record what), so the job's
     notebook and exit code show it.
     """
-    from .client import SoundchartsClient
-    from .config import Settings
-    from .db import make_engine, upgrade
     from .errors import ConfigError
+    from .runtime import as_list, job_context
 
-    settings = settings or Settings.from_env()
-    if not settings.has_credentials:
-        raise ConfigError("no SoundCharts credentials in the environment (SOUNDCHARTS_APP_ID / SOUNDCHARTS_API_KEY)")
     on_date = None
     if date:
         try:
@@ -204,11 +191,9 @@ def sync_job(*, platforms=None, charts=None, country=None, date=None, backfill_d
             raise ConfigError(f"date must be YYYY-MM-DD, got {date!r}") from None
     if backfill_days is not None and (not isinstance(backfill_days, int) or backfill_days < 1):
         raise ConfigError(f"backfill_days must be a whole number >= 1, got {backfill_days!r}")
-    engine = make_engine(settings.db_url)
-    upgrade(engine)
-    with SoundchartsClient.from_settings(settings) as client:
+    with job_context(settings) as (client, engine):
         result = ChartSync(client, engine, trigger=trigger, progress=progress).run(
-            platforms=_as_list(platforms), charts=_as_list(charts), country=country, on_date=on_date,
+            platforms=as_list(platforms), charts=as_list(charts), country=country, on_date=on_date,
             backfill_days=backfill_days or None, force=bool(force))
     if result.failures:
         raise SyncFailed(result)

@@ -1,0 +1,44 @@
+"""What every job needs: settings, a migrated engine and a client, built from the environment."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from .config import Settings
+from .errors import ConfigError
+
+
+def require_credentials(settings: Settings) -> None:
+    if not settings.has_credentials:
+        raise ConfigError("no SoundCharts credentials: set SOUNDCHARTS_APP_ID and SOUNDCHARTS_API_KEY "
+                          "(or SOUNDCHARTS_CLIENT_ID and SOUNDCHARTS_CLIENT_SECRET)")
+
+
+def migrated_engine(settings: Settings):
+    """The configured database, created or migrated to the current schema first."""
+    from .db import make_engine, upgrade
+
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    return engine
+
+
+@contextmanager
+def job_context(settings: Settings | None = None):
+    """``(client, engine)`` for a job; the client is closed afterwards."""
+    from .client import SoundchartsClient
+
+    settings = settings or Settings.from_env()
+    require_credentials(settings)
+    engine = migrated_engine(settings)
+    with SoundchartsClient.from_settings(settings) as client:
+        yield client, engine
+
+
+def as_list(value) -> list[str] | None:
+    """A papermill/CLI parameter given as a list, a comma-separated string, or nothing."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value]
