@@ -1,0 +1,1 @@
+"""ipywidgets and bqplot builders for the Voila dashboards (unit-tested without a browser)."""
