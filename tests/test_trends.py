@@ -40,8 +40,9 @@ def test_scripted_history_reentry_streak_and_dropouts(scripted):
     assert t.loc["a", "status"] == "RE-ENTRY" and t.loc["a", "streak"] == 1 and t.loc["a", "on_chart"] == 3
     assert t.loc["a", "peak_position"] == 1 and t.loc["a", "peak_date"] == D[0]
     assert pd_na(t.loc["a", "previous_position"]) and pd_na(t.loc["a", "movement"])
-    assert t.loc["b", "status"] == "SAME" and t.loc["b", "streak"] == 4 and t.loc["b", "peak_date"] == D[1]
-    assert t.loc["d", "status"] == "DOWN" and t.loc["d", "movement"] == -1
+    assert t.loc["b", "status"] == "DOWN" and t.loc["b", "movement"] == -1 and t.loc["b", "streak"] == 4
+    assert t.loc["b", "peak_date"] == D[1] and t.loc["b", "previous_position"] == 1
+    assert t.loc["d", "status"] == "SAME" and t.loc["d", "movement"] == 0 and t.loc["d", "on_chart"] == 2
     assert list(chart_dropouts(scripted, "scripted", D[3])["uuid"]) == ["c"]
     assert list(chart_dropouts(scripted, "scripted", D[2])["uuid"]) == ["a"]
     t0 = chart_trends(scripted, "scripted", D[0])
@@ -67,6 +68,7 @@ def _independent(engine, slug):
             "select r.ranking_date, t.uuid, e.position from chart_ranking_entry e join chart_ranking r "
             "on r.id = e.ranking_id join chart c on c.id = r.chart_id join track t on t.id = e.track_id "
             "where c.slug = :s and r.status = 'success'"), {"s": slug}).all()
+    rows = [(date.fromisoformat(str(r[0])), r[1], r[2]) for r in rows]
     dates = sorted({r[0] for r in rows})
     pos = {(r[0], r[1]): r[2] for r in rows}
     last, prev = dates[-1], dates[-2]

@@ -54,8 +54,13 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict]) -> None:
         columns = list(rows[0])
         cursor = conn.connection.driver_connection.cursor()
         sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-        with cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in columns])
+        try:
+            with cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in columns])
+        except Exception as exc:  # report COPY failures as SQLAlchemy errors, like the other dialects
+            from sqlalchemy.exc import DBAPIError
+
+            raise DBAPIError.instance(sql, None, exc, type(exc)) from None
         return
     conn.execute(table.insert(), list(rows))
