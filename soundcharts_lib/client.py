@@ -223,7 +223,7 @@ def _is_json(resp: requests.Response) -> bool:
     """Only well-formed bodies are cached (a garbled 200 must not be served again)."""
     try:
         json.loads(resp.content)
-    except ValueError:
+    except (TypeError, ValueError):  # TypeError: no body (the cache's own 504 for a miss)
         return False
     return True
 
