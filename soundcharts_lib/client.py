@@ -156,6 +156,14 @@ def date_windows(start: date, end: date, days: int = WINDOW_DAYS) -> list[tuple[
     return windows
 
 
+def _offset(query: dict[str, str]) -> int:
+    """The ``offset`` of a page query; -1 when absent or not a number (never seen as advancing)."""
+    try:
+        return int(query.get("offset", "-1"))
+    except ValueError:
+        return -1
+
+
 def _seg(segment: str, safe: str = "") -> str:
     """One percent-encoded path segment (a ``+`` always becomes %2B)."""
     return quote(segment, safe=safe)
@@ -403,7 +411,7 @@ class SoundchartsClient:
             parts = urlsplit(nxt)
             next_query = {**query, **dict(parse_qsl(parts.query, keep_blank_values=True))}
             key = (parts.path or page_path, tuple(sorted(next_query.items())))
-            if key in seen or int(next_query.get("offset", 0)) <= int(query.get("offset", 0)):
+            if key in seen or _offset(next_query) <= _offset(query):
                 raise PayloadError(f"{path}: page.next does not advance ({parts.path})", endpoint=path,
                                    field="page.next")
             seen.add(key)

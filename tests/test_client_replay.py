@@ -6,6 +6,7 @@ its saved body, non-JSON error pages, redirects, odd pagination links and odd qu
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -49,6 +50,9 @@ class Replay:
             def do_GET(self) -> None:  # noqa: N802 (http.server naming)
                 parts = urlsplit(self.path)
                 query = dict(parse_qsl(parts.query, keep_blank_values=True))
+                if self.command == "POST":  # a form body is recorded like a query
+                    form = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                    query = dict(parse_qsl(form, keep_blank_values=True))
                 replay.seen.append((parts.path, query, dict(self.headers)))
                 answers = replay.routes.get(parts.path) or [(404, b'{"errors": []}', {})]
                 status, payload, headers = answers.pop(0) if len(answers) > 1 else answers[0]
@@ -58,6 +62,8 @@ class Replay:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+
+            do_POST = do_GET  # noqa: N815
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -187,10 +193,11 @@ def test_pagination_follows_next_with_any_parameter_order(replay, client):
     assert second == {"offset": "3", "limit": "3", "countryCode": ""}
 
 
-def test_pagination_stops_on_a_next_that_does_not_advance(replay, client):
+@pytest.mark.parametrize("query", ["limit=100&offset=0", "offset=abc", "limit=100"])
+def test_pagination_stops_on_a_next_that_does_not_advance(replay, client, query):
     path = "/api/v2/referential/platforms"
     body = json.loads((DATA / "platforms.json").read_bytes())
-    body["page"]["next"] = f"{path}?limit=100&offset=0"
+    body["page"]["next"] = f"{path}?{query}"
     replay.routes[path] = [(200, json.dumps(body).encode(), {})]
     with pytest.raises(PayloadError, match="page.next does not advance"):
         client.platforms()
@@ -225,3 +232,25 @@ def test_connection_refused_is_a_server_error_without_url():
 def test_no_credentials_is_a_config_error():
     with pytest.raises(ConfigError):
         SoundchartsClient("http://127.0.0.1:9")
+
+
+def test_oauth_form_basic_auth_and_bearer(replay):
+    replay.routes["/oauth/token"] = [(200, b'{"access_token": "tok-1", "expires_in": 3600}', {})]
+    replay.routes["/api/v2/team/usage"] = [(200, b"{}", {})]
+    with SoundchartsClient(replay.base_url, client_id="id", client_secret="s3cret", team_id="team-7",
+                           auth_url=f"{replay.base_url}/oauth/token") as c:
+        c.team_usage()
+        c.team_usage()
+    (token_path, form, token_headers), *api = replay.seen
+    assert token_path == "/oauth/token" and form == {"grant_type": "client_credentials", "team_id": "team-7"}
+    assert token_headers["Authorization"] == "Basic " + base64.b64encode(b"id:s3cret").decode()
+    assert [h["Authorization"] for _, _, h in api] == ["Bearer tok-1"] * 2
+    assert all("x-api-key" not in h for _, _, h in api)
+
+
+def test_oauth_reply_without_token_is_a_payload_error(replay):
+    replay.routes["/oauth/token"] = [(200, b'{"token_type": "Bearer"}', {})]
+    with SoundchartsClient(replay.base_url, client_id="id", client_secret="s3cret",
+                           auth_url=f"{replay.base_url}/oauth/token") as c, \
+            pytest.raises(PayloadError, match="access_token missing"):
+        c.team_usage()
