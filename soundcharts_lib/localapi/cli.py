@@ -35,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fault-kinds", type=_kinds, default=FAULT_KINDS,
                         help=f"comma-separated fault kinds (default: {','.join(FAULT_KINDS)})")
     parser.add_argument("--fault-seed", type=int, default=0, help="seed of the fault sequence")
+    parser.add_argument("--timeout-seconds", type=float, default=5.0, help="delay of a 'timeout' fault")
     parser.add_argument("--latency-ms", type=int, default=0, help="delay added to every response")
     parser.add_argument("--token-ttl", type=float, default=3600, help="OAuth token lifetime in seconds")
 
@@ -43,7 +44,8 @@ def config_from_args(args: argparse.Namespace) -> LocalApiConfig:
     return LocalApiConfig(port=args.port, seed=args.seed, today=args.today, history_days=args.history_days,
                           quota=args.quota, rate_limit_per_minute=args.rate_limit, fault_rate=args.fault_rate,
                           fault_kinds=args.fault_kinds, fault_seed=args.fault_seed,
-                          latency_ms=args.latency_ms, token_ttl=args.token_ttl)
+                          timeout_seconds=args.timeout_seconds, latency_ms=args.latency_ms,
+                          token_ttl=args.token_ttl)
 
 
 def _stop(signum: int, frame: object) -> None:

@@ -120,6 +120,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "soundcharts-localapi/1"
     timeout = 120  # idle keep-alive connections are dropped after this
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall
     server: LocalApiServer
 
     def do_GET(self) -> None:
@@ -144,7 +145,12 @@ class _Handler(BaseHTTPRequestHandler):
         srv, config = self.server, self.server.config
         split = urlsplit(self.path)
         query = Query(split.path, tuple(parse_qsl(split.query, keep_blank_values=True)))
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        length = self.headers.get("Content-Length") or "0"
+        if not length.isdigit():
+            self.close_connection = True
+            self._send(method, (400, error_body(400, "Invalid Content-Length"), {}))
+            return
+        body = self.rfile.read(int(length))
         if query.path.startswith(CONTROL_PREFIX):
             self._send(method, srv.control(method, query.path))
             return
@@ -205,7 +211,7 @@ def make_server(config: LocalApiConfig | None = None) -> LocalApiServer:
 def running(config: LocalApiConfig | None = None) -> Iterator[LocalApiServer]:
     """Serve in a background thread for the ``with`` block, then shut down and close the socket."""
     server = make_server(config)
-    thread = threading.Thread(target=server.serve_forever, name="localapi", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="localapi", daemon=True)
     thread.start()
     try:
         yield server
