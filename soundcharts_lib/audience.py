@@ -1,0 +1,314 @@
+"""Audience series: fetch tracks' audience per platform and store every (identifier, day) point.
+
+The client asks in windows of at most 90 days and follows pagination. Fetches are incremental: from the
+last stored date minus ``overlap_days`` (the API fills late values), or the whole requested range with
+``force``. A first fetch covers the last 90 days. Missing days stay missing and are counted as gaps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy.engine import Engine
+from tqdm.auto import tqdm
+
+from . import cliargs
+from .db import store_audience as store
+from .db.runs import as_int, finish_run, start_run
+from .errors import ApiError, BadRequest, ConfigError, PayloadError, QuotaExhausted
+from .payloads import AudienceDay, Platform
+from .runtime import as_list, migrated_engine, require_credentials
+from .sync import today_utc
+
+log = logging.getLogger(__name__)
+
+OVERLAP_DAYS = 3
+FIRST_FETCH_DAYS = 90
+CHARTING_DAYS = 30
+BATCH = 8  # (track, platform) fetches handed to the client's workers at a time
+
+
+@dataclass
+class AudienceResult:
+    run_id: int | None = None
+    tracks: int = 0
+    fetches: int = 0
+    up_to_date: int = 0
+    empty: int = 0
+    days: int = 0
+    points: int = 0
+    gaps: int = 0
+    failures: int = 0
+    skipped: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    quota_remaining: int | None = None
+
+    @property
+    def status(self) -> str:
+        if not self.failures:
+            return "success"
+        return "partial" if self.fetches else "failed"
+
+    def counts(self) -> dict:
+        return {"tracks": self.tracks, "fetches": self.fetches, "up_to_date": self.up_to_date,
+                "empty": self.empty, "days": self.days, "points": self.points, "gaps": self.gaps,
+                "failures": self.failures}
+
+    def summary(self) -> str:
+        return (f"{self.status}: {self.tracks} tracks, {self.fetches} track/platform series fetched "
+                f"({self.days} days, {self.points} points, {self.gaps} missing days), "
+                f"{self.empty} without data, {self.up_to_date} up to date, {self.failures} failures")
+
+
+@dataclass
+class _Fetch:
+    """One track on one platform over start..end; ``days`` or ``error`` once fetched."""
+
+    track_id: int
+    uuid: str
+    platform: str
+    platform_id: int
+    start: date
+    end: date
+    days: list[AudienceDay] = field(default_factory=list)
+    error: ApiError | PayloadError | None = None
+
+
+def choose_platforms(requested: Sequence[str] | None,
+                     supported: Sequence[Platform]) -> tuple[list[str], list[str]]:
+    """``(wanted, skipped messages)``: every audience platform when none is requested."""
+    codes = [p.code for p in supported]
+    if not requested:
+        return codes, []
+    wanted = [slug for slug in dict.fromkeys(requested) if slug in codes]
+    skipped = [f"{slug}: no song audience on this platform (audience platforms: {', '.join(codes)})"
+               for slug in dict.fromkeys(requested) if slug not in codes]
+    return wanted, skipped
+
+
+def check_request(track_uuids: Sequence[str] | None, limit: int | None, start: date | None, end: date | None,
+                  today: date) -> tuple[date | None, date]:
+    """The range asked for, its end capped at ``today`` (default ``today``); ``ConfigError`` for a reversed
+    range or a bad limit."""
+    if limit is not None and limit < 1:
+        raise ConfigError(f"limit must be at least 1, got {limit}")
+    if track_uuids and limit is not None:
+        raise ConfigError("limit applies to the stale-first selection, not to named tracks")
+    if start is not None and start > today:
+        raise ConfigError(f"start date {start} is after today ({today})")
+    end = min(end or today, today)
+    if start is not None and start > end:
+        raise ConfigError(f"start date {start} is after end date {end}")
+    return start, end
+
+
+def count_gaps(days: Sequence[AudienceDay]) -> int:
+    """Days missing between the first and the last day received."""
+    dates = sorted({d.date for d in days})
+    return sum((b - a).days - 1 for a, b in zip(dates, dates[1:], strict=False))
+
+
+class AudienceDataProcessor:
+    """Fetches and stores audience with one client into one database. Progress bars unless ``progress=False``.
+
+    ``supported`` is the API's audience platform list when the caller already has it.
+    """
+
+    def __init__(self, client, engine: Engine, *, trigger: str = "cli", progress: bool = True,
+                 workers: int = 4, overlap_days: int = OVERLAP_DAYS,
+                 supported: Sequence[Platform] | None = None):
+        self.client = client
+        self.engine = engine
+        self.trigger = trigger
+        self.progress = progress
+        self.workers = workers
+        self.overlap_days = overlap_days
+        self._supported = list(supported) if supported is not None else None
+
+    def supported_platforms(self) -> list[Platform]:
+        """Platforms with song audience, from ``/referential/platforms/social`` (asked once)."""
+        if self._supported is None:
+            self._supported = self.client.social_platforms()
+        return self._supported
+
+    def run(self, *, track_uuids: Sequence[str] | None = None, platforms: Sequence[str] | None = None,
+            limit: int | None = None, start: date | None = None, end: date | None = None,
+            force: bool = False) -> AudienceResult:
+        """Fetch ``track_uuids`` (default: stored tracks, stalest first, at most ``limit``) on ``platforms``
+        (default: every audience platform). Bad arguments raise ``ConfigError`` before anything is written."""
+        today = today_utc()
+        start, end = check_request(track_uuids, limit, start, end, today)
+        supported = self.supported_platforms()
+        wanted, skipped = require_platforms(platforms, supported)
+        for message in skipped:
+            log.warning("skipped %s", message)
+        params = {"track_uuids": list(track_uuids or [])[:50], "platforms": wanted, "limit": limit,
+                  "start": start, "end": end, "force": force}
+        result = AudienceResult(skipped=list(skipped))
+        result.run_id = start_run(self.engine, "fetch_audience", self.trigger, params)
+        try:
+            pids = store.audience_platform_ids(self.engine, [p for p in supported if p.code in wanted])
+            targets = self._targets(track_uuids, list(pids.values()), limit, today, result)
+            result.tracks = len(targets)
+            plans = [self._plan(tid, uuid, slug, pids[slug], start, end, force, result)
+                     for tid, uuid in targets for slug in wanted]
+            self._fetch_all([p for p in plans if p is not None], result)
+        except QuotaExhausted as exc:
+            result.failures += 1
+            result.errors.append(f"quota exhausted: {exc}")
+        finally:
+            result.quota_remaining = as_int(getattr(self.client, "quota_remaining", None))
+            finish_run(self.engine, result.run_id, status=result.status, counts=result.counts(),
+                       errors=result.skipped + result.errors, quota_remaining=result.quota_remaining)
+        return result
+
+    # -- what to fetch -----------------------------------------------------------------------------------
+    def _targets(self, uuids: Sequence[str] | None, platform_ids: list[int], limit: int | None, today: date,
+                 result: AudienceResult) -> list[tuple[int, str]]:
+        if not uuids:
+            return store.stale_tracks(self.engine, platform_ids, today=today, limit=limit,
+                                      charting_days=CHARTING_DAYS)
+        uuids = list(dict.fromkeys(uuids))
+        ids = store.track_ids(self.engine, uuids)
+        targets = []
+        for uuid in uuids:
+            if uuid not in ids:  # not seen in any chart yet: its name comes from the API
+                try:
+                    song = self.client.song(uuid)
+                except QuotaExhausted:
+                    raise
+                except (ApiError, PayloadError) as exc:
+                    self._fail(f"{uuid}: {exc}", result)
+                    continue
+                ids[uuid] = store.ensure_track(self.engine, uuid, song.name, song.credit_name, song.image_url)
+            targets.append((ids[uuid], uuid))
+        return targets
+
+    def _plan(self, track_id: int, uuid: str, platform: str, platform_id: int, start: date | None, end: date,
+              force: bool, result: AudienceResult) -> _Fetch | None:
+        """The window to ask: incremental from the last stored day minus the overlap unless ``force`` or a
+        ``start`` before the first stored day; None when nothing is left to ask."""
+        lo = start or end - timedelta(days=FIRST_FETCH_DAYS - 1)
+        if not force:
+            first, last = store.stored_range(self.engine, track_id, platform_id)
+            if last is not None and not (start is not None and start < first):
+                lo = max(lo if start else date.min, last - timedelta(days=self.overlap_days))
+        if lo > end:
+            result.up_to_date += 1
+            return None
+        return _Fetch(track_id, uuid, platform, platform_id, lo, end)
+
+    # -- fetching and storing ----------------------------------------------------------------------------
+    def _fetch_one(self, job: _Fetch) -> _Fetch:
+        """Runs on a client worker thread; API errors are kept on the job, not raised."""
+        try:
+            job.days = self.client.song_audience(job.uuid, job.platform, job.start, job.end)
+        except (ApiError, PayloadError) as exc:
+            job.error = exc
+        return job
+
+    def _fetch_all(self, jobs: list[_Fetch], result: AudienceResult) -> None:
+        unsupported: set[str] = set()
+        with tqdm(total=len(jobs), desc="audience", unit="series", disable=not self.progress) as bar:
+            for i in range(0, len(jobs), BATCH):
+                batch = [j for j in jobs[i:i + BATCH] if j.platform not in unsupported]
+                for job in self.client.fetch_many(self._fetch_one, batch, workers=self.workers):
+                    self._store(job, unsupported, result)
+                bar.update(min(BATCH, len(jobs) - i))
+
+    def _store(self, job: _Fetch, unsupported: set[str], result: AudienceResult) -> None:
+        if isinstance(job.error, QuotaExhausted):
+            raise job.error
+        if isinstance(job.error, BadRequest):  # the API's answer for a platform without song audience
+            if job.platform not in unsupported:
+                unsupported.add(job.platform)
+                reason = job.error.api_message or str(job.error)
+                result.skipped.append(f"{job.platform}: no song audience ({reason})")
+            return
+        if job.error is not None:
+            self._fail(f"{job.uuid} on {job.platform}: {job.error}", result)
+            return
+        result.fetches += 1
+        result.days += len(job.days)
+        result.gaps += count_gaps(job.days)
+        result.empty += not job.days
+        result.points += store.store_points(self.engine, job.track_id, job.platform_id, job.days)
+
+    def _fail(self, message: str, result: AudienceResult) -> None:
+        log.warning("audience fetch failed: %s", message)
+        result.failures += 1
+        result.errors.append(message)
+
+
+class AudienceFailed(Exception):
+    """An audience run that recorded failures (its ``SyncRun`` says which)."""
+
+    def __init__(self, result: AudienceResult):
+        self.result = result
+        super().__init__(result.summary() + "".join(f"\n  {e}" for e in result.errors[:10]))
+
+
+def require_platforms(requested: Sequence[str] | None,
+                      supported: Sequence[Platform]) -> tuple[list[str], list[str]]:
+    """:func:`choose_platforms`, with ``ConfigError`` when no requested platform has song audience."""
+    wanted, skipped = choose_platforms(requested, supported)
+    if not wanted:
+        raise ConfigError(skipped[0] if skipped else "the API lists no platform with song audience")
+    return wanted, skipped
+
+
+def fetch_audience(settings, *, track_uuids: Sequence[str] | None = None,
+                   platforms: Sequence[str] | None = None, limit: int | None = None,
+                   start: date | None = None, end: date | None = None,
+                   force: bool = False, trigger: str = "cli", progress: bool = True) -> AudienceResult:
+    """A whole run from settings: arguments and platforms checked before the database is opened or created."""
+    from .client import SoundchartsClient
+
+    check_request(track_uuids, limit, start, end, today_utc())
+    require_credentials(settings)
+    with SoundchartsClient.from_settings(settings) as client:
+        supported = client.social_platforms()
+        require_platforms(platforms, supported)
+        engine = migrated_engine(settings)
+        try:
+            return AudienceDataProcessor(client, engine, trigger=trigger, progress=progress,
+                                         supported=supported).run(
+                track_uuids=track_uuids, platforms=platforms, limit=limit, start=start, end=end, force=force)
+        finally:
+            engine.dispose()
+
+
+def _checked(name: str, parse, value):
+    if value is None or value == "":
+        return None
+    try:
+        return parse(str(value))
+    except argparse.ArgumentTypeError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
+def audience_job(*, track_uuid=None, platform=None, all_tracks: bool = False, limit=None, force: bool = False,
+                 start_date=None, end_date=None, trigger: str = "notebook", settings=None,
+                 progress: bool = True) -> AudienceResult:
+    """What ``scheduled/fetch_audience.ipynb`` runs, with the ``fetch-audience`` command's parameters.
+
+    Raises ``ConfigError`` for bad parameters (nothing written) and ``AudienceFailed`` when a fetch failed.
+    """
+    from .config import Settings
+
+    uuids = [_checked("track_uuid", cliargs.uuid, u) for u in as_list(track_uuid) or []]
+    slugs = [_checked("platform", cliargs.slug, p) for p in as_list(platform) or []]
+    if uuids and all_tracks:
+        raise ConfigError("track_uuid and all_tracks exclude each other")
+    result = fetch_audience(
+        settings or Settings.from_env(), track_uuids=uuids or None, platforms=slugs or None,
+        limit=_checked("limit", cliargs.positive_int, limit), force=bool(force), trigger=trigger,
+        start=_checked("start_date", cliargs.iso_date, start_date),
+        end=_checked("end_date", cliargs.iso_date, end_date), progress=progress)
+    if result.failures:
+        raise AudienceFailed(result)
+    return result

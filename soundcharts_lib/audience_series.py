@@ -1,0 +1,175 @@
+"""Audience analytics: a track's series per platform, daily changes, growth and an indexed-to-100 view.
+
+Values are the platforms' running totals. Identifiers of one platform are summed per date unless one is
+chosen. Missing days stay missing: a daily change exists only where the day before is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from .db.models import Platform, Track, TrackAudience
+
+A = TrackAudience.__table__
+P = Platform.__table__
+T = Track.__table__
+GROWTH_DAYS = (7, 28, 90)
+COLUMNS = ["date", "value", "daily_change"]
+
+
+class NotStored(LookupError):
+    """An unknown track, or a platform with no audience (the message is one line)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "not stored"
+
+
+def track_info(engine: Engine, uuid: str) -> dict:
+    """``{"id", "uuid", "name", "credit_name"}`` of a stored track; ``NotStored`` otherwise."""
+    with engine.connect() as conn:
+        q = select(T.c.id, T.c.uuid, T.c.name, T.c.credit_name).where(T.c.uuid == uuid)
+        row = conn.execute(q).first()
+    if row is None:
+        raise NotStored(f"no track {uuid}")
+    return dict(row._mapping)
+
+
+def audience_platforms(engine: Engine, uuid: str | None = None) -> list[str]:
+    """Slugs of platforms with audience (with ``uuid``: those holding some of that track's audience)."""
+    if uuid is None:
+        q = select(P.c.slug).where(P.c.supports_audience.is_(True))
+    else:
+        q = select(P.c.slug).where(P.c.id.in_(
+            select(A.c.platform_id).join(T, T.c.id == A.c.track_id).where(T.c.uuid == uuid)))
+    with engine.connect() as conn:
+        return sorted(conn.execute(q).scalars())
+
+
+def identifiers(engine: Engine, uuid: str, platform: str) -> list[str]:
+    """The platform identifiers stored for a track on a platform."""
+    q = (select(A.c.platform_identifier).distinct().join(T, T.c.id == A.c.track_id)
+         .join(P, P.c.id == A.c.platform_id).where(T.c.uuid == uuid, P.c.slug == platform))
+    with engine.connect() as conn:
+        return sorted(conn.execute(q).scalars())
+
+
+def _platform_ids(engine: Engine, slugs: Iterable[str], track_id: int) -> dict[str, int]:
+    """``{slug: id}``; ``NotStored`` for a platform unknown or neither listed for audience nor holding any."""
+    slugs = list(dict.fromkeys(slugs))
+    held = select(A.c.platform_id).where(A.c.track_id == track_id)
+    usable = P.c.supports_audience.is_(True) | P.c.id.in_(held)
+    q = select(P.c.slug, P.c.id).where(P.c.slug.in_(slugs), usable)
+    with engine.connect() as conn:
+        found = dict(conn.execute(q).all())
+    for slug in slugs:
+        if slug not in found:
+            raise NotStored(f"no audience platform {slug!r}")
+    return found
+
+
+def _load(engine: Engine, track_id: int, platform_ids: Mapping[str, int], start: date | None,
+          end: date | None, identifier: str | None = None) -> dict[str, pd.DataFrame]:
+    """``{slug: frame(date, value)}`` summed over identifiers (or one), ascending, one query."""
+    total = func.sum(A.c.audience_value).label("value")
+    q = (select(A.c.platform_id, A.c.date, total)
+         .where(A.c.track_id == track_id, A.c.platform_id.in_(list(platform_ids.values())))
+         .group_by(A.c.platform_id, A.c.date).order_by(A.c.platform_id, A.c.date))
+    if start is not None:
+        q = q.where(A.c.date >= start)
+    if end is not None:
+        q = q.where(A.c.date <= end)
+    if identifier is not None:
+        q = q.where(A.c.platform_identifier == identifier)
+    with engine.connect() as conn:
+        rows = pd.DataFrame(conn.execute(q).all(), columns=["platform_id", "date", "value"])
+    slugs = {pid: slug for slug, pid in platform_ids.items()}
+    out = {slug: pd.DataFrame({"date": pd.Series([], dtype=object), "value": pd.Series([], dtype="int64")})
+           for slug in platform_ids}
+    for pid, frame in rows.groupby("platform_id", sort=False):
+        out[slugs[pid]] = frame[["date", "value"]].astype({"value": "int64"}).reset_index(drop=True)
+    return out
+
+
+def with_daily_change(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (date, value; ascending) plus ``daily_change``: value minus the day before's, or NA when
+    that day is missing."""
+    out = frame[["date", "value"]].reset_index(drop=True)
+    prev_day = pd.Series([d - timedelta(days=1) for d in out["date"]], dtype=object)
+    follows = prev_day.eq(out["date"].shift(1))
+    change = (out["value"] - out["value"].shift(1)).where(follows)
+    out["daily_change"] = change.astype("Int64")
+    return out
+
+
+def _between(frame: pd.DataFrame, start: date | None) -> pd.DataFrame:
+    return frame if start is None else frame[frame["date"] >= start].reset_index(drop=True)
+
+
+def _day_before(start: date | None) -> date | None:
+    return None if start is None else start - timedelta(days=1)
+
+
+def audience_series(engine: Engine, uuid: str, platform: str, *, start: date | None = None,
+                    end: date | None = None, identifier: str | None = None) -> pd.DataFrame:
+    """One platform's series for ``start``..``end`` (each optional): date, value, daily_change."""
+    track = track_info(engine, uuid)
+    pids = _platform_ids(engine, [platform], track["id"])
+    frame = _load(engine, track["id"], pids, _day_before(start), end, identifier)[platform]
+    return _between(with_daily_change(frame), start)
+
+
+def audience_by_platform(engine: Engine, uuid: str, platforms: Sequence[str] | None = None, *,
+                         start: date | None = None, end: date | None = None) -> dict[str, pd.DataFrame]:
+    """``{platform: series}`` like :func:`audience_series`, for ``platforms`` (default: every platform holding
+    this track's audience)."""
+    track = track_info(engine, uuid)
+    slugs = list(platforms) if platforms is not None else audience_platforms(engine, uuid)
+    pids = _platform_ids(engine, slugs, track["id"]) if slugs else {}
+    frames = _load(engine, track["id"], pids, _day_before(start), end) if pids else {}
+    return {slug: _between(with_daily_change(frames[slug]), start) for slug in slugs}
+
+
+def aligned(series: Mapping[str, pd.DataFrame], column: str = "value") -> pd.DataFrame:
+    """One column per platform on the union of their dates (ascending); NA where a platform has no day."""
+    parts = [frame.set_index("date")[column].astype("Int64").rename(slug) for slug, frame in series.items()]
+    if not parts:
+        return pd.DataFrame(index=pd.Index([], name="date"))
+    wide = pd.concat(parts, axis=1).sort_index()
+    wide.index.name = "date"
+    return wide
+
+
+def growth(frame: pd.DataFrame, days: Sequence[int] = GROWTH_DAYS) -> dict[int, dict]:
+    """Growth over each of ``days`` up to the series' last date, in units and %.
+
+    The base is the last stored value on or before (last date - N days); without one, units and % are None.
+    % is None when the base value is 0.
+    """
+    out: dict[int, dict] = {}
+    last_date = frame["date"].iloc[-1] if len(frame) else None
+    for n in days:
+        entry = {"days": n, "from_date": None, "to_date": last_date, "units": None, "pct": None}
+        if last_date is not None:
+            earlier = frame[frame["date"] <= last_date - timedelta(days=n)]
+            if len(earlier):
+                base, latest = int(earlier["value"].iloc[-1]), int(frame["value"].iloc[-1])
+                entry.update(from_date=earlier["date"].iloc[-1], units=latest - base,
+                             pct=round((latest - base) / base * 100, 2) if base else None)
+        out[n] = entry
+    return out
+
+
+def indexed(wide: pd.DataFrame) -> pd.DataFrame:
+    """Each column divided by its first value and times 100 (columns whose first value is 0 become NA)."""
+    out = pd.DataFrame(index=wide.index)
+    for col in wide.columns:
+        values = wide[col].astype("Float64")
+        valid = values.dropna()
+        base = valid.iloc[0] if len(valid) else None
+        out[col] = values / base * 100 if base else pd.Series(pd.NA, index=wide.index, dtype="Float64")
+    return out

@@ -1,0 +1,44 @@
+"""The ``soundcharts fetch-audience`` command.
+
+    soundcharts fetch-audience --track-uuid <uuid> --platform spotify
+    soundcharts fetch-audience --all-tracks --platform spotify --limit 50
+    soundcharts fetch-audience --limit 100
+"""
+
+from __future__ import annotations
+
+import sys
+
+from . import cliargs
+
+
+def register(sub) -> None:
+    """Add ``fetch-audience`` to the ``soundcharts`` subcommands (``sub`` from ``add_subparsers``)."""
+    s = sub.add_parser("fetch-audience", help="fetch tracks' audience series (streams, views, ...)")
+    which = s.add_mutually_exclusive_group()
+    which.add_argument("--track-uuid", action="append", type=cliargs.uuid, help="one track (repeatable)")
+    which.add_argument("--all-tracks", action="store_true",
+                       help="stored tracks, charting and stalest first (the default)")
+    s.add_argument("--platform", action="append", type=cliargs.slug,
+                   help="audience platform code (repeatable; default: every audience platform)")
+    s.add_argument("--limit", type=cliargs.positive_int, help="at most N tracks of the stale-first selection")
+    s.add_argument("--start-date", type=cliargs.iso_date, help="first date (default: incremental or 90 days)")
+    s.add_argument("--end-date", type=cliargs.iso_date, help="last date (default: today, UTC)")
+    s.add_argument("--force", action="store_true", help="refetch the whole range (not incremental)")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_fetch_audience)
+
+
+def cmd_fetch_audience(args, settings) -> int:
+    from .audience import fetch_audience
+    from .cli import EXIT_FAILED, EXIT_OK
+
+    result = fetch_audience(settings, track_uuids=args.track_uuid, platforms=args.platform, limit=args.limit,
+                            start=args.start_date, end=args.end_date, force=args.force, trigger="cli",
+                            progress=not args.quiet)
+    print(result.summary())
+    for message in result.skipped:
+        print(f"  skipped {message}", file=sys.stderr)
+    for err in result.errors[:10]:
+        print(f"  {err}", file=sys.stderr)
+    return EXIT_OK if result.status == "success" else EXIT_FAILED

@@ -1,0 +1,104 @@
+"""Writes and lookups for audience series: points upserted per (track, platform, identifier, date)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.engine import Engine
+
+from ..payloads import AudienceDay
+from ..payloads import Platform as PlatformRecord
+from .models import ChartRanking, ChartRankingEntry, Platform, Track, TrackAudience, utcnow
+from .store import upsert_platforms
+from .upsert import BATCH, _insert, id_map, upsert
+
+AUDIENCE_T = TrackAudience.__table__
+TRACK_T = Track.__table__
+RANKING_T = ChartRanking.__table__
+ENTRY_T = ChartRankingEntry.__table__
+PLATFORM_T = Platform.__table__
+POINT_KEY = ("track_id", "platform_id", "platform_identifier", "date")
+
+
+def point_rows(track_id: int, platform_id: int, days: Iterable[AudienceDay]) -> list[dict]:
+    """One row per plot (a day may hold several identifiers); ``api_data`` is the day's item as received."""
+    now = utcnow()
+    rows: dict[tuple[str, date], dict] = {}
+    for day in days:
+        for plot in day.plots:
+            rows[(plot.identifier, day.date)] = {
+                "track_id": track_id, "platform_id": platform_id, "platform_identifier": plot.identifier,
+                "date": day.date, "audience_value": plot.value, "fetched_at": now, "api_data": day.raw}
+    return list(rows.values())
+
+
+def store_points(engine: Engine, track_id: int, platform_id: int, days: Sequence[AudienceDay]) -> int:
+    """Upsert the points of ``days`` in one transaction and return how many were sent.
+
+    A stored point is rewritten (value, raw item, ``fetched_at``) only when its value differs, so storing the
+    same days again changes no row.
+    """
+    rows = point_rows(track_id, platform_id, days)
+    if not rows:
+        return 0
+    with engine.begin() as conn:
+        stmt = _insert(conn, AUDIENCE_T)
+        new = stmt.excluded
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(POINT_KEY),
+            set_={c: new[c] for c in ("audience_value", "api_data", "fetched_at")},
+            where=AUDIENCE_T.c.audience_value.is_distinct_from(new.audience_value))
+        for i in range(0, len(rows), BATCH):
+            conn.execute(stmt, rows[i:i + BATCH])
+    return len(rows)
+
+
+def stored_range(engine: Engine, track_id: int, platform_id: int) -> tuple[date | None, date | None]:
+    """First and last stored date of one track on one platform (None, None when nothing is stored)."""
+    q = select(func.min(AUDIENCE_T.c.date), func.max(AUDIENCE_T.c.date)).where(
+        AUDIENCE_T.c.track_id == track_id, AUDIENCE_T.c.platform_id == platform_id)
+    with engine.connect() as conn:
+        first, last = conn.execute(q).one()
+    return first, last
+
+
+def track_ids(engine: Engine, uuids: Iterable[str]) -> dict[str, int]:
+    with engine.connect() as conn:
+        return id_map(conn, TRACK_T, "uuid", uuids)
+
+
+def ensure_track(engine: Engine, uuid: str, name: str, credit_name: str | None, image_url: str | None) -> int:
+    """The track's id, inserting it first when unknown (a stored track is left as it is)."""
+    with engine.begin() as conn:
+        row = {"uuid": uuid, "name": name, "credit_name": credit_name, "image_url": image_url}
+        upsert(conn, TRACK_T, [row], ["uuid"], update=())
+        return conn.execute(select(TRACK_T.c.id).where(TRACK_T.c.uuid == uuid)).scalar_one()
+
+
+def stale_tracks(engine: Engine, platform_ids: Sequence[int], *, today: date, limit: int | None = None,
+                 charting_days: int = 30) -> list[tuple[int, str]]:
+    """``(id, uuid)`` of tracks, stalest first: tracks that charted in the last ``charting_days`` days before
+    the others; within each group, tracks with no audience on ``platform_ids`` first, then by the oldest
+    latest ``fetched_at``."""
+    since = today - timedelta(days=charting_days - 1)
+    charting = (select(ENTRY_T.c.track_id).join(RANKING_T, RANKING_T.c.id == ENTRY_T.c.ranking_id)
+                .where(RANKING_T.c.status == "success", RANKING_T.c.ranking_date >= since))
+    latest = (select(AUDIENCE_T.c.track_id, func.max(AUDIENCE_T.c.fetched_at).label("at"))
+              .where(AUDIENCE_T.c.platform_id.in_(list(platform_ids)))
+              .group_by(AUDIENCE_T.c.track_id).subquery())
+    q = (select(TRACK_T.c.id, TRACK_T.c.uuid)
+         .outerjoin(latest, latest.c.track_id == TRACK_T.c.id)
+         .order_by(case((TRACK_T.c.id.in_(charting), 0), else_=1),
+                   case((latest.c.at.is_(None), 0), else_=1), latest.c.at, TRACK_T.c.id)
+         .limit(limit))
+    with engine.connect() as conn:
+        return [(r.id, r.uuid) for r in conn.execute(q)]
+
+
+def audience_platform_ids(engine: Engine, platforms: Sequence[PlatformRecord]) -> dict[str, int]:
+    """Record ``platforms`` as supporting song audience and return ``{slug: id}``."""
+    upsert_platforms(engine, platforms, audience=True)
+    with engine.connect() as conn:
+        return id_map(conn, PLATFORM_T, "slug", [p.code for p in platforms])

@@ -1,0 +1,49 @@
+"""JSON bodies of the audience endpoints, built from :mod:`soundcharts_lib.audience_series` results."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from .. import audience_series as series
+from .query import ChartQuery
+
+
+def _iso(value) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def points(frame: pd.DataFrame, limit: int) -> list[dict]:
+    """The last ``limit`` rows as ``{"date", "value", "daily_change"}`` (integers; null for no change)."""
+    tail = frame.tail(limit)
+    return [{"date": d.isoformat(), "value": int(v), "daily_change": None if pd.isna(c) else int(c)}
+            for d, v, c in zip(tail["date"], tail["value"], tail["daily_change"], strict=True)]
+
+
+def _track(engine: Engine, uuid: str) -> dict:
+    info = series.track_info(engine, uuid)
+    return {"uuid": info["uuid"], "name": info["name"], "credit_name": info["credit_name"]}
+
+
+def _head(engine: Engine, q: ChartQuery) -> dict:
+    return {"track": _track(engine, q.track_uuid), "start_date": _iso(q.start), "end_date": _iso(q.end),
+            "limit": q.limit}
+
+
+def one_platform(engine: Engine, q: ChartQuery) -> dict:
+    """One platform: the points in range (the most recent ``limit``) and growth up to ``end_date``."""
+    head = _head(engine, q)
+    frame = series.audience_series(engine, q.track_uuid, q.platform, start=q.start, end=q.end)
+    history = series.audience_series(engine, q.track_uuid, q.platform, end=q.end)
+    growth = [{**g, "from_date": _iso(g["from_date"]), "to_date": _iso(g["to_date"])}
+              for g in series.growth(history).values()]
+    pts = points(frame, q.limit)
+    return {**head, "platform": q.platform, "total": len(frame), "count": len(pts), "points": pts,
+            "growth": growth}
+
+
+def all_platforms(engine: Engine, q: ChartQuery) -> dict:
+    """Every platform holding the track's audience: ``{"platforms": {slug: points}}``, ``limit`` each."""
+    head = _head(engine, q)
+    frames = series.audience_by_platform(engine, q.track_uuid, start=q.start, end=q.end)
+    return {**head, "platforms": {slug: points(frame, q.limit) for slug, frame in frames.items()}}
