@@ -20,10 +20,10 @@ def prune_archives(runs_dir: str | Path, retention_days: int, *, now: float | No
         if path.suffix in (".ipynb", ".log") and path.stat().st_mtime < cutoff:
             path.unlink()
             removed.append(path)
-    for folder in sorted(root.glob("[0-9]*/[0-9]*/[0-9]*"), reverse=True) + sorted(root.glob("[0-9]*/[0-9]*"),
-                                                                                    reverse=True):
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
+    for pattern in ("[0-9]*/[0-9]*/[0-9]*", "[0-9]*/[0-9]*", "[0-9]*"):
+        for folder in root.glob(pattern):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
     return removed
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import os
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from soundcharts_lib.localapi import LocalApiConfig, running
+from soundcharts_lib.localapi import LocalApiConfig, add_arguments, run_from_args, running
 
 TODAY = dt.date(2025, 4, 15)
 AUTH = {"x-app-id": "soundcharts", "x-api-key": "soundcharts"}
@@ -141,3 +142,12 @@ def test_module_command_serves_and_stops_on_sigterm():
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+
+
+def test_bad_options_and_a_busy_port_exit_2(capsys):
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert run_from_args(parser.parse_args(["--fault-rate", "1.5"])) == 2
+    with running(LocalApiConfig(today=TODAY)) as srv:
+        assert run_from_args(parser.parse_args(["--port", srv.base_url.rsplit(":", 1)[1]])) == 2
+    assert "fault_rate" in capsys.readouterr().err

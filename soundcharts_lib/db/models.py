@@ -20,7 +20,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# JSON on SQLite, JSONB on PostgreSQL (comparable, so upserts can skip unchanged rows)
+JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 def utcnow() -> datetime:
@@ -135,8 +139,8 @@ class Track(Base):
     image_url: Mapped[str | None] = mapped_column(String(1000))
     duration: Mapped[int | None] = mapped_column(Integer)
     explicit: Mapped[bool | None] = mapped_column(Boolean)
-    genres: Mapped[list | None] = mapped_column(JSON)
-    labels: Mapped[list | None] = mapped_column(JSON)
+    genres: Mapped[list | None] = mapped_column(JSONType)
+    labels: Mapped[list | None] = mapped_column(JSONType)
     first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     metadata_fetched_at: Mapped[datetime | None] = mapped_column(DateTime)
 
@@ -177,7 +181,7 @@ class TrackAudience(Base):
     date: Mapped[date] = mapped_column(Date)
     audience_value: Mapped[int] = mapped_column(BigInteger)
     fetched_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    api_data: Mapped[dict | None] = mapped_column(JSON)
+    api_data: Mapped[dict | None] = mapped_column(JSONType)
 
 
 class SyncRun(Base):
@@ -190,9 +194,9 @@ class SyncRun(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     status: Mapped[str] = mapped_column(String(16), default="running")
-    params: Mapped[dict | None] = mapped_column(JSON)
-    counts: Mapped[dict | None] = mapped_column(JSON)
-    errors: Mapped[list | None] = mapped_column(JSON)
+    params: Mapped[dict | None] = mapped_column(JSONType)
+    counts: Mapped[dict | None] = mapped_column(JSONType)
+    errors: Mapped[list | None] = mapped_column(JSONType)
     quota_remaining: Mapped[int | None] = mapped_column(BigInteger)
     notebook_path: Mapped[str | None] = mapped_column(String(1000))
     log_path: Mapped[str | None] = mapped_column(String(1000))
@@ -207,4 +211,4 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(200))
     target: Mapped[str | None] = mapped_column(String(500))
     outcome: Mapped[str] = mapped_column(String(32))
-    details: Mapped[dict | None] = mapped_column(JSON)
+    details: Mapped[dict | None] = mapped_column(JSONType)

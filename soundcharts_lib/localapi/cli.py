@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import signal
+import sys
 import threading
 
 from .config import FAULT_KINDS, LocalApiConfig
@@ -53,8 +54,12 @@ def _stop(signum: int, frame: object) -> None:
 
 
 def run_from_args(args: argparse.Namespace) -> int:
-    """Serve until Ctrl-C or SIGTERM; returns the exit code (0)."""
-    server = make_server(config_from_args(args))
+    """Serve until Ctrl-C or SIGTERM; returns the exit code (0; 2 for a bad option or a busy port)."""
+    try:
+        server = make_server(config_from_args(args))
+    except (ValueError, OSError) as exc:
+        print(f"localapi: {exc}", file=sys.stderr)
+        return 2
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop)
     print(f"Local SoundCharts API on {server.base_url}", flush=True)

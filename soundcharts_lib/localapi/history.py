@@ -21,6 +21,7 @@ import datetime as dt
 import math
 import random
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .charts import Chart
@@ -87,19 +88,15 @@ def _pool(chart: Chart, songs: list[Song], rng: random.Random) -> list[Song]:
     return keyed[:size]
 
 
-def _simulate(chart: Chart, songs: list[Song], rng: random.Random) -> list[Ranking]:
+def _tops(chart: Chart, songs: list[Song], rng: random.Random) -> Iterator[list[tuple[float, int]]]:
+    """Per ranking date, the ``(score, song index)`` pairs of the chart, best first."""
     pool = _pool(chart, songs, rng)
     affinity = [rng.lognormvariate(0.0, 0.35) for _ in pool]
     noise = [rng.gauss(0.0, NOISE_SD) for _ in pool]
     phi = 0.93 if chart.frequency == "daily" else 0.6
     spread = NOISE_SD * math.sqrt(1 - phi * phi) * math.sqrt(12)  # uniform steps with that deviation
     draw, exp = rng.random, math.exp
-    scale = None
-    prev: dict[int, int] = {}
-    first: dict[int, int] = {}
-    count: dict[int, int] = {}
-    rankings = []
-    for k, day in enumerate(chart.dates):
+    for day in chart.dates:
         scored, ordinal = [], day.toordinal()
         for j, song in enumerate(pool):
             noise[j] = step = phi * noise[j] + spread * (draw() - 0.5)
@@ -107,26 +104,42 @@ def _simulate(chart: Chart, songs: list[Song], rng: random.Random) -> list[Ranki
             if strength > 0.0:
                 scored.append((affinity[j] * strength * exp(step), song.index))
         scored.sort(reverse=True)
-        top = scored[:chart.max_results]
-        metrics = None
-        if chart.metric_top and top:
-            scale = scale or chart.metric_top / top[0][0]
-            metrics = array("q", (int(score * scale) for score, _ in top))
-        ranking = Ranking(array("i"), metrics, array("i"), array("i"), array("i"), bytearray())
-        for pos, (_, index) in enumerate(top, start=1):
-            old = prev.get(index, 0)
-            if index not in first:
-                first[index], state = k, 0
+        yield scored[:chart.max_results]
+
+
+class _Tracker:
+    """Derives each entry's fields from the rankings seen so far."""
+
+    def __init__(self) -> None:
+        self.previous: dict[int, int] = {}
+        self.first: dict[int, int] = {}
+        self.count: dict[int, int] = {}
+
+    def rank(self, k: int, indices: list[int], metrics: array | None) -> Ranking:
+        ranking = Ranking(array("i", indices), metrics, array("i"), array("i"), array("i"), bytearray())
+        for pos, index in enumerate(indices, start=1):
+            old = self.previous.get(index, 0)
+            if index not in self.first:
+                self.first[index], state = k, 0
             elif not old:
                 state = 1
             else:
                 state = 2 if old > pos else 3 if old < pos else 4
-            count[index] = count.get(index, 0) + 1
-            ranking.songs.append(index)
+            self.count[index] = self.count.get(index, 0) + 1
             ranking.old.append(old)
-            ranking.first.append(first[index])
-            ranking.count.append(count[index])
+            ranking.first.append(self.first[index])
+            ranking.count.append(self.count[index])
             ranking.states.append(state)
-        rankings.append(ranking)
-        prev = {index: pos for pos, (_, index) in enumerate(top, start=1)}
+        self.previous = {index: pos for pos, index in enumerate(indices, start=1)}
+        return ranking
+
+
+def _simulate(chart: Chart, songs: list[Song], rng: random.Random) -> list[Ranking]:
+    tracker, scale, rankings = _Tracker(), None, []
+    for k, top in enumerate(_tops(chart, songs, rng)):
+        metrics = None
+        if chart.metric_top and top:
+            scale = scale or chart.metric_top / top[0][0]  # position 1 of the first ranking = metric_top
+            metrics = array("q", (int(score * scale) for score, _ in top))
+        rankings.append(tracker.rank(k, [index for _, index in top], metrics))
     return rankings

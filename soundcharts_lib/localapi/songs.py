@@ -188,12 +188,12 @@ def _identifiers(rng: random.Random, release: dt.date, today: dt.date, isrc: str
     for platform, (chance, most, make, url) in ID_SPECS.items():
         if rng.random() >= chance:
             continue
-        group = [Identifier(platform, value := make(rng), url.format(value) if url else None, True, release)]
-        for _ in range(rng.randint(1, most) - 1):
-            added = release + dt.timedelta(days=rng.randint(0, 300))
-            if added <= today:
-                value = make(rng)
-                group.append(Identifier(platform, value, url.format(value) if url else None, False, added))
+        days = [0] + [rng.randint(0, 300) for _ in range(rng.randint(1, most) - 1)]
+        values = [make(rng) for _ in days]
+        group = [Identifier(platform, value, url.format(value) if url else None, k == 0,
+                            release + dt.timedelta(days=delay))
+                 for k, (value, delay) in enumerate(zip(values, days, strict=True))
+                 if release + dt.timedelta(days=delay) <= today]
         rng.shuffle(group)
         out.extend(group)
     if isrc:

@@ -66,7 +66,7 @@ def rankings_figure(per_day: pd.DataFrame) -> bq.Figure:
     x_axis = bq.Axis(scale=sx, tick_format="%a %d %b", tick_values=x, grid_lines="none", color=MUTED)
     y_axis = bq.Axis(scale=sy, orientation="vertical", tick_format=",d", tick_values=ticks,
                      grid_lines="dashed", grid_color="#e5e7eb", color=MUTED)
-    return bq.Figure(marks=[glow, base, points, labels], axes=[x_axis, y_axis], animation_duration=300,
+    return bq.Figure(marks=[glow, base, points, labels], axes=[x_axis, y_axis], display_toolbar=False,
                      fig_margin={"top": 24, "bottom": 36, "left": 56, "right": 28},
                      background_style={"fill": "white"},
                      layout=w.Layout(width="100%", height="300px"))
@@ -141,7 +141,7 @@ def platforms_figure(platforms: pd.DataFrame) -> bq.Figure:
     axes = [bq.Axis(scale=sx, color=MUTED),
             bq.Axis(scale=sy, orientation="vertical", tick_format=",d", tick_values=ticks, grid_lines="dashed",
                     grid_color="#e5e7eb", color=MUTED)]
-    return bq.Figure(marks=[bars], axes=axes, fig_margin={"top": 20, "bottom": 40, "left": 56, "right": 16},
+    return bq.Figure(marks=[bars], axes=axes, display_toolbar=False, fig_margin={"top": 20, "bottom": 40, "left": 56, "right": 16},
                      layout=w.Layout(width="100%", height="280px"))
 
 

@@ -5,6 +5,7 @@ Revises:
 Create Date: 2026-11-24 08:12:40.328165
 """
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from alembic import op
 
 revision = '0001'
@@ -32,7 +33,7 @@ def upgrade() -> None:
     sa.Column('action', sa.String(length=200), nullable=False),
     sa.Column('target', sa.String(length=500), nullable=True),
     sa.Column('outcome', sa.String(length=32), nullable=False),
-    sa.Column('details', sa.JSON(), nullable=True),
+    sa.Column('details', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
@@ -55,9 +56,9 @@ def upgrade() -> None:
     sa.Column('started_at', sa.DateTime(), nullable=False),
     sa.Column('finished_at', sa.DateTime(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('params', sa.JSON(), nullable=True),
-    sa.Column('counts', sa.JSON(), nullable=True),
-    sa.Column('errors', sa.JSON(), nullable=True),
+    sa.Column('params', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=True),
+    sa.Column('counts', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=True),
+    sa.Column('errors', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=True),
     sa.Column('quota_remaining', sa.BigInteger(), nullable=True),
     sa.Column('notebook_path', sa.String(length=1000), nullable=True),
     sa.Column('log_path', sa.String(length=1000), nullable=True),
@@ -76,8 +77,8 @@ def upgrade() -> None:
     sa.Column('image_url', sa.String(length=1000), nullable=True),
     sa.Column('duration', sa.Integer(), nullable=True),
     sa.Column('explicit', sa.Boolean(), nullable=True),
-    sa.Column('genres', sa.JSON(), nullable=True),
-    sa.Column('labels', sa.JSON(), nullable=True),
+    sa.Column('genres', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=True),
+    sa.Column('labels', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=True),
     sa.Column('first_seen_at', sa.DateTime(), nullable=False),
     sa.Column('metadata_fetched_at', sa.DateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
@@ -134,7 +135,7 @@ def upgrade() -> None:
     sa.Column('date', sa.Date(), nullable=False),
     sa.Column('audience_value', sa.BigInteger(), nullable=False),
     sa.Column('fetched_at', sa.DateTime(), nullable=False),
-    sa.Column('api_data', sa.JSON(), nullable=True),
+    sa.Column('api_data', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=True),
     sa.ForeignKeyConstraint(['platform_id'], ['platform.id'], ),
     sa.ForeignKeyConstraint(['track_id'], ['track.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
