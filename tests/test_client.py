@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -151,6 +152,14 @@ def test_from_settings_with_secret(srv):
                         cache_backend="none", rate_limit_per_minute=60000)
     with SoundchartsClient.from_settings(settings) as c:
         assert c.platforms()
+
+
+def test_works_inside_a_running_event_loop(client):
+    """A Jupyter kernel runs an asyncio loop; the synchronous client must not need its own."""
+    async def cell() -> int:
+        return len(client.platforms())
+
+    assert asyncio.run(cell()) > 0
 
 
 # --- caching ------------------------------------------------------------------------------------
