@@ -238,10 +238,10 @@ def test_rate_limit_reset_too_long_raises_with_retry_after():
     ("5xx", {}),
     ("reset", {}),
     ("malformed", {}),
-    ("timeout", {"timeout": 0.5}),
+    ("timeout", {"timeout": 1.0}),
 ])
 def test_each_retryable_fault_is_retried_until_success(kind, extra, caplog):
-    with local(fault_rate=0.6, fault_seed=1, fault_kinds=(kind,), timeout_seconds=1.5) as srv, \
+    with local(fault_rate=0.6, fault_seed=1, fault_kinds=(kind,), timeout_seconds=2.5) as srv, \
             make_client(srv, max_retries=10, sleep=lambda s: None, **extra) as c, \
             caplog.at_level(logging.INFO, logger="soundcharts_lib.client"):
         platforms = c.platforms()
