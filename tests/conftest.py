@@ -34,6 +34,18 @@ def localapi():
         yield srv
 
 
+FAST = 600_000  # client-side calls per minute in tests: the local server is not rate limited unless a test says so
+
+
+def local_client(srv, **kw):
+    """A client for the local server with its sandbox credentials, no cache, no client-side throttle."""
+    from soundcharts_lib.client import SoundchartsClient
+
+    kw.setdefault("cache", None)
+    kw.setdefault("rate_limit_per_minute", FAST)
+    return SoundchartsClient(srv.base_url, "soundcharts", "soundcharts", **kw)
+
+
 @pytest.fixture
 def api_settings(localapi, tmp_path):
     """Settings that point at the local server with its sandbox credentials."""
@@ -41,7 +53,8 @@ def api_settings(localapi, tmp_path):
 
     env = {"SOUNDCHARTS_API_URL": localapi.base_url, "SOUNDCHARTS_APP_ID": "soundcharts",
            "SOUNDCHARTS_API_KEY": "soundcharts", "SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'unused.db'}",
-           "SOUNDCHARTS_CACHE_BACKEND": "memory", "SOUNDCHARTS_RUNS_DIR": str(tmp_path / "runs")}
+           "SOUNDCHARTS_CACHE_BACKEND": "memory", "SOUNDCHARTS_RUNS_DIR": str(tmp_path / "runs"),
+           "SOUNDCHARTS_RATE_LIMIT": str(FAST)}
     return Settings.from_env(env)
 
 
@@ -52,6 +65,7 @@ def api_env(localapi, monkeypatch, tmp_path):
     monkeypatch.setenv("SOUNDCHARTS_APP_ID", "soundcharts")
     monkeypatch.setenv("SOUNDCHARTS_API_KEY", "soundcharts")
     monkeypatch.setenv("SOUNDCHARTS_CACHE_BACKEND", "memory")
+    monkeypatch.setenv("SOUNDCHARTS_RATE_LIMIT", str(FAST))
     monkeypatch.setenv("SOUNDCHARTS_RUNS_DIR", str(tmp_path / "runs"))
     return localapi
 
@@ -114,7 +128,6 @@ def engine(db_url):
 @pytest.fixture(scope="session")
 def synced_sqlite_url(tmp_path_factory):
     """A SQLite database synced by the real sync from the local server: 14 days of every chart."""
-    from soundcharts_lib.client import SoundchartsClient
     from soundcharts_lib.db import make_engine, upgrade
     from soundcharts_lib.localapi import LocalApiConfig, running
     from soundcharts_lib.sync import ChartSync
@@ -122,8 +135,7 @@ def synced_sqlite_url(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('synced') / 'synced.db'}"
     eng = make_engine(url)
     upgrade(eng)
-    with running(LocalApiConfig(seed=7)) as srv, \
-            SoundchartsClient(srv.base_url, "soundcharts", "soundcharts", cache=None) as client:
+    with running(LocalApiConfig(seed=7)) as srv, local_client(srv) as client:
         result = ChartSync(client, eng, progress=False).run(backfill_days=14)
     assert result.status == "success", result.errors
     eng.dispose()

@@ -4,10 +4,10 @@ from datetime import date, timedelta
 
 import pytest
 import requests
+from conftest import local_client
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from soundcharts_lib.client import SoundchartsClient
 from soundcharts_lib.db import store
 from soundcharts_lib.payloads import ChartInfo, Ranking, RankingEntry, SongRef
 from soundcharts_lib.sync import ChartSync, today_utc
@@ -34,7 +34,7 @@ def _all_items(srv, path, **params):
 
 @pytest.fixture
 def client(localapi):
-    with SoundchartsClient(localapi.base_url, "soundcharts", "soundcharts", cache=None) as c:
+    with local_client(localapi) as c:
         yield c
 
 

@@ -3,9 +3,9 @@
 from datetime import date, timedelta
 
 import pytest
+from conftest import local_client
 from sqlalchemy import text
 
-from soundcharts_lib.client import SoundchartsClient
 from soundcharts_lib.db import make_engine, store, upgrade
 from soundcharts_lib.localapi import LocalApiConfig, running
 from soundcharts_lib.payloads import ChartInfo, Ranking, RankingEntry, SongRef
@@ -73,7 +73,7 @@ def _independent(engine, slug):
     pos = {(r[0], r[1]): r[2] for r in rows}
     last, prev = dates[-1], dates[-2]
     out = {}
-    for (day, uuid), p in pos.items():
+    for day, uuid in pos:
         if day != last:
             continue
         seen = [d for d in dates if (d, uuid) in pos]
@@ -94,7 +94,7 @@ def test_trends_equal_an_independent_computation_and_the_apis_own_fields(tmp_pat
     eng = make_engine(f"sqlite:///{tmp_path / 't.db'}")
     upgrade(eng)
     with running(LocalApiConfig(seed=11, history_days=45)) as srv, \
-            SoundchartsClient(srv.base_url, "soundcharts", "soundcharts", cache=None) as client:
+            local_client(srv) as client:
         chart = next(c for p in client.chart_platforms() for c in client.charts_by_platform(p.code)
                      if (c.frequency or "").lower().startswith("d"))
         result = ChartSync(client, eng, progress=False).run(charts=[chart.slug], backfill_days=60)
