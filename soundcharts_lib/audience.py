@@ -216,13 +216,16 @@ class AudienceDataProcessor:
         with tqdm(total=len(jobs), desc="audience", unit="series", disable=not self.progress) as bar:
             for i in range(0, len(jobs), BATCH):
                 batch = [j for j in jobs[i:i + BATCH] if j.platform not in unsupported]
-                for job in self.client.fetch_many(self._fetch_one, batch, workers=self.workers):
-                    self._store(job, unsupported, result)
+                done = self.client.fetch_many(self._fetch_one, batch, workers=self.workers)
+                for job in done:  # what was fetched is stored even when the quota ran out meanwhile
+                    if not isinstance(job.error, QuotaExhausted):
+                        self._store(job, unsupported, result)
                 bar.update(min(BATCH, len(jobs) - i))
+                quota = next((j.error for j in done if isinstance(j.error, QuotaExhausted)), None)
+                if quota is not None:
+                    raise quota
 
     def _store(self, job: _Fetch, unsupported: set[str], result: AudienceResult) -> None:
-        if isinstance(job.error, QuotaExhausted):
-            raise job.error
         if isinstance(job.error, BadRequest):  # the API's answer for a platform without song audience
             if job.platform not in unsupported:
                 unsupported.add(job.platform)
