@@ -1,0 +1,121 @@
+"""Audience analytics on a hand-made series (SQLite + PostgreSQL): sums, gaps, changes, growth, index."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+from sqlalchemy import insert
+
+from soundcharts_lib import audience_series as s
+from soundcharts_lib.db.models import Platform, Track, TrackAudience
+
+D0 = date(2026, 1, 1)
+UUID = "11111111-2222-4333-a444-555555555555"
+
+
+def d(i: int) -> date:
+    return D0 + timedelta(days=i)
+
+
+@pytest.fixture
+def db(engine):
+    """Spotify: id "a" on days 0-9 (1000 + 10 i) and id "b" from day 5 (100 + i), day 4 missing for both;
+    YouTube: id "y" on days 2-9 (500 i); TikTok listed for audience without data; Deezer a chart platform."""
+    with engine.begin() as conn:
+        slugs = ("spotify", "youtube", "tiktok", "deezer")
+        conn.execute(insert(Platform), [
+            {"id": i + 1, "slug": slug, "name": slug.title(), "supports_audience": slug != "deezer",
+             "supports_charts": slug == "deezer"} for i, slug in enumerate(slugs)])
+        conn.execute(insert(Track), [
+            {"id": 1, "uuid": UUID, "name": "Song", "credit_name": "Artist"},
+            {"id": 2, "uuid": "99999999-2222-4333-a444-555555555555", "name": "Other", "credit_name": None}])
+        rows = [(1, 1, "a", i, 1000 + 10 * i) for i in range(10) if i != 4]
+        rows += [(1, 1, "b", i, 100 + i) for i in range(5, 10)]
+        rows += [(1, 2, "y", i, 500 * i) for i in range(2, 10)]
+        rows += [(2, 1, "z", i, 7) for i in range(10)]  # another track: never mixed in
+        conn.execute(insert(TrackAudience), [
+            {"track_id": t, "platform_id": p, "platform_identifier": ident, "date": d(i), "audience_value": v}
+            for t, p, ident, i, v in rows])
+    return engine
+
+
+def spotify_value(i: int) -> int:
+    return 1000 + 10 * i + (100 + i if i >= 5 else 0)
+
+
+def test_identifiers_are_summed_per_date_and_missing_days_stay_missing(db):
+    frame = s.audience_series(db, UUID, "spotify")
+    assert list(frame.columns) == ["date", "value", "daily_change"]
+    assert list(frame["date"]) == [d(i) for i in range(10) if i != 4]
+    assert list(frame["value"]) == [spotify_value(i) for i in range(10) if i != 4]
+    changes = list(frame["daily_change"])
+    assert pd.isna(changes[0]) and changes[1:4] == [10, 10, 10]
+    assert pd.isna(changes[4])           # day 5 follows a missing day 4: no invented change
+    assert changes[5:] == [11, 11, 11, 11]
+
+
+def test_one_identifier_can_be_chosen(db):
+    frame = s.audience_series(db, UUID, "spotify", identifier="b")
+    assert list(frame["value"]) == [105, 106, 107, 108, 109]
+    assert s.identifiers(db, UUID, "spotify") == ["a", "b"]
+
+
+def test_ranges_keep_the_change_of_their_first_day(db):
+    frame = s.audience_series(db, UUID, "spotify", start=d(7), end=d(8))
+    assert list(frame["date"]) == [d(7), d(8)]
+    assert list(frame["daily_change"]) == [11, 11]
+    assert s.audience_series(db, UUID, "spotify", start=d(20)).empty
+
+
+def test_unknown_track_or_platform_is_not_stored_and_a_platform_without_data_is_empty(db):
+    with pytest.raises(s.NotStored, match="no track"):
+        s.audience_series(db, "00000000-0000-4000-a000-000000000000", "spotify")
+    for slug in ("deezer", "nope"):
+        with pytest.raises(s.NotStored, match="no audience platform"):
+            s.audience_series(db, UUID, slug)
+    assert s.audience_series(db, UUID, "tiktok").empty
+    assert s.track_info(db, UUID) == {"id": 1, "uuid": UUID, "name": "Song", "credit_name": "Artist"}
+
+
+def test_several_platforms_are_aligned_on_their_dates(db):
+    series = s.audience_by_platform(db, UUID)
+    assert sorted(series) == ["spotify", "youtube"] == s.audience_platforms(db, UUID)
+    assert s.audience_platforms(db) == ["spotify", "tiktok", "youtube"]
+    pd.testing.assert_frame_equal(series["spotify"], s.audience_series(db, UUID, "spotify"))
+    wide = s.aligned(series)
+    assert list(wide.index) == [d(i) for i in range(10)]   # day 4: YouTube only
+    assert list(wide.columns) == ["spotify", "youtube"]
+    assert pd.isna(wide.loc[d(4), "spotify"]) and wide.loc[d(4), "youtube"] == 2000
+    assert pd.isna(wide.loc[d(1), "youtube"]) and wide.loc[d(9), "youtube"] == 4500
+    changes = s.aligned(series, "daily_change")
+    assert changes.loc[d(3), "youtube"] == 500
+    assert s.audience_by_platform(db, UUID, ["tiktok"])["tiktok"].empty
+
+
+def test_growth_in_units_and_percent_from_the_last_value_on_or_before_the_base_day(db):
+    frame = s.audience_series(db, UUID, "spotify")
+    g = s.growth(frame, days=(3, 5, 20))
+    units = spotify_value(9) - spotify_value(6)
+    assert g[3] == {"days": 3, "from_date": d(6), "to_date": d(9), "units": units,
+                    "pct": round(units / spotify_value(6) * 100, 2)}
+    assert g[5]["from_date"] == d(3)     # day 4 is missing: the day before stands in
+    assert g[5]["units"] == spotify_value(9) - spotify_value(3)
+    assert g[20]["units"] is None and g[20]["pct"] is None and g[20]["from_date"] is None
+    assert sorted(s.growth(frame)) == [7, 28, 90]
+    youtube = s.audience_series(db, UUID, "youtube")
+    zero_base = s.growth(pd.DataFrame({"date": [d(0), d(1)], "value": [0, 5]}), days=(1,))
+    assert zero_base[1]["units"] == 5 and zero_base[1]["pct"] is None
+    assert s.growth(youtube.iloc[0:0])[7]["to_date"] is None
+
+
+def test_indexed_to_100_from_each_platforms_first_value(db):
+    wide = s.aligned(s.audience_by_platform(db, UUID))
+    idx = s.indexed(wide)
+    assert idx.loc[d(0), "spotify"] == 100 and pd.isna(idx.loc[d(0), "youtube"])
+    assert idx.loc[d(2), "youtube"] == 100
+    assert idx.loc[d(9), "youtube"] == pytest.approx(4500 / 1000 * 100)
+    assert idx.loc[d(9), "spotify"] == pytest.approx(spotify_value(9) / 1000 * 100)
+    flat = s.indexed(pd.DataFrame({"x": pd.array([0, 3], dtype="Int64")}))
+    assert flat["x"].isna().all()
