@@ -60,3 +60,19 @@ def test_second_run_of_a_locked_job_exits_3_at_once(tmp_path, monkeypatch):
 def test_unknown_job_is_a_clear_error(tmp_path):
     res = run_job("no_such_job", env={"SOUNDCHARTS_RUNS_DIR": str(tmp_path)})
     assert res.returncode == 2 and "no such job" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_every_job_notebook_has_a_parseable_parameters_cell(caplog):
+    import logging
+    from pathlib import Path
+
+    import papermill
+
+    jobs = sorted((Path(__file__).resolve().parent.parent / "scheduled").glob("*.ipynb"))
+    assert {p.stem for p in jobs} >= {"sync_charts", "fetch_metadata", "maintenance"}
+    for path in jobs:
+        with caplog.at_level(logging.WARNING, logger="papermill"):
+            params = papermill.inspect_notebook(str(path))
+        assert params, f"{path.name} has no parameters cell"
+        assert not [r for r in caplog.records if "Unable to parse" in r.getMessage()], path.name
+        caplog.clear()
