@@ -51,6 +51,8 @@ CSS = f"""
 .sc-table td.num, .sc-table th.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .sc-table a {{ color: {BLUE}; text-decoration: none; }}
 .sc-table a:hover {{ text-decoration: underline; }}
+.sc-share {{ display: flex; align-items: center; gap: 8px; color: {MUTED}; font-size: 12px; min-width: 150px; }}
+.sc-track {{ flex: 1; }}
 .sc-bar {{ background: {LIGHT_BLUE}; height: 8px; border-radius: 4px; min-width: 2px; }}
 .sc-tabs.jupyter-widgets.jupyter-widget-tab > .lm-TabBar {{ border-bottom: 1px solid #e5e7eb; }}
 .sc-tabs.jupyter-widgets.jupyter-widget-tab > .lm-TabBar .lm-TabBar-tab {{ background: transparent;
@@ -174,6 +176,9 @@ class Column:
     numeric: bool = False
 
 
+RANK = Column("#", lambda r: str(r.name + 1), numeric=True)
+
+
 def text(value) -> str:
     missing = value is None or (pd.api.types.is_scalar(value) and pd.isna(value))
     return "" if missing else html.escape(str(value))
@@ -188,13 +193,16 @@ def number(value) -> str:
 
 
 def html_table(rows: pd.DataFrame, columns: Sequence[Column]) -> str:
-    """An HTML table; every cell goes through its column's function, which escapes data."""
+    """An HTML table; every cell goes through its column's function, which escapes data.
+
+    Rows are numbered from 0 in order (``RANK`` shows that number + 1).
+    """
     def cls(col: Column) -> str:
         return ' class="num"' if col.numeric else ""
 
     head = "".join(f"<th{cls(c)}>{html.escape(c.header)}</th>" for c in columns)
     body = "".join(
         "<tr>" + "".join(f"<td{cls(c)}>{c.cell(row)}</td>" for c in columns) + "</tr>"
-        for _, row in rows.iterrows()
+        for _, row in rows.reset_index(drop=True).iterrows()
     )
     return f'<table class="sc-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'

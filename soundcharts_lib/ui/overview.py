@@ -18,6 +18,7 @@ from .common import (
     INK,
     LIGHT_BLUE,
     MUTED,
+    RANK,
     Column,
     card,
     dashboard_link,
@@ -63,8 +64,8 @@ def rankings_figure(per_day: pd.DataFrame) -> bq.Figure:
                         default_size=70, tooltip=tooltip, hovered_style={"fill": BLUE})
     labels = bq.Label(x=x, y=y, scales=scales, text=[f"{int(v):,}" for v in y], y_offset=-14,
                       align="middle", colors=[INK], default_size=12, font_weight="bold")
-    x_axis = bq.Axis(scale=sx, tick_format="%a %d %b", tick_values=x, grid_lines="none", color=MUTED)
-    y_axis = bq.Axis(scale=sy, orientation="vertical", tick_format=",d", tick_values=ticks,
+    x_axis = bq.Axis(scale=sx, side="bottom", tick_format="%a %d %b", tick_values=x, grid_lines="none", color=MUTED)
+    y_axis = bq.Axis(scale=sy, side="left", tick_format=",d", tick_values=ticks,
                      grid_lines="dashed", grid_color="#e5e7eb", color=MUTED)
     return bq.Figure(marks=[glow, base, points, labels], axes=[x_axis, y_axis], display_toolbar=False,
                      fig_margin={"top": 24, "bottom": 36, "left": 56, "right": 28},
@@ -118,31 +119,34 @@ def top_platforms(platforms: pd.DataFrame) -> w.VBox:
                     css_class="top-platforms")
     total = int(platforms["rankings"].sum())
     columns = [
-        Column("#", lambda r: str(r.name + 1), numeric=True),
+        RANK,
         Column("Platform", lambda r: link(dashboard_link("platform.ipynb", slug=r["slug"]), r["name"])),
         Column("Rankings", lambda r: number(r["rankings"]), numeric=True),
         Column("Share", lambda r: _share_bar(r["rankings"], total)),
     ]
-    tabs = styled(w.Tab(children=[w.HTML(html_table(platforms.reset_index(drop=True), columns)),
-                           platforms_figure(platforms)]), "sc-tabs")
+    table = w.HTML(html_table(platforms, columns))
+    tabs = styled(w.Tab(children=[table, platforms_figure(platforms)]), "sc-tabs")
     tabs.titles = ("Table", "Chart")
     return card("Top platforms · 30 days", tabs, css_class="top-platforms")
 
 
 def platforms_figure(platforms: pd.DataFrame) -> bq.Figure:
+    """Horizontal bars, largest on top, each labelled with its count (names stay readable)."""
     names = [str(n) for n in platforms["name"]]
-    y = platforms["rankings"].to_numpy(dtype=float)
-    ticks = nice_ticks(float(y.max()) * 1.15)
-    sx, sy = bq.OrdinalScale(), bq.LinearScale(min=0.0, max=ticks[-1])
-    bars = bq.Bars(x=names, y=y, scales={"x": sx, "y": sy}, colors=[BLUE], padding=0.35,
-                   label_display=True, label_display_format=",.0f", label_display_vertical_offset=-14,
-                   label_font_style={"font-weight": "bold", "font-size": "12px", "fill": INK},
+    counts = platforms["rankings"].to_numpy(dtype=float)
+    ticks = nice_ticks(float(counts.max()) * 1.15)
+    s_name, s_count = bq.OrdinalScale(reverse=True), bq.LinearScale(min=0.0, max=ticks[-1])
+    bars = bq.Bars(x=names, y=counts, scales={"x": s_name, "y": s_count}, orientation="horizontal",
+                   colors=[BLUE], padding=0.3, label_display=True, label_display_format=",.0f",
+                   label_display_vertical_offset=6,  # bqplot: for horizontal bars this moves labels right
+                   label_font_style={"font-weight": "bold", "font-size": "12px", "fill": INK, "text-anchor": "start"},
                    tooltip=bq.Tooltip(fields=["x", "y"], labels=["Platform", "Rankings"], formats=["", ",.0f"]))
-    axes = [bq.Axis(scale=sx, color=MUTED),
-            bq.Axis(scale=sy, orientation="vertical", tick_format=",d", tick_values=ticks, grid_lines="dashed",
+    axes = [bq.Axis(scale=s_name, side="left", color=MUTED),
+            bq.Axis(scale=s_count, side="bottom", tick_format=",d", tick_values=ticks, grid_lines="dashed",
                     grid_color="#e5e7eb", color=MUTED)]
-    return bq.Figure(marks=[bars], axes=axes, display_toolbar=False, fig_margin={"top": 20, "bottom": 40, "left": 56, "right": 16},
-                     layout=w.Layout(width="100%", height="280px"))
+    return bq.Figure(marks=[bars], axes=axes, display_toolbar=False,
+                     fig_margin={"top": 10, "bottom": 30, "left": 110, "right": 24},
+                     layout=w.Layout(width="100%", height=f"{60 + 34 * len(names)}px"))
 
 
 def top_tracks(tracks: pd.DataFrame) -> w.VBox:
@@ -150,19 +154,19 @@ def top_tracks(tracks: pd.DataFrame) -> w.VBox:
         return card("Top tracks · 30 days", _nothing("No chart entries in the last 30 days."),
                     css_class="top-tracks")
     columns = [
-        Column("#", lambda r: str(r.name + 1), numeric=True),
+        RANK,
         Column("Track", lambda r: link(dashboard_link("track.ipynb", uuid=r["uuid"]), r["name"])),
         Column("Artist", lambda r: text(r["artist"])),
         Column("Appearances", lambda r: number(r["appearances"]), numeric=True),
     ]
-    return card("Top tracks · 30 days", w.HTML(html_table(tracks.reset_index(drop=True), columns)),
-                css_class="top-tracks")
+    return card("Top tracks · 30 days", w.HTML(html_table(tracks, columns)), css_class="top-tracks")
 
 
 def _share_bar(value, total: int) -> str:
     pct = value / total * 100 if total else 0.0
-    return f'<div class="sc-bar" style="width:{pct:.0f}%" title="{pct:.1f}%"></div>'
+    return (f'<div class="sc-share"><div class="sc-track"><div class="sc-bar" style="width:{pct:.0f}%"></div></div>'
+            f'<span>{pct:.1f}%</span></div>')
 
 
 def _nothing(message: str) -> w.HTML:
-    return styled(w.HTML(f'<div class="sc-sub">{html.escape(message)}</div>'), "sc-nothing")
+    return w.HTML(f'<div class="sc-sub">{html.escape(message)}</div>')

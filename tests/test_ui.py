@@ -1,0 +1,187 @@
+"""Dashboard builders (soundcharts_lib.ui) on small frames, without a browser."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, timedelta
+
+import bqplot as bq
+import ipywidgets as w
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from soundcharts_lib.errors import ConfigError, RateLimited
+from soundcharts_lib.ui import common, overview
+
+ROOT = common.__file__.rsplit("/soundcharts_lib/", 1)[0]
+DAYS = [date(2026, 11, 18) + timedelta(days=i) for i in range(7)]
+SCRIPT = "<script>alert('x')</script>"
+
+
+def walk(widget: w.Widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from walk(child)
+
+
+def classes(widget: w.Widget) -> set[str]:
+    return {c for node in walk(widget) for c in getattr(node, "_dom_classes", ())}
+
+
+def html_of(widget: w.Widget) -> str:
+    return "".join(node.value for node in walk(widget) if isinstance(node, w.HTML))
+
+
+def marks(widget: w.Widget, kind: type) -> list:
+    return [m for node in walk(widget) if isinstance(node, bq.Figure) for m in node.marks if isinstance(m, kind)]
+
+
+@pytest.fixture
+def data() -> dict:
+    return {
+        "has_data": True,
+        "per_day": pd.DataFrame({"date": DAYS, "rankings": [3, 0, 7, 1234, 2, 0, 5]}),
+        "weeks": {"this_week": 1251, "previous_week": 1000, "change_pct": 25.1},
+        "platforms": pd.DataFrame({"slug": ["spotify", "apple-music"], "name": ["Spotify", "Apple <Music>"],
+                                   "rankings": [40, 10]}),
+        "tracks": pd.DataFrame({"uuid": ["u-1", 'u"2&x'], "name": [SCRIPT, "Robert'); DROP TABLE track;--"],
+                                "artist": ["<b>Bold</b> & Co", ""], "appearances": [12, 3]}),
+        "health": {"active": 9, "total": 12, "pct_active": 75.0},
+    }
+
+
+def test_page_sections_carry_their_css_classes(data):
+    page = overview.build_overview(data)
+    assert {"rankings-per-day", "week-comparison", "top-platforms", "top-tracks", "chart-health"} <= classes(page)
+    assert not {"empty-state", "error-state", "loading-state"} & classes(page)
+
+
+def test_empty_database_gives_the_empty_state_only(data):
+    page = overview.build_overview({**data, "has_data": False})
+    assert classes(page) == {"sc-state", "empty-state"}
+    assert "No data yet</b>: run <code>make demo</code> or <code>soundcharts sync-charts --backfill-days 28</code>" \
+        in page.value
+
+
+def test_figure_points_equal_the_input(data):
+    figure = overview.rankings_figure(data["per_day"])
+    expected_x = pd.to_datetime(pd.Series(DAYS)).to_numpy()
+    scatter, = [m for m in figure.marks if isinstance(m, bq.Scatter)]
+    label, = [m for m in figure.marks if isinstance(m, bq.Label)]
+    assert list(scatter.x) == list(expected_x)
+    assert list(scatter.y) == [3, 0, 7, 1234, 2, 0, 5]
+    assert list(label.text) == ["3", "0", "7", "1,234", "2", "0", "5"]
+    assert scatter.tooltip.fields == ["x", "y"] and scatter.tooltip.labels == ["Date", "Rankings"]
+    area, = [m for m in figure.marks if isinstance(m, bq.Lines) and m.fill == "bottom"]
+    assert list(area.y) == [3, 0, 7, 1234, 2, 0, 5] and area.fill_opacities
+    layer, = [m for m in figure.marks if isinstance(m, bq.Lines) and m.fill == "between"]
+    assert np.allclose(layer.y[0], area.y) and np.all(layer.y[1] <= layer.y[0])
+    assert figure.axes[1].scale.max >= 1234
+
+
+def test_figure_of_an_idle_week_still_has_an_axis():
+    idle = pd.DataFrame({"date": DAYS, "rankings": [0] * 7})
+    figure = overview.rankings_figure(idle)
+    assert figure.axes[1].tick_values.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(("top", "ticks"), [
+    (0, [0, 1]), (3, [0, 1, 2, 3]), (4.6, [0, 2, 4, 6]), (48, [0, 20, 40, 60]), (2300, [0, 1000, 2000, 3000]),
+])
+def test_nice_ticks(top, ticks):
+    assert overview.nice_ticks(top) == ticks
+
+
+def test_tracks_table_shows_markup_as_text(data):
+    table = html_of(overview.top_tracks(data["tracks"]))
+    assert "<script>" not in table and "<b>" not in table
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in table
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; Co" in table
+    assert "Robert&#x27;); DROP TABLE track;--" in table
+    assert 'href="track.ipynb?uuid=u-1"' in table
+    assert 'href="track.ipynb?uuid=u%222%26x"' in table  # query-encoded, no attribute break-out
+    assert table.count("<tr>") == 3 and '<td class="num">12</td>' in table
+
+
+def test_platforms_tab_has_table_and_chart(data):
+    box = overview.top_platforms(data["platforms"])
+    tab, = [n for n in walk(box) if isinstance(n, w.Tab)]
+    assert tab.titles == ("Table", "Chart")
+    table = tab.children[0].value
+    assert 'href="platform.ipynb?slug=apple-music">Apple &lt;Music&gt;</a>' in table
+    assert 'style="width:80%"' in table and 'style="width:20%"' in table
+    bars, = marks(tab.children[1], bq.Bars)
+    assert list(bars.x) == ["Spotify", "Apple <Music>"] and list(bars.y) == [40, 10]
+
+
+def test_empty_lists_say_so(data):
+    assert "No chart entries" in html_of(overview.top_tracks(data["tracks"].iloc[0:0]))
+    assert "No rankings" in html_of(overview.top_platforms(data["platforms"].iloc[0:0]))
+
+
+@pytest.mark.parametrize(("change", "shown"), [
+    (25.1, 'sc-up">▲ +25.1%'), (-3.0, 'sc-down">▼ -3.0%'), (0.0, 'sc-flat">■ 0.0%'),
+    (None, 'sc-flat">–</span>no rankings the week before'),
+])
+def test_week_comparison_arrow_and_colour(change, shown):
+    box = overview.week_comparison({"this_week": 1251, "previous_week": 1000, "change_pct": change})
+    assert shown in html_of(box) and "1,251" in html_of(box)
+
+
+def test_chart_health():
+    assert "75.0% active" in html_of(overview.chart_health({"active": 9, "total": 12, "pct_active": 75.0}))
+    assert "No charts discovered yet" in html_of(overview.chart_health({"active": 0, "total": 0, "pct_active": None}))
+
+
+def test_page_starts_loading_and_shows_the_result():
+    page = common.Page("Overview", "sub <title>")
+    assert classes(page.body) == {"sc-state", "loading-state"}
+    assert "sub &lt;title&gt;" in html_of(page.widget)
+    with page.rendering():
+        page.set(w.Label("done"))
+    assert [type(c) for c in page.body.children] == [w.Label]
+
+
+def test_page_turns_any_exception_into_one_line(capfd, monkeypatch):
+    monkeypatch.setenv("SOUNDCHARTS_API_KEY", "sk-very-secret")
+    page = common.Page("Overview")
+    with page.rendering():
+        raise RuntimeError("boom sk-very-secret\nsecond line")
+    shown = html_of(page.body)
+    assert classes(page.body) == {"sc-state", "error-state"}
+    assert "unexpected error (RuntimeError)" in shown and "secret" not in shown and "Traceback" not in shown
+    log = capfd.readouterr().err  # the traceback goes to the server log, scrubbed
+    assert "Traceback" in log and "boom ***" in log and "sk-very-secret" not in log
+
+
+def test_error_messages_are_clear_and_never_leak(monkeypatch):
+    monkeypatch.setenv("SOUNDCHARTS_CLIENT_SECRET", "cs-0123456789")
+    assert common.error_message(ConfigError("database file not found: /x.db")) == "database file not found: /x.db"
+    assert common.error_message(RateLimited("slow down", status=429, endpoint="/api/v2/x")) \
+        == "HTTP 429 on /api/v2/x: slow down"
+    db_error = OperationalError("SELECT secret_stuff", {}, sqlite3.OperationalError("no such table: chart"))
+    assert common.error_message(db_error) == "database error: no such table: chart"
+    leaky = ConfigError("bad postgresql://scott:tiger@db/x and cs-0123456789\nTraceback ...")
+    assert common.error_message(leaky) == "bad postgresql://scott:***@db/x and ***"
+
+
+def test_html_table_escapes_headers_and_right_aligns_numbers():
+    cols = [common.Column("<Name>", lambda r: common.text(r["n"])),
+            common.Column("Count", lambda r: common.number(r["c"]), numeric=True)]
+    table = common.html_table(pd.DataFrame({"n": [None, "a&b"], "c": [1000, 2]}), cols)
+    assert "<th>&lt;Name&gt;</th>" in table and '<th class="num">Count</th>' in table
+    assert "<td></td>" in table and "<td>a&amp;b</td>" in table and '<td class="num">1,000</td>' in table
+
+
+def test_overview_notebook_is_stored_clean():
+    nb = nbformat.read(f"{ROOT}/dashboards/overview.ipynb", as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert 2 <= len(code) <= 4
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    source = "\n".join(c.source for c in code)
+    assert "engine_from_env()" in source and "analytics.overview(engine)" in source
+    assert "select(" not in source and "client" not in source.lower()
