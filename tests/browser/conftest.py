@@ -67,7 +67,7 @@ def voila(tmp_path_factory) -> Iterator[Callable[[str], str]]:
         env = dict(os.environ, SOUNDCHARTS_DB_URL=db_url)
         for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
             env[var] = str(state / var.lower())
-        log_path = OUTPUT / "logs" / f"voila-{port}.log"
+        log_path = OUTPUT / "logs" / f"voila-{len(servers) + 1}.log"
         log = log_path.open("w")
         logs.append(log)
         proc = start_voila(port, env=env, log=log)
