@@ -7,8 +7,11 @@ it exposes no Jupyter REST API. Its process opens the database read-only.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 
 from .config import PROJECT_ROOT
 
@@ -31,3 +34,27 @@ def start_voila(port: int, *, env: dict | None = None, log=None) -> subprocess.P
     child_env["SOUNDCHARTS_DB_READONLY"] = "1"
     return subprocess.Popen(voila_command(port), env=child_env, cwd=str(DASHBOARDS),
                             stdout=log, stderr=subprocess.STDOUT if log else None)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(proc: subprocess.Popen, port: int, timeout: float = 40.0) -> str:
+    """Wait until the server answers its static files; its base URL. ``RuntimeError`` if it exits or hangs."""
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/voila/static/voila.js", timeout=2) as resp:
+                if resp.status == 200:
+                    return url
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer on {url} within {timeout:.0f}s")

@@ -69,11 +69,9 @@ class AudienceChartHandler(JsonHandler):
             body = await asyncio.get_running_loop().run_in_executor(None, build, read_only_engine(), query)
         except NotStored as exc:
             return self.write_json({"error": str(exc)}, 404)
-        except ConfigError as exc:
-            return self.write_json({"error": f"database not available: {exc}"}, 503)
-        except SQLAlchemyError as exc:
-            log.error("audience endpoint: database error %s", type(exc).__name__)
-            return self.write_json({"error": "database error"}, 503)
+        except (ConfigError, SQLAlchemyError) as exc:  # details go to the server log, not to viewers
+            log.error("audience endpoint: database not available: %s", str(exc).splitlines()[0][:300])
+            return self.write_json({"error": "database not available"}, 503)
         self.write_json(body)
 
 
