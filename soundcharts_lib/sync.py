@@ -17,6 +17,8 @@ from .payloads import ChartInfo, local_date
 
 log = logging.getLogger(__name__)
 
+RANKING_BATCH = 50  # rankings of one chart stored per transaction during a backfill (each one still whole)
+
 
 @dataclass
 class SyncResult:
@@ -101,6 +103,10 @@ class ChartSync:
         except ApiError as exc:
             result.failures += 1
             result.errors.append(f"discovery failed: {exc}")
+        except BaseException as exc:  # a crash or Ctrl-C: the run is recorded as failed, then re-raised
+            result.failures += 1
+            result.errors.append(f"interrupted: {type(exc).__name__}: {str(exc)[:300]}")
+            raise
         finally:
             result.quota_remaining = as_int(getattr(self.client, "quota_remaining", None))
             finish_run(self.engine, result.run_id, status=result.status, counts=result.counts(),
@@ -133,25 +139,37 @@ class ChartSync:
             result.rankings_skipped += len(stored & _days(lo, hi))
             if not wanted:
                 store.mark_chart_checked(self.engine, chart_id)
-            for raw in sorted(wanted, key=local_date):
-                try:
-                    self._store(chart_id, self.client.ranking_for_date(slug, raw), force, result)
-                except (ApiError, PayloadError) as exc:
-                    if isinstance(exc, QuotaExhausted):
-                        raise
-                    self._fail(chart_id, slug, exc, result, local_date(raw), raw)
+            fetched = []
+            try:
+                for raw in sorted(wanted, key=local_date):
+                    try:
+                        fetched.append(self.client.ranking_for_date(slug, raw))
+                    except (ApiError, PayloadError) as exc:
+                        if isinstance(exc, QuotaExhausted):
+                            raise
+                        self._fail(chart_id, slug, exc, result, local_date(raw), raw)
+                    if len(fetched) >= RANKING_BATCH:
+                        self._store(chart_id, fetched, force, result)
+                        fetched = []
+            finally:  # what was fetched before a quota stop is kept
+                self._store(chart_id, fetched, force, result)
         except QuotaExhausted:
             raise
         except (ApiError, PayloadError) as exc:
             self._fail(chart_id, slug, exc, result)
 
-    def _store(self, chart_id: int, ranking, force: bool, result: SyncResult) -> None:
-        written = store.store_ranking(self.engine, chart_id, ranking, force=force)
-        if written:
-            result.rankings_stored += 1
-            result.entries_stored += written
-        else:
-            result.rankings_skipped += 1
+    def _store(self, chart_id: int, rankings, force: bool, result: SyncResult) -> None:
+        rankings = rankings if isinstance(rankings, list) else [rankings]
+        if not rankings:
+            return
+        written = store.store_rankings(self.engine, [(chart_id, r) for r in rankings], force=force)
+        for n in written:
+            if n:
+                result.rankings_stored += 1
+                result.entries_stored += n
+            else:
+                result.rankings_skipped += 1
+        if not any(written):
             store.mark_chart_checked(self.engine, chart_id)
 
     def _fail(self, chart_id, slug, exc, result, ranking_date=None, raw=None) -> None:

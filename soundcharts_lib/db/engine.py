@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -12,6 +14,11 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from ..errors import ConfigError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# The formats SQLAlchemy's SQLite Date / DateTime types store, for the driver-level bulk insert (upsert.py);
+# explicit because the sqlite3 module's own defaults are deprecated.
+sqlite3.register_adapter(date, date.isoformat)
+sqlite3.register_adapter(datetime, lambda v: v.isoformat(" "))
 
 
 def _normalise(url: str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from ..payloads import ChartInfo, Ranking
@@ -86,54 +86,140 @@ def stored_ranking_dates(engine: Engine, chart_id: int) -> set[date]:
         return {r[0] for r in rows}
 
 
-def _track_rows(ranking: Ranking) -> list[dict]:
-    seen: dict[str, dict] = {}
-    for e in ranking.entries:
-        seen[e.song.uuid] = {"uuid": e.song.uuid, "name": e.song.name, "credit_name": e.song.credit_name,
-                             "image_url": e.song.image_url}
-    return list(seen.values())
+def _track_rows(rankings: Iterable[Ranking]) -> list[dict]:
+    """One row per distinct song of ``rankings`` (the last one seen wins)."""
+    songs = {e.song.uuid: e.song for r in rankings for e in r.entries}
+    return [{"uuid": s.uuid, "name": s.name, "credit_name": s.credit_name, "image_url": s.image_url}
+            for s in songs.values()]
 
 
-def _entry_rows(ranking: Ranking, ranking_id: int, track_ids: dict[str, int]) -> list[dict]:
-    return [{
-        "ranking_id": ranking_id, "track_id": track_ids[e.song.uuid], "position": e.position,
-        "old_position": e.old_position, "position_evolution": e.position_evolution,
-        "entry_state": e.entry_state, "entry_date": e.entry_date, "rank_date": e.rank_date,
-        "time_on_chart": e.time_on_chart, "time_on_chart_unit": e.time_on_chart_unit, "metric": e.metric,
-    } for e in ranking.entries]
+TRACK_FIELDS = ("name", "credit_name", "image_url")
+
+
+def ensure_tracks(conn: Connection, tracks: Sequence[dict]) -> dict[str, int]:
+    """``{uuid: id}`` for ``tracks``, inserting new ones and updating changed names, in one lookup per batch.
+
+    Tracks already stored as given cost no write at all (a ranking mostly repeats yesterday's tracks).
+    """
+    uuids = [t["uuid"] for t in tracks]
+    stored: dict[str, tuple] = {}
+    for i in range(0, len(uuids), 500):
+        for row in _tracks_by_uuid(conn, uuids[i:i + 500]):
+            stored[row[0]] = tuple(row[1:])
+    ids = {u: v[0] for u, v in stored.items()}
+    to_write = [t for t in tracks if t["uuid"] not in stored
+                or tuple(t[f] for f in TRACK_FIELDS) != stored[t["uuid"]][1:]]
+    if to_write and conn.dialect.name == "postgresql":
+        _upsert_tracks_pg(conn, to_write)
+    elif to_write:
+        upsert(conn, TRACK_T, to_write, ["uuid"], update=list(TRACK_FIELDS))
+    if to_write:
+        ids.update(id_map(conn, TRACK_T, "uuid", [t["uuid"] for t in to_write if t["uuid"] not in ids]))
+    return ids
+
+
+def _upsert_tracks_pg(conn: Connection, rows: Sequence[dict]) -> None:
+    """One statement for any number of tracks: arrays unnested server-side (no per-row SQL to build)."""
+    cols = ("uuid", *TRACK_FIELDS)
+    changed = " OR ".join(f"track.{c} IS DISTINCT FROM excluded.{c}" for c in TRACK_FIELDS)
+    conn.exec_driver_sql(
+        f"INSERT INTO track ({', '.join(cols)}, first_seen_at) "
+        f"SELECT *, %(now)s FROM unnest({', '.join(f'%({c})s::varchar[]' for c in cols)}) "
+        f"ON CONFLICT (uuid) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in TRACK_FIELDS)} WHERE {changed}",
+        {"now": utcnow(), **{c: [r[c] for r in rows] for c in cols}})
+
+
+def _tracks_by_uuid(conn: Connection, uuids: list[str]):
+    """(uuid, id, name, credit_name, image_url) rows, as plain driver SQL: this lookup runs for every batch."""
+    cols = "uuid, id, " + ", ".join(TRACK_FIELDS)
+    if conn.dialect.name == "postgresql":
+        # a join on unnest() hashes or uses the index; "= ANY(param)" compares every row with every element
+        return conn.exec_driver_sql(f"SELECT {cols} FROM track JOIN unnest(%(u)s::varchar[]) AS wanted(uuid) "
+                                    "USING (uuid)", {"u": uuids})
+    return conn.exec_driver_sql(f"SELECT {cols} FROM track WHERE uuid IN ({', '.join('?' * len(uuids))})",
+                                tuple(uuids))
+
+
+ENTRY_COLUMNS = ("ranking_id", "track_id", "position", "old_position", "position_evolution", "entry_state",
+                 "entry_date", "rank_date", "time_on_chart", "time_on_chart_unit", "metric")
+
+
+def _entry_rows(ranking: Ranking, ranking_id: int, track_ids: dict[str, int]) -> list[tuple]:
+    """Entries as tuples in ``ENTRY_COLUMNS`` order, the API's fields as given."""
+    return [(ranking_id, track_ids[e.song.uuid], e.position, e.old_position, e.position_evolution, e.entry_state,
+             e.entry_date, e.rank_date, e.time_on_chart, e.time_on_chart_unit, e.metric) for e in ranking.entries]
 
 
 def store_ranking(engine: Engine, chart_id: int, ranking: Ranking, *, force: bool = False) -> int:
-    """Store a ranking whole (all entries, in one transaction) and return how many entries were written.
+    """Store one ranking whole; see :func:`store_rankings`."""
+    return store_rankings(engine, [(chart_id, ranking)], force=force)[0]
 
-    An already stored successful ranking of that date is kept (0 returned) unless ``force``; a failed one
-    is replaced. Tracks are upserted in bulk with one UUID -> id lookup per batch.
+
+def store_rankings(engine: Engine, batch: Sequence[tuple[int, Ranking]], *, force: bool = False) -> list[int]:
+    """Store rankings whole, all in one transaction, and return the entries written for each.
+
+    A ranking is never half-stored: its row and every entry commit together (or, if anything fails, none of
+    the batch does). An already stored successful ranking of that chart and date is kept (0 written) unless
+    ``force``; a failed one is replaced. Tracks are upserted once for the batch, with one UUID -> id lookup
+    per 500 tracks; entries go in with one bulk insert (COPY on PostgreSQL).
     """
+    if not batch:
+        return []
+    written = [0] * len(batch)
     with engine.begin() as conn:
-        existing = conn.execute(select(RANKING_T.c.id, RANKING_T.c.status).where(
-            RANKING_T.c.chart_id == chart_id, RANKING_T.c.ranking_date == ranking.date)).first()
-        if existing is not None:
-            if existing.status == "success" and not force:
-                return 0
-            conn.execute(ENTRY_T.delete().where(ENTRY_T.c.ranking_id == existing.id))
-            conn.execute(RANKING_T.delete().where(RANKING_T.c.id == existing.id))
-        tracks = _track_rows(ranking)
-        upsert(conn, TRACK_T, tracks, ["uuid"], update=["name", "credit_name", "image_url"])
-        track_ids = id_map(conn, TRACK_T, "uuid", [t["uuid"] for t in tracks])
-        ranking_id = conn.execute(RANKING_T.insert().values(
-            chart_id=chart_id, ranking_date=ranking.date, date_raw=ranking.date_raw, fetched_at=utcnow(),
-            status="success", entry_count=len(ranking.entries)).returning(RANKING_T.c.id)).scalar_one()
-        bulk_insert(conn, ENTRY_T, _entry_rows(ranking, ranking_id, track_ids))
-        _mark_success(conn, chart_id, ranking.date)
-    return len(ranking.entries)
+        existing = _existing_rankings(conn, batch)
+        todo = []
+        for i, (chart_id, ranking) in enumerate(batch):
+            found = existing.get((chart_id, ranking.date))
+            if found is not None and found[1] == "success" and not force:
+                continue
+            if found is not None:
+                conn.execute(ENTRY_T.delete().where(ENTRY_T.c.ranking_id == found[0]))
+                conn.execute(RANKING_T.delete().where(RANKING_T.c.id == found[0]))
+            todo.append(i)
+        if not todo:
+            return written
+        track_ids = ensure_tracks(conn, _track_rows(batch[i][1] for i in todo))
+        now = utcnow()
+        inserted = conn.execute(RANKING_T.insert().values([{
+            "chart_id": batch[i][0], "ranking_date": batch[i][1].date, "date_raw": batch[i][1].date_raw,
+            "fetched_at": now, "status": "success", "entry_count": len(batch[i][1].entries)} for i in todo])
+            .returning(RANKING_T.c.id, RANKING_T.c.chart_id, RANKING_T.c.ranking_date)).all()
+        ranking_ids = {(c, _as_date(d)): rid for rid, c, d in inserted}
+        entries = []
+        for i in todo:
+            chart_id, ranking = batch[i]
+            entries.extend(_entry_rows(ranking, ranking_ids[(chart_id, ranking.date)], track_ids))
+            written[i] = len(ranking.entries)
+        bulk_insert(conn, ENTRY_T, ENTRY_COLUMNS, entries)
+        latest: dict[int, date] = {}
+        for i in todo:
+            chart_id, ranking = batch[i]
+            latest[chart_id] = max(latest.get(chart_id, ranking.date), ranking.date)
+        for chart_id, day in latest.items():
+            _mark_success(conn, chart_id, day)
+    return written
+
+
+def _existing_rankings(conn: Connection, batch) -> dict[tuple[int, date], tuple[int, str]]:
+    charts = {c for c, _ in batch}
+    days = [r.date for _, r in batch]
+    rows = conn.execute(select(RANKING_T.c.chart_id, RANKING_T.c.ranking_date, RANKING_T.c.id, RANKING_T.c.status)
+                        .where(RANKING_T.c.chart_id.in_(charts),
+                               RANKING_T.c.ranking_date.between(min(days), max(days))))
+    return {(c, _as_date(d)): (rid, status) for c, d, rid, status in rows}
+
+
+def _as_date(value) -> date:
+    """RETURNING on SQLite gives the stored ISO string; PostgreSQL gives a date."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _mark_success(conn: Connection, chart_id: int, ranking_date: date) -> None:
-    chart = conn.execute(select(CHART_T.c.last_ranking_date).where(CHART_T.c.id == chart_id)).scalar_one()
-    values = {"last_success_at": utcnow(), "consecutive_failures": 0, "last_error": None}
-    if chart is None or ranking_date > chart:
-        values["last_ranking_date"] = ranking_date
-    conn.execute(update(CHART_T).where(CHART_T.c.id == chart_id).values(**values))
+    last = CHART_T.c.last_ranking_date
+    newer = case((or_(last.is_(None), last < ranking_date), ranking_date), else_=last)
+    conn.execute(update(CHART_T).where(CHART_T.c.id == chart_id).values(
+        last_success_at=utcnow(), consecutive_failures=0, last_error=None, last_ranking_date=newer))
 
 
 def mark_chart_checked(engine: Engine, chart_id: int) -> None:

@@ -31,8 +31,12 @@ def upsert(conn: Connection, table: Table, rows: Sequence[dict], keys: Sequence[
                                           set_={c: stmt.excluded[c] for c in cols}, where=changed)
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    multi_row = conn.dialect.name == "postgresql"  # one statement per batch: one round trip, not one per row
     for i in range(0, len(rows), BATCH):
-        conn.execute(stmt, list(rows[i:i + BATCH]))
+        if multi_row:
+            conn.execute(stmt.values(list(rows[i:i + BATCH])))
+        else:
+            conn.execute(stmt, list(rows[i:i + BATCH]))
 
 
 def id_map(conn: Connection, table: Table, key: str, values: Iterable[str]) -> dict[str, int]:
@@ -46,21 +50,28 @@ def id_map(conn: Connection, table: Table, key: str, values: Iterable[str]) -> d
     return out
 
 
-def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict]) -> None:
-    """Plain insert of rows that cannot conflict: COPY on PostgreSQL, executemany elsewhere."""
+def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Plain insert of tuples (in ``columns`` order) that cannot conflict: COPY on PostgreSQL, the driver's
+    executemany on SQLite.
+
+    Both skip SQLAlchemy's per-row parameter processing (the bulk of the cost, see ``tests/bench``), so values
+    must already be plain: ints, strings, dates (adapters registered in ``engine.py``), None.
+    """
     if not rows:
         return
+    cursor = conn.connection.driver_connection.cursor()
     if conn.dialect.name == "postgresql":
-        columns = list(rows[0])
-        cursor = conn.connection.driver_connection.cursor()
         sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-        try:
+    else:
+        sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    try:
+        if conn.dialect.name == "postgresql":
             with cursor.copy(sql) as copy:
                 for row in rows:
-                    copy.write_row([row[c] for c in columns])
-        except Exception as exc:  # report COPY failures as SQLAlchemy errors, like the other dialects
-            from sqlalchemy.exc import DBAPIError
+                    copy.write_row(row)
+        else:
+            cursor.executemany(sql, rows)
+    except Exception as exc:  # report driver errors as SQLAlchemy errors, as every other write does
+        from sqlalchemy.exc import DBAPIError
 
-            raise DBAPIError.instance(sql, None, exc, type(exc)) from None
-        return
-    conn.execute(table.insert(), list(rows))
+        raise DBAPIError.instance(sql, None, exc, type(exc)) from None

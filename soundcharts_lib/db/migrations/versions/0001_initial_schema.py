@@ -5,8 +5,8 @@ Revises:
 Create Date: 2026-11-24 08:12:40.328165
 """
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = '0001'
 down_revision = None
