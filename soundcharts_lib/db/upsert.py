@@ -61,12 +61,13 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: Se
         return
     cursor = conn.connection.driver_connection.cursor()
     if conn.dialect.name == "postgresql":
-        sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
     else:
         sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     try:
         if conn.dialect.name == "postgresql":
             with cursor.copy(sql) as copy:
+                copy.set_types([_pg_type(table, c) for c in columns])
                 for row in rows:
                     copy.write_row(row)
         else:
@@ -75,3 +76,8 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: Se
         from sqlalchemy.exc import DBAPIError
 
         raise DBAPIError.instance(sql, None, exc, type(exc)) from None
+
+
+def _pg_type(table: Table, column: str) -> str:
+    """The PostgreSQL type name of a column, for binary COPY (``VARCHAR(32)`` -> ``varchar``)."""
+    return table.c[column].type.compile(dialect=postgresql.dialect()).split("(")[0].lower()
