@@ -58,6 +58,13 @@ def identifiers(engine: Engine, uuid: str, platform: str) -> list[str]:
         return sorted(conn.execute(q).scalars())
 
 
+def _held(engine: Engine, track_id: int) -> dict[str, int]:
+    """``{slug: id}`` of the platforms holding some of the track's audience."""
+    held = select(A.c.platform_id).where(A.c.track_id == track_id).distinct()
+    with engine.connect() as conn:
+        return dict(sorted(conn.execute(select(P.c.slug, P.c.id).where(P.c.id.in_(held))).all()))
+
+
 def _platform_ids(engine: Engine, slugs: Iterable[str], track_id: int) -> dict[str, int]:
     """``{slug: id}``; ``NotStored`` for a platform unknown or neither listed for audience nor holding any."""
     slugs = list(dict.fromkeys(slugs))
@@ -86,7 +93,8 @@ def _load(engine: Engine, track_id: int, platform_ids: Mapping[str, int], start:
     if identifier is not None:
         q = q.where(A.c.platform_identifier == identifier)
     with engine.connect() as conn:
-        rows = pd.DataFrame(conn.execute(q).all(), columns=["platform_id", "date", "value"])
+        found = list(zip(*conn.execute(q).all(), strict=True)) or [(), (), ()]
+    rows = pd.DataFrame(dict(zip(["platform_id", "date", "value"], found, strict=True)))
     slugs = {pid: slug for slug, pid in platform_ids.items()}
     out = {slug: pd.DataFrame({"date": pd.Series([], dtype=object), "value": pd.Series([], dtype="int64")})
            for slug in platform_ids}
@@ -128,10 +136,13 @@ def audience_by_platform(engine: Engine, uuid: str, platforms: Sequence[str] | N
     """``{platform: series}`` like :func:`audience_series`, for ``platforms`` (default: every platform holding
     this track's audience)."""
     track = track_info(engine, uuid)
-    slugs = list(platforms) if platforms is not None else audience_platforms(engine, uuid)
-    pids = _platform_ids(engine, slugs, track["id"]) if slugs else {}
+    if platforms is None:
+        pids = _held(engine, track["id"])
+    else:
+        pids = _platform_ids(engine, platforms, track["id"]) if platforms else {}
     frames = _load(engine, track["id"], pids, _day_before(start), end) if pids else {}
-    return {slug: _between(with_daily_change(frames[slug]), start) for slug in slugs}
+    order = list(pids) if platforms is None else list(dict.fromkeys(platforms))
+    return {slug: _between(with_daily_change(frames[slug]), start) for slug in order}
 
 
 def aligned(series: Mapping[str, pd.DataFrame], column: str = "value") -> pd.DataFrame:

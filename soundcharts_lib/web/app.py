@@ -5,6 +5,8 @@ A ``voila.app.Voila`` subclass whose handlers start with ours; nothing of the Ju
 
 from __future__ import annotations
 
+import gc
+
 from voila.app import Voila
 
 from .handlers import handlers
@@ -15,6 +17,12 @@ class WorkbenchVoila(Voila):
 
     def init_handlers(self) -> list:
         return handlers(self.server_url) + super().init_handlers()
+
+    def start(self) -> None:
+        # What start-up imported (Jupyter, pandas, SQLAlchemy) leaves the garbage collector's view, so a full
+        # collection no longer walks it: that removed ~130 ms pauses from large responses (tests/bench).
+        gc.freeze()
+        super().start()
 
 
 main = WorkbenchVoila.launch_instance

@@ -16,8 +16,10 @@ def _iso(value) -> str | None:
 def points(frame: pd.DataFrame, limit: int) -> list[dict]:
     """The last ``limit`` rows as ``{"date", "value", "daily_change"}`` (integers; null for no change)."""
     tail = frame.tail(limit)
-    return [{"date": d.isoformat(), "value": int(v), "daily_change": None if pd.isna(c) else int(c)}
-            for d, v, c in zip(tail["date"], tail["value"], tail["daily_change"], strict=True)]
+    changes = tail["daily_change"].astype(object)
+    return [{"date": d.isoformat(), "value": v, "daily_change": c}
+            for d, v, c in zip(tail["date"], tail["value"].tolist(),
+                               changes.where(changes.notna(), None).tolist(), strict=True)]
 
 
 def _track(engine: Engine, uuid: str) -> dict:
@@ -33,8 +35,8 @@ def _head(engine: Engine, q: ChartQuery) -> dict:
 def one_platform(engine: Engine, q: ChartQuery) -> dict:
     """One platform: the points in range (the most recent ``limit``) and growth up to ``end_date``."""
     head = _head(engine, q)
-    frame = series.audience_series(engine, q.track_uuid, q.platform, start=q.start, end=q.end)
     history = series.audience_series(engine, q.track_uuid, q.platform, end=q.end)
+    frame = history[history["date"] >= q.start] if q.start else history
     growth = [{**g, "from_date": _iso(g["from_date"]), "to_date": _iso(g["to_date"])}
               for g in series.growth(history).values()]
     pts = points(frame, q.limit)
