@@ -144,8 +144,6 @@ class AudienceDataProcessor:
         start, end = check_request(track_uuids, limit, start, end, today)
         supported = self.supported_platforms()
         wanted, skipped = require_platforms(platforms, supported)
-        for message in skipped:
-            log.warning("skipped %s", message)
         params = {"track_uuids": list(track_uuids or [])[:50], "platforms": wanted, "limit": limit,
                   "start": start, "end": end, "force": force}
         result = AudienceResult(skipped=list(skipped))
@@ -160,6 +158,11 @@ class AudienceDataProcessor:
         except QuotaExhausted as exc:
             result.failures += 1
             result.errors.append(f"quota exhausted: {exc}")
+        except Exception as exc:  # recorded on the run, then raised: a crash never reads as a success
+            result.failures += 1
+            first_line = (str(exc).splitlines() or [""])[0][:300]
+            result.errors.append(f"stopped by {type(exc).__name__}: {first_line}")
+            raise
         finally:
             result.quota_remaining = as_int(getattr(self.client, "quota_remaining", None))
             finish_run(self.engine, result.run_id, status=result.status, counts=result.counts(),

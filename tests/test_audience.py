@@ -273,3 +273,14 @@ def test_count_gaps_counts_only_days_inside_the_series():
     d0 = date(2026, 1, 1)
     assert count_gaps([]) == 0
     assert count_gaps([day(d0 + timedelta(days=i)) for i in (0, 1, 4, 5, 9)]) == 5
+
+
+def test_a_crash_is_recorded_on_the_run_and_raised(localapi, client, engine):
+    song = song_with(localapi, "spotify")
+    with engine.begin() as conn:  # a table the run needs is gone
+        conn.exec_driver_sql("DROP TABLE track_audience")
+    with pytest.raises(Exception, match="track_audience"):
+        processor(client, engine).run(track_uuids=[song.uuid], platforms=["spotify"])
+    with engine.connect() as conn:
+        status, errors = conn.execute(select(SyncRun.status, SyncRun.errors)).one()
+    assert status == "failed" and errors[0].startswith("stopped by ")
