@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -17,6 +18,7 @@ from .payloads import ChartInfo, local_date
 
 log = logging.getLogger(__name__)
 
+FETCH_WORKERS = 4  # rankings of one chart fetched at once during a backfill (the rate limiter still paces them)
 RANKING_BATCH = 50  # rankings of one chart stored per transaction during a backfill (each one still whole)
 
 
@@ -55,7 +57,9 @@ def today_utc() -> date:
 class ChartSync:
     """Runs chart syncs with one client into one database. Progress bars unless ``progress=False``."""
 
-    def __init__(self, client, engine: Engine, *, trigger: str = "cli", progress: bool = True):
+    def __init__(self, client, engine: Engine, *, trigger: str = "cli", progress: bool = True,
+                 workers: int = FETCH_WORKERS):
+        self.workers = workers
         self.client = client
         self.engine = engine
         self.trigger = trigger
@@ -139,24 +143,37 @@ class ChartSync:
             result.rankings_skipped += len(stored & _days(lo, hi))
             if not wanted:
                 store.mark_chart_checked(self.engine, chart_id)
-            fetched = []
-            try:
-                for raw in sorted(wanted, key=local_date):
-                    try:
-                        fetched.append(self.client.ranking_for_date(slug, raw))
-                    except (ApiError, PayloadError) as exc:
-                        if isinstance(exc, QuotaExhausted):
-                            raise
-                        self._fail(chart_id, slug, exc, result, local_date(raw), raw)
-                    if len(fetched) >= RANKING_BATCH:
-                        self._store(chart_id, fetched, force, result)
-                        fetched = []
-            finally:  # what was fetched before a quota stop is kept
-                self._store(chart_id, fetched, force, result)
+            wanted.sort(key=local_date)
+            for i in range(0, len(wanted), RANKING_BATCH):
+                fetched = []
+                try:
+                    for raw, got in self._fetch_dates(slug, wanted[i:i + RANKING_BATCH]):
+                        if isinstance(got, QuotaExhausted):
+                            raise got
+                        if isinstance(got, Exception):
+                            self._fail(chart_id, slug, got, result, local_date(raw), raw)
+                        else:
+                            fetched.append(got)
+                finally:  # what was fetched before a quota stop is kept
+                    self._store(chart_id, fetched, force, result)
         except QuotaExhausted:
             raise
         except (ApiError, PayloadError) as exc:
             self._fail(chart_id, slug, exc, result)
+
+    def _fetch_dates(self, slug: str, raws: list[str]):
+        """``(raw date, Ranking or the error)`` in order, fetched by ``workers`` threads: the client's rate limiter
+        paces them, so the API's per-minute limit is used fully while each response is parsed and stored."""
+        def one(raw):
+            try:
+                return raw, self.client.ranking_for_date(slug, raw)
+            except (ApiError, PayloadError) as exc:
+                return raw, exc
+
+        if self.workers <= 1 or len(raws) <= 1:
+            return [one(raw) for raw in raws]
+        with ThreadPoolExecutor(min(self.workers, len(raws))) as pool:
+            return list(pool.map(one, raws))
 
     def _store(self, chart_id: int, rankings, force: bool, result: SyncResult) -> None:
         rankings = rankings if isinstance(rankings, list) else [rankings]
