@@ -74,7 +74,8 @@ def cmd_fetch_metadata(args, settings: Settings) -> int:
 
 
 def cmd_run_job(args, settings: Settings) -> int:
-    from .jobs import JobFailed, JobLocked, run_job
+    from .joblock import JobLocked
+    from .jobs import JobFailed, run_job
 
     params = {}
     for key, value in args.param or []:

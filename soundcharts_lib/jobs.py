@@ -8,16 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from .config import PROJECT_ROOT, Settings
 from .errors import ConfigError, SoundchartsError
+from .joblock import job_lock
 
 JOBS_DIR = PROJECT_ROOT / "scheduled"
-
-
-class JobLocked(SoundchartsError):
-    """Another run of the same job holds its lock."""
 
 
 class JobFailed(SoundchartsError):
@@ -59,14 +54,7 @@ def run_job(name: str, params: dict, *, settings: Settings, trigger: str = "cron
     source = JOBS_DIR / f"{name}.ipynb"
     if not source.is_file():
         raise ConfigError(f"no such job {name!r} (jobs: {', '.join(job_names())})")
-    lock_dir = Path(settings.runs_dir) / "locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(lock_dir / f"{name}.lock"))
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        raise JobLocked(f"job {name!r} is already running (lock {lock.lock_file})") from None
-    try:
+    with job_lock(name, settings):
         notebook, log_path = archive_paths(settings, name)
         handler = logging.FileHandler(log_path)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -91,5 +79,3 @@ def run_job(name: str, params: dict, *, settings: Settings, trigger: str = "cron
             pm_log.removeHandler(handler)
             handler.close()
         return JobResult(name, notebook, log_path)
-    finally:
-        lock.release()
