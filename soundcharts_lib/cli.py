@@ -167,6 +167,10 @@ def build_parser() -> cliargs.OneLineParser:
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_fetch_metadata)
 
+    from . import cli_audience
+
+    cli_audience.register(sub)
+
     s = sub.add_parser("run-job", help="run scheduled/NAME.ipynb with papermill, locked and archived")
     s.add_argument("name", type=cliargs.slug)
     s.add_argument("-p", "--param", nargs=2, action="append", metavar=("KEY", "VALUE"))
