@@ -1,25 +1,63 @@
-"""Maintenance: pruning archived job runs by retention, and a health report."""
+"""Maintenance: retention cleanup per table, integrity checks and safe repairs, archived-run pruning, the job.
+
+Retention (days kept; unset keeps everything): ``SOUNDCHARTS_RETENTION_RANKINGS_DAYS`` (chart rankings with their
+entries), ``..._AUDIENCE_DAYS`` (audience points), ``..._RUNS_DAYS`` (job run records; the latest run of each job
+is always kept), ``..._AUDIT_DAYS`` (audit events); archived job notebooks follow
+``SOUNDCHARTS_RUNS_RETENTION_DAYS`` (default 90). Tracks, charts and platforms are never deleted.
+"""
 
 from __future__ import annotations
 
+import getpass
+import os
 import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
-from .config import Settings
+from sqlalchemy import Table, exists, func, select, update
+from sqlalchemy.engine import Engine
+
+from .config import Settings, _int
+from .db.models import (
+    Artist,
+    AuditEvent,
+    Chart,
+    ChartRanking,
+    ChartRankingEntry,
+    Platform,
+    SyncRun,
+    Track,
+    TrackArtist,
+    TrackAudience,
+    TrackPlatformIdentifier,
+    utcnow,
+)
+
+R, E, C, P, T = (ChartRanking.__table__, ChartRankingEntry.__table__, Chart.__table__, Platform.__table__,
+                 Track.__table__)
+A, RUN, AUDIT = TrackAudience.__table__, SyncRun.__table__, AuditEvent.__table__
+TABLES = ("rankings", "audience", "runs", "audit")
+RETENTION_ENV = {t: f"SOUNDCHARTS_RETENTION_{t.upper()}_DAYS" for t in TABLES}
+BATCH = 500  # rankings (with their entries) or rows deleted per transaction
+EXAMPLES = 5
 
 
-def prune_archives(runs_dir: str | Path, retention_days: int, *, now: float | None = None) -> list[Path]:
+def prune_archives(runs_dir: str | Path, retention_days: int, *, now: float | None = None,
+                   dry_run: bool = False) -> list[Path]:
     """Delete archived notebooks and logs under ``runs_dir`` older than ``retention_days``; return them.
 
     Locks and anything outside the ``YYYY/MM/DD`` folders are left alone; emptied folders are removed.
+    ``dry_run`` only lists what would go.
     """
     root = Path(runs_dir)
     cutoff = (now or time.time()) - retention_days * 86400
-    removed = []
-    for path in sorted(root.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]/*")):
-        if path.suffix in (".ipynb", ".log") and path.stat().st_mtime < cutoff:
-            path.unlink()
-            removed.append(path)
+    removed = [path for path in sorted(root.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]/*"))
+               if path.suffix in (".ipynb", ".log") and path.stat().st_mtime < cutoff]
+    if dry_run:
+        return removed
+    for path in removed:
+        path.unlink()
     for pattern in ("[0-9]*/[0-9]*/[0-9]*", "[0-9]*/[0-9]*", "[0-9]*"):
         for folder in root.glob(pattern):
             if folder.is_dir() and not any(folder.iterdir()):
@@ -27,18 +65,313 @@ def prune_archives(runs_dir: str | Path, retention_days: int, *, now: float | No
     return removed
 
 
-def maintenance_job(*, retention_days: int | None = None, settings: Settings | None = None) -> dict:
-    """What ``scheduled/maintenance.ipynb`` runs: prune archives, then report chart health."""
+def record_audit(engine: Engine, action: str, outcome: str, details: dict, *, target: str | None = None) -> None:
+    """One audit event; the actor is the trigger (cli, cron, ...) and the OS user."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    actor = f"{os.environ.get('SOUNDCHARTS_TRIGGER') or 'cli'}:{user}"
+    with engine.begin() as conn:
+        conn.execute(AUDIT.insert().values(at=utcnow(), actor=actor, action=action, target=target,
+                                           outcome=outcome, details=details))
+
+
+# --- retention cleanup ---------------------------------------------------------------------------------------------
+
+def retention_policy(settings: Settings, *, older_than: int | None = None, overrides: dict | None = None,
+                   env: dict | None = None) -> dict[str, int | None]:
+    """Days kept per target (``TABLES`` and ``archives``); None keeps everything.
+
+    A per-target override wins, then ``older_than`` (every target), then the environment.
+    """
+    env = dict(os.environ) if env is None else env
+    days: dict[str, int | None] = {t: _int(env, var, None, minimum=1) for t, var in RETENTION_ENV.items()}
+    days["archives"] = settings.runs_retention_days
+    if older_than is not None:
+        days = dict.fromkeys(days, older_than)
+    days.update({t: d for t, d in (overrides or {}).items() if d is not None})
+    return days
+
+
+@dataclass
+class CleanupResult:
+    retention: dict[str, int | None]
+    deleted: dict[str, int]
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        verb = "would delete" if self.dry_run else "deleted"
+        done = ", ".join(f"{n} {what}" for what, n in self.deleted.items())
+        kept = ", ".join(f"{t} {'all' if d is None else f'{d} days'}" for t, d in self.retention.items())
+        return f"{verb} {done} (kept: {kept})"
+
+
+def _cutoffs(retention: dict[str, int | None]) -> dict[str, object]:
+    now = utcnow()
+    return {t: (now.date() if t in ("rankings", "audience") else now) - timedelta(days=d)
+            for t, d in retention.items() if d is not None and t in TABLES}
+
+
+def _old_rows(table: str, cutoff) -> tuple[Table, object]:
+    """(table, condition) selecting what retention removes from ``table``."""
+    if table == "rankings":
+        return R, R.c.ranking_date < cutoff
+    if table == "audience":
+        return A, A.c.date < cutoff
+    if table == "audit":
+        return AUDIT, AUDIT.c.at < cutoff
+    latest = select(func.max(RUN.c.id)).group_by(RUN.c.kind)
+    return RUN, (RUN.c.started_at < cutoff) & (RUN.c.status != "running") & RUN.c.id.not_in(latest)
+
+
+def _count(engine: Engine, table: Table, where) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table).where(where)).scalar_one()
+
+
+def _delete_batches(engine: Engine, table: Table, where, batch: int) -> tuple[int, int]:
+    """Delete matching rows ``batch`` at a time, one transaction each; a ranking goes with its entries.
+
+    Returns (rows, entries) deleted.
+    """
+    rows = entries = 0
+    while True:
+        with engine.begin() as conn:
+            ids = conn.execute(select(table.c.id).where(where).order_by(table.c.id).limit(batch)).scalars().all()
+            if not ids:
+                return rows, entries
+            if table is R:
+                entries += conn.execute(E.delete().where(E.c.ranking_id.in_(ids))).rowcount
+            rows += conn.execute(table.delete().where(table.c.id.in_(ids))).rowcount
+
+
+def cleanup(engine: Engine, retention: dict[str, int | None], *, runs_dir: str | Path | None = None,
+            dry_run: bool = False, batch: int = BATCH) -> CleanupResult:
+    """Delete what is older than each target's retention (see :func:`retention_policy`); ``dry_run`` only counts."""
+    deleted: dict[str, int] = {}
+    for table, cutoff in _cutoffs(retention).items():
+        tbl, where = _old_rows(table, cutoff)
+        if dry_run:
+            deleted[table] = _count(engine, tbl, where)
+            if tbl is R:
+                deleted["entries"] = _count(engine, E, E.c.ranking_id.in_(select(R.c.id).where(where)))
+        else:
+            deleted[table], entries = _delete_batches(engine, tbl, where, batch)
+            if tbl is R:
+                deleted["entries"] = entries
+    if runs_dir is not None and retention.get("archives"):
+        deleted["archives"] = len(prune_archives(runs_dir, retention["archives"], dry_run=dry_run))
+    result = CleanupResult(retention, deleted, dry_run)
+    if not dry_run:
+        record_audit(engine, "maintenance.cleanup", "success", {"retention": retention, "deleted": deleted})
+    return result
+
+
+# --- integrity checks ----------------------------------------------------------------------------------------------
+
+@dataclass
+class Finding:
+    """One kind of problem. ``severity`` "error" is a defect; "warning" may come from the API itself."""
+
+    check: str
+    problem: str
+    count: int
+    severity: str = "error"
+    repaired: int = 0
+    examples: list[str] = field(default_factory=list)
+    advice: str = ""
+
+    @property
+    def remaining(self) -> int:
+        return self.count - self.repaired
+
+
+@dataclass
+class CheckReport:
+    findings: list[Finding]
+    repair: bool = False
+
+    @property
+    def errors(self) -> int:
+        """Defects left after any repair."""
+        return sum(f.remaining for f in self.findings if f.severity == "error")
+
+    def lines(self) -> list[str]:
+        out = []
+        for f in self.findings:
+            fixed = f" ({f.repaired} repaired)" if f.repaired else ""
+            out.append(f"{f.severity}: {f.count} {f.problem}{fixed}")
+            out.extend(f"    {example}" for example in f.examples)
+            if f.advice and f.remaining:
+                out.append(f"    -> {f.advice}")
+        return out
+
+
+# (problem, child table, foreign key column, parent table, repair by deleting the child rows)
+ORPHANS = (
+    ("ranking entries whose ranking is missing", E, "ranking_id", R, True),
+    ("ranking entries whose track is missing", E, "track_id", T, True),
+    ("rankings whose chart is missing", R, "chart_id", C, True),
+    ("charts whose platform is missing", C, "platform_id", P, False),
+    ("audience points whose track is missing", A, "track_id", T, True),
+    ("audience points whose platform is missing", A, "platform_id", P, True),
+    ("track artists whose artist is missing", TrackArtist.__table__, "artist_id", Artist.__table__, True),
+    ("track artists whose track is missing", TrackArtist.__table__, "track_id", T, True),
+    ("platform identifiers whose track is missing", TrackPlatformIdentifier.__table__, "track_id", T, True),
+)
+
+
+def _orphans(engine: Engine, repair: bool) -> list[Finding]:
+    findings = []
+    for problem, child, fk, parent, safe in ORPHANS:
+        where = ~exists().where(parent.c.id == child.c[fk])
+        count = _count(engine, child, where)
+        if not count:
+            continue
+        with engine.connect() as conn:
+            missing = conn.execute(select(child.c[fk]).where(where).distinct().order_by(child.c[fk])
+                                   .limit(EXAMPLES)).scalars().all()
+        finding = Finding("orphans", problem, count, examples=[f"missing {parent.name} ids: "
+                                                                f"{', '.join(map(str, missing))}"],
+                          advice="" if safe else "rediscover with `soundcharts sync-charts`")
+        if repair and safe:
+            with engine.begin() as conn:
+                if child is R:
+                    conn.execute(E.delete().where(E.c.ranking_id.in_(select(R.c.id).where(where))))
+                finding.repaired = conn.execute(child.delete().where(where)).rowcount
+        findings.append(finding)
+    return findings
+
+
+def _entry_counts(engine: Engine, repair: bool) -> list[Finding]:
+    """Successful rankings whose stored entries disagree with ``entry_count``; repair marks them for refetch."""
+    counts = select(E.c.ranking_id, func.count().label("n")).group_by(E.c.ranking_id).subquery()
+    stored = func.coalesce(counts.c.n, 0)
+    q = (select(R.c.id, C.c.slug, R.c.ranking_date, R.c.entry_count, stored)
+         .outerjoin(counts, counts.c.ranking_id == R.c.id).outerjoin(C, C.c.id == R.c.chart_id)
+         .where(R.c.status == "success", stored != R.c.entry_count).order_by(R.c.id))
+    with engine.connect() as conn:
+        rows = conn.execute(q).all()
+    if not rows:
+        return []
+    finding = Finding("entry_counts", "rankings whose entry count disagrees with their entries", len(rows),
+                      examples=[f"{slug} {day}: {n} of {expected} entries" for _, slug, day, expected, n
+                                in rows[:EXAMPLES]],
+                      advice="refetch: soundcharts sync-charts --chart SLUG --date DATE --force")
+    if repair:
+        ids = [r[0] for r in rows]
+        with engine.begin() as conn:
+            for i in range(0, len(ids), BATCH):
+                finding.repaired += conn.execute(update(R).where(R.c.id.in_(ids[i:i + BATCH])).values(
+                    status="failed", error="integrity check: stored entries disagree with entry_count; "
+                                           "refetch")).rowcount
+        finding.advice = "marked failed: the next sync of those dates refetches them"
+    return [finding]
+
+
+def _first_gap(days: list[date]) -> tuple[date, date]:
+    for before, after in zip(days, days[1:], strict=False):
+        if (after - before).days > 1:
+            return before + timedelta(days=1), after - timedelta(days=1)
+    raise ValueError("no gap")
+
+
+def _audience_gaps(engine: Engine) -> list[Finding]:
+    """Series (track, platform, identifier) with days missing between their first and last stored date."""
+    key = (A.c.track_id, A.c.platform_id, A.c.platform_identifier)
+    q = select(*key, func.min(A.c.date), func.max(A.c.date), func.count()).group_by(*key)
+    with engine.connect() as conn:
+        gaps = [(row[:3], (row[4] - row[3]).days + 1 - row[5]) for row in conn.execute(q)]
+        gaps = sorted([g for g in gaps if g[1] > 0], key=lambda g: -g[1])
+        if not gaps:
+            return []
+        examples = []
+        for (track_id, platform_id, ident), missing in gaps[:EXAMPLES]:
+            uuid = conn.execute(select(T.c.uuid).where(T.c.id == track_id)).scalar()
+            slug = conn.execute(select(P.c.slug).where(P.c.id == platform_id)).scalar()
+            days = conn.execute(select(A.c.date).where(A.c.track_id == track_id, A.c.platform_id == platform_id,
+                                                       A.c.platform_identifier == ident)
+                                .order_by(A.c.date)).scalars().all()
+            first, last = _first_gap(days)
+            examples.append(f"track {uuid} on {slug} ({ident}): {missing} days missing, first {first}..{last}")
+    return [Finding("audience_gaps", f"audience series with missing days ({sum(g[1] for g in gaps)} days in all)",
+                    len(gaps), severity="warning", examples=examples,
+                    advice="the API may lack those days; to retry one: soundcharts fetch-audience --track-uuid U "
+                           "--platform P --start-date A --end-date B --force")]
+
+
+def _duplicate_isrcs(engine: Engine) -> list[Finding]:
+    isrc = func.upper(T.c.isrc)
+    q = (select(isrc, func.count()).where(T.c.isrc.is_not(None), T.c.isrc != "").group_by(isrc)
+         .having(func.count() > 1).order_by(isrc))
+    with engine.connect() as conn:
+        dupes = conn.execute(q).all()
+        examples = []
+        for code, _ in dupes[:EXAMPLES]:
+            uuids = conn.execute(select(T.c.uuid).where(func.upper(T.c.isrc) == code).order_by(T.c.uuid)).scalars()
+            examples.append(f"{code}: {', '.join(uuids)}")
+    if not dupes:
+        return []
+    return [Finding("duplicate_isrc", "ISRCs stored under two or more tracks", len(dupes), severity="warning",
+                    examples=examples, advice="separate SoundCharts songs: analytics count them apart")]
+
+
+CHECKS = ("orphans", "entry counts", "audience gaps", "duplicate ISRCs")
+
+
+def check_database(engine: Engine, *, repair: bool = False) -> CheckReport:
+    """Run every integrity check; with ``repair``, fix what is safe (orphans deleted, bad rankings marked
+    failed so the next sync refetches them) and report the rest. Repairs are audited."""
+    findings = _orphans(engine, repair) + _entry_counts(engine, repair)
+    findings += _audience_gaps(engine) + _duplicate_isrcs(engine)
+    report = CheckReport(findings, repair)
+    if repair and any(f.repaired for f in findings):
+        record_audit(engine, "maintenance.repair", "success",
+                     {f.problem: f.repaired for f in findings if f.repaired})
+    return report
+
+
+# --- the scheduled job ---------------------------------------------------------------------------------------------
+
+def _dated_backup(engine: Engine, folder: str | Path, keep: int) -> Path:
+    """A backup named by the time into ``folder``; only the newest ``keep`` of them stay."""
+    from .backup import backup, backup_suffix
+
+    folder = Path(folder)
+    suffix = backup_suffix(engine.url)
+    path = backup(engine.url, folder / f"soundcharts-{utcnow():%Y%m%d-%H%M%S}{suffix}").path
+    for old in sorted(folder.glob(f"soundcharts-*{suffix}"))[:-keep]:
+        old.unlink()
+    return path
+
+
+def maintenance_job(*, retention_days: int | None = None, older_than: int | None = None, repair: bool = False,
+                    backup_dir: str | None = None, keep_backups: int = 7, settings: Settings | None = None) -> dict:
+    """What ``scheduled/maintenance.ipynb`` runs: cleanup by retention, integrity check, optional backup.
+
+    ``retention_days`` overrides the archives' retention, ``older_than`` every target's.
+    """
+    from . import logs
     from .db.runs import finish_run, start_run
-    from .health import platform_health
     from .runtime import migrated_engine
 
+    logs.setup(console=False)
     settings = settings or Settings.from_env()
-    days = retention_days or settings.runs_retention_days
     engine = migrated_engine(settings)
-    run_id = start_run(engine, "maintenance", "notebook", {"retention_days": days})
-    removed = prune_archives(settings.runs_dir, days)
-    health = platform_health(engine)
-    counts = {"archives_removed": len(removed), "stale_charts": int(health["stale"].sum()) if len(health) else 0}
-    finish_run(engine, run_id, status="success", counts=counts, errors=[])
+    params = {"retention_days": retention_days, "older_than": older_than, "repair": repair,
+              "backup_dir": backup_dir, "keep_backups": keep_backups}
+    run_id = start_run(engine, "maintenance", "notebook", params)
+    try:
+        retention = retention_policy(settings, older_than=older_than, overrides={"archives": retention_days})
+        counts: dict = cleanup(engine, retention, runs_dir=settings.runs_dir).deleted
+        report = check_database(engine, repair=bool(repair))
+        counts.update({f.check: f.remaining for f in report.findings})
+        if backup_dir:
+            counts["backup"] = str(_dated_backup(engine, backup_dir, keep_backups))
+    except Exception as exc:
+        finish_run(engine, run_id, status="failed", counts={}, errors=[logs.mask(f"{type(exc).__name__}: {exc}")])
+        raise
+    finish_run(engine, run_id, status="partial" if report.errors else "success", counts=counts,
+               errors=report.lines())
     return counts

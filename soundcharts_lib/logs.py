@@ -1,0 +1,114 @@
+"""One logging configuration for the CLI, jobs and dashboards: a level, a rotating file, secrets masked.
+
+    SOUNDCHARTS_LOG_LEVEL      DEBUG / INFO / WARNING (default) / ERROR / CRITICAL
+    SOUNDCHARTS_LOG_FILE       default data/logs/soundcharts.log under the project root; "off" for none
+    SOUNDCHARTS_LOG_MAX_BYTES  size at which the file rotates (default 5 MB)
+    SOUNDCHARTS_LOG_BACKUPS    rotated files kept (default 5)
+
+Every record reaching these handlers passes :class:`SecretFilter` first, so no credential, bearer token or
+database password is ever written, whatever a library logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from .config import PROJECT_ROOT, _int
+from .errors import ConfigError
+
+DEFAULT_LOG_FILE = PROJECT_ROOT / "data" / "logs" / "soundcharts.log"
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SECRET_ENV = ("SOUNDCHARTS_API_KEY", "SOUNDCHARTS_CLIENT_SECRET")
+MASK = "***"
+CONSOLE_FORMAT = "%(levelname)s %(name)s: %(message)s"
+FILE_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
+
+_PATTERNS = (
+    # Authorization: Bearer <token>
+    (re.compile(r"(\bbearer\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\1" + MASK),
+    # x-api-key: v, 'x-api-key': 'v', api_key=v, client_secret=v, "access_token": "v", password=v
+    (re.compile(r"((?:x-api-key|api[_-]?key|client[_-]?secret|access[_-]?token|refresh[_-]?token|password)"
+                r"['\"]?\s*[:=]\s*['\"]?)[^\s'\",;&}]+", re.I), r"\1" + MASK),
+    # scheme://user:password@host
+    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+(@)", re.I), r"\1" + MASK + r"\2"),
+)
+
+
+def mask(text: str) -> str:
+    """``text`` with the configured secrets, bearer tokens, key/secret/password values and URL passwords masked."""
+    for name in SECRET_ENV:
+        value = os.environ.get(name, "")
+        if len(value) >= 4:
+            text = text.replace(value, MASK)
+    for pattern, repl in _PATTERNS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+class SecretFilter(logging.Filter):
+    """Rewrites each record's message, traceback and stack text with :func:`mask` (never drops a record)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask(record.stack_info)
+        return True
+
+
+def _level(level: str | int | None) -> int:
+    raw = level if level is not None else os.environ.get("SOUNDCHARTS_LOG_LEVEL") or "WARNING"
+    if isinstance(raw, int):
+        return raw
+    if raw.upper() not in LEVELS:
+        raise ConfigError(f"log level must be one of {', '.join(LEVELS)}, got {raw!r}")
+    return getattr(logging, raw.upper())
+
+
+def log_file(file: str | Path | None = None) -> Path | None:
+    """The log file in use: ``file``, else ``SOUNDCHARTS_LOG_FILE``, else the default; None when "off"."""
+    raw = str(file) if file is not None else os.environ.get("SOUNDCHARTS_LOG_FILE") or str(DEFAULT_LOG_FILE)
+    return None if raw.lower() in ("off", "none", "-") else Path(raw)
+
+
+def _file_handler(path: Path) -> RotatingFileHandler:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return RotatingFileHandler(path, maxBytes=_int(os.environ, "SOUNDCHARTS_LOG_MAX_BYTES", 5_000_000),
+                                   backupCount=_int(os.environ, "SOUNDCHARTS_LOG_BACKUPS", 5), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write the log file {path}: {exc.strerror} (set SOUNDCHARTS_LOG_FILE)") from None
+
+
+def setup(level: str | int | None = None, file: str | Path | None = None, *, console: bool = True) -> None:
+    """Configure the root logger: stderr (unless ``console=False``, e.g. in a dashboard) and a rotating file.
+
+    Safe to call again: the handlers of a previous call are replaced, never added twice.
+    """
+    lvl = _level(level)
+    path = log_file(file)
+    handlers: list[logging.Handler] = []
+    if path is not None:
+        handlers.append(_file_handler(path))
+        handlers[-1].setFormatter(logging.Formatter(FILE_FORMAT))
+    if console:
+        handlers.append(logging.StreamHandler())
+        handlers[-1].setFormatter(logging.Formatter(CONSOLE_FORMAT))
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "_soundcharts", False)]:
+        root.removeHandler(old)
+        old.close()
+    for handler in handlers:
+        handler._soundcharts = True
+        handler.setLevel(lvl)
+        handler.addFilter(SecretFilter())
+        root.addHandler(handler)
+    root.setLevel(lvl)
