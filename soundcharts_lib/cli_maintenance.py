@@ -23,9 +23,10 @@ from . import cliargs
 from .config import Settings
 from .errors import ConfigError, ServerError, SoundchartsError
 from .logs import mask
-from .maintenance import CHECKS, TABLES
 
 EXIT_OK, EXIT_UNHEALTHY = 0, 1
+# maintenance.TABLES and the archives, named here so that building the parser does not import the database layer
+RETENTION_TARGETS = ("rankings", "audience", "runs", "audit", "archives")
 
 
 def count(text_value: str) -> int:
@@ -47,7 +48,7 @@ def register(sub) -> None:
     s = actions.add_parser("cleanup", help="delete data older than its retention (never tracks or charts)")
     s.add_argument("--older-than", type=cliargs.positive_int, metavar="DAYS",
                    help="retention for every table and the archived runs (overrides the environment)")
-    for target in (*TABLES, "archives"):
+    for target in RETENTION_TARGETS:
         s.add_argument(f"--{target}-days", type=cliargs.positive_int, metavar="DAYS",
                        help=f"retention for {target} (overrides --older-than)")
     s.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
@@ -83,7 +84,7 @@ def cmd_cleanup(args, settings: Settings) -> int:
     from .maintenance import cleanup, retention_policy
     from .runtime import migrated_engine
 
-    overrides = {t: getattr(args, f"{t}_days") for t in (*TABLES, "archives")}
+    overrides = {t: getattr(args, f"{t}_days") for t in RETENTION_TARGETS}
     retention = retention_policy(settings, older_than=args.older_than, overrides=overrides)
     result = cleanup(migrated_engine(settings), retention, runs_dir=settings.runs_dir, dry_run=args.dry_run)
     print(result.summary())
@@ -91,7 +92,7 @@ def cmd_cleanup(args, settings: Settings) -> int:
 
 
 def cmd_check(args, settings: Settings) -> int:
-    from .maintenance import check_database
+    from .maintenance import CHECKS, check_database
     from .runtime import migrated_engine
 
     report = check_database(migrated_engine(settings), repair=args.repair)

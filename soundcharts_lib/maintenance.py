@@ -33,6 +33,7 @@ from .db.models import (
     TrackPlatformIdentifier,
     utcnow,
 )
+from .errors import ConfigError
 
 R, E, C, P, T = (ChartRanking.__table__, ChartRankingEntry.__table__, Chart.__table__, Platform.__table__,
                  Track.__table__)
@@ -338,6 +339,8 @@ def _dated_backup(engine: Engine, folder: str | Path, keep: int) -> Path:
     """A backup named by the time into ``folder``; only the newest ``keep`` of them stay."""
     from .backup import backup, backup_suffix
 
+    if keep < 1:
+        raise ConfigError(f"keep_backups must be at least 1, got {keep}")
     folder = Path(folder)
     suffix = backup_suffix(engine.url)
     path = backup(engine.url, folder / f"soundcharts-{utcnow():%Y%m%d-%H%M%S}{suffix}").path
