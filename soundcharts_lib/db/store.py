@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 from ..payloads import ChartInfo, Ranking
 from ..payloads import Platform as PlatformRecord
 from .models import Chart, ChartRanking, ChartRankingEntry, Platform, Track, utcnow
-from .upsert import bulk_insert, id_map, upsert
+from .upsert import _insert, bulk_insert, id_map, upsert
 
 PLATFORM_T = Platform.__table__
 CHART_T = Chart.__table__
@@ -107,8 +107,9 @@ def ensure_tracks(conn: Connection, tracks: Sequence[dict]) -> dict[str, int]:
         for row in _tracks_by_uuid(conn, uuids[i:i + 500]):
             stored[row[0]] = tuple(row[1:])
     ids = {u: v[0] for u, v in stored.items()}
-    to_write = [t for t in tracks if t["uuid"] not in stored
-                or tuple(t[f] for f in TRACK_FIELDS) != stored[t["uuid"]][1:]]
+    # in UUID order: concurrent syncs then lock the tracks they share in the same order (no deadlock)
+    to_write = sorted((t for t in tracks if t["uuid"] not in stored
+                       or tuple(t[f] for f in TRACK_FIELDS) != stored[t["uuid"]][1:]), key=lambda t: t["uuid"])
     if to_write and conn.dialect.name == "postgresql":
         _upsert_tracks_pg(conn, to_write)
     elif to_write:
@@ -160,8 +161,10 @@ def store_rankings(engine: Engine, batch: Sequence[tuple[int, Ranking]], *, forc
 
     A ranking is never half-stored: its row and every entry commit together (or, if anything fails, none of
     the batch does). An already stored successful ranking of that chart and date is kept (0 written) unless
-    ``force``; a failed one is replaced. Tracks are upserted once for the batch, with one UUID -> id lookup
-    per 500 tracks; entries go in with one bulk insert (COPY on PostgreSQL).
+    ``force``; a failed one is replaced. One stored meanwhile by a concurrent sync (or twice in ``batch``) is
+    kept too: rankings are inserted or skipped on their (chart, date) key, never failing on it. Tracks are
+    upserted once for the batch, with one UUID -> id lookup per 500 tracks; entries go in with one bulk insert
+    (COPY on PostgreSQL).
     """
     if not batch:
         return []
@@ -181,21 +184,23 @@ def store_rankings(engine: Engine, batch: Sequence[tuple[int, Ranking]], *, forc
             return written
         track_ids = ensure_tracks(conn, _track_rows(batch[i][1] for i in todo))
         now = utcnow()
-        inserted = conn.execute(RANKING_T.insert().values([{
+        inserted = conn.execute(_insert(conn, RANKING_T).values([{
             "chart_id": batch[i][0], "ranking_date": batch[i][1].date, "date_raw": batch[i][1].date_raw,
             "fetched_at": now, "status": "success", "entry_count": len(batch[i][1].entries)} for i in todo])
+            .on_conflict_do_nothing(index_elements=["chart_id", "ranking_date"])
             .returning(RANKING_T.c.id, RANKING_T.c.chart_id, RANKING_T.c.ranking_date)).all()
         ranking_ids = {(c, _as_date(d)): rid for rid, c, d in inserted}
         entries = []
-        for i in todo:
-            chart_id, ranking = batch[i]
-            entries.extend(_entry_rows(ranking, ranking_ids[(chart_id, ranking.date)], track_ids))
-            written[i] = len(ranking.entries)
-        bulk_insert(conn, ENTRY_T, ENTRY_COLUMNS, entries)
         latest: dict[int, date] = {}
         for i in todo:
             chart_id, ranking = batch[i]
+            ranking_id = ranking_ids.pop((chart_id, ranking.date), None)
+            if ranking_id is None:  # that chart and date was stored by someone else: theirs is kept
+                continue
+            entries.extend(_entry_rows(ranking, ranking_id, track_ids))
+            written[i] = len(ranking.entries)
             latest[chart_id] = max(latest.get(chart_id, ranking.date), ranking.date)
+        bulk_insert(conn, ENTRY_T, ENTRY_COLUMNS, entries)
         for chart_id, day in latest.items():
             _mark_success(conn, chart_id, day)
     return written
