@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import logging
 import math
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
