@@ -111,7 +111,10 @@ def cmd_serve(args, settings: Settings) -> int:
     from .serve import start_voila
 
     proc = start_voila(args.port)
-    print(f"Dashboards on http://127.0.0.1:{args.port}/voila/render/overview.ipynb  (Ctrl-C stops)", flush=True)
+    base = f"http://127.0.0.1:{args.port}"
+    print(f"Dashboards on {base}/voila/render/overview.ipynb\n"
+          f"JSON endpoints on {base}/soundcharts/audience/chart/<track_uuid>/[<platform>/] "
+          f"(OpenAPI: {base}/soundcharts/openapi.json)  Ctrl-C stops", flush=True)
     try:
         return proc.wait()
     except KeyboardInterrupt:
@@ -177,7 +180,7 @@ def build_parser() -> cliargs.OneLineParser:
     s.add_argument("--trigger", default="cron", choices=["cron", "cli", "dashboard", "notebook"])
     s.set_defaults(func=cmd_run_job)
 
-    s = sub.add_parser("serve", help="serve the dashboards with Voila on 127.0.0.1")
+    s = sub.add_parser("serve", help="serve the dashboards and the JSON endpoints on 127.0.0.1")
     s.add_argument("--port", type=cliargs.port, default=8866)
     s.set_defaults(func=cmd_serve)
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 from ..payloads import ChartInfo, Ranking
 from ..payloads import Platform as PlatformRecord
 from .models import Chart, ChartRanking, ChartRankingEntry, Platform, Track, utcnow
-from .upsert import _insert, bulk_insert, id_map, upsert
+from .upsert import bulk_insert, dialect_insert, id_map, upsert
 
 PLATFORM_T = Platform.__table__
 CHART_T = Chart.__table__
@@ -184,7 +184,7 @@ def store_rankings(engine: Engine, batch: Sequence[tuple[int, Ranking]], *, forc
             return written
         track_ids = ensure_tracks(conn, _track_rows(batch[i][1] for i in todo))
         now = utcnow()
-        inserted = conn.execute(_insert(conn, RANKING_T).values([{
+        inserted = conn.execute(dialect_insert(conn, RANKING_T).values([{
             "chart_id": batch[i][0], "ranking_date": batch[i][1].date, "date_raw": batch[i][1].date_raw,
             "fetched_at": now, "status": "success", "entry_count": len(batch[i][1].entries)} for i in todo])
             .on_conflict_do_nothing(index_elements=["chart_id", "ranking_date"])

@@ -12,7 +12,7 @@ from ..payloads import AudienceDay
 from ..payloads import Platform as PlatformRecord
 from .models import ChartRanking, ChartRankingEntry, Platform, Track, TrackAudience, utcnow
 from .store import upsert_platforms
-from .upsert import BATCH, _insert, id_map, upsert
+from .upsert import BATCH, dialect_insert, id_map, upsert
 
 AUDIENCE_T = TrackAudience.__table__
 TRACK_T = Track.__table__
@@ -44,7 +44,7 @@ def store_points(engine: Engine, track_id: int, platform_id: int, days: Sequence
     if not rows:
         return 0
     with engine.begin() as conn:
-        stmt = _insert(conn, AUDIENCE_T)
+        stmt = dialect_insert(conn, AUDIENCE_T)
         new = stmt.excluded
         stmt = stmt.on_conflict_do_update(
             index_elements=list(POINT_KEY),

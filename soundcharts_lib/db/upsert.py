@@ -11,7 +11,8 @@ from sqlalchemy.engine import Connection
 BATCH = 500
 
 
-def _insert(conn: Connection, table: Table):
+def dialect_insert(conn: Connection, table: Table):
+    """``INSERT`` of the connection's dialect, with ``on_conflict_do_update`` / ``_nothing``."""
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
@@ -23,7 +24,7 @@ def upsert(conn: Connection, table: Table, rows: Sequence[dict], keys: Sequence[
     """
     if not rows:
         return
-    stmt = _insert(conn, table)
+    stmt = dialect_insert(conn, table)
     cols = list(update) if update is not None else [c for c in rows[0] if c not in keys]
     if cols:
         changed = or_(*[table.c[c].is_distinct_from(stmt.excluded[c]) for c in cols])
