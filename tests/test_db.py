@@ -4,18 +4,20 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from soundcharts_lib.db import make_engine, upgrade
+from soundcharts_lib.db.migrate import head
 from soundcharts_lib.db.models import Track
 from soundcharts_lib.db.upsert import id_map, upsert
 from soundcharts_lib.errors import ConfigError
 
 TABLES = {"platform", "chart", "chart_ranking", "chart_ranking_entry", "artist", "track", "track_artist",
-          "track_platform_identifier", "track_audience", "sync_run", "audit_event"}
+          "track_platform_identifier", "track_audience", "sync_run", "audit_event", "audience_check", "watch_item",
+          "alert_rule", "alert", "annotation"}
 
 
 def test_migration_creates_every_table_and_is_safe_to_rerun(db_url):
     eng = make_engine(db_url)
-    assert upgrade(eng) == "0001"
-    assert upgrade(eng) == "0001"
+    assert upgrade(eng) == head() == "0002"
+    assert upgrade(eng) == head()
     insp = inspect(eng)
     assert set(insp.get_table_names()) >= TABLES
     uniques = {tuple(u["column_names"]) for u in insp.get_unique_constraints("chart_ranking")}
@@ -79,3 +81,33 @@ def test_read_only_postgres_cannot_write(pg_url):
     with pytest.raises(Exception, match="read-only"), ro.begin() as conn:
         conn.execute(text("insert into audit_event (at, actor, action, outcome) values (now(),'a','b','c')"))
     ro.dispose()
+
+
+def test_every_migration_downgrades_and_upgrades_again(db_url):
+    from alembic import command
+
+    from soundcharts_lib.db.migrate import alembic_config
+
+    eng = make_engine(db_url)
+    upgrade(eng)
+    with eng.begin() as conn:
+        command.downgrade(alembic_config(conn), "base")
+    assert set(inspect(eng).get_table_names()) <= {"alembic_version"}
+    assert upgrade(eng) == head()
+    assert set(inspect(eng).get_table_names()) >= TABLES
+    eng.dispose()
+
+
+def test_models_and_migrations_agree(db_url):
+    """Autogenerate finds nothing to add: the migrations create exactly what the models describe."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from soundcharts_lib.db.models import Base
+
+    eng = make_engine(db_url)
+    upgrade(eng)
+    with eng.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == []
+    eng.dispose()

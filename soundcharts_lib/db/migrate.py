@@ -35,3 +35,10 @@ def revision(engine: Engine, message: str) -> None:
     """Autogenerate a new migration from the models (developer tool)."""
     with engine.begin() as conn:
         command.revision(alembic_config(conn), message=message, autogenerate=True)
+
+
+def head() -> str:
+    """The newest revision this code ships."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(None)).get_current_head()

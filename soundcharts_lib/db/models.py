@@ -212,3 +212,80 @@ class AuditEvent(Base):
     target: Mapped[str | None] = mapped_column(String(500))
     outcome: Mapped[str] = mapped_column(String(32))
     details: Mapped[dict | None] = mapped_column(JSONType)
+
+
+class AudienceCheck(Base):
+    """When a track's audience on a platform was last asked for, and whether the API had any (stale-first
+    selection uses it so a track with no data on a platform is not asked again on every run)."""
+
+    __tablename__ = "audience_check"
+
+    track_id: Mapped[int] = mapped_column(ForeignKey("track.id", ondelete="CASCADE"), primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id"), primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    had_data: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WatchItem(Base):
+    """The roster: tracks and artists the user follows."""
+
+    __tablename__ = "watch_item"
+    __table_args__ = (UniqueConstraint("kind", "uuid", name="uq_watch_item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "track" or "artist"
+    uuid: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str | None] = mapped_column(String(500))
+    added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    added_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class AlertRule(Base):
+    """A rule evaluated after each sync: enters the top N, re-enters, audience growth, chart stale."""
+
+    __tablename__ = "alert_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict | None] = mapped_column(JSONType)
+    roster_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    webhook_url: Mapped[str | None] = mapped_column(String(1000))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Alert(Base):
+    """An alert a rule raised; ``dedupe_key`` keeps re-evaluations from raising it twice."""
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "dedupe_key", name="uq_alert_dedupe"),
+        Index("ix_alert_fired_at", "fired_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rule.id", ondelete="CASCADE"))
+    dedupe_key: Mapped[str] = mapped_column(String(500))
+    fired_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    subject: Mapped[str | None] = mapped_column(String(500))
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict | None] = mapped_column(JSONType)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivery_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Annotation(Base):
+    """A dated note on a track (release, campaign, ...), drawn on its charts."""
+
+    __tablename__ = "annotation"
+    __table_args__ = (Index("ix_annotation_track_date", "track_id", "date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("track.id", ondelete="CASCADE"))
+    date: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(32), default="note")
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(200))
