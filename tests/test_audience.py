@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 
 from soundcharts_lib.audience import OVERLAP_DAYS, AudienceDataProcessor, count_gaps
 from soundcharts_lib.client import SoundchartsClient
@@ -284,3 +284,18 @@ def test_a_crash_is_recorded_on_the_run_and_raised(localapi, client, engine):
     with engine.connect() as conn:
         status, errors = conn.execute(select(SyncRun.status, SyncRun.errors)).one()
     assert status == "failed" and errors[0].startswith("stopped by ")
+
+
+def test_a_track_without_data_on_a_platform_is_not_asked_first_again(localapi, client, engine):
+    """The API has no series for the track: the check is remembered, so the next run asks other tracks first."""
+    empty = next(s for s in localapi.catalog.song_list if not s.identifiers_on("instagram"))
+    other = next(s for s in localapi.catalog.song_list if s.identifiers_on("instagram"))
+    ids = [ensure_track(engine, s.uuid, s.name, s.credit_name, None) for s in (empty, other)]
+    first = processor(client, engine).run(track_uuids=[empty.uuid], platforms=["instagram"])
+    assert first.points == 0
+    pid = audience_platform_ids(engine, processor(client, engine).supported_platforms())["instagram"]
+    with engine.connect() as conn:
+        had = conn.execute(text("select had_data from audience_check where track_id = :t and platform_id = :p"),
+                           {"t": ids[0], "p": pid}).scalar_one()
+    assert not had
+    assert [t for t, _ in stale_tracks(engine, [pid], today=today_utc())][:1] == [ids[1]]

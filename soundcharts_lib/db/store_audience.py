@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, union_all
 from sqlalchemy.engine import Engine
 
 from ..payloads import AudienceDay
 from ..payloads import Platform as PlatformRecord
-from .models import ChartRanking, ChartRankingEntry, Platform, Track, TrackAudience, utcnow
+from .models import AudienceCheck, ChartRanking, ChartRankingEntry, Platform, Track, TrackAudience, utcnow
 from .store import upsert_platforms
 from .upsert import BATCH, dialect_insert, id_map, upsert
 
@@ -19,6 +19,7 @@ TRACK_T = Track.__table__
 RANKING_T = ChartRanking.__table__
 ENTRY_T = ChartRankingEntry.__table__
 PLATFORM_T = Platform.__table__
+CHECK_T = AudienceCheck.__table__
 POINT_KEY = ("track_id", "platform_id", "platform_identifier", "date")
 
 
@@ -38,12 +39,18 @@ def store_points(engine: Engine, track_id: int, platform_id: int, days: Sequence
     """Upsert the points of ``days`` in one transaction and return how many were sent.
 
     A stored point is rewritten (value, raw item, ``fetched_at``) only when its value differs, so storing the
-    same days again changes no row.
+    same days again changes no row. The check itself is recorded (``audience_check``) even when the API had no
+    point, so stale-first selection does not ask for the same empty series on every run.
     """
     rows = point_rows(track_id, platform_id, days)
-    if not rows:
-        return 0
     with engine.begin() as conn:
+        check = dialect_insert(conn, CHECK_T).values(track_id=track_id, platform_id=platform_id,
+                                                      checked_at=utcnow(), had_data=bool(rows))
+        conn.execute(check.on_conflict_do_update(index_elements=["track_id", "platform_id"],
+                                                 set_={"checked_at": check.excluded.checked_at,
+                                                       "had_data": check.excluded.had_data}))
+        if not rows:
+            return 0
         stmt = dialect_insert(conn, AUDIENCE_T)
         new = stmt.excluded
         stmt = stmt.on_conflict_do_update(
@@ -82,12 +89,15 @@ def stale_tracks(engine: Engine, platform_ids: Sequence[int], *, today: date, li
     """``(id, uuid)`` of tracks, stalest first: tracks that charted in the last ``charting_days`` days before
     the others; within each group, tracks with no audience on ``platform_ids`` first, then by the oldest
     latest ``fetched_at``."""
+    platform_ids = list(platform_ids)
     since = today - timedelta(days=charting_days - 1)
     charting = (select(ENTRY_T.c.track_id).join(RANKING_T, RANKING_T.c.id == ENTRY_T.c.ranking_id)
                 .where(RANKING_T.c.status == "success", RANKING_T.c.ranking_date >= since))
-    latest = (select(AUDIENCE_T.c.track_id, func.max(AUDIENCE_T.c.fetched_at).label("at"))
-              .where(AUDIENCE_T.c.platform_id.in_(list(platform_ids)))
-              .group_by(AUDIENCE_T.c.track_id).subquery())
+    asked = union_all(  # a check (with data or not) or, for rows stored before checks were kept, a fetch
+        select(CHECK_T.c.track_id, CHECK_T.c.checked_at.label("at")).where(CHECK_T.c.platform_id.in_(platform_ids)),
+        select(AUDIENCE_T.c.track_id, AUDIENCE_T.c.fetched_at).where(AUDIENCE_T.c.platform_id.in_(platform_ids)),
+    ).subquery()
+    latest = select(asked.c.track_id, func.max(asked.c.at).label("at")).group_by(asked.c.track_id).subquery()
     q = (select(TRACK_T.c.id, TRACK_T.c.uuid)
          .outerjoin(latest, latest.c.track_id == TRACK_T.c.id)
          .order_by(case((TRACK_T.c.id.in_(charting), 0), else_=1),
