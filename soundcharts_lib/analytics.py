@@ -5,13 +5,25 @@ Dates are the charts' own ranking dates; "today" defaults to the current UTC dat
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from .db.models import Chart, ChartRanking, ChartRankingEntry, Platform, Track
+from . import audience_series, health, trends
+from .db.models import (
+    Artist,
+    Chart,
+    ChartRanking,
+    ChartRankingEntry,
+    Platform,
+    SyncRun,
+    Track,
+    TrackArtist,
+    TrackPlatformIdentifier,
+    utcnow,
+)
 from .sync import today_utc
 
 R = ChartRanking.__table__
@@ -19,6 +31,20 @@ E = ChartRankingEntry.__table__
 C = Chart.__table__
 P = Platform.__table__
 T = Track.__table__
+A = Artist.__table__
+TA = TrackArtist.__table__
+TPI = TrackPlatformIdentifier.__table__
+RUN = SyncRun.__table__
+
+QUOTA_WINDOW_DAYS = 7
+ATTENTION_LIMIT = 10
+
+
+class UnknownEntity(LookupError):
+    """A platform, chart or track that is not stored (the message is one line)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "not stored"
 
 
 def _window(days: int, today: date | None) -> tuple[date, date]:
@@ -124,8 +150,8 @@ def has_data(engine: Engine) -> bool:
         return conn.execute(select(R.c.id).limit(1)).first() is not None
 
 
-def overview(engine: Engine, today: date | None = None) -> dict:
-    """Everything the overview page shows, in one call."""
+def overview(engine: Engine, today: date | None = None, now: datetime | None = None) -> dict:
+    """Everything the overview page shows, in one call (``now``: naive UTC, for the system status)."""
     return {
         "has_data": has_data(engine),
         "per_day": rankings_per_day(engine, 7, today),
@@ -133,6 +159,8 @@ def overview(engine: Engine, today: date | None = None) -> dict:
         "platforms": top_platforms(engine, 30, today),
         "tracks": top_tracks(engine, 30, today),
         "health": chart_health_summary(engine),
+        "attention": charts_needing_attention(engine, today),
+        "status": system_status(engine, now),
     }
 
 
@@ -140,3 +168,282 @@ def _frame(engine: Engine, query) -> pd.DataFrame:
     with engine.connect() as conn:
         result = conn.execute(query)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+# -- overview: what needs attention and the system status -------------------------------------------------
+
+def charts_needing_attention(engine: Engine, today: date | None = None,
+                             limit: int = ATTENTION_LIMIT) -> pd.DataFrame:
+    """Active charts that are failing or stale, worst first: slug, name, platform, country_code,
+    last_ranking_date, consecutive_failures, stale, last_error."""
+    charts = health.chart_health(engine, today=today)
+    bad = charts[charts["is_active"].astype(bool) & (charts["stale"] | (charts["consecutive_failures"] > 0))]
+    bad = bad.sort_values(["consecutive_failures", "slug"], ascending=[False, True]).head(limit)
+    columns = ["slug", "name", "platform", "country_code", "last_ranking_date", "consecutive_failures", "stale",
+               "last_error"]
+    return bad[columns].reset_index(drop=True)
+
+
+def failed_runs(engine: Engine, since: datetime, limit: int = 10) -> pd.DataFrame:
+    """Job runs started since ``since`` that failed or partly failed: kind, trigger, status, started_at, error."""
+    q = (select(RUN.c.kind, RUN.c.trigger, RUN.c.status, RUN.c.started_at, RUN.c.errors)
+         .where(RUN.c.started_at >= since, RUN.c.status.in_(("failed", "partial")))
+         .order_by(RUN.c.started_at.desc()).limit(limit))
+    frame = _frame(engine, q)
+    frame["error"] = [(errors or [""])[0] if isinstance(errors, list) else "" for errors in frame.pop("errors")]
+    return frame
+
+
+def system_status(engine: Engine, now: datetime | None = None) -> dict:
+    """Last run of each job, failures in the 24 h before ``now`` (naive UTC) and the API quota forecast."""
+    now = now or utcnow()
+    since = now - timedelta(hours=24)
+    counts = select(
+        select(func.count()).select_from(RUN).where(RUN.c.started_at >= since,
+                                                    RUN.c.status.in_(("failed", "partial")))
+        .scalar_subquery().label("runs"),
+        select(func.count()).select_from(R).where(R.c.fetched_at >= since, R.c.status == "failed")
+        .scalar_subquery().label("rankings"),
+    )
+    with engine.connect() as conn:
+        failures = dict(conn.execute(counts).one()._mapping)
+    return {"runs": health.last_runs(engine), "failures_24h": failures, "failed_runs": failed_runs(engine, since),
+            "quota": quota_forecast(engine, now)}
+
+
+def quota_forecast(engine: Engine, now: datetime | None = None, window_days: int = QUOTA_WINDOW_DAYS) -> dict:
+    """The API quota left (latest run that recorded it) and its month-end forecast; see :func:`forecast_quota`."""
+    now = now or utcnow()
+    q = (select(RUN.c.started_at, RUN.c.quota_remaining)
+         .where(RUN.c.quota_remaining.is_not(None), RUN.c.started_at <= now).order_by(RUN.c.started_at, RUN.c.id))
+    with engine.connect() as conn:
+        points = [(t, int(v)) for t, v in conn.execute(q)]
+    return forecast_quota(points, now, window_days)
+
+
+def forecast_quota(points: list[tuple[datetime, int]], now: datetime,
+                   window_days: int = QUOTA_WINDOW_DAYS) -> dict:
+    """Month-end forecast = quota left - daily burn x days left in the month (UTC).
+
+    ``points`` are (run start, quota remaining) in time order. The burn is the drop per day between the first and
+    the last point of the last ``window_days`` days, counted after the last increase (a reset or top-up); with fewer
+    than 2 such points (or no time between them) burn and forecast are None ("unknown").
+    """
+    next_month = (now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) + timedelta(days=32)).replace(day=1)
+    days_left = (next_month - now).total_seconds() / 86400
+    out = {"remaining": None, "as_of": None, "burn_per_day": None, "days_left": round(days_left, 2),
+           "forecast": None, "exhausted_on": None, "points": 0, "window_days": window_days}
+    if not points:
+        return out
+    as_of, remaining = points[-1]
+    recent = [(t, v) for t, v in points if t >= now - timedelta(days=window_days)]
+    rises = [i for i in range(1, len(recent)) if recent[i][1] > recent[i - 1][1]]
+    recent = recent[rises[-1]:] if rises else recent
+    out.update(remaining=remaining, as_of=as_of, points=len(recent))
+    span = (recent[-1][0] - recent[0][0]).total_seconds() / 86400 if len(recent) >= 2 else 0.0
+    if span > 0:
+        burn = (recent[0][1] - recent[-1][1]) / span
+        forecast = remaining - burn * days_left
+        out.update(burn_per_day=round(burn, 1), forecast=int(round(forecast)))
+        if burn > 0 and forecast < 0:
+            out["exhausted_on"] = (as_of + timedelta(days=remaining / burn)).date()
+    return out
+
+
+# -- platform page --------------------------------------------------------------------------------------------
+
+def platform_info(engine: Engine, slug: str) -> dict:
+    """slug, name, supports_charts, supports_audience, audience_metric; ``UnknownEntity`` when not stored."""
+    q = select(P.c.slug, P.c.name, P.c.supports_charts, P.c.supports_audience, P.c.audience_metric).where(
+        P.c.slug == slug)
+    with engine.connect() as conn:
+        row = conn.execute(q).first()
+    if row is None:
+        raise UnknownEntity(f"no platform {slug!r} is stored")
+    return dict(row._mapping)
+
+
+def platform_rankings_per_day(engine: Engine, slug: str, days: int = 30, today: date | None = None) -> pd.DataFrame:
+    """Rankings of the platform's charts per ranking date, zero-filled: date, stored, failed."""
+    start, end = _window(days, today)
+    q = (select(R.c.ranking_date, func.count().filter(R.c.status == "success"),
+                func.count().filter(R.c.status != "success"))
+         .select_from(R.join(C, C.c.id == R.c.chart_id).join(P, P.c.id == C.c.platform_id))
+         .where(P.c.slug == slug, R.c.ranking_date.between(start, end)).group_by(R.c.ranking_date))
+    with engine.connect() as conn:
+        counts = {d: (ok, bad) for d, ok, bad in conn.execute(q)}
+    dates = [start + timedelta(days=i) for i in range(days)]
+    return pd.DataFrame({"date": dates, "stored": [int(counts.get(d, (0, 0))[0]) for d in dates],
+                         "failed": [int(counts.get(d, (0, 0))[1]) for d in dates]})
+
+
+def platform_top_tracks(engine: Engine, slug: str, days: int = 30, today: date | None = None,
+                        limit: int = 20) -> pd.DataFrame:
+    """Tracks by appearances on the platform's charts in the last ``days`` days: uuid, name, artist, appearances,
+    best_position, charts."""
+    start, end = _window(days, today)
+    recent = (select(R.c.id).join(C, C.c.id == R.c.chart_id).join(P, P.c.id == C.c.platform_id)
+              .where(P.c.slug == slug, R.c.status == "success", R.c.ranking_date.between(start, end))
+              .subquery())
+    counts = (select(E.c.track_id, func.count().label("appearances"), func.min(E.c.position).label("best_position"),
+                     func.count(func.distinct(R.c.chart_id)).label("charts"))
+              .join(R, R.c.id == E.c.ranking_id).where(E.c.ranking_id.in_(select(recent.c.id)))
+              .group_by(E.c.track_id).subquery())
+    q = (select(T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "").label("artist"), counts.c.appearances,
+                counts.c.best_position, counts.c.charts)
+         .join_from(counts, T, T.c.id == counts.c.track_id)
+         .order_by(counts.c.appearances.desc(), counts.c.best_position, T.c.name, T.c.uuid).limit(limit))
+    return _frame(engine, q)
+
+
+def platform_page(engine: Engine, slug: str, today: date | None = None) -> dict:
+    """Everything the platform page shows: the platform, its charts' health, rankings per day, top tracks."""
+    return {
+        "platform": platform_info(engine, slug),
+        "charts": health.chart_health(engine, platform=slug, today=today),
+        "per_day": platform_rankings_per_day(engine, slug, 30, today),
+        "tracks": platform_top_tracks(engine, slug, 30, today),
+    }
+
+
+# -- chart page -----------------------------------------------------------------------------------------------
+
+def chart_info(engine: Engine, slug: str) -> dict:
+    """A chart's fields with its platform's slug and name; ``UnknownEntity`` when not stored."""
+    q = (select(C.c.slug, C.c.name, P.c.slug.label("platform"), P.c.name.label("platform_name"), C.c.type,
+                C.c.frequency, C.c.country_code, C.c.country_name, C.c.city_name, C.c.max_results, C.c.web_url,
+                C.c.metric_type, C.c.metric_description, C.c.is_active, C.c.last_ranking_date, C.c.last_success_at,
+                C.c.last_error, C.c.consecutive_failures)
+         .join_from(C, P, P.c.id == C.c.platform_id).where(C.c.slug == slug))
+    with engine.connect() as conn:
+        row = conn.execute(q).first()
+    if row is None:
+        raise UnknownEntity(f"no chart {slug!r} is stored")
+    return dict(row._mapping)
+
+
+def chart_dates(engine: Engine, slug: str) -> list[date]:
+    """The chart's successfully stored ranking dates, ascending (one indexed query)."""
+    q = (select(R.c.ranking_date).join(C, C.c.id == R.c.chart_id)
+         .where(C.c.slug == slug, R.c.status == "success").order_by(R.c.ranking_date))
+    with engine.connect() as conn:
+        return list(conn.execute(q).scalars())
+
+
+def chart_page(engine: Engine, slug: str, on: date | None = None) -> dict:
+    """The chart, its stored dates, the ranking of ``on`` (default: the latest) with trends, and its movers.
+
+    ``stored`` is False when ``on`` has no stored ranking (then the frames are empty).
+    """
+    info = chart_info(engine, slug)
+    dates = chart_dates(engine, slug)
+    when = on or (dates[-1] if dates else None)
+    stored = when is not None and when in dates
+    ranking = trends.chart_trends(engine, slug, when) if stored else pd.DataFrame(columns=trends.TREND_COLUMNS)
+    movers = trends.chart_movers(engine, slug, when) if stored else {
+        "climbers": ranking, "fallers": ranking, "new_entries": ranking,
+        "dropouts": pd.DataFrame(columns=["uuid", "name", "artist", "previous_position"])}
+    return {"chart": info, "dates": dates, "date": when, "stored": stored, "ranking": ranking, **movers}
+
+
+# -- track page -----------------------------------------------------------------------------------------------
+
+def track_details(engine: Engine, uuid: str) -> dict:
+    """Metadata, ``artists`` (list of dicts: uuid, name, app_url) and ``identifiers`` (frame: platform,
+    identifier, url, is_default); ``UnknownEntity`` when not stored."""
+    q = select(T.c.id, T.c.uuid, T.c.name, T.c.credit_name, T.c.isrc, T.c.release_date, T.c.duration, T.c.explicit,
+               T.c.genres, T.c.labels, T.c.metadata_fetched_at).where(T.c.uuid == uuid)
+    artists = (select(A.c.uuid, A.c.name, A.c.app_url).join(TA, TA.c.artist_id == A.c.id)
+               .join(T, T.c.id == TA.c.track_id).where(T.c.uuid == uuid).order_by(TA.c.position, A.c.name))
+    idents = (select(TPI.c.platform_code.label("platform"), TPI.c.identifier, TPI.c.url, TPI.c.is_default)
+              .join(T, T.c.id == TPI.c.track_id).where(T.c.uuid == uuid)
+              .order_by(TPI.c.platform_code, TPI.c.is_default.desc(), TPI.c.identifier))
+    with engine.connect() as conn:
+        row = conn.execute(q).first()
+        if row is None:
+            raise UnknownEntity(f"no track {uuid!r} is stored")
+        found = [dict(r._mapping) for r in conn.execute(artists)]
+    out = dict(row._mapping)
+    out.pop("id")
+    return {**out, "artists": found, "identifiers": _frame(engine, idents)}
+
+
+def track_chart_history(engine: Engine, uuid: str) -> pd.DataFrame:
+    """Every stored chart position of a track: date, chart, chart_name, platform, country_code, position,
+    ordered by chart and date."""
+    q = (select(R.c.ranking_date.label("date"), C.c.slug.label("chart"), C.c.name.label("chart_name"),
+                P.c.slug.label("platform"), C.c.country_code, E.c.position)
+         .select_from(E.join(T, T.c.id == E.c.track_id).join(R, R.c.id == E.c.ranking_id)
+                      .join(C, C.c.id == R.c.chart_id).join(P, P.c.id == C.c.platform_id))
+         .where(T.c.uuid == uuid, R.c.status == "success").order_by(C.c.slug, R.c.ranking_date))
+    return _frame(engine, q)
+
+
+def track_charts(history: pd.DataFrame) -> pd.DataFrame:
+    """One row per chart of :func:`track_chart_history`: chart, chart_name, platform, country_code, first_date,
+    last_date, appearances, peak_position, last_position; most appearances first."""
+    columns = ["chart", "chart_name", "platform", "country_code", "first_date", "last_date", "appearances",
+               "peak_position", "last_position"]
+    if history.empty:
+        return pd.DataFrame(columns=columns)
+    keys = ["chart", "chart_name", "platform"]
+    out = (history.groupby(keys, sort=False)
+           .agg(country_code=("country_code", "first"), first_date=("date", "min"), last_date=("date", "max"),
+                appearances=("position", "size"), peak_position=("position", "min"),
+                last_position=("position", "last")).reset_index())
+    return out.sort_values(["appearances", "peak_position", "chart"], ascending=[False, True, True])[
+        columns].reset_index(drop=True)
+
+
+def track_charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
+    """Charts whose latest stored ranking holds the track: chart, chart_name, platform, platform_name,
+    country_code, country_name, date, position; by position."""
+    q = (select(C.c.slug.label("chart"), C.c.name.label("chart_name"), P.c.slug.label("platform"),
+                P.c.name.label("platform_name"), C.c.country_code, C.c.country_name,
+                R.c.ranking_date.label("date"), E.c.position)
+         .select_from(E.join(T, T.c.id == E.c.track_id).join(R, R.c.id == E.c.ranking_id)
+                      .join(C, C.c.id == R.c.chart_id).join(P, P.c.id == C.c.platform_id))
+         .where(T.c.uuid == uuid, R.c.status == "success", R.c.ranking_date == C.c.last_ranking_date)
+         .order_by(E.c.position, C.c.slug))
+    return _frame(engine, q)
+
+
+def track_audience(engine: Engine, uuid: str, platforms: list[str] | None = None, *, start: date | None = None,
+                   end: date | None = None, limit: int | None = None) -> dict:
+    """A track's audience on ``platforms`` (default: every platform holding some).
+
+    ``series``: ``{platform: frame(date, value, daily_change)}`` from ``start`` to ``end``, the most recent
+    ``limit`` points each; ``wide``: their values aligned by date; ``growth``: ``{platform: {7|28|90: ...}}``
+    up to ``end`` (see :func:`soundcharts_lib.audience_series.growth`); ``available``: platforms with data.
+    """
+    try:
+        available = audience_series.audience_platforms(engine, uuid)
+        chosen = list(platforms) if platforms is not None else available
+        history = audience_series.audience_by_platform(engine, uuid, chosen, end=end)
+    except audience_series.NotStored as exc:
+        raise UnknownEntity(str(exc)) from None
+    series = {}
+    for slug, frame in history.items():
+        shown = frame[frame["date"] >= start] if start else frame
+        series[slug] = (shown.tail(limit) if limit else shown).reset_index(drop=True)
+    return {"available": available, "platforms": chosen, "series": series,
+            "wide": audience_series.aligned(series),
+            "growth": {slug: audience_series.growth(frame) for slug, frame in history.items()}}
+
+
+def growth_table(growth: dict[str, dict[int, dict]]) -> pd.DataFrame:
+    """:func:`track_audience`'s ``growth`` as rows: platform, days, from_date, to_date, units, pct."""
+    rows = [{"platform": slug, **{k: g[k] for k in ("days", "from_date", "to_date", "units", "pct")}}
+            for slug, by_days in growth.items() for g in by_days.values()]
+    frame = pd.DataFrame(rows, columns=["platform", "days", "from_date", "to_date", "units", "pct"])
+    return frame.astype({"units": "Int64", "pct": "Float64"})
+
+
+def track_page(engine: Engine, uuid: str, *, platforms: list[str] | None = None, start: date | None = None,
+               end: date | None = None, limit: int | None = None) -> dict:
+    """Everything the track page shows: details, chart history (+ per chart), where it charts now, audience."""
+    details = track_details(engine, uuid)
+    history = track_chart_history(engine, uuid)
+    return {"track": details, "history": history, "charts": track_charts(history),
+            "now": track_charting_now(engine, uuid),
+            "audience": track_audience(engine, uuid, platforms, start=start, end=end, limit=limit)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import bqplot as bq
 import ipywidgets as w
@@ -50,20 +50,72 @@ def data() -> dict:
         "tracks": pd.DataFrame({"uuid": ["u-1", 'u"2&x'], "name": [SCRIPT, "Robert'); DROP TABLE track;--"],
                                 "artist": ["<b>Bold</b> & Co", ""], "appearances": [12, 3]}),
         "health": {"active": 9, "total": 12, "pct_active": 75.0},
+        "attention": pd.DataFrame({"slug": ["dz-fr"], "name": ["Deezer <FR>"], "platform": ["deezer"],
+                                   "country_code": ["FR"], "last_ranking_date": [DAYS[-1]],
+                                   "consecutive_failures": [3], "stale": [False], "last_error": ["HTTP 500 <x>"]}),
+        "status": {"runs": RUNS, "failures_24h": {"runs": 1, "rankings": 4}, "failed_runs": RUNS.iloc[1:],
+                   "quota": QUOTA},
     }
+
+
+RUNS = pd.DataFrame({"kind": ["sync_charts", "fetch_audience"], "trigger": ["cron", "cli"],
+                     "status": ["success", "failed"],
+                     "started_at": [datetime(2026, 11, 24, 8, 0), datetime(2026, 11, 24, 9, 0)],
+                     "finished_at": [datetime(2026, 11, 24, 8, 3), None], "counts": [{"charts": 3}, None],
+                     "quota_remaining": [900, None], "notebook_path": [None, None],
+                     "error": ["", "quota exhausted <now>"]})
+QUOTA = {"remaining": 900, "as_of": datetime(2026, 11, 24, 8, 0), "burn_per_day": 50.0, "days_left": 6.5,
+         "forecast": 575, "exhausted_on": None, "points": 3, "window_days": 7}
 
 
 def test_page_sections_carry_their_css_classes(data):
     page = overview.build_overview(data)
-    assert {"rankings-per-day", "week-comparison", "top-platforms", "top-tracks", "chart-health"} <= classes(page)
+    assert {"rankings-per-day", "week-comparison", "top-platforms", "top-tracks", "chart-health", "charts-attention",
+            "api-quota", "failures", "job-runs"} <= classes(page)
     assert not {"empty-state", "error-state", "loading-state"} & classes(page)
 
 
 def test_empty_database_gives_the_empty_state_only(data):
-    page = overview.build_overview({**data, "has_data": False})
+    no_runs = {**data["status"], "runs": RUNS.iloc[0:0]}
+    page = overview.build_overview({**data, "has_data": False, "status": no_runs})
     assert classes(page) == {"sc-state", "empty-state"}
     assert "No data yet</b>: run <code>make demo</code> or <code>soundcharts sync-charts --backfill-days 28</code>" \
         in page.value
+
+
+def test_empty_database_after_failed_runs_shows_the_system_status(data):
+    page = overview.build_overview({**data, "has_data": False})
+    assert {"empty-state", "api-quota", "failures", "job-runs"} <= classes(page)
+    assert "rankings-per-day" not in classes(page)
+
+
+def test_system_status_shows_runs_failures_and_the_quota_forecast(data):
+    shown = html_of(overview.build_overview(data))
+    assert '<div class="sc-kpi quota-remaining">900</div>' in shown
+    assert '<span class="quota-forecast">575</span>' in shown and "= 50 a day" in shown
+    assert "days left in the month (6.5)" in shown
+    assert '<div class="sc-kpi failures-total">5</div>' in shown and "4 chart fetches failed" in shown
+    assert "quota exhausted &lt;now&gt;" in shown and "<now>" not in shown
+    assert '<span class="sc-pill sc-up">success</span>' in shown and '<span class="sc-pill sc-down">failed</span>' \
+        in shown
+    assert '<td class="num">3 min</td>' in shown and "2026-11-24 08:00 UTC" in shown
+
+
+@pytest.mark.parametrize(("quota", "shown"), [
+    ({**QUOTA, "forecast": None, "burn_per_day": None}, '<span class="quota-forecast">unknown</span> (needs two runs'),
+    ({**QUOTA, "forecast": -100, "exhausted_on": date(2026, 11, 28)}, "runs out around 2026-11-28"),
+    ({**QUOTA, "remaining": None}, "No job run has recorded the API quota yet."),
+])
+def test_quota_card_states(quota, shown):
+    assert shown in html_of(overview.api_quota(quota))
+
+
+def test_charts_needing_attention_link_chart_and_platform(data):
+    shown = html_of(overview.charts_attention(data["attention"]))
+    assert '<a href="chart.ipynb?slug=dz-fr">Deezer &lt;FR&gt;</a>' in shown
+    assert '<a href="platform.ipynb?slug=deezer">deezer</a>' in shown and "3 failures" in shown
+    assert "HTTP 500 &lt;x&gt;" in shown
+    assert "Every active chart is up to date." in html_of(overview.charts_attention(data["attention"].iloc[0:0]))
 
 
 def test_figure_points_equal_the_input(data):
@@ -176,12 +228,16 @@ def test_html_table_escapes_headers_and_right_aligns_numbers():
     assert "<td></td>" in table and "<td>a&amp;b</td>" in table and '<td class="num">1,000</td>' in table
 
 
-def test_overview_notebook_is_stored_clean():
-    nb = nbformat.read(f"{ROOT}/dashboards/overview.ipynb", as_version=4)
+@pytest.mark.parametrize(("name", "call"), [
+    ("overview", "analytics.overview(engine)"), ("platform", "analytics.platform_page(engine, slug)"),
+    ("chart", "analytics.chart_page(engine, slug, day)"), ("track", "analytics.track_page(engine, uuid, **kw)"),
+])
+def test_dashboard_notebooks_are_few_cells_stored_clean(name, call):
+    nb = nbformat.read(f"{ROOT}/dashboards/{name}.ipynb", as_version=4)
     nbformat.validate(nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert 2 <= len(code) <= 4
     assert all(c.outputs == [] and c.execution_count is None for c in code)
     source = "\n".join(c.source for c in code)
-    assert "engine_from_env()" in source and "analytics.overview(engine)" in source
+    assert "engine_from_env()" in source and call in source and "page.rendering()" in source
     assert "select(" not in source and "client" not in source.lower()

@@ -1,12 +1,10 @@
-"""The overview dashboard: rankings per day, week comparison, top platforms and tracks, chart health.
+"""The overview dashboard: rankings per day, week comparison, top platforms and tracks, chart health, and the
+system status (last job runs, failures in the last 24 h, API quota with its month-end forecast).
 
 Builders take what :func:`soundcharts_lib.analytics.overview` returns; they never read the database.
 """
 
 from __future__ import annotations
-
-import html
-import math
 
 import bqplot as bq
 import ipywidgets as w
@@ -22,28 +20,40 @@ from .common import (
     Column,
     card,
     dashboard_link,
+    day,
+    download_links,
     empty_state,
     grid,
     html_table,
     link,
+    moment,
+    nothing,
     number,
+    pill,
+    stack,
     styled,
+    table_card,
     text,
 )
+from .figures import nice_ticks
 
 EMPTY_MESSAGE = ("<b>No data yet</b>: run <code>make demo</code> or "
                  "<code>soundcharts sync-charts --backfill-days 28</code>")
 
 
 def build_overview(data: dict) -> w.Widget:
-    """The whole page body, or the empty state when nothing has been synced."""
+    """The whole page body; the empty state when nothing has been synced (with the system status once a job ran)."""
+    status = data["status"]
     if not data["has_data"]:
-        return empty_state(EMPTY_MESSAGE)
-    return w.VBox([
+        empty = empty_state(EMPTY_MESSAGE)
+        return stack([empty, *system_status(status)]) if len(status["runs"]) else empty
+    return stack([
         grid([week_comparison(data["weeks"]), chart_health(data["health"])]),
         rankings_per_day(data["per_day"]),
         grid([top_platforms(data["platforms"]), top_tracks(data["tracks"])], min_width="420px"),
-    ], layout=w.Layout(grid_gap="16px", width="100%"))
+        charts_attention(data["attention"]),
+        *system_status(status),
+    ])
 
 
 def rankings_figure(per_day: pd.DataFrame) -> bq.Figure:
@@ -71,14 +81,6 @@ def rankings_figure(per_day: pd.DataFrame) -> bq.Figure:
                      fig_margin={"top": 24, "bottom": 36, "left": 56, "right": 28},
                      background_style={"fill": "white"},
                      layout=w.Layout(width="100%", height="300px"))
-
-
-def nice_ticks(top: float, count: int = 4) -> list[int]:
-    """Whole-number axis ticks from 0 to at least ``top``, about ``count`` steps of 1, 2 or 5 x 10^k."""
-    top = max(top, 1.0)
-    power = 10 ** max(math.floor(math.log10(top / count)), 0)
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= top / count)
-    return [i * step for i in range(math.ceil(top / step) + 1)]
 
 
 def rankings_per_day(per_day: pd.DataFrame) -> w.VBox:
@@ -115,7 +117,7 @@ def chart_health(health: dict) -> w.VBox:
 def top_platforms(platforms: pd.DataFrame) -> w.VBox:
     """A Tab: the ranked table (with share bars and links) and a bar chart."""
     if platforms.empty:
-        return card("Top platforms · 30 days", _nothing("No rankings in the last 30 days."),
+        return card("Top platforms · 30 days", nothing("No rankings in the last 30 days."),
                     css_class="top-platforms")
     total = int(platforms["rankings"].sum())
     columns = [
@@ -127,7 +129,8 @@ def top_platforms(platforms: pd.DataFrame) -> w.VBox:
     table = w.HTML(html_table(platforms, columns))
     tabs = styled(w.Tab(children=[table, platforms_figure(platforms)]), "sc-tabs")
     tabs.titles = ("Table", "Chart")
-    return card("Top platforms · 30 days", tabs, css_class="top-platforms")
+    return card("Top platforms · 30 days", tabs, css_class="top-platforms",
+                downloads=download_links("platforms", platforms))
 
 
 def platforms_figure(platforms: pd.DataFrame) -> bq.Figure:
@@ -150,23 +153,105 @@ def platforms_figure(platforms: pd.DataFrame) -> bq.Figure:
 
 
 def top_tracks(tracks: pd.DataFrame) -> w.VBox:
-    if tracks.empty:
-        return card("Top tracks · 30 days", _nothing("No chart entries in the last 30 days."),
-                    css_class="top-tracks")
     columns = [
         RANK,
         Column("Track", lambda r: link(dashboard_link("track.ipynb", uuid=r["uuid"]), r["name"])),
         Column("Artist", lambda r: text(r["artist"])),
         Column("Appearances", lambda r: number(r["appearances"]), numeric=True),
     ]
-    return card("Top tracks · 30 days", w.HTML(html_table(tracks, columns)), css_class="top-tracks")
+    return table_card("Top tracks · 30 days", "overview-tracks", tracks, columns, css_class="top-tracks",
+                      empty="No chart entries in the last 30 days.")
+
+
+def charts_attention(charts: pd.DataFrame) -> w.VBox:
+    """Active charts that fail or are stale, each linked to its chart and platform pages."""
+    columns = [
+        Column("Chart", lambda r: link(dashboard_link("chart.ipynb", slug=r["slug"]), r["name"])),
+        Column("Platform", lambda r: link(dashboard_link("platform.ipynb", slug=r["platform"]), r["platform"])),
+        Column("Last ranking", lambda r: day(r["last_ranking_date"])),
+        Column("Problem", _problem),
+    ]
+    return table_card("Charts needing attention", "charts-attention", charts, columns, css_class="charts-attention",
+                      empty="Every active chart is up to date.")
+
+
+def _problem(row: pd.Series) -> str:
+    failures = int(row["consecutive_failures"] or 0)
+    if failures:
+        label = pill(f"{failures} failure{'s' if failures > 1 else ''}", "down")
+        return f'{label}<span class="sc-sub">{text(str(row["last_error"] or "")[:120])}</span>'
+    return pill("stale", "warn")
+
+
+OUTCOME_TONES = {"success": "up", "partial": "warn", "failed": "down"}
+
+
+def outcome(status: str) -> str:
+    return pill(status, OUTCOME_TONES.get(status, "flat"))
+
+
+def _duration(row: pd.Series) -> str:
+    if row["finished_at"] is None or pd.isna(row["finished_at"]):
+        return ""
+    seconds = (pd.Timestamp(row["finished_at"]) - pd.Timestamp(row["started_at"])).total_seconds()
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def system_status(status: dict) -> list[w.Widget]:
+    """The quota and failure cards, then the last run of each job."""
+    runs = [
+        Column("Job", lambda r: text(r["kind"])),
+        Column("Trigger", lambda r: text(r["trigger"])),
+        Column("Outcome", lambda r: outcome(r["status"])),
+        Column("Started", lambda r: moment(r["started_at"])),
+        Column("Duration", _duration, numeric=True),
+        Column("Quota left", lambda r: number(r["quota_remaining"]), numeric=True),
+    ]
+    return [
+        grid([api_quota(status["quota"]), failures(status["failures_24h"], status["failed_runs"])]),
+        table_card("Last run of each job", "job-runs", status["runs"], runs, css_class="job-runs",
+                   empty="No job has run yet: soundcharts run-job sync_charts"),
+    ]
+
+
+def failures(counts: dict, runs: pd.DataFrame) -> w.VBox:
+    total = counts["runs"] + counts["rankings"]
+    tone = "sc-down" if total else "sc-up"
+    body = w.HTML(f'<div class="sc-kpi failures-total">{total:,}</div>'
+                  f'<div class="sc-sub"><span class="sc-pill {tone}">{counts["runs"]:,} job runs</span>'
+                  f'failed or partly failed · {counts["rankings"]:,} chart fetches failed</div>')
+    if runs.empty:
+        return card("Failures · last 24 h", body, css_class="failures")
+    columns = [Column("Job", lambda r: text(r["kind"])), Column("Outcome", lambda r: outcome(r["status"])),
+               Column("Started", lambda r: moment(r["started_at"])),
+               Column("Error", lambda r: text(str(r["error"])[:160]))]
+    return card("Failures · last 24 h", body, w.HTML(html_table(runs, columns)), css_class="failures",
+                downloads=download_links("failed-runs", runs))
+
+
+def api_quota(quota: dict) -> w.VBox:
+    """Quota left and the month-end forecast, with how it is computed."""
+    if quota["remaining"] is None:
+        return card("API quota", nothing("No job run has recorded the API quota yet."), css_class="api-quota")
+    if quota["forecast"] is None:
+        forecast = ('<span class="quota-forecast">unknown</span> (needs two runs with a quota figure in the last '
+                    f'{quota["window_days"]} days)')
+    else:
+        forecast = f'<span class="quota-forecast">{quota["forecast"]:,}</span>'
+        if quota["exhausted_on"] is not None:
+            forecast += f' · runs out around {quota["exhausted_on"]:%Y-%m-%d}'
+    burn = "" if quota["burn_per_day"] is None else f' = {quota["burn_per_day"]:,.0f} a day'
+    body = w.HTML(
+        f'<div class="sc-kpi quota-remaining">{quota["remaining"]:,}</div>'
+        f'<div class="sc-sub">requests left at {moment(quota["as_of"])}</div>'
+        f'<div>Month-end forecast: {forecast}</div>'
+        f'<div class="sc-sub quota-method">Forecast = quota left − burn rate × days left in the month '
+        f'({quota["days_left"]:.1f}); burn rate = the drop in quota between the first and the last run of the last '
+        f'{quota["window_days"]} days, since the last top-up, per day{burn}.</div>')
+    return card("API quota", body, css_class="api-quota")
 
 
 def _share_bar(value, total: int) -> str:
     pct = value / total * 100 if total else 0.0
     return (f'<div class="sc-share"><div class="sc-track"><div class="sc-bar" style="width:{pct:.0f}%"></div></div>'
             f'<span>{pct:.1f}%</span></div>')
-
-
-def _nothing(message: str) -> w.HTML:
-    return w.HTML(f'<div class="sc-sub">{html.escape(message)}</div>')

@@ -1,0 +1,194 @@
+"""The chart dashboard (``chart.ipynb?slug=&date=``): one ranking with previous position, movement, peak, days on
+chart and NEW / RE flags; the day's climbers, fallers, new entries and drop-outs; a date picker.
+
+:class:`ChartView` gets a loader (``date | None -> analytics.chart_page(...)``); it never reads the database.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+from collections.abc import Callable
+from datetime import date
+
+import ipywidgets as w
+import pandas as pd
+
+from .common import (
+    RANK,
+    Column,
+    card,
+    dashboard_link,
+    day,
+    empty_state,
+    grid,
+    guarded,
+    link,
+    loading_state,
+    number,
+    pill,
+    stack,
+    styled,
+    table_card,
+    text,
+)
+
+
+def movement(row: pd.Series) -> str:
+    """NEW / RE flags, or an arrow with the places gained or lost."""
+    status = row["status"]
+    if status == "NEW":
+        return pill("NEW", "new")
+    if status == "RE-ENTRY":
+        return pill("RE", "re")
+    moved = row["movement"]
+    if pd.isna(moved) or moved == 0:
+        return '<span class="sc-sub">=</span>'
+    arrow, tone = ("▲", "up") if moved > 0 else ("▼", "down")
+    return f'<span class="sc-arrow-{tone}">{arrow} {abs(int(moved))}</span>'
+
+
+def track_cell(row: pd.Series) -> str:
+    return link(dashboard_link("track.ipynb", uuid=row["uuid"]), row["name"])
+
+
+def _on_chart(row: pd.Series) -> str:
+    n, unit = int(row["on_chart"]), row["on_chart_unit"]
+    return f"{n:,} {unit}{'s' if n != 1 else ''}"
+
+
+def _peak(row: pd.Series) -> str:
+    return f'<span title="on {day(row["peak_date"])}">{number(row["peak_position"])}</span>'
+
+
+def metric_label(chart: dict) -> str:
+    return chart["metric_description"] or (chart["metric_type"] or "metric").capitalize()
+
+
+def ranking_table(ranking: pd.DataFrame, chart: dict) -> w.VBox:
+    columns = [
+        Column("#", lambda r: number(r["position"]), numeric=True),
+        Column("Prev", lambda r: number(r["previous_position"]), numeric=True),
+        Column("Move", movement),
+        Column("Track", track_cell),
+        Column("Artist", lambda r: text(r["artist"])),
+        Column("Peak", _peak, numeric=True),
+        Column("On chart", _on_chart, numeric=True),
+        Column(metric_label(chart), lambda r: number(r["metric"]), numeric=True),
+    ]
+    box = table_card("Ranking", "chart-ranking", ranking, columns, css_class="chart-ranking",
+                     empty="This ranking has no entries.")
+    return styled(box, "sc-tall")
+
+
+def movers(data: dict) -> w.GridBox:
+    moved = [RANK, Column("Track", track_cell), Column("Move", movement),
+             Column("Position", lambda r: f'{number(r["previous_position"])} → {number(r["position"])}', numeric=True)]
+    entries = [Column("Track", track_cell), Column("Flag", movement),
+               Column("Position", lambda r: number(r["position"]), numeric=True)]
+    dropped = [Column("Track", track_cell), Column("Artist", lambda r: text(r["artist"])),
+               Column("Was", lambda r: number(r["previous_position"]), numeric=True)]
+    return grid([
+        table_card("Climbers", "chart-climbers", data["climbers"], moved, css_class="climbers",
+                   empty="No track climbed."),
+        table_card("Fallers", "chart-fallers", data["fallers"], moved, css_class="fallers", empty="No track fell."),
+        table_card("New entries", "chart-new-entries", data["new_entries"], entries, css_class="new-entries",
+                   empty="No new entries."),
+        table_card("Drop-outs", "chart-dropouts", data["dropouts"], dropped, css_class="dropouts",
+                   empty="No track dropped out."),
+    ], min_width="250px")
+
+
+def chart_summary(chart: dict) -> w.VBox:
+    state = (pill("inactive", "flat") if not chart["is_active"] else
+             pill(f"failing ({chart['consecutive_failures']})", "down") if chart["consecutive_failures"] else
+             pill("active", "up"))
+    place = chart["city_name"] or chart["country_name"] or chart["country_code"] or "Global"
+    platform = link(dashboard_link("platform.ipynb", slug=chart["platform"]), chart["platform_name"])
+    facts = [("Platform", platform), ("Where", text(place)), ("Frequency", text(chart["frequency"])),
+             ("Metric", text(metric_label(chart))), ("Status", state)]
+    rows = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
+    body = w.HTML(f'<h2>{html.escape(chart["name"])}</h2><dl class="sc-facts">{rows}</dl>')
+    return card("Chart", body, css_class="chart-summary")
+
+
+class ChartView:
+    """The chart page body. ``load(date or None)`` returns :func:`soundcharts_lib.analytics.chart_page`'s dict
+    (None: the latest ranking); the date picker and the previous / next / latest buttons load another date."""
+
+    def __init__(self, load: Callable[[date | None], dict], on: date | None = None):
+        self._load = load
+        self.on = on
+        self.dates: list[date] = []
+        self.picker = styled(w.DatePicker(description="Ranking of", layout=w.Layout(width="auto")), "date-picker")
+        self.prev = styled(w.Button(description="◀ Previous", layout=w.Layout(width="auto")), "prev-date")
+        self.next = styled(w.Button(description="Next ▶", layout=w.Layout(width="auto")), "next-date")
+        self.latest = styled(w.Button(description="Latest", layout=w.Layout(width="auto")), "latest-date")
+        self.info = w.HTML()
+        self.section = w.VBox(layout=w.Layout(width="100%"))
+        self.summary = w.VBox()
+        controls = styled(w.HBox([self.picker, self.prev, self.next, self.latest, self.info]), "sc-controls")
+        self.widget = stack([grid([self.summary, card("Date", controls, css_class="chart-controls")],
+                                  min_width="360px"), self.section])
+        self._quiet = False
+        self.picker.observe(lambda change: self.go(change["new"]), "value")
+        self.prev.on_click(lambda _: self.step(-1))
+        self.next.on_click(lambda _: self.step(1))
+        self.latest.on_click(lambda _: self.go(self.dates[-1] if self.dates else None))
+
+    def render(self) -> w.Widget:
+        """Read the current date's data and rebuild every part; returns the page body."""
+        data = self._load(self.on)
+        self.dates = data["dates"]
+        self.summary.children = [chart_summary(data["chart"])]
+        self._set_controls(data)
+        self.section.children = [ranking_section(data)]
+        return self.widget
+
+    def go(self, on: date | None) -> None:
+        """Show the ranking of ``on`` (an error or a missing date shows in the section, not as a crash)."""
+        if self._quiet or on is None or on == self.on:
+            return
+        self.on = on
+        self.section.children = [loading_state()]
+        with guarded(lambda state: setattr(self.section, "children", [state])):
+            self.render()
+
+    def step(self, by: int) -> None:
+        """Go to the stored date ``by`` places before (-1) or after (+1) the current one."""
+        if not self.dates or self.on is None:
+            return
+        i = bisect.bisect_left(self.dates, self.on)
+        target = i + by if (i < len(self.dates) and self.dates[i] == self.on) or by < 0 else i
+        if 0 <= target < len(self.dates):
+            self.go(self.dates[target])
+
+    def _set_controls(self, data: dict) -> None:
+        dates, when = data["dates"], data["date"]
+        self.on = when
+        self._quiet = True
+        try:
+            self.picker.value = when
+        finally:
+            self._quiet = False
+        self.prev.disabled = not dates or when is None or when <= dates[0]
+        self.next.disabled = not dates or when is None or when >= dates[-1]
+        self.latest.disabled = not dates or when == dates[-1]
+        permalink = link(dashboard_link("chart.ipynb", slug=data["chart"]["slug"], date=when), "link to this ranking")
+        span = f"{len(dates):,} rankings stored, {day(dates[0])} → {day(dates[-1])}" if dates else "none stored"
+        self.info.value = f'<span class="sc-sub">{span} · </span><span class="permalink">{permalink}</span>'
+
+
+def ranking_section(data: dict) -> w.Widget:
+    """The ranking and its movers, or a state that says what is stored instead."""
+    chart, dates, when = data["chart"], data["dates"], data["date"]
+    if not dates:
+        return empty_state(f"<b>No ranking of this chart is stored yet</b>: run "
+                           f"<code>soundcharts sync-charts --chart {html.escape(chart['slug'])}</code>")
+    if not data["stored"]:
+        i = bisect.bisect_left(dates, when)
+        near = min(dates[max(i - 1, 0):i + 1], key=lambda d: abs((d - when).days))
+        nearest = link(dashboard_link("chart.ipynb", slug=chart["slug"], date=near), day(near))
+        return empty_state(f"<b>No ranking stored for {day(when)}</b>. This chart has {len(dates):,} rankings from "
+                           f"{day(dates[0])} to {day(dates[-1])}; the nearest is {nearest}.")
+    return stack([movers(data), ranking_table(data["ranking"], chart)])

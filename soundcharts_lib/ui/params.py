@@ -1,0 +1,97 @@
+"""A dashboard's query string (Voila passes it as ``QUERY_STRING``), read and checked value by value.
+
+A bad value raises :class:`BadQuery`, whose one-line message the page shows as its error state.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import parse_qs
+
+from ..cliargs import SLUG_RE, UUID_RE
+
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_QUERY = 4000
+
+
+class BadQuery(ValueError):
+    """A query-string value the page cannot use (one-line message)."""
+
+
+def _shown(raw: str) -> str:
+    return repr(raw[:60])
+
+
+@dataclass(frozen=True)
+class Query:
+    """The parsed query string; getters check and convert one parameter each."""
+
+    values: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, raw: str | None = None) -> Query:
+        """``raw`` defaults to this kernel's ``QUERY_STRING``."""
+        raw = os.environ.get("QUERY_STRING", "") if raw is None else raw
+        if len(raw) > MAX_QUERY:
+            raise BadQuery(f"the query string is longer than {MAX_QUERY} characters")
+        return cls(parse_qs(raw.lstrip("?"), keep_blank_values=True))
+
+    def text(self, name: str) -> str | None:
+        """The last value of ``name`` (stripped), or None when absent or blank."""
+        found = self.values.get(name)
+        value = found[-1].strip() if found else ""
+        return value or None
+
+    def _required(self, name: str, example: str) -> str:
+        value = self.text(name)
+        if value is None:
+            raise BadQuery(f"the link has no {name}: open this page from another dashboard, "
+                           f"or add ?{name}={example} to its address")
+        return value
+
+    def slug(self, name: str = "slug", example: str = "spotify-top-200-global-daily") -> str:
+        value = self._required(name, example)
+        if len(value) > 255 or not SLUG_RE.match(value):
+            raise BadQuery(f"{name} must be a code of lowercase letters, digits, - and _, got {_shown(value)}")
+        return value
+
+    def uuid(self, name: str = "uuid") -> str:
+        value = self._required(name, "00000000-0000-4000-8000-000000000000")
+        if not UUID_RE.match(value):
+            raise BadQuery(f"{name} is not a SoundCharts UUID: {_shown(value)}")
+        return value.lower()
+
+    def date(self, name: str = "date") -> date | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        try:
+            if DATE_RE.match(value):
+                return date.fromisoformat(value)
+        except ValueError:
+            pass
+        raise BadQuery(f"{name} must be a date as YYYY-MM-DD, got {_shown(value)}")
+
+    def integer(self, name: str, low: int, high: int) -> int | None:
+        value = self.text(name)
+        if value is None:
+            return None
+        if not re.fullmatch(r"\d{1,9}", value) or not low <= int(value) <= high:
+            raise BadQuery(f"{name} must be a whole number from {low} to {high}, got {_shown(value)}")
+        return int(value)
+
+    def slugs(self, name: str) -> list[str] | None:
+        """Comma-separated or repeated codes, in order without repeats; None when absent."""
+        found = [part.strip() for raw in self.values.get(name, []) for part in raw.split(",") if part.strip()]
+        for value in found:
+            if len(value) > 64 or not SLUG_RE.match(value):
+                raise BadQuery(f"{name} must be codes separated by commas, got {_shown(value)}")
+        return list(dict.fromkeys(found)) or None
+
+    @property
+    def theme(self) -> str:
+        """``dark`` or ``light`` (anything else is light: a theme never stops a page)."""
+        return "dark" if self.text("theme") == "dark" else "light"

@@ -1,0 +1,274 @@
+"""The track dashboard (``track.ipynb?uuid=``): metadata and artists, chart history across every chart (rank 1 on
+top), where it charts now, and its audience on one platform or several (date range, ``limit``, 7 / 28 / 90-day
+growth). Deep links may add ``platforms=a,b``, ``start``, ``end`` (YYYY-MM-DD) and ``limit``.
+
+:class:`TrackView` gets loaders around :func:`soundcharts_lib.analytics.track_page` and ``track_audience``; it
+never reads the database.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from datetime import date
+
+import ipywidgets as w
+import pandas as pd
+
+from .. import audience_series
+from ..analytics import growth_table
+from .common import (
+    Column,
+    card,
+    dashboard_link,
+    day,
+    download_links,
+    empty_state,
+    grid,
+    guarded,
+    html_table,
+    link,
+    loading_state,
+    moment,
+    nothing,
+    number,
+    stack,
+    styled,
+    table_card,
+    text,
+)
+from .figures import lines_chart
+from .params import BadQuery, Query
+
+HISTORY_LINES = 8
+MODES = {"Values": "value", "Indexed to 100": "indexed", "Daily change": "daily_change"}
+MAX_LIMIT = 10_000
+
+
+def audience_query(query: Query) -> dict:
+    """The audience settings a deep link may carry: platforms, start, end, limit."""
+    start, end = query.date("start"), query.date("end")
+    if start and end and start > end:
+        raise BadQuery(f"start {start} is after end {end}")
+    return {"platforms": query.slugs("platforms"), "start": start, "end": end,
+            "limit": query.integer("limit", 1, MAX_LIMIT)}
+
+
+def _duration(seconds) -> str:
+    if seconds is None or pd.isna(seconds):
+        return ""
+    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
+
+
+def _listed(values) -> str:
+    return text(", ".join(str(v) for v in values)) if isinstance(values, list) else ""
+
+
+def track_summary(track: dict) -> w.VBox:
+    artists = ", ".join(text(a["name"]) for a in track["artists"]) or text(track["credit_name"])
+    facts = [("Artists", artists), ("ISRC", text(track["isrc"])), ("Released", day(track["release_date"])),
+             ("Duration", _duration(track["duration"])), ("Genres", _listed(track["genres"])),
+             ("Labels", _listed(track["labels"])),
+             ("Explicit", "" if track["explicit"] is None else ("yes" if track["explicit"] else "no"))]
+    rows = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts if v)
+    if track["metadata_fetched_at"] is None:
+        note = ('<div class="sc-sub">Metadata not fetched yet: run <code>soundcharts fetch-metadata --track-uuid '
+                f'{html.escape(track["uuid"])}</code></div>')
+    else:
+        note = f'<div class="sc-sub">Metadata fetched {moment(track["metadata_fetched_at"])}</div>'
+    body = w.HTML(f'<h2>{html.escape(track["name"])}</h2><div class="sc-sub">{text(track["credit_name"])}</div>'
+                  f'<dl class="sc-facts">{rows}</dl>{note}')
+    parts = [body]
+    idents = track["identifiers"]
+    if not idents.empty:
+        columns = [Column("Platform", lambda r: text(r["platform"])),
+                   Column("Identifier", lambda r: link(r["url"], r["identifier"]) if r["url"]
+                          else text(r["identifier"]))]
+        parts.append(w.HTML(html_table(idents, columns)))
+    downloads = download_links("track-identifiers", idents, "Identifiers") if not idents.empty else ""
+    return card("Track", *parts, css_class="track-summary", downloads=downloads)
+
+
+def track_kpis(data: dict) -> w.VBox:
+    charts, now = data["charts"], data["now"]
+    best = number(charts["peak_position"].min()) if len(charts) else "–"
+    cells = [("Charts", f"{len(charts):,}"), ("Best position", best),
+             ("Chart entries", f"{int(charts['appearances'].sum()) if len(charts) else 0:,}"),
+             ("Charting now", f"{len(now):,}")]
+    body = "".join(f'<div><div class="sc-sub">{k}</div><div class="sc-kpi">{v}</div></div>' for k, v in cells)
+    return card("On the charts", w.HTML(f'<div class="sc-kpis">{body}</div>'), css_class="track-kpis")
+
+
+def history_figure(history: pd.DataFrame, charts: pd.DataFrame):
+    """Position over time on the track's most frequent charts, rank 1 at the top."""
+    shown = charts["chart"].head(HISTORY_LINES).tolist()
+    names = dict(zip(charts["chart"], charts["chart_name"], strict=True))
+    series = {names[slug]: history[history["chart"] == slug] for slug in shown}
+    return lines_chart(series, "position", reverse=True, y_format="d")
+
+
+def chart_history(history: pd.DataFrame, charts: pd.DataFrame) -> w.VBox:
+    if history.empty:
+        return card("Chart history", nothing("This track has no stored chart entries."), css_class="chart-history")
+    columns = [
+        Column("Chart", lambda r: link(dashboard_link("chart.ipynb", slug=r["chart"], date=r["last_date"]),
+                                       r["chart_name"])),
+        Column("Platform", lambda r: link(dashboard_link("platform.ipynb", slug=r["platform"]), r["platform"])),
+        Column("Country", lambda r: text(r["country_code"] or "Global")),
+        Column("First", lambda r: day(r["first_date"])),
+        Column("Last", lambda r: day(r["last_date"])),
+        Column("Entries", lambda r: number(r["appearances"]), numeric=True),
+        Column("Peak", lambda r: number(r["peak_position"]), numeric=True),
+        Column("Latest", lambda r: number(r["last_position"]), numeric=True),
+    ]
+    more = len(charts) - HISTORY_LINES
+    note = nothing(f"The figure shows the {HISTORY_LINES} charts with most entries; {more} more in the table.") \
+        if more > 0 else nothing("Position by ranking date; 1 is the top.")
+    downloads = download_links("track-charts", charts, "Charts") + download_links("track-history", history, "History")
+    table = styled(w.VBox([w.HTML(html_table(charts, columns))]), "sc-tall")
+    return card("Chart history", note, history_figure(history, charts), table, css_class="chart-history",
+                downloads=downloads)
+
+
+def charting_now(now: pd.DataFrame) -> w.VBox:
+    columns = [
+        Column("#", lambda r: number(r["position"]), numeric=True),
+        Column("Chart", lambda r: link(dashboard_link("chart.ipynb", slug=r["chart"], date=r["date"]),
+                                       r["chart_name"])),
+        Column("Platform", lambda r: link(dashboard_link("platform.ipynb", slug=r["platform"]), r["platform_name"])),
+        Column("Country", lambda r: text(r["country_name"] or r["country_code"] or "Global")),
+        Column("Date", lambda r: day(r["date"])),
+    ]
+    box = styled(table_card("Charting now", "track-today", now, columns, css_class="charting-now",
+                            empty="Not in the latest ranking of any stored chart."), "sc-tall")
+    if len(now):
+        countries = now["country_code"].fillna("global").nunique()
+        summary = nothing(f"In {len(now):,} charts' latest rankings: {countries:,} countries or global charts, "
+                          f"{now['platform'].nunique():,} platforms.")
+        box.children = [box.children[0], summary, *box.children[1:]]
+    return box
+
+
+def growth_cells(growth: dict[int, dict]) -> dict[int, str]:
+    out = {}
+    for n, g in growth.items():
+        if g["units"] is None:
+            out[n] = '<span class="sc-sub">–</span>'
+            continue
+        tone = "up" if g["units"] > 0 else "down" if g["units"] < 0 else "flat"
+        pct = "" if g["pct"] is None else f" ({g['pct']:+.2f}%)"
+        out[n] = f'<span class="sc-arrow-{tone}">{g["units"]:+,}{pct}</span>'
+    return out
+
+
+def growth_table_html(audience: dict) -> str:
+    rows = []
+    for slug, frame in audience["series"].items():
+        cells = growth_cells(audience["growth"][slug])
+        latest = number(frame["value"].iloc[-1]) if len(frame) else ""
+        rows.append({"platform": slug, "latest": latest, **{f"g{n}": v for n, v in cells.items()}})
+    columns = [Column("Platform", lambda r: text(r["platform"])), Column("Latest", lambda r: r["latest"], True),
+               *[Column(f"{n} days", lambda r, n=n: r[f"g{n}"], True) for n in audience_series.GROWTH_DAYS]]
+    return html_table(pd.DataFrame(rows), columns)
+
+
+def audience_figure(audience: dict, mode: str):
+    series = audience["series"]
+    if mode == "indexed":
+        wide = audience_series.indexed(audience["wide"])
+        frames = {slug: pd.DataFrame({"date": wide.index, "indexed": wide[slug].to_numpy(dtype=float,
+                                                                                        na_value=float("nan"))})
+                  for slug in wide.columns}
+        return lines_chart(frames, "indexed", y_format=".0f")
+    column = "value" if mode == "value" else "daily_change"
+    return lines_chart({slug: frame.astype({column: "Float64"}) for slug, frame in series.items()}, column)
+
+
+class TrackView:
+    """The track page body. ``load(**settings)`` returns ``analytics.track_page``'s dict, ``load_audience(**settings)``
+    its ``audience`` part; settings are platforms, start, end, limit. A changed control reloads the audience only."""
+
+    def __init__(self, load: Callable[..., dict], load_audience: Callable[..., dict], *,
+                 platforms: list[str] | None = None, start: date | None = None, end: date | None = None,
+                 limit: int | None = None):
+        self._load, self._load_audience = load, load_audience
+        self.settings = {"platforms": platforms, "start": start, "end": end, "limit": limit}
+        self.mode = "value"
+        self.widget = stack([])
+        self.audience_body = w.VBox(layout=w.Layout(width="100%"))
+        self.audience_downloads = w.HTML()
+        self.checks: dict[str, w.Checkbox] = {}
+        self.start = styled(w.DatePicker(description="From", value=start, layout=w.Layout(width="auto")),
+                            "audience-start")
+        self.end = styled(w.DatePicker(description="To", value=end, layout=w.Layout(width="auto")), "audience-end")
+        self.limit = styled(w.BoundedIntText(value=limit or 0, min=0, max=MAX_LIMIT, description="Last N days",
+                                             tooltip="the most recent N days per platform (0: all)",
+                                             style={"description_width": "auto"}, layout=w.Layout(width="190px")),
+                            "audience-limit")
+        self.modes = styled(w.ToggleButtons(options=list(MODES), value="Values"), "audience-mode")
+        self.platform_box = styled(w.HBox(), "sc-controls")
+        for control in (self.start, self.end, self.limit):
+            control.observe(lambda _: self.reload_audience(), "value")
+        self.modes.observe(self._mode, "value")
+
+    def render(self) -> w.Widget:
+        data = self._load(**self.settings)
+        self._set_platforms(data["audience"])
+        self._show_audience(data["audience"])
+        self.widget.children = [
+            grid([track_summary(data["track"]), track_kpis(data)], min_width="340px"),
+            chart_history(data["history"], data["charts"]),
+            charting_now(data["now"]),
+            self._audience_card(data["track"]["uuid"], data["audience"]),
+        ]
+        return self.widget
+
+    def reload_audience(self) -> None:
+        """Read the audience again with the controls' settings (errors show inside the audience card)."""
+        chosen = [slug for slug, box in self.checks.items() if box.value]
+        self.settings = {"platforms": chosen, "start": self.start.value, "end": self.end.value,
+                         "limit": self.limit.value or None}
+        self.audience_body.children = [loading_state()]
+        with guarded(lambda state: setattr(self.audience_body, "children", [state])):
+            if self.start.value and self.end.value and self.start.value > self.end.value:
+                raise BadQuery("the start date is after the end date")
+            self._show_audience(self._load_audience(**self.settings))
+
+    def _mode(self, change: dict) -> None:
+        self.mode = MODES[change["new"]]
+        self.reload_audience()
+
+    def _set_platforms(self, audience: dict) -> None:
+        chosen = set(audience["platforms"])
+        self.checks = {slug: styled(w.Checkbox(value=slug in chosen, description=slug, indent=False,
+                                               layout=w.Layout(width="auto")), "platform-toggle", f"platform-{slug}")
+                       for slug in audience["available"]}
+        for box in self.checks.values():
+            box.observe(lambda _: self.reload_audience(), "value")
+        self.platform_box.children = list(self.checks.values())
+
+    def _show_audience(self, audience: dict) -> None:
+        if not audience["available"]:
+            self.audience_body.children = []
+            return
+        if not audience["series"]:
+            self.audience_body.children = [nothing("Choose at least one platform.")]
+            self.audience_downloads.value = ""
+            return
+        self.audience_downloads.value = (download_links("audience", audience["wide"].reset_index(), "Audience")
+                                         + download_links("audience-growth", growth_table(audience["growth"]),
+                                                          "Growth"))
+        points = sum(len(f) for f in audience["series"].values())
+        sub = nothing(f"{points:,} daily points on {len(audience['series'])} platforms; growth is measured up to the "
+                      f"last stored day{' before the end date' if self.settings['end'] else ''}.")
+        self.audience_body.children = [sub, audience_figure(audience, self.mode),
+                                       styled(w.HTML(growth_table_html(audience)), "audience-growth")]
+
+    def _audience_card(self, uuid: str, audience: dict) -> w.VBox:
+        if not audience["available"]:
+            return card("Audience", empty_state(
+                "<b>No audience stored for this track yet</b>: run <code>soundcharts fetch-audience --track-uuid "
+                f"{html.escape(uuid)}</code>"), css_class="audience")
+        controls = styled(w.HBox([self.start, self.end, self.limit]), "sc-controls")
+        return card("Audience", self.platform_box, controls, self.modes, self.audience_downloads,
+                    self.audience_body, css_class="audience")
