@@ -104,6 +104,8 @@ class ChartRankingEntry(Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     ranking_id: Mapped[int] = mapped_column(ForeignKey("chart_ranking.id", ondelete="CASCADE"))
+    # the ranking's date, repeated: the monthly partition key on PostgreSQL (db/partition.py)
+    ranking_date: Mapped[date | None] = mapped_column(Date)
     track_id: Mapped[int] = mapped_column(ForeignKey("track.id"))
     position: Mapped[int] = mapped_column(Integer)
     old_position: Mapped[int | None] = mapped_column(Integer)

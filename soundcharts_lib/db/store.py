@@ -141,14 +141,16 @@ def _tracks_by_uuid(conn: Connection, uuids: list[str]):
                                 tuple(uuids))
 
 
-ENTRY_COLUMNS = ("ranking_id", "track_id", "position", "old_position", "position_evolution", "entry_state",
-                 "entry_date", "rank_date", "time_on_chart", "time_on_chart_unit", "metric")
+ENTRY_COLUMNS = ("ranking_id", "ranking_date", "track_id", "position", "old_position", "position_evolution",
+                 "entry_state", "entry_date", "rank_date", "time_on_chart", "time_on_chart_unit", "metric")
 
 
 def _entry_rows(ranking: Ranking, ranking_id: int, track_ids: dict[str, int]) -> list[tuple]:
     """Entries as tuples in ``ENTRY_COLUMNS`` order, the API's fields as given."""
-    return [(ranking_id, track_ids[e.song.uuid], e.position, e.old_position, e.position_evolution, e.entry_state,
-             e.entry_date, e.rank_date, e.time_on_chart, e.time_on_chart_unit, e.metric) for e in ranking.entries]
+    day = ranking.date
+    return [(ranking_id, day, track_ids[e.song.uuid], e.position, e.old_position, e.position_evolution,
+             e.entry_state, e.entry_date, e.rank_date, e.time_on_chart, e.time_on_chart_unit, e.metric)
+            for e in ranking.entries]
 
 
 def store_ranking(engine: Engine, chart_id: int, ranking: Ranking, *, force: bool = False) -> int:

@@ -27,8 +27,10 @@ from soundcharts_lib.payloads import ChartInfo, Ranking, RankingEntry, SongRef  
 from soundcharts_lib.sync import RANKING_BATCH  # noqa: E402
 
 ENTRIES_PER_RANKING = 200
-ENTRY_COLUMNS = ("ranking_id", "track_id", "position", "old_position", "position_evolution", "entry_state",
-                 "entry_date", "rank_date", "time_on_chart", "time_on_chart_unit", "metric")
+ENTRY_COLUMNS = store.ENTRY_COLUMNS
+REFERENCE_COLUMNS = ("ranking_id INT, ranking_date DATE, track_id INT, position INT, old_position INT, "
+                     "position_evolution INT, entry_state TEXT, entry_date DATE, rank_date DATE, time_on_chart INT, "
+                     "time_on_chart_unit TEXT, metric BIGINT, UNIQUE (ranking_id, position)")
 
 
 def build_rankings(n_entries: int, n_tracks: int = 5000) -> tuple[list[ChartInfo], list[Ranking]]:
@@ -109,7 +111,7 @@ def _raw_rows(rankings) -> list[tuple]:
     for rid, ranking in enumerate(rankings, start=1):
         for e in ranking.entries:
             tid = track_ids.setdefault(e.song.uuid, len(track_ids) + 1)
-            rows.append((rid, tid, e.position, e.old_position, e.position_evolution, e.entry_state,
+            rows.append((rid, ranking.date, tid, e.position, e.old_position, e.position_evolution, e.entry_state,
                          e.entry_date, e.rank_date, e.time_on_chart, e.time_on_chart_unit, e.metric))
     return rows
 
@@ -120,14 +122,13 @@ def sqlite_reference(path: Path, rankings) -> float:
     con = sqlite3.connect(path)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
-    con.execute("CREATE TABLE e (id INTEGER PRIMARY KEY, ranking_id INT, track_id INT, position INT, "
-                "old_position INT, position_evolution INT, entry_state TEXT, entry_date DATE, rank_date DATE, "
-                "time_on_chart INT, time_on_chart_unit TEXT, metric BIGINT, UNIQUE (ranking_id, position))")
+    con.execute(f"CREATE TABLE e (id INTEGER PRIMARY KEY, {REFERENCE_COLUMNS})")
     con.execute("CREATE INDEX e1 ON e (ranking_id, track_id)")
     con.execute("CREATE INDEX e2 ON e (track_id)")
     t0 = time.perf_counter()
     with con:
-        con.executemany(f"INSERT INTO e ({', '.join(ENTRY_COLUMNS)}) VALUES ({', '.join('?' * 11)})", rows)
+        marks = ", ".join("?" * len(ENTRY_COLUMNS))
+        con.executemany(f"INSERT INTO e ({', '.join(ENTRY_COLUMNS)}) VALUES ({marks})", rows)
     elapsed = time.perf_counter() - t0
     con.close()
     return len(rows) / elapsed
@@ -142,9 +143,7 @@ def copy_reference(url: str, rankings) -> float:
     rows = _raw_rows(rankings)
     with psycopg.connect(host=u.host, port=u.port, user=u.username, password=u.password, dbname=u.database) as con:
         con.execute("DROP TABLE IF EXISTS bench_e")
-        con.execute("CREATE TABLE bench_e (id BIGSERIAL PRIMARY KEY, ranking_id INT, track_id INT, position INT, "
-                    "old_position INT, position_evolution INT, entry_state TEXT, entry_date DATE, rank_date DATE, "
-                    "time_on_chart INT, time_on_chart_unit TEXT, metric BIGINT, UNIQUE (ranking_id, position))")
+        con.execute(f"CREATE TABLE bench_e (id BIGSERIAL PRIMARY KEY, {REFERENCE_COLUMNS})")
         con.execute("CREATE INDEX ON bench_e (ranking_id, track_id)")
         con.execute("CREATE INDEX ON bench_e (track_id)")
         con.commit()
