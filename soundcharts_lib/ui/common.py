@@ -223,18 +223,26 @@ def guarded(show: Callable[[w.Widget], None]) -> Iterator[None]:
 
 
 class Page:
-    """A dashboard page: header with an auto-refresh toggle, then a body that starts as the loading state.
+    """A dashboard page: header with an auto-refresh toggle (off), then a body that starts as the loading state.
 
-    ``query`` (default: this kernel's query string) sets the theme: ``?theme=dark`` adds ``sc-dark`` to the root.
+    ``query`` (default: this kernel's query string) may set the theme (``?theme=dark`` adds ``sc-dark`` to the root)
+    and the auto-refresh interval (``?refresh=SECONDS``, 2 to 3600; else ``refresh_seconds``).
     """
 
     def __init__(self, title: str, subtitle: str = "", *, query: Query | None = None,
-                 refresh_seconds: int = REFRESH_SECONDS):
-        self.refresh_seconds = refresh_seconds
-        self.body = w.VBox([loading_state()], layout=w.Layout(width="100%"))
+                 refresh_seconds: float = REFRESH_SECONDS):
+        theme, self.refresh_seconds, self.bad_query = "light", refresh_seconds, None
+        try:
+            query = query or Query.parse()
+            theme, self.refresh_seconds = query.theme, query.integer("refresh", 2, 3600) or refresh_seconds
+        except BadQuery as exc:
+            self.bad_query = exc
+        self.body = w.VBox([loading_state() if self.bad_query is None else error_state(self.bad_query)],
+                           layout=w.Layout(width="100%"))
         self.updated = styled(w.HTML(""), "sc-sub", "sc-updated")
-        self.auto = styled(w.ToggleButton(value=False, description="Auto-refresh", icon="",
-                                          tooltip=f"Re-read the data every {refresh_seconds} s"), "auto-refresh")
+        self.auto = styled(w.ToggleButton(value=False, description="Auto-refresh",
+                                          tooltip=f"Re-read the data every {self.refresh_seconds:g} s"),
+                           "auto-refresh")
         self.auto.observe(self._toggled, "value")
         tools = styled(w.HBox([self.updated, self.auto]), "sc-tools")
         header = styled(w.HBox([page_header(title, subtitle), tools], layout=w.Layout(width="100%")), "sc-top")
@@ -242,9 +250,6 @@ class Page:
         self._load: Callable[[], w.Widget] | None = None
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
-        theme = "light"
-        with guarded(self.set):
-            theme = (query or Query.parse()).theme
         if theme == "dark":
             self.widget.add_class("sc-dark")
 
@@ -259,7 +264,9 @@ class Page:
 
     def show(self, load: Callable[[], w.Widget]) -> None:
         """Show ``load()`` (it reads the data and builds the body) after the loading state; auto-refresh calls it
-        again."""
+        again. A bad ``theme`` / ``refresh`` query value keeps its error state instead."""
+        if self.bad_query is not None:
+            return
         self._load = load
         self.set(loading_state())
         self.refresh()
