@@ -40,7 +40,8 @@ R, E, C, P, T = (ChartRanking.__table__, ChartRankingEntry.__table__, Chart.__ta
 A, RUN, AUDIT = TrackAudience.__table__, SyncRun.__table__, AuditEvent.__table__
 TABLES = ("rankings", "audience", "runs", "audit")
 RETENTION_ENV = {t: f"SOUNDCHARTS_RETENTION_{t.upper()}_DAYS" for t in TABLES}
-BATCH = 500  # rankings (with their entries) or rows deleted per transaction
+BATCH = 500  # rankings (with their entries) deleted per transaction; other rows: ROWS_PER_RANKING times as many
+ROWS_PER_RANKING = 20
 EXAMPLES = 5
 
 
@@ -158,7 +159,8 @@ def cleanup(engine: Engine, retention: dict[str, int | None], *, runs_dir: str |
             if tbl is R:
                 deleted["entries"] = _count(engine, E, E.c.ranking_id.in_(select(R.c.id).where(where)))
         else:
-            deleted[table], entries = _delete_batches(engine, tbl, where, batch)
+            deleted[table], entries = _delete_batches(engine, tbl, where,
+                                                      batch if tbl is R else batch * ROWS_PER_RANKING)
             if tbl is R:
                 deleted["entries"] = entries
     if runs_dir is not None and retention.get("archives"):
@@ -355,11 +357,10 @@ def maintenance_job(*, retention_days: int | None = None, older_than: int | None
 
     ``retention_days`` overrides the archives' retention, ``older_than`` every target's.
     """
-    from . import logs
     from .db.runs import finish_run, start_run
+    from .logs import mask
     from .runtime import migrated_engine
 
-    logs.setup(console=False)
     settings = settings or Settings.from_env()
     engine = migrated_engine(settings)
     params = {"retention_days": retention_days, "older_than": older_than, "repair": repair,
@@ -373,7 +374,7 @@ def maintenance_job(*, retention_days: int | None = None, older_than: int | None
         if backup_dir:
             counts["backup"] = str(_dated_backup(engine, backup_dir, keep_backups))
     except Exception as exc:
-        finish_run(engine, run_id, status="failed", counts={}, errors=[logs.mask(f"{type(exc).__name__}: {exc}")])
+        finish_run(engine, run_id, status="failed", counts={}, errors=[mask(f"{type(exc).__name__}: {exc}")])
         raise
     finish_run(engine, run_id, status="partial" if report.errors else "success", counts=counts,
                errors=report.lines())

@@ -12,9 +12,11 @@ from sqlalchemy.engine import make_url
 from test_maintenance import filled  # noqa: F401  (fixture: a chart, its tracks and their audience)
 from test_maintenance_cli import one_line_error, soundcharts
 
+from soundcharts_lib.backup import backup, restore
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.models import Base, SyncRun
 from soundcharts_lib.db.runs import start_run
+from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.maintenance import cleanup
 from soundcharts_lib.metadata import fetch_metadata
 
@@ -101,25 +103,30 @@ def test_the_sqlite_backup_is_online_consistent_and_self_contained(tmp_path):
 
 def test_backup_and_restore_refuse_what_an_operator_would_regret(tmp_path):
     db, dump = tmp_path / "a.db", tmp_path / "a-backup.db"
-    env = {"SOUNDCHARTS_DB_URL": f"sqlite:///{db}"}
-    one_line_error(soundcharts("maintenance", "backup", "--to", str(dump), env=env), 2, "database file not found")
-    assert soundcharts("init-db", env=env).returncode == 0
-    assert soundcharts("maintenance", "backup", "--to", str(dump), env=env).returncode == 0
-    one_line_error(soundcharts("maintenance", "backup", "--to", str(dump), env=env), 2, "already exists")
-    assert soundcharts("maintenance", "backup", "--to", str(dump), "--force", env=env).returncode == 0
-    one_line_error(soundcharts("maintenance", "backup", "--to", str(db), "--force", env=env), 2, "database itself")
+    url = f"sqlite:///{db}"
+    with pytest.raises(ConfigError, match="database file not found"):
+        backup(url, dump)
+    upgrade(make_engine(url))
+    backup(url, dump)
+    one_line_error(soundcharts("maintenance", "backup", "--to", str(dump), env={"SOUNDCHARTS_DB_URL": url}),
+                   2, "already exists")
+    assert backup(url, dump, force=True).path == dump
+    with pytest.raises(ConfigError, match="database itself"):
+        backup(url, db, force=True)
+    with pytest.raises(ConfigError, match="is a folder"):
+        backup(url, tmp_path, force=True)
 
     text_file = tmp_path / "notes.txt"
     text_file.write_text("not a backup")
     other = tmp_path / "other.sqlite"
     with closing(sqlite3.connect(other)) as conn:
         conn.execute("CREATE TABLE x (a)")
-    empty = {"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'new.db'}"}
-    one_line_error(soundcharts("maintenance", "restore", "--from", str(text_file), env=empty), 2, "neither")
-    one_line_error(soundcharts("maintenance", "restore", "--from", str(tmp_path / "nope.db"), env=empty), 2,
-                   "not found")
-    one_line_error(soundcharts("maintenance", "restore", "--from", str(other), env=empty), 2,
-                   "not a soundcharts one")
+    empty = f"sqlite:///{tmp_path / 'new.db'}"
+    one_line_error(soundcharts("maintenance", "restore", "--from", str(text_file),
+                               env={"SOUNDCHARTS_DB_URL": empty}), 2, "neither")
+    for source, words in ((tmp_path / "nope.db", "not found"), (other, "not a soundcharts one")):
+        with pytest.raises(ConfigError, match=words):
+            restore(empty, source)
 
 
 def test_a_backup_of_the_other_kind_is_refused(pg_url, tmp_path):

@@ -8,9 +8,12 @@ import sys
 from datetime import timedelta
 
 import pytest
+from conftest import local_client
 from sqlalchemy import create_engine, text
 
+from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.models import utcnow
+from soundcharts_lib.sync import ChartSync
 
 CHART = "spotify-top-200-fr-daily"
 
@@ -36,12 +39,14 @@ def rows(db, sql):
 
 @pytest.fixture
 def synced(api_env, tmp_path):
-    """A SQLite database with 4 days of one chart, synced by `soundcharts sync-charts`; its env."""
+    """A SQLite database with 4 days of one chart, synced from the local API; its env for the CLI."""
     db = tmp_path / "ops.db"
-    env = {"SOUNDCHARTS_DB_URL": f"sqlite:///{db}"}
-    res = soundcharts("sync-charts", "--chart", CHART, "--backfill-days", "4", "--quiet", env=env)
-    assert res.returncode == 0, res.stderr
-    return db, env
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)
+    with local_client(api_env) as client:
+        assert ChartSync(client, engine, progress=False).run(charts=[CHART], backfill_days=4).status == "success"
+    engine.dispose()
+    return db, {"SOUNDCHARTS_DB_URL": f"sqlite:///{db}"}
 
 
 def test_cleanup_dry_run_counts_then_cleanup_deletes_by_the_per_table_retention(synced):
