@@ -29,8 +29,7 @@ EXIT_OK, EXIT_UNHEALTHY = 0, 1
 RETENTION_TARGETS = ("rankings", "audience", "runs", "audit", "archives")
 
 
-def count(text_value: str) -> int:
-    """A whole number >= 0."""
+def non_negative_int(text_value: str) -> int:
     try:
         value = int(text_value)
     except ValueError:
@@ -69,8 +68,8 @@ def register(sub) -> None:
     s.set_defaults(func=cmd_restore)
 
     s = sub.add_parser("health", help="database, charts, jobs and API summary; exit 1 when unhealthy")
-    s.add_argument("--max-stale", type=count, default=0, metavar="N", help="stale active charts allowed (0)")
-    s.add_argument("--min-quota", type=count, default=1000, metavar="N",
+    s.add_argument("--max-stale", type=non_negative_int, default=0, metavar="N", help="stale active charts allowed (0)")
+    s.add_argument("--min-quota", type=non_negative_int, default=1000, metavar="N",
                    help="fewest API requests left in the billing term (1000)")
     s.add_argument("--max-running-hours", type=cliargs.positive_int, default=6, metavar="H",
                    help="a job still running after H hours counts as failed (6)")

@@ -193,7 +193,6 @@ class Finding:
 @dataclass
 class CheckReport:
     findings: list[Finding]
-    repair: bool = False
 
     @property
     def errors(self) -> int:
@@ -328,7 +327,7 @@ def check_database(engine: Engine, *, repair: bool = False) -> CheckReport:
     failed so the next sync refetches them) and report the rest. Repairs are audited."""
     findings = _orphans(engine, repair) + _entry_counts(engine, repair)
     findings += _audience_gaps(engine) + _duplicate_isrcs(engine)
-    report = CheckReport(findings, repair)
+    report = CheckReport(findings)
     if repair and any(f.repaired for f in findings):
         record_audit(engine, "maintenance.repair", "success",
                      {f.problem: f.repaired for f in findings if f.repaired})
