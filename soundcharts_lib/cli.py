@@ -29,9 +29,12 @@ def _engine(settings: Settings):
 
 
 def cmd_init_db(args, settings: Settings) -> int:
-    from .db import make_engine, upgrade
+    from .db import make_engine, partition, upgrade
 
-    rev = upgrade(make_engine(settings.db_url))
+    engine = make_engine(settings.db_url)
+    rev = upgrade(engine)
+    for done in partition.apply(engine, settings.pg_partitioning):
+        print(done)
     print(f"database ready at revision {rev}: {_shown_url(settings.db_url)}")
     return EXIT_OK
 

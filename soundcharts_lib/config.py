@@ -84,6 +84,13 @@ def _float(env: dict, name: str, default: float, minimum: float = 0.0) -> float:
     return value
 
 
+def _choice(env: dict, name: str, choices: tuple[str, ...]) -> str:
+    value = (env.get(name) or "").strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(c for c in choices if c)}, got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable. Build with :meth:`from_env`; secrets never print."""
@@ -106,6 +113,7 @@ class Settings:
     cache_expire_seconds: int = 7 * 24 * 3600
     runs_dir: str = field(default_factory=lambda: str(PROJECT_ROOT / "runs"))
     runs_retention_days: int = 90
+    pg_partitioning: str = ""
 
     @classmethod
     def from_env(cls, env: dict | None = None, *, dotenv: bool = True) -> Settings:
@@ -135,6 +143,7 @@ class Settings:
             cache_expire_seconds=_int(env, "SOUNDCHARTS_CACHE_EXPIRE", 7 * 24 * 3600),
             runs_dir=env.get("SOUNDCHARTS_RUNS_DIR") or str(PROJECT_ROOT / "runs"),
             runs_retention_days=_int(env, "SOUNDCHARTS_RUNS_RETENTION_DAYS", 90, minimum=1),
+            pg_partitioning=_choice(env, "SOUNDCHARTS_PG_PARTITIONING", ("", "off", "monthly")),
         )
 
     @property

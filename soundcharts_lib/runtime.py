@@ -15,11 +15,12 @@ def require_credentials(settings: Settings) -> None:
 
 
 def migrated_engine(settings: Settings):
-    """The configured database, created or migrated to the current schema first."""
-    from .db import make_engine, upgrade
+    """The configured database, migrated to the current schema (and partitioned if configured) first."""
+    from .db import make_engine, partition, upgrade
 
     engine = make_engine(settings.db_url)
     upgrade(engine)
+    partition.apply(engine, settings.pg_partitioning)
     return engine
 
 
