@@ -1,0 +1,73 @@
+"""Annotations: dated notes on a track (a release, a campaign, a playlist add) drawn on its charts.
+
+Writes are audited. ``ui.annotations`` draws them on a track's figures.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+
+from .db.models import Annotation, Track, utcnow
+from .errors import ConfigError
+from .maintenance import record_audit
+from .roster import check
+
+N = Annotation.__table__
+T = Track.__table__
+SUGGESTED_KINDS = ("release", "campaign", "playlist", "press", "note")
+KIND_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+TEXT_MAX = 1000
+COLUMNS = ["id", "date", "kind", "text", "created_at", "created_by"]
+
+
+def add(engine: Engine, uuid: str, on: date, text: str, kind: str = "note", created_by: str | None = None) -> int:
+    """Note ``text`` on a stored track at ``on``; its id. ``ConfigError`` (one line) for an unknown track, an
+    empty or too long text, or a kind that is not a short lower-case word."""
+    _kind, uuid = check("track", uuid)
+    if not isinstance(on, date):
+        raise ConfigError(f"an annotation's date must be a date, got {on!r}")
+    if not KIND_RE.match(kind or ""):
+        raise ConfigError(f"annotation kind must be a short lower-case word (e.g. {', '.join(SUGGESTED_KINDS)}), "
+                          f"got {kind!r}")
+    text = (text or "").strip()
+    if not text or len(text) > TEXT_MAX:
+        raise ConfigError(f"annotation text must be 1 to {TEXT_MAX} characters, got {len(text)}")
+    with engine.begin() as conn:
+        track_id = conn.execute(select(T.c.id).where(T.c.uuid == uuid)).scalar()
+        if track_id is None:
+            raise ConfigError(f"no track {uuid} is stored (sync its charts or fetch its audience first)")
+        new_id = conn.execute(N.insert().values(track_id=track_id, date=on, kind=kind, text=text,
+                                                created_at=utcnow(), created_by=created_by)
+                              .returning(N.c.id)).scalar_one()
+    record_audit(engine, "annotation.add", "success", {"id": new_id, "date": on.isoformat(), "kind": kind},
+                 target=f"track:{uuid}")
+    return new_id
+
+
+def remove(engine: Engine, annotation_id: int) -> None:
+    """Delete one annotation; ``ConfigError`` when there is none with that id."""
+    with engine.begin() as conn:
+        uuid = conn.execute(select(T.c.uuid).join(N, N.c.track_id == T.c.id)
+                            .where(N.c.id == annotation_id)).scalar()
+        if uuid is None:
+            raise ConfigError(f"no annotation {annotation_id}")
+        conn.execute(delete(N).where(N.c.id == annotation_id))
+    record_audit(engine, "annotation.remove", "success", {"id": annotation_id}, target=f"track:{uuid}")
+
+
+def for_track(engine: Engine, uuid: str, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    """A track's annotations from ``start`` to ``end`` (each optional), by date: id, date, kind, text,
+    created_at, created_by (empty for an unknown track)."""
+    q = (select(*(N.c[c] for c in COLUMNS)).join(T, T.c.id == N.c.track_id).where(T.c.uuid == uuid.lower())
+         .order_by(N.c.date, N.c.id))
+    if start is not None:
+        q = q.where(N.c.date >= start)
+    if end is not None:
+        q = q.where(N.c.date <= end)
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(q).fetchall(), columns=COLUMNS)
