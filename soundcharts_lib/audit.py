@@ -1,0 +1,85 @@
+"""The audit log: who did what, to what, when, with what outcome (one ``AuditEvent`` per admin action).
+
+An action's event is written when it starts (outcome ``running``) and completed when it ends, so an action
+whose kernel died still shows. A click refused because the same action was running is an event too
+(``refused``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+
+import pandas as pd
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+
+from .db.models import AuditEvent, utcnow
+
+EVENT_T = AuditEvent.__table__
+ACTOR_HEADER = "X-Soundcharts-User"  # set by an authenticating proxy; Voila hands it to the kernel as below
+ACTOR_HEADER_ENV = "HTTP_X_SOUNDCHARTS_USER"
+ACTOR_ENV = "SOUNDCHARTS_ADMIN_NAME"
+DEFAULT_ACTOR = "admin"
+OUTCOMES = ("running", "success", "partial", "failed", "refused")
+_NOT_NAME = re.compile(r"[^\w.@+ -]")
+
+
+def actor_from_env(env: Mapping[str, str] | None = None) -> str:
+    """The admin's name: the ``X-Soundcharts-User`` request header, else ``SOUNDCHARTS_ADMIN_NAME``, else
+    "admin"."""
+    env = os.environ if env is None else env
+    for name in (ACTOR_HEADER_ENV, ACTOR_ENV):
+        value = _NOT_NAME.sub("", env.get(name, "")).strip()[:100]
+        if value:
+            return value
+    return DEFAULT_ACTOR
+
+
+def record(engine: Engine, *, actor: str, action: str, target: str, outcome: str,
+           details: dict | None = None) -> int:
+    """Write one event; its id."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
+    with engine.begin() as conn:
+        return conn.execute(EVENT_T.insert().values(
+            at=utcnow(), actor=actor[:200], action=action[:200], target=target[:500], outcome=outcome,
+            details=details).returning(EVENT_T.c.id)).scalar_one()
+
+
+def finish(engine: Engine, event_id: int, outcome: str, details: dict) -> None:
+    """Complete a ``running`` event with its outcome and details (replacing those it started with)."""
+    if outcome not in OUTCOMES[1:]:
+        raise ValueError(f"an event finishes as one of {', '.join(OUTCOMES[1:])}, got {outcome!r}")
+    with engine.begin() as conn:
+        conn.execute(update(EVENT_T).where(EVENT_T.c.id == event_id).values(outcome=outcome, details=details))
+
+
+def latest_running(engine: Engine, action: str) -> dict | None:
+    """The newest ``running`` event of ``action`` (at, actor, target), or None."""
+    q = (select(EVENT_T.c.at, EVENT_T.c.actor, EVENT_T.c.target)
+         .where(EVENT_T.c.action == action, EVENT_T.c.outcome == "running")
+         .order_by(EVENT_T.c.id.desc()).limit(1))
+    with engine.connect() as conn:
+        row = conn.execute(q).first()
+    return dict(row._mapping) if row else None
+
+
+def events(engine: Engine, *, action: str | None = None, outcome: str | None = None,
+           limit: int = 200) -> pd.DataFrame:
+    """The newest events first: id, at, actor, action, target, outcome, message, run_id."""
+    q = select(EVENT_T.c.id, EVENT_T.c.at, EVENT_T.c.actor, EVENT_T.c.action, EVENT_T.c.target,
+               EVENT_T.c.outcome, EVENT_T.c.details).order_by(EVENT_T.c.id.desc()).limit(limit)
+    if action:
+        q = q.where(EVENT_T.c.action == action)
+    if outcome:
+        q = q.where(EVENT_T.c.outcome == outcome)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    for row in rows:
+        details = row.pop("details") or {}
+        row["message"] = details.get("message")
+        row["run_id"] = details.get("run_id")
+    columns = ["id", "at", "actor", "action", "target", "outcome", "message", "run_id"]
+    return pd.DataFrame(rows, columns=columns)
