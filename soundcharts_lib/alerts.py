@@ -1,0 +1,461 @@
+"""Alert rules, evaluated against the warehouse after each sync; fired alerts are stored once each.
+
+Rule kinds and their ``params``:
+
+- ``top_entry``: a track enters the top ``n`` of a chart (``chart``: one slug, default every chart): it is in
+  the top ``n`` of the chart's latest stored ranking and was not in the top ``n`` of the one before;
+- ``re_entry``: a track is back on a chart (``chart``, optional ``n``: only back into the top ``n``): absent
+  from the previous stored ranking, and in an earlier one or marked ``re-entry`` by the API;
+- ``audience_growth``: a track's audience on a platform (``platform``, default every one) grew more than
+  ``pct`` % in ``days`` days (default 7), from the last stored day back; identifiers present on both days are
+  summed; at most one alert per track and platform every ``days`` days;
+- ``chart_stale``: an active chart (``chart``, default every chart) has no ranking newer than its period plus
+  a grace period (see :mod:`soundcharts_lib.health`); once per missing ranking.
+
+Chart rules look at each chart's two latest stored rankings when the latest is at most ``FRESH_DAYS`` old.
+``roster_only`` keeps track rules to the roster. Each alert has a ``dedupe_key`` unique per rule, so evaluating
+again fires nothing new. Delivery to a rule's webhook is in :mod:`soundcharts_lib.webhooks`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
+
+import pandas as pd
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import Connection, Engine
+
+from . import health, roster, webhooks
+from .cliargs import SLUG_RE
+from .db.models import (
+    Alert,
+    AlertRule,
+    Chart,
+    ChartRanking,
+    ChartRankingEntry,
+    Platform,
+    Track,
+    TrackAudience,
+    utcnow,
+)
+from .db.upsert import dialect_insert
+from .errors import ConfigError
+from .maintenance import record_audit
+from .sync import today_utc
+
+log = logging.getLogger(__name__)
+
+RULE, ALERT = AlertRule.__table__, Alert.__table__
+R, E, C, T = ChartRanking.__table__, ChartRankingEntry.__table__, Chart.__table__, Track.__table__
+A, P = TrackAudience.__table__, Platform.__table__
+FRESH_DAYS = 14
+SLACK_DAYS = 7  # extra audience days read before the growth window, to find its base day
+NAME_MAX = 200
+
+
+@dataclass(frozen=True)
+class Param:
+    kind: type
+    required: bool = False
+    default: object = None
+    minimum: float | None = None
+
+
+PARAMS: dict[str, dict[str, Param]] = {
+    "top_entry": {"n": Param(int, required=True, minimum=1), "chart": Param(str)},
+    "re_entry": {"n": Param(int, minimum=1), "chart": Param(str)},
+    "audience_growth": {"pct": Param(float, required=True, minimum=0), "days": Param(int, default=7, minimum=1),
+                        "platform": Param(str)},
+    "chart_stale": {"chart": Param(str)},
+}
+KINDS = tuple(PARAMS)
+
+
+def check_params(kind: str, params: dict | None) -> dict:
+    """``params`` checked against ``kind`` with defaults filled; ``ConfigError`` (one line) otherwise."""
+    if kind not in PARAMS:
+        raise ConfigError(f"unknown alert kind {kind!r} (kinds: {', '.join(KINDS)})")
+    spec, given = PARAMS[kind], {k: v for k, v in (params or {}).items() if v is not None}
+    unknown = sorted(set(given) - set(spec))
+    if unknown:
+        raise ConfigError(f"{kind} takes {', '.join(spec)}; not {', '.join(unknown)}")
+    out = {}
+    for name, p in spec.items():
+        value = given.get(name, p.default)
+        if value is None:
+            if p.required:
+                raise ConfigError(f"{kind} needs {name}")
+            continue
+        out[name] = _checked(kind, name, p, value)
+    return out
+
+
+def _checked(kind: str, name: str, p: Param, value):
+    if p.kind is str:
+        if not isinstance(value, str) or not SLUG_RE.match(value):
+            raise ConfigError(f"{kind} {name} must be a slug, got {value!r}")
+        return value
+    try:
+        number = p.kind(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or isinstance(value, bool) or (p.kind is int and number != float(value)) \
+            or not math.isfinite(number) or (p.minimum is not None and number < p.minimum):
+        raise ConfigError(f"{kind} {name} must be a number >= {p.minimum:g}, got {value!r}")
+    return number
+
+
+def check_webhook(url: str | None) -> str | None:
+    """An http(s) URL with a host, or None; ``ConfigError`` otherwise (the URL itself is not repeated: it may
+    hold a token)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 1000:
+        raise ConfigError("webhook must be an http:// or https:// URL with a host (at most 1000 characters)")
+    return url
+
+
+def shown_url(url: str | None) -> str:
+    """A webhook URL as it may be shown: scheme and host only (paths often hold tokens)."""
+    if not isinstance(url, str) or not url:
+        return ""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}/…"
+
+
+# -- rules --------------------------------------------------------------------------------------------------
+
+def add_rule(engine: Engine, name: str, kind: str, params: dict | None = None, *, roster_only: bool = False,
+             webhook_url: str | None = None, enabled: bool = True) -> int:
+    """Store a checked rule; its id. ``ConfigError`` for a bad rule or a name already taken."""
+    name = (name or "").strip()
+    if not name or len(name) > NAME_MAX:
+        raise ConfigError(f"a rule needs a name of 1 to {NAME_MAX} characters")
+    params = check_params(kind, params)
+    if roster_only and kind == "chart_stale":
+        raise ConfigError("roster_only applies to track rules, not chart_stale")
+    webhook_url = check_webhook(webhook_url)
+    with engine.begin() as conn:
+        stmt = dialect_insert(conn, RULE).values(
+            name=name, kind=kind, params=params, roster_only=bool(roster_only), webhook_url=webhook_url,
+            enabled=bool(enabled), created_at=utcnow()).on_conflict_do_nothing()
+        rule_id = conn.execute(stmt.returning(RULE.c.id)).scalar()
+    if rule_id is None:
+        raise ConfigError(f"an alert rule named {name!r} exists already")
+    record_audit(engine, "alerts.rule.add", "success", {"kind": kind, "params": params, "roster_only": roster_only,
+                                                         "webhook": shown_url(webhook_url)}, target=name)
+    return rule_id
+
+
+def remove_rule(engine: Engine, name: str) -> None:
+    """Delete a rule and its alerts; ``ConfigError`` when there is no such rule."""
+    with engine.begin() as conn:
+        gone = conn.execute(delete(RULE).where(RULE.c.name == name)).rowcount
+    if not gone:
+        raise ConfigError(f"no alert rule named {name!r}")
+    record_audit(engine, "alerts.rule.remove", "success", {}, target=name)
+
+
+def rules(engine: Engine) -> pd.DataFrame:
+    """Rules by name: id, name, kind, params, roster_only, webhook (scheme and host only), enabled, created_at,
+    alerts (fired so far)."""
+    fired = select(func.count()).select_from(ALERT).where(ALERT.c.rule_id == RULE.c.id).scalar_subquery()
+    q = (select(RULE.c.id, RULE.c.name, RULE.c.kind, RULE.c.params, RULE.c.roster_only, RULE.c.webhook_url,
+                RULE.c.enabled, RULE.c.created_at, fired.label("alerts")).order_by(RULE.c.name))
+    with engine.connect() as conn:
+        frame = _frame(conn, q)
+    frame.insert(5, "webhook", [shown_url(u) for u in frame.pop("webhook_url")])
+    return frame
+
+
+# -- what fires -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Candidate:
+    key: str
+    subject: str
+    message: str
+    details: dict
+
+
+@dataclass
+class Evaluation:
+    rules: int = 0
+    fired: list[dict] = field(default_factory=list)  # id, rule, kind, subject, message of each new alert
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = f"{len(self.fired)} new alerts from {self.rules} rules"
+        return text + (f", {len(self.errors)} rules failed" if self.errors else "")
+
+
+def _frame(conn: Connection, query) -> pd.DataFrame:
+    result = conn.execute(query)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _text(value) -> str | None:
+    """A text cell as ``str``, or None when missing (pandas reads SQL NULLs as NaN)."""
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def _who(row) -> str:
+    artist = _text(row["credit_name"])
+    return f"{row['name']} by {artist}" if artist else str(row["name"])
+
+
+def _latest_two(conn: Connection, chart: str | None, today: date) -> pd.DataFrame:
+    """Per chart whose latest success ranking is at most ``FRESH_DAYS`` old: chart_id, slug, chart_name, latest
+    (ranking id), date, previous (ranking id or NA)."""
+    rn = func.row_number().over(partition_by=R.c.chart_id, order_by=R.c.ranking_date.desc()).label("rn")
+    ranked = select(R.c.id, R.c.chart_id, R.c.ranking_date, rn).where(R.c.status == "success")
+    if chart:
+        ranked = ranked.where(R.c.chart_id.in_(select(C.c.id).where(C.c.slug == chart)))
+    ranked = ranked.subquery()
+    q = (select(ranked.c.id, ranked.c.chart_id, ranked.c.ranking_date, ranked.c.rn, C.c.slug, C.c.name)
+         .join(C, C.c.id == ranked.c.chart_id).where(ranked.c.rn <= 2))
+    rows = _frame(conn, q)
+    latest = rows[(rows["rn"] == 1) & (rows["ranking_date"] >= today - timedelta(days=FRESH_DAYS))]
+    prev = rows[rows["rn"] == 2][["chart_id", "id"]].rename(columns={"id": "previous"})
+    out = latest.rename(columns={"id": "latest", "ranking_date": "date", "name": "chart_name"}).merge(
+        prev, on="chart_id", how="left")
+    return out[["chart_id", "slug", "chart_name", "latest", "date", "previous"]]
+
+
+def _entries(conn: Connection, ranking_ids: list[int], tracks) -> pd.DataFrame:
+    q = (select(E.c.ranking_id, E.c.track_id, E.c.position, E.c.entry_state, T.c.uuid, T.c.name, T.c.credit_name)
+         .join(T, T.c.id == E.c.track_id).where(E.c.ranking_id.in_(ranking_ids)))
+    if tracks is not None:
+        q = q.where(E.c.track_id.in_(tracks))
+    return _frame(conn, q)
+
+
+def _chart_moves(conn: Connection, params: dict, tracks, today: date) -> pd.DataFrame:
+    """Entries of each fresh chart's latest ranking with ``previous_position`` (NA when not in the previous
+    ranking) and the chart's fields; only charts with a previous ranking."""
+    charts = _latest_two(conn, params.get("chart"), today).dropna(subset=["previous"])
+    if charts.empty:
+        return pd.DataFrame()
+    charts["previous"] = charts["previous"].astype(int)
+    entries = _entries(conn, [*charts["latest"].tolist(), *charts["previous"].tolist()], tracks)
+    now = entries.merge(charts, left_on="ranking_id", right_on="latest")
+    before = entries.merge(charts[["previous"]], left_on="ranking_id", right_on="previous")
+    before = before[["ranking_id", "track_id", "position"]].rename(
+        columns={"ranking_id": "previous", "position": "previous_position"})
+    return now.merge(before, on=["previous", "track_id"], how="left")
+
+
+def _entry_details(row) -> dict:
+    previous = row["previous_position"]
+    return {"chart": row["slug"], "chart_name": row["chart_name"], "date": row["date"].isoformat(),
+            "track_uuid": row["uuid"], "track": row["name"], "artist": _text(row["credit_name"]),
+            "position": int(row["position"]), "previous_position": None if pd.isna(previous) else int(previous)}
+
+
+def _top_entries(conn: Connection, params: dict, tracks, today: date) -> list[Candidate]:
+    n = params["n"]
+    moves = _chart_moves(conn, params, tracks, today)
+    if moves.empty:
+        return []
+    entered = moves[(moves["position"] <= n) & ~(moves["previous_position"] <= n)]
+    out = []
+    for _, row in entered.sort_values(["slug", "position"]).iterrows():
+        was = "not in the previous ranking" if pd.isna(row["previous_position"]) \
+            else f"up from #{int(row['previous_position'])}"
+        out.append(Candidate(
+            f"{row['slug']}:{row['uuid']}:{row['date']}", f"Top {n}: {row['name']} on {row['chart_name']}",
+            f"{_who(row)} is #{row['position']} on {row['chart_name']} on {row['date']} ({was}).",
+            _entry_details(row)))
+    return out
+
+
+def _re_entries(conn: Connection, params: dict, tracks, today: date) -> list[Candidate]:
+    moves = _chart_moves(conn, params, tracks, today)
+    if moves.empty:
+        return []
+    back = moves[moves["previous_position"].isna()]
+    if params.get("n"):
+        back = back[back["position"] <= params["n"]]
+    if back.empty:
+        return []
+    first = (select(R.c.chart_id, E.c.track_id, func.min(R.c.ranking_date).label("first_date"))
+             .join(R, R.c.id == E.c.ranking_id)
+             .where(E.c.track_id.in_(back["track_id"].unique().tolist()),
+                    R.c.chart_id.in_(back["chart_id"].unique().tolist()), R.c.status == "success")
+             .group_by(R.c.chart_id, E.c.track_id))
+    back = back.merge(_frame(conn, first), on=["chart_id", "track_id"], how="left")
+    back = back[(back["first_date"] < back["date"]) | (back["entry_state"] == "re-entry")]
+    return [Candidate(f"{row['slug']}:{row['uuid']}:{row['date']}", f"Back on {row['chart_name']}: {row['name']}",
+                      f"{_who(row)} is back on {row['chart_name']} at #{row['position']} on {row['date']}.",
+                      _entry_details(row))
+            for _, row in back.sort_values(["slug", "position"]).iterrows()]
+
+
+def _growth(conn: Connection, params: dict, tracks, today: date, fired: dict) -> list[Candidate]:
+    days, pct = params["days"], params["pct"]
+    q = (select(A.c.track_id, P.c.slug.label("platform"), A.c.platform_identifier.label("ident"), A.c.date,
+                A.c.audience_value.label("value"))
+         .join(P, P.c.id == A.c.platform_id)
+         .where(A.c.date.between(today - timedelta(days=days + SLACK_DAYS), today)))
+    if params.get("platform"):
+        q = q.where(P.c.slug == params["platform"])
+    if tracks is not None:
+        q = q.where(A.c.track_id.in_(tracks))
+    points = _frame(conn, q)
+    rows = []
+    for (track_id, platform), series in points.groupby(["track_id", "platform"], sort=True):
+        last = series["date"].max()
+        earlier = series[series["date"] <= last - timedelta(days=days)]
+        if earlier.empty:
+            continue
+        base_day = earlier["date"].max()
+        ends = series[series["date"].isin([base_day, last])].pivot(index="ident", columns="date", values="value")
+        ends = ends.dropna()
+        base, latest = int(ends[base_day].sum()), int(ends[last].sum())
+        if base <= 0 or (latest - base) / base * 100 <= pct:
+            continue
+        rows.append({"track_id": track_id, "platform": platform, "from_date": base_day, "to_date": last,
+                     "from_value": base, "to_value": latest, "pct": round((latest - base) / base * 100, 2)})
+    if not rows:
+        return []
+    grown = pd.DataFrame(rows).merge(_frame(conn, select(T.c.id.label("track_id"), T.c.uuid, T.c.name,
+                                                         T.c.credit_name).where(
+        T.c.id.in_([r["track_id"] for r in rows]))), on="track_id")
+    out = []
+    for _, row in grown.iterrows():
+        previous = fired.get((row["uuid"], row["platform"]))
+        if previous is not None and (row["to_date"] - previous).days < days:
+            continue
+        details = {"track_uuid": row["uuid"], "track": row["name"], "artist": _text(row["credit_name"]),
+                   "platform": row["platform"], "days": days, "from_date": row["from_date"].isoformat(),
+                   "to_date": row["to_date"].isoformat(), "from_value": int(row["from_value"]),
+                   "to_value": int(row["to_value"]), "pct": float(row["pct"])}
+        out.append(Candidate(
+            f"{row['uuid']}:{row['platform']}:{row['to_date']}",
+            f"{row['platform']} audience +{row['pct']:.1f}%: {row['name']}",
+            f"{_who(row)}: {row['platform']} audience grew {row['pct']:.1f}% in {days} days "
+            f"({row['from_value']:,} on {row['from_date']} to {row['to_value']:,} on {row['to_date']}).", details))
+    return out
+
+
+def _fired_growth(conn: Connection, rule_id: int) -> dict[tuple[str, str], date]:
+    """The latest data day each (track uuid, platform) already fired for, from the rule's dedupe keys."""
+    out: dict[tuple[str, str], date] = {}
+    for key in conn.execute(select(ALERT.c.dedupe_key).where(ALERT.c.rule_id == rule_id)).scalars():
+        uuid, platform, day = key.rsplit(":", 2)
+        out[(uuid, platform)] = max(out.get((uuid, platform), date.min), date.fromisoformat(day))
+    return out
+
+
+def _stale(engine: Engine, params: dict, today: date) -> list[Candidate]:
+    charts = health.chart_health(engine, today=today)
+    charts = charts[charts["is_active"].astype(bool) & charts["stale"]]
+    if params.get("chart"):
+        charts = charts[charts["slug"] == params["chart"]]
+    out = []
+    for _, row in charts.iterrows():
+        last = row["last_ranking_date"]
+        since = "has never had a ranking stored" if pd.isna(last) else f"has no ranking newer than {last}"
+        out.append(Candidate(f"{row['slug']}:{'never' if pd.isna(last) else last}",
+                             f"Chart stale: {row['name']}",
+                             f"{row['name']} ({row['slug']}, {row['platform']}) {since} "
+                             f"({row['consecutive_failures']} failed syncs in a row).",
+                             {"chart": row["slug"], "chart_name": row["name"], "platform": row["platform"],
+                              "last_ranking_date": None if pd.isna(last) else last.isoformat(),
+                              "consecutive_failures": int(row["consecutive_failures"]),
+                              "last_error": _text(row["last_error"])}))
+    return out
+
+
+@dataclass(frozen=True)
+class _Rule:
+    id: int
+    name: str
+    kind: str
+    params: dict
+    roster_only: bool
+
+
+def _candidates(engine: Engine, rule: _Rule, today: date) -> list[Candidate]:
+    if rule.kind == "chart_stale":
+        return _stale(engine, rule.params, today)
+    tracks = roster.track_ids_query() if rule.roster_only else None
+    finders: dict[str, Callable[..., list[Candidate]]] = {"top_entry": _top_entries, "re_entry": _re_entries}
+    with engine.connect() as conn:
+        if rule.kind == "audience_growth":
+            return _growth(conn, rule.params, tracks, today, _fired_growth(conn, rule.id))
+        return finders[rule.kind](conn, rule.params, tracks, today)
+
+
+def _store(engine: Engine, rule: _Rule, candidates: list[Candidate]) -> list[dict]:
+    """Insert the candidates not stored yet (one transaction); the new alerts."""
+    fired = []
+    with engine.begin() as conn:
+        for cand in candidates:
+            stmt = dialect_insert(conn, ALERT).values(
+                rule_id=rule.id, dedupe_key=cand.key[:500], fired_at=utcnow(), subject=cand.subject[:500],
+                message=cand.message, details=cand.details, delivery_attempts=0).on_conflict_do_nothing()
+            new_id = conn.execute(stmt.returning(ALERT.c.id)).scalar()
+            if new_id is not None:
+                fired.append({"id": new_id, "rule": rule.name, "kind": rule.kind, "subject": cand.subject,
+                              "message": cand.message})
+    return fired
+
+
+def evaluate(engine: Engine, *, today: date | None = None) -> Evaluation:
+    """Evaluate every enabled rule and store the alerts not stored yet (a rule that fails is reported in
+    ``errors`` and the others still run)."""
+    today = today or today_utc()
+    result = Evaluation()
+    q = (select(RULE.c.id, RULE.c.name, RULE.c.kind, RULE.c.params, RULE.c.roster_only)
+         .where(RULE.c.enabled.is_(True)).order_by(RULE.c.id))
+    with engine.connect() as conn:
+        enabled = [_Rule(*row) for row in conn.execute(q)]
+    for rule in enabled:
+        result.rules += 1
+        try:
+            rule = _Rule(rule.id, rule.name, rule.kind, check_params(rule.kind, rule.params), rule.roster_only)
+            result.fired.extend(_store(engine, rule, _candidates(engine, rule, today)))
+        except Exception as exc:  # one bad rule does not stop the others
+            log.warning("alert rule %r failed: %s: %s", rule.name, type(exc).__name__, exc)
+            result.errors.append(f"{rule.name}: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:200]}")
+    return result
+
+
+def after_sync(engine: Engine, *, today: date | None = None, deliver: bool = True) -> str:
+    """What a sync job runs at its end: evaluate the rules, then deliver to webhooks; one line saying what
+    happened. It never raises: alerts must not change the sync's own outcome (a failure is logged)."""
+    try:
+        text = f"alerts: {evaluate(engine, today=today).summary()}"
+        if deliver:
+            text += f"; webhooks: {webhooks.deliver(engine).summary()}"
+        return text
+    except Exception as exc:
+        log.warning("alerts not evaluated: %s: %s", type(exc).__name__, exc)
+        return f"alerts: not evaluated ({type(exc).__name__})"
+
+
+# -- reading ------------------------------------------------------------------------------------------------
+
+def recent_alerts(engine: Engine, *, days: int = 7, limit: int = 50, now: datetime | None = None) -> pd.DataFrame:
+    """Alerts fired in the last ``days`` days before ``now`` (naive UTC), newest first: id, fired_at, rule, kind,
+    subject, message, details, delivered (True, False when a delivery failed so far, None without a webhook),
+    delivery_error."""
+    since = (now or utcnow()) - timedelta(days=days)
+    q = (select(ALERT.c.id, ALERT.c.fired_at, RULE.c.name.label("rule"), RULE.c.kind, ALERT.c.subject,
+                ALERT.c.message, ALERT.c.details, RULE.c.webhook_url, ALERT.c.delivered_at, ALERT.c.delivery_error)
+         .join(RULE, RULE.c.id == ALERT.c.rule_id).where(ALERT.c.fired_at >= since)
+         .order_by(ALERT.c.fired_at.desc(), ALERT.c.id.desc()).limit(limit))
+    with engine.connect() as conn:
+        frame = _frame(conn, q)
+    delivered = [not pd.isna(at) if isinstance(url, str) else None
+                 for url, at in zip(frame.pop("webhook_url"), frame.pop("delivered_at"), strict=True)]
+    frame.insert(7, "delivered", pd.Series(delivered, dtype=object))
+    return frame
