@@ -20,17 +20,15 @@ from sqlalchemy.engine import Engine
 
 from .config import Settings, _int
 from .db.models import (
-    Artist,
     AuditEvent,
+    Base,
     Chart,
     ChartRanking,
     ChartRankingEntry,
     Platform,
     SyncRun,
     Track,
-    TrackArtist,
     TrackAudience,
-    TrackPlatformIdentifier,
     utcnow,
 )
 from .errors import ConfigError
@@ -210,33 +208,38 @@ class CheckReport:
         return out
 
 
-# (problem, child table, foreign key column, parent table, repair by deleting the child rows)
-ORPHANS = (
-    ("ranking entries whose ranking is missing", E, "ranking_id", R, True),
-    ("ranking entries whose track is missing", E, "track_id", T, True),
-    ("rankings whose chart is missing", R, "chart_id", C, True),
-    ("charts whose platform is missing", C, "platform_id", P, False),
-    ("audience points whose track is missing", A, "track_id", T, True),
-    ("audience points whose platform is missing", A, "platform_id", P, True),
-    ("track artists whose artist is missing", TrackArtist.__table__, "artist_id", Artist.__table__, True),
-    ("track artists whose track is missing", TrackArtist.__table__, "track_id", T, True),
-    ("platform identifiers whose track is missing", TrackPlatformIdentifier.__table__, "track_id", T, True),
-)
+NOUNS = {"chart_ranking_entry": "ranking entries", "chart_ranking": "rankings", "chart": "charts",
+         "track_audience": "audience points", "track_artist": "track artists",
+         "track_platform_identifier": "platform identifiers"}
+KEPT = ("platform", "chart", "track", "artist")  # never deleted, not even as orphans
+
+
+def _links():
+    """(child table, foreign key column, parent key column) for every foreign key of the schema, children first."""
+    for child in reversed(Base.metadata.sorted_tables):
+        for fk in sorted(child.foreign_keys, key=lambda f: f.parent.name):
+            yield child, fk.parent, fk.column
 
 
 def _orphans(engine: Engine, repair: bool) -> list[Finding]:
+    """Rows whose parent row is gone (foreign keys off in another tool, a manual fix); repair deletes them,
+    except in the ``KEPT`` tables; a ranking goes with its entries."""
     findings = []
-    for problem, child, fk, parent, safe in ORPHANS:
-        where = ~exists().where(parent.c.id == child.c[fk])
+    for child, column, parent in _links():
+        where = ~exists().where(parent == column)
         count = _count(engine, child, where)
         if not count:
             continue
         with engine.connect() as conn:
-            missing = conn.execute(select(child.c[fk]).where(where).distinct().order_by(child.c[fk])
+            missing = conn.execute(select(column).where(where).distinct().order_by(column)
                                    .limit(EXAMPLES)).scalars().all()
-        finding = Finding("orphans", problem, count, examples=[f"missing {parent.name} ids: "
-                                                                f"{', '.join(map(str, missing))}"],
-                          advice="" if safe else "rediscover with `soundcharts sync-charts`")
+        safe = child.name not in KEPT
+        noun = NOUNS.get(child.name, f"{child.name} rows")
+        finding = Finding("orphans", f"{noun} whose {column.name.removesuffix('_id')} is missing", count,
+                          examples=[f"missing {parent.table.name} ids: {', '.join(map(str, missing))}"],
+                          advice="" if safe else f"{child.name} rows are never deleted: restore the missing "
+                                                 f"{parent.table.name} (`soundcharts sync-charts` rediscovers "
+                                                 "platforms)")
         if repair and safe:
             with engine.begin() as conn:
                 if child is R:

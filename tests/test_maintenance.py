@@ -203,7 +203,10 @@ def test_check_finds_each_defect_and_repair_fixes_the_safe_ones_then_a_sync_heal
     assert isrc.count == 1 and isrc.severity == "warning" and isrc.examples[0].startswith("FRX202600001: ")
     assert found["rankings whose entry count disagrees with their entries"].examples[0].endswith(
         "197 of 200 entries")
-    assert report.errors == len(victim_rankings) + audience_rows + 1 + 1
+    orphans = [f for f in report.findings if f.check == "orphans"]  # any table pointing at the deleted rows
+    assert all(f.examples in ([f"missing track ids: {victim}"], [f"missing chart ids: {gone_chart}"])
+               for f in orphans)
+    assert report.errors == sum(f.count for f in orphans) + 1
     assert counts(engine) == snapshot  # checking changes nothing
 
     repaired = check_database(engine, repair=True)
@@ -246,3 +249,17 @@ def test_audience_gaps_are_reported_with_the_missing_range_never_repaired(filled
     assert gaps.count >= max(before, 1)
     assert any(uuid in line and "days missing" in line for line in gaps.examples)
     assert "fetch-audience" in gaps.advice
+
+
+def test_a_chart_whose_platform_is_gone_is_reported_never_deleted(engine):
+    with engine.begin() as conn:
+        ghost = conn.execute(insert(Platform.__table__).values(slug="ghost", name="Ghost")
+                             .returning(Platform.__table__.c.id)).scalar_one()
+        conn.execute(insert(C).values(slug="ghost-top-10", name="Ghost top 10", platform_id=ghost))
+    with unchecked(engine) as conn:
+        conn.execute(Platform.__table__.delete().where(Platform.__table__.c.id == ghost))
+    report = check_database(engine, repair=True)
+    [finding] = report.findings
+    assert (finding.problem, finding.count, finding.repaired) == ("charts whose platform is missing", 1, 0)
+    assert finding.examples == [f"missing platform ids: {ghost}"] and "never deleted" in finding.advice
+    assert report.errors == 1 and value(engine, select(func.count()).select_from(C)) == 1
