@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from .db import store
 from .db.runs import as_int, finish_run, start_run
 from .errors import ApiError, PayloadError, QuotaExhausted
-from .payloads import ChartInfo, local_date
+from .payloads import ChartInfo, Ranking, local_date
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class ChartSync:
         except QuotaExhausted as exc:
             result.failures += 1
             result.errors.append(f"quota exhausted: {exc}")
-        except ApiError as exc:
+        except (ApiError, PayloadError) as exc:
             result.failures += 1
             result.errors.append(f"discovery failed: {exc}")
         except BaseException as exc:  # a crash or Ctrl-C: the run is recorded as failed, then re-raised
@@ -133,7 +133,7 @@ class ChartSync:
                     end: date | None, force: bool, result: SyncResult) -> None:
         try:
             if on_date is None and start is None:
-                ranking = self.client.ranking_latest(slug)
+                ranking = storable(self.client.ranking_latest(slug))
                 self._store(chart_id, ranking, force, result)
                 return
             stored = set() if force else store.stored_ranking_dates(self.engine, chart_id)
@@ -166,7 +166,7 @@ class ChartSync:
         paces them, so the API's per-minute limit is used fully while each response is parsed and stored."""
         def one(raw):
             try:
-                return raw, self.client.ranking_for_date(slug, raw)
+                return raw, storable(self.client.ranking_for_date(slug, raw), local_date(raw))
             except (ApiError, PayloadError) as exc:
                 return raw, exc
 
@@ -195,6 +195,14 @@ class ChartSync:
         result.failures += 1
         result.errors.append(message)
         store.record_chart_failure(self.engine, chart_id, str(exc), ranking_date, raw)
+
+
+def storable(ranking: Ranking, asked: date | None = None) -> Ranking:
+    """``ranking`` if it is the one asked for and the tables can hold it, else ``PayloadError`` (it fails alone)."""
+    if asked is not None and ranking.date != asked:
+        raise PayloadError(f"asked for the ranking of {asked}, got the one of {ranking.date}", field="related.date")
+    store.check_ranking(ranking)
+    return ranking
 
 
 def _days(lo: date, hi: date) -> set[date]:

@@ -8,10 +8,11 @@ from datetime import date
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from ..errors import PayloadError
 from ..payloads import ChartInfo, Ranking
 from ..payloads import Platform as PlatformRecord
 from .models import Chart, ChartRanking, ChartRankingEntry, Platform, Track, utcnow
-from .upsert import bulk_insert, dialect_insert, id_map, upsert
+from .upsert import bulk_insert, dialect_insert, id_map, misfit, upsert
 
 PLATFORM_T = Platform.__table__
 CHART_T = Chart.__table__
@@ -26,6 +27,7 @@ def upsert_platforms(engine: Engine, platforms: Iterable[PlatformRecord], *, cha
     rows = [{"slug": p.code, "name": p.name} for p in platforms]
     if not rows:
         return
+    _check(PLATFORM_T, rows, "platform")
     with engine.begin() as conn:
         upsert(conn, PLATFORM_T, [dict(r, supports_charts=False, supports_audience=False) for r in rows],
                ["slug"], update=["name"])
@@ -63,6 +65,7 @@ def upsert_charts(engine: Engine, charts: Sequence[ChartInfo], *, platform: str 
     with engine.begin() as conn:
         pids = platform_ids(conn, {c.platform for c in charts} | ({platform} if platform else set()))
         rows = [_chart_row(c, pids[c.platform]) for c in charts]
+        _check(CHART_T, rows, "chart")
         upsert(conn, CHART_T, rows, ["slug"])
         slugs = [c.slug for c in charts]
         ids = id_map(conn, CHART_T, "slug", slugs)
@@ -153,6 +156,33 @@ def _entry_rows(ranking: Ranking, ranking_id: int, track_ids: dict[str, int]) ->
             for e in ranking.entries]
 
 
+def _check(table, rows: Iterable[dict], what: str) -> None:
+    for row in rows:
+        problem = misfit(table, row)
+        if problem:
+            raise PayloadError(f"{what} {str(row.get('slug') or row.get('uuid'))[:60]!r}: {problem}", field=what)
+
+
+def check_ranking(ranking: Ranking) -> None:
+    """``PayloadError`` for a ranking the tables cannot hold as sent (a position twice, a text too long for its
+    column or with a NUL character, a number beyond its column's range): it then fails alone, before any write."""
+    problems = [misfit(RANKING_T, {"date_raw": ranking.date_raw})]
+    seen: set[int] = set()
+    for i, e in enumerate(ranking.entries):
+        song = misfit(TRACK_T, {"uuid": e.song.uuid, "name": e.song.name, "credit_name": e.song.credit_name,
+                                "image_url": e.song.image_url})
+        fields = misfit(ENTRY_T, {"position": e.position, "old_position": e.old_position,
+                                  "position_evolution": e.position_evolution, "entry_state": e.entry_state,
+                                  "time_on_chart": e.time_on_chart, "time_on_chart_unit": e.time_on_chart_unit,
+                                  "metric": e.metric})
+        problems += [e.position in seen and f"items[{i}]: position {e.position} twice",
+                     song and f"items[{i}].song.{song}", fields and f"items[{i}].{fields}"]
+        seen.add(e.position)
+    problem = next((p for p in problems if p), None)
+    if problem:
+        raise PayloadError(f"the ranking of {ranking.date} cannot be stored: {problem}", field="items")
+
+
 def store_ranking(engine: Engine, chart_id: int, ranking: Ranking, *, force: bool = False) -> int:
     """Store one ranking whole; see :func:`store_rankings`."""
     return store_rankings(engine, [(chart_id, ranking)], force=force)[0]
@@ -239,12 +269,14 @@ def mark_chart_checked(engine: Engine, chart_id: int) -> None:
 def record_chart_failure(engine: Engine, chart_id: int, error: str, ranking_date: date | None = None,
                          date_raw: str | None = None) -> None:
     """Record a failed fetch on the chart (and, for a known date not yet stored, a failed ranking row)."""
+    error = error.replace("\x00", "")[:2000]  # the API's own message is part of it
     with engine.begin() as conn:
         conn.execute(update(CHART_T).where(CHART_T.c.id == chart_id).values(
-            last_error=error[:2000], last_error_at=utcnow(),
+            last_error=error, last_error_at=utcnow(),
             consecutive_failures=CHART_T.c.consecutive_failures + 1))
         if ranking_date is not None:
             upsert(conn, RANKING_T, [{
-                "chart_id": chart_id, "ranking_date": ranking_date, "date_raw": date_raw or ranking_date.isoformat(),
-                "fetched_at": utcnow(), "status": "failed", "error": error[:2000], "entry_count": 0,
+                "chart_id": chart_id, "ranking_date": ranking_date,
+                "date_raw": (date_raw or ranking_date.isoformat()).replace("\x00", "")[:40],
+                "fetched_at": utcnow(), "status": "failed", "error": error, "entry_count": 0,
             }], ["chart_id", "ranking_date"], update=())

@@ -3,12 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 
-from sqlalchemy import Table, or_, select
+from sqlalchemy import BigInteger, Integer, String, Table, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 BATCH = 500
+
+
+def misfit(table: Table, row: dict) -> str | None:
+    """Why ``row`` cannot go into ``table`` as it is (naming the column), or None.
+
+    A text longer than its column or holding a NUL character, a whole number beyond its column's range:
+    PostgreSQL refuses them (aborting the whole transaction) and SQLite would store them as they are.
+    """
+    limits = _limits(table)
+    for name, value in row.items():
+        if value is None or name not in limits:
+            continue
+        kind, limit = limits[name]
+        if kind == "text" and isinstance(value, str):
+            if "\x00" in value:
+                return f"{name} holds a NUL character"
+            if limit and len(value) > limit:
+                return f"{name} is longer than {limit} characters"
+        elif kind == "int" and isinstance(value, int) and not -(2 ** (limit - 1)) <= value < 2 ** (limit - 1):
+            return f"{name} {value} does not fit in {limit} bits"
+    return None
+
+
+@cache
+def _limits(table: Table) -> dict[str, tuple[str, int]]:
+    """``{column: ("text", length or 0) | ("int", bits)}``."""
+    out = {}
+    for column in table.c:
+        if isinstance(column.type, String):
+            out[column.name] = ("text", column.type.length or 0)
+        elif isinstance(column.type, Integer):
+            out[column.name] = ("int", 64 if isinstance(column.type, BigInteger) else 32)
+    return out
 
 
 def dialect_insert(conn: Connection, table: Table):
