@@ -21,6 +21,7 @@ from .common import (
     dashboard_link,
     day,
     empty_state,
+    first,
     grid,
     guarded,
     link,
@@ -62,7 +63,7 @@ def _peak(row: pd.Series) -> str:
 
 
 def metric_label(chart: dict) -> str:
-    return chart["metric_description"] or (chart["metric_type"] or "metric").capitalize()
+    return first(chart["metric_description"], str(first(chart["metric_type"], "metric")).capitalize())
 
 
 def ranking_table(ranking: pd.DataFrame, chart: dict) -> w.VBox:
@@ -103,7 +104,7 @@ def chart_summary(chart: dict) -> w.VBox:
     state = (pill("inactive", "flat") if not chart["is_active"] else
              pill(f"failing ({chart['consecutive_failures']})", "down") if chart["consecutive_failures"] else
              pill("active", "up"))
-    place = chart["city_name"] or chart["country_name"] or chart["country_code"] or "Global"
+    place = first(chart["city_name"], chart["country_name"], chart["country_code"], "Global")
     platform = link(dashboard_link("platform.ipynb", slug=chart["platform"]), chart["platform_name"])
     facts = [("Platform", platform), ("Where", text(place)), ("Frequency", text(chart["frequency"])),
              ("Metric", text(metric_label(chart))), ("Status", state)]

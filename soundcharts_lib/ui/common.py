@@ -333,9 +333,19 @@ class Column:
 RANK = Column("#", lambda r: str(r.name + 1), numeric=True)
 
 
-def text(value) -> str:
-    missing = value is None or (pd.api.types.is_scalar(value) and pd.isna(value))
-    return "" if missing else html.escape(str(value))
+def missing(value) -> bool:
+    """None, NaN or NA: what pandas gives for a NULL."""
+    return value is None or (pd.api.types.is_scalar(value) and pd.isna(value))
+
+
+def first(*values):
+    """The first value that is neither missing nor empty (the last one otherwise)."""
+    return next((v for v in values if not missing(v) and v != ""), values[-1])
+
+
+def text(value, limit: int | None = None) -> str:
+    """``value`` as escaped text (at most ``limit`` characters); empty when missing."""
+    return "" if missing(value) else html.escape(str(value)[:limit])
 
 
 def link(href: str, label) -> str:
@@ -343,8 +353,7 @@ def link(href: str, label) -> str:
 
 
 def number(value) -> str:
-    missing = value is None or pd.isna(value)
-    return "" if missing else f"{int(value):,}"
+    return "" if missing(value) else f"{int(value):,}"
 
 
 def html_table(rows: pd.DataFrame, columns: Sequence[Column]) -> str:
@@ -385,9 +394,9 @@ def pill(label: str, tone: str) -> str:
 
 def day(value) -> str:
     """A date as YYYY-MM-DD (empty when missing)."""
-    return "" if value is None or pd.isna(value) else html.escape(pd.Timestamp(value).strftime("%Y-%m-%d"))
+    return "" if missing(value) else html.escape(pd.Timestamp(value).strftime("%Y-%m-%d"))
 
 
 def moment(value) -> str:
     """A naive-UTC timestamp as YYYY-MM-DD HH:MM UTC (empty when missing)."""
-    return "" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d %H:%M UTC")
+    return "" if missing(value) else pd.Timestamp(value).strftime("%Y-%m-%d %H:%M UTC")

@@ -23,9 +23,11 @@ from .common import (
     day,
     download_links,
     empty_state,
+    first,
     grid,
     html_table,
     link,
+    missing,
     moment,
     nothing,
     number,
@@ -176,10 +178,10 @@ def charts_attention(charts: pd.DataFrame) -> w.VBox:
 
 
 def _problem(row: pd.Series) -> str:
-    failures = int(row["consecutive_failures"] or 0)
+    failures = int(first(row["consecutive_failures"], 0))
     if failures:
         label = pill(f"{failures} failure{'s' if failures > 1 else ''}", "down")
-        return f'{label}<span class="sc-sub">{text(str(row["last_error"] or "")[:120])}</span>'
+        return f'{label}<span class="sc-sub">{text(row["last_error"], 120)}</span>'
     return pill("stale", "warn")
 
 
@@ -191,7 +193,7 @@ def outcome(status: str) -> str:
 
 
 def _duration(row: pd.Series) -> str:
-    if row["finished_at"] is None or pd.isna(row["finished_at"]):
+    if missing(row["finished_at"]):
         return ""
     seconds = (pd.Timestamp(row["finished_at"]) - pd.Timestamp(row["started_at"])).total_seconds()
     return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
@@ -217,14 +219,15 @@ def system_status(status: dict) -> list[w.Widget]:
 def failures(counts: dict, runs: pd.DataFrame) -> w.VBox:
     total = counts["runs"] + counts["rankings"]
     tone = "sc-down" if total else "sc-up"
+    runs_, fetches = counts["runs"], counts["rankings"]
     body = w.HTML(f'<div class="sc-kpi failures-total">{total:,}</div>'
-                  f'<div class="sc-sub"><span class="sc-pill {tone}">{counts["runs"]:,} job runs</span>'
-                  f'failed or partly failed · {counts["rankings"]:,} chart fetches failed</div>')
+                  f'<div class="sc-sub"><span class="sc-pill {tone}">{runs_:,} job run{"s" * (runs_ != 1)}</span>'
+                  f'failed or partly failed · {fetches:,} chart fetch{"es" * (fetches != 1)} failed</div>')
     if runs.empty:
         return card("Failures · last 24 h", body, css_class="failures")
     columns = [Column("Job", lambda r: text(r["kind"])), Column("Outcome", lambda r: outcome(r["status"])),
                Column("Started", lambda r: moment(r["started_at"])),
-               Column("Error", lambda r: text(str(r["error"])[:160]))]
+               Column("Error", lambda r: text(r["error"], 160))]
     return card("Failures · last 24 h", body, w.HTML(html_table(runs, columns)), css_class="failures",
                 downloads=download_links("failed-runs", runs))
 

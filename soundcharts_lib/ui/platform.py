@@ -22,6 +22,7 @@ from .common import (
     dashboard_link,
     day,
     download_links,
+    first,
     grid,
     link,
     number,
@@ -97,11 +98,11 @@ def chart_state(row: pd.Series) -> str:
 def platform_charts(charts: pd.DataFrame) -> w.VBox:
     columns = [
         Column("Chart", lambda r: link(dashboard_link("chart.ipynb", slug=r["slug"]), r["name"])),
-        Column("Country", lambda r: text(r["country_code"] or "Global")),
+        Column("Country", lambda r: text(first(r["country_code"], "Global"))),
         Column("Frequency", lambda r: text(r["frequency"])),
         Column("Last ranking", lambda r: day(r["last_ranking_date"])),
         Column("Health", chart_state),
-        Column("Last error", lambda r: text(str(r["last_error"] or "")[:120])),
+        Column("Last error", lambda r: text(r["last_error"], 120)),
     ]
     return table_card("Charts", "platform-charts", charts, columns, css_class="platform-charts",
                       empty="No charts discovered on this platform yet: run soundcharts sync-charts")

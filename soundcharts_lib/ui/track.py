@@ -24,11 +24,13 @@ from .common import (
     day,
     download_links,
     empty_state,
+    first,
     grid,
     guarded,
     html_table,
     link,
     loading_state,
+    missing,
     moment,
     nothing,
     number,
@@ -55,7 +57,7 @@ def audience_query(query: Query) -> dict:
 
 
 def _duration(seconds) -> str:
-    if seconds is None or pd.isna(seconds):
+    if missing(seconds):
         return ""
     return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
 
@@ -114,7 +116,7 @@ def chart_history(history: pd.DataFrame, charts: pd.DataFrame) -> w.VBox:
         Column("Chart", lambda r: link(dashboard_link("chart.ipynb", slug=r["chart"], date=r["last_date"]),
                                        r["chart_name"])),
         Column("Platform", lambda r: link(dashboard_link("platform.ipynb", slug=r["platform"]), r["platform"])),
-        Column("Country", lambda r: text(r["country_code"] or "Global")),
+        Column("Country", lambda r: text(first(r["country_code"], "Global"))),
         Column("First", lambda r: day(r["first_date"])),
         Column("Last", lambda r: day(r["last_date"])),
         Column("Entries", lambda r: number(r["appearances"]), numeric=True),
@@ -136,7 +138,7 @@ def charting_now(now: pd.DataFrame) -> w.VBox:
         Column("Chart", lambda r: link(dashboard_link("chart.ipynb", slug=r["chart"], date=r["date"]),
                                        r["chart_name"])),
         Column("Platform", lambda r: link(dashboard_link("platform.ipynb", slug=r["platform"]), r["platform_name"])),
-        Column("Country", lambda r: text(r["country_name"] or r["country_code"] or "Global")),
+        Column("Country", lambda r: text(first(r["country_name"], r["country_code"], "Global"))),
         Column("Date", lambda r: day(r["date"])),
     ]
     box = styled(table_card("Charting now", "track-today", now, columns, css_class="charting-now",
@@ -258,9 +260,9 @@ class TrackView:
         self.audience_downloads.value = (download_links("audience", audience["wide"].reset_index(), "Audience")
                                          + download_links("audience-growth", growth_table(audience["growth"]),
                                                           "Growth"))
-        points = sum(len(f) for f in audience["series"].values())
-        sub = nothing(f"{points:,} daily points on {len(audience['series'])} platforms; growth is measured up to the "
-                      f"last stored day{' before the end date' if self.settings['end'] else ''}.")
+        points, platforms = sum(len(f) for f in audience["series"].values()), len(audience["series"])
+        sub = nothing(f"{points:,} daily points on {platforms} platform{'s' * (platforms != 1)}; growth is measured "
+                      f"up to the last stored day{' before the end date' if self.settings['end'] else ''}.")
         self.audience_body.children = [sub, audience_figure(audience, self.mode),
                                        styled(w.HTML(growth_table_html(audience)), "audience-growth")]
 

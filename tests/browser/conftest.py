@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from soundcharts_lib.serve import start_voila
 
@@ -25,6 +30,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 VIEWPORT = {"width": 1280, "height": 900}
 READY_TIMEOUT = 40.0
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+PAGE_TIMEOUT_MS = 60_000  # a page's kernel start and notebook run, on a busy 2-core machine
 
 
 def free_port() -> int:
@@ -123,10 +129,98 @@ def screenshot(tab, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     # Voila scrolls inside a panel, so a "full page" shot is one viewport: grow the viewport instead.
+    tab.evaluate("document.querySelector('.sc-page').scrollIntoView()")
     height = tab.evaluate("document.querySelector('.sc-page').getBoundingClientRect().bottom")
-    tab.set_viewport_size({"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], int(height) + 24)})
+    tab.set_viewport_size({"width": tab.viewport_size["width"], "height": max(VIEWPORT["height"], int(height) + 24)})
     tab.screenshot(path=str(path))
     return path
+
+
+def sql(db_url: str, query: str, *params) -> list[tuple]:
+    """Rows of a plain SQLite query: the tests' own arithmetic, independent of the library."""
+    conn = sqlite3.connect(make_url(db_url).database)
+    try:
+        return conn.execute(query, params).fetchall()
+    finally:
+        conn.close()
+
+
+def copy_db(db_url: str, path: Path) -> str:
+    """A copy of a SQLite database (the online backup API) at ``path``; its URL."""
+    src, dst = sqlite3.connect(make_url(db_url).database), sqlite3.connect(path)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return f"sqlite:///{path}"
+
+
+def cells(page, selector: str) -> list[list[str]]:
+    """The text of every body cell of the tables under ``selector``, row by row."""
+    return page.eval_on_selector_all(
+        f"{selector} tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
+
+
+def hrefs(page, selector: str) -> list[str]:
+    return page.eval_on_selector_all(f"{selector} tbody a", "links => links.map(a => a.getAttribute('href'))")
+
+
+def download_csv(page, selector: str) -> tuple[str, list[dict]]:
+    """Click the CSV link under ``selector``; the suggested file name and the rows read back."""
+    with page.expect_download() as info:
+        page.locator(f"{selector} a.download-csv").first.click()
+    download = info.value
+    body = Path(download.path()).read_text(encoding="utf-8")
+    return download.suggested_filename, list(csv.DictReader(io.StringIO(body)))
+
+
+def expect_rendered(page, selector: str) -> None:
+    """The page shows ``selector`` and no loading, error or not-found state (never Voila's own error)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(selector).first).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    expect(page.locator(".error-state, .notfound-state, .loading-state")).to_have_count(0)
+    assert "Traceback" not in page.inner_text("body")
+
+
+@pytest.fixture(scope="session")
+def dashboard_db(synced_sqlite_url, localapi, tmp_path_factory) -> str:
+    """The synced database plus metadata and audience for its two most-charted tracks, fetched from the local API,
+    and a run history for the system status: quota falling over three days, a failed sync 2 h ago and a chart
+    whose last fetch failed."""
+    from conftest import local_client
+
+    from soundcharts_lib.audience import AudienceDataProcessor
+    from soundcharts_lib.db import make_engine
+    from soundcharts_lib.db.models import utcnow
+    from soundcharts_lib.metadata import fetch_metadata
+
+    url = copy_db(synced_sqlite_url, tmp_path_factory.mktemp("dashboard") / "dashboard.db")
+    top = [uuid for (uuid,) in sql(url, "SELECT t.uuid FROM chart_ranking_entry e JOIN track t ON t.id = e.track_id "
+                                        "GROUP BY t.id ORDER BY COUNT(*) DESC, t.uuid LIMIT 2")]
+    engine = make_engine(url)
+    with local_client(localapi) as client:
+        fetch_metadata(client, engine, top, progress=False)
+        AudienceDataProcessor(client, engine, progress=False).run(track_uuids=top)
+    engine.dispose()
+    now = utcnow()
+    conn = sqlite3.connect(make_url(url).database)
+    for kind, ago, quota in (("sync_charts", timedelta(days=3), 9000), ("fetch_metadata", timedelta(days=2), 8600),
+                             ("fetch_audience", timedelta(days=1), 8300)):
+        conn.execute("UPDATE sync_run SET started_at = ?, finished_at = ?, quota_remaining = ? WHERE kind = ?",
+                     (str(now - ago), str(now - ago + timedelta(seconds=42)), quota, kind))
+    conn.execute("INSERT INTO sync_run (kind, trigger, started_at, finished_at, status, errors, quota_remaining) "
+                 "VALUES ('sync_charts', 'cron', ?, ?, 'failed', ?, 8000)",
+                 (str(now - timedelta(hours=2)), str(now - timedelta(hours=2) + timedelta(seconds=5)),
+                  '["deezer-top-100-fr-daily: HTTP 500 <server>"]'))
+    chart_id = conn.execute("SELECT id FROM chart WHERE slug = 'deezer-top-100-fr-daily'").fetchone()[0]
+    conn.execute("UPDATE chart SET consecutive_failures = 2, last_error = 'HTTP 500 <server>' WHERE id = ?",
+                 (chart_id,))
+    conn.execute("INSERT INTO chart_ranking (chart_id, ranking_date, date_raw, fetched_at, status, error, "
+                 "entry_count) VALUES (?, '2020-01-01', '2020-01-01', ?, 'failed', 'HTTP 500', 0)",
+                 (chart_id, str(now - timedelta(hours=1))))
+    conn.commit()
+    conn.close()
+    return url
 
 
 @pytest.fixture(scope="session")

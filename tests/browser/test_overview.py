@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy.engine import make_url
 
+from soundcharts_lib.db.models import utcnow
 from soundcharts_lib.sync import today_utc
 
-from .conftest import screenshot
+from .conftest import cells, copy_db, download_csv, expect_rendered, hrefs, screenshot, sql
 
 pytestmark = pytest.mark.browser
 
@@ -23,23 +24,13 @@ PAYLOAD_ARTIST = '<img src=x onerror="window.__pwned = 2"> & Co'
 @pytest.fixture(scope="module")
 def overview_db(synced_sqlite_url, tmp_path_factory) -> str:
     """A copy of the synced database whose most-charted track has markup in its name and artist."""
-    path = tmp_path_factory.mktemp("overview") / "overview.db"
-    src, dst = sqlite3.connect(make_url(synced_sqlite_url).database), sqlite3.connect(path)
-    src.backup(dst)
+    url = copy_db(synced_sqlite_url, tmp_path_factory.mktemp("overview") / "overview.db")
+    dst = sqlite3.connect(make_url(url).database)
     dst.execute("UPDATE track SET name = ?, credit_name = ? WHERE id = (SELECT track_id FROM chart_ranking_entry "
                 "GROUP BY track_id ORDER BY COUNT(*) DESC LIMIT 1)", (PAYLOAD_NAME, PAYLOAD_ARTIST))
     dst.commit()
-    src.close()
     dst.close()
-    return f"sqlite:///{path}"
-
-
-def _sql(db_url: str, query: str, *params) -> list[tuple]:
-    conn = sqlite3.connect(make_url(db_url).database)
-    try:
-        return conn.execute(query, params).fetchall()
-    finally:
-        conn.close()
+    return url
 
 
 def _since(today: date, days: int) -> str:
@@ -47,14 +38,14 @@ def _since(today: date, days: int) -> str:
 
 
 def expected_per_day(db_url: str, today: date) -> list[tuple[date, int]]:
-    rows = dict(_sql(db_url, "SELECT ranking_date, COUNT(*) FROM chart_ranking WHERE status = 'success' AND "
+    rows = dict(sql(db_url, "SELECT ranking_date, COUNT(*) FROM chart_ranking WHERE status = 'success' AND "
                              "ranking_date BETWEEN ? AND ? GROUP BY ranking_date", _since(today, 7), today.isoformat()))
     days = [today - timedelta(days=n) for n in range(6, -1, -1)]
     return [(d, rows.get(d.isoformat(), 0)) for d in days]
 
 
 def expected_tracks(db_url: str, today: date) -> list[tuple]:
-    return _sql(db_url, """
+    return sql(db_url, """
         SELECT t.uuid, t.name, COALESCE(t.credit_name, ''), COUNT(*) AS appearances
         FROM chart_ranking_entry e
         JOIN chart_ranking r ON r.id = e.ranking_id
@@ -64,20 +55,11 @@ def expected_tracks(db_url: str, today: date) -> list[tuple]:
 
 
 def expected_platforms(db_url: str, today: date) -> list[tuple]:
-    return _sql(db_url, """
+    return sql(db_url, """
         SELECT p.slug, p.name, COUNT(*) AS n
         FROM chart_ranking r JOIN chart c ON c.id = r.chart_id JOIN platform p ON p.id = c.platform_id
         WHERE r.status = 'success' AND r.ranking_date BETWEEN ? AND ?
         GROUP BY p.slug, p.name ORDER BY n DESC, p.slug LIMIT 10""", _since(today, 30), today.isoformat())
-
-
-def _cells(page, selector: str) -> list[list[str]]:
-    return page.eval_on_selector_all(
-        f"{selector} tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
-
-
-def _hrefs(page, selector: str) -> list[str]:
-    return page.eval_on_selector_all(f"{selector} tbody a", "links => links.map(a => a.getAttribute('href'))")
 
 
 def test_overview_matches_sql(voila, overview_db, page):
@@ -102,11 +84,11 @@ def test_overview_matches_sql(voila, overview_db, page):
 
     # Week comparison and chart health.
     this_week = sum(n for _, n in per_day)
-    previous = _sql(overview_db, "SELECT COUNT(*) FROM chart_ranking WHERE status = 'success' AND ranking_date "
+    previous = sql(overview_db, "SELECT COUNT(*) FROM chart_ranking WHERE status = 'success' AND ranking_date "
                                  "BETWEEN ? AND ?", _since(today, 14), _since(today, 8))[0][0]
     expect(page.locator(".week-comparison .sc-kpi")).to_have_text(f"{this_week:,}")
     expect(page.locator(".week-comparison")).to_contain_text(f"({previous:,} rankings)")
-    total, active = _sql(overview_db, "SELECT COUNT(*), SUM(CASE WHEN is_active THEN 1 ELSE 0 END) FROM chart")[0]
+    total, active = sql(overview_db, "SELECT COUNT(*), SUM(CASE WHEN is_active THEN 1 ELSE 0 END) FROM chart")[0]
     health = page.locator(".chart-health")
     expect(health).to_contain_text(f"{active:,} of {total:,} charts active")
     expect(health).to_contain_text(f"{active / total * 100:.1f}% active")
@@ -114,17 +96,17 @@ def test_overview_matches_sql(voila, overview_db, page):
     # Top tracks: same rows as SQL, names shown as text (the payload did not run or render as markup).
     tracks = expected_tracks(overview_db, today)
     assert PAYLOAD_NAME in [name for _, name, _, _ in tracks]
-    assert _cells(page, ".top-tracks") == [[str(i), name, artist, f"{n:,}"]
+    assert cells(page, ".top-tracks") == [[str(i), name, artist, f"{n:,}"]
                                            for i, (_, name, artist, n) in enumerate(tracks, 1)]
-    assert _hrefs(page, ".top-tracks") == [f"track.ipynb?uuid={uuid}" for uuid, *_ in tracks]
+    assert hrefs(page, ".top-tracks") == [f"track.ipynb?uuid={uuid}" for uuid, *_ in tracks]
     expect(page.locator(".top-tracks tbody b, .top-tracks tbody img, .top-tracks tbody script")).to_have_count(0)
     assert page.evaluate("window.__pwned") is None
 
     # Top platforms: table rows, then the chart tab with one bar per platform.
     platforms = expected_platforms(overview_db, today)
-    assert [row[:3] for row in _cells(page, ".top-platforms")] == [
+    assert [row[:3] for row in cells(page, ".top-platforms")] == [
         [str(i), name, f"{n:,}"] for i, (_, name, n) in enumerate(platforms, 1)]
-    assert _hrefs(page, ".top-platforms") == [f"platform.ipynb?slug={slug}" for slug, *_ in platforms]
+    assert hrefs(page, ".top-platforms") == [f"platform.ipynb?slug={slug}" for slug, *_ in platforms]
     screenshot(page, "overview")
     page.get_by_role("tab", name="Chart").click()
     expect(page.locator(".top-platforms .bqplot")).to_be_visible()  # bqplot hides a figure until laid out
@@ -149,3 +131,87 @@ def test_missing_database_shows_one_line_error(voila, tmp_path, page):
     assert "Traceback" not in page.inner_text("body")
     expect(page.locator(".empty-state, .loading-state")).to_have_count(0)
     screenshot(page, "overview-error")
+
+
+def test_system_status_matches_sql(voila, dashboard_db, page):
+    page.goto(voila(dashboard_db) + PAGE)
+    expect_rendered(page, ".job-runs")
+    now = utcnow()
+    runs = sql(dashboard_db, """
+        SELECT kind, trigger, status, started_at, quota_remaining FROM sync_run
+        WHERE id IN (SELECT MAX(id) FROM sync_run GROUP BY kind) ORDER BY kind""")
+    assert [row[:4] for row in cells(page, ".job-runs")] == [
+        [kind, trigger, status, datetime.fromisoformat(started).strftime("%Y-%m-%d %H:%M UTC")]
+        for kind, trigger, status, started, _ in runs]
+    assert [row[5] for row in cells(page, ".job-runs")] == [f"{q:,}" if q is not None else "" for *_, q in runs]
+
+    since = str(now - timedelta(hours=24))
+    failed_runs = sql(dashboard_db, "SELECT COUNT(*) FROM sync_run WHERE started_at >= ? AND status IN "
+                                    "('failed', 'partial')", since)[0][0]
+    failed_fetches = sql(dashboard_db, "SELECT COUNT(*) FROM chart_ranking WHERE fetched_at >= ? AND "
+                                       "status = 'failed'", since)[0][0]
+    assert (failed_runs, failed_fetches) == (1, 1)
+    expect(page.locator(".failures-total")).to_have_text(str(failed_runs + failed_fetches))
+    expect(page.locator(".failures")).to_contain_text("deezer-top-100-fr-daily: HTTP 500 <server>")
+
+    # Quota: the latest figure, and the forecast recomputed here from the runs of the last 7 days.
+    points = [(datetime.fromisoformat(t), q) for t, q in sql(
+        dashboard_db, "SELECT started_at, quota_remaining FROM sync_run WHERE quota_remaining IS NOT NULL "
+                      "AND started_at >= ? ORDER BY started_at", str(now - timedelta(days=7)))]
+    (first_at, first), (last_at, last) = points[0], points[-1]
+    burn = (first - last) / ((last_at - first_at).total_seconds() / 86400)
+    month_end = (now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) + timedelta(days=32)).replace(day=1)
+    forecast = last - burn * (month_end - now).total_seconds() / 86400
+    expect(page.locator(".quota-remaining")).to_have_text(f"{last:,}")
+    expect(page.locator(".quota-method")).to_contain_text(f"= {burn:,.0f} a day")
+    shown = int(page.locator(".quota-forecast").inner_text().replace(",", ""))
+    assert abs(shown - forecast) <= 2  # the page computed it a few seconds earlier
+
+    # The failing chart is listed with links to its chart and platform pages.
+    assert hrefs(page, ".charts-attention")[:2] == ["chart.ipynb?slug=deezer-top-100-fr-daily",
+                                                    "platform.ipynb?slug=deezer"]
+    expect(page.locator(".charts-attention")).to_contain_text("2 failures")
+    name, rows = download_csv(page, ".job-runs")
+    assert name == "job-runs.csv"
+    assert [(r["kind"], r["status"], r["quota_remaining"]) for r in rows] == [
+        (kind, status, str(q) if q is not None else "") for kind, _, status, _, q in runs]
+    screenshot(page, "overview-status")
+
+
+def test_overview_tracks_download_equals_the_table(voila, dashboard_db, page):
+    page.goto(voila(dashboard_db) + PAGE)
+    expect_rendered(page, ".top-tracks")
+    name, rows = download_csv(page, ".top-tracks")
+    assert name == "overview-tracks.csv"
+    assert [[str(i), r["name"], r["artist"], f"{int(r['appearances']):,}"] for i, r in enumerate(rows, 1)] \
+        == cells(page, ".top-tracks")
+    assert [f"track.ipynb?uuid={r['uuid']}" for r in rows] == hrefs(page, ".top-tracks")
+
+
+def test_auto_refresh_rereads_the_data(voila, dashboard_db, page):
+    page.goto(voila(dashboard_db) + PAGE + "?refresh=2")
+    expect_rendered(page, ".top-tracks")
+    toggle = page.locator("button.auto-refresh")
+    expect(toggle).not_to_have_class("mod-active")
+    first = page.locator(".sc-updated").inner_text()
+    assert first.startswith("Updated ")
+    page.wait_for_timeout(2500)
+    expect(page.locator(".sc-updated")).to_have_text(first)  # off by default: nothing re-read
+    toggle.click()
+    expect(page.locator(".sc-updated")).not_to_have_text(first, timeout=15_000)
+    toggle.click()
+    expect_rendered(page, ".top-tracks")
+
+
+def test_dark_theme_fits_a_phone(voila, dashboard_db, page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(voila(dashboard_db) + PAGE + "?theme=dark")
+    expect_rendered(page, ".top-tracks")
+    expect(page.locator(".sc-page.sc-dark")).to_have_count(1)
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(3, 7, 18)"
+    assert page.evaluate("getComputedStyle(document.querySelector('.sc-card')).backgroundColor") == "rgb(17, 24, 39)"
+    assert all(href.endswith("&theme=dark") for href in hrefs(page, ".top-tracks"))
+    widths = page.evaluate("""() => [document.documentElement.scrollWidth,
+        Math.max(...[...document.querySelectorAll('.sc-card')].map(c => c.getBoundingClientRect().right))]""")
+    assert max(widths) <= 390, widths
+    screenshot(page, "overview-dark-390px")
