@@ -27,7 +27,9 @@ PROJECT = Path(os.environ.get("SOUNDCHARTS_PROJECT") or Path(__file__).resolve()
 # The song-chart platforms of GET /api/v2/chart/song/platforms: one parallel sync task each.
 CHART_PLATFORMS = "spotify,apple-music,deezer,youtube,shazam,tiktok,soundcloud,airplay"
 PLATFORMS = [p.strip() for p in os.environ.get("SOUNDCHARTS_AIRFLOW_PLATFORMS", CHART_PLATFORMS).split(",")]
-SYNC_PARALLEL = 4  # platforms synced at once; they share the API's per-minute rate limit
+# Platforms synced at once (sharing the API's per-minute rate limit). 1 while `run-job` has one lock for all
+# of sync_charts: parallel platform tasks would only fail on each other's lock and wait for their retries.
+SYNC_PARALLEL = 1
 DEFAULT_RATE_LIMIT = 4500  # the project's default SOUNDCHARTS_RATE_LIMIT (calls per minute)
 API_CONN_ID = "soundcharts_api"  # optional: host = API URL, login = app id, password = API key
 DB_CONN_ID = "soundcharts_db"  # optional: the team's PostgreSQL (host, port, schema = database, login, pass)
