@@ -208,6 +208,14 @@ def _jobs(engine: Engine, max_running_hours: int) -> HealthCheck:
     return HealthCheck("jobs", ok, "; ".join(parts))
 
 
+def _forecast(engine: Engine) -> HealthCheck:
+    """The quota figures job runs recorded: unhealthy when, at the current pace, it runs out before month end."""
+    from .quota import quota_check
+
+    ok, line = quota_check(engine)
+    return HealthCheck("quota", ok, line.removeprefix("API quota: "))
+
+
 def _quota(usage: dict, header) -> int | None:
     """Requests left: the usage body's ``object.quota.remaining``, else the ``x-quota-remaining`` header."""
     from .db.runs import as_int
@@ -239,13 +247,14 @@ def _api(settings: Settings, min_quota: int, timeout: int) -> HealthCheck:
 
 def health_checks(settings: Settings, *, max_stale: int = 0, min_quota: int = 1000, max_running_hours: int = 6,
                   api: bool = True, timeout: int = 10) -> list[HealthCheck]:
-    """Database reachable and migrated; stale charts within ``max_stale``; no last job failed or stuck;
-    API reachable with at least ``min_quota`` requests left (``team/usage`` is free)."""
+    """Database reachable and migrated; stale charts within ``max_stale``; no last job failed or stuck; the
+    recorded quota lasting the month; API reachable with at least ``min_quota`` requests left (``team/usage``
+    is free)."""
     engine, db = _database(settings)
     checks = [db]
     if engine is not None:
         try:
-            checks += [_charts(engine, max_stale), _jobs(engine, max_running_hours)]
+            checks += [_charts(engine, max_stale), _jobs(engine, max_running_hours), _forecast(engine)]
         except SQLAlchemyError as exc:
             checks.append(HealthCheck("database", False, one_line(exc)))
         finally:

@@ -28,7 +28,7 @@ def test_a_synced_database_and_a_reachable_api_are_healthy(synced):  # noqa: F81
     res = soundcharts("health", env=synced[1])
     assert res.returncode == 0, res.stdout + res.stderr
     checks = lines(res)
-    assert res.stdout.strip().endswith("healthy") and list(checks) == ["database", "charts", "jobs", "api"]
+    assert res.stdout.strip().endswith("healthy") and list(checks) == ["database", "charts", "jobs", "quota", "api"]
     assert checks["database"].startswith("ok") and re.search(r"ops\.db \(revision \w+\)$", checks["database"])
     assert checks["charts"].startswith("ok") and "1 active, 0 stale (allowed 0), 0 failing" in checks["charts"]
     assert checks["jobs"].startswith("ok") and "sync_charts success" in checks["jobs"]
@@ -57,6 +57,19 @@ def test_a_failed_or_stuck_last_job_is_unhealthy(synced):  # noqa: F811
     res = soundcharts("health", "--skip-api", env=env)
     assert res.returncode == 1 and "fetch_audience still running, started 8.0 h ago (stuck?)" in lines(res)["jobs"]
     assert soundcharts("health", "--skip-api", "--max-running-hours", "9", env=env).returncode == 0
+
+
+def test_a_quota_running_out_before_the_month_ends_is_unhealthy(synced):  # noqa: F811
+    db, env = synced
+    now = utcnow()
+    execute(db, "UPDATE sync_run SET quota_remaining = NULL")
+    for hours, left in ((24, 100_000), (0, 10_000)):
+        execute(db, "INSERT INTO sync_run (kind, \"trigger\", started_at, status, quota_remaining) "
+                    "VALUES ('sync_charts', 'cron', :t, 'success', :left)", t=str(now - timedelta(hours=hours)),
+                left=left)
+    res = soundcharts("health", "--skip-api", env=env)
+    assert res.returncode == 1 and res.stdout.strip().endswith("UNHEALTHY: quota")
+    assert lines(res)["quota"].startswith("FAIL  10,000 left at") and "runs out around" in lines(res)["quota"]
 
 
 def test_an_unreachable_api_is_one_clear_line(synced):  # noqa: F811
