@@ -242,7 +242,7 @@ def _api(settings: Settings, min_quota: int, timeout: int) -> HealthCheck:
     if remaining is None:
         return HealthCheck("api", True, f"reachable, quota unlimited ({settings.api_url})")
     return HealthCheck("api", remaining >= min_quota,
-                       f"reachable, {remaining} requests left (minimum {min_quota}) ({settings.api_url})")
+                       f"reachable, {remaining:,} requests left (minimum {min_quota:,}) ({settings.api_url})")
 
 
 def health_checks(settings: Settings, *, max_stale: int = 0, min_quota: int = 1000, max_running_hours: int = 6,
