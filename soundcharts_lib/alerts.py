@@ -30,19 +30,9 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection, Engine
 
-from . import health, roster, webhooks
+from . import health, movers, roster, webhooks
 from .cliargs import SLUG_RE
-from .db.models import (
-    Alert,
-    AlertRule,
-    Chart,
-    ChartRanking,
-    ChartRankingEntry,
-    Platform,
-    Track,
-    TrackAudience,
-    utcnow,
-)
+from .db.models import Alert, AlertRule, Platform, Track, TrackAudience, utcnow
 from .db.upsert import dialect_insert
 from .errors import ConfigError
 from .maintenance import record_audit
@@ -51,7 +41,7 @@ from .sync import today_utc
 log = logging.getLogger(__name__)
 
 RULE, ALERT = AlertRule.__table__, Alert.__table__
-R, E, C, T = ChartRanking.__table__, ChartRankingEntry.__table__, Chart.__table__, Track.__table__
+T = Track.__table__
 A, P = TrackAudience.__table__, Platform.__table__
 FRESH_DAYS = 14
 SLACK_DAYS = 7  # extra audience days read before the growth window, to find its base day
@@ -207,95 +197,51 @@ def _text(value) -> str | None:
 
 
 def _who(row) -> str:
-    artist = _text(row["credit_name"])
+    artist = _text(row["artist"])
     return f"{row['name']} by {artist}" if artist else str(row["name"])
 
 
-def _latest_two(conn: Connection, chart: str | None, today: date) -> pd.DataFrame:
-    """Per chart whose latest success ranking is at most ``FRESH_DAYS`` old: chart_id, slug, chart_name, latest
-    (ranking id), date, previous (ranking id or NA)."""
-    rn = func.row_number().over(partition_by=R.c.chart_id, order_by=R.c.ranking_date.desc()).label("rn")
-    ranked = select(R.c.id, R.c.chart_id, R.c.ranking_date, rn).where(R.c.status == "success")
-    if chart:
-        ranked = ranked.where(R.c.chart_id.in_(select(C.c.id).where(C.c.slug == chart)))
-    ranked = ranked.subquery()
-    q = (select(ranked.c.id, ranked.c.chart_id, ranked.c.ranking_date, ranked.c.rn, C.c.slug, C.c.name)
-         .join(C, C.c.id == ranked.c.chart_id).where(ranked.c.rn <= 2))
-    rows = _frame(conn, q)
-    latest = rows[(rows["rn"] == 1) & (rows["ranking_date"] >= today - timedelta(days=FRESH_DAYS))]
-    prev = rows[rows["rn"] == 2][["chart_id", "id"]].rename(columns={"id": "previous"})
-    out = latest.rename(columns={"id": "latest", "ranking_date": "date", "name": "chart_name"}).merge(
-        prev, on="chart_id", how="left")
-    return out[["chart_id", "slug", "chart_name", "latest", "date", "previous"]]
-
-
-def _entries(conn: Connection, ranking_ids: list[int], tracks) -> pd.DataFrame:
-    q = (select(E.c.ranking_id, E.c.track_id, E.c.position, E.c.entry_state, T.c.uuid, T.c.name, T.c.credit_name)
-         .join(T, T.c.id == E.c.track_id).where(E.c.ranking_id.in_(ranking_ids)))
-    if tracks is not None:
-        q = q.where(E.c.track_id.in_(tracks))
-    return _frame(conn, q)
-
-
 def _chart_moves(conn: Connection, params: dict, tracks, today: date) -> pd.DataFrame:
-    """Entries of each fresh chart's latest ranking with ``previous_position`` (NA when not in the previous
-    ranking) and the chart's fields; only charts with a previous ranking."""
-    charts = _latest_two(conn, params.get("chart"), today).dropna(subset=["previous"])
-    if charts.empty:
-        return pd.DataFrame()
-    charts["previous"] = charts["previous"].astype(int)
-    entries = _entries(conn, [*charts["latest"].tolist(), *charts["previous"].tolist()], tracks)
-    now = entries.merge(charts, left_on="ranking_id", right_on="latest")
-    before = entries.merge(charts[["previous"]], left_on="ranking_id", right_on="previous")
-    before = before[["ranking_id", "track_id", "position"]].rename(
-        columns={"ranking_id": "previous", "position": "previous_position"})
-    return now.merge(before, on=["previous", "track_id"], how="left")
+    """:func:`soundcharts_lib.movers.moves` of each chart's latest ranking, when at most ``FRESH_DAYS`` old."""
+    pairs = movers.ranking_pairs(conn, chart=params.get("chart"))
+    return movers.moves(conn, pairs[pairs["date"] >= today - timedelta(days=FRESH_DAYS)], tracks)
 
 
 def _entry_details(row) -> dict:
     previous = row["previous_position"]
-    return {"chart": row["slug"], "chart_name": row["chart_name"], "date": row["date"].isoformat(),
-            "track_uuid": row["uuid"], "track": row["name"], "artist": _text(row["credit_name"]),
+    return {"chart": row["chart"], "chart_name": row["chart_name"], "date": row["date"].isoformat(),
+            "track_uuid": row["uuid"], "track": row["name"], "artist": row["artist"] or None,
             "position": int(row["position"]), "previous_position": None if pd.isna(previous) else int(previous)}
+
+
+def _entry_key(row) -> str:
+    return f"{row['chart']}:{row['uuid']}:{row['date']}"
 
 
 def _top_entries(conn: Connection, params: dict, tracks, today: date) -> list[Candidate]:
     n = params["n"]
-    moves = _chart_moves(conn, params, tracks, today)
-    if moves.empty:
-        return []
-    entered = moves[(moves["position"] <= n) & ~(moves["previous_position"] <= n)]
+    moved = _chart_moves(conn, params, tracks, today)
+    entered = moved[(moved["position"] <= n) & ~(moved["previous_position"] <= n).fillna(False)]
     out = []
-    for _, row in entered.sort_values(["slug", "position"]).iterrows():
+    for _, row in entered.iterrows():
         was = "not in the previous ranking" if pd.isna(row["previous_position"]) \
-            else f"up from #{int(row['previous_position'])}"
+            else f"up from #{row['previous_position']}"
         out.append(Candidate(
-            f"{row['slug']}:{row['uuid']}:{row['date']}", f"Top {n}: {row['name']} on {row['chart_name']}",
+            _entry_key(row), f"Top {n}: {row['name']} on {row['chart_name']}",
             f"{_who(row)} is #{row['position']} on {row['chart_name']} on {row['date']} ({was}).",
             _entry_details(row)))
     return out
 
 
 def _re_entries(conn: Connection, params: dict, tracks, today: date) -> list[Candidate]:
-    moves = _chart_moves(conn, params, tracks, today)
-    if moves.empty:
-        return []
-    back = moves[moves["previous_position"].isna()]
+    moved = _chart_moves(conn, params, tracks, today)
+    back = moved[moved["status"] == "RE-ENTRY"]
     if params.get("n"):
         back = back[back["position"] <= params["n"]]
-    if back.empty:
-        return []
-    first = (select(R.c.chart_id, E.c.track_id, func.min(R.c.ranking_date).label("first_date"))
-             .join(R, R.c.id == E.c.ranking_id)
-             .where(E.c.track_id.in_(back["track_id"].unique().tolist()),
-                    R.c.chart_id.in_(back["chart_id"].unique().tolist()), R.c.status == "success")
-             .group_by(R.c.chart_id, E.c.track_id))
-    back = back.merge(_frame(conn, first), on=["chart_id", "track_id"], how="left")
-    back = back[(back["first_date"] < back["date"]) | (back["entry_state"] == "re-entry")]
-    return [Candidate(f"{row['slug']}:{row['uuid']}:{row['date']}", f"Back on {row['chart_name']}: {row['name']}",
+    return [Candidate(_entry_key(row), f"Back on {row['chart_name']}: {row['name']}",
                       f"{_who(row)} is back on {row['chart_name']} at #{row['position']} on {row['date']}.",
                       _entry_details(row))
-            for _, row in back.sort_values(["slug", "position"]).iterrows()]
+            for _, row in back.iterrows()]
 
 
 def _growth(conn: Connection, params: dict, tracks, today: date, fired: dict) -> list[Candidate]:
@@ -325,15 +271,15 @@ def _growth(conn: Connection, params: dict, tracks, today: date, fired: dict) ->
                      "from_value": base, "to_value": latest, "pct": round((latest - base) / base * 100, 2)})
     if not rows:
         return []
-    grown = pd.DataFrame(rows).merge(_frame(conn, select(T.c.id.label("track_id"), T.c.uuid, T.c.name,
-                                                         T.c.credit_name).where(
-        T.c.id.in_([r["track_id"] for r in rows]))), on="track_id")
+    names = select(T.c.id.label("track_id"), T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "").label("artist"))
+    grown = pd.DataFrame(rows).merge(_frame(conn, names.where(T.c.id.in_([r["track_id"] for r in rows]))),
+                                     on="track_id")
     out = []
     for _, row in grown.iterrows():
         previous = fired.get((row["uuid"], row["platform"]))
         if previous is not None and (row["to_date"] - previous).days < days:
             continue
-        details = {"track_uuid": row["uuid"], "track": row["name"], "artist": _text(row["credit_name"]),
+        details = {"track_uuid": row["uuid"], "track": row["name"], "artist": row["artist"] or None,
                    "platform": row["platform"], "days": days, "from_date": row["from_date"].isoformat(),
                    "to_date": row["to_date"].isoformat(), "from_value": int(row["from_value"]),
                    "to_value": int(row["to_value"]), "pct": float(row["pct"])}
