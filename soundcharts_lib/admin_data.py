@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import distinct, func, or_, select, true
 from sqlalchemy.engine import Engine
 
 from . import health
@@ -75,9 +75,9 @@ def charts(engine: Engine, *, platform: str | None = None, country: str | None =
 def chart_filters(engine: Engine) -> dict[str, list[str]]:
     """The values the chart filters offer: ``platforms`` and ``countries`` (codes) that have charts."""
     with engine.connect() as conn:
-        platforms = conn.execute(select(distinct(P.c.slug)).join(C, C.c.platform_id == P.c.id)
+        platforms = conn.execute(select(P.c.slug).distinct().join(C, C.c.platform_id == P.c.id)
                                  .order_by(P.c.slug)).scalars().all()
-        countries = conn.execute(select(distinct(C.c.country_code)).where(C.c.country_code.is_not(None))
+        countries = conn.execute(select(C.c.country_code).distinct().where(C.c.country_code.is_not(None))
                                  .order_by(C.c.country_code)).scalars().all()
     return {"platforms": list(platforms), "countries": list(countries)}
 
@@ -96,17 +96,18 @@ def chart_rankings(engine: Engine, slug: str, limit: int = RANKINGS_SHOWN) -> di
     return {"chart": info, "rankings": _frame(engine, q), "total": total, "failed": failed}
 
 
-def ranking_entries(engine: Engine, slug: str, on: date) -> dict:
-    """One ranking of a chart (``ranking``: ranking_date, fetched_at, status, entry_count, error), its
-    ``chart`` and its ``entries`` (position, old_position, position_evolution, entry_state, uuid, name,
-    artist, metric, metadata_fetched_at) by position."""
+def ranking_entries(engine: Engine, slug: str, on: date | None = None) -> dict:
+    """One ranking of a chart, ``on`` a date or the newest (``ranking``: ranking_date, fetched_at, status,
+    entry_count, error), its ``chart`` and its ``entries`` (position, old_position, position_evolution,
+    entry_state, uuid, name, artist, metric, metadata_fetched_at) by position."""
     info = chart_info(engine, slug)
     q = (select(R.c.id, R.c.ranking_date, R.c.fetched_at, R.c.status, R.c.entry_count, R.c.error)
-         .join(C, C.c.id == R.c.chart_id).where(C.c.slug == slug, R.c.ranking_date == on))
+         .join(C, C.c.id == R.c.chart_id).where(C.c.slug == slug)
+         .where(R.c.ranking_date == on if on else true()).order_by(R.c.ranking_date.desc()).limit(1))
     with engine.connect() as conn:
         row = conn.execute(q).first()
     if row is None:
-        raise UnknownEntity(f"no ranking of {slug!r} on {on:%Y-%m-%d} is stored")
+        raise UnknownEntity(f"no ranking of {slug!r}{f' on {on:%Y-%m-%d}' if on else ''} is stored")
     ranking = dict(row._mapping)
     entries = (select(E.c.position, E.c.old_position, E.c.position_evolution, E.c.entry_state, T.c.uuid,
                       T.c.name, func.coalesce(T.c.credit_name, "").label("artist"), E.c.metric,
@@ -207,7 +208,7 @@ def runs(engine: Engine, *, kind: str | None = None, status: str | None = None,
 
 def run_kinds(engine: Engine) -> list[str]:
     with engine.connect() as conn:
-        return list(conn.execute(select(distinct(RUN.c.kind)).order_by(RUN.c.kind)).scalars())
+        return list(conn.execute(select(RUN.c.kind).distinct().order_by(RUN.c.kind)).scalars())
 
 
 def run_notebook(engine: Engine, run_id: int) -> str | None:

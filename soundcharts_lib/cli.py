@@ -111,13 +111,25 @@ def _param_value(text: str):
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    from .serve import start_voila
+    from .serve import ADMIN_PORT, VIEWER_PORT, admin_token, start_voila
 
-    proc = start_voila(args.port)
-    base = f"http://127.0.0.1:{args.port}"
-    print(f"Dashboards on {base}/voila/render/overview.ipynb\n"
-          f"JSON endpoints on {base}/soundcharts/audience/chart/<track_uuid>/[<platform>/] "
-          f"(OpenAPI: {base}/soundcharts/openapi.json)  Ctrl-C stops", flush=True)
+    port = args.port or (ADMIN_PORT if args.admin else VIEWER_PORT)
+    base = f"http://127.0.0.1:{port}"
+    if args.admin:
+        token, generated = admin_token()
+        proc = start_voila(port, admin=True, token=token)
+        where = f"{base}/voila/render/admin/charts.ipynb"
+        if generated:  # shown once, here only: the server never logs it
+            print(f"Admin area on {where}?token={token}\n"
+                  "(a token made for this run; set SOUNDCHARTS_ADMIN_TOKEN to choose one)", flush=True)
+        else:
+            print(f"Admin area on {where} (log in with SOUNDCHARTS_ADMIN_TOKEN)", flush=True)
+        print("Ctrl-C stops", flush=True)
+    else:
+        proc = start_voila(port)
+        print(f"Dashboards on {base}/voila/render/overview.ipynb\n"
+              f"JSON endpoints on {base}/soundcharts/audience/chart/<track_uuid>/[<platform>/] "
+              f"(OpenAPI: {base}/soundcharts/openapi.json)  Ctrl-C stops", flush=True)
     try:
         return proc.wait()
     except KeyboardInterrupt:
@@ -184,7 +196,9 @@ def build_parser() -> cliargs.OneLineParser:
     s.set_defaults(func=cmd_run_job)
 
     s = sub.add_parser("serve", help="serve the dashboards and the JSON endpoints on 127.0.0.1")
-    s.add_argument("--port", type=cliargs.port, default=8866)
+    s.add_argument("--admin", action="store_true",
+                   help="the admin area, behind SOUNDCHARTS_ADMIN_TOKEN (or a token made and shown once)")
+    s.add_argument("--port", type=cliargs.port, help="default 8866, or 8867 with --admin")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("demo", help="local API + 28-day sync into the default database + dashboards")

@@ -1,22 +1,80 @@
 """Voila with the JSON endpoints on one port: ``python -m soundcharts_lib.web.app DASHBOARDS [voila args]``.
 
 A ``voila.app.Voila`` subclass whose handlers start with ours; nothing of the Jupyter REST API is exposed.
+
+Viewers (the default): the ``admin/`` folder does not exist for them (not listed, 404 on every path into it).
+Admin (``--WorkbenchVoila.admin=True``): every page, the admin area and the archived run notebooks, behind the
+token in ``SOUNDCHARTS_ADMIN_TOKEN``, which the server takes out of its environment so kernels never see it.
 """
 
 from __future__ import annotations
 
 import gc
+import os
+from pathlib import Path
 
+from jupyter_server.services.contents.largefilemanager import LargeFileManager
+from jupyter_server.utils import url_path_join
+from tornado import web
+from traitlets import Bool
 from voila.app import Voila
 
+from ..serve import MIN_TOKEN_LENGTH, TOKEN_ENV
 from .handlers import handlers
+
+ADMIN_FOLDER = "admin"
+
+
+class ViewerContents(LargeFileManager):
+    """The dashboards folder as viewers see it: ``admin/`` is neither listed nor served."""
+
+    def _get_os_path(self, path: str) -> str:
+        os_path = super()._get_os_path(path)
+        hidden = Path(self.root_dir, ADMIN_FOLDER).resolve()
+        if Path(os_path).resolve().is_relative_to(hidden):
+            raise web.HTTPError(404, "file or directory does not exist")
+        return os_path
+
+    def should_list(self, name: str) -> bool:
+        return name != ADMIN_FOLDER and super().should_list(name)
+
+
+class NotFoundHandler(web.RequestHandler):
+    """A plain 404 for any method: paths viewers must not reach."""
+
+    def prepare(self) -> None:
+        self.set_status(404)
+        self.set_header("Content-Type", "text/plain; charset=UTF-8")
+        self.finish("404: Not Found\n")
 
 
 class WorkbenchVoila(Voila):
-    """Voila serving the dashboards plus ``/soundcharts/...`` JSON endpoints."""
+    """Voila serving the dashboards plus ``/soundcharts/...`` JSON endpoints (see the module docstring)."""
+
+    admin = Bool(False, config=True,
+                 help=f"Serve dashboards/admin/ and archived run notebooks behind the token in {TOKEN_ENV}")
+
+    def init_settings(self) -> dict:
+        if self.admin:
+            token = os.environ.pop(TOKEN_ENV, "")
+            if len(token) < MIN_TOKEN_LENGTH:
+                raise SystemExit(f"the admin server needs {TOKEN_ENV}, {MIN_TOKEN_LENGTH}+ characters")
+            self.token = token
+        settings = super().init_settings()
+        if not self.admin:
+            self.contents_manager = settings["contents_manager"] = ViewerContents(parent=self)
+        return settings
 
     def init_handlers(self) -> list:
-        return handlers(self.server_url) + super().init_handlers()
+        ours = handlers(self.server_url)
+        if self.admin:
+            from .archive import handlers as archive_handlers
+
+            ours += archive_handlers(self.server_url)
+        else:
+            hidden = rf"/voila/(?:render|tree|files|api/contents)/{ADMIN_FOLDER}(?:/.*)?"
+            ours.append((url_path_join(self.server_url, hidden), NotFoundHandler))
+        return ours + super().init_handlers()
 
     def start(self) -> None:
         # What start-up imported (Jupyter, pandas, SQLAlchemy) leaves the garbage collector's view, so a full
