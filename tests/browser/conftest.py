@@ -30,6 +30,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 VIEWPORT = {"width": 1280, "height": 900}
 READY_TIMEOUT = 40.0
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+PAYLOAD_NAME = "<script>window.__pwned = 1</script><b>Robert'); DROP TABLE track;--</b>"
+PAYLOAD_ARTIST = '<img src=x onerror="window.__pwned = 2"> & Co'
 PAGE_TIMEOUT_MS = 60_000  # a page's kernel start and notebook run, on a busy 2-core machine
 
 
@@ -184,9 +186,9 @@ def expect_rendered(page, selector: str) -> None:
 
 @pytest.fixture(scope="session")
 def dashboard_db(synced_sqlite_url, localapi, tmp_path_factory) -> str:
-    """The synced database plus metadata and audience for its two most-charted tracks, fetched from the local API,
-    and a run history for the system status: quota falling over three days, a failed sync 2 h ago and a chart
-    whose last fetch failed."""
+    """The synced database plus metadata and audience for its two most-charted tracks, fetched from the local API;
+    the most-charted one then gets markup in its name and artist. A run history for the system status: quota
+    falling over three days, a failed sync 2 h ago and a chart whose last fetch failed."""
     from conftest import local_client
 
     from soundcharts_lib.audience import AudienceDataProcessor
@@ -204,6 +206,7 @@ def dashboard_db(synced_sqlite_url, localapi, tmp_path_factory) -> str:
     engine.dispose()
     now = utcnow()
     conn = sqlite3.connect(make_url(url).database)
+    conn.execute("UPDATE track SET name = ?, credit_name = ? WHERE uuid = ?", (PAYLOAD_NAME, PAYLOAD_ARTIST, top[0]))
     for kind, ago, quota in (("sync_charts", timedelta(days=3), 9000), ("fetch_metadata", timedelta(days=2), 8600),
                              ("fetch_audience", timedelta(days=1), 8300)):
         conn.execute("UPDATE sync_run SET started_at = ?, finished_at = ?, quota_remaining = ? WHERE kind = ?",

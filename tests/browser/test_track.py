@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import cells, download_csv, expect_rendered, hrefs, screenshot, sql
+from .conftest import PAYLOAD_NAME, cells, download_csv, expect_rendered, hrefs, screenshot, sql
 
 pytestmark = pytest.mark.browser
 
@@ -45,6 +45,7 @@ def test_track_page_matches_sql(voila, dashboard_db, uuid, page):
     expect_rendered(page, ".audience-growth")
     name, = sql(dashboard_db, "SELECT name FROM track WHERE uuid = ?", uuid)[0]
     expect(page.locator(".track-summary h2")).to_have_text(name)
+    assert name == PAYLOAD_NAME and page.evaluate("window.__pwned") is None  # markup shown as text, never run
     artists = [n for (n,) in sql(dashboard_db, """
         SELECT a.name FROM artist a JOIN track_artist ta ON ta.artist_id = a.id JOIN track t ON t.id = ta.track_id
         WHERE t.uuid = ? ORDER BY ta.position, a.name""", uuid)]
