@@ -151,7 +151,7 @@ def test_airflow_dags_test_stores_what_run_job_stores(airflow_env, pg_url, tmp_p
 
     reference_url, drop = _fresh_pg_database()
     runs = tmp_path / "runs-airflow"
-    with running(LocalApiConfig(seed=7, api_key=CANARY)) as srv:
+    with running(LocalApiConfig(seed=7, api_key=CANARY, history_days=30)) as srv:
         db = make_url(pg_url)
         dag_env = dict(  # credentials and the database only through Airflow connections
             airflow_env, SOUNDCHARTS_RUNS_DIR=str(runs), SOUNDCHARTS_CACHE_BACKEND="memory",
