@@ -11,8 +11,8 @@ want=$(sha256sum "$reqs" | cut -d' ' -f1)
 stamp="$venv/.requirements.sha256"
 
 mkdir -p "$(dirname "$venv")"
-exec 9>"$venv.lock"
-flock 9  # one build at a time; a second caller waits, then reuses it
+exec 9<"$reqs"
+flock 9  # one build at a time (locking the requirements file: no lock file to leave behind)
 
 if [ -x "$venv/bin/airflow" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
   echo "$venv"
