@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from sqlalchemy.exc import DBAPIError
 
-from . import cliargs
+from . import cliargs, logs
 from .config import Settings
 from .errors import ConfigError, SoundchartsError
 
@@ -185,9 +184,10 @@ def build_parser() -> cliargs.OneLineParser:
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_fetch_metadata)
 
-    from . import cli_audience
+    from . import cli_audience, cli_maintenance
 
     cli_audience.register(sub)
+    cli_maintenance.register(sub)
 
     s = sub.add_parser("run-job", help="run scheduled/NAME.ipynb with papermill, locked and archived")
     s.add_argument("name", type=cliargs.slug)
@@ -217,10 +217,9 @@ def _country(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
+        logs.setup(level="INFO" if args.verbose else None)
         return args.func(args, settings)
     except ConfigError as exc:
         print(f"soundcharts {args.command}: error: {exc}", file=sys.stderr)

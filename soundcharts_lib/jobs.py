@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import logs
 from .config import PROJECT_ROOT, Settings
 from .errors import ConfigError, SoundchartsError
 from .joblock import job_lock
@@ -58,6 +59,7 @@ def run_job(name: str, params: dict, *, settings: Settings, trigger: str = "cron
         notebook, log_path = archive_paths(settings, name)
         handler = logging.FileHandler(log_path)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(logs.SecretFilter())
         pm_log = logging.getLogger("papermill")
         pm_log.addHandler(handler)
         pm_log.setLevel(logging.INFO)

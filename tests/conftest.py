@@ -17,6 +17,7 @@ _STATE = Path(tempfile.mkdtemp(prefix="scw-jupyter-"))
 for _var, _sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
                    ("JUPYTER_RUNTIME_DIR", "runtime"), ("IPYTHONDIR", "ipython")):
     os.environ.setdefault(_var, str(_STATE / _sub))
+os.environ.setdefault("SOUNDCHARTS_LOG_FILE", str(_STATE / "soundcharts.log"))
 # Never let a developer's .env or real credentials reach a test.
 for _var in ("SOUNDCHARTS_API_URL", "SOUNDCHARTS_APP_ID", "SOUNDCHARTS_API_KEY", "SOUNDCHARTS_CLIENT_ID",
              "SOUNDCHARTS_CLIENT_SECRET", "SOUNDCHARTS_DB_URL", "SOUNDCHARTS_DB_READONLY"):
