@@ -213,6 +213,20 @@ def lift_profile(lift: pd.DataFrame, before_days: int = BEFORE_DAYS) -> pd.DataF
                          "index": per_track.mean(axis=0).round(1).to_numpy(), "tracks": len(per_track)})
 
 
+def describe(summary: dict, before_days: int = BEFORE_DAYS, after_days: int = AFTER_DAYS) -> str:
+    """:func:`lift_summary` in one sentence."""
+    if not summary["tracks"]:
+        return "No chart entry has audience stored on both sides yet."
+    faster = "faster" if summary["lift_pct"] >= 0 else "slower"
+    text = (f"Over {summary['tracks']} tracks ({summary['entries']} chart entries), the audience grew "
+            f"{abs(summary['lift_pct']):.1f}% {faster} per day in the {after_days} days from a chart entry than in "
+            f"the {before_days} days before it")
+    if summary["ci_low_pct"] is None:
+        return text + " (one track: no confidence interval)."
+    return (text + f" ({summary['confidence']:.0%} confidence interval: {summary['ci_low_pct']:+.1f}% to "
+            f"{summary['ci_high_pct']:+.1f}%); {summary['share_faster_pct']:.0f}% of the tracks grew faster after.")
+
+
 def missing_audience(lift: pd.DataFrame, *, before_days: int = BEFORE_DAYS,
                      after_days: int = AFTER_DAYS) -> dict | None:
     """What to fetch for the rows without (enough) audience: ``{"platform", "track_uuids", "start", "end"}``

@@ -152,6 +152,19 @@ def test_summary_counts_each_track_once():
     assert summary["ci_low_pct"] == summary["ci_high_pct"] == 100.0
 
 
+def test_describe():
+    summary = lift.lift_summary(frame([("a", 10, 40), ("b", 10, 11), ("c", 10, 9)]), resamples=500)
+    text = lift.describe(summary, 7, 7)
+    assert text.startswith("Over 3 tracks (3 chart entries), the audience grew 58.2% faster per day in the 7 days "
+                           "from a chart entry than in the 7 days before it (95% confidence interval: ")
+    assert text.endswith("; 67% of the tracks grew faster after.")
+    one = lift.describe(lift.lift_summary(frame([("a", 10, 5)])), 3, 3)
+    assert one == ("Over 1 tracks (1 chart entries), the audience grew 50.0% slower per day in the 3 days from a "
+                   "chart entry than in the 3 days before it (one track: no confidence interval).")
+    assert lift.describe(lift.lift_summary(frame([]).assign(status=pd.Series(dtype=str)))) == (
+        "No chart entry has audience stored on both sides yet.")
+
+
 def test_summary_without_data():
     empty = lift.lift_summary(frame([]).assign(status=pd.Series(dtype=str)))
     assert empty["tracks"] == 0 and empty["lift_pct"] is None and empty["excluded"] == {}
