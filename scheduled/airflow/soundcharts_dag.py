@@ -1,5 +1,5 @@
-"""The scheduled job notebooks on Apache Airflow 3: chart sync per platform (in parallel), then metadata for
-new tracks, then audience, then maintenance (Sundays). The parameters are the crontab's.
+"""The scheduled job notebooks on Apache Airflow 3: a chart sync task per platform, then metadata for new
+tracks, then audience, then maintenance (Sundays). The parameters are the crontab's.
 
 Each task runs the project's own ``soundcharts run-job`` from the project's virtualenv, so the notebooks are
 locked, archived under ``runs/YYYY/MM/DD/`` and recorded as a SyncRun exactly as under cron, and Airflow needs
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 # The project checkout (with its .venv) on every worker: this file's grandparent, unless the file was copied.
 PROJECT = Path(os.environ.get("SOUNDCHARTS_PROJECT") or Path(__file__).resolve().parents[2])
-# The song-chart platforms of GET /api/v2/chart/song/platforms: one parallel sync task each.
+# The song-chart platforms of GET /api/v2/chart/song/platforms: one sync task each.
 CHART_PLATFORMS = "spotify,apple-music,deezer,youtube,shazam,tiktok,soundcloud,airplay"
 PLATFORMS = [p.strip() for p in os.environ.get("SOUNDCHARTS_AIRFLOW_PLATFORMS", CHART_PLATFORMS).split(",")]
 # Platforms synced at once (sharing the API's per-minute rate limit). 1 while `run-job` has one lock for all
