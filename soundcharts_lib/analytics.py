@@ -167,7 +167,8 @@ def overview(engine: Engine, today: date | None = None, now: datetime | None = N
 def _frame(engine: Engine, query) -> pd.DataFrame:
     with engine.connect() as conn:
         result = conn.execute(query)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        # plain tuples: pandas probes each Row's attributes, which costs more than the query on large results
+        return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
 
 
 # -- overview: what needs attention and the system status -------------------------------------------------
@@ -398,12 +399,17 @@ def track_charts(history: pd.DataFrame) -> pd.DataFrame:
 def track_charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
     """Charts whose latest stored ranking holds the track: chart, chart_name, platform, platform_name,
     country_code, country_name, date, position; by position."""
+    # Each chart's latest ranking, looked up chart by chart, then the track's entry in it: a few index probes per
+    # chart however long the track's history is.
+    latest = select(R.c.id).where(R.c.chart_id == C.c.id, R.c.ranking_date == C.c.last_ranking_date,
+                                  R.c.status == "success").scalar_subquery()
+    track_id = select(T.c.id).where(T.c.uuid == uuid).scalar_subquery()
     q = (select(C.c.slug.label("chart"), C.c.name.label("chart_name"), P.c.slug.label("platform"),
                 P.c.name.label("platform_name"), C.c.country_code, C.c.country_name,
                 R.c.ranking_date.label("date"), E.c.position)
-         .select_from(E.join(T, T.c.id == E.c.track_id).join(R, R.c.id == E.c.ranking_id)
-                      .join(C, C.c.id == R.c.chart_id).join(P, P.c.id == C.c.platform_id))
-         .where(T.c.uuid == uuid, R.c.status == "success", R.c.ranking_date == C.c.last_ranking_date)
+         .select_from(E.join(R, R.c.id == E.c.ranking_id).join(C, C.c.id == R.c.chart_id)
+                      .join(P, P.c.id == C.c.platform_id))
+         .where(E.c.track_id == track_id, E.c.ranking_id.in_(select(latest).select_from(C)))
          .order_by(E.c.position, C.c.slug))
     return _frame(engine, q)
 

@@ -1,0 +1,286 @@
+"""Dashboard query times on a large SQLite warehouse, and the overview rendered in Chromium.
+
+    python tests/bench/bench_dashboard.py [--entries 10000000] [--charts 100] [--per-ranking 100]
+                                          [--db PATH [--reuse]] [--browser]
+
+Builds the warehouse fast (the project's schema from ``soundcharts_lib.db.upgrade``, then raw sqlite3 executemany
+with the entry indexes dropped and rebuilt): daily charts spread over 8 platforms ending today, tracks that stay on
+a chart for weeks and move, one hit on every chart for the last year, 3 years of audience for one track per 10,000
+entries (the hit on 5 platforms with 2 identifiers each), a run history with quota figures. Then times
+(warm, median of 5) every query behind the overview (all of ``analytics.overview``, goal < 100 ms at 10M entries),
+a track page (``analytics.track_page``, goal < 50 ms), the platform and chart pages, and with ``--browser`` the
+overview in headless Chromium through Voila (goal < 3 s warm). Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from soundcharts_lib import analytics  # noqa: E402
+from soundcharts_lib.db import make_engine, upgrade  # noqa: E402
+from soundcharts_lib.db.models import utcnow  # noqa: E402
+from soundcharts_lib.sync import today_utc  # noqa: E402
+
+PLATFORMS = ["spotify", "apple-music", "deezer", "youtube", "shazam", "tiktok", "soundcloud", "airplay"]
+AUDIENCE_PLATFORMS = [1, 4, 5, 6, 7]  # spotify, youtube, shazam, tiktok, soundcloud
+TRACKS = 20_000
+HIT = TRACKS + 1  # on every chart, every day of the last year
+HIT_DAYS = 365
+AUDIENCE_SHARE = 10_000  # one track with audience per 10,000 entries (1,000 at 10M)
+AUDIENCE_DAYS = 3 * 365
+ENTRY_INDEXES = ("ix_entry_ranking_track", "ix_entry_track")
+BATCH = 200_000
+
+
+def uuid_of(track_id: int) -> str:
+    return f"00000000-0000-4000-8000-{track_id:012d}"
+
+
+def track_at(chart: int, day: int, position: int) -> int:
+    """The track at ``position`` of ``chart`` on day ``day``: a chart's tracks shift slowly (weekly) and move."""
+    return (chart * 977 + position * 13 + (day // 7) * 29 + (day % 3) * (position % 5 == 0)) % TRACKS + 1
+
+
+def track_for(chart: int, day: int, position: int, days: int) -> int:
+    if day >= days - HIT_DAYS and position == 1 + (chart + day) % 10:
+        return HIT
+    return track_at(chart, day, position)
+
+
+def _batched(rows: Iterator[tuple], size: int = BATCH) -> Iterator[list[tuple]]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def build(path: Path, entries: int, charts: int, per_ranking: int) -> dict:
+    """Create the warehouse at ``path``; returns its shape."""
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    days = math.ceil(entries / (charts * per_ranking))
+    audience_tracks = max(20, entries // AUDIENCE_SHARE)
+    end = today_utc()
+    first = end - timedelta(days=days - 1)
+    now = utcnow().replace(microsecond=0)
+    con = sqlite3.connect(path)
+    con.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-400000; "
+                      "PRAGMA temp_store=MEMORY;")
+    index_sql = [sql for (sql,) in con.execute(
+        f"SELECT sql FROM sqlite_master WHERE name IN {ENTRY_INDEXES}")]
+    for name in ENTRY_INDEXES:
+        con.execute(f"DROP INDEX {name}")
+    with con:
+        con.executemany("INSERT INTO platform (id, slug, name, supports_charts, supports_audience) VALUES "
+                        "(?, ?, ?, 1, ?)",
+                        [(i, slug, slug.title(), i in AUDIENCE_PLATFORMS) for i, slug in enumerate(PLATFORMS, 1)])
+        con.executemany(
+            "INSERT INTO chart (id, slug, name, platform_id, frequency, country_code, is_active, discovered_at, "
+            "last_ranking_date, consecutive_failures, metric_type) VALUES (?, ?, ?, ?, 'daily', ?, 1, ?, ?, ?, "
+            "'streams')",
+            [(c, f"chart-{c}", f"Chart {c}", c % len(PLATFORMS) + 1, f"C{c % 40}", str(now), str(end),
+              int(c % 37 == 0)) for c in range(1, charts + 1)])
+        con.executemany(
+            "INSERT INTO track (id, uuid, name, credit_name, first_seen_at) VALUES (?, ?, ?, ?, ?)",
+            [(t, uuid_of(t), f"Song {t}", f"Artist {t % 3000}", str(now)) for t in range(1, HIT + 1)])
+        con.executemany(
+            "INSERT INTO chart_ranking (id, chart_id, ranking_date, date_raw, fetched_at, status, entry_count) "
+            "VALUES (?, ?, ?, ?, ?, 'success', ?)",
+            ((d * charts + c, c, str(first + timedelta(days=d)), str(first + timedelta(days=d)),
+              str(now - timedelta(days=days - d)), per_ranking)
+             for d in range(days) for c in range(1, charts + 1)))
+    t0 = time.perf_counter()
+    rows = ((d * charts + c, track_for(c, d, p, days), p, p + 1, 1_000_000 // p, str(first + timedelta(days=d)))
+            for d in range(days) for c in range(1, charts + 1) for p in range(1, per_ranking + 1))
+    stored = 0
+    for batch in _batched(rows):
+        if stored + len(batch) > entries:
+            batch = batch[:entries - stored]
+        with con:
+            con.executemany("INSERT INTO chart_ranking_entry (ranking_id, track_id, position, old_position, metric, "
+                            "ranking_date) VALUES (?, ?, ?, ?, ?, ?)", batch)
+        stored += len(batch)
+        if stored >= entries:
+            break
+    insert_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for sql in index_sql:
+        con.execute(sql)
+    index_s = time.perf_counter() - t0
+    with con:
+        start = end - timedelta(days=AUDIENCE_DAYS - 1)
+        con.executemany(
+            "INSERT INTO track_audience (track_id, platform_id, platform_identifier, date, audience_value, "
+            "fetched_at) VALUES (?, ?, ?, ?, ?, ?)",
+            ((t, p, f"id-{t}-{p}-{k}", str(start + timedelta(days=i)), 1000 * t + 50 * i * p, str(now))
+             for t in [*range(1, audience_tracks), HIT]
+             for p in (AUDIENCE_PLATFORMS if t == HIT else AUDIENCE_PLATFORMS[:2])
+             for k in range(2 if t == HIT else 1) for i in range(AUDIENCE_DAYS)))
+        con.executemany(
+            "INSERT INTO sync_run (kind, \"trigger\", started_at, finished_at, status, quota_remaining) VALUES "
+            "(?, 'cron', ?, ?, ?, ?)",
+            [(kind, str(now - timedelta(hours=8 * i)), str(now - timedelta(hours=8 * i) + timedelta(minutes=4)),
+              "failed" if i % 29 == 0 else "success", 500_000 + 700 * i)
+             for i in range(180) for kind in ("sync_charts",)])
+        con.executemany("INSERT INTO artist (id, uuid, name) VALUES (?, ?, ?)",
+                        [(a, f"artist-{a}", f"Artist {a}") for a in (1, 2)])
+        con.executemany("INSERT INTO track_artist (track_id, artist_id, position) VALUES (?, ?, ?)",
+                        [(HIT, 1, 0), (HIT, 2, 1)])
+    con.close()
+    return {"entries": stored, "charts": charts, "per_ranking": per_ranking, "days": days, "first": first,
+            "last": end, "insert_s": insert_s, "index_s": index_s, "size_mb": path.stat().st_size / 1e6}
+
+
+def timed(call: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
+    """Median wall and CPU milliseconds of ``repeat`` calls after one warm-up call (CPU time is this process's:
+    the query runs in it, so on a busy machine it is the fairer figure)."""
+    call()
+    wall, cpu = [], []
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        call()
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def query_times(url: str, track_uuid: str, chart: str) -> dict[str, tuple[float, float]]:
+    engine = make_engine(url, read_only=True)
+    a = analytics
+    parts = {
+        "overview: has_data": lambda: a.has_data(engine),
+        "overview: rankings_per_day": lambda: a.rankings_per_day(engine, 7),
+        "overview: week_comparison": lambda: a.week_comparison(engine),
+        "overview: top_platforms": lambda: a.top_platforms(engine, 30),
+        "overview: top_tracks": lambda: a.top_tracks(engine, 30),
+        "overview: chart_health_summary": lambda: a.chart_health_summary(engine),
+        "overview: charts_needing_attention": lambda: a.charts_needing_attention(engine),
+        "overview: system_status": lambda: a.system_status(engine),
+        "OVERVIEW TOTAL (analytics.overview)": lambda: a.overview(engine),
+        "track: track_details": lambda: a.track_details(engine, track_uuid),
+        "track: track_chart_history": lambda: a.track_chart_history(engine, track_uuid),
+        "track: track_charting_now": lambda: a.track_charting_now(engine, track_uuid),
+        "track: track_audience": lambda: a.track_audience(engine, track_uuid),
+        "TRACK PAGE TOTAL (analytics.track_page)": lambda: a.track_page(engine, track_uuid),
+        "platform page (analytics.platform_page)": lambda: a.platform_page(engine, PLATFORMS[0]),
+        "chart page (analytics.chart_page)": lambda: a.chart_page(engine, chart),
+    }
+    out = {name: timed(call, repeat=3 if name.startswith("chart page") else 5) for name, call in parts.items()}
+    engine.dispose()
+    return out
+
+
+def browser_times(url: str, loads: int = 4) -> list[float]:
+    """Seconds from navigation to the overview fully rendered (tables and figure, no loading state), per load;
+    the first is cold (a fresh server), the others warm."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from soundcharts_lib.serve import free_port, start_voila, wait_ready
+
+    state = tempfile.mkdtemp(prefix="bench-jupyter-")
+    env = dict(os.environ, SOUNDCHARTS_DB_URL=url)
+    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+        env[var] = f"{state}/{var.lower()}"
+    port = free_port()
+    with open(f"{state}/voila.log", "w") as log:
+        proc = start_voila(port, env=env, log=log)
+        try:
+            base = wait_ready(proc, port)
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
+                context.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
+                times = []
+                for _ in range(loads):
+                    page = context.new_page()
+                    t0 = time.perf_counter()
+                    page.goto(f"{base}/voila/render/overview.ipynb")
+                    expect(page.locator(".top-tracks tbody tr").first).to_be_visible(timeout=120_000)
+                    expect(page.locator(".rankings-per-day svg.svg-figure")).to_be_visible(timeout=60_000)
+                    expect(page.locator(".loading-state, .error-state")).to_have_count(0)
+                    times.append(time.perf_counter() - t0)
+                    page.close()
+                browser.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    return times
+
+
+def run(entries: int, *, charts: int = 100, per_ranking: int = 100, db: Path | None = None, reuse: bool = False,
+        browser: bool = False) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = db or Path(tmp) / "bench.db"
+        shape = None
+        if not (reuse and path.exists()):
+            path.unlink(missing_ok=True)
+            shape = build(path, entries, charts, per_ranking)
+        url = f"sqlite:///{path}"
+        con = sqlite3.connect(path)
+        n_charts, n_entries = con.execute("SELECT (SELECT COUNT(*) FROM chart), "
+                                          "(SELECT MAX(id) FROM chart_ranking_entry)").fetchone()
+        track_id = HIT
+        track_entries, track_charts = con.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT r.chart_id) FROM chart_ranking_entry e JOIN chart_ranking r "
+            "ON r.id = e.ranking_id WHERE e.track_id = ?", (track_id,)).fetchone()
+        window = con.execute("SELECT COUNT(*) FROM chart_ranking_entry WHERE ranking_date >= ?",
+                             (str(today_utc() - timedelta(days=29)),)).fetchone()[0]
+        con.close()
+        out = {"shape": shape, "entries": n_entries, "charts": n_charts, "entries_30_days": window,
+               "track_entries": track_entries, "track_charts": track_charts,
+               "ms": query_times(url, uuid_of(track_id), "chart-1")}
+        if browser:
+            out["browser_s"] = browser_times(url)
+        return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--entries", type=int, default=10_000_000)
+    ap.add_argument("--charts", type=int, default=100, help="daily charts (spread over 8 platforms)")
+    ap.add_argument("--per-ranking", type=int, default=100, help="entries per ranking")
+    ap.add_argument("--db", type=Path, help="build the database here (default: a temporary file)")
+    ap.add_argument("--reuse", action="store_true", help="time an existing --db without rebuilding it")
+    ap.add_argument("--browser", action="store_true", help="also time the overview in headless Chromium")
+    args = ap.parse_args()
+    r = run(args.entries, charts=args.charts, per_ranking=args.per_ranking, db=args.db, reuse=args.reuse,
+            browser=args.browser)
+    if r["shape"]:
+        s = r["shape"]
+        print(f"built {s['entries']:,} entries: {s['charts']} daily charts x {s['per_ranking']} entries x "
+              f"{s['days']} days ({s['first']} .. {s['last']}), {s['size_mb']:,.0f} MB; entries inserted in "
+              f"{s['insert_s']:.1f} s, indexes built in {s['index_s']:.1f} s")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{r['entries']:,} entries, {r['charts']} charts; {r['entries_30_days']:,} entries in the last 30 days; "
+          f"track page of the hit: {r['track_entries']:,} entries on {r['track_charts']} charts")
+    print(f"{'query (warm, median of 5)':<44}{'wall ms':>10}{'CPU ms':>10}")
+    for name, (wall, cpu) in r["ms"].items():
+        print(f"{name:<44}{wall:>10.1f}{cpu:>10.1f}")
+    if "browser_s" in r:
+        cold, *warm = r["browser_s"]
+        print(f"overview in Chromium: cold {cold:.2f} s, warm {', '.join(f'{t:.2f}' for t in warm)} s "
+              f"(median {statistics.median(warm):.2f} s)")
+
+
+if __name__ == "__main__":
+    main()
