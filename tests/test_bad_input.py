@@ -8,6 +8,7 @@ at once; hostile bodies come from a small real HTTP server; the endpoints from t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -111,37 +113,45 @@ HOSTILE_BODIES: dict[str, tuple[str, object]] = {  # case: (path it breaks, body
 }
 
 
-class _Hostile(BaseHTTPRequestHandler):
-    """``/<case>/api/...``: the case's broken body for its path, a valid body for every other path."""
+@contextlib.contextmanager
+def crafted_api(cases: dict[str, tuple[str, object]]) -> Iterator[str]:
+    """A small real API on a free port: ``/<case>/api/...`` answers the case's body for the path its pattern
+    matches and a valid body for every other path. A body is JSON-able, bytes, or a callable giving one."""
 
-    def do_GET(self) -> None:
-        case, _, rest = self.path.lstrip("/").partition("/")
-        path = "/" + rest.split("?")[0]
-        broken = HOSTILE_BODIES.get(case)
-        if broken and re.fullmatch(broken[0], path):
-            body = broken[1]
-        else:
-            body = next((make for pattern, make in VALID if re.fullmatch(pattern, path)), None)
-        body = body() if callable(body) else body
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        self.send_response(404 if body is None else 200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            case, _, rest = self.path.lstrip("/").partition("/")
+            path = "/" + rest.split("?")[0]
+            crafted = cases.get(case)
+            if crafted and re.fullmatch(crafted[0], path):
+                body = crafted[1]
+            else:
+                body = next((make for pattern, make in VALID if re.fullmatch(pattern, path)), None)
+            body = body() if callable(body) else body
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            self.send_response(404 if body is None else 200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
-    def log_message(self, *args) -> None:
-        pass
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture(scope="module")
 def hostile_api():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with crafted_api(HOSTILE_BODIES) as url:
+        yield url
 
 
 # --- the soundcharts command: flags, configuration and hostile bodies --------------------------------------
@@ -234,7 +244,8 @@ def _environment(case_name: str, case: Cli, db_url: str, local: str, hostile: st
     api = {"local": local, "hostile": f"{hostile}/{case_name}", "none": "http://127.0.0.1:9"}[case.api]
     env.update(SOUNDCHARTS_API_URL=api, SOUNDCHARTS_APP_ID="soundcharts", SOUNDCHARTS_API_KEY="soundcharts",
                SOUNDCHARTS_DB_URL=db_url, SOUNDCHARTS_CACHE_BACKEND="none", SOUNDCHARTS_RATE_LIMIT=str(FAST),
-               SOUNDCHARTS_RUNS_DIR=str(runs), SOUNDCHARTS_MAX_RETRIES="1", SOUNDCHARTS_TIMEOUT="5")
+               SOUNDCHARTS_RUNS_DIR=str(runs), SOUNDCHARTS_MAX_RETRIES="1", SOUNDCHARTS_TIMEOUT="5",
+               SOUNDCHARTS_LOG_FILE=str(runs / "soundcharts.log"))
     env.update(case.env)
     return env
 
@@ -339,12 +350,13 @@ def test_hostile_api_bodies(name, backend, hostile_api, monkeypatch, capfd, tmp_
         for key, value in env.items():
             if key.startswith("SOUNDCHARTS_"):
                 monkeypatch.setenv(key, value)
-        quiet = logging.NullHandler()  # logging counts as configured: main() adds no handler to this process
-        logging.getLogger().addHandler(quiet)
+        root, before = logging.getLogger(), list(logging.getLogger().handlers)
         try:
             code = cli.main(list(args))
-        finally:
-            logging.getLogger().removeHandler(quiet)
+        finally:  # the handlers main() set up write to this test's captured stderr: they end with it
+            for handler in [h for h in root.handlers if h not in before]:
+                root.removeHandler(handler)
+                handler.close()
         out, err = capfd.readouterr()
         line = one_line(Outcome(code, out, err, db_url, 0))
         assert code == 1 and HOSTILE_WORDS[name] in line, (code, line)
