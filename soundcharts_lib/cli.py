@@ -83,7 +83,7 @@ def cmd_run_job(args, settings: Settings) -> int:
     for key, value in args.param or []:
         params[key] = _param_value(value)
     try:
-        result = run_job(args.name, params, settings=settings, trigger=args.trigger)
+        result = run_job(args.name, params, settings=settings, trigger=args.trigger, lock_scope=args.lock_scope)
     except JobLocked as exc:
         print(f"soundcharts run-job: {exc}", file=sys.stderr)
         return EXIT_LOCKED
@@ -192,7 +192,8 @@ def build_parser() -> cliargs.OneLineParser:
     s = sub.add_parser("run-job", help="run scheduled/NAME.ipynb with papermill, locked and archived")
     s.add_argument("name", type=cliargs.slug)
     s.add_argument("-p", "--param", nargs=2, action="append", metavar=("KEY", "VALUE"))
-    s.add_argument("--trigger", default="cron", choices=["cron", "cli", "dashboard", "notebook"])
+    s.add_argument("--trigger", default="cron", choices=["cron", "cli", "dashboard", "notebook", "airflow"])
+    s.add_argument("--lock-scope", type=cliargs.slug, help="lock only this part of the job (e.g. a platform)")
     s.set_defaults(func=cmd_run_job)
 
     s = sub.add_parser("serve", help="serve the dashboards and the JSON endpoints on 127.0.0.1")

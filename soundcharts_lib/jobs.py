@@ -48,14 +48,19 @@ def archive_paths(settings: Settings, name: str, now: datetime | None = None) ->
     return nb, nb.with_suffix(".log")
 
 
-def run_job(name: str, params: dict, *, settings: Settings, trigger: str = "cron") -> JobResult:
-    """Execute ``scheduled/NAME.ipynb`` under the job's lock; archive it whether it fails or not."""
+def run_job(name: str, params: dict, *, settings: Settings, trigger: str = "cron",
+            lock_scope: str | None = None) -> JobResult:
+    """Execute ``scheduled/NAME.ipynb`` under the job's lock; archive it whether it fails or not.
+
+    ``lock_scope`` narrows the lock to one part of the job (e.g. one platform of ``sync_charts``), so parts can run
+    side by side while each part still runs once at a time.
+    """
     import papermill
 
     source = JOBS_DIR / f"{name}.ipynb"
     if not source.is_file():
         raise ConfigError(f"no such job {name!r} (jobs: {', '.join(job_names())})")
-    with job_lock(name, settings):
+    with job_lock(f"{name}.{lock_scope}" if lock_scope else name, settings):
         notebook, log_path = archive_paths(settings, name)
         handler = logging.FileHandler(log_path)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

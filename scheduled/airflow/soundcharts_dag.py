@@ -27,9 +27,9 @@ PROJECT = Path(os.environ.get("SOUNDCHARTS_PROJECT") or Path(__file__).resolve()
 # The song-chart platforms of GET /api/v2/chart/song/platforms: one sync task each.
 CHART_PLATFORMS = "spotify,apple-music,deezer,youtube,shazam,tiktok,soundcloud,airplay"
 PLATFORMS = [p.strip() for p in os.environ.get("SOUNDCHARTS_AIRFLOW_PLATFORMS", CHART_PLATFORMS).split(",")]
-# Platforms synced at once (sharing the API's per-minute rate limit). 1 while `run-job` has one lock for all
-# of sync_charts: parallel platform tasks would only fail on each other's lock and wait for their retries.
-SYNC_PARALLEL = 1
+# Platforms synced at once, sharing the API's per-minute rate limit; each holds the lock of its own platform
+# (`run-job --lock-scope PLATFORM`).
+SYNC_PARALLEL = 4
 DEFAULT_RATE_LIMIT = 4500  # the project's default SOUNDCHARTS_RATE_LIMIT (calls per minute)
 API_CONN_ID = "soundcharts_api"  # optional: host = API URL, login = app id, password = API key
 DB_CONN_ID = "soundcharts_db"  # optional: the team's PostgreSQL (host, port, schema = database, login, pass)
@@ -68,12 +68,14 @@ def job_env(rate_share: int = 1) -> dict[str, str]:
     return env
 
 
-def run_job(name: str, params: dict | None = None, *, rate_share: int = 1) -> str:
+def run_job(name: str, params: dict | None = None, *, rate_share: int = 1, lock_scope: str | None = None) -> str:
     """``soundcharts run-job NAME -p KEY VALUE ...``, output in the task log; returns the archived notebook.
 
     A failed, locked or misconfigured job raises, so Airflow retries it with exponential backoff.
     """
-    command = [str(PROJECT / ".venv" / "bin" / "soundcharts"), "run-job", name, "--trigger", "cron"]
+    command = [str(PROJECT / ".venv" / "bin" / "soundcharts"), "run-job", name, "--trigger", "airflow"]
+    if lock_scope:
+        command += ["--lock-scope", lock_scope]
     for key, value in (params or {}).items():
         command += ["-p", key, str(value)]
     if not Path(command[0]).is_file():
@@ -105,7 +107,8 @@ def soundcharts():
     @task
     def sync_platform(platform: str) -> str:
         """The latest ranking of every chart of one platform."""
-        return run_job("sync_charts", {"platforms": platform}, rate_share=min(SYNC_PARALLEL, len(PLATFORMS)))
+        return run_job("sync_charts", {"platforms": platform}, rate_share=min(SYNC_PARALLEL, len(PLATFORMS)),
+                       lock_scope=platform)
 
     with TaskGroup("sync_charts", tooltip="the latest ranking of every chart, one task per platform") as sync:
         for platform in PLATFORMS:

@@ -101,7 +101,7 @@ def stale_tracks(engine: Engine, platform_ids: Sequence[int], *, today: date, li
     q = (select(TRACK_T.c.id, TRACK_T.c.uuid)
          .outerjoin(latest, latest.c.track_id == TRACK_T.c.id)
          .order_by(case((TRACK_T.c.id.in_(charting), 0), else_=1),
-                   case((latest.c.at.is_(None), 0), else_=1), latest.c.at, TRACK_T.c.id)
+                   case((latest.c.at.is_(None), 0), else_=1), latest.c.at, TRACK_T.c.uuid)
          .limit(limit))
     with engine.connect() as conn:
         return [(r.id, r.uuid) for r in conn.execute(q)]
