@@ -114,19 +114,18 @@ HOSTILE_BODIES: dict[str, tuple[str, object]] = {  # case: (path it breaks, body
 
 
 @contextlib.contextmanager
-def crafted_api(cases: dict[str, tuple[str, object]]) -> Iterator[str]:
-    """A small real API on a free port: ``/<case>/api/...`` answers the case's body for the path its pattern
-    matches and a valid body for every other path. A body is JSON-able, bytes, or a callable giving one."""
+def crafted_api(cases: dict[str, tuple[str, object] | list[tuple[str, object]]]) -> Iterator[str]:
+    """A small real API on a free port: ``/<case>/api/...`` answers the case's body for a path its pattern
+    matches (one pair or a list of them) and a valid body for every other path. A body is JSON-able, bytes, or
+    a callable giving one."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             case, _, rest = self.path.lstrip("/").partition("/")
             path = "/" + rest.split("?")[0]
-            crafted = cases.get(case)
-            if crafted and re.fullmatch(crafted[0], path):
-                body = crafted[1]
-            else:
-                body = next((make for pattern, make in VALID if re.fullmatch(pattern, path)), None)
+            crafted = cases.get(case, [])
+            crafted = crafted if isinstance(crafted, list) else [crafted]
+            body = next((make for pattern, make in crafted + VALID if re.fullmatch(pattern, path)), None)
             body = body() if callable(body) else body
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
             self.send_response(404 if body is None else 200)
