@@ -66,6 +66,12 @@ def latest_running(engine: Engine, action: str) -> dict | None:
     return dict(row._mapping) if row else None
 
 
+def actions(engine: Engine) -> list[str]:
+    """Every action name in the log (admin actions and the jobs' own, e.g. ``maintenance.cleanup``)."""
+    with engine.connect() as conn:
+        return list(conn.execute(select(EVENT_T.c.action).distinct().order_by(EVENT_T.c.action)).scalars())
+
+
 def events(engine: Engine, *, action: str | None = None, outcome: str | None = None,
            limit: int = 200) -> pd.DataFrame:
     """The newest events first: id, at, actor, action, target, outcome, message, run_id."""

@@ -43,7 +43,7 @@ def voila_command(port: int, *, folder=DASHBOARDS, admin: bool = False,
     ]
     if admin:  # the token cannot be swapped for a password; a proxy's user header reaches the kernel
         command += ["--WorkbenchVoila.admin=True", "--PasswordIdentityProvider.allow_password_change=False",
-                    f"--VoilaConfiguration.http_header_envs=['{ACTOR_HEADER}']"]
+                    f"--VoilaConfiguration.http_header_envs={ACTOR_HEADER}"]
     return command
 
 

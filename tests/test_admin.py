@@ -31,9 +31,9 @@ def api():
 @pytest.fixture
 def settings(api, engine, db_url, tmp_path) -> Settings:
     return Settings.from_env({
-        "SOUNDCHARTS_API_URL": api.base_url, "SOUNDCHARTS_APP_ID": "soundcharts", "SOUNDCHARTS_API_KEY": API_KEY,
-        "SOUNDCHARTS_DB_URL": db_url, "SOUNDCHARTS_CACHE_BACKEND": "memory", "SOUNDCHARTS_RATE_LIMIT": str(FAST),
-        "SOUNDCHARTS_RUNS_DIR": str(tmp_path / "runs")})
+        "SOUNDCHARTS_API_URL": api.base_url, "SOUNDCHARTS_APP_ID": "soundcharts",
+        "SOUNDCHARTS_API_KEY": API_KEY, "SOUNDCHARTS_DB_URL": db_url, "SOUNDCHARTS_CACHE_BACKEND": "memory",
+        "SOUNDCHARTS_RATE_LIMIT": str(FAST), "SOUNDCHARTS_RUNS_DIR": str(tmp_path / "runs")})
 
 
 @pytest.fixture

@@ -28,6 +28,8 @@ ADMIN_CSS = """<style>
 .sc-nav .sc-admin-tag { background: #111827; color: #fff; border-radius: 6px; padding: 1px 8px;
   font-size: 12px; }
 .sc-nav .sc-nav-end { margin-left: auto; font-weight: 400; }
+.sc-page dl.sc-facts { display: grid; overflow: visible; width: auto; }  /* over JupyterLab's floated dl */
+.sc-page .sc-facts dt, .sc-page .sc-facts dd { display: block; float: none; width: auto; font-weight: 400; }
 .sc-actions { flex-wrap: wrap; align-items: flex-end; gap: 6px 12px; }
 .sc-action-bar { flex-wrap: wrap; align-items: center; gap: 4px 12px; min-height: 30px; }
 .action-state { font-size: 14px; }
@@ -115,8 +117,8 @@ def button(label: str, css: str, *, style: str = "", tooltip: str = "") -> w.But
 
 
 class ActionBar:
-    """A progress bar and a one-line message for the actions started from a page; ``on_finished`` runs after
-    each action (the page reloads its data)."""
+    """A progress bar and a one-line message for the actions started from a page; ``on_finished`` runs when
+    an action ends, before its outcome shows (the page reloads its data)."""
 
     def __init__(self, runner: Runner, on_finished: Callable[[], None]):
         self.runner = runner
@@ -148,11 +150,11 @@ class ActionBar:
             done = f"{status.done:,} of {status.total:,} {status.action.unit}"
             self.message.value = _line("running", f"{status.action.title}: {done} · {status.elapsed:.0f} s")
             return
+        self.on_finished()  # the data first, so the outcome shows over what it changed
         outcome = status.outcome
         self.bar.bar_style = {"success": "success", "partial": "warning"}.get(outcome.status, "danger")
         self.message.value = _line(outcome.status, f"{status.action.title}: {outcome.message} "
                                                    f"({status.elapsed:.1f} s)")
-        self.on_finished()
 
 
 def _line(state: str, message: str) -> str:

@@ -98,13 +98,13 @@ AUDIT_COLUMNS = [
 
 
 class AuditView(View):
-    """The audit log, newest first, filtered by action and outcome."""
+    """The audit log, newest first, filtered by action (``actions``: the names in the log) and outcome."""
 
-    def __init__(self, load: Callable[[str | None, str | None], pd.DataFrame], *, action: str | None = None,
-                 outcome: str | None = None):
+    def __init__(self, load: Callable[[str | None, str | None], pd.DataFrame], actions: Sequence[str], *,
+                 action: str | None = None, outcome: str | None = None):
         self.load = load
-        actions = [(title, key) for key, title in TITLES.items()]
-        self.action = choice(actions, action, "Action", "audit-action")
+        named = [(TITLES.get(name, name), name) for name in actions]
+        self.action = choice(named, action, "Action", "audit-action")
         self.outcome = choice([(o, o) for o in OUTCOMES], outcome, "Outcome", "audit-outcome")
         for control in (self.action, self.outcome):
             control.observe(self.reload, "value")

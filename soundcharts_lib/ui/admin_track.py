@@ -126,7 +126,8 @@ AUDIENCE_COLUMNS = [
 ]
 IDENTIFIER_COLUMNS = [
     Column("Platform", lambda r: text(r["platform"])),
-    Column("Identifier", lambda r: link(r["url"], r["identifier"]) if r["url"] else text(r["identifier"])),
+    Column("Identifier", lambda r: link(r["url"], r["identifier"]) if isinstance(r["url"], str)
+           else text(r["identifier"])),
     Column("Default", lambda r: "yes" if r["is_default"] else ""),
 ]
 

@@ -1,5 +1,5 @@
-"""The admin server (``soundcharts serve --admin``'s) on a copy of the synced database with its own local API, a
-job run with an archived notebook, and browser tabs logged in with the token."""
+"""The admin server (``soundcharts serve --admin``'s) on a copy of the synced database with its own local API,
+a job run with an archived notebook, and browser tabs logged in with the token."""
 
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ def db_url(admin_env) -> str:
 
 @pytest.fixture(scope="session")
 def archived_run(admin_env, db_url) -> int:
-    """A chart sync run by ``soundcharts run-job`` (papermill): its run id; the audience of one track fetched too,
-    so the database knows the audience platforms."""
+    """A chart sync run by ``soundcharts run-job`` (papermill): its run id; the audience of one track fetched
+    too, so the database knows the audience platforms."""
     cli = [sys.executable, "-m", "soundcharts_lib.cli"]
     subprocess.run([*cli, "run-job", "sync_charts", "-p", "charts", CHART, "--trigger", "cli"], env=admin_env,
                    check=True, capture_output=True, timeout=300)

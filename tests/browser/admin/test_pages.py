@@ -1,5 +1,5 @@
-"""The admin pages in Chromium against SQL on the same database: charts (filters), a chart's rankings, a ranking's
-entries, a track, the track list, the runs with their archived notebooks, the audit log."""
+"""The admin pages in Chromium against SQL on the same database: charts (filters), a chart's rankings, a
+ranking's entries, a track, the track list, the runs with their archived notebooks, the audit log."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ def test_charts_filter_and_drill_down_to_a_track(admin, db_url):
     screenshot(page, "admin-charts")
 
     page.locator(".chart-platform select").select_option(label="spotify")
-    spotify = [name for (name,) in sql(db_url, "SELECT c.name FROM chart c JOIN platform p ON p.id = c.platform_id "
-                                               "WHERE p.slug = 'spotify' ORDER BY c.slug")]
+    spotify = [name for (name,) in sql(db_url, "SELECT c.name FROM chart c JOIN platform p "
+                                               "ON p.id = c.platform_id WHERE p.slug = 'spotify' "
+                                               "ORDER BY c.slug")]
     expect(page.locator(".chart-count")).to_contain_text(f"{len(spotify):,} charts")
     assert [row[0] for row in cells(page, ".chart-list")] == spotify
     page.locator(".chart-state select").select_option(label="failing")
@@ -43,14 +44,16 @@ def test_charts_filter_and_drill_down_to_a_track(admin, db_url):
     assert page.url.endswith(f"/admin/chart.ipynb?slug={CHART}")
     rankings = sql(db_url, "SELECT r.ranking_date, r.status, r.entry_count FROM chart_ranking r JOIN chart c "
                            "ON c.id = r.chart_id WHERE c.slug = ? ORDER BY r.ranking_date DESC", CHART)
-    assert [(r[0], r[2], r[3]) for r in cells(page, ".ranking-list")] == [(d, s, str(n)) for d, s, n in rankings]
+    shown = [(r[0], r[2], r[3]) for r in cells(page, ".ranking-list")]
+    assert shown == [(d, s, str(n)) for d, s, n in rankings]
     screenshot(page, "admin-chart")
     newest = rankings[0][0]
     page.locator(".ranking-list a", has_text="View details").first.click()
     expect_rendered(page, ".entry-list")
     assert page.url.endswith(f"/admin/ranking.ipynb?slug={CHART}&date={newest}")
     entries = sql(db_url, "SELECT e.position, t.uuid, t.name FROM chart_ranking_entry e JOIN chart_ranking r "
-                          "ON r.id = e.ranking_id JOIN chart c ON c.id = r.chart_id JOIN track t ON t.id = e.track_id "
+                          "ON r.id = e.ranking_id JOIN chart c ON c.id = r.chart_id "
+                          "JOIN track t ON t.id = e.track_id "
                           "WHERE c.slug = ? AND r.ranking_date = ? ORDER BY e.position", CHART, newest)
     assert [(int(r[0]), r[3]) for r in cells(page, ".entry-list")] == [(p, name) for p, _, name in entries]
     assert hrefs(page, ".entry-list") == [f"track.ipynb?uuid={uuid}" for _, uuid, _ in entries]
@@ -69,8 +72,9 @@ def test_track_list_finds_tracks_and_what_they_miss(admin, db_url):
                         "OR lower(isrc) LIKE ? ORDER BY name, uuid", *[f"%{word}%"] * 3)
     assert [row[0] for row in cells(page, ".track-list")] == [n for (n,) in found][:200]
     page.locator(".track-missing select").select_option(label="Metadata never fetched")
-    missing = sql(db_url, "SELECT COUNT(*) FROM track WHERE metadata_fetched_at IS NULL AND (lower(name) LIKE ? "
-                          "OR lower(credit_name) LIKE ? OR lower(isrc) LIKE ?)", *[f"%{word}%"] * 3)[0][0]
+    missing = sql(db_url, "SELECT COUNT(*) FROM track WHERE metadata_fetched_at IS NULL AND "
+                          "(lower(name) LIKE ? OR lower(credit_name) LIKE ? OR lower(isrc) LIKE ?)",
+                  *[f"%{word}%"] * 3)[0][0]
     expect(page.locator(".track-list tbody tr")).to_have_count(min(missing, 200))
     screenshot(page, "admin-tracks")
 

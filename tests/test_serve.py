@@ -1,0 +1,180 @@
+"""``soundcharts serve`` and ``serve --admin``: what each server's kernels may do (a viewer's cannot write,
+has no credentials; an admin's can, and never sees the token), and how the token is made, shown once and
+required."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from soundcharts_lib.db import make_engine, upgrade
+from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.serve import (
+    API_CREDENTIALS,
+    TOKEN_ENV,
+    admin_token,
+    free_port,
+    server_env,
+    start_voila,
+    voila_command,
+    wait_ready,
+)
+
+TOKEN = "serve-test-token-0123456789"
+PROBE = """import os
+from sqlalchemy import text
+from soundcharts_lib.db import engine_from_env
+print("ENV", sorted(k for k in os.environ if k.startswith("SOUNDCHARTS_")))
+try:
+    with engine_from_env().begin() as conn:
+        conn.execute(text("INSERT INTO audit_event (at, actor, action, outcome) "
+                          "VALUES ('2026-01-01', 'probe', 'write', 'success')"))
+    print("WROTE")
+except Exception as exc:
+    print("REFUSED", type(exc).__name__)"""
+
+
+def _probe_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    notebook = {"cells": [{"cell_type": "code", "execution_count": None, "id": "probe", "metadata": {},
+                           "outputs": [], "source": PROBE}],
+                "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                            "name": "python3"}},
+                "nbformat": 4, "nbformat_minor": 5}
+    (folder / "probe.ipynb").write_text(json.dumps(notebook))
+    return folder
+
+
+def _env(db_url: str, tmp_path: Path) -> dict:
+    env = dict(os.environ, SOUNDCHARTS_DB_URL=db_url, SOUNDCHARTS_APP_ID="app",
+               SOUNDCHARTS_API_KEY="key-1234", SOUNDCHARTS_LOG_FILE="off")
+    for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+        env[var] = str(tmp_path / var.lower())
+    return env
+
+
+def _render_probe(db_url: str, tmp_path: Path, *, admin: bool) -> str:
+    """The probe page's text as the viewers' (or the admin) server renders it."""
+    port = free_port()
+    with (tmp_path / f"server-{port}.log").open("w") as log:
+        proc = start_voila(port, env=_env(db_url, tmp_path), log=log, admin=admin,
+                           token=TOKEN if admin else None, folder=_probe_folder(tmp_path))
+        try:
+            base = wait_ready(proc, port, timeout=90)
+            headers = {"Authorization": f"token {TOKEN}"} if admin else {}
+            return requests.get(f"{base}/voila/render/probe.ipynb", headers=headers, timeout=120).text
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+
+
+def _audit_rows(db_url: str) -> int:
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT COUNT(*) FROM audit_event").scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_a_viewer_page_cannot_write_and_has_no_credentials(engine, db_url, tmp_path):
+    page = _render_probe(db_url, tmp_path, admin=False)
+    assert "REFUSED" in page and "WROTE" not in page
+    names = re.search(r"ENV \[([^\]]*)\]", page)[1]
+    assert "SOUNDCHARTS_DB_READONLY" in names
+    assert not any(name in names for name in (*API_CREDENTIALS, TOKEN_ENV))
+    assert _audit_rows(db_url) == 0
+
+
+def test_an_admin_page_writes_with_the_credentials_but_never_sees_the_token(tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'admin.db'}"
+    upgrade(make_engine(db_url))
+    page = _render_probe(db_url, tmp_path, admin=True)
+    assert "WROTE" in page
+    names = re.search(r"ENV \[([^\]]*)\]", page)[1]
+    assert "SOUNDCHARTS_API_KEY" in names
+    assert TOKEN_ENV not in names and "SOUNDCHARTS_DB_READONLY" not in names
+    assert TOKEN not in page
+    assert _audit_rows(db_url) == 1
+
+
+def test_server_environments():
+    base = {"SOUNDCHARTS_API_KEY": "k", "SOUNDCHARTS_APP_ID": "a", "SOUNDCHARTS_CLIENT_SECRET": "s",
+            TOKEN_ENV: "left-over-token-from-the-shell", "SOUNDCHARTS_DB_READONLY": "1", "PATH": "/bin"}
+    viewer = server_env(base)
+    assert viewer == {"PATH": "/bin", "SOUNDCHARTS_DB_READONLY": "1"}
+    admin = server_env(base, admin=True, token=TOKEN)
+    assert admin[TOKEN_ENV] == TOKEN and "SOUNDCHARTS_DB_READONLY" not in admin
+    assert admin["SOUNDCHARTS_API_KEY"] == "k"
+    with pytest.raises(ConfigError, match="at least 16 characters"):
+        server_env(base, admin=True, token="short")
+    assert base[TOKEN_ENV] == "left-over-token-from-the-shell"  # the caller's dict is not changed
+
+
+def test_admin_token_from_the_environment_or_made():
+    assert admin_token({TOKEN_ENV: TOKEN}) == (TOKEN, False)
+    made, generated = admin_token({})
+    assert generated and len(made) >= 40 and made != admin_token({})[0]
+
+
+def test_commands():
+    viewer, admin = voila_command(8866), voila_command(8867, admin=True)
+    assert "--WorkbenchVoila.admin=True" not in viewer and "--WorkbenchVoila.admin=True" in admin
+    assert "--PasswordIdentityProvider.allow_password_change=False" in admin
+    assert not any(TOKEN in part for part in admin)  # the token travels in the environment, never in argv
+
+
+def _serve(args: list[str], env: dict, out: Path) -> subprocess.Popen:
+    with out.open("w") as sink:
+        return subprocess.Popen([sys.executable, "-m", "soundcharts_lib.cli", "serve", *args], env=env,
+                                stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Ctrl-C, as a person would: the command stops its server."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def test_serve_admin_prints_a_made_token_once_and_it_is_required(tmp_path):
+    env = _env(f"sqlite:///{tmp_path / 'x.db'}", tmp_path)
+    env.pop(TOKEN_ENV, None)
+    port = free_port()
+    out = tmp_path / "serve.out"
+    proc = _serve(["--admin", "--port", str(port)], env, out)
+    try:
+        deadline = time.monotonic() + 90
+        while "Admin area on" not in out.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, out.read_text()
+            time.sleep(0.2)
+        token = re.search(rf"http://127\.0\.0\.1:{port}/voila/render/admin/charts\.ipynb\?token=(\S+)",
+                          out.read_text())[1]
+        base = wait_ready(proc, port, timeout=90)
+        assert requests.get(f"{base}/voila/tree", allow_redirects=False).status_code == 302
+        authorized = {"Authorization": f"token {token}"}
+        assert requests.get(f"{base}/voila/tree", headers=authorized).status_code == 200
+    finally:
+        _stop(proc)
+    assert out.read_text().count(token) == 1
+
+
+def test_serve_admin_with_a_short_token_refuses_to_start(tmp_path):
+    env = dict(_env(f"sqlite:///{tmp_path / 'x.db'}", tmp_path), **{TOKEN_ENV: "short"})
+    res = subprocess.run([sys.executable, "-m", "soundcharts_lib.cli", "serve", "--admin", "--port",
+                          str(free_port())], env=env, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2
+    assert res.stderr.strip() == f"soundcharts serve: error: {TOKEN_ENV} must have at least 16 characters"
