@@ -30,12 +30,11 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection, Engine
 
-from . import health, movers, roster, webhooks
+from . import audit, health, movers, roster, webhooks
 from .cliargs import SLUG_RE
 from .db.models import Alert, AlertRule, Platform, Track, TrackAudience, utcnow
 from .db.upsert import dialect_insert
 from .errors import ConfigError
-from .maintenance import record_audit
 from .sync import today_utc
 
 log = logging.getLogger(__name__)
@@ -123,8 +122,9 @@ def shown_url(url: str | None) -> str:
 # -- rules --------------------------------------------------------------------------------------------------
 
 def add_rule(engine: Engine, name: str, kind: str, params: dict | None = None, *, roster_only: bool = False,
-             webhook_url: str | None = None, enabled: bool = True) -> int:
-    """Store a checked rule; its id. ``ConfigError`` for a bad rule or a name already taken."""
+             webhook_url: str | None = None, enabled: bool = True, actor: str | None = None) -> int:
+    """Store a checked rule; its id. ``ConfigError`` for a bad rule or a name already taken. Audited under
+    ``actor`` (default: :func:`soundcharts_lib.audit.actor_from_env`)."""
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX:
         raise ConfigError(f"a rule needs a name of 1 to {NAME_MAX} characters")
@@ -139,18 +139,20 @@ def add_rule(engine: Engine, name: str, kind: str, params: dict | None = None, *
         rule_id = conn.execute(stmt.returning(RULE.c.id)).scalar()
     if rule_id is None:
         raise ConfigError(f"an alert rule named {name!r} exists already")
-    record_audit(engine, "alerts.rule.add", "success", {"kind": kind, "params": params, "roster_only": roster_only,
-                                                         "webhook": shown_url(webhook_url)}, target=name)
+    audit.record(engine, actor=actor or audit.actor_from_env(), action="alerts.rule.add", target=name,
+                 outcome="success", details={"kind": kind, "params": params, "roster_only": roster_only,
+                                             "webhook": shown_url(webhook_url)})
     return rule_id
 
 
-def remove_rule(engine: Engine, name: str) -> None:
+def remove_rule(engine: Engine, name: str, *, actor: str | None = None) -> None:
     """Delete a rule and its alerts; ``ConfigError`` when there is no such rule."""
     with engine.begin() as conn:
         gone = conn.execute(delete(RULE).where(RULE.c.name == name)).rowcount
     if not gone:
         raise ConfigError(f"no alert rule named {name!r}")
-    record_audit(engine, "alerts.rule.remove", "success", {}, target=name)
+    audit.record(engine, actor=actor or audit.actor_from_env(), action="alerts.rule.remove", target=name,
+                 outcome="success")
 
 
 def rules(engine: Engine) -> pd.DataFrame:

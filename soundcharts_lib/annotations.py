@@ -1,6 +1,7 @@
 """Annotations: dated notes on a track (a release, a campaign, a playlist add) drawn on its charts.
 
-Writes are audited. ``ui.annotations`` draws them on a track's figures.
+Writes are audited under ``actor`` (default: :func:`soundcharts_lib.audit.actor_from_env`).
+``ui.annotations`` draws them on a track's figures.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import pandas as pd
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
+from . import audit
 from .db.models import Annotation, Track, utcnow
 from .errors import ConfigError
-from .maintenance import record_audit
 from .roster import check
 
 N = Annotation.__table__
@@ -25,10 +26,11 @@ TEXT_MAX = 1000
 COLUMNS = ["id", "date", "kind", "text", "created_at", "created_by"]
 
 
-def add(engine: Engine, uuid: str, on: date, text: str, kind: str = "note", created_by: str | None = None) -> int:
+def add(engine: Engine, uuid: str, on: date, text: str, kind: str = "note", *, actor: str | None = None) -> int:
     """Note ``text`` on a stored track at ``on``; its id. ``ConfigError`` (one line) for an unknown track, an
     empty or too long text, or a kind that is not a short lower-case word."""
     _kind, uuid = check("track", uuid)
+    actor = actor or audit.actor_from_env()
     if not isinstance(on, date):
         raise ConfigError(f"an annotation's date must be a date, got {on!r}")
     if not KIND_RE.match(kind or ""):
@@ -42,14 +44,14 @@ def add(engine: Engine, uuid: str, on: date, text: str, kind: str = "note", crea
         if track_id is None:
             raise ConfigError(f"no track {uuid} is stored (sync its charts or fetch its audience first)")
         new_id = conn.execute(N.insert().values(track_id=track_id, date=on, kind=kind, text=text,
-                                                created_at=utcnow(), created_by=created_by)
+                                                created_at=utcnow(), created_by=actor)
                               .returning(N.c.id)).scalar_one()
-    record_audit(engine, "annotation.add", "success", {"id": new_id, "date": on.isoformat(), "kind": kind},
-                 target=f"track:{uuid}")
+    audit.record(engine, actor=actor, action="annotation.add", target=f"track:{uuid}", outcome="success",
+                 details={"id": new_id, "date": on.isoformat(), "kind": kind})
     return new_id
 
 
-def remove(engine: Engine, annotation_id: int) -> None:
+def remove(engine: Engine, annotation_id: int, *, actor: str | None = None) -> None:
     """Delete one annotation; ``ConfigError`` when there is none with that id."""
     with engine.begin() as conn:
         uuid = conn.execute(select(T.c.uuid).join(N, N.c.track_id == T.c.id)
@@ -57,7 +59,8 @@ def remove(engine: Engine, annotation_id: int) -> None:
         if uuid is None:
             raise ConfigError(f"no annotation {annotation_id}")
         conn.execute(delete(N).where(N.c.id == annotation_id))
-    record_audit(engine, "annotation.remove", "success", {"id": annotation_id}, target=f"track:{uuid}")
+    audit.record(engine, actor=actor or audit.actor_from_env(), action="annotation.remove", target=f"track:{uuid}",
+                 outcome="success", details={"id": annotation_id})
 
 
 def for_track(engine: Engine, uuid: str, start: date | None = None, end: date | None = None) -> pd.DataFrame:

@@ -32,11 +32,12 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
 
-def _user() -> str:
+def _actor() -> str:
+    """Who the audit log names for a command: ``cli:<OS user>``."""
     try:
-        return getpass.getuser()
+        return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
-        return "unknown"
+        return "cli:unknown"
 
 
 def _engine(settings):
@@ -111,7 +112,7 @@ def cmd_roster_add(args, settings) -> int:
     from . import roster
 
     kind, uuid = _kind_uuid(args)
-    item = roster.add(_engine(settings), kind, uuid, label=args.label, added_by=_user())
+    item = roster.add(_engine(settings), kind, uuid, label=args.label, actor=_actor())
     state = "" if item["stored"] else " (not stored yet: it counts once a sync stores it)"
     verb = "added" if item["added"] else "already on the roster:"
     print(f"{verb} {kind} {uuid} {item['label'] or ''}".rstrip() + state)
@@ -122,7 +123,7 @@ def cmd_roster_remove(args, settings) -> int:
     from . import roster
 
     kind, uuid = _kind_uuid(args)
-    roster.remove(_engine(settings), kind, uuid)
+    roster.remove(_engine(settings), kind, uuid, actor=_actor())
     print(f"removed {kind} {uuid}")
     return 0
 
@@ -145,7 +146,7 @@ def cmd_rule_add(args, settings) -> int:
 
     params = {"n": args.top, "chart": args.chart, "platform": args.platform, "pct": args.pct, "days": args.days}
     rule_id = alerts.add_rule(_engine(settings), args.name, args.kind, params, roster_only=args.roster_only,
-                              webhook_url=args.webhook, enabled=not args.disabled)
+                              webhook_url=args.webhook, enabled=not args.disabled, actor=_actor())
     print(f"rule {rule_id} {args.name!r} added ({args.kind})")
     return 0
 
@@ -167,7 +168,7 @@ def cmd_rule_list(args, settings) -> int:
 def cmd_rule_remove(args, settings) -> int:
     from . import alerts
 
-    alerts.remove_rule(_engine(settings), args.name)
+    alerts.remove_rule(_engine(settings), args.name, actor=_actor())
     print(f"rule {args.name!r} removed")
     return 0
 
@@ -206,7 +207,7 @@ def cmd_note_add(args, settings) -> int:
     from . import annotations
 
     note_id = annotations.add(_engine(settings), args.track, args.date, args.text, kind=args.kind,
-                              created_by=_user())
+                              actor=_actor())
     print(f"annotation {note_id} added to {args.track} on {args.date}")
     return 0
 
@@ -225,6 +226,6 @@ def cmd_note_list(args, settings) -> int:
 def cmd_note_remove(args, settings) -> int:
     from . import annotations
 
-    annotations.remove(_engine(settings), args.id)
+    annotations.remove(_engine(settings), args.id, actor=_actor())
     print(f"annotation {args.id} removed")
     return 0

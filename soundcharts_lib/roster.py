@@ -1,7 +1,8 @@
 """The roster (watchlist): tracks and artists the user follows, and filters that keep a page to them.
 
 A roster artist brings every stored track credited to them. A UUID may be added before the track or artist is
-stored (it matches once a sync stores it). Changes are audited.
+stored (it matches once a sync stores it). Changes are audited under ``actor`` (default: the admin's name,
+:func:`soundcharts_lib.audit.actor_from_env`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from sqlalchemy import case, delete, func, literal, select, union
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 
+from . import audit
 from .cliargs import UUID_RE
 from .db.models import Artist, Track, TrackArtist, WatchItem, utcnow
 from .db.upsert import dialect_insert
 from .errors import ConfigError
-from .maintenance import record_audit
 
 W = WatchItem.__table__
 T = Track.__table__
@@ -47,32 +48,35 @@ def stored_name(engine: Engine, kind: str, uuid: str) -> str | None:
     return f"{row[0]} - {row[1]}" if row[1] else row[0]
 
 
-def add(engine: Engine, kind: str, uuid: str, label: str | None = None, added_by: str | None = None) -> dict:
+def add(engine: Engine, kind: str, uuid: str, label: str | None = None, *, actor: str | None = None) -> dict:
     """Follow a track or an artist; adding it again keeps the first entry (``added`` is then False).
 
     Returns kind, uuid, label, stored (whether the item is in the warehouse yet) and added.
     """
     kind, uuid = check(kind, uuid)
+    actor = actor or audit.actor_from_env()
     name = stored_name(engine, kind, uuid)
     label = (label or "").strip()[:LABEL_MAX] or name
     with engine.begin() as conn:
         stmt = dialect_insert(conn, W).values(kind=kind, uuid=uuid, label=label, added_at=utcnow(),
-                                              added_by=added_by).on_conflict_do_nothing()
+                                              added_by=actor).on_conflict_do_nothing()
         added = conn.execute(stmt.returning(W.c.id)).first() is not None
         label = conn.execute(select(W.c.label).where(W.c.kind == kind, W.c.uuid == uuid)).scalar_one()
     if added:
-        record_audit(engine, "roster.add", "success", {"label": label}, target=f"{kind}:{uuid}")
+        audit.record(engine, actor=actor, action="roster.add", target=f"{kind}:{uuid}", outcome="success",
+                     details={"label": label})
     return {"kind": kind, "uuid": uuid, "label": label, "stored": name is not None, "added": added}
 
 
-def remove(engine: Engine, kind: str, uuid: str) -> None:
+def remove(engine: Engine, kind: str, uuid: str, *, actor: str | None = None) -> None:
     """Stop following; ``ConfigError`` when the item is not on the roster."""
     kind, uuid = check(kind, uuid)
     with engine.begin() as conn:
         gone = conn.execute(delete(W).where(W.c.kind == kind, W.c.uuid == uuid)).rowcount
     if not gone:
         raise ConfigError(f"{kind} {uuid} is not on the roster")
-    record_audit(engine, "roster.remove", "success", {}, target=f"{kind}:{uuid}")
+    audit.record(engine, actor=actor or audit.actor_from_env(), action="roster.remove", target=f"{kind}:{uuid}",
+                 outcome="success")
 
 
 def items(engine: Engine) -> pd.DataFrame:

@@ -29,22 +29,24 @@ def db(engine):
     return engine
 
 
-def audits(engine) -> list[tuple[str, str]]:
-    q = select(AuditEvent.action, AuditEvent.target).order_by(AuditEvent.id)
+def audits(engine) -> list[tuple[str, str, str]]:
+    q = select(AuditEvent.actor, AuditEvent.action, AuditEvent.target).order_by(AuditEvent.id)
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(q)]
 
 
-def test_add_labels_from_the_warehouse_and_is_idempotent(db):
+def test_add_labels_from_the_warehouse_and_is_idempotent(db, monkeypatch):
+    monkeypatch.setenv("SOUNDCHARTS_ADMIN_NAME", "ana")
     first = roster.add(db, "track", T1.upper())
     assert first == {"kind": "track", "uuid": T1, "label": "One - Ari", "stored": True, "added": True}
     again = roster.add(db, "track", T1, label="renamed")
     assert again["added"] is False and again["label"] == "One - Ari"
     assert roster.add(db, "artist", AR)["label"] == "Ari"
-    unknown = roster.add(db, "track", UNKNOWN, label="  Future single  ")
+    unknown = roster.add(db, "track", UNKNOWN, label="  Future single  ", actor="cli:bo")
     assert unknown["stored"] is False and unknown["label"] == "Future single"
-    assert audits(db) == [("roster.add", f"track:{T1}"), ("roster.add", f"artist:{AR}"),
-                          ("roster.add", f"track:{UNKNOWN}")]
+    assert audits(db) == [("ana", "roster.add", f"track:{T1}"), ("ana", "roster.add", f"artist:{AR}"),
+                          ("cli:bo", "roster.add", f"track:{UNKNOWN}")]
+    assert roster.items(db)["added_by"].tolist() == ["cli:bo", "ana", "ana"]  # "Future single", "One - Ari", "Ari"
 
 
 @pytest.mark.parametrize(("kind", "uuid", "message"), [
@@ -65,7 +67,7 @@ def test_remove(db):
     assert roster.items(db).empty
     with pytest.raises(ConfigError, match=f"track {T3} is not on the roster"):
         roster.remove(db, "track", T3)
-    assert audits(db)[-1] == ("roster.remove", f"track:{T3}")
+    assert audits(db)[-1] == ("admin", "roster.remove", f"track:{T3}")
 
 
 def test_items_list_tracks_then_artists_with_what_they_bring(db):

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import threading
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from soundcharts_lib import alerts, cli, cli_roster
-from soundcharts_lib.db.models import Artist, Chart, Platform, Track, TrackArtist
+from soundcharts_lib.db.models import Artist, AuditEvent, Chart, Platform, Track, TrackArtist
 
 TRACK = "11111111-2222-3333-4444-555555555555"
 ARTIST = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
@@ -52,7 +53,7 @@ def soundcharts(engine, db_url, monkeypatch, capsys):
     return run
 
 
-def test_roster(soundcharts):
+def test_roster(soundcharts, engine):
     assert soundcharts("roster", "list") == (0, "the roster is empty: soundcharts roster add --track UUID\n", "")
     assert soundcharts("roster", "add", "--track", TRACK.upper())[:2] == (0, f"added track {TRACK} Song - Band\n")
     assert soundcharts("roster", "add", "--track", TRACK)[1] == f"already on the roster: track {TRACK} Song - Band\n"
@@ -66,6 +67,9 @@ def test_roster(soundcharts):
     assert lines[1].startswith(f"artist  {ARTIST}  Band") and lines[1].endswith("1 stored tracks")
     assert lines[2].startswith(f"artist  {UNKNOWN}  Signed next week") and lines[2].endswith("0 stored tracks")
     assert soundcharts("roster", "remove", "--artist", UNKNOWN) == (0, f"removed artist {UNKNOWN}\n", "")
+    with engine.connect() as conn:
+        actors = set(conn.execute(select(AuditEvent.actor)).scalars())
+    assert actors == {f"cli:{getpass.getuser()}"}
 
 
 @pytest.mark.parametrize(("argv", "message"), [
