@@ -122,6 +122,19 @@ def test_download_links_hold_the_export_bytes():
     assert XSS not in links
 
 
+def test_large_tables_prepare_their_files_on_demand():
+    frame = pd.DataFrame({"n": range(common.EAGER_ROWS + 1)})
+    offer = common.downloads("track-history", frame, "History")
+    button, ready = offer.children
+    assert "prepare-download" in button._dom_classes and "501 rows" in button.description
+    assert "download-csv" not in html_of(offer)
+    button.click()
+    assert button.layout.display == "none"
+    body = re.search(r'class="download-csv" [^>]*base64,([^"]+)"', ready.value).group(1)
+    assert base64.b64decode(body) == exports.to_csv(frame)
+    assert "download-csv" in html_of(common.downloads("track-history", frame.iloc[:common.EAGER_ROWS]))
+
+
 def test_table_card_with_rows_offers_downloads_and_without_says_why():
     frame = pd.DataFrame({"n": [1]})
     full = common.table_card("T", "platforms", frame, [common.Column("N", lambda r: common.number(r["n"]))],
@@ -337,7 +350,7 @@ def test_audience_controls_reload_the_audience_only():
     view.start.value, view.end.value = D[2], D[0]
     assert classes(view.audience_body) == {"sc-state", "error-state"}
     assert len(page_reads) == 1
-    offered = re.findall(r'data-table="([^"]+)"', view.audience_downloads.value)
+    offered = re.findall(r'data-table="([^"]+)"', html_of(view.audience_downloads))
     assert offered == []  # nothing chosen, nothing offered
 
 

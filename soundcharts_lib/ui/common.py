@@ -56,7 +56,7 @@ body:has(.sc-dark), body:has(.sc-dark) #rendered_cells, body:has(.sc-dark) .jp-O
 .sc-tools {{ align-items: center; gap: 8px; margin-bottom: 10px; }}
 .sc-card {{ background: var(--sc-card); border: 1px solid var(--sc-line); border-radius: 12px;
   box-shadow: 0 1px 3px rgba(17, 24, 39, .06); padding: 14px 18px; margin: 0; overflow: hidden; min-width: 0; }}
-.sc-card-head {{ display: flex; flex-wrap: wrap; justify-content: space-between; align-items: baseline; gap: 6px; }}
+.sc-card-head {{ flex-wrap: wrap; justify-content: space-between; align-items: baseline; gap: 6px; }}
 .sc-card-title {{ font-size: 13px; font-weight: 600; color: var(--sc-muted); text-transform: uppercase;
   letter-spacing: .04em; }}
 .sc-card h2 {{ font-size: 22px; margin: 4px 0; }}
@@ -128,6 +128,7 @@ body:has(.sc-dark), body:has(.sc-dark) #rendered_cells, body:has(.sc-dark) .jp-O
 _URL_CREDENTIALS = re.compile(r"(\w[\w+.-]*://[^:/@\s]+:)[^@\s]+@")
 _SECRET_ENV = re.compile(r"(KEY|SECRET|TOKEN|PASSWORD)$")
 REFRESH_SECONDS = 60
+EAGER_ROWS = 500  # tables up to this size carry their files in the page
 
 
 def styled(widget: w.Widget, *classes: str) -> w.Widget:
@@ -143,10 +144,12 @@ def page_header(title: str, subtitle: str = "") -> w.HTML:
 
 
 def card(title: str, *body: w.Widget, css_class: str, width: str | None = None,
-         downloads: str = "") -> w.VBox:
-    """A rounded box with an upper-case title (and download links on its right); ``css_class`` is the test hook."""
-    head = w.HTML(f'<div class="sc-card-head"><div class="sc-card-title">{html.escape(title)}</div>'
-                  f'<div>{downloads}</div></div>')
+         downloads: Sequence[w.Widget] = ()) -> w.VBox:
+    """A rounded box with an upper-case title (and download links on its right, see :func:`downloads`);
+    ``css_class`` is the test hook."""
+    head = w.HTML(f'<div class="sc-card-title">{html.escape(title)}</div>')
+    if downloads:
+        head = styled(w.HBox([head, *downloads]), "sc-card-head")
     layout = w.Layout(width=width) if width else w.Layout()
     return styled(w.VBox([head, *body], layout=layout), "sc-card", css_class)
 
@@ -310,6 +313,23 @@ def dashboard_link(notebook: str, **params) -> str:
     return f"{notebook}?{urlencode(values)}"
 
 
+def downloads(table: str, frame: pd.DataFrame, label: str = "") -> w.Widget:
+    """The table's CSV and Excel links; above ``EAGER_ROWS`` rows a button prepares them on demand (an Excel file
+    of thousands of rows takes seconds to write, and would slow every page load)."""
+    if len(frame) <= EAGER_ROWS:
+        return w.HTML(download_links(table, frame, label))
+    ready = w.HTML()
+    button = styled(w.Button(description=f"{label or 'Download'}: prepare CSV / Excel ({len(frame):,} rows)",
+                             layout=w.Layout(width="auto")), "prepare-download")
+
+    def prepare(_) -> None:
+        button.layout.display = "none"
+        ready.value = download_links(table, frame, label)
+
+    button.on_click(prepare)
+    return styled(w.HBox([button, ready]), "sc-downloads")
+
+
 def download_links(table: str, frame: pd.DataFrame, label: str = "") -> str:
     """CSV and Excel links (data: URIs) holding exactly what ``soundcharts export TABLE`` writes for ``frame``;
     ``label`` names the table when a card has several."""
@@ -380,7 +400,7 @@ def table_card(title: str, table: str, frame: pd.DataFrame, columns: Sequence[Co
     if frame.empty:
         return card(title, nothing(empty), css_class=css_class)
     return card(title, w.HTML(html_table(frame, columns)), css_class=css_class,
-                downloads=download_links(table, frame))
+                downloads=[downloads(table, frame)])
 
 
 def nothing(message: str) -> w.HTML:

@@ -21,7 +21,7 @@ from .common import (
     card,
     dashboard_link,
     day,
-    download_links,
+    downloads,
     empty_state,
     first,
     grid,
@@ -132,7 +132,7 @@ def top_platforms(platforms: pd.DataFrame) -> w.VBox:
     tabs = styled(w.Tab(children=[table, platforms_figure(platforms)]), "sc-tabs")
     tabs.titles = ("Table", "Chart")
     return card("Top platforms · 30 days", tabs, css_class="top-platforms",
-                downloads=download_links("platforms", platforms))
+                downloads=[downloads("platforms", platforms)])
 
 
 def platforms_figure(platforms: pd.DataFrame) -> bq.Figure:
@@ -229,7 +229,7 @@ def failures(counts: dict, runs: pd.DataFrame) -> w.VBox:
                Column("Started", lambda r: moment(r["started_at"])),
                Column("Error", lambda r: text(r["error"], 160))]
     return card("Failures · last 24 h", body, w.HTML(html_table(runs, columns)), css_class="failures",
-                downloads=download_links("failed-runs", runs))
+                downloads=[downloads("failed-runs", runs)])
 
 
 def api_quota(quota: dict) -> w.VBox:

@@ -21,7 +21,7 @@ from .common import (
     card,
     dashboard_link,
     day,
-    download_links,
+    downloads,
     first,
     grid,
     link,
@@ -83,7 +83,7 @@ def rankings_over_time(per_day: pd.DataFrame) -> w.VBox:
     sub = w.HTML(f'<div class="sc-sub">{stored:,} rankings stored, {failed:,} failed over the last {len(per_day)} '
                  f'days, by the charts\' own dates</div>')
     return card("Rankings per day", sub, rankings_figure(per_day), css_class="platform-rankings",
-                downloads=download_links("platform-rankings", per_day))
+                downloads=[downloads("platform-rankings", per_day)])
 
 
 def chart_state(row: pd.Series) -> str:

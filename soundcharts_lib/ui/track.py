@@ -22,7 +22,7 @@ from .common import (
     card,
     dashboard_link,
     day,
-    download_links,
+    downloads,
     empty_state,
     first,
     grid,
@@ -87,8 +87,8 @@ def track_summary(track: dict) -> w.VBox:
                    Column("Identifier", lambda r: link(r["url"], r["identifier"]) if r["url"]
                           else text(r["identifier"]))]
         parts.append(w.HTML(html_table(idents, columns)))
-    downloads = download_links("track-identifiers", idents, "Identifiers") if not idents.empty else ""
-    return card("Track", *parts, css_class="track-summary", downloads=downloads)
+    offered = [downloads("track-identifiers", idents, "Identifiers")] if not idents.empty else []
+    return card("Track", *parts, css_class="track-summary", downloads=offered)
 
 
 def track_kpis(data: dict) -> w.VBox:
@@ -126,10 +126,10 @@ def chart_history(history: pd.DataFrame, charts: pd.DataFrame) -> w.VBox:
     more = len(charts) - HISTORY_LINES
     note = nothing(f"The figure shows the {HISTORY_LINES} charts with most entries; {more} more in the table.") \
         if more > 0 else nothing("Position by ranking date; 1 is the top.")
-    downloads = download_links("track-charts", charts, "Charts") + download_links("track-history", history, "History")
+    offered = [downloads("track-charts", charts, "Charts"), downloads("track-history", history, "History")]
     table = styled(w.VBox([w.HTML(html_table(charts, columns))]), "sc-tall")
     return card("Chart history", note, history_figure(history, charts), table, css_class="chart-history",
-                downloads=downloads)
+                downloads=offered)
 
 
 def charting_now(now: pd.DataFrame) -> w.VBox:
@@ -198,7 +198,7 @@ class TrackView:
         self.mode = "value"
         self.widget = stack([])
         self.audience_body = w.VBox(layout=w.Layout(width="100%"))
-        self.audience_downloads = w.HTML()
+        self.audience_downloads = w.HBox()
         self.checks: dict[str, w.Checkbox] = {}
         self.start = styled(w.DatePicker(description="From", value=start, layout=w.Layout(width="auto")),
                             "audience-start")
@@ -255,11 +255,10 @@ class TrackView:
             return
         if not audience["series"]:
             self.audience_body.children = [nothing("Choose at least one platform.")]
-            self.audience_downloads.value = ""
+            self.audience_downloads.children = []
             return
-        self.audience_downloads.value = (download_links("audience", audience["wide"].reset_index(), "Audience")
-                                         + download_links("audience-growth", growth_table(audience["growth"]),
-                                                          "Growth"))
+        self.audience_downloads.children = [downloads("audience", audience["wide"].reset_index(), "Audience"),
+                                            downloads("audience-growth", growth_table(audience["growth"]), "Growth")]
         points, platforms = sum(len(f) for f in audience["series"].values()), len(audience["series"])
         sub = nothing(f"{points:,} daily points on {platforms} platform{'s' * (platforms != 1)}; growth is measured "
                       f"up to the last stored day{' before the end date' if self.settings['end'] else ''}.")

@@ -162,7 +162,7 @@ def timed(call: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
     return statistics.median(wall), statistics.median(cpu)
 
 
-def query_times(url: str, track_uuid: str, chart: str) -> dict[str, tuple[float, float]]:
+def query_times(url: str, track_uuid: str, typical_uuid: str, chart: str) -> dict[str, tuple[float, float]]:
     engine = make_engine(url, read_only=True)
     a = analytics
     parts = {
@@ -180,6 +180,7 @@ def query_times(url: str, track_uuid: str, chart: str) -> dict[str, tuple[float,
         "track: track_charting_now": lambda: a.track_charting_now(engine, track_uuid),
         "track: track_audience": lambda: a.track_audience(engine, track_uuid),
         "TRACK PAGE TOTAL (analytics.track_page)": lambda: a.track_page(engine, track_uuid),
+        "track page of a typical track": lambda: a.track_page(engine, typical_uuid),
         "platform page (analytics.platform_page)": lambda: a.platform_page(engine, PLATFORMS[0]),
         "chart page (analytics.chart_page)": lambda: a.chart_page(engine, chart),
     }
@@ -239,16 +240,19 @@ def run(entries: int, *, charts: int = 100, per_ranking: int = 100, db: Path | N
         con = sqlite3.connect(path)
         n_charts, n_entries = con.execute("SELECT (SELECT COUNT(*) FROM chart), "
                                           "(SELECT MAX(id) FROM chart_ranking_entry)").fetchone()
-        track_id = HIT
-        track_entries, track_charts = con.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT r.chart_id) FROM chart_ranking_entry e JOIN chart_ranking r "
-            "ON r.id = e.ranking_id WHERE e.track_id = ?", (track_id,)).fetchone()
+        def spread(track_id: int) -> tuple[int, int]:
+            return con.execute("SELECT COUNT(*), COUNT(DISTINCT r.chart_id) FROM chart_ranking_entry e JOIN "
+                               "chart_ranking r ON r.id = e.ranking_id WHERE e.track_id = ?", (track_id,)).fetchone()
+
+        days = con.execute("SELECT COUNT(DISTINCT ranking_date) FROM chart_ranking").fetchone()[0]
+        typical = track_at(1, days - 1, 50)
+        (track_entries, track_charts), (typical_entries, typical_charts) = spread(HIT), spread(typical)
         window = con.execute("SELECT COUNT(*) FROM chart_ranking_entry WHERE ranking_date >= ?",
                              (str(today_utc() - timedelta(days=29)),)).fetchone()[0]
         con.close()
         out = {"shape": shape, "entries": n_entries, "charts": n_charts, "entries_30_days": window,
-               "track_entries": track_entries, "track_charts": track_charts,
-               "ms": query_times(url, uuid_of(track_id), "chart-1")}
+               "track_entries": track_entries, "track_charts": track_charts, "typical_entries": typical_entries,
+               "typical_charts": typical_charts, "ms": query_times(url, uuid_of(HIT), uuid_of(typical), "chart-1")}
         if browser:
             out["browser_s"] = browser_times(url)
         return out
@@ -272,7 +276,8 @@ def main() -> None:
               f"{s['insert_s']:.1f} s, indexes built in {s['index_s']:.1f} s")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{r['entries']:,} entries, {r['charts']} charts; {r['entries_30_days']:,} entries in the last 30 days; "
-          f"track page of the hit: {r['track_entries']:,} entries on {r['track_charts']} charts")
+          f"track page of the hit: {r['track_entries']:,} entries on {r['track_charts']} charts; a typical track: "
+          f"{r['typical_entries']:,} entries on {r['typical_charts']} charts")
     print(f"{'query (warm, median of 5)':<44}{'wall ms':>10}{'CPU ms':>10}")
     for name, (wall, cpu) in r["ms"].items():
         print(f"{name:<44}{wall:>10.1f}{cpu:>10.1f}")
