@@ -88,8 +88,9 @@ def top_tracks(engine: Engine, days: int = 30, today: date | None = None, limit:
     start, end = _window(days, today)
     recent = (select(R.c.id).where(R.c.status == "success", R.c.ranking_date.between(start, end))
               .scalar_subquery())
-    counts = (select(E.c.track_id, func.count().label("appearances"))
-              .where(E.c.ranking_id.in_(recent)).group_by(E.c.track_id).subquery())
+    counts = (select(E.c.track_id, func.count().label("appearances"))  # the entry's own date prunes partitions
+              .where(E.c.ranking_id.in_(recent), E.c.ranking_date.between(start, end))
+              .group_by(E.c.track_id).subquery())
     q = (select(T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "").label("artist"), counts.c.appearances)
          .join_from(counts, T, T.c.id == counts.c.track_id)
          .order_by(counts.c.appearances.desc(), T.c.name, T.c.uuid).limit(limit))
