@@ -85,6 +85,7 @@ body:has(.sc-dark), body:has(.sc-dark) #rendered_cells, body:has(.sc-dark) .jp-O
   text-transform: uppercase; border-bottom: 1px solid var(--sc-line); padding: 6px 8px; white-space: nowrap; }}
 .sc-table td {{ border-bottom: 1px solid var(--sc-row); padding: 6px 8px; vertical-align: middle; }}
 .sc-table td.num, .sc-table th.num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
+.sc-table td.nowrap {{ white-space: nowrap; }}
 .sc-page a {{ color: var(--sc-blue); text-decoration: none; }}
 .sc-page a:hover {{ text-decoration: underline; }}
 .sc-legend {{ display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 12px; color: var(--sc-muted); }}
@@ -348,6 +349,7 @@ class Column:
     header: str
     cell: Callable[[pd.Series], str]
     numeric: bool = False
+    nowrap: bool = False  # dates and other short values that must not break across lines
 
 
 RANK = Column("#", lambda r: str(r.name + 1), numeric=True)
@@ -383,7 +385,7 @@ def html_table(rows: pd.DataFrame, columns: Sequence[Column]) -> str:
     Rows are numbered from 0 in order (``RANK`` shows that number + 1).
     """
     def cls(col: Column) -> str:
-        return ' class="num"' if col.numeric else ""
+        return ' class="num"' if col.numeric else ' class="nowrap"' if col.nowrap else ""
 
     head = "".join(f"<th{cls(c)}>{html.escape(c.header)}</th>" for c in columns)
     body = "".join(

@@ -170,7 +170,7 @@ def charts_attention(charts: pd.DataFrame) -> w.VBox:
     columns = [
         Column("Chart", lambda r: link(dashboard_link("chart.ipynb", slug=r["slug"]), r["name"])),
         Column("Platform", lambda r: link(dashboard_link("platform.ipynb", slug=r["platform"]), r["platform"])),
-        Column("Last ranking", lambda r: day(r["last_ranking_date"])),
+        Column("Last ranking", lambda r: day(r["last_ranking_date"]), nowrap=True),
         Column("Problem", _problem),
     ]
     return table_card("Charts needing attention", "charts-attention", charts, columns, css_class="charts-attention",
@@ -205,7 +205,7 @@ def system_status(status: dict) -> list[w.Widget]:
         Column("Job", lambda r: text(r["kind"])),
         Column("Trigger", lambda r: text(r["trigger"])),
         Column("Outcome", lambda r: outcome(r["status"])),
-        Column("Started", lambda r: moment(r["started_at"])),
+        Column("Started", lambda r: moment(r["started_at"]), nowrap=True),
         Column("Duration", _duration, numeric=True),
         Column("Quota left", lambda r: number(r["quota_remaining"]), numeric=True),
     ]

@@ -100,7 +100,7 @@ def platform_charts(charts: pd.DataFrame) -> w.VBox:
         Column("Chart", lambda r: link(dashboard_link("chart.ipynb", slug=r["slug"]), r["name"])),
         Column("Country", lambda r: text(first(r["country_code"], "Global"))),
         Column("Frequency", lambda r: text(r["frequency"])),
-        Column("Last ranking", lambda r: day(r["last_ranking_date"])),
+        Column("Last ranking", lambda r: day(r["last_ranking_date"]), nowrap=True),
         Column("Health", chart_state),
         Column("Last error", lambda r: text(r["last_error"], 120)),
     ]

@@ -117,8 +117,8 @@ def chart_history(history: pd.DataFrame, charts: pd.DataFrame) -> w.VBox:
                                        r["chart_name"])),
         Column("Platform", lambda r: link(dashboard_link("platform.ipynb", slug=r["platform"]), r["platform"])),
         Column("Country", lambda r: text(first(r["country_code"], "Global"))),
-        Column("First", lambda r: day(r["first_date"])),
-        Column("Last", lambda r: day(r["last_date"])),
+        Column("First", lambda r: day(r["first_date"]), nowrap=True),
+        Column("Last", lambda r: day(r["last_date"]), nowrap=True),
         Column("Entries", lambda r: number(r["appearances"]), numeric=True),
         Column("Peak", lambda r: number(r["peak_position"]), numeric=True),
         Column("Latest", lambda r: number(r["last_position"]), numeric=True),
@@ -139,7 +139,7 @@ def charting_now(now: pd.DataFrame) -> w.VBox:
                                        r["chart_name"])),
         Column("Platform", lambda r: link(dashboard_link("platform.ipynb", slug=r["platform"]), r["platform_name"])),
         Column("Country", lambda r: text(first(r["country_name"], r["country_code"], "Global"))),
-        Column("Date", lambda r: day(r["date"])),
+        Column("Date", lambda r: day(r["date"]), nowrap=True),
     ]
     box = styled(table_card("Charting now", "track-today", now, columns, css_class="charting-now",
                             empty="Not in the latest ranking of any stored chart."), "sc-tall")
