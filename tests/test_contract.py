@@ -94,7 +94,7 @@ def check_identifiers(body: dict) -> None:
         assert isinstance(item["platformCode"], str)
         ident = item["identifier"]  # a string; saved bodies also try bare numbers on the client
         assert isinstance(ident, str) or (whole(ident) and ident is not None)
-        assert isinstance(item.get("default", False), bool)
+        assert isinstance(item.get("default"), (bool, type(None)))  # optional (absent from 2022 bodies)
 
 
 def check_audience(body: dict) -> None:
