@@ -58,10 +58,14 @@ def _error(value, width: int = 140) -> str:
 
 # -- the chart list -----------------------------------------------------------------------------------------
 
+def _country(row: pd.Series) -> str:
+    return row["country_code"] if isinstance(row["country_code"], str) else "global"
+
+
 CHART_COLUMNS = [
     Column("Chart", lambda r: link(dashboard_link("chart.ipynb", slug=r["slug"]), r["name"])),
     Column("Platform", lambda r: text(r["platform"])),
-    Column("Country", lambda r: text(r["country_code"]) or "global"),
+    Column("Country", lambda r: text(_country(r))),
     Column("Frequency", lambda r: text(r["frequency"])),
     Column("Health", lambda r: state_pill(r["state"])),
     Column("Last ranking", lambda r: day(r["last_ranking_date"])),
@@ -91,7 +95,7 @@ class ChartsView(View):
     def build(self) -> w.Widget:
         charts = self.load(platform=self.platform.value or None, country=self.country.value or None,
                            state=self.state.value or None)
-        self.picker.offer([(f"{r['name']} · {r['country_code'] or 'global'} ({r['slug']})", r["slug"])
+        self.picker.offer([(f"{r['name']} · {_country(r)} ({r['slug']})", r["slug"])
                            for _, r in charts.iterrows()])
         if charts.empty:
             return card("Charts", nothing("No chart matches these filters."), css_class="chart-list")
