@@ -24,6 +24,7 @@ import pytest
 import requests
 from conftest import FAST
 from sqlalchemy.engine import make_url
+from test_reliability_snapshot import migrated
 
 from soundcharts_lib.localapi import LocalApiConfig, running
 from soundcharts_lib.serve import free_port, start_voila, wait_ready
@@ -104,7 +105,7 @@ def test_canaries_are_found_nowhere(tmp_path):
     config = LocalApiConfig(seed=7, app_id="workbench", api_key=KEY, client_id="workbench-oauth",
                             client_secret=CLIENT_SECRET)
     db_url = f"sqlite:///{tmp_path / 'secrets.db'}"
-    with running(config) as srv:
+    with migrated(db_url), running(config) as srv:  # created first, as `soundcharts init-db` does
         env = command_env(tmp_path, srv.base_url, db_url)
         oauth = command_env(tmp_path, srv.base_url, db_url, SOUNDCHARTS_CLIENT_ID="workbench-oauth",
                             SOUNDCHARTS_CLIENT_SECRET=CLIENT_SECRET, SOUNDCHARTS_AUTH_URL=f"{srv.base_url}/oauth/token")
@@ -134,7 +135,7 @@ def test_canaries_and_the_database_password_with_postgresql(pg_url, tmp_path):
     """PostgreSQL: its password is a secret too, in what runs print, archive and store, and when unreachable."""
     password = make_url(pg_url).password
     unreachable = make_url(pg_url).set(port=9).render_as_string(hide_password=False)
-    with running(LocalApiConfig(seed=7, app_id="workbench", api_key=KEY)) as srv:
+    with migrated(pg_url), running(LocalApiConfig(seed=7, app_id="workbench", api_key=KEY)) as srv:
         env = command_env(tmp_path, srv.base_url, pg_url)
         outputs, codes = soundcharts_all([
             (["-v", "sync-charts", "--platform", "deezer", "--backfill-days", "2", "-q"], env),
