@@ -243,7 +243,8 @@ class Runner:
         self._threads.append(thread)
         thread.start()
         if not ready.wait(START_TIMEOUT) or slot.status is None:
-            return Status("refused", action, message="the action could not start; see the server log")
+            return Status("refused", action, message=f"the action did not start within {START_TIMEOUT:.0f} s "
+                                                     "(database busy?); see the server log")
         return slot.status
 
     def wait(self, timeout: float | None = None) -> bool:

@@ -94,6 +94,9 @@ def test_fetch_audience_stores_points_reports_progress_and_audits(engine, settin
     assert _events(engine) == [("ana", "fetch_audience", "3 tracks on spotify", "success")]
     event = audit.events(engine).iloc[0]
     assert event["run_id"] == outcome.run_id and event["message"] == outcome.message
+    spotify = admin_data.track_admin(engine, charted[0])["audience"].set_index("platform").loc["spotify"]
+    assert spotify["days"] > 80 and spotify["had_data"]
+    assert spotify["gaps"] == (spotify["last_date"] - spotify["first_date"]).days + 1 - spotify["days"]
     assert runner.wait(10)
 
 
