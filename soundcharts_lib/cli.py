@@ -45,6 +45,7 @@ def cmd_localapi(args, settings: Settings) -> int:
 
 
 def cmd_sync_charts(args, settings: Settings) -> int:
+    from . import alerts
     from .sync import ChartSync
 
     if args.start_date and args.end_date and args.start_date > args.end_date:
@@ -57,6 +58,7 @@ def cmd_sync_charts(args, settings: Settings) -> int:
             platforms=args.platform, charts=args.chart, country=args.country, on_date=args.date,
             backfill_days=args.backfill_days, start=args.start_date, end=args.end_date, force=args.force)
     print(result.summary())
+    print(alerts.after_sync(engine))
     for err in result.errors[:10]:
         print(f"  {err}", file=sys.stderr)
     return EXIT_OK if result.status == "success" else EXIT_FAILED
@@ -184,10 +186,11 @@ def build_parser() -> cliargs.OneLineParser:
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_fetch_metadata)
 
-    from . import cli_audience, cli_maintenance
+    from . import cli_audience, cli_maintenance, cli_roster
 
     cli_audience.register(sub)
     cli_maintenance.register(sub)
+    cli_roster.register(sub)
 
     s = sub.add_parser("run-job", help="run scheduled/NAME.ipynb with papermill, locked and archived")
     s.add_argument("name", type=cliargs.slug)

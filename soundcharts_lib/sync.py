@@ -223,6 +223,7 @@ def sync_job(*, platforms=None, charts=None, country=None, date=None, backfill_d
     Raises ``SyncFailed`` when any chart failed (the run and the charts record what), so the job's
     notebook and exit code show it.
     """
+    from . import alerts
     from .errors import ConfigError
     from .runtime import as_list, job_context
 
@@ -238,6 +239,7 @@ def sync_job(*, platforms=None, charts=None, country=None, date=None, backfill_d
         result = ChartSync(client, engine, trigger=trigger, progress=progress).run(
             platforms=as_list(platforms), charts=as_list(charts), country=country, on_date=on_date,
             backfill_days=backfill_days or None, force=bool(force))
+        print(alerts.after_sync(engine))  # rules evaluated and webhooks called; the job notebook shows the line
     if result.failures:
         raise SyncFailed(result)
     return result
