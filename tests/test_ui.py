@@ -241,3 +241,14 @@ def test_dashboard_notebooks_are_few_cells_stored_clean(name, call):
     source = "\n".join(c.source for c in code)
     assert "engine_from_env()" in source and call in source and "page.rendering()" in source
     assert "select(" not in source and "client" not in source.lower()
+
+
+def test_own_pages_are_linked_at_the_end(data):
+    pages = [{"file": "label.ipynb", "title": "Label <report>", "href": "label.ipynb"}]
+    page = overview.build_overview(data, pages)
+    assert page.children[-1]._dom_classes[-1] == "own-pages"
+    assert '<li><a href="label.ipynb">Label &lt;report&gt;</a></li>' in html_of(page.children[-1])
+    assert "own-pages" not in classes(overview.build_overview(data))
+    no_runs = {**data["status"], "runs": RUNS.iloc[0:0]}
+    assert {"empty-state", "own-pages"} <= classes(overview.build_overview({**data, "has_data": False,
+                                                                            "status": no_runs}, pages))

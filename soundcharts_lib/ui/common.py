@@ -311,7 +311,7 @@ def dashboard_link(notebook: str, **params) -> str:
             values["theme"] = "dark"
     except BadQuery:
         pass
-    return f"{notebook}?{urlencode(values)}"
+    return f"{notebook}?{urlencode(values)}" if values else notebook
 
 
 def downloads(table: str, frame: pd.DataFrame, label: str = "") -> w.Widget:

@@ -6,6 +6,8 @@ Builders take what :func:`soundcharts_lib.analytics.overview` returns; they neve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import bqplot as bq
 import ipywidgets as w
 import numpy as np
@@ -43,19 +45,28 @@ EMPTY_MESSAGE = ("<b>No data yet</b>: run <code>make demo</code> or "
                  "<code>soundcharts sync-charts --backfill-days 28</code>")
 
 
-def build_overview(data: dict) -> w.Widget:
-    """The whole page body; the empty state when nothing has been synced (with the system status once a job ran)."""
+def build_overview(data: dict, pages: Sequence[dict] = ()) -> w.Widget:
+    """The whole page body; the empty state when nothing has been synced (with the system status once a job ran).
+    ``pages`` are one's own dashboards (:func:`soundcharts_lib.pages.custom_pages`), linked at the end."""
     status = data["status"]
+    own = [own_pages(pages)] if pages else []
     if not data["has_data"]:
         empty = empty_state(EMPTY_MESSAGE)
-        return stack([empty, *system_status(status)]) if len(status["runs"]) else empty
+        return stack([empty, *system_status(status), *own]) if len(status["runs"]) or own else empty
     return stack([
         grid([week_comparison(data["weeks"]), chart_health(data["health"])]),
         rankings_per_day(data["per_day"]),
         grid([top_platforms(data["platforms"]), top_tracks(data["tracks"])], min_width="420px"),
         charts_attention(data["attention"]),
         *system_status(status),
+        *own,
     ])
+
+
+def own_pages(pages: Sequence[dict]) -> w.VBox:
+    """Links to the dashboards added to ``dashboards/`` next to the built-in ones."""
+    items = "".join(f"<li>{link(dashboard_link(p['href']), p['title'])}</li>" for p in pages)
+    return card("Your pages", w.HTML(f"<ul>{items}</ul>"), css_class="own-pages")
 
 
 def rankings_figure(per_day: pd.DataFrame) -> bq.Figure:
