@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import time
 
 from .config import Settings
@@ -31,7 +33,12 @@ def run_demo(*, port: int = 8866, api_port: int = 8765, backfill_days: int = 28)
         rev = upgrade(make_engine(settings.db_url))
         print(f"2/3 database ready (revision {rev}); syncing {backfill_days} days of charts "
               f"with scheduled/sync_charts.ipynb ...", flush=True)
-        job = run_job("sync_charts", {"backfill_days": backfill_days}, settings=settings, trigger="cli")
+        echo = logging.StreamHandler(sys.stdout)  # the job's cell output (progress bars, summary) as it runs
+        logging.getLogger("papermill").addHandler(echo)
+        try:
+            job = run_job("sync_charts", {"backfill_days": backfill_days}, settings=settings, trigger="cli")
+        finally:
+            logging.getLogger("papermill").removeHandler(echo)
         print(f"    sync done; executed notebook archived at {job.notebook}", flush=True)
         voila = start_voila(port)
         print(f"3/3 dashboards: http://127.0.0.1:{port}/voila/render/overview.ipynb  (Ctrl-C stops everything)",
