@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import time
 
@@ -13,12 +14,23 @@ from .errors import ConfigError
 DEMO_CREDENTIALS = {"SOUNDCHARTS_APP_ID": "soundcharts", "SOUNDCHARTS_API_KEY": "soundcharts"}
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop everything the demo started, even when a shell started it in the background
+    (which makes it ignore SIGINT)."""
+    def stop(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+
 def run_demo(*, port: int = 8866, api_port: int = 8765, backfill_days: int = 28) -> int:
     from .db import make_engine, upgrade
     from .jobs import run_job
     from .localapi import LocalApiConfig, running
     from .serve import start_voila
 
+    _stop_on_signals()
     try:
         api = running(LocalApiConfig(port=api_port, seed=1))
         server = api.__enter__()
