@@ -52,8 +52,9 @@ def cmd_sync_charts(args, settings: Settings) -> int:
         raise ConfigError("--start-date is after --end-date")
     if bool(args.start_date) != bool(args.end_date):
         raise ConfigError("--start-date and --end-date go together")
+    client = _client(settings)  # credentials checked before the database is created or migrated
     engine = _engine(settings)
-    with _client(settings) as client:
+    with client:
         result = ChartSync(client, engine, trigger="cli", progress=not args.quiet).run(
             platforms=args.platform, charts=args.chart, country=args.country, on_date=args.date,
             backfill_days=args.backfill_days, start=args.start_date, end=args.end_date, force=args.force)
@@ -67,8 +68,9 @@ def cmd_sync_charts(args, settings: Settings) -> int:
 def cmd_fetch_metadata(args, settings: Settings) -> int:
     from .metadata import fetch_metadata
 
+    client = _client(settings)
     engine = _engine(settings)
-    with _client(settings) as client:
+    with client:
         result = fetch_metadata(client, engine, args.track_uuid, missing_only=not args.all_tracks,
                                 trigger="cli", progress=not args.quiet)
     print(f"{result['status']}: metadata stored for {result['stored']} of {result['tracks']} tracks")

@@ -122,9 +122,24 @@ def _json(resp: requests.Response, endpoint: str) -> Any:
         raise error_from_response(resp, endpoint)
     try:
         return json.loads(resp.content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a body nested deeper than the parser goes
         raise ServerError("response body is not valid JSON", status=resp.status_code, endpoint=endpoint,
                           key="malformed", headers=dict(resp.headers)) from None
+
+
+def _scrubbed(exc: ApiError, secrets: list[str]) -> ApiError:
+    """``exc`` with every secret (and a bearer token's value) masked in its message."""
+    message = exc.api_message
+    for secret in secrets:
+        message = message.replace(secret, "***")
+        if secret.startswith("Bearer "):
+            message = message.replace(secret[7:], "***")
+    if message == exc.api_message:
+        return exc
+    kw = {"status": exc.status, "endpoint": exc.endpoint, "key": exc.key, "headers": exc.headers}
+    if isinstance(exc, RateLimited):
+        kw["retry_after"] = exc.retry_after
+    return type(exc)(message, **kw)
 
 
 def atom(when: str | date | datetime) -> str:
@@ -231,7 +246,7 @@ def _is_json(resp: requests.Response) -> bool:
     """Only well-formed bodies are cached (a garbled 200 must not be served again)."""
     try:
         json.loads(resp.content)
-    except (TypeError, ValueError):  # TypeError: no body (the cache's own 504 for a miss)
+    except (TypeError, ValueError, RecursionError):  # TypeError: no body (the cache's own 504 for a miss)
         return False
     return True
 
@@ -353,7 +368,10 @@ class SoundchartsClient:
         resp = _send(session, "GET", url, path, self.timeout, params=params, headers=headers)
         self._note(resp)
         log.debug("GET %s -> %s", path, resp.status_code)
-        return _json(resp, path)
+        try:
+            return _json(resp, path)
+        except ApiError as exc:  # an API that echoes what it was sent must not make our credentials travel on
+            raise _scrubbed(exc, [v for v in headers.values() if len(v) >= 6 and v != self.app_id]) from None
 
     def _retry_wait(self, exc: ApiError, attempt: int, started: float) -> float | None:
         """Seconds to wait before retrying after ``exc``, or None to give up."""

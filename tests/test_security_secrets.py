@@ -148,8 +148,6 @@ def test_canaries_and_the_database_password_with_postgresql(pg_url, tmp_path):
           f"{len(stored)} files and every database row; found: none")
 
 
-@pytest.mark.xfail(strict=True, reason="client.py: an API error message quoting the credentials sent is kept as "
-                   "it is, then printed by the command and stored in sync_run.errors")
 def test_an_api_that_echoes_the_key_does_not_make_it_leak(echo_api, tmp_path):
     env = command_env(tmp_path, echo_api, f"sqlite:///{tmp_path / 'echo.db'}")
     outputs, codes = soundcharts_all([(["-v", "sync-charts", "--platform", "deezer", "-q"], env),
