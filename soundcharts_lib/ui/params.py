@@ -17,6 +17,17 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_QUERY = 4000
 
 
+def request_query_string() -> str:
+    """This kernel's query string. A kernel Voila preheated (``--preheat_kernel``) ran the notebook's imports before
+    any request: it waits here, once, for the request that gets it, which sets ``QUERY_STRING``."""
+    if os.environ.get("VOILA_PREHEAT") == "True":
+        from voila.utils import wait_for_request
+
+        wait_for_request()  # sets QUERY_STRING and the request's other variables
+        os.environ["VOILA_PREHEAT"] = "False"  # served now: never wait again
+    return os.environ.get("QUERY_STRING", "")
+
+
 class BadQuery(ValueError):
     """A query-string value the page cannot use (one-line message)."""
 
@@ -33,8 +44,8 @@ class Query:
 
     @classmethod
     def parse(cls, raw: str | None = None) -> Query:
-        """``raw`` defaults to this kernel's ``QUERY_STRING``."""
-        raw = os.environ.get("QUERY_STRING", "") if raw is None else raw
+        """``raw`` defaults to this kernel's ``QUERY_STRING`` (see :func:`request_query_string`)."""
+        raw = request_query_string() if raw is None else raw
         if len(raw) > MAX_QUERY:
             raise BadQuery(f"the query string is longer than {MAX_QUERY} characters")
         return cls(parse_qs(raw.lstrip("?"), keep_blank_values=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import socket
 import sqlite3
@@ -62,25 +63,32 @@ def _wait_ready(proc: subprocess.Popen, url: str, log: Path) -> None:
 
 @pytest.fixture(scope="session")
 def voila(tmp_path_factory) -> Iterator[Callable[[str], str]]:
-    """``voila(db_url)`` -> base URL of a Voila serving ``dashboards/`` on that database (one per URL)."""
+    """``voila(db_url)`` -> base URL of a Voila serving ``dashboards/`` on that database (one per URL);
+    ``voila(db_url, {"preheat_kernel": True})`` another one with that ``VoilaConfiguration`` (from voila.json)."""
     state = tmp_path_factory.mktemp("voila-state")
     (OUTPUT / "logs").mkdir(parents=True, exist_ok=True)
-    servers: dict[str, tuple[str, subprocess.Popen]] = {}
+    servers: dict[tuple, tuple[str, subprocess.Popen]] = {}
     logs = []
 
-    def start(db_url: str) -> str:
-        if db_url in servers:
-            return servers[db_url][0]
+    def start(db_url: str, configuration: dict | None = None) -> str:
+        key = (db_url, json.dumps(configuration, sort_keys=True))
+        if key in servers:
+            return servers[key][0]
         port = free_port()
         env = dict(os.environ, SOUNDCHARTS_DB_URL=db_url)
         for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
             env[var] = str(state / var.lower())
+        if configuration:
+            config_dir = state / f"config-{len(servers) + 1}"
+            config_dir.mkdir()
+            (config_dir / "voila.json").write_text(json.dumps({"VoilaConfiguration": configuration}))
+            env["JUPYTER_CONFIG_DIR"] = str(config_dir)
         log_path = OUTPUT / "logs" / f"voila-{len(servers) + 1}.log"
         log = log_path.open("w")
         logs.append(log)
         proc = start_voila(port, env=env, log=log)
         url = f"http://127.0.0.1:{port}"
-        servers[db_url] = (url, proc)
+        servers[key] = (url, proc)
         _wait_ready(proc, url, log_path)
         return url
 

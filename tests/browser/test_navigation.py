@@ -4,11 +4,12 @@ unknown deep links give a one-line error or not-found state, never a traceback o
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import expect_rendered, screenshot
+from .conftest import OUTPUT, expect_rendered, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -49,3 +50,17 @@ def test_bad_deep_links_say_what_is_wrong_in_one_line(voila, dashboard_db, page,
     body = page.inner_text("body")
     assert "Traceback" not in body and "There was an error when executing cell" not in body
     expect(page.locator(".loading-state")).to_have_count(0)
+
+
+def test_preheated_kernels_still_read_the_query_string(voila, dashboard_db, page):
+    """With Voila's kernel pool the notebook's imports run before any request; the page then waits for its own
+    request's query string (ui.params.request_query_string) instead of drawing a default page."""
+    base = voila(dashboard_db, {"preheat_kernel": True, "default_pool_size": 1})
+    filled = "Kernel pool of chart.ipynb is filled"
+    deadline = time.monotonic() + 90
+    while not any(filled in log.read_text(errors="replace") for log in (OUTPUT / "logs").glob("voila-*.log")):
+        assert time.monotonic() < deadline, "the kernel pool was never filled"
+        time.sleep(0.5)
+    # (no theme here: Voila itself reads ?theme= and renders such a request in a fresh kernel)
+    page.goto(base + RENDER + "chart.ipynb?slug=spotify-top-200-us-daily&date=2001-01-01")
+    expect(page.locator(".empty-state")).to_contain_text("No ranking stored for 2001-01-01", timeout=60_000)
