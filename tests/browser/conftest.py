@@ -64,7 +64,7 @@ def _wait_ready(proc: subprocess.Popen, url: str, log: Path) -> None:
 @pytest.fixture(scope="session")
 def voila(tmp_path_factory) -> Iterator[Callable[[str], str]]:
     """``voila(db_url)`` -> base URL of a Voila serving ``dashboards/`` on that database (one per URL);
-    ``voila(db_url, {"preheat_kernel": True})`` another one with that ``VoilaConfiguration`` (from voila.json)."""
+    ``voila(db_url, {"VoilaConfiguration": {...}})`` another one with that configuration (its voila.json)."""
     state = tmp_path_factory.mktemp("voila-state")
     (OUTPUT / "logs").mkdir(parents=True, exist_ok=True)
     servers: dict[tuple, tuple[str, subprocess.Popen]] = {}
@@ -81,7 +81,7 @@ def voila(tmp_path_factory) -> Iterator[Callable[[str], str]]:
         if configuration:
             config_dir = state / f"config-{len(servers) + 1}"
             config_dir.mkdir()
-            (config_dir / "voila.json").write_text(json.dumps({"VoilaConfiguration": configuration}))
+            (config_dir / "voila.json").write_text(json.dumps(configuration))
             env["JUPYTER_CONFIG_DIR"] = str(config_dir)
         log_path = OUTPUT / "logs" / f"voila-{len(servers) + 1}.log"
         log = log_path.open("w")
