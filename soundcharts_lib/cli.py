@@ -188,9 +188,10 @@ def build_parser() -> cliargs.OneLineParser:
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_fetch_metadata)
 
-    from . import cli_audience, cli_maintenance, cli_roster
+    from . import cli_audience, cli_export, cli_maintenance, cli_roster
 
     cli_audience.register(sub)
+    cli_export.register(sub)
     cli_maintenance.register(sub)
     cli_roster.register(sub)
 
