@@ -15,24 +15,11 @@ from sqlalchemy.engine import Engine
 from . import health
 from .analytics import UnknownEntity, chart_info, track_details
 from .db.models import (
-    AudienceCheck,
-    Chart,
-    ChartRanking,
-    ChartRankingEntry,
-    Platform,
-    SyncRun,
-    Track,
     TrackAudience,
 )
+from .db.tables import CHECK, RUN, C, E, P, R, T
 
-C = Chart.__table__
-R = ChartRanking.__table__
-E = ChartRankingEntry.__table__
-P = Platform.__table__
-T = Track.__table__
 AUD = TrackAudience.__table__
-CHECK = AudienceCheck.__table__
-RUN = SyncRun.__table__
 
 CHART_STATES = ("ok", "failing", "stale", "inactive")
 RANKINGS_SHOWN = 500

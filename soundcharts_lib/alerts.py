@@ -32,7 +32,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from . import audit, health, movers, roster, webhooks
 from .cliargs import SLUG_RE
-from .db.models import Alert, AlertRule, Platform, Track, TrackAudience, utcnow
+from .db.models import Alert, AlertRule, Platform, TrackAudience, utcnow
+from .db.tables import T
 from .db.upsert import dialect_insert
 from .errors import ConfigError
 from .sync import today_utc
@@ -40,7 +41,6 @@ from .sync import today_utc
 log = logging.getLogger(__name__)
 
 RULE, ALERT = AlertRule.__table__, Alert.__table__
-T = Track.__table__
 A, P = TrackAudience.__table__, Platform.__table__
 FRESH_DAYS = 14
 SLACK_DAYS = 7  # extra audience days read before the growth window, to find its base day

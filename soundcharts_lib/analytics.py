@@ -13,28 +13,10 @@ from sqlalchemy.engine import Engine
 
 from . import audience_series, health, trends
 from .db.models import (
-    Artist,
-    Chart,
-    ChartRanking,
-    ChartRankingEntry,
-    Platform,
-    SyncRun,
-    Track,
-    TrackArtist,
-    TrackPlatformIdentifier,
     utcnow,
 )
+from .db.tables import RUN, TA, TPI, A, C, E, P, R, T
 from .sync import today_utc
-
-R = ChartRanking.__table__
-E = ChartRankingEntry.__table__
-C = Chart.__table__
-P = Platform.__table__
-T = Track.__table__
-A = Artist.__table__
-TA = TrackArtist.__table__
-TPI = TrackPlatformIdentifier.__table__
-RUN = SyncRun.__table__
 
 QUOTA_WINDOW_DAYS = 7
 ATTENTION_LIMIT = 10

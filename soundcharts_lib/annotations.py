@@ -14,12 +14,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
 from . import audit
-from .db.models import Annotation, Track, utcnow
+from .db.models import Annotation, utcnow
+from .db.tables import T
 from .errors import ConfigError
 from .roster import check
 
 N = Annotation.__table__
-T = Track.__table__
 SUGGESTED_KINDS = ("release", "campaign", "playlist", "press", "note")
 KIND_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 TEXT_MAX = 1000

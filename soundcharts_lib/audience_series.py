@@ -13,11 +13,10 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from .db.models import Platform, Track, TrackAudience
+from .db.models import TrackAudience
+from .db.tables import P, T
 
 A = TrackAudience.__table__
-P = Platform.__table__
-T = Track.__table__
 GROWTH_DAYS = (7, 28, 90)
 COLUMNS = ["date", "value", "daily_change"]
 

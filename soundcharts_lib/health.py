@@ -8,12 +8,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from .db.models import Chart, Platform, SyncRun
+from .db.tables import RUN, C, P
 from .sync import today_utc
-
-C = Chart.__table__
-P = Platform.__table__
-RUN = SyncRun.__table__
 
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 31}
 GRACE_DAYS = 2

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from .analytics import quota_forecast
-from .db.models import SyncRun, utcnow
+from .db.models import utcnow
+from .db.tables import RUN
 
-RUN = SyncRun.__table__
 HISTORY_COLUMNS = ["started_at", "kind", "trigger", "status", "quota_remaining", "used"]
 
 

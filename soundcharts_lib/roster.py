@@ -14,14 +14,12 @@ from sqlalchemy.sql import Select
 
 from . import audit
 from .cliargs import UUID_RE
-from .db.models import Artist, Track, TrackArtist, WatchItem, utcnow
+from .db.models import WatchItem, utcnow
+from .db.tables import TA, A, T
 from .db.upsert import dialect_insert
 from .errors import ConfigError
 
 W = WatchItem.__table__
-T = Track.__table__
-A = Artist.__table__
-TA = TrackArtist.__table__
 KINDS = ("track", "artist")
 LABEL_MAX = 500
 

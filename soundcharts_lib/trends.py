@@ -13,12 +13,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from .db.models import Chart, ChartRanking, ChartRankingEntry, Track
-
-R = ChartRanking.__table__
-E = ChartRankingEntry.__table__
-C = Chart.__table__
-T = Track.__table__
+from .db.tables import C, E, R, T
 
 TREND_COLUMNS = ["position", "uuid", "name", "artist", "metric", "previous_position", "movement", "peak_position",
                  "peak_date", "on_chart", "on_chart_unit", "streak", "status"]
