@@ -32,11 +32,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from . import audit, health, movers, roster, webhooks
 from .cliargs import SLUG_RE
+from .dates import today_utc
 from .db.models import Alert, AlertRule, Platform, TrackAudience, utcnow
 from .db.tables import T
 from .db.upsert import dialect_insert
 from .errors import ConfigError
-from .sync import today_utc
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from . import audience_series, health, trends
+from .dates import today_utc
 from .db.models import (
     utcnow,
 )
 from .db.tables import RUN, TA, TPI, A, C, E, P, R, T
-from .sync import today_utc
 
 QUOTA_WINDOW_DAYS = 7
 ATTENTION_LIMIT = 10

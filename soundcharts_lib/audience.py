@@ -17,12 +17,12 @@ from sqlalchemy.engine import Engine
 from tqdm.auto import tqdm
 
 from . import cliargs
+from .dates import today_utc
 from .db import store_audience as store
 from .db.runs import as_int, finish_run, start_run
 from .errors import ApiError, BadRequest, ConfigError, PayloadError, QuotaExhausted
 from .payloads import AudienceDay, Platform
 from .runtime import as_list, migrated_engine, require_credentials
-from .sync import today_utc
 
 log = logging.getLogger(__name__)
 

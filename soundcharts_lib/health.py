@@ -8,8 +8,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from .dates import today_utc
 from .db.tables import RUN, C, P
-from .sync import today_utc
 
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 31}
 GRACE_DAYS = 2

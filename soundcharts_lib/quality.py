@@ -12,8 +12,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from .dates import today_utc
 from .db.models import Platform, Track, TrackAudience
-from .sync import today_utc
 
 A, P, T = TrackAudience.__table__, Platform.__table__, Track.__table__
 COVERAGE_COLUMNS = ["platform", "tracks", "series", "points", "first_date", "last_date", "days_behind"]

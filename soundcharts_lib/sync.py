@@ -6,11 +6,12 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from tqdm.auto import tqdm
 
+from .dates import today_utc
 from .db import store
 from .db.runs import as_int, finish_run, start_run
 from .errors import ApiError, PayloadError, QuotaExhausted
@@ -48,10 +49,6 @@ class SyncResult:
         return (f"{self.status}: {self.charts} charts, {self.rankings_stored} rankings stored "
                 f"({self.entries_stored} entries), {self.rankings_skipped} already stored, "
                 f"{self.failures} failures")
-
-
-def today_utc() -> date:
-    return datetime.now(UTC).date()
 
 
 class ChartSync:

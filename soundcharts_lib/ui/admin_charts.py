@@ -19,7 +19,7 @@ import pandas as pd
 from .. import admin
 from ..admin import Runner
 from ..admin_data import CHART_STATES
-from ..sync import today_utc
+from ..dates import today_utc
 from .admin_common import STATE_TONES, ActionBar, View, button, choice, facts, state_pill, when
 from .admin_track import Picker, TrackActions, track_label
 from .common import Column, card, dashboard_link, day, link, nothing, number, pill, styled, text
