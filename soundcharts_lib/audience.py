@@ -21,6 +21,7 @@ from .dates import today_utc
 from .db import store_audience as store
 from .db.runs import as_int, finish_run, start_run
 from .errors import ApiError, BadRequest, ConfigError, PayloadError, QuotaExhausted
+from .jobresult import JobFailed, JobResult
 from .payloads import AudienceDay, Platform
 from .runtime import as_list, migrated_engine, require_credentials
 
@@ -33,8 +34,7 @@ BATCH = 8  # (track, platform) fetches handed to the client's workers at a time
 
 
 @dataclass
-class AudienceResult:
-    run_id: int | None = None
+class AudienceResult(JobResult):
     tracks: int = 0
     fetches: int = 0
     up_to_date: int = 0
@@ -42,21 +42,12 @@ class AudienceResult:
     days: int = 0
     points: int = 0
     gaps: int = 0
-    failures: int = 0
     skipped: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    quota_remaining: int | None = None
 
-    @property
-    def status(self) -> str:
-        if not self.failures:
-            return "success"
-        return "partial" if self.fetches else "failed"
+    COUNTS = ("tracks", "fetches", "up_to_date", "empty", "days", "points", "gaps", "failures")
 
-    def counts(self) -> dict:
-        return {"tracks": self.tracks, "fetches": self.fetches, "up_to_date": self.up_to_date,
-                "empty": self.empty, "days": self.days, "points": self.points, "gaps": self.gaps,
-                "failures": self.failures}
+    def did_work(self) -> bool:
+        return bool(self.fetches)
 
     def summary(self) -> str:
         return (f"{self.status}: {self.tracks} tracks, {self.fetches} track/platform series fetched "
@@ -250,12 +241,8 @@ class AudienceDataProcessor:
         result.errors.append(message)
 
 
-class AudienceFailed(Exception):
+class AudienceFailed(JobFailed):
     """An audience run that recorded failures (its ``SyncRun`` says which)."""
-
-    def __init__(self, result: AudienceResult):
-        self.result = result
-        super().__init__(result.summary() + "".join(f"\n  {e}" for e in result.errors[:10]))
 
 
 def require_platforms(requested: Sequence[str] | None,

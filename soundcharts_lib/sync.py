@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -15,6 +15,7 @@ from .dates import today_utc
 from .db import store
 from .db.runs import as_int, finish_run, start_run
 from .errors import ApiError, PayloadError, QuotaExhausted
+from .jobresult import JobFailed, JobResult
 from .payloads import ChartInfo, Ranking, local_date
 
 log = logging.getLogger(__name__)
@@ -24,26 +25,16 @@ RANKING_BATCH = 50  # rankings of one chart stored per transaction during a back
 
 
 @dataclass
-class SyncResult:
-    run_id: int | None = None
+class SyncResult(JobResult):
     charts: int = 0
     rankings_stored: int = 0
     rankings_skipped: int = 0
     entries_stored: int = 0
-    failures: int = 0
-    errors: list[str] = field(default_factory=list)
-    quota_remaining: int | None = None
 
-    @property
-    def status(self) -> str:
-        if not self.failures:
-            return "success"
-        return "partial" if self.rankings_stored or self.rankings_skipped else "failed"
+    COUNTS = ("charts", "rankings_stored", "rankings_skipped", "entries_stored", "failures")
 
-    def counts(self) -> dict:
-        return {"charts": self.charts, "rankings_stored": self.rankings_stored,
-                "rankings_skipped": self.rankings_skipped, "entries_stored": self.entries_stored,
-                "failures": self.failures}
+    def did_work(self) -> bool:
+        return bool(self.rankings_stored or self.rankings_skipped)
 
     def summary(self) -> str:
         return (f"{self.status}: {self.charts} charts, {self.rankings_stored} rankings stored "
@@ -242,9 +233,5 @@ def sync_job(*, platforms=None, charts=None, country=None, date=None, backfill_d
     return result
 
 
-class SyncFailed(Exception):
+class SyncFailed(JobFailed):
     """A sync that recorded failures (its ``SyncRun`` and the charts say which)."""
-
-    def __init__(self, result: SyncResult):
-        self.result = result
-        super().__init__(result.summary() + "".join(f"\n  {e}" for e in result.errors[:10]))
