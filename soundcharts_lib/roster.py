@@ -123,5 +123,23 @@ def has_roster(engine: Engine) -> bool:
 def only_roster(engine: Engine, frame: pd.DataFrame, column: str = "uuid") -> pd.DataFrame:
     """The rows of ``frame`` whose track UUID (``column``) is on the roster, index reset (a dashboard's
     "my roster" filter over any analytics frame with track UUIDs)."""
-    keep = set(roster_track_uuids(engine))
-    return frame[frame[column].isin(keep)].reset_index(drop=True)
+    return keep_tracks(frame, set(roster_track_uuids(engine)), column)
+
+
+def keep_tracks(frame: pd.DataFrame, uuids: set[str], column: str = "uuid") -> pd.DataFrame:
+    """The rows of ``frame`` whose ``column`` is in ``uuids``, index reset."""
+    return frame[frame[column].isin(uuids)].reset_index(drop=True)
+
+
+def follow_state(engine: Engine, uuid: str) -> dict:
+    """How the roster follows one track: ``roster`` (whether there is a roster at all), ``track`` (the track
+    itself is on it) and ``artists`` (names of its credited artists that are on it, in credit order)."""
+    uuid = uuid.lower()
+    direct = select(W.c.id).where(W.c.kind == "track", W.c.uuid == uuid)
+    artists = (select(A.c.name).select_from(TA.join(A, A.c.id == TA.c.artist_id).join(T, T.c.id == TA.c.track_id))
+               .join(W, (W.c.uuid == A.c.uuid) & (W.c.kind == "artist")).where(T.c.uuid == uuid)
+               .order_by(TA.c.position, A.c.name))
+    with engine.connect() as conn:
+        followed = conn.execute(direct).first() is not None
+        names = list(conn.execute(artists).scalars())
+    return {"roster": followed or bool(names) or has_roster(engine), "track": followed, "artists": names}

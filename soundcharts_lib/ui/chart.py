@@ -33,6 +33,7 @@ from .common import (
     table_card,
     text,
 )
+from .roster_filter import ROSTER_TITLE
 
 
 def movement(row: pd.Series) -> str:
@@ -66,7 +67,8 @@ def metric_label(chart: dict) -> str:
     return first(chart["metric_description"], str(first(chart["metric_type"], "metric")).capitalize())
 
 
-def ranking_table(ranking: pd.DataFrame, chart: dict) -> w.VBox:
+def ranking_table(ranking: pd.DataFrame, chart: dict, mine: bool = False) -> w.VBox:
+    """The ranking (``mine``: the roster's entries only, at their positions)."""
     columns = [
         Column("#", lambda r: number(r["position"]), numeric=True),
         Column("Prev", lambda r: number(r["previous_position"]), numeric=True),
@@ -77,12 +79,15 @@ def ranking_table(ranking: pd.DataFrame, chart: dict) -> w.VBox:
         Column("On chart", _on_chart, numeric=True),
         Column(metric_label(chart), lambda r: number(r["metric"]), numeric=True),
     ]
-    box = table_card("Ranking", "chart-ranking", ranking, columns, css_class="chart-ranking",
-                     empty="This ranking has no entries.")
+    empty = "None of your roster's tracks is in this ranking." if mine else "This ranking has no entries."
+    box = table_card(f"Ranking{ROSTER_TITLE * mine}", "chart-ranking", ranking, columns, css_class="chart-ranking",
+                     empty=empty)
     return styled(box, "sc-tall")
 
 
 def movers(data: dict) -> w.GridBox:
+    """The day's climbers, fallers, new entries and drop-outs (the roster's only when ``data["roster"]``)."""
+    mine = ROSTER_TITLE * data["roster"]
     moved = [RANK, Column("Track", track_cell), Column("Move", movement),
              Column("Position", lambda r: f'{number(r["previous_position"])} → {number(r["position"])}', numeric=True)]
     entries = [Column("Track", track_cell), Column("Flag", movement),
@@ -90,12 +95,13 @@ def movers(data: dict) -> w.GridBox:
     dropped = [Column("Track", track_cell), Column("Artist", lambda r: text(r["artist"])),
                Column("Was", lambda r: number(r["previous_position"]), numeric=True)]
     return grid([
-        table_card("Climbers", "chart-climbers", data["climbers"], moved, css_class="climbers",
+        table_card(f"Climbers{mine}", "chart-climbers", data["climbers"], moved, css_class="climbers",
                    empty="No track climbed."),
-        table_card("Fallers", "chart-fallers", data["fallers"], moved, css_class="fallers", empty="No track fell."),
-        table_card("New entries", "chart-new-entries", data["new_entries"], entries, css_class="new-entries",
+        table_card(f"Fallers{mine}", "chart-fallers", data["fallers"], moved, css_class="fallers",
+                   empty="No track fell."),
+        table_card(f"New entries{mine}", "chart-new-entries", data["new_entries"], entries, css_class="new-entries",
                    empty="No new entries."),
-        table_card("Drop-outs", "chart-dropouts", data["dropouts"], dropped, css_class="dropouts",
+        table_card(f"Drop-outs{mine}", "chart-dropouts", data["dropouts"], dropped, css_class="dropouts",
                    empty="No track dropped out."),
     ], min_width="250px")
 
@@ -114,7 +120,7 @@ def chart_summary(chart: dict) -> w.VBox:
 
 
 class ChartView:
-    """The chart page body. ``load(date or None)`` returns :func:`soundcharts_lib.analytics.chart_page`'s dict
+    """The chart page body. ``load(date or None)`` returns :func:`soundcharts_lib.viewer_data.chart_page`'s dict
     (None: the latest ranking); the date picker and the previous / next / latest buttons load another date."""
 
     def __init__(self, load: Callable[[date | None], dict], on: date | None = None):
@@ -192,4 +198,4 @@ def ranking_section(data: dict) -> w.Widget:
         nearest = link(dashboard_link("chart.ipynb", slug=chart["slug"], date=near), day(near))
         return empty_state(f"<b>No ranking stored for {day(when)}</b>. This chart has {len(dates):,} rankings from "
                            f"{day(dates[0])} to {day(dates[-1])}; the nearest is {nearest}.")
-    return stack([movers(data), ranking_table(data["ranking"], chart)])
+    return stack([movers(data), ranking_table(data["ranking"], chart, data["roster"])])

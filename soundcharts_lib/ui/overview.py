@@ -40,14 +40,16 @@ from .common import (
     text,
 )
 from .figures import nice_ticks
+from .roster_filter import ROSTER_TITLE
 
 EMPTY_MESSAGE = ("<b>No data yet</b>: run <code>make demo</code> or "
                  "<code>soundcharts sync-charts --backfill-days 28</code>")
 
 
 def build_overview(data: dict, pages: Sequence[dict] = ()) -> w.Widget:
-    """The whole page body; the empty state when nothing has been synced (with the system status once a job ran).
-    ``pages`` are one's own dashboards (:func:`soundcharts_lib.pages.custom_pages`), linked at the end."""
+    """The whole page body (``data``: :func:`soundcharts_lib.viewer_data.overview`); the empty state when nothing
+    has been synced (with the system status once a job ran). ``pages`` are one's own dashboards
+    (:func:`soundcharts_lib.pages.custom_pages`), linked at the end."""
     status = data["status"]
     own = [own_pages(pages)] if pages else []
     if not data["has_data"]:
@@ -55,8 +57,9 @@ def build_overview(data: dict, pages: Sequence[dict] = ()) -> w.Widget:
         return stack([empty, *system_status(status), *own]) if len(status["runs"]) or own else empty
     return stack([
         grid([week_comparison(data["weeks"]), chart_health(data["health"])]),
+        recent_alerts(data["alerts"], data["roster"]),
         rankings_per_day(data["per_day"]),
-        grid([top_platforms(data["platforms"]), top_tracks(data["tracks"])], min_width="420px"),
+        grid([top_platforms(data["platforms"]), top_tracks(data["tracks"], data["roster"])], min_width="420px"),
         charts_attention(data["attention"]),
         *system_status(status),
         *own,
@@ -165,15 +168,53 @@ def platforms_figure(platforms: pd.DataFrame) -> bq.Figure:
                      layout=w.Layout(width="100%", height=f"{60 + 34 * len(names)}px"))
 
 
-def top_tracks(tracks: pd.DataFrame) -> w.VBox:
+def top_tracks(tracks: pd.DataFrame, mine: bool = False) -> w.VBox:
+    """The most-charted tracks (``mine``: the roster's)."""
     columns = [
         RANK,
         Column("Track", lambda r: link(dashboard_link("track.ipynb", uuid=r["uuid"]), r["name"])),
         Column("Artist", lambda r: text(r["artist"])),
         Column("Appearances", lambda r: number(r["appearances"]), numeric=True),
     ]
-    return table_card("Top tracks · 30 days", "overview-tracks", tracks, columns, css_class="top-tracks",
-                      empty="No chart entries in the last 30 days.")
+    return table_card(f"Top tracks · 30 days{ROSTER_TITLE * mine}", "overview-tracks", tracks, columns,
+                      css_class="top-tracks", empty="None of your roster's tracks charted in the last 30 days." if mine
+                      else "No chart entries in the last 30 days.")
+
+
+def _details(row: pd.Series) -> dict:
+    return row["details"] if isinstance(row["details"], dict) else {}
+
+
+def _alert_track(row: pd.Series) -> str:
+    details = _details(row)
+    uuid = details.get("track_uuid")
+    return link(dashboard_link("track.ipynb", uuid=uuid), details.get("track") or uuid) if uuid else ""
+
+
+def _alert_chart(row: pd.Series) -> str:
+    details = _details(row)
+    slug = details.get("chart")
+    if not slug:
+        return ""
+    return link(dashboard_link("chart.ipynb", slug=slug, date=details.get("date")), details.get("chart_name") or slug)
+
+
+ALERT_COLUMNS = [
+    Column("When", lambda r: moment(r["fired_at"]), nowrap=True),
+    Column("Rule", lambda r: f'{text(r["rule"])} <span class="sc-sub">{text(r["kind"])}</span>'),
+    Column("Alert", lambda r: f'<span title="{text(r["message"])}">{text(r["subject"])}</span>'),
+    Column("Track", _alert_track),
+    Column("Chart", _alert_chart),
+]
+
+
+def recent_alerts(alerts: pd.DataFrame, mine: bool = False) -> w.VBox:
+    """Alerts fired in the last 7 days (:func:`soundcharts_lib.alerts.recent_alerts`), newest first, their track
+    and chart linked to their pages (``mine``: those about roster tracks)."""
+    empty = (f"No alert {'about your roster ' * mine}in the last 7 days. Rules fire at the end of each sync; add "
+             "one with: soundcharts alerts rules add NAME --kind top_entry --top 10")
+    return table_card(f"Alerts · 7 days{ROSTER_TITLE * mine}", "alerts", alerts, ALERT_COLUMNS,
+                      css_class="recent-alerts", empty=empty)
 
 
 def charts_attention(charts: pd.DataFrame) -> w.VBox:

@@ -15,6 +15,7 @@ from ..cliargs import SLUG_RE, UUID_RE
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_QUERY = 4000
+FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
 def request_query_string() -> str:
@@ -93,6 +94,13 @@ class Query:
         if not re.fullmatch(r"\d{1,9}", value) or not low <= int(value) <= high:
             raise BadQuery(f"{name} must be a whole number from {low} to {high}, got {_shown(value)}")
         return int(value)
+
+    def flag(self, name: str) -> bool:
+        """On for 1 / true / yes / on, off when absent or 0 / false / no / off (any case)."""
+        value = (self.text(name) or "0").lower()
+        if value not in FLAGS:
+            raise BadQuery(f"{name} must be 1 or 0, got {_shown(value)}")
+        return FLAGS[value]
 
     def slugs(self, name: str) -> list[str] | None:
         """Comma-separated or repeated codes, in order without repeats; None when absent."""

@@ -32,14 +32,18 @@ from .common import (
     text,
 )
 from .figures import nice_ticks
+from .roster_filter import ROSTER_TITLE
+
+DATE_TICKS = 6  # bqplot labels every date of an ordinal scale unless num_ticks thins them out
 
 
 def build_platform(data: dict) -> w.Widget:
+    """The page body (``data``: :func:`soundcharts_lib.viewer_data.platform_page`)."""
     charts = data["charts"]
     return stack([
         grid([platform_summary(data["platform"], charts), rankings_over_time(data["per_day"])], min_width="360px"),
         platform_charts(charts),
-        platform_tracks(data["tracks"]),
+        platform_tracks(data["tracks"], data["roster"]),
     ])
 
 
@@ -70,7 +74,7 @@ def rankings_figure(per_day: pd.DataFrame) -> bq.Figure:
     bars = bq.Bars(x=x, y=y, scales={"x": sx, "y": sy}, type="stacked", colors=[BLUE, RED], padding=0.25,
                    labels=["Stored", "Failed"],
                    tooltip=bq.Tooltip(fields=["x", "y"], labels=["Date", "Rankings"], formats=["", ",.0f"]))
-    x_axis = bq.Axis(scale=sx, side="bottom", tick_values=x[::-max(1, len(x) // 5)][::-1], color=MUTED)
+    x_axis = bq.Axis(scale=sx, side="bottom", num_ticks=DATE_TICKS, color=MUTED)
     y_axis = bq.Axis(scale=sy, side="left", tick_format=",d", tick_values=ticks, grid_lines="dashed",
                      grid_color="#e5e7eb", color=MUTED)
     return bq.Figure(marks=[bars], axes=[x_axis, y_axis], display_toolbar=False,
@@ -108,7 +112,8 @@ def platform_charts(charts: pd.DataFrame) -> w.VBox:
                       empty="No charts discovered on this platform yet: run soundcharts sync-charts")
 
 
-def platform_tracks(tracks: pd.DataFrame) -> w.VBox:
+def platform_tracks(tracks: pd.DataFrame, mine: bool = False) -> w.VBox:
+    """The platform's most-charted tracks (``mine``: the roster's)."""
     columns = [
         RANK,
         Column("Track", lambda r: link(dashboard_link("track.ipynb", uuid=r["uuid"]), r["name"])),
@@ -117,5 +122,7 @@ def platform_tracks(tracks: pd.DataFrame) -> w.VBox:
         Column("Best", lambda r: number(r["best_position"]), numeric=True),
         Column("Charts", lambda r: number(r["charts"]), numeric=True),
     ]
-    return table_card("Top tracks · 30 days", "platform-tracks", tracks, columns, css_class="platform-tracks",
-                      empty="No chart entries on this platform in the last 30 days.")
+    return table_card(f"Top tracks · 30 days{ROSTER_TITLE * mine}", "platform-tracks", tracks, columns,
+                      css_class="platform-tracks",
+                      empty="None of your roster's tracks charted on this platform in the last 30 days." if mine
+                      else "No chart entries on this platform in the last 30 days.")

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .. import audience_series
 from ..analytics import growth_table
+from .annotations import annotate, notes_card
 from .common import (
     Column,
     card,
@@ -34,6 +35,7 @@ from .common import (
     moment,
     nothing,
     number,
+    pill,
     stack,
     styled,
     table_card,
@@ -66,7 +68,17 @@ def _listed(values) -> str:
     return text(", ".join(str(v) for v in values)) if isinstance(values, list) else ""
 
 
-def track_summary(track: dict) -> w.VBox:
+def follow_badge(follow: dict) -> str:
+    """Whether the roster follows the track (itself or through its artists); nothing without a roster."""
+    if follow["track"] or follow["artists"]:
+        how = ["followed as a track"] * follow["track"] + [
+            f"through {text(', '.join(follow['artists']))}"] * bool(follow["artists"])
+        return f'<div class="roster-state">{pill("★ in your roster", "warn")}<span class="sc-sub">' \
+               f'{" and ".join(how)}</span></div>'
+    return '<div class="roster-state sc-sub">Not in your roster</div>' if follow["roster"] else ""
+
+
+def track_summary(track: dict, follow: dict) -> w.VBox:
     artists = ", ".join(text(a["name"]) for a in track["artists"]) or text(track["credit_name"])
     facts = [("Artists", artists), ("ISRC", text(track["isrc"])), ("Released", day(track["release_date"])),
              ("Duration", _duration(track["duration"])), ("Genres", _listed(track["genres"])),
@@ -79,7 +91,7 @@ def track_summary(track: dict) -> w.VBox:
     else:
         note = f'<div class="sc-sub">Metadata fetched {moment(track["metadata_fetched_at"])}</div>'
     body = w.HTML(f'<h2>{html.escape(track["name"])}</h2><div class="sc-sub">{text(track["credit_name"])}</div>'
-                  f'<dl class="sc-facts">{rows}</dl>{note}')
+                  f'{follow_badge(follow)}<dl class="sc-facts">{rows}</dl>{note}')
     parts = [body]
     idents = track["identifiers"]
     if not idents.empty:
@@ -109,7 +121,8 @@ def history_figure(history: pd.DataFrame, charts: pd.DataFrame):
     return lines_chart(series, "position", reverse=True, y_format="d")
 
 
-def chart_history(history: pd.DataFrame, charts: pd.DataFrame) -> w.VBox:
+def chart_history(history: pd.DataFrame, charts: pd.DataFrame, notes: pd.DataFrame) -> w.VBox:
+    """The track's positions over time with its ``notes`` drawn on, and its charts."""
     if history.empty:
         return card("Chart history", nothing("This track has no stored chart entries."), css_class="chart-history")
     columns = [
@@ -128,7 +141,8 @@ def chart_history(history: pd.DataFrame, charts: pd.DataFrame) -> w.VBox:
         if more > 0 else nothing("Position by ranking date; 1 is the top.")
     offered = [downloads("track-charts", charts, "Charts"), downloads("track-history", history, "History")]
     table = styled(w.VBox([w.HTML(html_table(charts, columns))]), "sc-tall")
-    return card("Chart history", note, history_figure(history, charts), table, css_class="chart-history",
+    figure = annotate(history_figure(history, charts), notes)
+    return card("Chart history", note, figure, table, css_class="chart-history",
                 downloads=offered)
 
 
@@ -187,8 +201,9 @@ def audience_figure(audience: dict, mode: str):
 
 
 class TrackView:
-    """The track page body. ``load(**settings)`` returns ``analytics.track_page``'s dict, ``load_audience(**settings)``
-    its ``audience`` part; settings are platforms, start, end, limit. A changed control reloads the audience only."""
+    """The track page body. ``load(**settings)`` returns ``viewer_data.track_page``'s dict (with the track's notes,
+    drawn on its figures, and its roster state), ``load_audience(**settings)`` its ``audience`` part; settings are
+    platforms, start, end, limit. A changed control reloads the audience only."""
 
     def __init__(self, load: Callable[..., dict], load_audience: Callable[..., dict], *,
                  platforms: list[str] | None = None, start: date | None = None, end: date | None = None,
@@ -200,6 +215,7 @@ class TrackView:
         self.audience_body = w.VBox(layout=w.Layout(width="100%"))
         self.audience_downloads = w.HBox()
         self.checks: dict[str, w.Checkbox] = {}
+        self.notes = pd.DataFrame(columns=["date", "kind", "text"])
         self.start = styled(w.DatePicker(description="From", value=start, layout=w.Layout(width="auto")),
                             "audience-start")
         self.end = styled(w.DatePicker(description="To", value=end, layout=w.Layout(width="auto")), "audience-end")
@@ -215,13 +231,15 @@ class TrackView:
 
     def render(self) -> w.Widget:
         data = self._load(**self.settings)
+        self.notes = data["notes"]
         self._set_platforms(data["audience"])
         self._show_audience(data["audience"])
         self.widget.children = [
-            grid([track_summary(data["track"]), track_kpis(data)], min_width="340px"),
-            chart_history(data["history"], data["charts"]),
+            grid([track_summary(data["track"], data["follow"]), track_kpis(data)], min_width="340px"),
+            chart_history(data["history"], data["charts"], self.notes),
             charting_now(data["now"]),
             self._audience_card(data["track"]["uuid"], data["audience"]),
+            *([notes_card(self.notes)] if len(self.notes) else []),
         ]
         return self.widget
 
@@ -262,7 +280,7 @@ class TrackView:
         points, platforms = sum(len(f) for f in audience["series"].values()), len(audience["series"])
         sub = nothing(f"{points:,} daily points on {platforms} platform{'s' * (platforms != 1)}; growth is measured "
                       f"up to the last stored day{' before the end date' if self.settings['end'] else ''}.")
-        self.audience_body.children = [sub, audience_figure(audience, self.mode),
+        self.audience_body.children = [sub, annotate(audience_figure(audience, self.mode), self.notes),
                                        styled(w.HTML(growth_table_html(audience)), "audience-growth")]
 
     def _audience_card(self, uuid: str, audience: dict) -> w.VBox:

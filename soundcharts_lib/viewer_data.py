@@ -1,0 +1,61 @@
+"""What the viewer dashboards read: :mod:`soundcharts_lib.analytics`' page data with the recent alerts, a track's
+annotations and roster state, and the "my roster" filter (``mine=True``) applied to every table of tracks.
+
+A filtered top list is the top of the roster's tracks (the ranking is read without its limit, then kept to the
+roster), not the roster's part of the overall top list; a chart's ranking and movers keep their positions.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy.engine import Engine
+
+from . import alerts, analytics, annotations, roster
+
+OVERVIEW_TRACKS, PLATFORM_TRACKS, TOP_DAYS = 10, 20, 30  # as analytics.overview / platform_page list them
+CHART_TABLES = ("ranking", "climbers", "fallers", "new_entries", "dropouts")
+
+
+def alert_track(details) -> str | None:
+    """The track UUID an alert is about (None for a chart alert)."""
+    return details.get("track_uuid") if isinstance(details, dict) else None
+
+
+def overview(engine: Engine, *, mine: bool = False, today: date | None = None, now: datetime | None = None) -> dict:
+    """:func:`analytics.overview` plus ``alerts`` (:func:`alerts.recent_alerts`) and ``roster`` (= ``mine``); with
+    ``mine``, the top tracks are the roster's and the alerts those about roster tracks."""
+    data = {**analytics.overview(engine, today, now), "alerts": alerts.recent_alerts(engine, now=now), "roster": mine}
+    if mine:
+        keep = set(roster.roster_track_uuids(engine))
+        ranked = analytics.top_tracks(engine, TOP_DAYS, today, limit=None)
+        data["tracks"] = roster.keep_tracks(ranked, keep).head(OVERVIEW_TRACKS)
+        found = data["alerts"]
+        data["alerts"] = found[[alert_track(d) in keep for d in found["details"]]].reset_index(drop=True)
+    return data
+
+
+def platform_page(engine: Engine, slug: str, *, mine: bool = False, today: date | None = None) -> dict:
+    """:func:`analytics.platform_page` plus ``roster``; with ``mine``, its top tracks are the roster's."""
+    data = {**analytics.platform_page(engine, slug, today), "roster": mine}
+    if mine:
+        ranked = analytics.platform_top_tracks(engine, slug, TOP_DAYS, today, limit=None)
+        data["tracks"] = roster.keep_tracks(ranked, set(roster.roster_track_uuids(engine))).head(PLATFORM_TRACKS)
+    return data
+
+
+def chart_page(engine: Engine, slug: str, on: date | None = None, *, mine: bool = False) -> dict:
+    """:func:`analytics.chart_page` plus ``roster``; with ``mine``, the ranking and the movers keep the roster's
+    tracks only (at their own positions)."""
+    data = {**analytics.chart_page(engine, slug, on), "roster": mine}
+    if mine:
+        keep = set(roster.roster_track_uuids(engine))
+        data.update({key: roster.keep_tracks(data[key], keep) for key in CHART_TABLES})
+    return data
+
+
+def track_page(engine: Engine, uuid: str, **settings) -> dict:
+    """:func:`analytics.track_page` (``settings``: its audience settings) plus ``notes``
+    (:func:`annotations.for_track`) and ``follow`` (:func:`roster.follow_state`)."""
+    data = analytics.track_page(engine, uuid, **settings)
+    return {**data, "notes": annotations.for_track(engine, uuid), "follow": roster.follow_state(engine, uuid)}
