@@ -1,6 +1,17 @@
-"""Persistence: models, engines, migrations, dialect-aware bulk writes."""
+"""Persistence: models, engines, migrations, dialect-aware bulk writes.
+
+``upgrade`` is imported on first use: it needs Alembic, which read-side code (dashboard kernels, endpoints) never
+does, so importing this package does not load it.
+"""
 
 from .engine import engine_from_env, is_postgres, make_engine
-from .migrate import upgrade
 
 __all__ = ["engine_from_env", "is_postgres", "make_engine", "upgrade"]
+
+
+def __getattr__(name: str):
+    if name == "upgrade":
+        from .migrate import upgrade
+
+        return upgrade
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
