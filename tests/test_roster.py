@@ -95,3 +95,14 @@ def test_track_filters_follow_artists(db):
     with db.connect() as conn:  # the query form, for IN filters inside analytics queries
         ids = conn.execute(select(Track.id).where(Track.id.in_(roster.track_ids_query()))).scalars().all()
     assert sorted(ids) == [1, 2, 3]
+
+
+def test_follow_state_of_one_track(db):
+    assert roster.follow_state(db, T1) == {"roster": False, "track": False, "artists": []}
+    roster.add(db, "track", T3)
+    assert roster.follow_state(db, T1) == {"roster": True, "track": False, "artists": []}
+    roster.add(db, "artist", AR)
+    assert roster.follow_state(db, T1.upper()) == {"roster": True, "track": False, "artists": ["Ari"]}
+    roster.add(db, "track", T1)
+    assert roster.follow_state(db, T1) == {"roster": True, "track": True, "artists": ["Ari"]}
+    assert roster.follow_state(db, T3) == {"roster": True, "track": True, "artists": []}

@@ -55,6 +55,7 @@ def data() -> dict:
                                    "consecutive_failures": [3], "stale": [False], "last_error": ["HTTP 500 <x>"]}),
         "status": {"runs": RUNS, "failures_24h": {"runs": 1, "rankings": 4}, "failed_runs": RUNS.iloc[1:],
                    "quota": QUOTA},
+        "alerts": ALERTS, "roster": False,
     }
 
 
@@ -64,6 +65,14 @@ RUNS = pd.DataFrame({"kind": ["sync_charts", "fetch_audience"], "trigger": ["cro
                      "finished_at": [datetime(2026, 11, 24, 8, 3), None], "counts": [{"charts": 3}, None],
                      "quota_remaining": [900, None], "notebook_path": [None, None],
                      "error": ["", "quota exhausted <now>"]})
+ALERTS = pd.DataFrame({
+    "id": [2, 1], "fired_at": [datetime(2026, 11, 24, 9, 5), datetime(2026, 11, 23, 8, 0)],
+    "rule": ["top <10>", "stale"],
+    "kind": ["top_entry", "chart_stale"], "subject": ["Top 10: <b>Song</b> on Chart", "Chart stale: Deezer FR"],
+    "message": ['Song by "A" is #3', "no ranking"],
+    "details": [{"chart": "sp-us", "chart_name": "Spotify <US>", "date": "2026-11-24", "track_uuid": "u-1",
+                 "track": SCRIPT}, {"chart": "dz-fr", "chart_name": "Deezer FR", "platform": "deezer"}],
+    "delivered": [None, False], "delivery_error": [None, "HTTP 500"]})
 QUOTA = {"remaining": 900, "as_of": datetime(2026, 11, 24, 8, 0), "burn_per_day": 50.0, "days_left": 6.5,
          "forecast": 575, "exhausted_on": None, "points": 3, "window_days": 7}
 
@@ -71,7 +80,7 @@ QUOTA = {"remaining": 900, "as_of": datetime(2026, 11, 24, 8, 0), "burn_per_day"
 def test_page_sections_carry_their_css_classes(data):
     page = overview.build_overview(data)
     assert {"rankings-per-day", "week-comparison", "top-platforms", "top-tracks", "chart-health", "charts-attention",
-            "api-quota", "failures", "job-runs"} <= classes(page)
+            "api-quota", "failures", "job-runs", "recent-alerts"} <= classes(page)
     assert not {"empty-state", "error-state", "loading-state"} & classes(page)
 
 
@@ -229,8 +238,10 @@ def test_html_table_escapes_headers_and_right_aligns_numbers():
 
 
 @pytest.mark.parametrize(("name", "call"), [
-    ("overview", "analytics.overview(engine)"), ("platform", "analytics.platform_page(engine, slug)"),
-    ("chart", "analytics.chart_page(engine, slug, day)"), ("track", "analytics.track_page(engine, uuid, **kw)"),
+    ("overview", "viewer_data.overview(engine, mine=mine.on)"),
+    ("platform", "viewer_data.platform_page(engine, slug, mine=mine.on)"),
+    ("chart", "viewer_data.chart_page(engine, slug, day, mine=mine.on)"),
+    ("track", "viewer_data.track_page(engine, uuid, **kw)"),
 ])
 def test_dashboard_notebooks_are_few_cells_stored_clean(name, call):
     nb = nbformat.read(f"{ROOT}/dashboards/{name}.ipynb", as_version=4)
@@ -252,3 +263,26 @@ def test_own_pages_are_linked_at_the_end(data):
     no_runs = {**data["status"], "runs": RUNS.iloc[0:0]}
     assert {"empty-state", "own-pages"} <= classes(overview.build_overview({**data, "has_data": False,
                                                                             "status": no_runs}, pages))
+
+
+def test_alerts_link_their_track_and_chart_newest_first(data):
+    shown = html_of(overview.recent_alerts(data["alerts"]))
+    rows = shown.split("<tr>")[2:]
+    assert "2026-11-24 09:05 UTC" in rows[0] and "2026-11-23 08:00 UTC" in rows[1]
+    assert '<a href="track.ipynb?uuid=u-1">&lt;script&gt;' in rows[0]
+    assert '<a href="chart.ipynb?slug=sp-us&amp;date=2026-11-24">Spotify &lt;US&gt;</a>' in rows[0]
+    assert "Top 10: &lt;b&gt;Song&lt;/b&gt; on Chart" in rows[0] and 'title="Song by &quot;A&quot; is #3"' in rows[0]
+    assert "top &lt;10&gt;" in rows[0] and "track.ipynb" not in rows[1]
+    assert '<a href="chart.ipynb?slug=dz-fr">Deezer FR</a>' in rows[1] and SCRIPT not in shown
+    assert 'data-table="alerts"' in shown
+
+
+def test_alerts_and_top_tracks_say_when_kept_to_the_roster(data):
+    empty = html_of(overview.recent_alerts(data["alerts"].iloc[0:0]))
+    assert "No alert in the last 7 days" in empty and "soundcharts alerts rules add" in empty
+    mine = overview.build_overview({**data, "roster": True, "alerts": data["alerts"].iloc[0:0],
+                                    "tracks": data["tracks"].iloc[0:0]})
+    shown = html_of(mine)
+    assert "Alerts · 7 days · your roster" in shown and "No alert about your roster in the last 7 days" in shown
+    assert "Top tracks · 30 days · your roster" in shown
+    assert "None of your roster&#x27;s tracks charted" in shown or "None of your roster's tracks charted" in shown

@@ -19,6 +19,7 @@ from soundcharts_lib.analytics import UnknownEntity
 from soundcharts_lib.trends import TREND_COLUMNS
 from soundcharts_lib.ui import chart, common, platform, track
 from soundcharts_lib.ui.params import BadQuery, Query
+from soundcharts_lib.ui.roster_filter import NO_ROSTER, RosterFilter
 
 D = [date(2026, 11, 20) + timedelta(days=i) for i in range(3)]
 UUID = "0f6e103f-0aa7-47d1-ac1f-10dac910a1a1"
@@ -144,6 +145,39 @@ def test_table_card_with_rows_offers_downloads_and_without_says_why():
     assert "download-csv" not in html_of(empty) and "Nothing &lt;here&gt;" in html_of(empty)
 
 
+# -- my roster ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("raw", "on"), [("roster=1", True), ("roster=TRUE", True), ("roster=0", False),
+                                         ("roster=", False), ("", False), ("roster=off&roster=on", True)])
+def test_roster_flag(raw, on):
+    assert Query.parse(raw).flag("roster") is on
+
+
+def test_roster_flag_refuses_anything_else():
+    with pytest.raises(BadQuery, match="^roster must be 1 or 0, got 'maybe'$"):
+        Query.parse("roster=maybe").flag("roster")
+
+
+def test_roster_toggle_rereads_the_page_and_links_to_what_is_shown():
+    query = Query.parse("slug=sp-us&roster=1&theme=dark")
+    page, reads = common.Page("T", query=query), []
+    mine = RosterFilter(page, True, query)
+    assert page.widget.children[1] is mine.widget and mine.widget.layout.display == ""
+    page.show(lambda: reads.append(mine.on) or w.HTML("body"))
+    assert reads == [True] and 'href="?slug=sp-us&theme=dark&roster=1"' in mine.link.value
+    mine.toggle.value = False
+    assert reads == [True, False] and 'href="?slug=sp-us&theme=dark"' in mine.link.value
+    assert "roster-toggle" in classes(mine.widget)
+
+
+def test_roster_toggle_is_hidden_without_a_roster_and_a_deep_link_says_why():
+    page = common.Page("T", query=Query.parse(""))
+    hidden = RosterFilter(page, False, Query.parse(""))
+    assert hidden.widget.layout.display == "none" and not hidden.on
+    asked = RosterFilter(common.Page("T"), False, Query.parse("roster=1"))
+    assert not asked.on and NO_ROSTER in html_of(asked.widget) and "roster-toggle" not in classes(asked.widget)
+
+
 # -- platform ---------------------------------------------------------------------------------------------------
 
 def platform_data() -> dict:
@@ -157,7 +191,8 @@ def platform_data() -> dict:
     tracks = pd.DataFrame({"uuid": [UUID], "name": ["Song"], "artist": [""], "appearances": [5], "best_position": [1],
                            "charts": [2]})
     return {"platform": {"slug": "spotify", "name": "Spotify", "supports_charts": True, "supports_audience": True,
-                         "audience_metric": None}, "charts": charts, "per_day": per_day, "tracks": tracks}
+                         "audience_metric": None}, "charts": charts, "per_day": per_day, "tracks": tracks,
+            "roster": False}
 
 
 def test_platform_page_health_links_and_bars():
@@ -172,6 +207,8 @@ def test_platform_page_health_links_and_bars():
     assert "5 rankings stored, 1 failed over the last 3 days" in shown
     bars, = [m for n in walk(page) if isinstance(n, bq.Figure) for m in n.marks]
     assert list(bars.x) == ["20 Nov", "21 Nov", "22 Nov"] and bars.y.tolist() == [[3, 0, 2], [0, 1, 0]]
+    x_axis = next(n for n in walk(page) if isinstance(n, bq.Figure)).axes[0]
+    assert x_axis.num_ticks == platform.DATE_TICKS and not x_axis.tick_values  # bqplot ignores those on dates
 
 
 def test_platform_without_charts_or_entries():
@@ -207,7 +244,7 @@ def chart_loader(calls: list, fail: date | None = None):
         when = on or D[-1]
         frame = ranking(when) if when in D else ranking(when).iloc[0:0]
         moved = frame.dropna(subset=["movement"])
-        return {"chart": info, "dates": D, "date": when, "stored": when in D, "ranking": frame,
+        return {"chart": info, "dates": D, "date": when, "stored": when in D, "ranking": frame, "roster": False,
                 "climbers": moved[moved["movement"] > 0], "fallers": moved[moved["movement"] < 0],
                 "new_entries": frame[frame["status"].isin(["NEW", "RE-ENTRY"])],
                 "dropouts": pd.DataFrame({"uuid": ["u-9"], "name": ["Gone"], "artist": [""],
@@ -296,6 +333,9 @@ def track_data(**settings) -> dict:
                              "platform_name": ["Spotify"] * 2, "country_code": ["US", None],
                              "country_name": ["United States", None], "date": [D[2], D[2]], "position": [1, 40]}),
         "audience": audience(**settings),
+        "notes": pd.DataFrame({"id": [1], "date": [D[0]], "kind": ["release"], "text": ["Single <out>"],
+                               "created_at": [None], "created_by": ["ana"]}),
+        "follow": {"roster": True, "track": False, "artists": []},
     }
 
 
@@ -312,8 +352,36 @@ def test_track_page_summary_history_and_where_it_charts():
     assert "In 2 charts&#x27; latest rankings" in shown or "In 2 charts' latest rankings" in shown
     assert '<div class="sc-kpi">2</div>' in shown and '<div class="sc-kpi">1</div>' in shown
     figure, = [n for n in walk(body.children[1]) if isinstance(n, bq.Figure)]
-    assert figure.axes[1].scale.reverse and [list(m.y) for m in figure.marks] == [[5, 3, 1], [40]]
+    lines, (note, label) = figure.marks[:2], figure.marks[2:]
+    assert figure.axes[1].scale.reverse and [list(m.y) for m in lines] == [[5, 3, 1], [40]]
     assert "<i style=\"background:#2563eb\"></i>Chart A" in shown
+    # The note on D[0]: a dashed line on the history and audience figures' date scales, its kind on top, listed.
+    assert note.line_style == "dashed" and pd.Timestamp(note.x[0]) == pd.Timestamp(D[0])
+    assert note.scales["x"] is lines[0].scales["x"] and list(label.text) == ["release"]
+    assert note.labels == ["release: Single <out>"]
+    audience_figure, = [n for n in walk(view.audience_body) if isinstance(n, bq.Figure)]
+    assert [m.labels for m in audience_figure.marks if getattr(m, "line_style", "") == "dashed"] == [
+        ["release: Single <out>"]]
+    assert "track-notes" in classes(body) and "Single &lt;out&gt;" in html_of(body.children[-1])
+    assert '<div class="roster-state sc-sub">Not in your roster</div>' in shown
+
+
+@pytest.mark.parametrize(("follow", "shown"), [
+    ({"roster": True, "track": True, "artists": ["A <x>"]},
+     "★ in your roster</span><span class=\"sc-sub\">followed as a track and through A &lt;x&gt;</span>"),
+    ({"roster": True, "track": False, "artists": ["B"]}, "★ in your roster</span><span class=\"sc-sub\">through B"),
+    ({"roster": False, "track": False, "artists": []}, None),
+])
+def test_track_roster_state(follow, shown):
+    badge = track.follow_badge(follow)
+    assert (shown in badge) if shown else badge == ""
+
+
+def test_notes_outside_the_data_never_stretch_the_axis():
+    history = track_data()["history"]
+    notes = pd.DataFrame({"date": [D[0] - timedelta(days=40), D[2]], "kind": ["press", "campaign"], "text": ["a", "b"]})
+    figure = track.chart_history(history, track_data()["charts"], notes).children[2].children[0]
+    assert [m.labels for m in figure.marks if getattr(m, "line_style", "") == "dashed"] == [["campaign: b"]]
 
 
 def test_track_without_metadata_or_audience_says_how_to_get_them():
@@ -333,7 +401,7 @@ def test_audience_controls_reload_the_audience_only():
     view.render()
     assert page_reads == [{"platforms": None, "start": None, "end": None, "limit": 10}]
     figure, = [n for n in walk(view.audience_body) if isinstance(n, bq.Figure)]
-    assert [len(m.x) for m in figure.marks] == [10, 10]
+    assert [len(m.x) for m in figure.marks[:2]] == [10, 10]  # then the note's line and label
     growth = html_of(view.audience_body)
     # 7 days from 1230 to 1300; 28 days needs older points than the 10 shown
     assert f"+70 (+{70 / 1230 * 100:.2f}%)" in growth and '<span class="sc-sub">–</span>' in growth
