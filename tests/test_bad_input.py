@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date as date_type
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -32,7 +33,10 @@ from sqlalchemy import create_engine, inspect, select, text
 from test_reliability_snapshot import fresh_database, migrated
 
 from soundcharts_lib.audience import AudienceDataProcessor
+from soundcharts_lib.db import store_audience
 from soundcharts_lib.db.models import SyncRun
+from soundcharts_lib.errors import PayloadError
+from soundcharts_lib.payloads import AudienceDay, AudiencePoint, Platform
 from soundcharts_lib.serve import free_port, start_voila, wait_ready
 from soundcharts_lib.sync import ChartSync
 
@@ -321,10 +325,10 @@ def test_commands_and_configuration(outcomes, name):
     print(f"{name}: exit {got.code}, one line: {line.strip()[:100]!r}, written: nothing")
 
 
-XFAIL_HOSTILE = {
-    "audience_value_over_64_bits": "store_audience.py: a value beyond 64 bits reaches the database (OverflowError)",
-    "audience_identifier_too_long": "store_audience.py: an identifier longer than its column reaches the "
-                                    "database (stored on SQLite, refused by PostgreSQL)",
+XFAIL_HOSTILE = {  # store_audience now refuses these before any write; audience.py _store must record it as this
+    # series' failure (not stop the run after counting it fetched): see test_audience_points_the_table_cannot_hold_...
+    "audience_value_over_64_bits": "audience.py _store: a point refused by store_points stops the run (partial)",
+    "audience_identifier_too_long": "audience.py _store: a point refused by store_points stops the run (partial)",
 }
 
 
@@ -361,6 +365,36 @@ def test_hostile_api_bodies(name, backend, hostile_api, monkeypatch, capfd, tmp_
         assert line.strip() in recorded_failure(db_url)
     print(f"{name}[{backend}]: exit 1, one line: {line.strip()[:100]!r}, bad data written: none, "
           f"failure recorded: yes")
+
+
+def _day(day: str, *plots: tuple[str, int]) -> AudienceDay:
+    on = date_type.fromisoformat(day)
+    return AudienceDay(date=on, date_raw=day, raw={"date": day},
+                       plots=[AudiencePoint(date=on, identifier=i, value=v) for i, v in plots])
+
+
+@pytest.mark.parametrize("plot, words", [(("sp1", 2 ** 63), "audience_value"), (("sp1", -(2 ** 63) - 1), "64 bits"),
+                                         (("i" * 256, 5), "platform_identifier is longer than 255"),
+                                         (("a\x00b", 5), "NUL")])
+def test_audience_points_the_table_cannot_hold_fail_before_any_write(engine, plot, words):
+    """A series with one point the table cannot hold writes nothing (no other day, no check) on both databases,
+    and a stored series stays as it was."""
+    track = store_audience.ensure_track(engine, UUID, "A song", None, None)
+    platform = store_audience.audience_platform_ids(engine, [Platform(code="spotify", name="Spotify")])["spotify"]
+    assert store_audience.store_points(engine, track, platform, [_day("2025-03-13", ("sp1", 2 ** 63 - 1))]) == 1
+    before = {t: [tuple(r) for r in rows] for t, rows in _audience_tables(engine).items()}
+    with pytest.raises(PayloadError, match=re.escape(words)) as failed:
+        store_audience.store_points(engine, track, platform, [_day("2025-03-13", ("sp1", 7)),
+                                                              _day("2025-03-14", ("sp1", 8), plot)])
+    assert "2025-03-14" in str(failed.value) and "\n" not in str(failed.value)
+    assert {t: [tuple(r) for r in rows] for t, rows in _audience_tables(engine).items()} == before
+    print(f"{words}: refused before any write: {failed.value}"[:160])
+
+
+def _audience_tables(engine) -> dict[str, list]:
+    with engine.connect() as conn:
+        return {t: conn.execute(text(f"SELECT * FROM {t} ORDER BY 1, 2")).all() for t in ("track_audience",
+                                                                                          "audience_check")}
 
 
 # --- the JSON endpoints and the dashboards, on a small real database ---------------------------------------

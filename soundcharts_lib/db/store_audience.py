@@ -8,11 +8,12 @@ from datetime import date, timedelta
 from sqlalchemy import case, func, select, union_all
 from sqlalchemy.engine import Engine
 
+from ..errors import PayloadError
 from ..payloads import AudienceDay
 from ..payloads import Platform as PlatformRecord
 from .models import AudienceCheck, ChartRanking, ChartRankingEntry, Platform, Track, TrackAudience, utcnow
 from .store import upsert_platforms
-from .upsert import BATCH, dialect_insert, id_map, upsert
+from .upsert import BATCH, dialect_insert, id_map, misfit, upsert
 
 AUDIENCE_T = TrackAudience.__table__
 TRACK_T = Track.__table__
@@ -38,11 +39,16 @@ def point_rows(track_id: int, platform_id: int, days: Iterable[AudienceDay]) -> 
 def store_points(engine: Engine, track_id: int, platform_id: int, days: Sequence[AudienceDay]) -> int:
     """Upsert the points of ``days`` in one transaction and return how many were sent.
 
+    Points the table cannot hold as sent (an identifier longer than its column or with a NUL character, a value
+    beyond 64 bits) raise ``PayloadError`` naming the first of them, before anything is written: the series
+    fails alone and no day of it is half-stored.
+
     A stored point is rewritten (value, raw item, ``fetched_at``) only when its value differs, so storing the
     same days again changes no row. The check itself is recorded (``audience_check``) even when the API had no
     point, so stale-first selection does not ask for the same empty series on every run.
     """
     rows = point_rows(track_id, platform_id, days)
+    check_points(rows)
     with engine.begin() as conn:
         check = dialect_insert(conn, CHECK_T).values(track_id=track_id, platform_id=platform_id,
                                                       checked_at=utcnow(), had_data=bool(rows))
@@ -60,6 +66,15 @@ def store_points(engine: Engine, track_id: int, platform_id: int, days: Sequence
         for i in range(0, len(rows), BATCH):
             conn.execute(stmt, rows[i:i + BATCH])
     return len(rows)
+
+
+def check_points(rows: Iterable[dict]) -> None:
+    """``PayloadError`` for the first point row that ``track_audience`` cannot hold as it is."""
+    for row in rows:
+        problem = misfit(AUDIENCE_T, {"platform_identifier": row["platform_identifier"],
+                                      "audience_value": row["audience_value"]})
+        if problem:
+            raise PayloadError(f"the audience of {row['date']} cannot be stored: {problem}", field="plots")
 
 
 def stored_range(engine: Engine, track_id: int, platform_id: int) -> tuple[date | None, date | None]:
