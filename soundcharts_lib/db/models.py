@@ -98,8 +98,8 @@ class ChartRankingEntry(Base):
         UniqueConstraint("ranking_id", "position", name="uq_entry_ranking_position"),
         # analytics.top_tracks: appearances per track within a set of rankings
         Index("ix_entry_ranking_track", "ranking_id", "track_id"),
-        # analytics track history: every entry of one track
-        Index("ix_entry_track", "track_id"),
+        # analytics.track_chart_history: every entry of one track, read from the index alone
+        Index("ix_entry_track", "track_id", "ranking_id", "position"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -116,6 +116,42 @@ class ChartRankingEntry(Base):
     time_on_chart: Mapped[int | None] = mapped_column(Integer)
     time_on_chart_unit: Mapped[str | None] = mapped_column(String(16))
     metric: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class TrackTopRollup(Base):
+    """Tracks' chart appearances over the ``days`` days ending ``window_end``, per platform (``platform_id`` 0: every
+    platform): what ``analytics.top_tracks`` / ``platform_top_tracks`` read instead of the entries
+    (``db/rollup.py`` keeps it, ``TrackTopRollupWindow`` says what it was built from)."""
+
+    __tablename__ = "track_top_rollup"
+    __table_args__ = (
+        # analytics.top_tracks / platform_top_tracks: a window's tracks by appearances
+        Index("ix_top_rollup_appearances", "window_end", "days", "platform_id", "appearances"),
+    )
+
+    window_end: Mapped[date] = mapped_column(Date, primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("track.id", ondelete="CASCADE"), primary_key=True)
+    appearances: Mapped[int] = mapped_column(Integer)
+    best_position: Mapped[int] = mapped_column(Integer)
+    charts: Mapped[int] = mapped_column(Integer)
+
+
+class TrackTopRollupWindow(Base):
+    """The successful rankings a platform's ``TrackTopRollup`` rows were built from, summed up: the rollup is read
+    only while the rankings still sum up the same (else the query runs over the entries)."""
+
+    __tablename__ = "track_top_rollup_window"
+
+    window_end: Mapped[date] = mapped_column(Date, primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rankings: Mapped[int] = mapped_column(Integer)
+    entries: Mapped[int] = mapped_column(BigInteger)
+    ranking_ids: Mapped[int] = mapped_column(BigInteger)  # sum of the rankings' ids
+    last_fetched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class Artist(Base):

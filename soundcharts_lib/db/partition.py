@@ -35,7 +35,8 @@ class Layout:
 LAYOUTS = (
     Layout("chart_ranking_entry", "ranking_date", ("id", "ranking_date"),
            {"uq_entry_ranking_position": ("ranking_id", "position", "ranking_date")},
-           {"ix_entry_ranking_track": ("ranking_id", "track_id"), "ix_entry_track": ("track_id",)},
+           {"ix_entry_ranking_track": ("ranking_id", "track_id"),
+            "ix_entry_track": ("track_id", "ranking_id", "position")},
            ("FOREIGN KEY (ranking_id) REFERENCES chart_ranking (id) ON DELETE CASCADE",
             "FOREIGN KEY (track_id) REFERENCES track (id)")),
     Layout("track_audience", "date", ("id", "date"),
