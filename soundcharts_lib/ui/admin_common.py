@@ -16,7 +16,7 @@ from ..errors import ConfigError
 from .common import Page, guarded, loading_state, pill, stack, styled
 from .params import BadQuery
 
-NAV = (("charts", "charts.ipynb", "Charts"), ("tracks", "tracks.ipynb", "Tracks"),
+NAV = (("charts", "charts.ipynb", "Charts"), ("tracks", "tracks.ipynb", "Tracks"), ("roster", "roster.ipynb", "Roster"),
        ("runs", "runs.ipynb", "Runs"), ("audit", "audit.ipynb", "Audit log"))
 STATE_TONES = {"ok": "up", "success": "up", "failing": "down", "failed": "down", "stale": "warn",
                "partial": "warn", "refused": "warn", "running": "new", "inactive": "flat"}
@@ -134,12 +134,12 @@ class ActionBar:
         try:
             action = make()
         except (ConfigError, BadQuery) as exc:
-            self.notice.value = _line("invalid", str(exc))
+            self.notice.value = outcome_line("invalid", str(exc))
             return
         self.notice.value = ""
         status = self.runner.start(action, self.update)
         if status.state == "refused":
-            self.notice.value = _line("refused", status.message)
+            self.notice.value = outcome_line("refused", status.message)
 
     def update(self, status: Status) -> None:
         self.bar.layout.display = ""
@@ -148,14 +148,26 @@ class ActionBar:
         if status.state == "running":
             self.bar.bar_style = "info"
             done = f"{status.done:,} of {status.total:,} {status.action.unit}"
-            self.message.value = _line("running", f"{status.action.title}: {done} · {status.elapsed:.0f} s")
+            self.message.value = outcome_line("running", f"{status.action.title}: {done} · {status.elapsed:.0f} s")
             return
         self.on_finished()  # the data first, so the outcome shows over what it changed
         outcome = status.outcome
         self.bar.bar_style = {"success": "success", "partial": "warning"}.get(outcome.status, "danger")
-        self.message.value = _line(outcome.status, f"{status.action.title}: {outcome.message} "
+        self.message.value = outcome_line(outcome.status, f"{status.action.title}: {outcome.message} "
                                                    f"({status.elapsed:.1f} s)")
 
 
-def _line(state: str, message: str) -> str:
+def outcome_line(state: str, message: str) -> str:
+    """``message`` in the colour of ``state`` (success, failed, invalid, partial, refused, running)."""
     return f'<span class="action-state action-{state}">{html.escape(message)}</span>'
+
+
+def quick_action(notice: w.HTML, work: Callable[[], str], reload: Callable[[], None]) -> None:
+    """Run ``work`` now (a quick edit through the library, such as a roster or a note change, audited there),
+    ``reload``, then show its one-line message in ``notice``; bad input (``ConfigError``) shows as invalid."""
+    try:
+        state, message = "success", work()
+    except ConfigError as exc:
+        state, message = "invalid", str(exc)
+    reload()
+    notice.value = outcome_line(state, message)

@@ -17,6 +17,7 @@ import pandas as pd
 from .. import admin
 from ..admin import Runner
 from .admin_common import ActionBar, View, button, choice, facts, state_pill, when
+from .admin_notes import NotesEditor
 from .common import (
     Column,
     card,
@@ -133,15 +134,21 @@ IDENTIFIER_COLUMNS = [
 
 
 class TrackView(View):
-    """One track: its facts, platform identifiers and audience status, with the track actions."""
+    """One track: its facts, platform identifiers and audience status, with the track actions (and its notes'
+    editor under them)."""
 
-    def __init__(self, load: Callable[[], dict], platforms: Platforms, uuid: str, runner: Runner):
-        self.load = load
+    def __init__(self, load: Callable[[], dict], platforms: Platforms, uuid: str, runner: Runner,
+                 notes: NotesEditor | None = None):
+        self.load, self.notes = load, notes
         self.actions = TrackActions(runner, lambda: [uuid], platforms, self.reload)
         super().__init__([self.actions.widget])
+        if notes is not None:
+            self.widget.children = [*self.widget.children, notes.widget]
 
     def build(self) -> w.Widget:
         data = self.load()
+        if self.notes is not None:
+            self.notes.reload()
         track = data["track"]
         about = card("Track", w.HTML(_track_facts(track, data["appearances"])), css_class="track-facts")
         identifiers = (w.HTML(html_table(track["identifiers"], IDENTIFIER_COLUMNS))
