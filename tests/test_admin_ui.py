@@ -8,13 +8,17 @@ from datetime import date, datetime
 
 import pandas as pd
 import pytest
+from sqlalchemy import insert, select
 
-from soundcharts_lib import admin
+from soundcharts_lib import admin, admin_data, annotations, roster
 from soundcharts_lib.config import Settings
 from soundcharts_lib.db import make_engine, upgrade
+from soundcharts_lib.db.models import Artist, AuditEvent, Track, TrackArtist
 from soundcharts_lib.ui.admin_charts import ChartsView
 from soundcharts_lib.ui.admin_common import ActionBar, View, facts
 from soundcharts_lib.ui.admin_history import RunsView
+from soundcharts_lib.ui.admin_notes import NotesEditor
+from soundcharts_lib.ui.admin_roster import RosterView
 from soundcharts_lib.ui.admin_track import Picker, TrackView
 
 MARKUP = "<script>alert(1)</script>"
@@ -161,3 +165,81 @@ def test_runs_view_links_only_archived_notebooks(monkeypatch):
     assert 'href="/base/soundcharts/admin/runs/7/notebook"' in html
     assert "rankings stored 1,200" in html and "30.0 s" in html and "(+1 more)" in html
     assert MARKUP not in html
+
+
+T1, T2 = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
+ARTIST = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+
+
+@pytest.fixture
+def stored(runner):
+    """The runner's database with two tracks by one artist (the first with markup in its name)."""
+    engine = runner.engine
+    with engine.begin() as conn:
+        conn.execute(insert(Track), [{"id": 1, "uuid": T1, "name": MARKUP, "credit_name": "Ari"},
+                                     {"id": 2, "uuid": T2, "name": "Second song", "credit_name": "Ari"}])
+        conn.execute(insert(Artist), [{"id": 1, "uuid": ARTIST, "name": "Ari"}])
+        conn.execute(insert(TrackArtist), [{"track_id": 1, "artist_id": 1}, {"track_id": 2, "artist_id": 1}])
+    return engine
+
+
+def _audit(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(AuditEvent.actor, AuditEvent.action, AuditEvent.target)
+                                               .order_by(AuditEvent.id))]
+
+
+def test_roster_view_adds_by_uuid_and_from_a_search_then_removes(stored):
+    view = RosterView(lambda: roster.items(stored), lambda q: admin_data.tracks(stored, search=q)["rows"],
+                      lambda kind, uuid, label: roster.add(stored, kind, uuid, label, actor="ana"),
+                      lambda kind, uuid: roster.remove(stored, kind, uuid, actor="ana"))
+    view.render()
+    assert "Nothing is followed yet" in view.data.children[0].children[1].value
+
+    view.uuid.value = "not-a-uuid"
+    view.widget.children[0].children[1].children[3].click()  # Add
+    assert 'action-invalid">not a SoundCharts UUID: &#x27;not-a-uuid&#x27;' in view.notice.value
+    view.kind.value, view.uuid.value, view.label.value = "artist", ARTIST.upper(), "Ari <the artist>"
+    view.widget.children[0].children[1].children[3].click()
+    assert 'action-success">added 1 to the roster: Ari &lt;the artist&gt;' in view.notice.value
+    assert view.uuid.value == "" and roster.items(stored)["uuid"].tolist() == [ARTIST]
+
+    view.search.value = "second"
+    assert view.found.select.options == (("Second song — Ari", T2),) and "1 track found" in view.found_count.value
+    view.found.select.value = (T2,)
+    view.widget.children[0].children[3].children[1].click()  # Add the tracks selected
+    assert "added 1 to the roster: Second song - Ari" in view.notice.value
+    listed = view.data.children[0].children[2].value
+    assert f'href="../track.ipynb?uuid={T2}"' in listed and "Ari &lt;the artist&gt;" in listed
+    assert "2 items followed" in view.data.children[0].children[1].value
+    view.search.value = "nothing like it"
+    assert view.found.select.options == () and "No track matches nothing like it." in view.found_count.value
+
+    remove = view.widget.children[1].children[1].children[1]
+    remove.click()
+    assert "choose what to remove first" in view.notice.value
+    view.picker.select.value = tuple(v for _, v in view.picker.select.options)
+    remove.click()
+    assert "removed 2 items from the roster" in view.notice.value and roster.items(stored).empty
+    assert _audit(stored) == [("ana", "roster.add", f"artist:{ARTIST}"), ("ana", "roster.add", f"track:{T2}"),
+                              ("ana", "roster.remove", f"track:{T2}"), ("ana", "roster.remove", f"artist:{ARTIST}")]
+
+
+def test_notes_editor_adds_lists_and_removes(stored):
+    editor = NotesEditor(lambda: annotations.for_track(stored, T1),
+                         lambda day, kind, text: annotations.add(stored, T1, day, text, kind, actor="ana"),
+                         lambda note: annotations.remove(stored, note, actor="ana"))
+    editor.reload()
+    assert "No notes yet" in editor.list.children[0].value
+    add, remove = editor.widget.children[2].children[3], editor.widget.children[3].children[1]
+    editor.text.value = "Video <out>"
+    add.click()
+    assert "action-invalid\">an annotation&#x27;s date must be a date, got None" in editor.notice.value
+    editor.day.value, editor.kind.value = date(2026, 3, 5), "Campaign"
+    add.click()
+    assert "note added on 2026-03-05 (campaign)" in editor.notice.value and editor.text.value == ""
+    assert "Video &lt;out&gt;" in editor.list.children[0].value
+    assert editor.choice.options[0][0] == "2026-03-05 campaign: Video <out>"
+    remove.click()
+    assert "note removed" in editor.notice.value and annotations.for_track(stored, T1).empty
+    assert [a for _, a, _ in _audit(stored)] == ["annotation.add", "annotation.remove"]

@@ -45,8 +45,9 @@ class NotesEditor:
 
     def reload(self) -> None:
         notes = self.load()
-        self.choice.options = [(f"{n['date']} {n['kind']}: {n['text']}"[:80], int(n["id"]))
-                               for _, n in notes.iterrows()]
+        options = [(f"{n['date']} {n['kind']}: {n['text']}"[:80], int(n["id"])) for _, n in notes.iterrows()]
+        self.choice.options = options
+        self.choice.value = options[0][1] if options else None
         self.list.children = [w.HTML(html_table(notes, NOTE_COLUMNS)) if len(notes) else
                               nothing("No notes yet: they show as dashed lines on the track's charts.")]
 
