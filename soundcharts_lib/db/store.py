@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import Date, bindparam, case, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import PayloadError
 from ..payloads import ChartInfo, Ranking
 from ..payloads import Platform as PlatformRecord
 from .models import Chart, ChartRanking, ChartRankingEntry, Platform, Track, utcnow
-from .upsert import bulk_insert, dialect_insert, id_map, misfit, upsert
+from .upsert import BATCH, bulk_insert, dialect_insert, id_map, misfit, upsert
 
 PLATFORM_T = Platform.__table__
 CHART_T = Chart.__table__
@@ -100,37 +100,43 @@ TRACK_FIELDS = ("name", "credit_name", "image_url")
 
 
 def ensure_tracks(conn: Connection, tracks: Sequence[dict]) -> dict[str, int]:
-    """``{uuid: id}`` for ``tracks``, inserting new ones and updating changed names, in one lookup per batch.
+    """``{uuid: id}`` for ``tracks``, inserting new ones and updating changed names.
 
-    Tracks already stored as given cost no write at all (a ranking mostly repeats yesterday's tracks).
+    One lookup (per 500 tracks on SQLite), then one write of the new and changed tracks only: tracks already
+    stored as given cost no write at all (a ranking mostly repeats yesterday's tracks).
     """
+    pg = conn.dialect.name == "postgresql"
     uuids = [t["uuid"] for t in tracks]
     stored: dict[str, tuple] = {}
-    for i in range(0, len(uuids), 500):
-        for row in _tracks_by_uuid(conn, uuids[i:i + 500]):
+    step = max(1, len(uuids)) if pg else BATCH  # PostgreSQL takes the whole list as one array
+    for i in range(0, len(uuids), step):
+        for row in _tracks_by_uuid(conn, uuids[i:i + step]):
             stored[row[0]] = tuple(row[1:])
     ids = {u: v[0] for u, v in stored.items()}
     # in UUID order: concurrent syncs then lock the tracks they share in the same order (no deadlock)
     to_write = sorted((t for t in tracks if t["uuid"] not in stored
                        or tuple(t[f] for f in TRACK_FIELDS) != stored[t["uuid"]][1:]), key=lambda t: t["uuid"])
-    if to_write and conn.dialect.name == "postgresql":
-        _upsert_tracks_pg(conn, to_write)
+    if to_write and pg:
+        ids.update(_upsert_tracks_pg(conn, to_write))
     elif to_write:
         upsert(conn, TRACK_T, to_write, ["uuid"], update=list(TRACK_FIELDS))
-    if to_write:
-        ids.update(id_map(conn, TRACK_T, "uuid", [t["uuid"] for t in to_write if t["uuid"] not in ids]))
+    missing = [t["uuid"] for t in to_write if t["uuid"] not in ids]
+    if missing:  # SQLite; on PostgreSQL only a track a concurrent sync wrote identically meanwhile
+        ids.update(id_map(conn, TRACK_T, "uuid", missing))
     return ids
 
 
-def _upsert_tracks_pg(conn: Connection, rows: Sequence[dict]) -> None:
-    """One statement for any number of tracks: arrays unnested server-side (no per-row SQL to build)."""
+def _upsert_tracks_pg(conn: Connection, rows: Sequence[dict]) -> dict[str, int]:
+    """One statement for any number of tracks (arrays unnested server-side, no per-row SQL to build); returns
+    ``{uuid: id}`` of the rows it inserted or changed."""
     cols = ("uuid", *TRACK_FIELDS)
     changed = " OR ".join(f"track.{c} IS DISTINCT FROM excluded.{c}" for c in TRACK_FIELDS)
-    conn.exec_driver_sql(
+    return dict(conn.exec_driver_sql(
         f"INSERT INTO track ({', '.join(cols)}, first_seen_at) "
         f"SELECT *, %(now)s FROM unnest({', '.join(f'%({c})s::varchar[]' for c in cols)}) "
-        f"ON CONFLICT (uuid) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in TRACK_FIELDS)} WHERE {changed}",
-        {"now": utcnow(), **{c: [r[c] for r in rows] for c in cols}})
+        f"ON CONFLICT (uuid) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in TRACK_FIELDS)} WHERE {changed} "
+        "RETURNING uuid, id",
+        {"now": utcnow(), **{c: [r[c] for r in rows] for c in cols}}).all())
 
 
 def _tracks_by_uuid(conn: Connection, uuids: list[str]):
@@ -216,11 +222,12 @@ def store_rankings(engine: Engine, batch: Sequence[tuple[int, Ranking]], *, forc
             return written
         track_ids = ensure_tracks(conn, _track_rows(batch[i][1] for i in todo))
         now = utcnow()
-        inserted = conn.execute(dialect_insert(conn, RANKING_T).values([{
+        # executemany with RETURNING: one cached statement (SQLAlchemy's "insertmanyvalues"), one round trip
+        inserted = conn.execute(dialect_insert(conn, RANKING_T)
+                                .on_conflict_do_nothing(index_elements=["chart_id", "ranking_date"])
+                                .returning(RANKING_T.c.id, RANKING_T.c.chart_id, RANKING_T.c.ranking_date), [{
             "chart_id": batch[i][0], "ranking_date": batch[i][1].date, "date_raw": batch[i][1].date_raw,
-            "fetched_at": now, "status": "success", "entry_count": len(batch[i][1].entries)} for i in todo])
-            .on_conflict_do_nothing(index_elements=["chart_id", "ranking_date"])
-            .returning(RANKING_T.c.id, RANKING_T.c.chart_id, RANKING_T.c.ranking_date)).all()
+            "fetched_at": now, "status": "success", "entry_count": len(batch[i][1].entries)} for i in todo]).all()
         ranking_ids = {(c, _as_date(d)): rid for rid, c, d in inserted}
         entries = []
         latest: dict[int, date] = {}
@@ -233,8 +240,7 @@ def store_rankings(engine: Engine, batch: Sequence[tuple[int, Ranking]], *, forc
             written[i] = len(ranking.entries)
             latest[chart_id] = max(latest.get(chart_id, ranking.date), ranking.date)
         bulk_insert(conn, ENTRY_T, ENTRY_COLUMNS, entries)
-        for chart_id, day in latest.items():
-            _mark_success(conn, chart_id, day)
+        _mark_success(conn, latest)
     return written
 
 
@@ -252,11 +258,16 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _mark_success(conn: Connection, chart_id: int, ranking_date: date) -> None:
-    last = CHART_T.c.last_ranking_date
-    newer = case((or_(last.is_(None), last < ranking_date), ranking_date), else_=last)
-    conn.execute(update(CHART_T).where(CHART_T.c.id == chart_id).values(
-        last_success_at=utcnow(), consecutive_failures=0, last_error=None, last_ranking_date=newer))
+def _mark_success(conn: Connection, latest: dict[int, date]) -> None:
+    """Each chart's success and newest ranking date: one executemany (pipelined on PostgreSQL), in chart order
+    (concurrent syncs lock shared charts in the same order)."""
+    if not latest:
+        return
+    last, day = CHART_T.c.last_ranking_date, bindparam("day", type_=Date)
+    newer = case((or_(last.is_(None), last < day), day), else_=last)
+    conn.execute(update(CHART_T).where(CHART_T.c.id == bindparam("chart")).values(
+        last_success_at=utcnow(), consecutive_failures=0, last_error=None, last_ranking_date=newer),
+        [{"chart": c, "day": d} for c, d in sorted(latest.items())])
 
 
 def mark_chart_checked(engine: Engine, chart_id: int) -> None:
