@@ -17,6 +17,7 @@ from .analytics import UnknownEntity, chart_info, track_details
 from .db.models import (
     TrackAudience,
 )
+from .db.runs import INTERRUPTED, RUNNING
 from .db.tables import CHECK, RUN, C, E, P, R, T
 
 AUD = TrackAudience.__table__
@@ -215,15 +216,21 @@ def _glob_pattern(text: str) -> str:
 def runs(engine: Engine, *, kind: str | None = None, status: str | None = None,
          limit: int = RUNS_SHOWN) -> pd.DataFrame:
     """The newest job runs first: id, kind, trigger, started_at, finished_at, status, counts, errors,
-    quota_remaining, notebook_path."""
+    quota_remaining, notebook_path. A dead run still recorded as running reads "interrupted" (see
+    :func:`soundcharts_lib.health.with_dead_runs_interrupted`)."""
     q = (select(RUN.c.id, RUN.c.kind, RUN.c.trigger, RUN.c.started_at, RUN.c.finished_at, RUN.c.status,
                 RUN.c.counts, RUN.c.errors, RUN.c.quota_remaining, RUN.c.notebook_path)
          .order_by(RUN.c.id.desc()).limit(limit))
     if kind:
         q = q.where(RUN.c.kind == kind)
-    if status:
+    if status in (RUNNING, INTERRUPTED):  # a run recorded as running may be dead: the liveness check decides
+        q = q.where(RUN.c.status.in_((RUNNING, INTERRUPTED)))
+    elif status:
         q = q.where(RUN.c.status == status)
-    return _frame(engine, q)
+    with engine.connect() as conn:
+        result = conn.execute(q)
+        frame = health.with_dead_runs_interrupted(conn, pd.DataFrame(result.fetchall(), columns=list(result.keys())))
+    return frame[frame["status"] == status].reset_index(drop=True) if status else frame
 
 
 def run_kinds(engine: Engine) -> list[str]:

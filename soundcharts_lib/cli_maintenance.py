@@ -53,7 +53,7 @@ def register(sub) -> None:
     s.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
     s.set_defaults(func=cmd_cleanup)
 
-    s = actions.add_parser("check", help="orphans, entry counts, audience gaps, duplicate ISRCs")
+    s = actions.add_parser("check", help="orphans, entry counts, dead runs, audience gaps, duplicate ISRCs")
     s.add_argument("--repair", action="store_true", help="fix what is safe, report the rest")
     s.set_defaults(func=cmd_check)
 
@@ -203,7 +203,7 @@ def _jobs(engine: Engine, max_running_hours: int) -> HealthCheck:
             ok = False
             parts.append(f"{run.kind} still running, started {_ago(started, now)} (stuck?)")
         else:
-            ok = ok and run.status != "failed"
+            ok = ok and run.status not in ("failed", "interrupted")
             parts.append(f"{run.kind} {run.status} {_ago(started, now)}")
     return HealthCheck("jobs", ok, "; ".join(parts))
 

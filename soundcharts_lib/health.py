@@ -6,9 +6,10 @@ from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from .dates import today_utc
+from .db.runs import INTERRUPTED, RUNNING, dead_runs
 from .db.tables import RUN, C, P
 
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 31}
@@ -59,11 +60,22 @@ def platform_health(engine: Engine, today: date | None = None) -> pd.DataFrame:
 
 
 def last_runs(engine: Engine) -> pd.DataFrame:
-    """The latest run of each job kind with its outcome."""
+    """The latest run of each job kind with its outcome; a run recorded as running whose process is gone shows
+    as interrupted (see :mod:`soundcharts_lib.db.runs`; nothing is written here)."""
     latest = select(RUN.c.kind, func.max(RUN.c.id).label("id")).group_by(RUN.c.kind).subquery()
-    q = (select(RUN.c.kind, RUN.c.trigger, RUN.c.status, RUN.c.started_at, RUN.c.finished_at, RUN.c.counts,
-                RUN.c.quota_remaining, RUN.c.notebook_path)
+    q = (select(RUN.c.id, RUN.c.kind, RUN.c.trigger, RUN.c.status, RUN.c.started_at, RUN.c.finished_at,
+                RUN.c.counts, RUN.c.quota_remaining, RUN.c.notebook_path)
          .join(latest, latest.c.id == RUN.c.id).order_by(RUN.c.kind))
     with engine.connect() as conn:
         result = conn.execute(q)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return with_dead_runs_interrupted(conn, frame).drop(columns="id")
+
+
+def with_dead_runs_interrupted(conn: Connection, runs: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` (with ``id`` and ``status``) where the dead ones recorded as running read "interrupted"."""
+    dead = dead_runs(conn, [int(i) for i in runs.loc[runs["status"] == RUNNING, "id"]])
+    if dead:
+        runs = runs.assign(status=[INTERRUPTED if i in dead else s for i, s in zip(runs["id"], runs["status"],
+                                                                                    strict=True)])
+    return runs

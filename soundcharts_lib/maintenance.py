@@ -31,6 +31,7 @@ from .db.models import (
     TrackAudience,
     utcnow,
 )
+from .db.runs import RUNNING, dead_runs, finish_run, interrupt_dead_runs, start_run
 from .errors import ConfigError
 
 R, E, C, P, T = (ChartRanking.__table__, ChartRankingEntry.__table__, Chart.__table__, Platform.__table__,
@@ -322,13 +323,32 @@ def _duplicate_isrcs(engine: Engine) -> list[Finding]:
                     examples=examples, advice="separate SoundCharts songs: analytics count them apart")]
 
 
-CHECKS = ("orphans", "entry counts", "audience gaps", "duplicate ISRCs")
+def _dead_runs(engine: Engine, repair: bool) -> list[Finding]:
+    """Runs recorded as running whose process is gone (killed, crashed); repair records them as interrupted."""
+    with engine.connect() as conn:
+        running = conn.execute(select(RUN.c.id, RUN.c.kind, RUN.c.started_at).where(RUN.c.status == RUNNING)
+                               .order_by(RUN.c.id)).all()
+        dead = dead_runs(conn, [r.id for r in running])
+    rows = [r for r in running if r.id in dead]
+    if not rows:
+        return []
+    finding = Finding("dead_runs", "runs recorded as running whose process is gone", len(rows),
+                      examples=[f"run {r.id} ({r.kind}) started {r.started_at:%Y-%m-%d %H:%M:%S}"
+                                for r in rows[:EXAMPLES]],
+                      advice="--repair records them as interrupted (so does the next run of any job)")
+    if repair:
+        finding.repaired = len(set(interrupt_dead_runs(engine)) & dead)
+    return [finding]
+
+
+CHECKS = ("orphans", "entry counts", "dead runs", "audience gaps", "duplicate ISRCs")
 
 
 def check_database(engine: Engine, *, repair: bool = False) -> CheckReport:
     """Run every integrity check; with ``repair``, fix what is safe (orphans deleted, bad rankings marked
-    failed so the next sync refetches them) and report the rest. Repairs are audited."""
-    findings = _orphans(engine, repair) + _entry_counts(engine, repair)
+    failed so the next sync refetches them, dead runs recorded as interrupted) and report the rest. Repairs are
+    audited."""
+    findings = _orphans(engine, repair) + _entry_counts(engine, repair) + _dead_runs(engine, repair)
     findings += _audience_gaps(engine) + _duplicate_isrcs(engine)
     report = CheckReport(findings)
     if repair and any(f.repaired for f in findings):
@@ -359,7 +379,6 @@ def maintenance_job(*, retention_days: int | None = None, older_than: int | None
 
     ``retention_days`` overrides the archives' retention, ``older_than`` every target's.
     """
-    from .db.runs import finish_run, start_run
     from .logs import mask
     from .runtime import migrated_engine
 
