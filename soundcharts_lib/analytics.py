@@ -9,10 +9,11 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from . import audience_series, health, trends
 from .dates import today_utc
+from .db import rollup
 from .db.models import (
     utcnow,
 )
@@ -66,17 +67,22 @@ def top_platforms(engine: Engine, days: int = 30, today: date | None = None, lim
 
 
 def top_tracks(engine: Engine, days: int = 30, today: date | None = None, limit: int = 10) -> pd.DataFrame:
-    """Tracks by chart appearances (entries) in the last ``days`` days: uuid, name, artist, appearances."""
+    """Tracks by chart appearances (entries) in the last ``days`` days: uuid, name, artist, appearances.
+
+    Read from the top-tracks rollup (``db/rollup.py``) while it matches the stored rankings, else counted."""
     start, end = _window(days, today)
-    recent = (select(R.c.id).where(R.c.status == "success", R.c.ranking_date.between(start, end))
-              .scalar_subquery())
-    counts = (select(E.c.track_id, func.count().label("appearances"))  # the entry's own date prunes partitions
-              .where(E.c.ranking_id.in_(recent), E.c.ranking_date.between(start, end))
-              .group_by(E.c.track_id).subquery())
-    q = (select(T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "").label("artist"), counts.c.appearances)
-         .join_from(counts, T, T.c.id == counts.c.track_id)
-         .order_by(counts.c.appearances.desc(), T.c.name, T.c.uuid).limit(limit))
-    return _frame(engine, q)
+    with engine.connect() as conn:
+        if rollup.is_current(conn, end, days):
+            return _frame(conn, rollup.top_query(end, days, limit))[["uuid", "name", "artist", "appearances"]]
+        recent = (select(R.c.id).where(R.c.status == "success", R.c.ranking_date.between(start, end))
+                  .scalar_subquery())
+        counts = (select(E.c.track_id, func.count().label("appearances"))  # the entry's own date prunes partitions
+                  .where(E.c.ranking_id.in_(recent), E.c.ranking_date.between(start, end))
+                  .group_by(E.c.track_id).subquery())
+        q = (select(T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "").label("artist"), counts.c.appearances)
+             .join_from(counts, T, T.c.id == counts.c.track_id)
+             .order_by(counts.c.appearances.desc(), T.c.name, T.c.uuid).limit(limit))
+        return _frame(conn, q)
 
 
 def chart_health_summary(engine: Engine) -> dict:
@@ -147,11 +153,13 @@ def overview(engine: Engine, today: date | None = None, now: datetime | None = N
     }
 
 
-def _frame(engine: Engine, query) -> pd.DataFrame:
-    with engine.connect() as conn:
-        result = conn.execute(query)
-        # plain tuples: pandas probes each Row's attributes, which costs more than the query on large results
-        return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
+def _frame(db: Engine | Connection, query) -> pd.DataFrame:
+    if isinstance(db, Engine):
+        with db.connect() as conn:
+            return _frame(conn, query)
+    result = db.execute(query)
+    # plain tuples: pandas probes each Row's attributes, which costs more than the query on large results
+    return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
 
 
 # -- overview: what needs attention and the system status -------------------------------------------------
@@ -264,20 +272,26 @@ def platform_rankings_per_day(engine: Engine, slug: str, days: int = 30, today: 
 def platform_top_tracks(engine: Engine, slug: str, days: int = 30, today: date | None = None,
                         limit: int = 20) -> pd.DataFrame:
     """Tracks by appearances on the platform's charts in the last ``days`` days: uuid, name, artist, appearances,
-    best_position, charts."""
+    best_position, charts. Read from the top-tracks rollup while it matches the stored rankings, else counted."""
     start, end = _window(days, today)
-    recent = (select(R.c.id).join(C, C.c.id == R.c.chart_id).join(P, P.c.id == C.c.platform_id)
-              .where(P.c.slug == slug, R.c.status == "success", R.c.ranking_date.between(start, end))
-              .subquery())
-    counts = (select(E.c.track_id, func.count().label("appearances"), func.min(E.c.position).label("best_position"),
-                     func.count(func.distinct(R.c.chart_id)).label("charts"))
-              .join(R, R.c.id == E.c.ranking_id).where(E.c.ranking_id.in_(select(recent.c.id)))
-              .group_by(E.c.track_id).subquery())
-    q = (select(T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "").label("artist"), counts.c.appearances,
-                counts.c.best_position, counts.c.charts)
-         .join_from(counts, T, T.c.id == counts.c.track_id)
-         .order_by(counts.c.appearances.desc(), counts.c.best_position, T.c.name, T.c.uuid).limit(limit))
-    return _frame(engine, q)
+    with engine.connect() as conn:
+        platform_id = conn.execute(select(P.c.id).where(P.c.slug == slug)).scalar()
+        if platform_id is not None and rollup.is_current(conn, end, days, platform_id):
+            return _frame(conn, rollup.top_query(end, days, limit, platform_id, by_position=True))
+        recent = (select(R.c.id).join(C, C.c.id == R.c.chart_id)
+                  .where(C.c.platform_id == platform_id, R.c.status == "success",
+                         R.c.ranking_date.between(start, end)).subquery())
+        counts = (select(E.c.track_id, func.count().label("appearances"),
+                         func.min(E.c.position).label("best_position"),
+                         func.count(func.distinct(R.c.chart_id)).label("charts"))
+                  .join(R, R.c.id == E.c.ranking_id)
+                  .where(E.c.ranking_id.in_(select(recent.c.id)), E.c.ranking_date.between(start, end))
+                  .group_by(E.c.track_id).subquery())
+        q = (select(T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "").label("artist"), counts.c.appearances,
+                    counts.c.best_position, counts.c.charts)
+             .join_from(counts, T, T.c.id == counts.c.track_id)
+             .order_by(counts.c.appearances.desc(), counts.c.best_position, T.c.name, T.c.uuid).limit(limit))
+        return _frame(conn, q)
 
 
 def platform_page(engine: Engine, slug: str, today: date | None = None) -> dict:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from tqdm.auto import tqdm
 
 from .dates import today_utc
-from .db import store
+from .db import rollup, store
 from .db.runs import as_int, finish_run, start_run
 from .errors import ApiError, PayloadError, QuotaExhausted
 from .jobresult import JobFailed, JobResult
@@ -30,6 +31,7 @@ class SyncResult(JobResult):
     rankings_stored: int = 0
     rankings_skipped: int = 0
     entries_stored: int = 0
+    stored_dates: set[date] = field(default_factory=set)  # ranking dates stored (new or replaced)
 
     COUNTS = ("charts", "rankings_stored", "rankings_skipped", "entries_stored", "failures")
 
@@ -100,6 +102,7 @@ class ChartSync:
             result.errors.append(f"interrupted: {type(exc).__name__}: {str(exc)[:300]}")
             raise
         finally:
+            self._refresh_rollup(result)
             result.quota_remaining = as_int(getattr(self.client, "quota_remaining", None))
             finish_run(self.engine, result.run_id, status=result.status, counts=result.counts(),
                        errors=result.errors, quota_remaining=result.quota_remaining)
@@ -168,14 +171,25 @@ class ChartSync:
         if not rankings:
             return
         written = store.store_rankings(self.engine, [(chart_id, r) for r in rankings], force=force)
-        for n in written:
+        for ranking, n in zip(rankings, written, strict=True):
             if n:
                 result.rankings_stored += 1
                 result.entries_stored += n
+                result.stored_dates.add(ranking.date)
             else:
                 result.rankings_skipped += 1
         if not any(written):
             store.mark_chart_checked(self.engine, chart_id)
+
+    def _refresh_rollup(self, result: SyncResult) -> None:
+        """The top-tracks rollup catches up with the rankings stored; until it does, the pages count entries (slower,
+        never wrong), so a database error here is logged, not raised."""
+        if not result.stored_dates:
+            return
+        try:
+            rollup.refresh(self.engine, result.stored_dates)
+        except SQLAlchemyError as exc:
+            log.warning("top-tracks rollup not refreshed: %s", str(exc).splitlines()[0][:300])
 
     def _fail(self, chart_id, slug, exc, result, ranking_date=None, raw=None) -> None:
         message = f"{slug}: {exc}"

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import insert
 
 from soundcharts_lib import analytics, trends
+from soundcharts_lib.db import rollup
 from soundcharts_lib.db.models import (
     Artist,
     Chart,
@@ -78,7 +79,7 @@ def db(engine):
                                                      "date_raw": str(d(ago)), "status": "success",
                                                      "fetched_at": NOW - timedelta(days=ago), "entry_count": 3}])
                 conn.execute(insert(ChartRankingEntry), [
-                    {"ranking_id": rid, "track_id": t, "position": p, "metric": 1000 - p}
+                    {"ranking_id": rid, "ranking_date": d(ago), "track_id": t, "position": p, "metric": 1000 - p}
                     for p, t in enumerate(tracks, start=1)])
         conn.execute(insert(ChartRanking), [{"id": 99, "chart_id": 3, "ranking_date": d(1), "date_raw": str(d(1)),
                                              "status": "failed", "fetched_at": NOW - timedelta(hours=1),
@@ -117,12 +118,20 @@ def test_platform_page_counts_stored_and_failed_rankings_and_its_top_tracks(db):
                                                                                         [U[1], 1, 2, 1]]
 
 
-def test_platform_top_tracks_spans_its_charts_within_the_window(db):
+@pytest.mark.parametrize("source", ["entries", "rollup"])
+def test_platform_top_tracks_spans_its_charts_within_the_window(db, source):
+    if source == "rollup":
+        assert rollup.refresh(db, today=TODAY) and rollup.is_current(db.connect(), TODAY, 30, 1)
     tracks = analytics.platform_top_tracks(db, "spotify", days=30, today=TODAY)
     # sp-global (3 days) + sp-us (3 days): t1 6 times, best 1, on 2 charts
     assert tracks[["uuid", "appearances", "best_position", "charts"]].values.tolist() == [
         [U[1], 6, 1, 2], [U[2], 5, 1, 2], [U[3], 3, 2, 1], [U[4], 1, 3, 1]]
     assert analytics.platform_top_tracks(db, "spotify", days=3, today=TODAY)["appearances"].tolist() == [3, 3, 2, 1]
+    assert analytics.platform_top_tracks(db, "spotify", days=30, today=TODAY, limit=2)["uuid"].tolist() == U[1:3]
+    assert analytics.platform_top_tracks(db, "spotify", days=30, today=TODAY, limit=None).equals(tracks)
+    # overall: t1 7 times (+ dz-fr), t2 6, t3 3, t4 1
+    assert analytics.top_tracks(db, 30, TODAY)[["uuid", "appearances"]].values.tolist() == [
+        [U[1], 7], [U[2], 6], [U[3], 3], [U[4], 1]]
 
 
 def test_unknown_entities_raise_one_line_lookup_errors(db):

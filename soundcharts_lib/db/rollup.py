@@ -64,18 +64,21 @@ def is_current(conn: Connection, end: date, days: int, platform_id: int | None =
     return _sums(conn, end, days, platform_id) == _built_from(conn, end, days, platform_id)
 
 
-def top_query(end: date, days: int, limit: int, platform_id: int = ALL_PLATFORMS, *, by_position: bool = False):
-    """The window's first ``limit`` tracks by appearances (then best position when ``by_position``, name, uuid):
-    uuid, name, artist, appearances, best_position, charts. Only rows tied with the ``limit``-th appearances or
-    above are joined and sorted."""
+def top_query(end: date, days: int, limit: int | None, platform_id: int = ALL_PLATFORMS, *,
+              by_position: bool = False):
+    """The window's first ``limit`` tracks (None: all) by appearances (then best position when ``by_position``,
+    name, uuid): uuid, name, artist, appearances, best_position, charts. With a limit, only rows tied with the
+    ``limit``-th appearances or above are joined and sorted."""
     key = and_(TR.c.window_end == end, TR.c.days == days, TR.c.platform_id == platform_id)
-    floor = (select(TR.c.appearances).where(key).order_by(TR.c.appearances.desc()).limit(1).offset(limit - 1)
-             .scalar_subquery())
     order = [TR.c.appearances.desc(), *([TR.c.best_position] if by_position else []), T.c.name, T.c.uuid]
-    return (select(T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "").label("artist"), TR.c.appearances,
-                   TR.c.best_position, TR.c.charts)
-            .join_from(TR, T, T.c.id == TR.c.track_id)
-            .where(key, TR.c.appearances >= func.coalesce(floor, 0)).order_by(*order).limit(limit))
+    q = (select(T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "").label("artist"), TR.c.appearances,
+                TR.c.best_position, TR.c.charts)
+         .join_from(TR, T, T.c.id == TR.c.track_id).where(key).order_by(*order).limit(limit))
+    if limit:
+        floor = (select(TR.c.appearances).where(key).order_by(TR.c.appearances.desc()).limit(1).offset(limit - 1)
+                 .scalar_subquery())
+        q = q.where(TR.c.appearances >= func.coalesce(floor, 0))
+    return q
 
 
 def refresh(engine: Engine, dates: Iterable[date] | None = None, *, today: date | None = None) -> list[str]:

@@ -1,0 +1,125 @@
+"""The top-tracks rollup gives exactly what counting the entries gives (SQLite + PostgreSQL): after a sync, a second
+sync (new dates and a forced re-store), a deleted and a failed ranking, and the migration's backfill."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+from alembic import command
+from conftest import local_client
+from sqlalchemy import text
+
+from soundcharts_lib import analytics
+from soundcharts_lib.db import rollup
+from soundcharts_lib.db.migrate import alembic_config, upgrade
+from soundcharts_lib.sync import ChartSync, today_utc
+
+PLATFORMS = ["spotify", "deezer"]
+ENTRIES = ("select r.ranking_date, r.status, c.platform_id, r.chart_id, e.position, t.uuid, t.name, t.credit_name "
+           "from chart_ranking_entry e join chart_ranking r on r.id = e.ranking_id "
+           "join chart c on c.id = r.chart_id join track t on t.id = e.track_id")
+
+
+def expected(engine, end, days=30, platform_id=None) -> list[list]:
+    """The top tracks counted here, in Python, from every stored entry: uuid, name, artist, appearances,
+    best_position, charts; ordered as the pages order them."""
+    start = end - timedelta(days=days - 1)
+    tracks = defaultdict(lambda: {"n": 0, "best": None, "charts": set()})
+    with engine.connect() as conn:
+        rows = conn.execute(text(ENTRIES)).all()
+    for day, status, platform, chart, position, uuid, name, credit in rows:
+        day = day if not isinstance(day, str) else type(start).fromisoformat(day)
+        if status != "success" or not start <= day <= end or platform_id not in (None, platform):
+            continue
+        t = tracks[(uuid, name, credit or "")]
+        t["n"] += 1
+        t["best"] = position if t["best"] is None else min(t["best"], position)
+        t["charts"].add(chart)
+    out = [[uuid, name, artist, t["n"], t["best"], len(t["charts"])] for (uuid, name, artist), t in tracks.items()]
+    by_position = platform_id is not None
+    return sorted(out, key=lambda r: (-r[3], r[4] if by_position else 0, r[1], r[0]))
+
+
+def platform_ids(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return dict(conn.execute(text("select slug, id from platform where supports_charts")).all())
+
+
+def check(engine, end, *, current: bool) -> None:
+    """The pages' top tracks (every platform and each one, limited or not) equal the Python count, and the rollup
+    is (or is not) what they read."""
+    every = expected(engine, end)
+    assert every, "no entries in the window"
+    with engine.connect() as conn:
+        assert rollup.is_current(conn, end, 30) is current
+    assert analytics.top_tracks(engine, 30, end, limit=None).values.tolist() == [r[:4] for r in every]
+    assert analytics.top_tracks(engine, 30, end).values.tolist() == [r[:4] for r in every[:10]]
+    for slug, pid in platform_ids(engine).items():
+        mine = expected(engine, end, platform_id=pid)
+        assert analytics.platform_top_tracks(engine, slug, 30, end, limit=None).values.tolist() == mine
+        assert analytics.platform_top_tracks(engine, slug, 30, end).values.tolist() == mine[:20]
+        assert analytics.platform_top_tracks(engine, slug, 30, end, limit=3).values.tolist() == mine[:3]
+
+
+def delete_ranking(engine, day) -> None:
+    """What a retention cleanup does to one ranking: its entries, then it."""
+    with engine.begin() as conn:
+        rid = conn.execute(text("select min(id) from chart_ranking where ranking_date = :d and status = 'success'"),
+                           {"d": day}).scalar_one()
+        conn.execute(text("delete from chart_ranking_entry where ranking_id = :r"), {"r": rid})
+        conn.execute(text("delete from chart_ranking where id = :r"), {"r": rid})
+
+
+def test_the_rollup_equals_counting_the_entries_through_syncs_and_deletions(localapi, engine):
+    today = today_utc()
+    with local_client(localapi) as client:
+        sync = ChartSync(client, engine, progress=False)
+        first = sync.run(platforms=PLATFORMS, start=today - timedelta(days=12), end=today - timedelta(days=4))
+        assert first.failures == 0 and first.rankings_stored > 0
+        check(engine, today, current=True)
+        check(engine, today + timedelta(days=1), current=True)  # read past midnight before the next sync
+        assert rollup.refresh(engine) == []  # nothing changed since the sync's refresh
+
+        # a second sync: newer dates, and one chart's rankings replaced (new ids, same dates)
+        second = sync.run(platforms=PLATFORMS, backfill_days=4)
+        assert second.failures == 0 and second.rankings_stored > 0
+        slug = client.charts_by_platform("deezer")[0].slug
+        forced = sync.run(charts=[slug], start=today - timedelta(days=8), end=today - timedelta(days=6), force=True)
+        assert forced.failures == 0 and forced.rankings_stored > 0
+    check(engine, today, current=True)
+
+    # rankings deleted or failed behind the rollup's back: the pages count the entries until a refresh
+    day = today - timedelta(days=5)
+    delete_ranking(engine, day)
+    check(engine, today, current=False)
+    done = rollup.refresh(engine, [day])
+    assert done and all(str(today) in d or str(today + timedelta(days=1)) in d for d in done)
+    check(engine, today, current=True)
+    with engine.begin() as conn:
+        conn.execute(text("update chart_ranking set status = 'failed' where id = (select max(id) from chart_ranking "
+                          "where status = 'success')"))
+    check(engine, today, current=False)
+    assert rollup.refresh(engine, [today - timedelta(days=200)]) == []  # a date outside every window: untouched
+    rollup.refresh(engine)
+    check(engine, today, current=True)
+
+    # a later day: yesterday's windows are dropped, the new ones built
+    later = today + timedelta(days=3)
+    rollup.refresh(engine, today=later)
+    with engine.connect() as conn:
+        ends = {d for (d,) in conn.execute(text("select distinct window_end from track_top_rollup"))}
+        assert not rollup.is_current(conn, today, 30) and rollup.is_current(conn, later, 30)
+    assert {str(e)[:10] for e in ends} == {str(later), str(later + timedelta(days=1))}
+
+
+def test_the_migration_backfills_the_rollup(localapi, engine):
+    today = today_utc()
+    with local_client(localapi) as client:
+        ChartSync(client, engine, progress=False).run(platforms=["spotify"], backfill_days=6)
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0003")  # the rollup tables are gone, the entries stay
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*) from chart_ranking_entry")).scalar_one() > 0
+    upgrade(engine, "0004")
+    check(engine, today, current=True)
