@@ -13,6 +13,7 @@ def test_quick_dashboard_benchmark(tmp_path):
     assert result["entries"] == 200_000 and result["shape"]["days"] == 100
     assert result["entries_30_days"] == 30 * 40 * 50
     assert result["track_entries"] == 40 * 100 and result["track_charts"] == 40  # the hit: every chart, every day
+    assert result["rollup_current"]  # the pages read the top-tracks rollup, as after a sync
     assert all(wall > 0 and cpu >= 0 for wall, cpu in result["ms"].values())
     overview, track = result["ms"]["OVERVIEW TOTAL (analytics.overview)"], result["ms"][
         "TRACK PAGE TOTAL (analytics.track_page)"]

@@ -4,8 +4,9 @@
                                           [--db PATH [--reuse]] [--browser]
 
 Builds the warehouse fast (the project's schema from ``soundcharts_lib.db.upgrade``, then raw sqlite3 executemany
-with the entry indexes dropped and rebuilt): daily charts spread over 8 platforms ending today, tracks that stay on
-a chart for weeks and move, one hit on every chart for the last year, 3 years of audience for one track per 10,000
+with the entry indexes dropped and rebuilt, then the top-tracks rollup built by ``rollup.refresh`` as a sync does):
+daily charts spread over 8 platforms ending today, entries with their ranking's date, tracks that stay on a chart for
+weeks and move, one hit on every chart for the last year, 3 years of audience for one track per 10,000
 entries (the hit on 5 platforms with 2 identifiers each), a run history with quota figures. Then times
 (warm, median of 5) every query behind the overview (all of ``analytics.overview``, goal < 100 ms at 10M entries),
 a track page (``analytics.track_page``, goal < 50 ms), the platform and chart pages, and with ``--browser`` the
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from soundcharts_lib import analytics  # noqa: E402
-from soundcharts_lib.db import make_engine, upgrade  # noqa: E402
+from soundcharts_lib.db import make_engine, rollup, upgrade  # noqa: E402
 from soundcharts_lib.db.models import utcnow  # noqa: E402
 from soundcharts_lib.sync import today_utc  # noqa: E402
 
@@ -145,8 +146,14 @@ def build(path: Path, entries: int, charts: int, per_ranking: int) -> dict:
         con.executemany("INSERT INTO track_artist (track_id, artist_id, position) VALUES (?, ?, ?)",
                         [(HIT, 1, 0), (HIT, 2, 1)])
     con.close()
+    t0 = time.perf_counter()
+    engine = make_engine(f"sqlite:///{path}")
+    rollup.refresh(engine)  # as the migration's backfill and every sync do
+    engine.dispose()
+    rollup_s = time.perf_counter() - t0
     return {"entries": stored, "charts": charts, "per_ranking": per_ranking, "days": days, "first": first,
-            "last": end, "insert_s": insert_s, "index_s": index_s, "size_mb": path.stat().st_size / 1e6}
+            "last": end, "insert_s": insert_s, "index_s": index_s, "rollup_s": rollup_s,
+            "size_mb": path.stat().st_size / 1e6}
 
 
 def timed(call: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
@@ -250,7 +257,12 @@ def run(entries: int, *, charts: int = 100, per_ranking: int = 100, db: Path | N
         window = con.execute("SELECT COUNT(*) FROM chart_ranking_entry WHERE ranking_date >= ?",
                              (str(today_utc() - timedelta(days=29)),)).fetchone()[0]
         con.close()
-        out = {"shape": shape, "entries": n_entries, "charts": n_charts, "entries_30_days": window,
+        engine = make_engine(url, read_only=True)
+        with engine.connect() as conn:
+            current = rollup.is_current(conn, today_utc(), 30)
+        engine.dispose()
+        out = {"shape": shape, "rollup_current": current, "entries": n_entries, "charts": n_charts,
+               "entries_30_days": window,
                "track_entries": track_entries, "track_charts": track_charts, "typical_entries": typical_entries,
                "typical_charts": typical_charts, "ms": query_times(url, uuid_of(HIT), uuid_of(typical), "chart-1")}
         if browser:
@@ -273,11 +285,13 @@ def main() -> None:
         s = r["shape"]
         print(f"built {s['entries']:,} entries: {s['charts']} daily charts x {s['per_ranking']} entries x "
               f"{s['days']} days ({s['first']} .. {s['last']}), {s['size_mb']:,.0f} MB; entries inserted in "
-              f"{s['insert_s']:.1f} s, indexes built in {s['index_s']:.1f} s")
+              f"{s['insert_s']:.1f} s, indexes built in {s['index_s']:.1f} s, top-tracks rollup built in "
+              f"{s['rollup_s']:.1f} s")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{r['entries']:,} entries, {r['charts']} charts; {r['entries_30_days']:,} entries in the last 30 days; "
           f"track page of the hit: {r['track_entries']:,} entries on {r['track_charts']} charts; a typical track: "
-          f"{r['typical_entries']:,} entries on {r['typical_charts']} charts")
+          f"{r['typical_entries']:,} entries on {r['typical_charts']} charts; top tracks "
+          f"{'read from the rollup' if r['rollup_current'] else 'counted (the rollup is not current)'}")
     print(f"{'query (warm, median of 5)':<44}{'wall ms':>10}{'CPU ms':>10}")
     for name, (wall, cpu) in r["ms"].items():
         print(f"{name:<44}{wall:>10.1f}{cpu:>10.1f}")
