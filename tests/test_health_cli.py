@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import create_engine, text
 from test_maintenance_cli import CHART, one_line_error, soundcharts, synced  # noqa: F401  (fixture)
+from test_reliability_runs import hold_run, kill_9
 
 from soundcharts_lib.db.models import utcnow
 from soundcharts_lib.localapi import LocalApiConfig, running
@@ -44,7 +45,7 @@ def test_stale_charts_above_the_threshold_are_unhealthy(synced):  # noqa: F811
     assert soundcharts("health", "--skip-api", "--max-stale", "1", env=env).returncode == 0
 
 
-def test_a_failed_or_stuck_last_job_is_unhealthy(synced):  # noqa: F811
+def test_a_failed_interrupted_or_stuck_last_job_is_unhealthy(synced):  # noqa: F811
     db, env = synced
     execute(db, "INSERT INTO sync_run (kind, \"trigger\", started_at, status) VALUES ('sync_charts', 'cron', :t, "
                 "'failed')", t=str(utcnow()))
@@ -53,10 +54,19 @@ def test_a_failed_or_stuck_last_job_is_unhealthy(synced):  # noqa: F811
 
     execute(db, "UPDATE sync_run SET status = 'success'")
     execute(db, "INSERT INTO sync_run (kind, \"trigger\", started_at, status) VALUES ('fetch_audience', 'cron', :t, "
-                "'running')", t=str(utcnow() - timedelta(hours=8)))
+                "'running')", t=str(utcnow()))  # recorded as running by a process that no longer exists
     res = soundcharts("health", "--skip-api", env=env)
-    assert res.returncode == 1 and "fetch_audience still running, started 8.0 h ago (stuck?)" in lines(res)["jobs"]
-    assert soundcharts("health", "--skip-api", "--max-running-hours", "9", env=env).returncode == 0
+    assert res.returncode == 1 and "fetch_audience interrupted 0 min ago" in lines(res)["jobs"]
+
+    holder, run_id = hold_run(f"sqlite:///{db}", "fetch_audience")  # a live run, started 8 hours ago
+    try:
+        execute(db, "UPDATE sync_run SET started_at = :t WHERE id = :id", t=str(utcnow() - timedelta(hours=8)),
+                id=run_id)
+        res = soundcharts("health", "--skip-api", env=env)
+        assert res.returncode == 1 and "fetch_audience still running, started 8.0 h ago (stuck?)" in lines(res)["jobs"]
+        assert soundcharts("health", "--skip-api", "--max-running-hours", "9", env=env).returncode == 0
+    finally:
+        kill_9(holder)
 
 
 def test_a_quota_running_out_before_the_month_ends_is_unhealthy(synced):  # noqa: F811

@@ -1,7 +1,8 @@
 """``kill -9`` of ``soundcharts sync-charts`` at seeded random moments, on SQLite and PostgreSQL.
 
 While the sync runs, another connection keeps checking that no ranking is ever visible without all its
-entries; after the kill the same holds, and a re-run brings the database to exactly what a clean run stores.
+entries; after the kill the same holds, the killed run reads "interrupted" (and is recorded so by a repair or
+the next run), and a re-run brings the database to exactly what a clean run stores.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from test_reliability_snapshot import (
 )
 
 from soundcharts_lib.db.models import ChartRanking, SyncRun
+from soundcharts_lib.health import last_runs
 from soundcharts_lib.localapi import running
 from soundcharts_lib.sync import ChartSync
 
@@ -95,7 +97,13 @@ def test_kill_9_mid_sync_never_shows_a_partial_ranking_and_a_rerun_equals_a_clea
             with engine.connect() as conn:
                 assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
         at_kill, running_runs = counts(engine)
-        assert running_runs == 1  # the killed run stays "running": nothing could record its end
+        assert running_runs == 1  # nothing could record the killed run's end...
+        assert last_runs(engine)["status"].tolist() == ["interrupted"]  # ...but health and the overview see it
+        if seed == 3:  # recorded by a repair (otherwise by the next run, below)
+            repair = subprocess.run([sys.executable, "-m", "soundcharts_lib.cli", "maintenance", "check", "--repair"],
+                                    env=env, capture_output=True, text=True, timeout=120)
+            assert "error: 1 runs recorded as running whose process is gone (1 repaired)" in repair.stdout, repair
+            assert repair.returncode == 0 and counts(engine)[1] == 0
 
     with migrated(db_url) as engine, running(server()) as srv:  # the same catalog, served without the latency
         args, env = sync_cli(srv, db_url)
@@ -103,6 +111,10 @@ def test_kill_9_mid_sync_never_shows_a_partial_ranking_and_a_rerun_equals_a_clea
         assert rerun.returncode == 0, rerun.stderr
         assert partial_rankings(engine) == []
         assert differences(snapshot(engine), expected) == {}
+        with engine.connect() as conn:
+            assert conn.execute(select(SyncRun.status).order_by(SyncRun.id)).scalars().all() == ["interrupted",
+                                                                                                  "success"]
     print(f"killed at request {after_request} + {delay * 1000:.0f} ms with {at_kill} rankings stored, "
-          f"{checks} checks while running: no partial ranking; after the re-run rows equal: yes "
+          f"{checks} checks while running: no partial ranking; killed run shown and recorded interrupted; "
+          f"after the re-run rows equal: yes "
           f"({row_count(expected)} rows)")
