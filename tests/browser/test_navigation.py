@@ -39,6 +39,7 @@ def test_links_lead_from_the_overview_to_a_track(voila, dashboard_db, page):
     ("chart.ipynb?slug=spotify-top-200-us-daily&date=2026-02-30", "error-state",
      "date must be a date as YYYY-MM-DD, got '2026-02-30'"),
     ("track.ipynb?uuid=123", "error-state", "uuid is not a SoundCharts UUID: '123'"),
+    ("overview.ipynb?roster=maybe", "error-state", "roster must be 1 or 0, got 'maybe'"),
     ("track.ipynb?uuid=00000000-0000-4000-8000-000000000000", "notfound-state",
      "Not found: no track '00000000-0000-4000-8000-000000000000' is stored."),
 ])

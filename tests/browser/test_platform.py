@@ -4,6 +4,7 @@ top tracks; the CSV download equals the table."""
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from playwright.sync_api import expect
@@ -44,6 +45,13 @@ def test_platform_page_matches_sql(voila, dashboard_db, page):
     expect(page.locator(".platform-rankings")).to_contain_text(
         f"{stored:,} rankings stored, {failed:,} failed over the last 30 days")
     expect(page.locator(".platform-rankings rect.bar").first).to_be_attached()
+    # The 30 dates: a few labels on the x axis, none overlapping the next.
+    dates = page.locator(".platform-rankings .tick text").evaluate_all("""texts => texts
+        .filter(t => /^\\d{2} [A-Z][a-z]{2}$/.test(t.textContent))
+        .map(t => { const r = t.getBoundingClientRect(); return [r.left, r.right]; })
+        .sort((a, b) => a[0] - b[0])""")
+    assert 3 <= len(dates) <= 6, dates
+    assert all(left > previous_right + 4 for (_, previous_right), (left, _) in pairwise(dates)), dates
 
     tracks = sql(dashboard_db, """
         SELECT t.uuid, t.name, COALESCE(t.credit_name, ''), COUNT(*) AS n, MIN(e.position) AS best,
