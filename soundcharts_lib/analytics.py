@@ -366,15 +366,31 @@ def track_details(engine: Engine, uuid: str) -> dict:
     return {**out, "artists": found, "identifiers": _frame(engine, idents)}
 
 
+HISTORY_COLUMNS = ["date", "chart", "chart_name", "platform", "country_code", "position"]
+
+
 def track_chart_history(engine: Engine, uuid: str) -> pd.DataFrame:
     """Every stored chart position of a track: date, chart, chart_name, platform, country_code, position,
     ordered by chart and date."""
-    q = (select(R.c.ranking_date.label("date"), C.c.slug.label("chart"), C.c.name.label("chart_name"),
-                P.c.slug.label("platform"), C.c.country_code, E.c.position)
-         .select_from(E.join(T, T.c.id == E.c.track_id).join(R, R.c.id == E.c.ranking_id)
-                      .join(C, C.c.id == R.c.chart_id).join(P, P.c.id == C.c.platform_id))
-         .where(T.c.uuid == uuid, R.c.status == "success").order_by(C.c.slug, R.c.ranking_date))
-    return _frame(engine, q)
+    # The entries alone (the ix_entry_track index holds ranking and position), their charts joined here: a
+    # year-long hit has tens of thousands of entries, and per-row joins, sorting and rows cost more than the lookups.
+    track_id = select(T.c.id).where(T.c.uuid == uuid).scalar_subquery()
+    entries = (select(R.c.ranking_date, R.c.chart_id, E.c.position)
+               .select_from(E.join(R, R.c.id == E.c.ranking_id))
+               .where(E.c.track_id == track_id, R.c.status == "success"))
+    with engine.connect() as conn:
+        found = pd.DataFrame(conn.execute(entries).cursor.fetchall(),  # the driver's tuples, not Row objects
+                             columns=["date", "chart_id", "position"])
+        if found.empty:
+            return pd.DataFrame(columns=HISTORY_COLUMNS)
+        charts = _frame(conn, select(C.c.id.label("chart_id"), C.c.slug.label("chart"), C.c.name.label("chart_name"),
+                                     P.c.slug.label("platform"), C.c.country_code)
+                        .join_from(C, P, P.c.id == C.c.platform_id)
+                        .where(C.c.id.in_(found["chart_id"].unique().tolist())))
+    days = {d: d if isinstance(d, date) else date.fromisoformat(d) for d in found["date"].unique()}  # SQLite: text
+    found["date"] = found["date"].map(days)
+    history = found.merge(charts, on="chart_id").sort_values(["chart", "date"], kind="stable")
+    return history[HISTORY_COLUMNS].reset_index(drop=True)
 
 
 def track_charts(history: pd.DataFrame) -> pd.DataFrame:
@@ -384,9 +400,9 @@ def track_charts(history: pd.DataFrame) -> pd.DataFrame:
                "peak_position", "last_position"]
     if history.empty:
         return pd.DataFrame(columns=columns)
-    keys = ["chart", "chart_name", "platform"]
-    out = (history.groupby(keys, sort=False)
-           .agg(country_code=("country_code", "first"), first_date=("date", "min"), last_date=("date", "max"),
+    out = (history.groupby("chart", sort=False)
+           .agg(chart_name=("chart_name", "first"), platform=("platform", "first"),
+                country_code=("country_code", "first"), first_date=("date", "min"), last_date=("date", "max"),
                 appearances=("position", "size"), peak_position=("position", "min"),
                 last_position=("position", "last")).reset_index())
     return out.sort_values(["appearances", "peak_position", "chart"], ascending=[False, True, True])[
