@@ -165,8 +165,10 @@ def test_roster_toggle_rereads_the_page_and_links_to_what_is_shown():
     assert page.widget.children[1] is mine.widget and mine.widget.layout.display == ""
     page.show(lambda: reads.append(mine.on) or w.HTML("body"))
     assert reads == [True] and 'href="?slug=sp-us&theme=dark&roster=1"' in mine.link.value
+    assert "tables of tracks, their downloads and alerts show your roster" in mine.link.value
     mine.toggle.value = False
     assert reads == [True, False] and 'href="?slug=sp-us&theme=dark"' in mine.link.value
+    assert "show your roster" not in mine.link.value
     assert "roster-toggle" in classes(mine.widget)
 
 

@@ -18,6 +18,7 @@ CSS = """<style>
 .roster-filter .roster-toggle.mod-active { background: #fef3c7; color: #92400e; }
 </style>"""
 ROSTER_TITLE = " · your roster"  # ends the title of a table kept to the roster
+ON_SCOPE = "tables of tracks, their downloads and alerts show your roster; ranking counts stay whole"
 NO_ROSTER = "Your roster is empty, so the page shows everything: follow tracks or artists on the admin Roster page " \
             "or with soundcharts roster add."
 
@@ -51,4 +52,5 @@ class RosterFilter:
         values = {k: v[-1] for k, v in self.query.values.items() if k != "roster"}
         href = "?" + urlencode({**values, "roster": "1"} if self.on else values)
         label = "link to your roster's view" if self.on else "link to this view"
-        self.link.value = f'<a class="sc-sub" href="{href}">{label}</a>'
+        scope = f'<span class="sc-sub">{ON_SCOPE} · </span>' if self.on else ""
+        self.link.value = f'{scope}<a class="sc-sub" href="{href}">{label}</a>'
