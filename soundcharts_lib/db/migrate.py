@@ -18,9 +18,22 @@ def alembic_config(connection) -> Config:
     return cfg
 
 
+MIGRATION_LOCK = 0x53434D49  # PostgreSQL advisory lock key held while a process migrates
+
+
 def upgrade(engine: Engine, revision: str = "head") -> str:
-    """Bring the schema to ``revision``; return the revision now applied."""
+    """Bring the schema to ``revision``; return the revision now applied.
+
+    One process at a time: several commands started together on a new database would otherwise all create the
+    same tables. On PostgreSQL a transaction-level advisory lock is taken first; on SQLite the migration runs in
+    a ``BEGIN EXCLUSIVE`` transaction (which also makes it all or nothing). The others wait for it (SQLite: up to
+    the busy timeout), then find the schema up to date.
+    """
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+        else:
+            conn.exec_driver_sql("BEGIN EXCLUSIVE")
         command.upgrade(alembic_config(conn), revision)
         return current_revision(conn)
 
