@@ -1,5 +1,6 @@
-"""The top-tracks rollup gives exactly what counting the entries gives (SQLite + PostgreSQL): after a sync, a second
-sync (new dates and a forced re-store), a deleted and a failed ranking, and the migration's backfill."""
+"""The top-tracks rollup gives exactly what counting the entries gives (SQLite + PostgreSQL, also with monthly
+partitions): after a sync, a second sync (new dates and a forced re-store), a deleted and a failed ranking, and the
+migration's backfill."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from conftest import local_client
 from sqlalchemy import text
 
 from soundcharts_lib import analytics
-from soundcharts_lib.db import rollup
+from soundcharts_lib.db import make_engine, partition, rollup
 from soundcharts_lib.db.migrate import alembic_config, upgrade
 from soundcharts_lib.sync import ChartSync, today_utc
 
@@ -123,3 +124,19 @@ def test_the_migration_backfills_the_rollup(localapi, engine):
         assert conn.execute(text("select count(*) from chart_ranking_entry")).scalar_one() > 0
     upgrade(engine, "0004")
     check(engine, today, current=True)
+
+
+def test_the_rollup_on_monthly_partitions(localapi, pg_url):
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    assert partition.apply(engine, "monthly")
+    today = today_utc()
+    with local_client(localapi) as client:
+        sync = ChartSync(client, engine, progress=False)
+        assert sync.run(platforms=["deezer"], backfill_days=5).rankings_stored > 0
+    check(engine, today, current=True)
+    delete_ranking(engine, today - timedelta(days=2))
+    check(engine, today, current=False)
+    assert rollup.refresh(engine)
+    check(engine, today, current=True)
+    engine.dispose()
