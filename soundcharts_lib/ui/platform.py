@@ -74,7 +74,7 @@ def rankings_figure(per_day: pd.DataFrame) -> bq.Figure:
     bars = bq.Bars(x=x, y=y, scales={"x": sx, "y": sy}, type="stacked", colors=[BLUE, RED], padding=0.25,
                    labels=["Stored", "Failed"],
                    tooltip=bq.Tooltip(fields=["x", "y"], labels=["Date", "Rankings"], formats=["", ",.0f"]))
-    x_axis = bq.Axis(scale=sx, side="bottom", num_ticks=DATE_TICKS, color=MUTED)
+    x_axis = bq.Axis(scale=sx, side="bottom", num_ticks=DATE_TICKS, grid_lines="none", color=MUTED)
     y_axis = bq.Axis(scale=sy, side="left", tick_format=",d", tick_values=ticks, grid_lines="dashed",
                      grid_color="#e5e7eb", color=MUTED)
     return bq.Figure(marks=[bars], axes=[x_axis, y_axis], display_toolbar=False,
