@@ -55,12 +55,12 @@ def run_job(name: str, params: dict, *, settings: Settings, trigger: str = "cron
     ``lock_scope`` narrows the lock to one part of the job (e.g. one platform of ``sync_charts``), so parts can run
     side by side while each part still runs once at a time.
     """
-    import papermill
-
     source = JOBS_DIR / f"{name}.ipynb"
     if not source.is_file():
         raise ConfigError(f"no such job {name!r} (jobs: {', '.join(job_names())})")
     with job_lock(f"{name}.{lock_scope}" if lock_scope else name, settings):
+        import papermill  # seconds of imports: only once the lock is ours, so a refused run is refused at once
+
         notebook, log_path = archive_paths(settings, name)
         handler = logging.FileHandler(log_path)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

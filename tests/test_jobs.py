@@ -5,8 +5,10 @@ import os
 import subprocess
 import sys
 
-from filelock import FileLock
 from sqlalchemy import create_engine, text
+
+from soundcharts_lib.config import Settings
+from soundcharts_lib.joblock import job_lock
 
 
 def run_job(*args, env):
@@ -48,13 +50,27 @@ def test_failing_job_is_archived_and_exits_1(tmp_path, monkeypatch):
     assert "CANARY-job-key-93f1" not in archived[0].with_suffix(".log").read_text()
 
 
-def test_second_run_of_a_locked_job_exits_3_at_once(tmp_path, monkeypatch):
-    runs = tmp_path / "runs"
-    (runs / "locks").mkdir(parents=True)
-    with FileLock(str(runs / "locks" / "sync_charts.lock")):
-        res = run_job("sync_charts", env={"SOUNDCHARTS_RUNS_DIR": str(runs)})
-    assert res.returncode == 3
-    assert "already running" in res.stderr
+REFUSED = """
+import sys, time
+started = time.perf_counter()
+from soundcharts_lib import cli
+code = cli.main(sys.argv[1:])
+print(f"{time.perf_counter() - started:.3f}", *sorted({m.split('.')[0] for m in sys.modules} & {HEAVY}))
+sys.exit(code)
+"""
+HEAVY = {"papermill", "nbclient", "nbformat", "jupyter_client", "ipykernel"}  # seconds of imports to run a notebook
+
+
+def test_second_run_of_a_locked_job_exits_3_at_once(db_url, tmp_path):
+    """Refused before anything that runs a notebook is imported (the lock is checked first), on both databases."""
+    env = {"SOUNDCHARTS_RUNS_DIR": str(tmp_path / "runs"), "SOUNDCHARTS_DB_URL": db_url, "SOUNDCHARTS_LOG_FILE": "off"}
+    with job_lock("sync_charts", Settings.from_env(env)):
+        res = subprocess.run([sys.executable, "-c", REFUSED.replace("{HEAVY}", repr(HEAVY)), "run-job", "sync_charts"],
+                             capture_output=True, text=True, env=dict(os.environ, **env), timeout=120)
+    assert res.returncode == 3 and "already running" in res.stderr and len(res.stderr.splitlines()) == 1, res.stderr
+    seconds, *heavy = res.stdout.split()
+    assert heavy == [], f"imported before the lock was checked: {heavy}"
+    print(f"refused in {seconds} s of the command's own time, nothing of {sorted(HEAVY)} imported")
 
 
 def test_unknown_job_is_a_clear_error(tmp_path):
