@@ -14,19 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
-from .db.models import Chart, ChartRanking, ChartRankingEntry, Platform, Track
+from .db.tables import C, E, P, R, T
+from .trends import query_frame
 
-R, E, C, P, T = (ChartRanking.__table__, ChartRankingEntry.__table__, Chart.__table__, Platform.__table__,
-                 Track.__table__)
 MOVE_COLUMNS = ["chart", "chart_name", "platform", "country_code", "date", "position", "previous_position",
                 "movement", "status", "uuid", "name", "artist", "track_id", "chart_id"]
 DROPOUT_COLUMNS = ["chart", "chart_name", "platform", "country_code", "date", "previous_position", "uuid", "name",
                    "artist"]
-
-
-def _frame(conn: Connection, query) -> pd.DataFrame:
-    result = conn.execute(query)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def ranking_pairs(conn: Connection, *, on: date | None = None, chart: str | None = None) -> pd.DataFrame:
@@ -42,7 +36,7 @@ def ranking_pairs(conn: Connection, *, on: date | None = None, chart: str | None
     q = (select(ranked.c.id, ranked.c.chart_id, ranked.c.ranking_date.label("date"), ranked.c.rn,
                 C.c.slug.label("chart"), C.c.name.label("chart_name"), P.c.slug.label("platform"), C.c.country_code)
          .join(C, C.c.id == ranked.c.chart_id).join(P, P.c.id == C.c.platform_id).where(ranked.c.rn <= 2))
-    rows = _frame(conn, q)
+    rows = query_frame(conn, q)
     previous = rows[rows["rn"] == 2][["chart_id", "id"]].rename(columns={"id": "previous"})
     current = rows[rows["rn"] == 1].drop(columns="rn").rename(columns={"id": "current"})
     out = current.merge(previous, on="chart_id", how="left").astype({"previous": "Int64"})
@@ -55,7 +49,7 @@ def _entries(conn: Connection, ranking_ids: list[int], tracks: Select | None) ->
          .join(T, T.c.id == E.c.track_id).where(E.c.ranking_id.in_(ranking_ids)))
     if tracks is not None:
         q = q.where(E.c.track_id.in_(tracks))
-    return _frame(conn, q)
+    return query_frame(conn, q)
 
 
 def moves(conn: Connection, pairs: pd.DataFrame, tracks: Select | None = None) -> pd.DataFrame:
@@ -85,7 +79,7 @@ def _status(conn: Connection, moved: pd.DataFrame) -> list[str]:
              .where(E.c.track_id.in_(back["track_id"].unique().tolist()),
                     R.c.chart_id.in_(back["chart_id"].unique().tolist()), R.c.status == "success")
              .group_by(R.c.chart_id, E.c.track_id))
-        first = _frame(conn, q).merge(back[["chart_id", "track_id", "date"]], on=["chart_id", "track_id"])
+        first = query_frame(conn, q).merge(back[["chart_id", "track_id", "date"]], on=["chart_id", "track_id"])
         seen = set(zip(first.loc[first["first_date"] < first["date"], "chart_id"],
                        first.loc[first["first_date"] < first["date"], "track_id"], strict=True))
     out = []
