@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from sqlalchemy.exc import DBAPIError
@@ -226,7 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()
-        logs.setup(level="INFO" if args.verbose else None)
+        # a command reports its failures itself, once: stderr shows the records behind them only when asked to
+        asked = args.verbose or os.environ.get("SOUNDCHARTS_LOG_LEVEL")
+        logs.setup(level="INFO" if args.verbose else None, console_level=None if asked else "ERROR")
         return args.func(args, settings)
     except ConfigError as exc:
         print(f"soundcharts {args.command}: error: {exc}", file=sys.stderr)

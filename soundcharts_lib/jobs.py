@@ -14,6 +14,9 @@ from .errors import ConfigError, SoundchartsError
 from .joblock import job_lock
 
 JOBS_DIR = PROJECT_ROOT / "scheduled"
+# the kernel process's own log (start-up notes, the interrupt papermill sends to shut it down) would reach the
+# command's stderr: silenced; what the notebook prints and raises is in the archived notebook and the job's log
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 class JobFailed(SoundchartsError):
@@ -73,9 +76,9 @@ def run_job(name: str, params: dict, *, settings: Settings, trigger: str = "cron
         os.environ["SOUNDCHARTS_JOB_NOTEBOOK"] = str(notebook)
         try:
             papermill.execute_notebook(str(source), str(notebook), parameters=params, cwd=str(JOBS_DIR),
-                                       log_output=True, progress_bar=False)
-        except papermill.PapermillExecutionError as exc:
-            pm_log.error("job %s failed: %s: %s", name, exc.ename, exc.evalue)
+                                       log_output=True, progress_bar=False, extra_arguments=KERNEL_ARGUMENTS)
+        except papermill.PapermillExecutionError as exc:  # the command reports it: the log files keep it
+            pm_log.error("job %s failed: %s: %s", name, exc.ename, exc.evalue, extra=logs.FILE_ONLY)
             raise JobFailed(f"job {name!r} failed: {exc.ename}: {exc.evalue} (see {notebook})", notebook) from None
         finally:
             for key, value in saved.items():

@@ -88,10 +88,19 @@ def _file_handler(path: Path) -> RotatingFileHandler:
         raise ConfigError(f"cannot write the log file {path}: {exc.strerror} (set SOUNDCHARTS_LOG_FILE)") from None
 
 
-def setup(level: str | int | None = None, file: str | Path | None = None, *, console: bool = True) -> None:
+FILE_ONLY = {"console": False}  # ``extra=`` of a record the log file keeps and stderr does not show
+
+
+def _not_file_only(record: logging.LogRecord) -> bool:
+    return getattr(record, "console", True) is not False
+
+
+def setup(level: str | int | None = None, file: str | Path | None = None, *, console: bool = True,
+          console_level: str | int | None = None) -> None:
     """Configure the root logger: stderr (unless ``console=False``, e.g. in a dashboard) and a rotating file.
 
-    Safe to call again: the handlers of a previous call are replaced, never added twice.
+    stderr shows records from ``console_level`` (default: ``level``) up, except those logged with
+    ``extra=FILE_ONLY``. Safe to call again: the handlers of a previous call are replaced, never added twice.
     """
     lvl = _level(level)
     path = log_file(file)
@@ -99,16 +108,18 @@ def setup(level: str | int | None = None, file: str | Path | None = None, *, con
     if path is not None:
         handlers.append(_file_handler(path))
         handlers[-1].setFormatter(logging.Formatter(FILE_FORMAT))
+        handlers[-1].setLevel(lvl)
     if console:
         handlers.append(logging.StreamHandler())
         handlers[-1].setFormatter(logging.Formatter(CONSOLE_FORMAT))
+        handlers[-1].setLevel(lvl if console_level is None else _level(console_level))
+        handlers[-1].addFilter(_not_file_only)
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_soundcharts", False)]:
         root.removeHandler(old)
         old.close()
     for handler in handlers:
         handler._soundcharts = True
-        handler.setLevel(lvl)
         handler.addFilter(SecretFilter())
         root.addHandler(handler)
-    root.setLevel(lvl)
+    root.setLevel(min([h.level for h in handlers], default=lvl))

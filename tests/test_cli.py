@@ -3,9 +3,11 @@
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import create_engine, text
+from test_bad_input import UUID, audience, crafted_api
 
 
 def run(*args, env=None, timeout=300):
@@ -65,3 +67,38 @@ def test_missing_credentials_and_bad_database_url(tmp_path):
     res = run("init-db", env={"SOUNDCHARTS_DB_URL": "postgresql://u:secretpw@127.0.0.1:1/db"})
     assert res.returncode == 2 and "database" in res.stderr and "secretpw" not in res.stderr
     assert "Traceback" not in res.stderr
+
+
+BROKEN = {  # case: (path of the crafted API it breaks, body)
+    "sync": (r"/api/v2\.14/chart/song/[^/]+/ranking/.+", b"<html>Bad gateway</html>"),
+    "audience": (r"/api/v2/song/[^/]+/audience/spotify", audience([{"identifier": "sp1", "value": "many"}])),
+    "metadata": (r"/api/v2\.25/song/[^/]+", b"<html>Bad gateway</html>"),
+}
+FAILING = {  # case: (command, the words of its one line)
+    "sync": (("sync-charts", "--platform", "deezer", "--date", "2025-03-14", "-q"), "not valid JSON"),
+    "audience": (("fetch-audience", "--track-uuid", UUID, "--platform", "spotify", "--start-date", "2025-03-10",
+                  "--end-date", "2025-03-14", "-q"), "value is not an integer"),
+    "metadata": (("fetch-metadata", "--track-uuid", UUID, "-q"), "not valid JSON"),
+    "job": (("run-job", "sync_charts", "-p", "date", "2026-02-30"), "date must be YYYY-MM-DD"),
+}
+
+
+def test_a_failing_command_reports_its_failure_once(tmp_path):
+    """Exit 1 and one line on stderr: not that line again as a log record, nor a kernel's start-up warning."""
+    with crafted_api(BROKEN) as api:
+        def failing(case: str) -> subprocess.CompletedProcess:
+            return run(*FAILING[case][0], env={"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / case}.db",
+                                               "SOUNDCHARTS_API_URL": f"{api}/{case}", "SOUNDCHARTS_APP_ID": "a",
+                                               "SOUNDCHARTS_API_KEY": "b", "SOUNDCHARTS_MAX_RETRIES": "1",
+                                               "SOUNDCHARTS_RUNS_DIR": str(tmp_path / "runs"),
+                                               "SOUNDCHARTS_LOG_FILE": str(tmp_path / "soundcharts.log")})
+
+        with ThreadPoolExecutor(2) as pool:
+            results = dict(zip(FAILING, pool.map(failing, FAILING), strict=True))
+    for case, res in results.items():
+        lines = res.stderr.strip().splitlines()
+        assert res.returncode == 1 and len(lines) == 1 and FAILING[case][1] in lines[0], (case, res.stderr)
+        assert "Traceback" not in res.stdout + res.stderr
+    logged = (tmp_path / "soundcharts.log").read_text()
+    assert "WARNING soundcharts_lib.metadata" in logged and "ERROR papermill: job sync_charts failed" in logged
+    print("; ".join(f"{case}: {res.stderr.strip()[:70]!r}" for case, res in results.items()))

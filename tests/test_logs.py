@@ -90,6 +90,18 @@ def test_an_explicit_level_and_file_win_and_off_means_no_file(root_logging, tmp_
     assert [type(h) for h in ours] == [logging.StreamHandler] and root_logging.level == logging.ERROR
 
 
+def test_stderr_shows_from_its_own_level_and_never_file_only_records(root_logging, tmp_path, capfd):
+    logs.setup("WARNING", tmp_path / "x.log", console_level="ERROR")
+    log = logging.getLogger("soundcharts_lib.test")
+    log.warning("a failure the command reports itself")
+    log.error("a job failed, reported by the command", extra=logs.FILE_ONLY)
+    log.error("something else broke")
+    shown = capfd.readouterr().err.splitlines()
+    assert shown == ["ERROR soundcharts_lib.test: something else broke"]
+    kept = (tmp_path / "x.log").read_text()
+    assert "a failure the command reports itself" in kept and "a job failed" in kept and "something else" in kept
+
+
 def test_a_bad_level_or_an_unwritable_file_is_a_config_error(root_logging, tmp_path):
     with pytest.raises(ConfigError, match="log level must be one of"):
         logs.setup("LOUD")
