@@ -41,7 +41,7 @@ class _ChartDay:
     unit: str  # "day" or "week": what on_chart counts
     current: pd.DataFrame  # that ranking: track_id, position, metric, uuid, name, artist ("" when unknown)
     previous: pd.DataFrame | None  # the previous stored ranking, same columns; None when there is none
-    history: pd.DataFrame  # date, track_id, position: every stored entry of the current tracks on this chart
+    history: pd.DataFrame  # track_id, position, i (index in dates): every stored entry of its tracks on this chart
 
 
 def _read(engine: Engine, slug: str, on: date | None) -> _ChartDay | None:
@@ -64,10 +64,12 @@ def _read(engine: Engine, slug: str, on: date | None) -> _ChartDay | None:
                               .join_from(E, T, T.c.id == E.c.track_id)
                               .where(E.c.ranking_id.in_([r.id for r in rankings[-2:]])))
         tracks = select(E.c.track_id).where(E.c.ranking_id == current_id)
-        history = query_frame(conn, select(R.c.ranking_date.label("date"), E.c.track_id, E.c.position)
-                              .join_from(E, R, R.c.id == E.c.ranking_id)
-                              .where(E.c.track_id.in_(tracks), R.c.chart_id == chart.id, R.c.status == "success",
-                                     R.c.ranking_date <= last))
+        stored = select(R.c.id).where(R.c.chart_id == chart.id, R.c.status == "success", R.c.ranking_date <= last)
+        history = query_frame(conn, select(E.c.ranking_id, E.c.track_id, E.c.position)
+                              .where(E.c.track_id.in_(tracks), E.c.ranking_id.in_(stored)))
+    # a ranking stored meanwhile (a concurrent backfill) is not among ``rankings``: left out
+    history["i"] = history.pop("ranking_id").map({r.id: i for i, r in enumerate(rankings)})
+    history = history.dropna(subset=["i"]).astype({"i": int})
     current = _one_per_track(entries[entries["ranking_id"] == current_id])
     previous = None if previous_id is None else _one_per_track(entries[entries["ranking_id"] == previous_id])
     unit = "week" if (chart.frequency or "").lower().startswith("week") else "day"
@@ -81,8 +83,7 @@ def _one_per_track(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _trends(day: _ChartDay) -> pd.DataFrame:
     last = len(day.dates) - 1
-    hist = day.history.assign(i=day.history["date"].map({d: i for i, d in enumerate(day.dates)}))
-    hist = hist.sort_values(["track_id", "i", "position"]).drop_duplicates(["track_id", "i"])
+    hist = day.history.sort_values(["track_id", "i", "position"]).drop_duplicates(["track_id", "i"])
     by_track = hist.groupby("track_id", sort=False)
     # Along a run of consecutive stored rankings i - (rank of the entry in the track's history) stays constant;
     # the run that ends with the current ranking (index ``last``) is the streak.
@@ -91,7 +92,7 @@ def _trends(day: _ChartDay) -> pd.DataFrame:
     at_peak = hist["position"] == by_track["position"].transform("min")
     per_track = pd.DataFrame({
         "peak_position": by_track["position"].min(),
-        "peak_date": hist[at_peak].groupby("track_id")["date"].min(),
+        "peak_date": hist[at_peak].groupby("track_id")["i"].min().map(dict(enumerate(day.dates))),
         "on_chart": by_track.size(),
         "streak": ending_now.groupby(hist["track_id"]).sum(),
     })
