@@ -55,25 +55,25 @@ def _one_platform(p: Params) -> str:
 
 
 def _overview(engine: Engine, p: Params) -> dict:
-    from .analytics import overview
+    from .viewer_data import overview
 
     return overview(engine)
 
 
 def _platform(engine: Engine, p: Params) -> dict:
-    from .analytics import platform_page
+    from .viewer_data import platform_page
 
     return platform_page(engine, _one_platform(p))
 
 
 def _chart(engine: Engine, p: Params) -> dict:
-    from .analytics import chart_page
+    from .viewer_data import chart_page
 
     return chart_page(engine, p.chart, p.date)
 
 
 def _track(engine: Engine, p: Params) -> dict:
-    from .analytics import track_page
+    from .viewer_data import track_page
 
     return track_page(engine, p.track_uuid, platforms=list(p.platforms) or None, start=p.start, end=p.end,
                       limit=p.limit)
@@ -118,6 +118,7 @@ TABLES: dict[str, Table] = {t.name: t for t in [
     Table("platforms", "overview", "top platforms by rankings, last 30 days", _key("platforms")),
     Table("overview-tracks", "overview", "top tracks by chart appearances, last 30 days", _key("tracks")),
     Table("charts-attention", "overview", "active charts failing or stale", _key("attention")),
+    Table("overview-alerts", "overview", "alerts of the last 7 days", _key("alerts")),
     Table("job-runs", "overview", "the last run of each job", _status("runs")),
     Table("failed-runs", "overview", "job runs that failed in the last 24 h", _status("failed_runs")),
     Table("platform-charts", "platform", "a platform's charts with their health", _key("charts")),

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
-from soundcharts_lib import analytics, exports
+from soundcharts_lib import analytics, exports, viewer_data
 from soundcharts_lib.db import make_engine
 from soundcharts_lib.db.models import Platform, Track, TrackAudience
 from soundcharts_lib.ui.chart import ChartView
@@ -85,7 +85,7 @@ def test_every_table_reads_from_its_page(db_url, track):
     for name in exports.TABLES:
         frame = exports.read_table(engine, name, params_for(name, track))
         assert isinstance(frame, pd.DataFrame) and len(frame.columns), name
-        assert len(frame) or name in ("charts-attention", "failed-runs", "track-identifiers"), name
+        assert len(frame) or name in ("charts-attention", "failed-runs", "track-identifiers", "overview-alerts"), name
     assert exports.read_table(engine, "audience", exports.Params(track_uuid=track))[
         ["spotify", "youtube"]].iloc[-1].tolist() == [1063, 113]
 
@@ -133,9 +133,9 @@ def downloads(widget, fmt: str = "csv") -> dict[str, bytes]:
 
 def test_the_command_writes_what_the_dashboards_offer(db_url, tmp_path):
     engine = make_engine(db_url, read_only=True)
-    overview = downloads(build_overview(analytics.overview(engine)))
+    overview = downloads(build_overview(viewer_data.overview(engine)))
     assert {"platforms", "overview-tracks", "job-runs"} <= set(overview)
-    chart = downloads(ChartView(lambda on: analytics.chart_page(engine, CHART, on)).render())
+    chart = downloads(ChartView(lambda on: viewer_data.chart_page(engine, CHART, on)).render())
     assert set(chart) == {"chart-ranking", "chart-climbers", "chart-fallers", "chart-new-entries", "chart-dropouts"}
     for table, offered in [("overview-tracks", overview), ("platforms", overview), ("chart-ranking", chart),
                            ("chart-dropouts", chart)]:
