@@ -7,10 +7,17 @@ exposes no Jupyter REST API. Two ways to run it:
   environment (so none in its kernels), no token;
 - admin: every page plus ``admin/``, behind a token; its kernels get the API credentials and a writable
   database.
+
+The viewers' pages are preheated: Voila keeps ``POOL_SIZE`` kernels per page that started and ran the page's
+imports before any request, so a visit skips kernel start-up and imports (~1 s). A pooled kernel waits for its
+request's query string (:func:`soundcharts_lib.ui.params.request_query_string`) before reading anything, so its data
+is never older than the request. Pooled kernels are never culled; one that served a page is an ordinary kernel,
+culled after ``cull_idle_seconds`` idle, and the pool starts its replacement as it hands it out.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -18,6 +25,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 from .audit import ACTOR_HEADER
 from .config import PROJECT_ROOT
@@ -28,19 +36,37 @@ TOKEN_ENV = "SOUNDCHARTS_ADMIN_TOKEN"
 MIN_TOKEN_LENGTH = 16
 VIEWER_PORT = 8866
 ADMIN_PORT = 8867
+PREHEATED_PAGES = ("overview.ipynb", "chart.ipynb", "track.ipynb", "platform.ipynb")  # they wait for their request
+POOL_SIZE = 1
 API_CREDENTIALS = ("SOUNDCHARTS_APP_ID", "SOUNDCHARTS_API_KEY", "SOUNDCHARTS_CLIENT_ID",
                    "SOUNDCHARTS_CLIENT_SECRET")
 
 
-def voila_command(port: int, *, folder=DASHBOARDS, admin: bool = False,
-                  cull_idle_seconds: int = 600) -> list[str]:
+def kernel_pools(folder=DASHBOARDS, pool_size: int = POOL_SIZE) -> dict:
+    """Voila's ``kernel_pools_config``: ``pool_size`` preheated kernels for each of ``PREHEATED_PAGES`` in
+    ``folder``, none for any other notebook (custom pages, ``admin/``); empty when nothing is to be preheated."""
+    pages = [page for page in PREHEATED_PAGES if (Path(folder) / page).is_file()] if pool_size > 0 else []
+    if not pages:
+        return {}
+    return {"default": {"pool_size": 0}, **{page: {"pool_size": pool_size} for page in pages}}
+
+
+def voila_command(port: int, *, folder=DASHBOARDS, admin: bool = False, cull_idle_seconds: int = 600,
+                  pool_size: int = POOL_SIZE) -> list[str]:
+    """The server's command line. Idle kernels are culled after ``cull_idle_seconds``; the viewers' server keeps
+    ``pool_size`` preheated kernels per page (the admin server none: its pages are for a few operators, and its
+    pooled kernels would hold the credentials and a writable database while they wait)."""
     command = [
         sys.executable, "-m", "soundcharts_lib.web.app", str(folder), "--no-browser", f"--port={port}",
         "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_seconds}",
-        "--MappingKernelManager.cull_interval=60",
+        f"--MappingKernelManager.cull_interval={min(60, cull_idle_seconds)}",
         "--MappingKernelManager.cull_connected=True",
     ]
+    pools = {} if admin else kernel_pools(folder, pool_size)
+    if pools:
+        command += ["--VoilaConfiguration.preheat_kernel=True",
+                    f"--VoilaKernelManager.kernel_pools_config={json.dumps(pools)}"]
     if admin:  # the token cannot be swapped for a password; a proxy's user header reaches the kernel
         command += ["--WorkbenchVoila.admin=True", "--PasswordIdentityProvider.allow_password_change=False",
                     f"--VoilaConfiguration.http_header_envs={ACTOR_HEADER}"]
@@ -71,11 +97,12 @@ def admin_token(env: dict | None = None) -> tuple[str, bool]:
 
 
 def start_voila(port: int, *, env: dict | None = None, log=None, admin: bool = False,
-                token: str | None = None, folder=DASHBOARDS) -> subprocess.Popen:
+                token: str | None = None, folder=DASHBOARDS, **options) -> subprocess.Popen:
     """Start the dashboards + endpoints server on ``port``: the viewers' (read-only database) unless ``admin``
-    (then ``token`` is required)."""
+    (then ``token`` is required); ``options`` go to :func:`voila_command`."""
     child_env = server_env(os.environ if env is None else env, admin=admin, token=token)
-    return subprocess.Popen(voila_command(port, folder=folder, admin=admin), env=child_env, cwd=str(folder),
+    return subprocess.Popen(voila_command(port, folder=folder, admin=admin, **options), env=child_env,
+                            cwd=str(folder),
                             stdout=log, stderr=subprocess.STDOUT if log else None)
 
 

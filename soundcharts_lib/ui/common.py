@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from .. import exports
 from ..analytics import UnknownEntity
 from ..errors import SoundchartsError
+from ..web.preheat import wait_for_request
 from .params import BadQuery, Query
 
 BLUE = "#2563eb"
@@ -230,12 +231,15 @@ class Page:
     """A dashboard page: header with an auto-refresh toggle (off), then a body that starts as the loading state.
 
     ``query`` (default: this kernel's query string) may set the theme (``?theme=dark`` adds ``sc-dark`` to the root)
-    and the auto-refresh interval (``?refresh=SECONDS``, 2 to 3600; else ``refresh_seconds``).
+    and the auto-refresh interval (``?refresh=SECONDS``, 2 to 3600; else ``refresh_seconds``). In a kernel Voila
+    preheated, the page's imports ran before any request and the page waits here for its request.
     """
 
     def __init__(self, title: str, subtitle: str = "", *, query: Query | None = None,
                  refresh_seconds: float = REFRESH_SECONDS):
         theme, self.refresh_seconds, self.bad_query = "light", refresh_seconds, None
+        if query is None:
+            wait_for_request()
         try:
             query = query or Query.parse()
             theme, self.refresh_seconds = query.theme, query.integer("refresh", 2, 3600) or refresh_seconds
