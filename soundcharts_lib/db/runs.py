@@ -49,16 +49,22 @@ def start_run(engine: Engine, kind: str, trigger: str, params: dict) -> int:
     """
     interrupt_dead_runs(engine)
     conn = engine.connect()
+    release = None
     try:
         with conn.begin():  # the lock is taken before the run is visible: no one sees it running without it
             run_id = conn.execute(RUN_T.insert().values(
                 kind=kind, trigger=os.environ.get("SOUNDCHARTS_TRIGGER") or trigger, started_at=utcnow(),
                 status=RUNNING, params=clean_params(params),
                 notebook_path=os.environ.get("SOUNDCHARTS_JOB_NOTEBOOK")).returning(RUN_T.c.id)).scalar_one()
-            _held[run_id] = _lock(conn, run_id)
-    finally:
-        if conn.dialect.name != "postgresql":  # PostgreSQL's lock lives in this session: it stays open
-            conn.close()
+            release = _lock(conn, run_id)
+    except BaseException:
+        if release is not None:  # the run was not recorded: its lock goes too
+            release()
+        conn.close()
+        raise
+    if conn.dialect.name != "postgresql":  # PostgreSQL's lock lives in this session: it stays open
+        conn.close()
+    _held[run_id] = release
     return run_id
 
 
