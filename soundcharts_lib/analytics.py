@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 from . import audience_series, health, trends
 from .dates import today_utc
 from .db import rollup
+from .db.frames import raw_frame
 from .db.models import (
     utcnow,
 )
@@ -379,16 +380,13 @@ def track_chart_history(engine: Engine, uuid: str) -> pd.DataFrame:
                .select_from(E.join(R, R.c.id == E.c.ranking_id))
                .where(E.c.track_id == track_id, R.c.status == "success"))
     with engine.connect() as conn:
-        found = pd.DataFrame(conn.execute(entries).cursor.fetchall(),  # the driver's tuples, not Row objects
-                             columns=["date", "chart_id", "position"])
+        found = raw_frame(conn, entries, ["date", "chart_id", "position"], dates=["date"])
         if found.empty:
             return pd.DataFrame(columns=HISTORY_COLUMNS)
         charts = _frame(conn, select(C.c.id.label("chart_id"), C.c.slug.label("chart"), C.c.name.label("chart_name"),
                                      P.c.slug.label("platform"), C.c.country_code)
                         .join_from(C, P, P.c.id == C.c.platform_id)
                         .where(C.c.id.in_(found["chart_id"].unique().tolist())))
-    days = {d: d if isinstance(d, date) else date.fromisoformat(d) for d in found["date"].unique()}  # SQLite: text
-    found["date"] = found["date"].map(days)
     history = found.merge(charts, on="chart_id").sort_values(["chart", "date"], kind="stable")
     return history[HISTORY_COLUMNS].reset_index(drop=True)
 

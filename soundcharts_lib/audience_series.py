@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from .db.frames import raw_frame
 from .db.models import TrackAudience
 from .db.tables import P, T
 
@@ -92,8 +93,7 @@ def _load(engine: Engine, track_id: int, platform_ids: Mapping[str, int], start:
     if identifier is not None:
         q = q.where(A.c.platform_identifier == identifier)
     with engine.connect() as conn:
-        found = list(zip(*conn.execute(q).all(), strict=True)) or [(), (), ()]
-    rows = pd.DataFrame(dict(zip(["platform_id", "date", "value"], found, strict=True)))
+        rows = raw_frame(conn, q, ["platform_id", "date", "value"], dates=["date"])
     slugs = {pid: slug for slug, pid in platform_ids.items()}
     out = {slug: pd.DataFrame({"date": pd.Series([], dtype=object), "value": pd.Series([], dtype="int64")})
            for slug in platform_ids}
