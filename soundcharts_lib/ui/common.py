@@ -64,8 +64,10 @@ body:has(.sc-dark), body:has(.sc-dark) #rendered_cells, body:has(.sc-dark) .jp-O
 .sc-kpi {{ font-size: 34px; font-weight: 700; line-height: 1.15; }}
 .sc-kpis {{ display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 8px 16px; }}
 .sc-sub {{ color: var(--sc-muted); font-size: 13px; }}
-.sc-facts {{ display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; font-size: 14px; margin: 6px 0; }}
-.sc-facts dt {{ color: var(--sc-muted); }} .sc-facts dd {{ margin: 0; overflow-wrap: anywhere; }}
+.sc-page dl.sc-facts {{ display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; font-size: 14px;
+  margin: 6px 0; overflow: visible; width: auto; }}  /* over JupyterLab's floated dl */
+.sc-page .sc-facts dt, .sc-page .sc-facts dd {{ display: block; float: none; width: auto; font-weight: 400; }}
+.sc-facts dt {{ color: var(--sc-muted); }} .sc-facts dd {{ margin: 0; overflow-wrap: anywhere; min-width: 0; }}
 .sc-pill {{ display: inline-block; border-radius: 999px; padding: 2px 10px; font-weight: 600;
   font-size: 13px; margin-right: 6px; white-space: nowrap; }}
 .sc-up {{ background: #d1fae5; color: {GREEN}; }}

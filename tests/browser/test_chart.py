@@ -97,3 +97,22 @@ def test_a_date_without_a_ranking_offers_the_nearest(voila, dashboard_db, page):
     expect_rendered(page, ".chart-ranking")
     expect(page.locator(".date-picker input")).to_have_value(dates[0].isoformat())
     assert cells(page, ".chart-ranking")[:10] == expected_rows(dashboard_db, dates[0])[:10]
+
+
+def test_the_facts_on_a_phone_keep_each_term_beside_its_value(voila, dashboard_db, page):
+    """At 390 px the chart's facts are a two-column grid (JupyterLab floats a ``dl``'s terms otherwise) and the
+    page is no wider than the screen."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(voila(dashboard_db) + f"/voila/render/chart.ipynb?slug={CHART}")
+    expect_rendered(page, ".chart-summary .sc-facts dd")
+    pairs = page.eval_on_selector_all(".chart-summary .sc-facts dt", """terms => terms.map(dt => {
+        const dd = dt.nextElementSibling, a = dt.getBoundingClientRect(), b = dd.getBoundingClientRect();
+        return [dt.innerText, Math.round(a.top), Math.round(b.top), Math.round(a.right), Math.round(b.left),
+                getComputedStyle(dt).float];
+    })""")
+    assert len(pairs) >= 3
+    for term, term_top, value_top, term_right, value_left, floating in pairs:
+        assert floating == "none" and abs(term_top - value_top) <= 2 and term_right <= value_left, term
+    assert len({left for *_, left, _ in pairs}) == 1  # one column of values
+    assert page.evaluate("document.querySelector('.sc-page').getBoundingClientRect().right") <= 390
+    screenshot(page, "chart-facts-390")
