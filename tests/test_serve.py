@@ -20,9 +20,11 @@ from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.serve import (
     API_CREDENTIALS,
+    PREHEATED_PAGES,
     TOKEN_ENV,
     admin_token,
     free_port,
+    kernel_pools,
     server_env,
     start_voila,
     voila_command,
@@ -43,15 +45,20 @@ except Exception as exc:
     print("REFUSED", type(exc).__name__)"""
 
 
-def _probe_folder(tmp_path: Path) -> Path:
+POOLED_PROBE = ["""import os, sys
+from soundcharts_lib.ui.common import Page""", """page = Page("Probe")
+print("SERVED", os.getpid(), os.environ.get("QUERY_STRING"), "voila" in sys.modules, os.environ["VOILA_PREHEAT"])"""]
+
+
+def _probe_folder(tmp_path: Path, name: str = "probe.ipynb", cells: list[str] = [PROBE]) -> Path:  # noqa: B006
     folder = tmp_path / "pages"
     folder.mkdir()
-    notebook = {"cells": [{"cell_type": "code", "execution_count": None, "id": "probe", "metadata": {},
-                           "outputs": [], "source": PROBE}],
+    notebook = {"cells": [{"cell_type": "code", "execution_count": None, "id": f"cell{i}", "metadata": {},
+                           "outputs": [], "source": source} for i, source in enumerate(cells)],
                 "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
                                             "name": "python3"}},
                 "nbformat": 4, "nbformat_minor": 5}
-    (folder / "probe.ipynb").write_text(json.dumps(notebook))
+    (folder / name).write_text(json.dumps(notebook))
     return folder
 
 
@@ -132,6 +139,57 @@ def test_commands():
     assert "--WorkbenchVoila.admin=True" not in viewer and "--WorkbenchVoila.admin=True" in admin
     assert "--PasswordIdentityProvider.allow_password_change=False" in admin
     assert not any(TOKEN in part for part in admin)  # the token travels in the environment, never in argv
+    pools = json.loads(next(p for p in viewer if p.startswith("--VoilaKernelManager.kernel_pools_config=")
+                            ).split("=", 1)[1])
+    assert pools == {"default": {"pool_size": 0}, **{page: {"pool_size": 1} for page in PREHEATED_PAGES}}
+    assert "--VoilaConfiguration.preheat_kernel=True" in viewer
+    assert not any("preheat" in part or "pools" in part for part in admin)  # no idle kernels holding credentials
+    assert "--MappingKernelManager.cull_interval=5" in voila_command(1, cull_idle_seconds=5)
+
+
+def test_only_the_dashboards_pages_are_preheated(tmp_path):
+    assert kernel_pools(tmp_path) == {}  # none of the pages: no pool at all
+    (tmp_path / "track.ipynb").write_text("{}")
+    (tmp_path / "mine.ipynb").write_text("{}")
+    assert kernel_pools(tmp_path, 2) == {"default": {"pool_size": 0}, "track.ipynb": {"pool_size": 2}}
+    assert kernel_pools(tmp_path, 0) == {}
+    assert not any("preheat" in part for part in voila_command(1, folder=tmp_path, pool_size=0))
+
+
+def _wait_for_log(path: Path, line: str, count: int, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while path.read_text().count(line) < count:
+        assert time.monotonic() < deadline, f"{line!r} not logged {count} times:\n{path.read_text()[-3000:]}"
+        time.sleep(0.3)
+
+
+def test_preheated_pages_get_their_request_and_culling_keeps_the_pool(tmp_path):
+    """A pooled kernel ran the page's imports before the request, then gets the request's query string (without
+    importing Voila); once it served, idle culling ends it, and the next visit gets the pool's next kernel."""
+    folder = _probe_folder(tmp_path, "chart.ipynb", POOLED_PROBE)
+    port = free_port()
+    log_path = tmp_path / "server.log"
+    with log_path.open("w") as log:
+        proc = start_voila(port, env=_env(f"sqlite:///{tmp_path / 'x.db'}", tmp_path), log=log, folder=folder,
+                           cull_idle_seconds=2)
+        try:
+            base = wait_ready(proc, port, timeout=90)
+            served = []
+            for visit in ("one", "two"):
+                _wait_for_log(log_path, "Kernel pool of chart.ipynb is filled", len(served) + 1)
+                page = requests.get(f"{base}/voila/render/chart.ipynb?slug={visit}", timeout=120).text
+                served.append(re.search(r"SERVED (\d+) (\S+) (\w+) (\w+)", page).groups())
+                _wait_for_log(log_path, "seconds of inactivity", len(served))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    text = log_path.read_text()
+    assert served[0][1:] == ("slug=one", "False", "False") and served[1][1:] == ("slug=two", "False", "False")
+    assert served[0][0] != served[1][0]
+    assert text.count("Using pre-heated kernel") == 2
+    used = re.findall(r"Using pre-heated kernel: (\S+) for chart.ipynb", text)
+    culled = re.findall(r"Culling '\w+' kernel '\w+' \((\S+)\)", text)
+    assert culled[:2] == used  # each kernel that served a visit, and no pooled one
 
 
 def _serve(args: list[str], env: dict, out: Path) -> subprocess.Popen:
