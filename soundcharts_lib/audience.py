@@ -229,11 +229,16 @@ class AudienceDataProcessor:
         if job.error is not None:
             self._fail(f"{job.uuid} on {job.platform}: {job.error}", result)
             return
+        try:
+            points = store.store_points(self.engine, job.track_id, job.platform_id, job.days)
+        except PayloadError as exc:  # a point the table cannot hold: this series fails alone, nothing of it written
+            self._fail(f"{job.uuid} on {job.platform}: {exc}", result)
+            return
         result.fetches += 1
         result.days += len(job.days)
         result.gaps += count_gaps(job.days)
         result.empty += not job.days
-        result.points += store.store_points(self.engine, job.track_id, job.platform_id, job.days)
+        result.points += points
 
     def _fail(self, message: str, result: AudienceResult) -> None:
         log.warning("audience fetch failed: %s", message)

@@ -322,16 +322,8 @@ def test_commands_and_configuration(outcomes, name):
     print(f"{name}: exit {got.code}, one line: {line.strip()[:100]!r}, written: nothing")
 
 
-XFAIL_HOSTILE = {  # store_audience now refuses these before any write; audience.py _store must record it as this
-    # series' failure (not stop the run after counting it fetched): see test_audience_points_the_table_cannot_hold_...
-    "audience_value_over_64_bits": "audience.py _store: a point refused by store_points stops the run (partial)",
-    "audience_identifier_too_long": "audience.py _store: a point refused by store_points stops the run (partial)",
-}
-
-
 @pytest.mark.parametrize("name, backend", [
-    pytest.param(n, b, marks=pytest.mark.xfail(strict=True, reason=XFAIL_HOSTILE[n]) if n in XFAIL_HOSTILE else ())
-    for n in HOSTILE_BODIES for b in (("sqlite", "postgres") if n in ON_POSTGRES else ("sqlite",))])
+    (n, b) for n in HOSTILE_BODIES for b in (("sqlite", "postgres") if n in ON_POSTGRES else ("sqlite",))])
 def test_hostile_api_bodies(name, backend, hostile_api, monkeypatch, capfd, tmp_path):
     """Through ``cli.main`` in this process (the command's own code), so that each case costs no start-up."""
     from soundcharts_lib import cli
