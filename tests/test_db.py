@@ -1,11 +1,13 @@
 """Schema, migrations and the bulk upsert, on SQLite and on the real PostgreSQL server."""
 
+from datetime import date
+
 import pytest
 from sqlalchemy import inspect, select, text
 
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.migrate import head
-from soundcharts_lib.db.models import Track
+from soundcharts_lib.db.models import ChartRankingEntry, Track
 from soundcharts_lib.db.upsert import id_map, upsert
 from soundcharts_lib.errors import ConfigError
 
@@ -156,3 +158,29 @@ def test_entry_track_foreign_key_is_enforced_on_sqlite_only_and_orphans_are_repo
     assert found["ranking entries whose track is missing"].count == 1
     assert found["ranking entries whose track is missing"].examples == ["missing track ids: 999"]
     eng.dispose()
+
+
+def test_stored_entries_carry_dates_in_the_format_sqlalchemy_writes(engine):
+    """Entries go in through the driver (ISO text on SQLite, binary COPY on PostgreSQL): their dates compare equal
+    to the ranking's, written by SQLAlchemy, and read back as dates; storing again writes nothing."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "bench"))
+    from bench_store import build_rankings
+
+    from soundcharts_lib.db import store
+
+    charts, rankings = build_rankings(2_000)
+    ids = store.upsert_charts(engine, charts)
+    batch = [(ids[r.chart.slug], r) for r in rankings]
+    assert store.store_rankings(engine, batch) == [200] * 10
+    assert store.store_rankings(engine, batch) == [0] * 10
+    with engine.connect() as conn:
+        same = conn.execute(text("select count(*) from chart_ranking_entry e join chart_ranking r "
+                                 "on r.id = e.ranking_id where e.ranking_date = r.ranking_date "
+                                 "and e.rank_date = r.ranking_date and e.entry_date = '2024-01-01'")).scalar_one()
+        first = conn.execute(select(ChartRankingEntry.ranking_date, ChartRankingEntry.entry_date)
+                             .order_by(ChartRankingEntry.id).limit(1)).one()
+    assert same == 2_000
+    assert first == (rankings[0].date, date(2024, 1, 1))

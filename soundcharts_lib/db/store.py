@@ -12,7 +12,7 @@ from ..errors import PayloadError
 from ..payloads import ChartInfo, Ranking
 from ..payloads import Platform as PlatformRecord
 from .models import Chart, ChartRanking, ChartRankingEntry, Platform, Track, utcnow
-from .upsert import BATCH, bulk_insert, dialect_insert, id_map, misfit, upsert
+from .upsert import BATCH, DriverDates, bulk_insert, dialect_insert, id_map, misfit, upsert
 
 PLATFORM_T = Platform.__table__
 CHART_T = Chart.__table__
@@ -154,11 +154,11 @@ ENTRY_COLUMNS = ("ranking_id", "ranking_date", "track_id", "position", "old_posi
                  "entry_state", "entry_date", "rank_date", "time_on_chart", "time_on_chart_unit", "metric")
 
 
-def _entry_rows(ranking: Ranking, ranking_id: int, track_ids: dict[str, int]) -> list[tuple]:
-    """Entries as tuples in ``ENTRY_COLUMNS`` order, the API's fields as given."""
-    day = ranking.date
+def _entry_rows(ranking: Ranking, ranking_id: int, track_ids: dict[str, int], dates: DriverDates) -> list[tuple]:
+    """Entries as tuples in ``ENTRY_COLUMNS`` order, the API's fields as given (dates as the driver takes them)."""
+    day = dates[ranking.date]
     return [(ranking_id, day, track_ids[e.song.uuid], e.position, e.old_position, e.position_evolution,
-             e.entry_state, e.entry_date, e.rank_date, e.time_on_chart, e.time_on_chart_unit, e.metric)
+             e.entry_state, dates[e.entry_date], dates[e.rank_date], e.time_on_chart, e.time_on_chart_unit, e.metric)
             for e in ranking.entries]
 
 
@@ -230,13 +230,14 @@ def store_rankings(engine: Engine, batch: Sequence[tuple[int, Ranking]], *, forc
             "fetched_at": now, "status": "success", "entry_count": len(batch[i][1].entries)} for i in todo]).all()
         ranking_ids = {(c, _as_date(d)): rid for rid, c, d in inserted}
         entries = []
+        dates = DriverDates(conn)
         latest: dict[int, date] = {}
         for i in todo:
             chart_id, ranking = batch[i]
             ranking_id = ranking_ids.pop((chart_id, ranking.date), None)
             if ranking_id is None:  # that chart and date was stored by someone else: theirs is kept
                 continue
-            entries.extend(_entry_rows(ranking, ranking_id, track_ids))
+            entries.extend(_entry_rows(ranking, ranking_id, track_ids, dates))
             written[i] = len(ranking.entries)
             latest[chart_id] = max(latest.get(chart_id, ranking.date), ranking.date)
         bulk_insert(conn, ENTRY_T, ENTRY_COLUMNS, entries)

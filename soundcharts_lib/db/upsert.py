@@ -85,6 +85,21 @@ def id_map(conn: Connection, table: Table, key: str, values: Iterable[str]) -> d
     return out
 
 
+class DriverDates(dict):
+    """``dates[d]``: date ``d`` (or None) as :func:`bulk_insert` passes it fastest on the connection: ISO text on
+    SQLite, what SQLAlchemy's ``Date`` stores there (the ``sqlite3`` adapter costs about a microsecond a value, a
+    fifth of inserting an entry), the date itself on PostgreSQL (binary COPY). Each distinct date is converted once.
+    """
+
+    def __init__(self, conn: Connection):
+        super().__init__()
+        self._text = conn.dialect.name == "sqlite"
+
+    def __missing__(self, day):
+        value = self[day] = day.isoformat() if self._text and day is not None else day
+        return value
+
+
 def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple]) -> None:
     """Plain insert of tuples (in ``columns`` order) that cannot conflict: COPY on PostgreSQL, the driver's
     executemany on SQLite.
