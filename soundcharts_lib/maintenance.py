@@ -19,6 +19,7 @@ from sqlalchemy import Table, exists, func, select, update
 from sqlalchemy.engine import Engine
 
 from .config import Settings, _int
+from .db import rollup
 from .db.models import (
     AuditEvent,
     Base,
@@ -166,6 +167,8 @@ def cleanup(engine: Engine, retention: dict[str, int | None], *, runs_dir: str |
         deleted["archives"] = len(prune_archives(runs_dir, retention["archives"], dry_run=dry_run))
     result = CleanupResult(retention, deleted, dry_run)
     if not dry_run:
+        if deleted.get("rankings"):
+            rollup.refresh(engine)  # keeps the top-tracks pages on the rollup (they read the entries meanwhile)
         record_audit(engine, "maintenance.cleanup", "success", {"retention": retention, "deleted": deleted})
     return result
 
@@ -352,6 +355,7 @@ def check_database(engine: Engine, *, repair: bool = False) -> CheckReport:
     findings += _audience_gaps(engine) + _duplicate_isrcs(engine)
     report = CheckReport(findings)
     if repair and any(f.repaired for f in findings):
+        rollup.refresh(engine)
         record_audit(engine, "maintenance.repair", "success",
                      {f.problem: f.repaired for f in findings if f.repaired})
     return report

@@ -11,7 +11,7 @@ from alembic import command
 from conftest import local_client
 from sqlalchemy import text
 
-from soundcharts_lib import analytics
+from soundcharts_lib import analytics, maintenance
 from soundcharts_lib.db import make_engine, partition, rollup
 from soundcharts_lib.db.migrate import alembic_config, upgrade
 from soundcharts_lib.sync import ChartSync, today_utc
@@ -112,6 +112,23 @@ def test_the_rollup_equals_counting_the_entries_through_syncs_and_deletions(loca
         ends = {d for (d,) in conn.execute(text("select distinct window_end from track_top_rollup"))}
         assert not rollup.is_current(conn, today, 30) and rollup.is_current(conn, later, 30)
     assert {str(e)[:10] for e in ends} == {str(later), str(later + timedelta(days=1))}
+
+
+def test_cleanup_and_repair_leave_the_rollup_current(localapi, engine):
+    today = today_utc()
+    with local_client(localapi) as client:
+        synced = ChartSync(client, engine, progress=False).run(platforms=PLATFORMS, start=today - timedelta(days=9),
+                                                               end=today - timedelta(days=1))
+    assert synced.failures == 0
+    cleaned = maintenance.cleanup(engine, {"rankings": 5})  # drops rankings inside the 30-day window
+    assert cleaned.deleted["rankings"] > 0
+    check(engine, today, current=True)
+    with engine.begin() as conn:  # a ranking missing one of its entries: the repair marks it failed
+        conn.execute(text("delete from chart_ranking_entry where position = 1 and ranking_id = "
+                          "(select max(id) from chart_ranking where status = 'success')"))
+    report = maintenance.check_database(engine, repair=True)
+    assert [f.repaired for f in report.findings if f.check == "entry_counts"] == [1]
+    check(engine, today, current=True)
 
 
 def test_the_migration_backfills_the_rollup(localapi, engine):
