@@ -286,3 +286,10 @@ def test_alerts_and_top_tracks_say_when_kept_to_the_roster(data):
     assert "Alerts · 7 days · your roster" in shown and "No alert about your roster in the last 7 days" in shown
     assert "Top tracks · 30 days · your roster" in shown
     assert "None of your roster&#x27;s tracks charted" in shown or "None of your roster's tracks charted" in shown
+
+
+def test_an_interrupted_run_reads_as_a_failure_everywhere():
+    from soundcharts_lib.ui import admin_common, admin_history
+
+    assert "sc-down" in overview.outcome("interrupted") and "sc-down" in admin_common.state_pill("interrupted")
+    assert "interrupted" in admin_history.RUN_STATES

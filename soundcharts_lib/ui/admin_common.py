@@ -18,7 +18,7 @@ from .params import BadQuery
 
 NAV = (("charts", "charts.ipynb", "Charts"), ("tracks", "tracks.ipynb", "Tracks"), ("roster", "roster.ipynb", "Roster"),
        ("runs", "runs.ipynb", "Runs"), ("audit", "audit.ipynb", "Audit log"))
-STATE_TONES = {"ok": "up", "success": "up", "failing": "down", "failed": "down", "stale": "warn",
+STATE_TONES = {"ok": "up", "success": "up", "failing": "down", "failed": "down", "interrupted": "down", "stale": "warn",
                "partial": "warn", "refused": "warn", "running": "new", "inactive": "flat"}
 ADMIN_CSS = """<style>
 .sc-nav { display: flex; flex-wrap: wrap; gap: 4px 18px; align-items: center; padding: 6px 0 2px;

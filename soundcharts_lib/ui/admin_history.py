@@ -19,7 +19,7 @@ from ..audit import OUTCOMES
 from .admin_common import View, choice, server_link, state_pill, when
 from .common import Column, card, html_table, nothing, number, styled, text
 
-RUN_STATES = ("running", "success", "partial", "failed")
+RUN_STATES = ("running", "success", "partial", "failed", "interrupted")
 
 
 def _duration(row: pd.Series) -> str:

@@ -237,7 +237,7 @@ def _problem(row: pd.Series) -> str:
     return pill("stale", "warn")
 
 
-OUTCOME_TONES = {"success": "up", "partial": "warn", "failed": "down"}
+OUTCOME_TONES = {"success": "up", "partial": "warn", "failed": "down", "interrupted": "down"}
 
 
 def outcome(status: str) -> str:
