@@ -184,3 +184,22 @@ def test_stored_entries_carry_dates_in_the_format_sqlalchemy_writes(engine):
                              .order_by(ChartRankingEntry.id).limit(1)).one()
     assert same == 2_000
     assert first == (rankings[0].date, date(2024, 1, 1))
+
+
+def test_ensure_tracks_adds_new_tracks_updates_changed_ones_and_maps_every_uuid(engine):
+    from soundcharts_lib.db.store import ensure_tracks
+
+    t = Track.__table__
+    tracks = [{"uuid": f"u{i}", "name": f"Song {i}", "credit_name": None if i % 2 else "A", "image_url": None}
+              for i in range(1500)]
+    with engine.begin() as conn:
+        first = ensure_tracks(conn, tracks)
+    with engine.begin() as conn:
+        again = ensure_tracks(conn, [*tracks[:1499], dict(tracks[1499], name="Renamed", image_url="http://i"),
+                                     {"uuid": "new", "name": "New", "credit_name": "B", "image_url": None}])
+    with engine.connect() as conn:
+        stored = {r.uuid: r for r in conn.execute(select(t.c.uuid, t.c.id, t.c.name, t.c.credit_name, t.c.image_url))}
+    assert len(first) == 1500 and set(again) == set(first) | {"new"}
+    assert all(again[u] == first[u] == stored[u].id for u in first) and again["new"] == stored["new"].id
+    assert (stored["u1499"].name, stored["u1499"].image_url) == ("Renamed", "http://i")
+    assert stored["u1"].credit_name is None and stored["u2"].credit_name == "A"
