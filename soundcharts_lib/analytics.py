@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 from . import audience_series, health, trends
 from .dates import today_utc
 from .db import rollup
-from .db.frames import raw_frame
+from .db.frames import query_frame, raw_frame
 from .db.models import (
     utcnow,
 )
@@ -158,9 +158,7 @@ def _frame(db: Engine | Connection, query) -> pd.DataFrame:
     if isinstance(db, Engine):
         with db.connect() as conn:
             return _frame(conn, query)
-    result = db.execute(query)
-    # plain tuples: pandas probes each Row's attributes, which costs more than the query on large results
-    return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
+    return query_frame(db, query)
 
 
 # -- overview: what needs attention and the system status -------------------------------------------------
@@ -338,11 +336,11 @@ def chart_page(engine: Engine, slug: str, on: date | None = None) -> dict:
     dates = chart_dates(engine, slug)
     when = on or (dates[-1] if dates else None)
     stored = when is not None and when in dates
-    ranking = trends.chart_trends(engine, slug, when) if stored else pd.DataFrame(columns=trends.TREND_COLUMNS)
-    movers = trends.chart_movers(engine, slug, when) if stored else {
-        "climbers": ranking, "fallers": ranking, "new_entries": ranking,
-        "dropouts": pd.DataFrame(columns=["uuid", "name", "artist", "previous_position"])}
-    return {"chart": info, "dates": dates, "date": when, "stored": stored, "ranking": ranking, **movers}
+    if stored:  # the ranking with its trends and the movers, from one read of the chart
+        return {"chart": info, "dates": dates, "date": when, "stored": True, **trends.chart_movers(engine, slug, when)}
+    empty = pd.DataFrame(columns=trends.TREND_COLUMNS)
+    return {"chart": info, "dates": dates, "date": when, "stored": False, "ranking": empty, "climbers": empty,
+            "fallers": empty, "new_entries": empty, "dropouts": pd.DataFrame(columns=trends.DROPOUT_COLUMNS)}
 
 
 # -- track page -----------------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
+from .db.frames import query_frame
 from .db.tables import C, E, P, R, T
-from .trends import query_frame
 
 MOVE_COLUMNS = ["chart", "chart_name", "platform", "country_code", "date", "position", "previous_position",
                 "movement", "status", "uuid", "name", "artist", "track_id", "chart_id"]

@@ -17,20 +17,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
+from .db.frames import query_frame
 from .db.tables import C, E, R, T
 
 TREND_COLUMNS = ["position", "uuid", "name", "artist", "metric", "previous_position", "movement", "peak_position",
                  "peak_date", "on_chart", "on_chart_unit", "streak", "status"]
 DROPOUT_COLUMNS = ["uuid", "name", "artist", "previous_position"]
-
-
-def query_frame(conn: Connection, query) -> pd.DataFrame:
-    """The rows of ``query`` as a DataFrame, columns named as selected."""
-    result = conn.execute(query)
-    # plain tuples: pandas probes each Row's attributes, which costs more than the query on large results
-    return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=list(result.keys()))
 
 
 @dataclass(frozen=True)
