@@ -28,8 +28,6 @@ ADMIN_CSS = """<style>
 .sc-nav .sc-admin-tag { background: #111827; color: #fff; border-radius: 6px; padding: 1px 8px;
   font-size: 12px; }
 .sc-nav .sc-nav-end { margin-left: auto; font-weight: 400; }
-.sc-page dl.sc-facts { display: grid; overflow: visible; width: auto; }  /* over JupyterLab's floated dl */
-.sc-page .sc-facts dt, .sc-page .sc-facts dd { display: block; float: none; width: auto; font-weight: 400; }
 .sc-actions { flex-wrap: wrap; align-items: flex-end; gap: 6px 12px; }
 .sc-action-bar { flex-wrap: wrap; align-items: center; gap: 4px 12px; min-height: 30px; }
 .action-state { font-size: 14px; }

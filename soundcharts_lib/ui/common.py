@@ -23,7 +23,6 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from .. import exports
 from ..analytics import UnknownEntity
 from ..errors import SoundchartsError
-from ..web.preheat import wait_for_request
 from .params import BadQuery, Query
 
 BLUE = "#2563eb"
@@ -240,8 +239,6 @@ class Page:
     def __init__(self, title: str, subtitle: str = "", *, query: Query | None = None,
                  refresh_seconds: float = REFRESH_SECONDS):
         theme, self.refresh_seconds, self.bad_query = "light", refresh_seconds, None
-        if query is None:
-            wait_for_request()
         try:
             query = query or Query.parse()
             theme, self.refresh_seconds = query.theme, query.integer("refresh", 2, 3600) or refresh_seconds

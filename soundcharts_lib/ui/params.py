@@ -12,6 +12,7 @@ from datetime import date
 from urllib.parse import parse_qs
 
 from ..cliargs import SLUG_RE, UUID_RE
+from ..web.preheat import wait_for_request
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_QUERY = 4000
@@ -21,11 +22,7 @@ FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": 
 def request_query_string() -> str:
     """This kernel's query string. A kernel Voila preheated (``--preheat_kernel``) ran the notebook's imports before
     any request: it waits here, once, for the request that gets it, which sets ``QUERY_STRING``."""
-    if os.environ.get("VOILA_PREHEAT") == "True":
-        from voila.utils import wait_for_request
-
-        wait_for_request()  # sets QUERY_STRING and the request's other variables
-        os.environ["VOILA_PREHEAT"] = "False"  # served now: never wait again
+    wait_for_request()  # sets QUERY_STRING and the request's other variables (nothing outside a preheated kernel)
     return os.environ.get("QUERY_STRING", "")
 
 

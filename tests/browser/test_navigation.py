@@ -56,9 +56,8 @@ def test_bad_deep_links_say_what_is_wrong_in_one_line(voila, dashboard_db, page,
 def test_preheated_kernels_still_read_the_query_string(voila, dashboard_db, page):
     """With Voila's kernel pool the notebook's imports run before any request; the page then waits for its own
     request's query string (ui.params.request_query_string) instead of drawing a default page."""
-    pools = {"default": {"pool_size": 0}, "chart.ipynb": {"pool_size": 1}}  # one pooled kernel, for this page
-    base = voila(dashboard_db, {"VoilaConfiguration": {"preheat_kernel": True},
-                                "VoilaKernelManager": {"kernel_pools_config": pools}})
+    # a server of its own (serve.kernel_pools: one pooled kernel per viewer page), so no earlier visit took the kernel
+    base = voila(dashboard_db, {"VoilaConfiguration": {"preheat_kernel": True}})
     filled = "Kernel pool of chart.ipynb is filled"
     deadline = time.monotonic() + 90
     while not any(filled in log.read_text(errors="replace") for log in (OUTPUT / "logs").glob("voila-*.log")):
