@@ -293,3 +293,14 @@ def test_an_interrupted_run_reads_as_a_failure_everywhere():
 
     assert "sc-down" in overview.outcome("interrupted") and "sc-down" in admin_common.state_pill("interrupted")
     assert "interrupted" in admin_history.RUN_STATES
+
+
+def test_links_keep_the_roster_filter_and_the_theme(monkeypatch):
+    monkeypatch.setattr(common, "_roster_links", None)
+    monkeypatch.setenv("QUERY_STRING", "theme=dark&roster=1")
+    assert common.dashboard_link("track.ipynb", uuid="u") == "track.ipynb?uuid=u&theme=dark&roster=1"
+    common.keep_roster_in_links(False)  # the page's toggle turned off
+    assert common.dashboard_link("chart.ipynb", slug="s") == "chart.ipynb?slug=s&theme=dark"
+    monkeypatch.setenv("QUERY_STRING", "")
+    common.keep_roster_in_links(True)  # turned on without ?roster=1
+    assert common.dashboard_link("platform.ipynb", slug="spotify") == "platform.ipynb?slug=spotify&roster=1"

@@ -306,14 +306,29 @@ class Page:
             self._schedule()
 
 
+_roster_links: bool | None = None  # the page's "my roster" toggle, once it has one (else its ?roster=)
+
+
+def keep_roster_in_links(on: bool) -> None:
+    """Links built from now on (:func:`dashboard_link`) carry ``roster=1`` when ``on``: the roster toggle's state."""
+    global _roster_links
+    _roster_links = on
+
+
 def dashboard_link(notebook: str, **params) -> str:
-    """Relative link to another dashboard, e.g. ``track.ipynb?uuid=...``; a dark page links to dark pages."""
+    """Relative link to another dashboard, e.g. ``track.ipynb?uuid=...``; a dark page links to dark pages, and a
+    page kept to the roster (its toggle on, or ``?roster=1``) links to pages kept to the roster."""
     values = {k: str(v) for k, v in params.items() if v is not None}
+    roster = bool(_roster_links)
     try:
-        if Query.parse().theme == "dark":
+        query = Query.parse()
+        if query.theme == "dark":
             values["theme"] = "dark"
+        roster = query.flag("roster") if _roster_links is None else roster
     except BadQuery:
         pass
+    if roster:
+        values["roster"] = "1"
     return f"{notebook}?{urlencode(values)}" if values else notebook
 
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import ipywidgets as w
 
-from .common import Page, nothing, styled
+from .common import Page, keep_roster_in_links, nothing, styled
 from .params import Query
 
 CSS = """<style>
@@ -49,6 +49,7 @@ class RosterFilter:
         self.page.refresh()
 
     def _set_link(self) -> None:
+        keep_roster_in_links(self.on)
         values = {k: v[-1] for k, v in self.query.values.items() if k != "roster"}
         href = "?" + urlencode({**values, "roster": "1"} if self.on else values)
         label = "link to your roster's view" if self.on else "link to this view"

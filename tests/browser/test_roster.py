@@ -101,7 +101,7 @@ def test_overview_alerts_and_the_roster_toggle(voila, followed, page):
     assert len(tracks) >= 3
     assert cells(page, ".top-tracks") == [[str(i), name, artist, f"{n:,}"]
                                            for i, (_, name, artist, n) in enumerate(tracks, 1)]
-    assert hrefs(page, ".top-tracks") == [f"track.ipynb?uuid={uuid}" for uuid, *_ in tracks]
+    assert hrefs(page, ".top-tracks") == [f"track.ipynb?uuid={uuid}&roster=1" for uuid, *_ in tracks]  # kept on
     roster_alerts = expected_alerts(url, mine)
     assert roster_alerts and len(roster_alerts) < len(shown)
     assert cells(page, ".recent-alerts") == roster_alerts
@@ -113,6 +113,7 @@ def test_overview_alerts_and_the_roster_toggle(voila, followed, page):
     page.locator("button.roster-toggle").click()  # off again: every track
     expect(page.locator(".top-tracks .sc-card-title")).to_have_text("Top tracks · 30 days")
     expect(page.locator(".top-tracks tbody tr")).to_have_count(10)
+    assert not any("roster" in href for href in hrefs(page, ".top-tracks"))
 
 
 def test_roster_deep_links_on_the_overview_chart_and_platform(voila, followed, page):
@@ -133,7 +134,7 @@ def test_roster_deep_links_on_the_overview_chart_and_platform(voila, followed, p
     assert {"3", "40"} <= {p for p, _ in kept}
     assert [(r[0], r[3]) for r in cells(page, ".chart-ranking")] == kept
     movers = {href for css in (".climbers", ".fallers", ".new-entries", ".dropouts") for href in hrefs(page, css)}
-    assert movers <= {f"track.ipynb?uuid={u}" for u in mine}
+    assert movers <= {f"track.ipynb?uuid={u}&roster=1" for u in mine}
     name, rows = download_csv(page, ".chart-ranking")
     assert [int(r["position"]) for r in rows] == [int(p) for p, _ in kept]
     screenshot(page, "chart-roster")
