@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
@@ -124,6 +126,15 @@ def engine(db_url):
     upgrade(eng)
     yield eng
     eng.dispose()
+
+
+def copy_db(db_url: str, path: Path) -> str:
+    """A copy of a SQLite database (the online backup API) at ``path``; its URL."""
+    src, dst = sqlite3.connect(make_url(db_url).database), sqlite3.connect(path)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import base64
 import io
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -16,8 +15,8 @@ import ipywidgets as w
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import copy_db
 from sqlalchemy import insert, select
-from sqlalchemy.engine import make_url
 
 from soundcharts_lib import analytics, exports, viewer_data
 from soundcharts_lib.db import make_engine
@@ -44,12 +43,7 @@ CHART = "spotify-top-200-us-daily"
 @pytest.fixture(scope="module")
 def db_url(synced_sqlite_url, tmp_path_factory) -> str:
     """The synced database plus 10 days of Spotify and YouTube audience for its most-charted track."""
-    path = tmp_path_factory.mktemp("exports") / "exports.db"
-    src, dst = sqlite3.connect(make_url(synced_sqlite_url).database), sqlite3.connect(path)
-    src.backup(dst)
-    src.close()
-    dst.close()
-    url = f"sqlite:///{path}"
+    url = copy_db(synced_sqlite_url, tmp_path_factory.mktemp("exports") / "exports.db")
     engine = make_engine(url)
     top = analytics.top_tracks(engine, 30)["uuid"].iloc[0]
     with engine.begin() as conn:

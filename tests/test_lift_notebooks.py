@@ -4,14 +4,13 @@ the lift end to end (checked against the server's own series), and the analyst n
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import local_client
+from conftest import copy_db, local_client
 
 from soundcharts_lib import lift
 from soundcharts_lib.audience import AudienceDataProcessor
@@ -24,11 +23,7 @@ PLATFORM = "spotify"
 @pytest.fixture(scope="module")
 def audience_url(synced_sqlite_url, localapi, tmp_path_factory):
     """A copy of the synced database with the spotify audience around every chart entry that lacked it."""
-    source = synced_sqlite_url.removeprefix("sqlite:///")
-    target = tmp_path_factory.mktemp("lift") / "with-audience.db"
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    url = f"sqlite:///{target}"
+    url = copy_db(synced_sqlite_url, tmp_path_factory.mktemp("lift") / "with-audience.db")
     engine = make_engine(url)
     missing = lift.missing_audience(lift.entry_lift(engine, lift.entry_events(engine), PLATFORM))
     assert missing and len(missing["track_uuids"]) > 20

@@ -7,6 +7,7 @@ import sqlite3
 from datetime import date, timedelta
 
 import pytest
+from conftest import copy_db
 from sqlalchemy.engine import make_url
 
 from soundcharts_lib import alerts, annotations, roster, viewer_data
@@ -28,12 +29,7 @@ def q(url: str, query: str, *params) -> list[tuple]:
 def followed(synced_sqlite_url, tmp_path_factory):
     """A copy of the synced database with a top-10 rule evaluated, following: a track that entered the top 10, two
     tracks of the chart's latest ranking (positions 3 and 40), the most-charted track and the artist of the #1."""
-    path = tmp_path_factory.mktemp("followed") / "followed.db"
-    src, dst = sqlite3.connect(make_url(synced_sqlite_url).database), sqlite3.connect(path)
-    src.backup(dst)
-    src.close()
-    dst.close()
-    url = f"sqlite:///{path}"
+    url = copy_db(synced_sqlite_url, tmp_path_factory.mktemp("followed") / "followed.db")
     engine = make_engine(url)
     alerts.add_rule(engine, "top10", "top_entry", {"n": 10, "chart": CHART}, actor="test")
     alerts.add_rule(engine, "stale", "chart_stale", actor="test")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
@@ -13,6 +12,7 @@ import pandas as pd
 import pytest
 import requests
 import yaml
+from conftest import copy_db
 from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 
@@ -32,10 +32,7 @@ CHART = "/soundcharts/audience/chart"
 @pytest.fixture(scope="module")
 def audience_db(synced_sqlite_url, localapi, tmp_path_factory) -> str:
     """A copy of the synced database plus 200 days of audience of its 4 stalest charting tracks."""
-    target = tmp_path_factory.mktemp("web") / "web.db"
-    with sqlite3.connect(synced_sqlite_url.removeprefix("sqlite:///")) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    url = f"sqlite:///{target}"
+    url = copy_db(synced_sqlite_url, tmp_path_factory.mktemp("web") / "web.db")
     engine = make_engine(url)
     with SoundchartsClient(localapi.base_url, "soundcharts", "soundcharts") as client:
         result = AudienceDataProcessor(client, engine, progress=False).run(

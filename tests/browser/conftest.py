@@ -155,15 +155,6 @@ def sql(db_url: str, query: str, *params) -> list[tuple]:
         conn.close()
 
 
-def copy_db(db_url: str, path: Path) -> str:
-    """A copy of a SQLite database (the online backup API) at ``path``; its URL."""
-    src, dst = sqlite3.connect(make_url(db_url).database), sqlite3.connect(path)
-    src.backup(dst)
-    src.close()
-    dst.close()
-    return f"sqlite:///{path}"
-
-
 def cells(page, selector: str) -> list[list[str]]:
     """The text of every body cell of the tables under ``selector``, row by row."""
     return page.eval_on_selector_all(
@@ -197,7 +188,7 @@ def dashboard_db(synced_sqlite_url, localapi, tmp_path_factory) -> str:
     """The synced database plus metadata and audience for its two most-charted tracks, fetched from the local API;
     the most-charted one then gets markup in its name and artist. A run history for the system status: quota
     falling over three days, a failed sync 2 h ago and a chart whose last fetch failed."""
-    from conftest import local_client
+    from conftest import copy_db, local_client
 
     from soundcharts_lib.audience import AudienceDataProcessor
     from soundcharts_lib.db import make_engine

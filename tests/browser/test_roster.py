@@ -9,6 +9,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from conftest import copy_db
 from playwright.sync_api import expect
 
 from soundcharts_lib import alerts, annotations, roster
@@ -16,7 +17,7 @@ from soundcharts_lib.db import make_engine
 from soundcharts_lib.db.models import utcnow
 from soundcharts_lib.sync import today_utc
 
-from .conftest import cells, copy_db, download_csv, expect_rendered, hrefs, screenshot, sql
+from .conftest import cells, download_csv, expect_rendered, hrefs, screenshot, sql
 
 pytestmark = pytest.mark.browser
 
