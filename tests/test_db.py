@@ -105,18 +105,15 @@ def test_models_and_migrations_agree(db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
+    from soundcharts_lib.db.migrate import declared_on
     from soundcharts_lib.db.models import Base
 
     eng = make_engine(db_url)
     upgrade(eng)
 
-    def declared_here(obj, _name, kind, reflected, _compare_to):
-        """A constraint the models create on another dialect only (``ddl_if``) is not expected here."""
-        ddl_if = getattr(obj, "_ddl_if", None)
-        return reflected or kind != "foreign_key_constraint" or ddl_if is None or ddl_if.dialect == eng.dialect.name
-
     with eng.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": declared_here})
+        context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                         "include_object": declared_on(eng.dialect.name)})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
     eng.dispose()

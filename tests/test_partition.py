@@ -47,6 +47,9 @@ def test_monthly_partitioning_keeps_rows_and_the_code_keeps_working(localapi, pg
             parts = conn.execute(text("select count(*) from pg_inherits i join pg_class c on c.oid = i.inhparent "
                                       "where c.relname = 'chart_ranking_entry'")).scalar_one()
         assert parts >= 3  # at least two months of data plus the default partition
+        keys = {r[0] for r in _rows(engine, "select pg_get_constraintdef(oid) from pg_constraint where contype = 'f' "
+                                            "and conrelid = 'chart_ranking_entry'::regclass")}
+        assert keys == {"FOREIGN KEY (ranking_id) REFERENCES chart_ranking(id) ON DELETE CASCADE"}  # as 0005 left it
         assert {"entries": _rows(engine, ENTRIES), "audience": _rows(engine, AUDIENCE)} == before
         assert partition.apply(engine, "monthly") == []  # nothing left to do
         assert analytics.top_tracks(engine, days=60).equals(top_before)

@@ -21,6 +21,15 @@ def alembic_config(connection) -> Config:
 MIGRATION_LOCK = 0x53434D49  # PostgreSQL advisory lock key held while a process migrates
 
 
+def declared_on(dialect: str):
+    """Alembic's ``include_object`` for ``dialect``: a foreign key the models create on another dialect only
+    (``ddl_if``, e.g. the entry -> track key, SQLite only) is not expected there."""
+    def declared(obj, _name, kind, reflected, _compare_to) -> bool:
+        ddl_if = getattr(obj, "_ddl_if", None)
+        return reflected or kind != "foreign_key_constraint" or ddl_if is None or ddl_if.dialect == dialect
+    return declared
+
+
 def upgrade(engine: Engine, revision: str = "head") -> str:
     """Bring the schema to ``revision``; return the revision now applied.
 

@@ -37,8 +37,7 @@ LAYOUTS = (
            {"uq_entry_ranking_position": ("ranking_id", "position", "ranking_date")},
            {"ix_entry_ranking_track": ("ranking_id", "track_id"),
             "ix_entry_track": ("track_id", "ranking_id", "position")},
-           ("FOREIGN KEY (ranking_id) REFERENCES chart_ranking (id) ON DELETE CASCADE",
-            "FOREIGN KEY (track_id) REFERENCES track (id)")),
+           ("FOREIGN KEY (ranking_id) REFERENCES chart_ranking (id) ON DELETE CASCADE",)),  # no track key (0005)
     Layout("track_audience", "date", ("id", "date"),
            {"uq_audience_point": ("track_id", "platform_id", "platform_identifier", "date")}, {},
            ("FOREIGN KEY (track_id) REFERENCES track (id) ON DELETE CASCADE",
