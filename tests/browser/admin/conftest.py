@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from conftest import FAST
+from conftest import FAST, copy_db
 from playwright.sync_api import Page
 
 from soundcharts_lib.localapi import LocalApiConfig, running
 from soundcharts_lib.serve import free_port, start_voila, wait_ready
 
-from ..conftest import OUTPUT, copy_db, expect_rendered, sql
+from ..conftest import OUTPUT, expect_rendered, sql
 
 TOKEN = "admin-token-for-the-browser-tests"
 ACTOR = "ana@label.example"
