@@ -198,7 +198,8 @@ def query_times(url: str, track_uuid: str, typical_uuid: str, chart: str) -> dic
 
 def browser_times(url: str, loads: int = 4) -> list[float]:
     """Seconds from navigation to the overview fully rendered (tables and figure, no loading state), per load;
-    the first is cold (a fresh server), the others warm."""
+    the first is cold (a fresh server, its kernel pool just filled), the others warm: the same server once its pool
+    has a kernel for the page again (a visit takes the pooled kernel and Voila starts the next one)."""
     from playwright.sync_api import expect, sync_playwright
 
     from soundcharts_lib.serve import free_port, start_voila, wait_ready
@@ -220,6 +221,7 @@ def browser_times(url: str, loads: int = 4) -> list[float]:
                 context.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
                 times = []
                 for _ in range(loads):
+                    _pool_filled(f"{state}/voila.log", len(times) + 1)
                     page = context.new_page()
                     t0 = time.perf_counter()
                     page.goto(f"{base}/voila/render/overview.ipynb")
@@ -233,6 +235,15 @@ def browser_times(url: str, loads: int = 4) -> list[float]:
             proc.terminate()
             proc.wait(timeout=30)
     return times
+
+
+def _pool_filled(log: str, times: int, timeout: float = 120) -> None:
+    """Wait until Voila's log says the overview's kernel pool was filled ``times`` times."""
+    deadline = time.monotonic() + timeout
+    while Path(log).read_text(errors="replace").count("Kernel pool of overview.ipynb is filled") < times:
+        if time.monotonic() > deadline:
+            raise SystemExit("the overview's kernel pool was not filled")
+        time.sleep(0.2)
 
 
 def run(entries: int, *, charts: int = 100, per_ranking: int = 100, db: Path | None = None, reuse: bool = False,
