@@ -128,6 +128,15 @@ def engine(db_url):
     eng.dispose()
 
 
+def sql(db_url: str, query: str, *params) -> list[tuple]:
+    """Rows of a plain SQLite query: the tests' own arithmetic, independent of the library."""
+    conn = sqlite3.connect(make_url(db_url).database)
+    try:
+        return conn.execute(query, params).fetchall()
+    finally:
+        conn.close()
+
+
 def copy_db(db_url: str, path: Path) -> str:
     """A copy of a SQLite database (the online backup API) at ``path``; its URL."""
     src, dst = sqlite3.connect(make_url(db_url).database), sqlite3.connect(path)

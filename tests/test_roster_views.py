@@ -3,26 +3,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, timedelta
 
 import pytest
-from conftest import copy_db
-from sqlalchemy.engine import make_url
+from conftest import copy_db, sql
 
 from soundcharts_lib import alerts, annotations, roster, viewer_data
 from soundcharts_lib.db import make_engine
 from soundcharts_lib.sync import today_utc
 
 CHART = "spotify-top-200-global-daily"
-
-
-def q(url: str, query: str, *params) -> list[tuple]:
-    conn = sqlite3.connect(make_url(url).database)
-    try:
-        return conn.execute(query, params).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")
@@ -40,12 +30,12 @@ def followed(synced_sqlite_url, tmp_path_factory):
                 JOIN chart c ON c.id = r.chart_id JOIN track t ON t.id = e.track_id WHERE c.slug = ? AND e.position = ?
                 AND r.ranking_date = (SELECT MAX(ranking_date) FROM chart_ranking WHERE chart_id = c.id)"""
     for position in (3, 40):
-        roster.add(engine, "track", q(url, latest, CHART, position)[0][0], actor="test")
-    top = q(url, "SELECT t.uuid FROM chart_ranking_entry e JOIN track t ON t.id = e.track_id GROUP BY t.id "
+        roster.add(engine, "track", sql(url, latest, CHART, position)[0][0], actor="test")
+    top = sql(url, "SELECT t.uuid FROM chart_ranking_entry e JOIN track t ON t.id = e.track_id GROUP BY t.id "
                  "ORDER BY COUNT(*) DESC, t.uuid LIMIT 1")[0][0]
     roster.add(engine, "track", top, actor="test")
-    artist = q(url, "SELECT a.uuid FROM artist a JOIN track_artist ta ON ta.artist_id = a.id JOIN track t "
-                    "ON t.id = ta.track_id WHERE t.uuid = ? LIMIT 1", q(url, latest, CHART, 1)[0][0])
+    artist = sql(url, "SELECT a.uuid FROM artist a JOIN track_artist ta ON ta.artist_id = a.id JOIN track t "
+                    "ON t.id = ta.track_id WHERE t.uuid = ? LIMIT 1", sql(url, latest, CHART, 1)[0][0])
     if artist:
         roster.add(engine, "artist", artist[0][0], actor="test")
     yield engine, url
@@ -53,7 +43,7 @@ def followed(synced_sqlite_url, tmp_path_factory):
 
 
 def roster_uuids(url: str) -> set[str]:
-    return {u for (u,) in q(url, """
+    return {u for (u,) in sql(url, """
         SELECT t.uuid FROM track t JOIN watch_item w ON w.kind = 'track' AND w.uuid = t.uuid
         UNION SELECT t.uuid FROM track t JOIN track_artist ta ON ta.track_id = t.id JOIN artist a ON a.id = ta.artist_id
         JOIN watch_item w ON w.kind = 'artist' AND w.uuid = a.uuid""")}
@@ -66,7 +56,7 @@ def test_overview_keeps_the_roster_top_tracks_and_alerts(followed):
     whole = viewer_data.overview(engine)
     assert whole["roster"] is False and len(whole["tracks"]) == 10 and len(whole["alerts"])
     data = viewer_data.overview(engine, mine=True)
-    expected = [u for (u,) in q(url, """
+    expected = [u for (u,) in sql(url, """
         SELECT t.uuid FROM chart_ranking_entry e JOIN chart_ranking r ON r.id = e.ranking_id
         JOIN track t ON t.id = e.track_id WHERE r.status = 'success' AND r.ranking_date BETWEEN ? AND ?
         GROUP BY t.id ORDER BY COUNT(*) DESC, t.name, t.uuid""", (today - timedelta(days=29)).isoformat(),
@@ -95,7 +85,7 @@ def test_platform_page_lists_the_roster_top_tracks(followed):
     engine, url = followed
     data = viewer_data.platform_page(engine, "spotify", mine=True)
     today = today_utc()
-    expected = [u for (u,) in q(url, """
+    expected = [u for (u,) in sql(url, """
         SELECT t.uuid FROM chart_ranking_entry e JOIN chart_ranking r ON r.id = e.ranking_id
         JOIN chart c ON c.id = r.chart_id JOIN platform p ON p.id = c.platform_id JOIN track t ON t.id = e.track_id
         WHERE p.slug = 'spotify' AND r.status = 'success' AND r.ranking_date BETWEEN ? AND ?
@@ -107,8 +97,8 @@ def test_platform_page_lists_the_roster_top_tracks(followed):
 
 def test_track_page_has_its_notes_and_roster_state(followed):
     engine, url = followed
-    followed_uuid = q(url, "SELECT uuid FROM watch_item WHERE kind = 'track' ORDER BY id LIMIT 1")[0][0]
-    other = q(url, "SELECT uuid FROM track WHERE uuid NOT IN (SELECT uuid FROM watch_item) AND id NOT IN "
+    followed_uuid = sql(url, "SELECT uuid FROM watch_item WHERE kind = 'track' ORDER BY id LIMIT 1")[0][0]
+    other = sql(url, "SELECT uuid FROM track WHERE uuid NOT IN (SELECT uuid FROM watch_item) AND id NOT IN "
                    "(SELECT track_id FROM track_artist) LIMIT 1")[0][0]
     note = annotations.add(engine, followed_uuid, date(2026, 1, 2), "Single out", kind="release", actor="test")
     data = viewer_data.track_page(engine, followed_uuid)

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import sql  # noqa: F401  (the browser tests take it from here)
 from sqlalchemy.engine import make_url
 
 from soundcharts_lib.serve import start_voila
@@ -144,15 +145,6 @@ def screenshot(tab, name: str) -> Path:
     tab.set_viewport_size({"width": tab.viewport_size["width"], "height": max(VIEWPORT["height"], int(height) + 24)})
     tab.screenshot(path=str(path))
     return path
-
-
-def sql(db_url: str, query: str, *params) -> list[tuple]:
-    """Rows of a plain SQLite query: the tests' own arithmetic, independent of the library."""
-    conn = sqlite3.connect(make_url(db_url).database)
-    try:
-        return conn.execute(query, params).fetchall()
-    finally:
-        conn.close()
 
 
 def cells(page, selector: str) -> list[list[str]]:
