@@ -136,6 +136,18 @@ def test_large_tables_prepare_their_files_on_demand():
     assert "download-csv" in html_of(common.downloads("track-history", frame.iloc[:common.EAGER_ROWS]))
 
 
+def test_a_table_read_on_demand_is_read_only_when_its_files_are_asked_for():
+    frame = pd.DataFrame({"n": range(3)})
+    reads = []
+    offer = common.downloads("track-history", lambda: reads.append(1) or frame, "History", rows=3)
+    button, ready = offer.children
+    assert "3 rows" in button.description and reads == []
+    button.click()
+    assert reads == [1]
+    body = re.search(r'class="download-csv" [^>]*base64,([^"]+)"', ready.value).group(1)
+    assert base64.b64decode(body) == exports.to_csv(frame)
+
+
 def test_table_card_with_rows_offers_downloads_and_without_says_why():
     frame = pd.DataFrame({"n": [1]})
     full = common.table_card("T", "platforms", frame, [common.Column("N", lambda r: common.number(r["n"]))],

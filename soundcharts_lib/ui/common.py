@@ -332,18 +332,21 @@ def dashboard_link(notebook: str, **params) -> str:
     return f"{notebook}?{urlencode(values)}" if values else notebook
 
 
-def downloads(table: str, frame: pd.DataFrame, label: str = "") -> w.Widget:
+def downloads(table: str, frame: pd.DataFrame | Callable[[], pd.DataFrame], label: str = "", *,
+              rows: int | None = None) -> w.Widget:
     """The table's CSV and Excel links; above ``EAGER_ROWS`` rows a button prepares them on demand (an Excel file
-    of thousands of rows takes seconds to write, and would slow every page load)."""
-    if len(frame) <= EAGER_ROWS:
+    of thousands of rows takes seconds to write, and would slow every page load). ``frame`` may also be a function
+    that reads the table when the button is pressed (``rows``: the count the button shows)."""
+    if not callable(frame) and len(frame) <= EAGER_ROWS:
         return w.HTML(download_links(table, frame, label))
+    count = rows if callable(frame) else len(frame)
     ready = w.HTML()
-    button = styled(w.Button(description=f"{label or 'Download'}: prepare CSV / Excel ({len(frame):,} rows)",
+    button = styled(w.Button(description=f"{label or 'Download'}: prepare CSV / Excel ({count:,} rows)",
                              layout=w.Layout(width="auto")), "prepare-download")
 
     def prepare(_) -> None:
         button.layout.display = "none"
-        ready.value = download_links(table, frame, label)
+        ready.value = download_links(table, frame() if callable(frame) else frame, label)
 
     button.on_click(prepare)
     return styled(w.HBox([button, ready]), "sc-downloads")
