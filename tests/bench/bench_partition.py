@@ -1,11 +1,17 @@
-"""PostgreSQL: the dashboard queries and a month's retention cleanup, unpartitioned vs monthly partitions.
+"""PostgreSQL: the dashboard pages and a month's retention cleanup, unpartitioned vs monthly partitions.
 
     python tests/bench/bench_partition.py --pg-url postgresql://... [--months 24 --charts 100 --entries 100]
+        [--convert]
 
-Builds two databases with the same generated history (server-side ``generate_series``, so building is fast):
-charts x days x entries chart entries and 1,000 tracks x 5 platforms of daily audience over the same days. One is
-then converted with ``db.partition.apply(engine, "monthly")``. Prints the median of 5 runs of each query on both,
-and the ratio partitioned / unpartitioned (below 1: partitions are faster).
+Builds two databases with the same generated history (server-side ``generate_series``) ending today: charts x days
+rankings of ``entries`` entries each (days = 30 x months), 20,000 tracks, and 1,000 tracks x 5 platforms of daily
+audience over the same days. One keeps the layout the migrations make; the other gets monthly partitions
+(``db.partition``): by default the empty tables are partitioned first and then loaded; with ``--convert`` the
+partitioned database is a copy of the plain one converted by ``partition.apply`` (the migration path, timed; it
+needs twice the disk while it runs). Rows are loaded with the tables' indexes and constraints dropped, then recreated
+(checked identical to what the migrations made), vacuumed and analyzed, and the top-tracks rollup refreshed.
+Prints the build speed, and the median of 5 runs of each page's queries on both databases with the ratio
+partitioned / unpartitioned (below 1: partitions are faster).
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ import argparse
 import statistics
 import sys
 import time
-from datetime import date, timedelta
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,47 +29,125 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_store import fresh_pg_database  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import Connection, make_url  # noqa: E402
 
 from soundcharts_lib import analytics, audience_series  # noqa: E402
-from soundcharts_lib.db import make_engine, partition, upgrade  # noqa: E402
+from soundcharts_lib.db import make_engine, partition, rollup, upgrade  # noqa: E402
 from soundcharts_lib.trends import chart_trends  # noqa: E402
 
 TRACKS = 20_000
 AUDIENCE_TRACKS = 1_000
 PLATFORMS = ("spotify", "youtube", "shazam", "tiktok", "soundcloud")
+TRACK = "00000000-0000-4000-8000-000000000007"  # charts (~1/20,000 of the entries) and has audience
+MAINTENANCE_MEM = "1GB"  # index builds sort in memory (the session's setting, whatever the server's)
+
+_TREE = "SELECT relid FROM pg_partition_tree(CAST(:t AS regclass))"
 
 
-def build(url: str, today: date, months: int, charts: int, entries: int, audience_tracks: int) -> None:
-    """Fill an empty, migrated database with a generated history ending ``today``."""
+def schema(conn: Connection, table: str) -> tuple[list, list]:
+    """The constraints and indexes of ``table`` and its partitions, by name."""
+    constraints = conn.execute(text(f"SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+                                    f"FROM pg_constraint WHERE conrelid IN ({_TREE}) ORDER BY 1, 2"), {"t": table})
+    indexes = conn.execute(text(f"SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+                                f"WHERE indrelid IN ({_TREE}) ORDER BY 1"), {"t": table})
+    return constraints.all(), indexes.all()
+
+
+@contextmanager
+def bare(conn: Connection, table: str):
+    """Load ``table`` without its indexes and constraints: drop them, then recreate them as they were (checked)."""
+    before = schema(conn, table)
+    constraints = conn.execute(text("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                                    "WHERE conrelid = CAST(:t AS regclass) AND contype IN ('f', 'p', 'u') "
+                                    "ORDER BY contype = 'f' DESC"), {"t": table}).all()
+    indexes = conn.execute(text("SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i "
+                                "WHERE indrelid = CAST(:t AS regclass) AND NOT EXISTS (SELECT 1 FROM pg_constraint "
+                                "WHERE conindid = i.indexrelid AND conrelid = i.indrelid)"), {"t": table}).all()
+    for name, _ in constraints:
+        conn.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT {name}"))
+    for name, _ in indexes:
+        conn.execute(text(f"DROP INDEX {name}"))
+    conn.execute(text(f"TRUNCATE {table}"))  # a new file: with wal_level=minimal the load skips the WAL
+    yield
+    for _, ddl in indexes:  # a partitioned table's index is shown ON ONLY the parent: build it on every partition
+        conn.execute(text(ddl.replace(" ON ONLY ", " ON ")))
+    for name, ddl in reversed(constraints):
+        conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT {name} {ddl}"))
+    after = schema(conn, table)
+    if after != before:
+        raise RuntimeError(f"{table}: recreated indexes or constraints differ: {before} != {after}")
+
+
+def build(url: str, today: date, months: int, charts: int, entries: int, audience_tracks: int,
+          partitioned: bool) -> dict:
+    """Fill an empty database with a generated history ending ``today``, in the layout the migrations make
+    (then monthly partitions when ``partitioned``); return the seconds each step took."""
     engine = make_engine(url)
     upgrade(engine)
     start = today - timedelta(days=30 * months - 1)
+    took = {}
+    t0 = time.perf_counter()
+    if partitioned:
+        partition.apply(engine, "monthly", today=today)
     with engine.begin() as conn:
+        if partitioned:
+            for layout in partition.LAYOUTS:
+                partition.ensure_partitions(conn, layout, start, today)
+        conn.execute(text(f"SET LOCAL maintenance_work_mem = '{MAINTENANCE_MEM}'"))
         conn.execute(text("INSERT INTO platform (slug, name, supports_charts, supports_audience) "
                           "SELECT s, s, true, true FROM unnest(CAST(:p AS varchar[])) s"), {"p": list(PLATFORMS)})
         conn.execute(text("INSERT INTO chart (slug, name, platform_id, frequency, is_active, consecutive_failures, "
-                          "discovered_at) SELECT 'chart-' || g, 'Chart ' || g, 1 + g % 5, 'daily', true, 0, now() "
-                          "FROM generate_series(1, :n) g"), {"n": charts})
+                          "discovered_at, last_ranking_date, last_success_at) SELECT 'chart-' || g, 'Chart ' || g, "
+                          "1 + g % 5, 'daily', true, 0, now(), CAST(:t AS date), now() "
+                          "FROM generate_series(1, :n) g"), {"n": charts, "t": today})
         conn.execute(text("INSERT INTO track (uuid, name, credit_name, first_seen_at) SELECT "
                           "'00000000-0000-4000-8000-' || lpad(g::text, 12, '0'), 'Song ' || g, 'Artist ' || g % 900, "
                           "now() FROM generate_series(1, :n) g"), {"n": TRACKS})
+        # day by day, as syncs store them (the entries follow their ranking's order)
         conn.execute(text("INSERT INTO chart_ranking (chart_id, ranking_date, date_raw, fetched_at, status, "
                           "entry_count) SELECT c, d::date, d::date || 'T00:00:00+00:00', d, 'success', :e "
-                          "FROM generate_series(1, :c) c, generate_series(CAST(:s AS date), CAST(:t AS date), "
-                          "interval '1 day') d"), {"c": charts, "e": entries, "s": start, "t": today})
-        conn.execute(text("INSERT INTO chart_ranking_entry (ranking_id, ranking_date, track_id, position, metric) "
-                          "SELECT r.id, r.ranking_date, 1 + (r.chart_id * 7919 + p * 104729 + "
-                          "(r.ranking_date - DATE '2000-01-01') / 7 * 31) % :t, p, 1000000 - p * 1000 "
-                          "FROM chart_ranking r, generate_series(1, :e) p"), {"t": TRACKS, "e": entries})
-        conn.execute(text("INSERT INTO track_audience (track_id, platform_id, platform_identifier, date, "
-                          "audience_value, fetched_at) SELECT t, p, 'id-' || t, d::date, "
-                          "(t * 1000 + (d::date - CAST(:s AS date)) * 5000)::bigint, now() "
-                          "FROM generate_series(1, :a) t, generate_series(1, 5) p, "
-                          "generate_series(CAST(:s AS date), CAST(:t AS date), interval '1 day') d"),
-                     {"a": audience_tracks, "s": start, "t": today})
-        conn.execute(text("ANALYZE"))
+                          "FROM generate_series(CAST(:s AS date), CAST(:t AS date), interval '1 day') d, "
+                          "generate_series(1, :c) c ORDER BY 2, 1"),
+                     {"c": charts, "e": entries, "s": start, "t": today})
+        with bare(conn, "chart_ranking_entry"), bare(conn, "track_audience"):
+            conn.execute(text("INSERT INTO chart_ranking_entry (ranking_id, ranking_date, track_id, position, metric) "
+                              "SELECT r.id, r.ranking_date, 1 + (r.chart_id * 7919 + p * 104729 + "
+                              "(r.ranking_date - DATE '2000-01-01') / 7 * 31) % :t, p, 1000000 - p * 1000 "
+                              "FROM chart_ranking r, LATERAL generate_series(1, r.entry_count) p ORDER BY r.id"),
+                         {"t": TRACKS})
+            conn.execute(text("INSERT INTO track_audience (track_id, platform_id, platform_identifier, date, "
+                              "audience_value, fetched_at) SELECT t, p, 'id-' || t, d::date, "
+                              "(t * 1000 + (d::date - CAST(:s AS date)) * 5000)::bigint, now() "
+                              "FROM generate_series(1, :a) t, generate_series(1, 5) p, "
+                              "generate_series(CAST(:s AS date), CAST(:t AS date), interval '1 day') d"),
+                         {"a": audience_tracks, "s": start, "t": today})
+            took["load_s"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+        took["index_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    vacuum(engine)
+    rollup.refresh(engine, today=today)
+    took["vacuum_rollup_s"] = time.perf_counter() - t0
     engine.dispose()
+    return took
+
+
+def vacuum(engine) -> None:
+    """VACUUM ANALYZE, as autovacuum would leave the tables (visibility map set for index-only scans, statistics)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+
+
+def copy_database(admin_url: str, source: str, name: str) -> str:
+    """A copy of database ``source`` named ``name`` (a file copy: nobody may be connected to ``source``)."""
+    url = make_url(admin_url).set(drivername="postgresql+psycopg")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def median_ms(fn, runs: int = 5) -> float:
@@ -75,14 +160,17 @@ def median_ms(fn, runs: int = 5) -> float:
     return statistics.median(times)
 
 
-def measure(url: str, today: date) -> dict:
+def measure(url: str, today: date, start: date) -> dict:
     engine = make_engine(url)
+    middle = start + (today - start) / 2
     out = {
         "overview (all queries)": median_ms(lambda: analytics.overview(engine, today)),
         "top tracks, 30 days": median_ms(lambda: analytics.top_tracks(engine, 30, today)),
+        "platform page": median_ms(lambda: analytics.platform_page(engine, PLATFORMS[0], today)),
+        "chart page, one date": median_ms(lambda: analytics.chart_page(engine, "chart-1", middle)),
         "chart trends (whole history)": median_ms(lambda: chart_trends(engine, "chart-1")),
-        "one track's audience, 5 platforms": median_ms(
-            lambda: audience_series.audience_by_platform(engine, "00000000-0000-4000-8000-000000000007")),
+        "track page": median_ms(lambda: analytics.track_page(engine, TRACK)),
+        "one track's audience, 5 platforms": median_ms(lambda: audience_series.audience_by_platform(engine, TRACK)),
     }
     engine.dispose()
     return out
@@ -103,26 +191,54 @@ def cleanup_ms(url: str, month: date, partitioned: bool) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-def run(pg_url: str, months: int, charts: int, entries: int, audience_tracks: int = AUDIENCE_TRACKS) -> dict:
+def run(pg_url: str, months: int, charts: int, entries: int, audience_tracks: int = AUDIENCE_TRACKS,
+        convert: bool = False) -> dict:
     today = date.today()
+    start = today - timedelta(days=30 * months - 1)
     plain = fresh_pg_database(pg_url, "bench_plain")
-    parted = fresh_pg_database(pg_url, "bench_parted")
     t0 = time.perf_counter()
-    for url in (plain, parted):
-        build(url, today, months, charts, entries, audience_tracks)
-    built = time.perf_counter() - t0
-    engine = make_engine(parted)
+    out = {"plain_build": build(plain, today, months, charts, entries, audience_tracks, partitioned=False)}
+    out["plain_build"]["total_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    partition.apply(engine, "monthly", today=today)
-    converted = time.perf_counter() - t0
+    if convert:
+        parted = copy_database(pg_url, "bench_plain", "bench_parted")
+        engine = make_engine(parted)
+        t1 = time.perf_counter()
+        partition.apply(engine, "monthly", today=today)
+        out["convert_s"] = time.perf_counter() - t1
+        vacuum(engine)  # the new tables have no statistics yet
+        engine.dispose()
+        out["parted_build"] = {}
+    else:
+        parted = fresh_pg_database(pg_url, "bench_parted")
+        out["parted_build"] = build(parted, today, months, charts, entries, audience_tracks, partitioned=True)
+    out["parted_build"]["total_s"] = time.perf_counter() - t0
+    engine = make_engine(plain)
     with engine.connect() as conn:
-        n = conn.execute(text("SELECT count(*) FROM chart_ranking_entry")).scalar_one()
+        out["entries"] = conn.execute(text("SELECT count(*) FROM chart_ranking_entry")).scalar_one()
+        out["audience"] = conn.execute(text("SELECT count(*) FROM track_audience")).scalar_one()
     engine.dispose()
-    oldest = (today - timedelta(days=30 * months - 1)).replace(day=1)
-    first_full = (oldest.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return {"entries": n, "build_s": built, "convert_s": converted, "plain": measure(plain, today),
-            "parted": measure(parted, today), "cleanup_plain": cleanup_ms(plain, first_full, False),
+    first_full = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    out |= {"plain": measure(plain, today, start), "parted": measure(parted, today, start),
+            "cleanup_plain": cleanup_ms(plain, first_full, False),
             "cleanup_parted": cleanup_ms(parted, first_full, True)}
+    return out
+
+
+def report(r: dict) -> None:
+    print(f"{r['entries']:,} entries and {r['audience']:,} audience rows per database")
+    for layout in ("plain", "parted"):
+        b = r[f"{layout}_build"]
+        steps = ", ".join(f"{k[:-2].replace('_', ' + ')} {v:.0f} s" for k, v in b.items() if k != "total_s")
+        print(f"{layout}: built in {b['total_s']:.0f} s ({r['entries'] / b['total_s']:,.0f} entries/s"
+              f"{'; ' + steps if steps else ''})")
+    if "convert_s" in r:
+        print(f"parted: copy of plain converted by partition.apply in {r['convert_s']:.1f} s")
+    print(f"{'query (median of 5)':40} {'unpartitioned':>14} {'partitioned':>12} {'ratio':>6}")
+    for name, ms in r["plain"].items():
+        print(f"{name:40} {ms:>11.1f} ms {r['parted'][name]:>9.1f} ms {r['parted'][name] / ms:>6.2f}")
+    print(f"{'drop one month of entries':40} {r['cleanup_plain']:>11.1f} ms {r['cleanup_parted']:>9.1f} ms "
+          f"{r['cleanup_parted'] / r['cleanup_plain']:>6.2f}")
 
 
 def main() -> None:
@@ -131,15 +247,11 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=24)
     ap.add_argument("--charts", type=int, default=100)
     ap.add_argument("--entries", type=int, default=100)
+    ap.add_argument("--convert", action="store_true",
+                    help="partition a copy of the plain database with partition.apply (timed) instead of loading")
     args = ap.parse_args()
-    r = run(args.pg_url, args.months, args.charts, args.entries)
-    print(f"{r['entries']:,} entries per database (built in {r['build_s']:.0f} s for both; "
-          f"converted to monthly partitions in {r['convert_s']:.1f} s)")
-    print(f"{'query':40} {'unpartitioned':>14} {'partitioned':>12} {'ratio':>6}")
-    for name, ms in r["plain"].items():
-        print(f"{name:40} {ms:>11.1f} ms {r['parted'][name]:>9.1f} ms {r['parted'][name] / ms:>6.2f}")
-    print(f"{'drop one month of entries':40} {r['cleanup_plain']:>11.1f} ms {r['cleanup_parted']:>9.1f} ms "
-          f"{r['cleanup_parted'] / r['cleanup_plain']:>6.2f}")
+    print(f"started {datetime.now():%H:%M:%S}", flush=True)
+    report(run(args.pg_url, args.months, args.charts, args.entries, convert=args.convert))
 
 
 if __name__ == "__main__":
