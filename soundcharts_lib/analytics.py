@@ -5,6 +5,7 @@ Dates are the charts' own ranking dates; "today" defaults to the current UTC dat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import pandas as pd
@@ -366,43 +367,60 @@ def track_details(engine: Engine, uuid: str) -> dict:
 
 
 HISTORY_COLUMNS = ["date", "chart", "chart_name", "platform", "country_code", "position"]
+TRACK_CHART_COLUMNS = ["chart", "chart_name", "platform", "country_code", "first_date", "last_date", "appearances",
+                       "peak_position", "last_position"]
 
 
-def track_chart_history(engine: Engine, uuid: str) -> pd.DataFrame:
-    """Every stored chart position of a track: date, chart, chart_name, platform, country_code, position,
-    ordered by chart and date."""
+def _track_id(uuid: str):
+    return select(T.c.id).where(T.c.uuid == uuid).scalar_subquery()
+
+
+def track_chart_history(engine: Engine, uuid: str, charts: Sequence[str] | None = None) -> pd.DataFrame:
+    """Every stored chart position of a track (only on ``charts``, slugs, when given): date, chart, chart_name,
+    platform, country_code, position, ordered by chart and date."""
     # The entries alone (the ix_entry_track index holds ranking and position), their charts joined here: a
     # year-long hit has tens of thousands of entries, and per-row joins, sorting and rows cost more than the lookups.
-    track_id = select(T.c.id).where(T.c.uuid == uuid).scalar_subquery()
     entries = (select(R.c.ranking_date, R.c.chart_id, E.c.position)
                .select_from(E.join(R, R.c.id == E.c.ranking_id))
-               .where(E.c.track_id == track_id, R.c.status == "success"))
+               .where(E.c.track_id == _track_id(uuid), R.c.status == "success"))
     with engine.connect() as conn:
+        if charts is not None:
+            ids = conn.execute(select(C.c.id).where(C.c.slug.in_(list(charts)))).scalars().all()
+            entries = entries.where(R.c.chart_id.in_(ids))
         found = raw_frame(conn, entries, ["date", "chart_id", "position"], dates=["date"])
         if found.empty:
             return pd.DataFrame(columns=HISTORY_COLUMNS)
-        charts = _frame(conn, select(C.c.id.label("chart_id"), C.c.slug.label("chart"), C.c.name.label("chart_name"),
-                                     P.c.slug.label("platform"), C.c.country_code)
-                        .join_from(C, P, P.c.id == C.c.platform_id)
-                        .where(C.c.id.in_(found["chart_id"].unique().tolist())))
-    history = found.merge(charts, on="chart_id").sort_values(["chart", "date"], kind="stable")
+        names = _frame(conn, select(C.c.id.label("chart_id"), C.c.slug.label("chart"), C.c.name.label("chart_name"),
+                                    P.c.slug.label("platform"), C.c.country_code)
+                       .join_from(C, P, P.c.id == C.c.platform_id)
+                       .where(C.c.id.in_(found["chart_id"].unique().tolist())))
+    history = found.merge(names, on="chart_id").sort_values(["chart", "date"], kind="stable")
     return history[HISTORY_COLUMNS].reset_index(drop=True)
 
 
-def track_charts(history: pd.DataFrame) -> pd.DataFrame:
-    """One row per chart of :func:`track_chart_history`: chart, chart_name, platform, country_code, first_date,
-    last_date, appearances, peak_position, last_position; most appearances first."""
-    columns = ["chart", "chart_name", "platform", "country_code", "first_date", "last_date", "appearances",
-               "peak_position", "last_position"]
-    if history.empty:
-        return pd.DataFrame(columns=columns)
-    out = (history.groupby("chart", sort=False)
-           .agg(chart_name=("chart_name", "first"), platform=("platform", "first"),
-                country_code=("country_code", "first"), first_date=("date", "min"), last_date=("date", "max"),
-                appearances=("position", "size"), peak_position=("position", "min"),
-                last_position=("position", "last")).reset_index())
-    return out.sort_values(["appearances", "peak_position", "chart"], ascending=[False, True, True])[
-        columns].reset_index(drop=True)
+def track_charts(engine: Engine, uuid: str) -> pd.DataFrame:
+    """One row per chart the track has been on: chart, chart_name, platform, country_code, first_date,
+    last_date, appearances, peak_position, last_position (its position on last_date); most appearances first."""
+    # Aggregated in SQL: a year-long hit's tens of thousands of entries never leave the database.
+    per_chart = (select(R.c.chart_id, func.min(R.c.ranking_date).label("first_date"),
+                        func.max(R.c.ranking_date).label("last_date"), func.count().label("appearances"),
+                        func.min(E.c.position).label("peak_position"))
+                 .select_from(E.join(R, R.c.id == E.c.ranking_id))
+                 .where(E.c.track_id == _track_id(uuid), R.c.status == "success")
+                 .group_by(R.c.chart_id).subquery())
+    last_ranking, last_entry = R.alias(), E.alias()
+    last_position = (select(func.min(last_entry.c.position))
+                     .select_from(last_entry.join(last_ranking, last_ranking.c.id == last_entry.c.ranking_id))
+                     .where(last_entry.c.track_id == _track_id(uuid), last_ranking.c.chart_id == per_chart.c.chart_id,
+                            last_ranking.c.ranking_date == per_chart.c.last_date)
+                     .scalar_subquery())
+    q = (select(C.c.slug.label("chart"), C.c.name.label("chart_name"), P.c.slug.label("platform"), C.c.country_code,
+                per_chart.c.first_date, per_chart.c.last_date, per_chart.c.appearances, per_chart.c.peak_position,
+                last_position.label("last_position"))
+         .join_from(per_chart, C, C.c.id == per_chart.c.chart_id).join(P, P.c.id == C.c.platform_id)
+         .order_by(per_chart.c.appearances.desc(), per_chart.c.peak_position, C.c.slug))
+    found = _frame(engine, q)
+    return found if len(found) else pd.DataFrame(columns=TRACK_CHART_COLUMNS)
 
 
 def track_charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
@@ -412,7 +430,7 @@ def track_charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
     # chart however long the track's history is.
     latest = select(R.c.id).where(R.c.chart_id == C.c.id, R.c.ranking_date == C.c.last_ranking_date,
                                   R.c.status == "success").scalar_subquery()
-    track_id = select(T.c.id).where(T.c.uuid == uuid).scalar_subquery()
+    track_id = _track_id(uuid)
     q = (select(C.c.slug.label("chart"), C.c.name.label("chart_name"), P.c.slug.label("platform"),
                 P.c.name.label("platform_name"), C.c.country_code, C.c.country_name,
                 R.c.ranking_date.label("date"), E.c.position)
@@ -455,10 +473,15 @@ def growth_table(growth: dict[str, dict[int, dict]]) -> pd.DataFrame:
 
 
 def track_page(engine: Engine, uuid: str, *, platforms: list[str] | None = None, start: date | None = None,
-               end: date | None = None, limit: int | None = None) -> dict:
-    """Everything the track page shows: details, chart history (+ per chart), where it charts now, audience."""
+               end: date | None = None, limit: int | None = None, history_charts: int | None = None) -> dict:
+    """Everything the track page shows: details, its charts, chart history, where it charts now, audience.
+
+    ``history`` holds every stored position, or with ``history_charts`` only those on that many of its charts
+    (the first of ``charts``: most appearances), as a figure shows them."""
     details = track_details(engine, uuid)
-    history = track_chart_history(engine, uuid)
-    return {"track": details, "history": history, "charts": track_charts(history),
+    charts = track_charts(engine, uuid)
+    shown = None if history_charts is None or len(charts) <= history_charts else \
+        charts["chart"].head(history_charts).tolist()
+    return {"track": details, "history": track_chart_history(engine, uuid, shown), "charts": charts,
             "now": track_charting_now(engine, uuid),
             "audience": track_audience(engine, uuid, platforms, start=start, end=end, limit=limit)}

@@ -181,7 +181,7 @@ def test_track_history_per_chart_and_where_it_charts_now(db):
     assert history[["chart", "date", "position"]].values.tolist() == [
         ["dz-fr", d(0), 2], ["sp-global", d(2), 1], ["sp-global", d(1), 2], ["sp-global", d(0), 1],
         ["sp-us", d(12), 1], ["sp-us", d(11), 1], ["sp-us", d(10), 2]]
-    charts = analytics.track_charts(history)
+    charts = analytics.track_charts(db, U[1])
     assert charts[["chart", "first_date", "last_date", "appearances", "peak_position", "last_position"]] \
         .values.tolist() == [["sp-global", d(2), d(0), 3, 1, 1], ["sp-us", d(12), d(10), 3, 1, 2],
                              ["dz-fr", d(0), d(0), 1, 2, 2]]
@@ -189,7 +189,29 @@ def test_track_history_per_chart_and_where_it_charts_now(db):
     assert now[["chart", "position", "date"]].values.tolist() == [["sp-global", 1, d(0)], ["dz-fr", 2, d(0)],
                                                                   ["sp-us", 2, d(10)]]
     assert analytics.track_charting_now(db, U[2])["chart"].tolist() == ["dz-fr", "sp-us"]
-    assert analytics.track_charts(analytics.track_chart_history(db, U[0])).empty
+    assert analytics.track_charts(db, U[0]).empty and analytics.track_chart_history(db, U[0]).empty
+    assert list(analytics.track_charts(db, U[0])) == analytics.TRACK_CHART_COLUMNS
+
+
+def test_track_charts_agree_with_its_history_and_a_page_may_hold_its_top_charts_only(db):
+    with db.begin() as conn:  # a failed ranking's entries count nowhere, even when they are the latest
+        conn.execute(insert(ChartRanking), [{"id": 98, "chart_id": 2, "ranking_date": d(5), "date_raw": str(d(5)),
+                                             "status": "failed", "fetched_at": NOW, "entry_count": 1}])
+        conn.execute(insert(ChartRankingEntry), [{"ranking_id": 98, "ranking_date": d(5), "track_id": 1,
+                                                  "position": 1}])
+    history = analytics.track_chart_history(db, U[1])
+    expected = {chart: [len(rows), rows["position"].min(), rows["date"].min(), rows["date"].max(),
+                        rows.loc[rows["date"] == rows["date"].max(), "position"].min()]
+                for chart, rows in history.groupby("chart")}
+    charts = analytics.track_charts(db, U[1])
+    assert {r.chart: [r.appearances, r.peak_position, r.first_date, r.last_date, r.last_position]
+            for r in charts.itertuples()} == expected
+    assert charts.loc[charts["chart"] == "sp-us", "last_date"].item() == d(10)
+    page = analytics.track_page(db, U[1], history_charts=1)
+    assert page["charts"].equals(charts) and page["history"]["chart"].unique().tolist() == ["sp-global"]
+    assert values(page["history"]) == values(history[history["chart"] == "sp-global"])
+    assert values(analytics.track_page(db, U[1], history_charts=3)["history"]) == values(history)
+    assert analytics.track_chart_history(db, U[1], []).empty
 
 
 def test_track_audience_range_limit_and_growth(db):

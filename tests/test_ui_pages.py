@@ -330,11 +330,16 @@ def audience(platforms: list[str] | None = None, start: date | None = None, end:
             "wide": audience_series.aligned(series), "growth": growth}
 
 
-def track_data(**settings) -> dict:
-    history = pd.DataFrame({"date": [D[0], D[1], D[2], D[2]], "chart": ["a", "a", "a", "b"],
-                            "chart_name": ["Chart A", "Chart A", "Chart A", XSS], "platform": ["spotify"] * 4,
-                            "country_code": ["US", "US", "US", None], "position": [5, 3, 1, 40]})
-    from soundcharts_lib.analytics import track_charts
+HISTORY = pd.DataFrame({"date": [D[0], D[1], D[2], D[2]], "chart": ["a", "a", "a", "b"],
+                        "chart_name": ["Chart A", "Chart A", "Chart A", XSS], "platform": ["spotify"] * 4,
+                        "country_code": ["US", "US", "US", None], "position": [5, 3, 1, 40]})
+
+
+def track_data(history_charts: int | None = None, **settings) -> dict:
+    charts = pd.DataFrame({"chart": ["a", "b"], "chart_name": ["Chart A", XSS], "platform": ["spotify"] * 2,
+                           "country_code": ["US", None], "first_date": [D[0], D[2]], "last_date": [D[2], D[2]],
+                           "appearances": [3, 1], "peak_position": [1, 40], "last_position": [1, 40]})
+    shown = charts["chart"].head(history_charts) if history_charts else charts["chart"]
     return {
         "track": {"uuid": UUID, "name": "Song <1>", "credit_name": "A & B", "isrc": "USX1", "release_date": D[0],
                   "duration": 185, "explicit": True, "genres": ["pop", "k-pop"], "labels": None,
@@ -342,7 +347,7 @@ def track_data(**settings) -> dict:
                   "artists": [{"uuid": "a", "name": "A <x>", "app_url": None}],
                   "identifiers": pd.DataFrame({"platform": ["spotify"], "identifier": ["id1"],
                                                "url": ["https://open.example/id1"], "is_default": [True]})},
-        "history": history, "charts": track_charts(history),
+        "history": HISTORY[HISTORY["chart"].isin(shown)].reset_index(drop=True), "charts": charts,
         "now": pd.DataFrame({"chart": ["a", "b"], "chart_name": ["Chart A", "Chart B"], "platform": ["spotify"] * 2,
                              "platform_name": ["Spotify"] * 2, "country_code": ["US", None],
                              "country_name": ["United States", None], "date": [D[2], D[2]], "position": [1, 40]}),
@@ -354,7 +359,7 @@ def track_data(**settings) -> dict:
 
 
 def test_track_page_summary_history_and_where_it_charts():
-    view = track.TrackView(lambda **kw: track_data(**kw), audience)
+    view = track.TrackView(lambda **kw: track_data(**kw), audience, lambda: HISTORY)
     body = view.render()
     assert {"track-summary", "track-kpis", "chart-history", "charting-now", "audience"} <= classes(body)
     shown = html_of(body)
@@ -394,15 +399,27 @@ def test_track_roster_state(follow, shown):
 def test_notes_outside_the_data_never_stretch_the_axis():
     history = track_data()["history"]
     notes = pd.DataFrame({"date": [D[0] - timedelta(days=40), D[2]], "kind": ["press", "campaign"], "text": ["a", "b"]})
-    figure = track.chart_history(history, track_data()["charts"], notes).children[2].children[0]
+    figure = track.chart_history(history, track_data()["charts"], notes, lambda: HISTORY).children[2].children[0]
     assert [m.labels for m in figure.marks if getattr(m, "line_style", "") == "dashed"] == [["campaign: b"]]
+
+
+def test_a_history_held_for_the_figure_only_is_read_whole_for_its_download():
+    data, reads = track_data(history_charts=1), []
+    card = track.chart_history(data["history"], data["charts"], data["notes"], lambda: reads.append(1) or HISTORY)
+    offer = next(n for n in walk(card) if "prepare-download" in getattr(n, "_dom_classes", ()))
+    assert "History: prepare CSV / Excel (4 rows)" in offer.description and reads == []
+    offer.click()
+    body = re.search(r'data-table="track-history" [^>]*href="data:text/csv;base64,([^"]+)"', html_of(card)).group(1)
+    assert reads == [1] and base64.b64decode(body) == exports.to_csv(HISTORY)
+    whole = track.chart_history(HISTORY, data["charts"], data["notes"], lambda: reads.append(2) or HISTORY)
+    assert 'data-table="track-history"' in html_of(whole) and reads == [1]  # already whole: links in the page
 
 
 def test_track_without_metadata_or_audience_says_how_to_get_them():
     data = track_data()
     data["track"] = {**data["track"], "metadata_fetched_at": None, "identifiers": data["track"]["identifiers"][:0]}
     data["audience"] = {**data["audience"], "available": [], "platforms": [], "series": {}}
-    body = track.TrackView(lambda **kw: data, audience).render()
+    body = track.TrackView(lambda **kw: data, audience, lambda: HISTORY).render()
     shown = html_of(body)
     assert f"soundcharts fetch-metadata --track-uuid {UUID}" in shown
     assert f"soundcharts fetch-audience --track-uuid {UUID}" in shown and "empty-state" in classes(body)
@@ -411,9 +428,10 @@ def test_track_without_metadata_or_audience_says_how_to_get_them():
 def test_audience_controls_reload_the_audience_only():
     page_reads, calls = [], []
     view = track.TrackView(lambda **kw: page_reads.append(kw) or track_data(**kw),
-                           lambda **kw: calls.append(kw) or audience(**kw), limit=10)
+                           lambda **kw: calls.append(kw) or audience(**kw), lambda: HISTORY, limit=10)
     view.render()
-    assert page_reads == [{"platforms": None, "start": None, "end": None, "limit": 10}]
+    assert page_reads == [{"history_charts": track.HISTORY_LINES, "platforms": None, "start": None, "end": None,
+                           "limit": 10}]
     figure, = [n for n in walk(view.audience_body) if isinstance(n, bq.Figure)]
     assert [len(m.x) for m in figure.marks[:2]] == [10, 10]  # then the note's line and label
     growth = html_of(view.audience_body)

@@ -121,8 +121,10 @@ def history_figure(history: pd.DataFrame, charts: pd.DataFrame):
     return lines_chart(series, "position", reverse=True, y_format="d")
 
 
-def chart_history(history: pd.DataFrame, charts: pd.DataFrame, notes: pd.DataFrame) -> w.VBox:
-    """The track's positions over time with its ``notes`` drawn on, and its charts."""
+def chart_history(history: pd.DataFrame, charts: pd.DataFrame, notes: pd.DataFrame,
+                  load_history: Callable[[], pd.DataFrame]) -> w.VBox:
+    """The track's positions over time with its ``notes`` drawn on, and its charts. ``history`` may hold only the
+    figure's charts: the history download then reads every position with ``load_history`` when asked."""
     if history.empty:
         return card("Chart history", nothing("This track has no stored chart entries."), css_class="chart-history")
     columns = [
@@ -139,7 +141,9 @@ def chart_history(history: pd.DataFrame, charts: pd.DataFrame, notes: pd.DataFra
     more = len(charts) - HISTORY_LINES
     note = nothing(f"The figure shows the {HISTORY_LINES} charts with most entries; {more} more in the table.") \
         if more > 0 else nothing("Position by ranking date; 1 is the top.")
-    offered = [downloads("track-charts", charts, "Charts"), downloads("track-history", history, "History")]
+    entries = int(charts["appearances"].sum())
+    whole = history if len(history) == entries else load_history
+    offered = [downloads("track-charts", charts, "Charts"), downloads("track-history", whole, "History", rows=entries)]
     table = styled(w.VBox([w.HTML(html_table(charts, columns))]), "sc-tall")
     figure = annotate(history_figure(history, charts), notes)
     return card("Chart history", note, figure, table, css_class="chart-history",
@@ -201,14 +205,15 @@ def audience_figure(audience: dict, mode: str):
 
 
 class TrackView:
-    """The track page body. ``load(**settings)`` returns ``viewer_data.track_page``'s dict (with the track's notes,
-    drawn on its figures, and its roster state), ``load_audience(**settings)`` its ``audience`` part; settings are
-    platforms, start, end, limit. A changed control reloads the audience only."""
+    """The track page body. ``load(history_charts=, **settings)`` returns ``viewer_data.track_page``'s dict (with
+    the track's notes, drawn on its figures, and its roster state; its history only on the figure's charts),
+    ``load_audience(**settings)`` its ``audience`` part, ``load_history()`` every chart position (for the history
+    download); settings are platforms, start, end, limit. A changed control reloads the audience only."""
 
-    def __init__(self, load: Callable[..., dict], load_audience: Callable[..., dict], *,
-                 platforms: list[str] | None = None, start: date | None = None, end: date | None = None,
-                 limit: int | None = None):
-        self._load, self._load_audience = load, load_audience
+    def __init__(self, load: Callable[..., dict], load_audience: Callable[..., dict],
+                 load_history: Callable[[], pd.DataFrame], *, platforms: list[str] | None = None,
+                 start: date | None = None, end: date | None = None, limit: int | None = None):
+        self._load, self._load_audience, self._load_history = load, load_audience, load_history
         self.settings = {"platforms": platforms, "start": start, "end": end, "limit": limit}
         self.mode = "value"
         self.widget = stack([])
@@ -230,13 +235,13 @@ class TrackView:
         self.modes.observe(self._mode, "value")
 
     def render(self) -> w.Widget:
-        data = self._load(**self.settings)
+        data = self._load(history_charts=HISTORY_LINES, **self.settings)
         self.notes = data["notes"]
         self._set_platforms(data["audience"])
         self._show_audience(data["audience"])
         self.widget.children = [
             grid([track_summary(data["track"], data["follow"]), track_kpis(data)], min_width="340px"),
-            chart_history(data["history"], data["charts"], self.notes),
+            chart_history(data["history"], data["charts"], self.notes, self._load_history),
             charting_now(data["now"]),
             self._audience_card(data["track"]["uuid"], data["audience"]),
             *([notes_card(self.notes)] if len(self.notes) else []),

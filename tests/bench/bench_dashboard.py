@@ -34,6 +34,7 @@ from soundcharts_lib import analytics  # noqa: E402
 from soundcharts_lib.db import make_engine, rollup, upgrade  # noqa: E402
 from soundcharts_lib.db.models import utcnow  # noqa: E402
 from soundcharts_lib.sync import today_utc  # noqa: E402
+from soundcharts_lib.ui.track import HISTORY_LINES  # noqa: E402
 
 PLATFORMS = ["spotify", "apple-music", "deezer", "youtube", "shazam", "tiktok", "soundcloud", "airplay"]
 AUDIENCE_PLATFORMS = [1, 4, 5, 6, 7]  # spotify, youtube, shazam, tiktok, soundcloud
@@ -183,11 +184,15 @@ def query_times(url: str, track_uuid: str, typical_uuid: str, chart: str) -> dic
         "overview: system_status": lambda: a.system_status(engine),
         "OVERVIEW TOTAL (analytics.overview)": lambda: a.overview(engine),
         "track: track_details": lambda: a.track_details(engine, track_uuid),
-        "track: track_chart_history": lambda: a.track_chart_history(engine, track_uuid),
+        "track: track_charts": lambda: a.track_charts(engine, track_uuid),
+        "track: track_chart_history, the figure's charts": lambda: a.track_chart_history(
+            engine, track_uuid, a.track_charts(engine, track_uuid)["chart"].head(HISTORY_LINES).tolist()),
         "track: track_charting_now": lambda: a.track_charting_now(engine, track_uuid),
         "track: track_audience": lambda: a.track_audience(engine, track_uuid),
-        "TRACK PAGE TOTAL (analytics.track_page)": lambda: a.track_page(engine, track_uuid),
-        "track page of a typical track": lambda: a.track_page(engine, typical_uuid),
+        "TRACK PAGE TOTAL (analytics.track_page as the page asks)": lambda: a.track_page(
+            engine, track_uuid, history_charts=HISTORY_LINES),
+        "track page of a typical track": lambda: a.track_page(engine, typical_uuid, history_charts=HISTORY_LINES),
+        "track: every chart position (the history download)": lambda: a.track_chart_history(engine, track_uuid),
         "platform page (analytics.platform_page)": lambda: a.platform_page(engine, PLATFORMS[0]),
         "chart page (analytics.chart_page)": lambda: a.chart_page(engine, chart),
     }
@@ -221,7 +226,7 @@ def browser_times(url: str, loads: int = 4) -> list[float]:
                 context.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
                 times = []
                 for _ in range(loads):
-                    _pool_filled(f"{state}/voila.log", len(times) + 1)
+                    _pool_filled(f"{state}/voila.log", len(times) + 1, proc.pid)
                     page = context.new_page()
                     t0 = time.perf_counter()
                     page.goto(f"{base}/voila/render/overview.ipynb")
@@ -237,13 +242,38 @@ def browser_times(url: str, loads: int = 4) -> list[float]:
     return times
 
 
-def _pool_filled(log: str, times: int, timeout: float = 120) -> None:
-    """Wait until Voila's log says the overview's kernel pool was filled ``times`` times."""
+def _pool_filled(log: str, times: int, server: int, timeout: float = 120) -> None:
+    """Wait until Voila's log says the overview's kernel pool was filled ``times`` times, then until the server
+    process ``server`` and its kernels are idle. Voila logs "filled" as soon as the new kernel's process has
+    started, while it still starts up and runs the page's imports (2-3 s of CPU); a visitor who finds the pool
+    refilled finds that kernel waiting for its request."""
+    import psutil
+
     deadline = time.monotonic() + timeout
     while Path(log).read_text(errors="replace").count("Kernel pool of overview.ipynb is filled") < times:
         if time.monotonic() > deadline:
             raise SystemExit("the overview's kernel pool was not filled")
         time.sleep(0.2)
+    tree = psutil.Process(server)
+
+    def cpu_seconds() -> float:
+        total = 0.0
+        for process in [tree, *tree.children(recursive=True)]:
+            try:
+                times_ = process.cpu_times()
+                total += times_.user + times_.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    used = cpu_seconds()
+    while True:
+        time.sleep(0.5)
+        used, before = cpu_seconds(), used
+        if used - before < 0.05:  # under 10 % of a core: every kernel waits
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit("the overview's preheated kernel did not settle")
 
 
 def run(entries: int, *, charts: int = 100, per_ranking: int = 100, db: Path | None = None, reuse: bool = False,
