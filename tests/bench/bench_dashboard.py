@@ -29,6 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import seed_pages  # noqa: E402
 
 from soundcharts_lib import analytics  # noqa: E402
 from soundcharts_lib.db import make_engine, rollup, upgrade  # noqa: E402
@@ -197,6 +200,11 @@ def query_times(url: str, track_uuid: str, typical_uuid: str, chart: str) -> dic
         "chart page (analytics.chart_page)": lambda: a.chart_page(engine, chart),
     }
     out = {name: timed(call, repeat=3 if name.startswith("chart page") else 5) for name, call in parts.items()}
+    seed = {"overview, the seed's loops (a query per day, platform, track)": lambda: seed_pages.overview(
+                engine, today_utc()),
+            "track page, the seed's loops (a query per chart, platform)": lambda: seed_pages.track_page(
+                engine, track_uuid)}
+    out.update({name: timed(call, repeat=1) for name, call in seed.items()})
     engine.dispose()
     return out
 
@@ -333,9 +341,14 @@ def main() -> None:
           f"track page of the hit: {r['track_entries']:,} entries on {r['track_charts']} charts; a typical track: "
           f"{r['typical_entries']:,} entries on {r['typical_charts']} charts; top tracks "
           f"{'read from the rollup' if r['rollup_current'] else 'counted (the rollup is not current)'}")
-    print(f"{'query (warm, median of 5)':<44}{'wall ms':>10}{'CPU ms':>10}")
+    print(f"{'query (warm, median of 5; the seed loops: one run)':<66}{'wall ms':>10}{'CPU ms':>10}")
     for name, (wall, cpu) in r["ms"].items():
-        print(f"{name:<44}{wall:>10.1f}{cpu:>10.1f}")
+        print(f"{name:<66}{wall:>10.1f}{cpu:>10.1f}")
+    for page, ours in (("overview", "OVERVIEW TOTAL (analytics.overview)"),
+                       ("track page", "TRACK PAGE TOTAL (analytics.track_page as the page asks)")):
+        seed = next(wall for name, (wall, _) in r["ms"].items() if name.startswith(f"{page}, the seed's"))
+        print(f"{page}: {r['ms'][ours][0]:.1f} ms against {seed:,.0f} ms for the seed's loops "
+              f"(ratio {r['ms'][ours][0] / seed:.3f}, {seed / r['ms'][ours][0]:,.0f}x faster)")
     if "browser_s" in r:
         cold, *warm = r["browser_s"]
         print(f"overview in Chromium: cold {cold:.2f} s, warm {', '.join(f'{t:.2f}' for t in warm)} s "
