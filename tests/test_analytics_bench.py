@@ -6,6 +6,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent / "bench"))
 
 import bench_dashboard  # noqa: E402
+import seed_pages  # noqa: E402
+
+from soundcharts_lib import analytics  # noqa: E402
+from soundcharts_lib.dates import today_utc  # noqa: E402
+from soundcharts_lib.db import make_engine  # noqa: E402
 
 
 def test_quick_dashboard_benchmark(tmp_path):
@@ -19,3 +24,18 @@ def test_quick_dashboard_benchmark(tmp_path):
         "TRACK PAGE TOTAL (analytics.track_page as the page asks)"]
     print(f"quick dashboard bench: overview {overview[0]:.0f} ms (CPU {overview[1]:.0f}), "
           f"track page {track[0]:.0f} ms (CPU {track[1]:.0f})")
+    # the seed's loops, timed beside ours, read the same figures
+    engine = make_engine(f"sqlite:///{tmp_path / 'quick.db'}", read_only=True)
+    today = today_utc()
+    seed = seed_pages.overview(engine, today)
+    per_day = analytics.rankings_per_day(engine, 14, today)
+    assert [seed["per_day"][d] for d in per_day["date"]] == per_day["rankings"].tolist()
+    top = analytics.top_tracks(engine, 30, today)
+    assert [n for _, n in seed["top"]] == top["appearances"].tolist() and seed["top"][0][0].name == top["name"][0]
+    platforms = analytics.top_platforms(engine, 30, today)
+    assert {slug: n for slug, n in seed["per_platform"].items() if n} == dict(zip(platforms["slug"],
+                                                                                 platforms["rankings"], strict=True))
+    hit = seed_pages.track_page(engine, bench_dashboard.uuid_of(bench_dashboard.HIT))
+    charts = analytics.track_charts(engine, bench_dashboard.uuid_of(bench_dashboard.HIT))
+    assert sorted(map(len, hit["history"].values())) == sorted(charts["appearances"]) and len(charts) == 40
+    engine.dispose()
