@@ -10,8 +10,8 @@ audience over the same days. One keeps the layout the migrations make; the other
 partitioned database is a copy of the plain one converted by ``partition.apply`` (the migration path, timed; it
 needs twice the disk while it runs). Rows are loaded with the tables' indexes and constraints dropped, then recreated
 (checked identical to what the migrations made), vacuumed and analyzed, and the top-tracks rollup refreshed.
-Prints the build speed, and the median of 5 runs of each page's queries on both databases with the ratio
-partitioned / unpartitioned (below 1: partitions are faster).
+Prints the build speed, and the median of 7 runs of each page's queries on both databases (taking turns) with
+the ratio partitioned / unpartitioned (below 1: partitions are faster).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ TRACKS = 20_000
 AUDIENCE_TRACKS = 1_000
 PLATFORMS = ("spotify", "youtube", "shazam", "tiktok", "soundcloud")
 TRACK = "00000000-0000-4000-8000-000000000007"  # charts (~1/20,000 of the entries) and has audience
+RUNS = 7
 MAINTENANCE_MEM = "1GB"  # index builds sort in memory (the session's setting, whatever the server's)
 
 _TREE = "SELECT relid FROM pg_partition_tree(CAST(:t AS regclass))"
@@ -150,29 +151,37 @@ def copy_database(admin_url: str, source: str, name: str) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
-def median_ms(fn, runs: int = 5) -> float:
-    fn()  # warm
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
-
-
-def measure(url: str, today: date, start: date) -> dict:
-    engine = make_engine(url)
+def pages(today: date, start: date) -> dict:
+    """What each measured page or query runs, given an engine."""
     middle = start + (today - start) / 2
-    out = {
-        "overview (all queries)": median_ms(lambda: analytics.overview(engine, today)),
-        "top tracks, 30 days": median_ms(lambda: analytics.top_tracks(engine, 30, today)),
-        "platform page": median_ms(lambda: analytics.platform_page(engine, PLATFORMS[0], today)),
-        "chart page, one date": median_ms(lambda: analytics.chart_page(engine, "chart-1", middle)),
-        "chart trends (whole history)": median_ms(lambda: chart_trends(engine, "chart-1")),
-        "track page": median_ms(lambda: analytics.track_page(engine, TRACK)),
-        "one track's audience, 5 platforms": median_ms(lambda: audience_series.audience_by_platform(engine, TRACK)),
+    return {
+        "overview (all queries)": lambda e: analytics.overview(e, today),
+        "top tracks, 30 days": lambda e: analytics.top_tracks(e, 30, today),
+        "platform page": lambda e: analytics.platform_page(e, PLATFORMS[0], today),
+        "chart page, one date": lambda e: analytics.chart_page(e, "chart-1", middle),
+        "chart trends (whole history)": lambda e: chart_trends(e, "chart-1"),
+        "track page": lambda e: analytics.track_page(e, TRACK),
+        "one track's audience, 5 platforms": lambda e: audience_series.audience_by_platform(e, TRACK),
     }
-    engine.dispose()
+
+
+def measure(urls: dict[str, str], today: date, start: date, runs: int = RUNS) -> dict[str, dict[str, float]]:
+    """Median ms of each page per database; the databases take turns, so both see the same machine load."""
+    engines = {name: make_engine(url) for name, url in urls.items()}
+    out = {name: {} for name in urls}
+    for page, fn in pages(today, start).items():
+        times = {name: [] for name in urls}
+        for engine in engines.values():
+            fn(engine)  # warm
+        for _ in range(runs):
+            for name, engine in engines.items():
+                t0 = time.perf_counter()
+                fn(engine)
+                times[name].append((time.perf_counter() - t0) * 1000)
+        for name in urls:
+            out[name][page] = statistics.median(times[name])
+    for engine in engines.values():
+        engine.dispose()
     return out
 
 
@@ -219,8 +228,8 @@ def run(pg_url: str, months: int, charts: int, entries: int, audience_tracks: in
         out["audience"] = conn.execute(text("SELECT count(*) FROM track_audience")).scalar_one()
     engine.dispose()
     first_full = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    out |= {"plain": measure(plain, today, start), "parted": measure(parted, today, start),
-            "cleanup_plain": cleanup_ms(plain, first_full, False),
+    out |= measure({"plain": plain, "parted": parted}, today, start)
+    out |= {"cleanup_plain": cleanup_ms(plain, first_full, False),
             "cleanup_parted": cleanup_ms(parted, first_full, True)}
     return out
 
@@ -234,7 +243,7 @@ def report(r: dict) -> None:
               f"{'; ' + steps if steps else ''})")
     if "convert_s" in r:
         print(f"parted: copy of plain converted by partition.apply in {r['convert_s']:.1f} s")
-    print(f"{'query (median of 5)':40} {'unpartitioned':>14} {'partitioned':>12} {'ratio':>6}")
+    print(f"{f'query (median of {RUNS})':40} {'unpartitioned':>14} {'partitioned':>12} {'ratio':>6}")
     for name, ms in r["plain"].items():
         print(f"{name:40} {ms:>11.1f} ms {r['parted'][name]:>9.1f} ms {r['parted'][name] / ms:>6.2f}")
     print(f"{'drop one month of entries':40} {r['cleanup_plain']:>11.1f} ms {r['cleanup_parted']:>9.1f} ms "
