@@ -20,6 +20,7 @@ from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.serve import (
     API_CREDENTIALS,
+    FILL_DELAY_SECONDS,
     PREHEATED_PAGES,
     TOKEN_ENV,
     admin_token,
@@ -143,6 +144,7 @@ def test_commands():
                             ).split("=", 1)[1])
     assert pools == {"default": {"pool_size": 0}, **{page: {"pool_size": 1} for page in PREHEATED_PAGES}}
     assert "--VoilaConfiguration.preheat_kernel=True" in viewer
+    assert f"--VoilaKernelManager.fill_delay={FILL_DELAY_SECONDS}" in viewer  # the served page loads first
     assert not any("preheat" in part or "pools" in part for part in admin)  # no idle kernels holding credentials
     assert "--MappingKernelManager.cull_interval=5" in voila_command(1, cull_idle_seconds=5)
 
@@ -178,6 +180,8 @@ def test_preheated_pages_get_their_request_and_culling_keeps_the_pool(tmp_path):
             for visit in ("one", "two"):
                 _wait_for_log(log_path, "Kernel pool of chart.ipynb is filled", len(served) + 1)
                 page = requests.get(f"{base}/voila/render/chart.ipynb?slug={visit}", timeout=120).text
+                # The page's JavaScript comes once, ahead of the cells: the browser loads it while they run.
+                assert page.count("/voila.js") == 1 and page.index("/voila.js") < page.index('cell-index="1"')
                 served.append(re.search(r"SERVED (\d+) (\S+) (\w+) (\w+)", page).groups())
                 _wait_for_log(log_path, "seconds of inactivity", len(served))
         finally:

@@ -23,6 +23,7 @@ from ..serve import MIN_TOKEN_LENGTH, TOKEN_ENV
 from .handlers import handlers
 
 ADMIN_FOLDER = "admin"
+TEMPLATES = Path(__file__).with_name("templates")  # found before Voila's own
 
 
 class ViewerContents(LargeFileManager):
@@ -64,6 +65,11 @@ class WorkbenchVoila(Voila):
         if not self.admin:
             self.contents_manager = settings["contents_manager"] = ViewerContents(parent=self)
         return settings
+
+    def setup_template_dirs(self) -> None:
+        """Voila's templates, behind ours (``templates/``: the lab page with its JavaScript loaded early)."""
+        super().setup_template_dirs()
+        self.template_paths.insert(0, str(TEMPLATES))
 
     def init_handlers(self) -> list:
         ours = handlers(self.server_url)
