@@ -51,19 +51,18 @@ def _read(engine: Engine, slug: str, on: date | None) -> _ChartDay | None:
         rankings = conn.execute(rankings.order_by(R.c.ranking_date)).all()
         if not rankings or (on is not None and rankings[-1].ranking_date != on):
             return None
-        current_id, last = rankings[-1]
+        current_id = rankings[-1].id
         previous_id = rankings[-2].id if len(rankings) > 1 else None
         entries = query_frame(conn, select(E.c.ranking_id, E.c.track_id, E.c.position, E.c.metric, T.c.uuid,
                                            T.c.name, func.coalesce(T.c.credit_name, "").label("artist"))
                               .join_from(E, T, T.c.id == E.c.track_id)
                               .where(E.c.ranking_id.in_([r.id for r in rankings[-2:]])))
-        tracks = select(E.c.track_id).where(E.c.ranking_id == current_id)
-        stored = select(R.c.id).where(R.c.chart_id == chart.id, R.c.status == "success", R.c.ranking_date <= last)
+        # tracks and rankings as lists, not subqueries: on monthly partitions the planner then probes each
+        # partition's track index instead of scanning every partition
+        tracks = entries.loc[entries["ranking_id"] == current_id, "track_id"].unique().tolist()
         history = query_frame(conn, select(E.c.ranking_id, E.c.track_id, E.c.position)
-                              .where(E.c.track_id.in_(tracks), E.c.ranking_id.in_(stored)))
-    # a ranking stored meanwhile (a concurrent backfill) is not among ``rankings``: left out
-    history["i"] = history.pop("ranking_id").map({r.id: i for i, r in enumerate(rankings)})
-    history = history.dropna(subset=["i"]).astype({"i": int})
+                              .where(E.c.track_id.in_(tracks), E.c.ranking_id.in_([r.id for r in rankings])))
+    history["i"] = history.pop("ranking_id").map({r.id: i for i, r in enumerate(rankings)}).astype(int)
     current = _one_per_track(entries[entries["ranking_id"] == current_id])
     previous = None if previous_id is None else _one_per_track(entries[entries["ranking_id"] == previous_id])
     unit = "week" if (chart.frequency or "").lower().startswith("week") else "day"
