@@ -56,7 +56,8 @@ body:has(.sc-dark), body:has(.sc-dark) #rendered_cells, body:has(.sc-dark) .jp-O
 .sc-tools {{ align-items: center; gap: 8px; margin-bottom: 10px; }}
 .sc-card {{ background: var(--sc-card); border: 1px solid var(--sc-line); border-radius: 12px;
   box-shadow: 0 1px 3px rgba(17, 24, 39, .06); padding: 14px 18px; margin: 0; overflow: hidden; min-width: 0; }}
-.sc-card-head {{ flex-wrap: wrap; justify-content: space-between; align-items: baseline; gap: 6px; }}
+.sc-card > .widget-html-content {{ min-width: 0; }}  /* a card drawn as one HTML widget: its tables scroll */
+.sc-card-head {{ display: flex; flex-wrap: wrap; justify-content: space-between; align-items: baseline; gap: 6px; }}
 .sc-card-title {{ font-size: 13px; font-weight: 600; color: var(--sc-muted); text-transform: uppercase;
   letter-spacing: .04em; }}
 .sc-card h2 {{ font-size: 22px; margin: 4px 0; }}
@@ -155,6 +156,15 @@ def card(title: str, *body: w.Widget, css_class: str, width: str | None = None,
         head = styled(w.HBox([head, *downloads]), "sc-card-head")
     layout = w.Layout(width=width) if width else w.Layout()
     return styled(w.VBox([head, *body], layout=layout), "sc-card", css_class)
+
+
+def html_card(title: str, *body: str, css_class: str, downloads: str = "") -> w.HTML:
+    """:func:`card` as one HTML widget, for a card that holds only markup (``body`` and ``downloads`` are safe HTML):
+    one widget instead of a box of several, each of which the browser builds and lays out."""
+    head = f'<div class="sc-card-title">{html.escape(title)}</div>'
+    if downloads:
+        head = f'<div class="sc-card-head">{head}{downloads}</div>'
+    return styled(w.HTML("".join([head, *body])), "sc-card", css_class)
 
 
 def grid(children: Sequence[w.Widget], min_width: str = "320px") -> w.GridBox:
@@ -418,16 +428,26 @@ def html_table(rows: pd.DataFrame, columns: Sequence[Column]) -> str:
 
 
 def table_card(title: str, table: str, frame: pd.DataFrame, columns: Sequence[Column], *, css_class: str,
-               empty: str) -> w.VBox:
-    """A card holding ``frame`` as a table with its download links, or the sentence ``empty`` when it has no rows."""
+               empty: str, single: bool = False) -> w.Widget:
+    """A card holding ``frame`` as a table with its download links, or the sentence ``empty`` when it has no rows.
+    ``single``: one HTML widget (see :func:`html_card`) unless its files are prepared on demand; else a box."""
+    if single and len(frame) <= EAGER_ROWS:
+        if frame.empty:
+            return html_card(title, nothing_html(empty), css_class=css_class)
+        return html_card(title, html_table(frame, columns), css_class=css_class,
+                         downloads=download_links(table, frame))
     if frame.empty:
         return card(title, nothing(empty), css_class=css_class)
     return card(title, w.HTML(html_table(frame, columns)), css_class=css_class,
                 downloads=[downloads(table, frame)])
 
 
+def nothing_html(message: str) -> str:
+    return f'<div class="sc-sub">{html.escape(message)}</div>'
+
+
 def nothing(message: str) -> w.HTML:
-    return w.HTML(f'<div class="sc-sub">{html.escape(message)}</div>')
+    return w.HTML(nothing_html(message))
 
 
 def pill(label: str, tone: str) -> str:

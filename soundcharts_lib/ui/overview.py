@@ -15,6 +15,7 @@ import pandas as pd
 
 from .common import (
     BLUE,
+    EAGER_ROWS,
     INK,
     LIGHT_BLUE,
     MUTED,
@@ -23,15 +24,17 @@ from .common import (
     card,
     dashboard_link,
     day,
+    download_links,
     downloads,
     empty_state,
     first,
     grid,
+    html_card,
     html_table,
     link,
     missing,
     moment,
-    nothing,
+    nothing_html,
     number,
     pill,
     stack,
@@ -66,10 +69,10 @@ def build_overview(data: dict, pages: Sequence[dict] = ()) -> w.Widget:
     ])
 
 
-def own_pages(pages: Sequence[dict]) -> w.VBox:
+def own_pages(pages: Sequence[dict]) -> w.HTML:
     """Links to the dashboards added to ``dashboards/`` next to the built-in ones."""
     items = "".join(f"<li>{link(dashboard_link(p['href']), p['title'])}</li>" for p in pages)
-    return card("Your pages", w.HTML(f"<ul>{items}</ul>"), css_class="own-pages")
+    return html_card("Your pages", f"<ul>{items}</ul>", css_class="own-pages")
 
 
 def rankings_figure(per_day: pd.DataFrame) -> bq.Figure:
@@ -106,7 +109,7 @@ def rankings_per_day(per_day: pd.DataFrame) -> w.VBox:
     return card("Rankings per day", sub, rankings_figure(per_day), css_class="rankings-per-day")
 
 
-def week_comparison(weeks: dict) -> w.VBox:
+def week_comparison(weeks: dict) -> w.HTML:
     change = weeks["change_pct"]
     if change is None:
         pill = '<span class="sc-pill sc-flat">–</span>no rankings the week before'
@@ -114,27 +117,27 @@ def week_comparison(weeks: dict) -> w.VBox:
         arrow, tone = ("▲", "sc-up") if change > 0 else ("▼", "sc-down") if change < 0 else ("■", "sc-flat")
         shown = f"{change:+.1f}" if change else "0.0"
         pill = f'<span class="sc-pill {tone}">{arrow} {shown}%</span>vs previous week'
-    body = w.HTML(f'<div class="sc-kpi">{weeks["this_week"]:,}</div>'
-                  f'<div class="sc-sub">{pill} ({weeks["previous_week"]:,} rankings)</div>')
-    return card("Rankings this week", body, css_class="week-comparison")
+    body = (f'<div class="sc-kpi">{weeks["this_week"]:,}</div>'
+            f'<div class="sc-sub">{pill} ({weeks["previous_week"]:,} rankings)</div>')
+    return html_card("Rankings this week", body, css_class="week-comparison")
 
 
-def chart_health(health: dict) -> w.VBox:
+def chart_health(health: dict) -> w.HTML:
     active, total, pct = health["active"], health["total"], health["pct_active"]
     if not total:
-        body = w.HTML('<div class="sc-kpi">0</div><div class="sc-sub">No charts discovered yet</div>')
+        body = '<div class="sc-kpi">0</div><div class="sc-sub">No charts discovered yet</div>'
     else:
-        body = w.HTML(f'<div class="sc-kpi">{active:,} <span class="sc-sub">of {total:,} charts active</span>'
-                      f'</div><div class="sc-sub">{pct:.1f}% active</div>'
-                      f'<div class="sc-meter"><div style="width:{pct:.1f}%"></div></div>')
-    return card("Chart health", body, css_class="chart-health")
+        body = (f'<div class="sc-kpi">{active:,} <span class="sc-sub">of {total:,} charts active</span>'
+                f'</div><div class="sc-sub">{pct:.1f}% active</div>'
+                f'<div class="sc-meter"><div style="width:{pct:.1f}%"></div></div>')
+    return html_card("Chart health", body, css_class="chart-health")
 
 
-def top_platforms(platforms: pd.DataFrame) -> w.VBox:
+def top_platforms(platforms: pd.DataFrame) -> w.Widget:
     """A Tab: the ranked table (with share bars and links) and a bar chart."""
     if platforms.empty:
-        return card("Top platforms · 30 days", nothing("No rankings in the last 30 days."),
-                    css_class="top-platforms")
+        return html_card("Top platforms · 30 days", nothing_html("No rankings in the last 30 days."),
+                         css_class="top-platforms")
     total = int(platforms["rankings"].sum())
     columns = [
         RANK,
@@ -168,7 +171,7 @@ def platforms_figure(platforms: pd.DataFrame) -> bq.Figure:
                      layout=w.Layout(width="100%", height=f"{60 + 34 * len(names)}px"))
 
 
-def top_tracks(tracks: pd.DataFrame, mine: bool = False) -> w.VBox:
+def top_tracks(tracks: pd.DataFrame, mine: bool = False) -> w.Widget:
     """The most-charted tracks (``mine``: the roster's)."""
     columns = [
         RANK,
@@ -178,7 +181,7 @@ def top_tracks(tracks: pd.DataFrame, mine: bool = False) -> w.VBox:
     ]
     return table_card(f"Top tracks · 30 days{ROSTER_TITLE * mine}", "overview-tracks", tracks, columns,
                       css_class="top-tracks", empty="None of your roster's tracks charted in the last 30 days." if mine
-                      else "No chart entries in the last 30 days.")
+                      else "No chart entries in the last 30 days.", single=True)
 
 
 def _details(row: pd.Series) -> dict:
@@ -208,16 +211,16 @@ ALERT_COLUMNS = [
 ]
 
 
-def recent_alerts(alerts: pd.DataFrame, mine: bool = False) -> w.VBox:
+def recent_alerts(alerts: pd.DataFrame, mine: bool = False) -> w.Widget:
     """Alerts fired in the last 7 days (:func:`soundcharts_lib.alerts.recent_alerts`), newest first, their track
     and chart linked to their pages (``mine``: those about roster tracks)."""
     empty = (f"No alert {'about your roster ' * mine}in the last 7 days. Rules fire at the end of each sync; add "
              "one with: soundcharts alerts rules add NAME --kind top_entry --top 10")
     return table_card(f"Alerts · 7 days{ROSTER_TITLE * mine}", "alerts", alerts, ALERT_COLUMNS,
-                      css_class="recent-alerts", empty=empty)
+                      css_class="recent-alerts", empty=empty, single=True)
 
 
-def charts_attention(charts: pd.DataFrame) -> w.VBox:
+def charts_attention(charts: pd.DataFrame) -> w.Widget:
     """Active charts that fail or are stale, each linked to its chart and platform pages."""
     columns = [
         Column("Chart", lambda r: link(dashboard_link("chart.ipynb", slug=r["slug"]), r["name"])),
@@ -226,7 +229,7 @@ def charts_attention(charts: pd.DataFrame) -> w.VBox:
         Column("Problem", _problem),
     ]
     return table_card("Charts needing attention", "charts-attention", charts, columns, css_class="charts-attention",
-                      empty="Every active chart is up to date.")
+                      empty="Every active chart is up to date.", single=True)
 
 
 def _problem(row: pd.Series) -> str:
@@ -264,30 +267,35 @@ def system_status(status: dict) -> list[w.Widget]:
     return [
         grid([api_quota(status["quota"]), failures(status["failures_24h"], status["failed_runs"])]),
         table_card("Last run of each job", "job-runs", status["runs"], runs, css_class="job-runs",
-                   empty="No job has run yet: soundcharts run-job sync_charts"),
+                   empty="No job has run yet: soundcharts run-job sync_charts", single=True),
     ]
 
 
-def failures(counts: dict, runs: pd.DataFrame) -> w.VBox:
+def failures(counts: dict, runs: pd.DataFrame) -> w.Widget:
     total = counts["runs"] + counts["rankings"]
     tone = "sc-down" if total else "sc-up"
     runs_, fetches = counts["runs"], counts["rankings"]
-    body = w.HTML(f'<div class="sc-kpi failures-total">{total:,}</div>'
-                  f'<div class="sc-sub"><span class="sc-pill {tone}">{runs_:,} job run{"s" * (runs_ != 1)}</span>'
-                  f'failed or partly failed · {fetches:,} chart fetch{"es" * (fetches != 1)} failed</div>')
+    title = "Failures · last 24 h"
+    body = (f'<div class="sc-kpi failures-total">{total:,}</div>'
+            f'<div class="sc-sub"><span class="sc-pill {tone}">{runs_:,} job run{"s" * (runs_ != 1)}</span>'
+            f'failed or partly failed · {fetches:,} chart fetch{"es" * (fetches != 1)} failed</div>')
     if runs.empty:
-        return card("Failures · last 24 h", body, css_class="failures")
+        return html_card(title, body, css_class="failures")
     columns = [Column("Job", lambda r: text(r["kind"])), Column("Outcome", lambda r: outcome(r["status"])),
                Column("Started", lambda r: moment(r["started_at"])),
                Column("Error", lambda r: text(r["error"], 160))]
-    return card("Failures · last 24 h", body, w.HTML(html_table(runs, columns)), css_class="failures",
-                downloads=[downloads("failed-runs", runs)])
+    table = html_table(runs, columns)
+    if len(runs) > EAGER_ROWS:  # its files are prepared on demand, by a button
+        return card(title, w.HTML(body), w.HTML(table), css_class="failures",
+                    downloads=[downloads("failed-runs", runs)])
+    return html_card(title, body, table, css_class="failures", downloads=download_links("failed-runs", runs))
 
 
-def api_quota(quota: dict) -> w.VBox:
+def api_quota(quota: dict) -> w.HTML:
     """Quota left and the month-end forecast, with how it is computed."""
     if quota["remaining"] is None:
-        return card("API quota", nothing("No job run has recorded the API quota yet."), css_class="api-quota")
+        return html_card("API quota", nothing_html("No job run has recorded the API quota yet."),
+                         css_class="api-quota")
     if quota["forecast"] is None:
         forecast = ('<span class="quota-forecast">unknown</span> (needs two runs with a quota figure in the last '
                     f'{quota["window_days"]} days)')
@@ -296,14 +304,14 @@ def api_quota(quota: dict) -> w.VBox:
         if quota["exhausted_on"] is not None:
             forecast += f' · runs out around {quota["exhausted_on"]:%Y-%m-%d}'
     burn = "" if quota["burn_per_day"] is None else f' = {quota["burn_per_day"]:,.0f} a day'
-    body = w.HTML(
+    body = (
         f'<div class="sc-kpi quota-remaining">{quota["remaining"]:,}</div>'
         f'<div class="sc-sub">requests left at {moment(quota["as_of"])}</div>'
         f'<div>Month-end forecast: {forecast}</div>'
         f'<div class="sc-sub quota-method">Forecast = quota left − burn rate × days left in the month '
         f'({quota["days_left"]:.1f}); burn rate = the drop in quota between the first and the last run of the last '
         f'{quota["window_days"]} days, since the last top-up, per day{burn}.</div>')
-    return card("API quota", body, css_class="api-quota")
+    return html_card("API quota", body, css_class="api-quota")
 
 
 def _share_bar(value, total: int) -> str:
