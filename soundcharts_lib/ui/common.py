@@ -147,24 +147,34 @@ def page_header(title: str, subtitle: str = "") -> w.HTML:
     return styled(w.HTML(f"{CSS}<div><h1>{html.escape(title)}</h1>{sub}</div>"), "sc-header")
 
 
-def card(title: str, *body: w.Widget, css_class: str, width: str | None = None,
-         downloads: Sequence[w.Widget] = ()) -> w.VBox:
+def card(title: str, *body: w.Widget | str, css_class: str, width: str | None = None,
+         downloads: Sequence[w.Widget] | str = ()) -> w.VBox:
     """A rounded box with an upper-case title (and download links on its right, see :func:`downloads`);
-    ``css_class`` is the test hook."""
-    head = w.HTML(f'<div class="sc-card-title">{html.escape(title)}</div>')
-    if downloads:
+    ``css_class`` is the test hook. Markup (a string: ``downloads`` as links, ``body``'s leading items) goes in the
+    title's HTML widget, one widget fewer for the browser to build."""
+    markup = [card_head(title, downloads if isinstance(downloads, str) else "")]
+    rest = list(body)
+    if isinstance(downloads, str) or not downloads:
+        while rest and isinstance(rest[0], str):
+            markup.append(rest.pop(0))
+    head = w.HTML("".join(markup))
+    if downloads and not isinstance(downloads, str):
         head = styled(w.HBox([head, *downloads]), "sc-card-head")
     layout = w.Layout(width=width) if width else w.Layout()
-    return styled(w.VBox([head, *body], layout=layout), "sc-card", css_class)
+    children = [head, *(w.HTML(item) if isinstance(item, str) else item for item in rest)]
+    return styled(w.VBox(children, layout=layout), "sc-card", css_class)
+
+
+def card_head(title: str, downloads: str = "") -> str:
+    """A card's title as markup, with ``downloads`` (links, see :func:`download_links`) on its right."""
+    head = f'<div class="sc-card-title">{html.escape(title)}</div>'
+    return f'<div class="sc-card-head">{head}{downloads}</div>' if downloads else head
 
 
 def html_card(title: str, *body: str, css_class: str, downloads: str = "") -> w.HTML:
     """:func:`card` as one HTML widget, for a card that holds only markup (``body`` and ``downloads`` are safe HTML):
     one widget instead of a box of several, each of which the browser builds and lays out."""
-    head = f'<div class="sc-card-title">{html.escape(title)}</div>'
-    if downloads:
-        head = f'<div class="sc-card-head">{head}{downloads}</div>'
-    return styled(w.HTML("".join([head, *body])), "sc-card", css_class)
+    return styled(w.HTML("".join([card_head(title, downloads), *body])), "sc-card", css_class)
 
 
 def grid(children: Sequence[w.Widget], min_width: str = "320px") -> w.GridBox:

@@ -104,8 +104,8 @@ def rankings_figure(per_day: pd.DataFrame) -> bq.Figure:
 
 def rankings_per_day(per_day: pd.DataFrame) -> w.VBox:
     total = int(per_day["rankings"].sum())
-    sub = w.HTML(f'<div class="sc-sub">{total:,} chart rankings stored over the last '
-                 f'{len(per_day)} days, by the charts\' own dates</div>')
+    sub = (f'<div class="sc-sub">{total:,} chart rankings stored over the last {len(per_day)} days, by the '
+           f'charts\' own dates</div>')
     return card("Rankings per day", sub, rankings_figure(per_day), css_class="rankings-per-day")
 
 
@@ -148,8 +148,8 @@ def top_platforms(platforms: pd.DataFrame) -> w.Widget:
     table = w.HTML(html_table(platforms, columns))
     tabs = styled(w.Tab(children=[table, platforms_figure(platforms)]), "sc-tabs")
     tabs.titles = ("Table", "Chart")
-    return card("Top platforms · 30 days", tabs, css_class="top-platforms",
-                downloads=[downloads("platforms", platforms)])
+    return card("Top platforms · 30 days", tabs, css_class="top-platforms",  # a top 10: its files in the page
+                downloads=download_links("platforms", platforms))
 
 
 def platforms_figure(platforms: pd.DataFrame) -> bq.Figure:
