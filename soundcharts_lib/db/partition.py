@@ -91,6 +91,12 @@ def _convert(conn: Connection, layout: Layout, today: date) -> None:
         conn.execute(text(f"ALTER INDEX IF EXISTS {name} RENAME TO {name}_old"))
     conn.execute(text(f"CREATE TABLE {t} (LIKE {old} INCLUDING DEFAULTS) PARTITION BY RANGE ({layout.key})"))
     conn.execute(text(f"ALTER TABLE {t} ALTER COLUMN {layout.key} SET NOT NULL"))
+    conn.execute(text(f"CREATE TABLE {t}_default PARTITION OF {t} DEFAULT"))
+    lo, hi = conn.execute(text(f"SELECT min({layout.key}), max({layout.key}) FROM {old}")).one()
+    ensure_partitions(conn, layout, lo or today, max(hi or today, today))
+    # rows first, then keys, indexes and foreign keys, each built once over the whole table: maintained row by row
+    # (one queued foreign-key check per row) the copy of 65M entries took 16 minutes instead of about 4
+    conn.execute(text(f"INSERT INTO {t} SELECT * FROM {old}"))
     conn.execute(text(f"ALTER TABLE {t} ADD CONSTRAINT {t}_pkey PRIMARY KEY ({', '.join(layout.primary_key)})"))
     for name, cols in layout.unique.items():
         conn.execute(text(f"ALTER TABLE {t} ADD CONSTRAINT {name} UNIQUE ({', '.join(cols)})"))
@@ -98,10 +104,6 @@ def _convert(conn: Connection, layout: Layout, today: date) -> None:
         conn.execute(text(f"CREATE INDEX {name} ON {t} ({', '.join(cols)})"))
     for fk in layout.foreign_keys:
         conn.execute(text(f"ALTER TABLE {t} ADD {fk}"))
-    conn.execute(text(f"CREATE TABLE {t}_default PARTITION OF {t} DEFAULT"))
-    lo, hi = conn.execute(text(f"SELECT min({layout.key}), max({layout.key}) FROM {old}")).one()
-    ensure_partitions(conn, layout, lo or today, max(hi or today, today))
-    conn.execute(text(f"INSERT INTO {t} SELECT * FROM {old}"))
     conn.execute(text(f"ALTER SEQUENCE {t}_id_seq OWNED BY {t}.id"))
     conn.execute(text(f"DROP TABLE {old}"))
 
