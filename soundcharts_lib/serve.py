@@ -13,7 +13,8 @@ imports before any request, so a visit skips kernel start-up and imports (~1 s).
 request's query string (:func:`soundcharts_lib.ui.params.request_query_string`) before reading anything, so its data
 is never older than the request. Pooled kernels are never culled; one that served a page is an ordinary kernel,
 culled after ``cull_idle_seconds`` idle, and the pool starts its replacement ``FILL_DELAY_SECONDS`` after it hands
-it out, once that page has loaded (starting it at once slowed that page by ~1 s of CPU on a 2-core machine).
+it out, once that page has loaded (Voila's 1 s put ~0.8 s of the new kernel's CPU into that page's load on a 2-core
+machine); the price: a second visit of the same page within those seconds waits for them and a kernel start.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ VIEWER_PORT = 8866
 ADMIN_PORT = 8867
 PREHEATED_PAGES = ("overview.ipynb", "chart.ipynb", "track.ipynb", "platform.ipynb")  # they wait for their request
 POOL_SIZE = 1
-FILL_DELAY_SECONDS = 5  # a served page loads before its pool's next kernel starts (2-3 s of CPU) on a small machine
+FILL_DELAY_SECONDS = 3  # the served page loads (~2 s) before its pool starts the next kernel (2-3 s of CPU)
 API_CREDENTIALS = ("SOUNDCHARTS_APP_ID", "SOUNDCHARTS_API_KEY", "SOUNDCHARTS_CLIENT_ID",
                    "SOUNDCHARTS_CLIENT_SECRET")
 
