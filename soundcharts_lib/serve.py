@@ -65,6 +65,7 @@ def voila_command(port: int, *, folder=DASHBOARDS, admin: bool = False, cull_idl
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_seconds}",
         f"--MappingKernelManager.cull_interval={min(60, cull_idle_seconds)}",
         "--MappingKernelManager.cull_connected=True",
+        "--KernelManager.transport=ipc",  # kernels on private Unix sockets, not on TCP ports other users can reach
     ]
     pools = {} if admin else kernel_pools(folder, pool_size)
     if pools:

@@ -194,6 +194,7 @@ def test_preheated_pages_get_their_request_and_culling_keeps_the_pool(tmp_path):
     used = re.findall(r"Using pre-heated kernel: (\S+) for chart.ipynb", text)
     culled = re.findall(r"Culling '\w+' kernel '\w+' \((\S+)\)", text)
     assert culled[:2] == used  # each kernel that served a visit, and no pooled one
+    assert "Kernel started" in text and "over TCP" not in text  # kernels talk over private Unix sockets
 
 
 def _serve(args: list[str], env: dict, out: Path) -> subprocess.Popen:
