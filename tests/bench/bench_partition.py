@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_store import fresh_pg_database  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import Connection, make_url  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import Connection  # noqa: E402
 
 from soundcharts_lib import analytics, audience_series  # noqa: E402
 from soundcharts_lib.db import make_engine, partition, rollup, upgrade  # noqa: E402
@@ -140,17 +140,6 @@ def vacuum(engine) -> None:
         conn.execute(text("VACUUM ANALYZE"))
 
 
-def copy_database(admin_url: str, source: str, name: str) -> str:
-    """A copy of database ``source`` named ``name`` (a file copy: nobody may be connected to ``source``)."""
-    url = make_url(admin_url).set(drivername="postgresql+psycopg")
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 def pages(today: date, start: date) -> dict:
     """What each measured page or query runs, given an engine."""
     middle = start + (today - start) / 2
@@ -210,7 +199,7 @@ def run(pg_url: str, months: int, charts: int, entries: int, audience_tracks: in
     out["plain_build"]["total_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     if convert:
-        parted = copy_database(pg_url, "bench_plain", "bench_parted")
+        parted = fresh_pg_database(pg_url, "bench_parted", template="bench_plain")
         engine = make_engine(parted)
         t1 = time.perf_counter()
         partition.apply(engine, "monthly", today=today)

@@ -158,8 +158,9 @@ def copy_reference(url: str, rankings) -> float:
     return len(rows) / elapsed
 
 
-def fresh_pg_database(admin_url: str, name: str) -> str:
-    """Drop and create database ``name`` on the server of ``admin_url``; return its URL."""
+def fresh_pg_database(admin_url: str, name: str, template: str | None = None) -> str:
+    """Drop and create database ``name`` on the server of ``admin_url`` (a file copy of database ``template`` when
+    given: nobody may be connected to it); return its URL."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -167,7 +168,7 @@ def fresh_pg_database(admin_url: str, name: str) -> str:
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     admin.dispose()
     return url.set(database=name).render_as_string(hide_password=False)
 
