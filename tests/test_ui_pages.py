@@ -17,7 +17,7 @@ from test_ui import classes, html_of, walk
 from soundcharts_lib import exports
 from soundcharts_lib.analytics import UnknownEntity
 from soundcharts_lib.trends import TREND_COLUMNS
-from soundcharts_lib.ui import chart, common, platform, track
+from soundcharts_lib.ui import chart, common, figures, platform, track
 from soundcharts_lib.ui.params import BadQuery, Query
 from soundcharts_lib.ui.roster_filter import NO_ROSTER, RosterFilter
 
@@ -373,6 +373,7 @@ def test_track_page_summary_history_and_where_it_charts():
     figure, = [n for n in walk(body.children[1]) if isinstance(n, bq.Figure)]
     lines, (note, label) = figure.marks[:2], figure.marks[2:]
     assert figure.axes[1].scale.reverse and [list(m.y) for m in lines] == [[5, 3, 1], [40]]
+    assert list(figure.axes[1].tick_values) == [1, 9, 17, 25, 33]  # positions are whole numbers
     assert "<i style=\"background:#2563eb\"></i>Chart A" in shown
     # The note on D[0]: a dashed line on the history and audience figures' date scales, its kind on top, listed.
     assert note.line_style == "dashed" and pd.Timestamp(note.x[0]) == pd.Timestamp(D[0])
@@ -394,6 +395,12 @@ def test_track_page_summary_history_and_where_it_charts():
 def test_track_roster_state(follow, shown):
     badge = track.follow_badge(follow)
     assert (shown in badge) if shown else badge == ""
+
+
+@pytest.mark.parametrize(("low", "high", "ticks"), [(1, 4, [1, 2, 3, 4]), (1, 40, [1, 9, 17, 25, 33]),
+                                                   (1, 1, [1]), (1.5, 2, [2]), (0, 10, [0, 2, 4, 6, 8, 10])])
+def test_integer_axes_tick_whole_numbers_only(low, high, ticks):
+    assert figures.integer_ticks(low, high) == ticks
 
 
 def test_notes_outside_the_data_never_stretch_the_axis():

@@ -23,6 +23,13 @@ def nice_ticks(top: float, count: int = 4) -> list[int]:
 PALETTE = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#4b5563"]
 
 
+def integer_ticks(low: float, high: float, most: int = 6) -> list[int]:
+    """At most ``most`` whole numbers from ``low`` to ``high``, evenly spaced, starting at ``low`` rounded up."""
+    first, last = math.ceil(low), math.floor(high)
+    step = max(1, math.ceil((last - first) / (most - 1))) if last > first else 1
+    return list(range(first, last + 1, step))
+
+
 def lines_chart(series: dict[str, pd.DataFrame], y: str, *, reverse: bool = False, y_format: str = "~s",
                 height: str = "320px") -> w.VBox:
     """One line with dots per label of ``series`` (each a frame with ``date`` and the ``y`` column, NA dropped) on a
@@ -39,9 +46,12 @@ def lines_chart(series: dict[str, pd.DataFrame], y: str, *, reverse: bool = Fals
                               scales={"x": sx, "y": sy}, colors=[colour], labels=[label], marker="circle",
                               marker_size=16, stroke_width=2, tooltip=bq.Tooltip(fields=["name"], labels=[""])))
         keys.append(f'<span class="sc-key"><i style="background:{colour}"></i>{html.escape(label)}</span>')
+    y_axis = bq.Axis(scale=sy, side="left", tick_format=y_format, grid_lines="dashed", grid_color="#e5e7eb",
+                     color=MUTED, num_ticks=5)
+    if y_format == "d":  # whole numbers only: d3's ticks at 1.5, 2.5 … would print as repeated integers
+        y_axis.tick_values = integer_ticks(sy.min, sy.max)
     axes = [bq.Axis(scale=sx, side="bottom", tick_format="%d %b", grid_lines="none", color=MUTED, num_ticks=6),
-            bq.Axis(scale=sy, side="left", tick_format=y_format, grid_lines="dashed", grid_color="#e5e7eb",
-                    color=MUTED, num_ticks=5)]
+            y_axis]
     figure = bq.Figure(marks=marks, axes=axes, display_toolbar=False,
                        fig_margin={"top": 16, "bottom": 36, "left": 56, "right": 20},
                        layout=w.Layout(width="100%", height=height))
