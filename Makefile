@@ -29,4 +29,4 @@ lint: install-test
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) .pg test-output *.egg-info
+	rm -rf $(VENV) test-output *.egg-info

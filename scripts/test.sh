@@ -14,11 +14,13 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 mkdir -p test-output
-PGROOT="$PWD/.pg"
+# the cluster lives outside the checkout: run as root, its server runs as the postgres user, who may not be allowed
+# into a private checkout (a home folder, a mktemp -d folder)
+PGROOT=$(mktemp -d /tmp/soundcharts-test-pg.XXXXXX)
 PGPORT=${SOUNDCHARTS_TEST_PG_PORT:-55432}
 export SOUNDCHARTS_TEST_PG_URL
+trap 'scripts/pg-cluster.sh stop "$PGROOT"; rm -rf "$PGROOT"' EXIT
 SOUNDCHARTS_TEST_PG_URL=$(scripts/pg-cluster.sh start "$PGROOT" "$PGPORT")
-trap 'scripts/pg-cluster.sh stop "$PGROOT"' EXIT
 echo "PostgreSQL test server on 127.0.0.1:$PGPORT"
 
 .venv/bin/ruff check .
