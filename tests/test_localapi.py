@@ -136,7 +136,9 @@ def test_next_keeps_the_other_query_parameters(srv, http):
 
 def test_limit_above_100_is_clamped(srv, http):
     body = get(http, srv, f"/api/v2.14/chart/song/{CHART}/ranking/latest", limit=500).json()
-    assert body["page"]["limit"] == 100 and len(body["items"]) == 100 and body["page"]["total"] == 200
+    served = srv.catalog.ranking(CHART, TODAY)  # 200 ranked items, then any position-0 drop-outs
+    assert body["page"]["limit"] == 100 and len(body["items"]) == 100 and body["page"]["total"] == len(served)
+    assert sum(e.position > 0 for e in served) == 200
     assert "limit=100" in body["page"]["next"] and "offset=100" in body["page"]["next"]
 
 
@@ -176,12 +178,13 @@ def test_catalog_has_enough_charts(srv, http):
 def test_ranking_shape_sorted_and_metric_rules(srv, http):
     metric_chart = get(http, srv, f"/api/v2.14/chart/song/{CHART}/ranking/latest").json()
     streams = {"type": "streams", "description": "Number of streams"}
-    assert metric_chart["related"]["chart"]["metric"] == streams
+    assert metric_chart["related"]["chart"]["metric"] == (streams if srv.catalog.charts[CHART].metric else None)
     assert metric_chart["related"]["date"] == f"{TODAY}T00:00:00+00:00"
     items = metric_chart["items"]
     assert [i["position"] for i in items] == list(range(1, 101))
-    assert all(isinstance(i["metric"], int) for i in items)
-    assert [i["metric"] for i in items] == sorted((i["metric"] for i in items), reverse=True)
+    metrics = [i["metric"] for i in items if i["metric"] is not None]  # a few are null on untidy charts
+    assert len(metrics) >= 90 and all(isinstance(m, int) for m in metrics)
+    assert metrics == sorted(metrics, reverse=True)
     assert set(items[0]) == {"song", "position", "positionEvolution", "metric", "entryState", "entryDate",
                              "rankDate", "oldPosition", "timeOnChart", "timeOnChartUnit"}
     assert set(items[0]["song"]) == {"uuid", "name", "creditName", "imageUrl"}
@@ -194,7 +197,8 @@ def test_weekly_charts_rank_on_fridays_in_weeks(srv, http):
     days = [dt.date.fromisoformat(d[:10]) for d in body["items"]]
     assert days and all(d.weekday() == 4 for d in days)
     latest = get(http, srv, "/api/v2.14/chart/song/youtube-top-songs-global-weekly/ranking/latest").json()
-    assert {i["timeOnChartUnit"] for i in latest["items"]} == {"week"}
+    assert {i["timeOnChartUnit"] for i in latest["items"]} == {srv.catalog.charts[
+        "youtube-top-songs-global-weekly"].unit} & {"week", "WOC"}
 
 
 @pytest.mark.parametrize("raw", ["2025-04-10T00:00:00+00:00", "2025-04-10T00:00:00%2B00:00",
@@ -272,7 +276,7 @@ def test_unknown_song_is_404_everywhere(srv, http):
 
 
 def test_identifiers(srv, http):
-    song = _songs_where(srv, lambda s: len(s.identifiers_on("spotify")) == 3)[0]
+    song = _songs_where(srv, lambda s: len(s.identifiers_on("spotify")) == 3 and "no-default" not in s.quirks)[0]
     body = get(http, srv, f"/api/v2/song/{song.uuid}/identifiers").json()
     assert body["related"] == {"uuid": song.uuid, "name": song.name, "creditName": song.credit_name}
     rows = body["items"]
@@ -288,7 +292,7 @@ def test_identifiers(srv, http):
     tiktok = _songs_where(srv, lambda s: s.identifiers_on("tiktok"))[0]
     ids = get(http, srv, f"/api/v2/song/{tiktok.uuid}/identifiers", platform="tiktok").json()["items"]
     assert len(ids[0]["identifier"]) == 19 and ids[0]["identifier"].isdigit()
-    isrc = _songs_where(srv, lambda s: s.isrc)[0]
+    isrc = _songs_where(srv, lambda s: s.isrc and s.identifiers_on("isrc")[0].url)[0]
     rows = get(http, srv, f"/api/v2/song/{isrc.uuid}/identifiers", platform="isrc").json()["items"]
     assert rows[0]["identifier"] == isrc.isrc and "spotify" in rows[0]["url"]
     assert_error(get(http, srv, f"/api/v2/song/{isrc.uuid}/identifiers", onlyDefault="maybe"), 400)

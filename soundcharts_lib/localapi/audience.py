@@ -4,7 +4,9 @@ A series covers ``max(identifier added, today - history_days) .. today``. Audien
 totals that never decrease (daily increments follow the song's :meth:`Song.strength`, so hits grow fast and
 big songs pass 2^31); popularity is a bounded score. About 3% of days are missing for a (song, platform)
 (no item at all that day). Each identifier has its own RNG stream
-``Random(f"{seed}:{kind}:{uuid}:{platform}:{id}")``.
+``Random(f"{seed}:{kind}:{uuid}:{platform}:{id}")``. The untidy catalog (see :mod:`.untidy`) adds identifiers
+that stop reporting after ``identifier.until``, runs of missing days (``song.outages``) and platforms with no
+data at all (quirk ``silent:<platform>``).
 """
 
 from __future__ import annotations
@@ -54,20 +56,22 @@ def _popularity_values(song: Song, ident: Identifier, days: list[dt.date], rng: 
 
 def series(seed: int, song: Song, platform: str, kind: str, today: dt.date, history_days: int) -> list[Point]:
     """Newest-first ``(day, ((identifier, value), ...))`` of ``kind`` ("audience" or "popularity")."""
+    if f"silent:{platform}" in song.quirks:
+        return []
     first = today - dt.timedelta(days=history_days)
-    idents = [ident for ident in song.identifiers_on(platform) if ident.added <= today]
     per_ident: dict[str, dict[dt.date, int]] = {}
-    for ident in idents:
-        days = _days(max(ident.added, first), today)
-        rng = random.Random(f"{seed}:{kind}:{song.uuid}:{platform}:{ident.identifier}")
-        make = _audience_values if kind == "audience" else _popularity_values
-        per_ident[ident.identifier] = dict(zip(days, make(song, ident, days, rng), strict=True))
+    for ident in song.identifiers_on(platform):
+        days = _days(max(ident.added, first), min(ident.until or today, today))
+        if days:
+            rng = random.Random(f"{seed}:{kind}:{song.uuid}:{platform}:{ident.identifier}")
+            make = _audience_values if kind == "audience" else _popularity_values
+            per_ident[ident.identifier] = dict(zip(days, make(song, ident, days, rng), strict=True))
+    outage = {day for code, start, end in song.outages if code == platform for day in _days(start, end)}
     gaps = random.Random(f"{seed}:{kind}-gaps:{song.uuid}:{platform}")
     points = []
     for day in _days(max(song.release, first), today):
-        plots = tuple((ident.identifier, per_ident[ident.identifier][day]) for ident in idents
-                      if day in per_ident[ident.identifier])
-        if gaps.random() >= GAP_RATE and plots:
+        plots = tuple((ident, values[day]) for ident, values in per_ident.items() if day in values)
+        if gaps.random() >= GAP_RATE and plots and day not in outage:
             points.append((day, plots))
     points.reverse()
     return points

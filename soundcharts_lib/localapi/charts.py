@@ -2,6 +2,9 @@
 
 Daily charts have a ranking every day from their start to ``today`` except ~1% missing days (never the
 first or the latest); weekly charts rank on Fridays. Chart dates are served as ``YYYY-MM-DDT00:00:00+00:00``.
+``chart.dates`` are the served ranking dates; ``chart.lead`` the dates simulated before them but never served
+(a chart whose history began before the served window), and ``chart.style`` how its ranking items spell
+what the contract leaves open. Both are tidy here; :mod:`.untidy` changes them.
 """
 
 from __future__ import annotations
@@ -49,6 +52,26 @@ SPECS: tuple = (
 )
 
 
+@dataclass(frozen=True)
+class ChartStyle:
+    """How one chart's ranking items are written (the defaults are the tidy spelling).
+
+    ``units``: ``timeOnChartUnit`` of daily and weekly charts; ``blank_states``: ``entryState`` ""; ``zero_old``:
+    ``oldPosition`` 0 (not ``null``) for a song absent from the previous ranking; ``null_evolution``:
+    ``positionEvolution`` ``null`` (not 0) then; ``noon_entry``: ``entryDate`` at ``T12:00:00+00:00``;
+    ``dropouts``: position-0 items for the songs of the previous ranking that left; ``metric_gap``: share of
+    items whose ``metric`` is ``null`` on a metric chart.
+    """
+
+    units: tuple[str, str] = ("day", "week")
+    blank_states: bool = False
+    zero_old: bool = False
+    null_evolution: bool = False
+    noon_entry: bool = False
+    dropouts: bool = False
+    metric_gap: float = 0.0
+
+
 @dataclass(frozen=True, eq=False)
 class Chart:
     slug: str
@@ -64,14 +87,16 @@ class Chart:
     metric: tuple[str, str] | None
     metric_top: int | None
     dates: tuple[dt.date, ...]
+    lead: tuple[dt.date, ...] = ()
+    style: ChartStyle = ChartStyle()
 
     @property
     def unit(self) -> str:
-        return "day" if self.frequency == "daily" else "week"
+        return self.style.units[self.frequency != "daily"]
 
     def market_weight(self, market: str) -> float:
         """How likely a song of ``market`` is to be in this chart's song pool."""
-        if self.country_code is None:
+        if not self.country_code:  # global ("" or None)
             return 3.0 if market == "INT" else 1.2
         home = COUNTRY_MARKET[self.country_code]
         if market == home:
@@ -79,7 +104,7 @@ class Chart:
         return 2.5 if market == "INT" else 0.25
 
 
-def _dates(rng: random.Random, frequency: str, start: dt.date, today: dt.date) -> tuple[dt.date, ...]:
+def ranking_dates(rng: random.Random, frequency: str, start: dt.date, today: dt.date) -> tuple[dt.date, ...]:
     if frequency == "weekly":
         first = start + dt.timedelta(days=(4 - start.weekday()) % 7)  # Friday on or after start
         return tuple(first + dt.timedelta(weeks=k) for k in range((today - first).days // 7 + 1))
@@ -103,5 +128,5 @@ def build_charts(seed: int, today: dt.date, history_days: int) -> list[Chart]:
                 type="top", platform=platform, frequency=frequency, country_code=country,
                 country_name=COUNTRIES.get(country) if country else None, city_name=city, max_results=size,
                 web_url=web.format(where=(country or "global").lower(), frequency=frequency) if web else None,
-                metric=metric, metric_top=top, dates=_dates(rng, frequency, start, today)))
+                metric=metric, metric_top=top, dates=ranking_dates(rng, frequency, start, today)))
     return charts

@@ -24,6 +24,7 @@ class LocalApiConfig:
     seed: int = 1
     today: dt.date | None = None
     history_days: int = 400
+    tidy: bool = False
     app_id: str = "soundcharts"
     api_key: str = field(default="soundcharts", repr=False)
     client_id: str = "soundcharts"

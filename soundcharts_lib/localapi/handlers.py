@@ -76,7 +76,7 @@ def _ranking_body(ctx: Context, query: Query, slug: str, day: dt.date) -> dict:
         raise HttpError(404, f"No ranking for chart '{slug}' on {day.isoformat()}; "
                               f"see /api/v2/chart/song/{slug}/available-rankings")
     related = {"chart": chart_json(chart, with_metric=True), "date": atom_utc(day)}
-    return paginate(query, entries, related, convert=lambda entry: entry_json(entry, chart.unit))
+    return paginate(query, entries, related, convert=lambda entry: entry_json(entry, chart))
 
 
 def ranking_latest(ctx: Context, query: Query, slug: str) -> dict:
@@ -120,7 +120,8 @@ def identifiers(ctx: Context, query: Query, uuid: str) -> dict:
     platform, only_default = query.get("platform"), _flag(query, "onlyDefault")
     rows = [ident for ident in song.identifiers
             if (platform is None or ident.platform == platform) and (ident.default or not only_default)]
-    return paginate(query, rows, song_ref(song), convert=identifier_json)
+    with_default = "no-default" not in song.quirks
+    return paginate(query, rows, song_ref(song), convert=lambda ident: identifier_json(ident, with_default))
 
 
 def _date_param(query: Query, name: str) -> dt.date | None:

@@ -3,7 +3,9 @@
 Each chart draws a song pool (weighted by the chart's market) and, on every ranking date, scores each
 released pool song as ``affinity * song.strength(day) * exp(noise)`` (``noise`` an AR(1) walk per song);
 the top ``max_results`` make the ranking. Songs therefore climb, fall, enter, leave and re-enter.
-Derived fields, all relative to the *previous served ranking* of the same chart:
+The simulation runs over ``chart.lead + chart.dates`` and keeps only the served ``chart.dates``. Derived
+fields, all relative to the *previous simulated ranking* of the same chart (for the first served ranking of
+a chart with a ``lead``, one that is never served):
 
 - ``oldPosition``: position in the previous ranking, ``null`` if the song was not in it (new or re-entry);
 - ``positionEvolution`` = ``oldPosition - position`` (positive = climbed), ``0`` when ``oldPosition`` is null;
@@ -12,7 +14,13 @@ Derived fields, all relative to the *previous served ranking* of the same chart:
 - ``entryDate``: the first ranking date the song was on this chart; ``timeOnChart``: how many rankings of
   this chart it has been on so far, this one included.
 
-The RNG stream is ``random.Random(f"{seed}:history:{slug}")``, so charts are independent of each other.
+``chart.style`` (see :class:`~.charts.ChartStyle`) then changes how they are written: "" states, 0 or
+``null`` for a missing previous position, ``null`` metrics, and position-0 items after the ranked ones for
+the songs of the previous ranking that left (``oldPosition`` = their last position, ``rankDate`` = the
+previous ranking's date, ``entryState`` "down", ``metric`` null). :class:`Entry` holds the served values.
+
+The RNG streams are ``random.Random(f"{seed}:history:{slug}")`` and, for null metrics,
+``random.Random(f"{seed}:untidy:metric:{slug}")``, so charts are independent of each other.
 """
 
 from __future__ import annotations
@@ -28,16 +36,18 @@ from .charts import Chart
 from .songs import Song
 
 STATES = ("new", "re-entry", "up", "down", "same")
+DOWN = STATES.index("down")
 NOISE_SD = 0.18  # stationary spread of the log-score noise
+NO_METRIC = -1
 
 
 @dataclass(frozen=True)
 class Entry:
-    position: int
+    position: int  # 0 = no longer in the chart (a drop-out item)
     song: Song
     metric: int | None
     old_position: int | None
-    position_evolution: int
+    position_evolution: int | None
     entry_state: str
     entry_date: dt.date
     rank_date: dt.date
@@ -46,38 +56,51 @@ class Entry:
 
 @dataclass(frozen=True)
 class Ranking:
-    """One ranking date, stored compactly (parallel arrays indexed by position - 1)."""
+    """One ranking date, stored compactly (parallel arrays indexed by position - 1), then its drop-outs."""
 
     songs: array
-    metrics: array | None
+    metrics: array | None  # NO_METRIC = null
     old: array  # 0 = null
-    first: array  # index into the chart's dates
+    first: array  # index into the chart's simulated dates (lead + dates)
     count: array
     states: bytearray
+    dropped: array  # (song index, last position, first, count) per drop-out, flattened
 
 
 class ChartHistory:
-    """All rankings of one chart, computed once."""
+    """All served rankings of one chart, computed once."""
 
     def __init__(self, chart: Chart, songs: list[Song], seed: int):
         self.chart = chart
         self._songs = songs
-        self.rankings = _simulate(chart, songs, random.Random(f"{seed}:history:{chart.slug}"))
+        self._dates = chart.lead + chart.dates
+        self.rankings = _simulate(chart, songs, seed)
         self._index = {day: k for k, day in enumerate(chart.dates)}
 
     def entries(self, day: dt.date) -> list[Entry] | None:
-        """The ranking of ``day`` (``None`` when the chart has no ranking that day)."""
+        """The items served for ``day`` (``None`` when the chart has no ranking that day)."""
         k = self._index.get(day)
         if k is None:
             return None
-        rank, dates = self.rankings[k], self.chart.dates
-        return [Entry(position=pos + 1, song=self._songs[rank.songs[pos]],
-                      metric=rank.metrics[pos] if rank.metrics is not None else None,
-                      old_position=rank.old[pos] or None,
-                      position_evolution=rank.old[pos] - (pos + 1) if rank.old[pos] else 0,
-                      entry_state=STATES[rank.states[pos]], entry_date=dates[rank.first[pos]], rank_date=day,
-                      time_on_chart=rank.count[pos])
-                for pos in range(len(rank.songs))]
+        rank, dates, style = self.rankings[k], self._dates, self.chart.style
+        absent = 0 if style.zero_old else None
+
+        def entry(position: int, song: int, metric: int | None, old: int, first: int, count: int, state: int,
+                  rank_date: dt.date) -> Entry:
+            evolution = old - position if old and position else None if style.null_evolution else 0
+            return Entry(position=position, song=self._songs[song], metric=metric, old_position=old or absent,
+                         position_evolution=evolution, entry_state="" if style.blank_states else STATES[state],
+                         entry_date=dates[first], rank_date=rank_date, time_on_chart=count)
+
+        metrics = rank.metrics
+        ranked = [entry(pos + 1, rank.songs[pos],
+                        metrics[pos] if metrics is not None and metrics[pos] != NO_METRIC else None,
+                        rank.old[pos], rank.first[pos], rank.count[pos], rank.states[pos], day)
+                  for pos in range(len(rank.songs))]
+        previous = dates[len(self.chart.lead) + k - 1] if rank.dropped else day
+        gone = rank.dropped
+        return ranked + [entry(0, gone[j], None, gone[j + 1], gone[j + 2], gone[j + 3], DOWN, previous)
+                         for j in range(0, len(gone), 4)]
 
 
 def _pool(chart: Chart, songs: list[Song], rng: random.Random) -> list[Song]:
@@ -96,7 +119,7 @@ def _tops(chart: Chart, songs: list[Song], rng: random.Random) -> Iterator[list[
     phi = 0.93 if chart.frequency == "daily" else 0.6
     spread = NOISE_SD * math.sqrt(1 - phi * phi) * math.sqrt(12)  # uniform steps with that deviation
     draw, exp = rng.random, math.exp
-    for day in chart.dates:
+    for day in chart.lead + chart.dates:
         scored, ordinal = [], day.toordinal()
         for j, song in enumerate(pool):
             noise[j] = step = phi * noise[j] + spread * (draw() - 0.5)
@@ -115,8 +138,9 @@ class _Tracker:
         self.first: dict[int, int] = {}
         self.count: dict[int, int] = {}
 
-    def rank(self, k: int, indices: list[int], metrics: array | None) -> Ranking:
-        ranking = Ranking(array("i", indices), metrics, array("i"), array("i"), array("i"), bytearray())
+    def rank(self, k: int, indices: list[int], metrics: array | None, dropouts: bool) -> Ranking:
+        ranking = Ranking(array("i", indices), metrics, array("i"), array("i"), array("i"), bytearray(),
+                          array("i"))
         for pos, index in enumerate(indices, start=1):
             old = self.previous.get(index, 0)
             if index not in self.first:
@@ -130,16 +154,29 @@ class _Tracker:
             ranking.first.append(self.first[index])
             ranking.count.append(self.count[index])
             ranking.states.append(state)
+        if dropouts:
+            kept = set(indices)
+            for index, old in sorted(self.previous.items(), key=lambda item: item[1]):
+                if index not in kept:
+                    ranking.dropped.extend((index, old, self.first[index], self.count[index]))
         self.previous = {index: pos for pos, index in enumerate(indices, start=1)}
         return ranking
 
 
-def _simulate(chart: Chart, songs: list[Song], rng: random.Random) -> list[Ranking]:
-    tracker, scale, rankings = _Tracker(), None, []
+def _simulate(chart: Chart, songs: list[Song], seed: int) -> list[Ranking]:
+    """The served rankings (the ``lead`` ones are simulated for their effect on the derived fields only)."""
+    rng, gaps = random.Random(f"{seed}:history:{chart.slug}"), random.Random(f"{seed}:untidy:metric:{chart.slug}")
+    tracker, scale, rankings, skip = _Tracker(), None, [], len(chart.lead)
     for k, top in enumerate(_tops(chart, songs, rng)):
         metrics = None
         if chart.metric_top and top:
             scale = scale or chart.metric_top / top[0][0]  # position 1 of the first ranking = metric_top
             metrics = array("q", (int(score * scale) for score, _ in top))
-        rankings.append(tracker.rank(k, [index for _, index in top], metrics))
+            if chart.style.metric_gap and k >= skip:
+                for pos in range(len(metrics)):
+                    if gaps.random() < chart.style.metric_gap:
+                        metrics[pos] = NO_METRIC
+        ranking = tracker.rank(k, [index for _, index in top], metrics, chart.style.dropouts)
+        if k >= skip:
+            rankings.append(ranking)
     return rankings

@@ -49,7 +49,7 @@ class LocalApiServer(ThreadingHTTPServer):
 
     def __init__(self, config: LocalApiConfig):
         self.config = config
-        self.catalog = Catalog(config.seed, config.effective_today(), config.history_days)
+        self.catalog = Catalog(config.seed, config.effective_today(), config.history_days, config.tidy)
         self.meter = Meter(config)
         self.tokens = TokenStore(config)
         self.faults = FaultInjector(config)

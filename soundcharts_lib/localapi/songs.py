@@ -40,13 +40,15 @@ class Artist:
 
 @dataclass(frozen=True, eq=False)
 class Identifier:
-    """One id of a song on a platform; ``added`` = first day SoundCharts has data for it."""
+    """One id of a song on a platform; ``added`` = first day SoundCharts has data for it, ``until`` = the last
+    (``None``: still reporting)."""
 
     platform: str
     identifier: str
     url: str | None
     default: bool
     added: dt.date
+    until: dt.date | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,6 +76,8 @@ class Song:
     rise: int
     tau: float
     identifiers: tuple[Identifier, ...]
+    quirks: frozenset[str] = frozenset()  # what :mod:`.untidy` did to the song beyond its fields' values
+    outages: tuple[tuple[str, dt.date, dt.date], ...] = ()  # (platform, first, last day) without data
 
     @property
     def credit_name(self) -> str:

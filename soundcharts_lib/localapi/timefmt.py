@@ -16,6 +16,11 @@ def atom_utc(day: dt.date) -> str:
     return f"{day.isoformat()}T00:00:00+00:00"
 
 
+def atom_noon(day: dt.date) -> str:
+    """Entry dates on some charts (the sandbox's spelling): ``2025-03-14T12:00:00+00:00``."""
+    return f"{day.isoformat()}T12:00:00+00:00"
+
+
 def paris_midnight(day: dt.date) -> str:
     """Audience and release dates: local midnight in Paris (``+01:00`` in winter, ``+02:00`` in summer)."""
     return dt.datetime(day.year, day.month, day.day, tzinfo=PARIS).isoformat()

@@ -6,7 +6,7 @@ from .charts import Chart
 from .history import Entry
 from .referential import PLATFORMS
 from .songs import Identifier, Song, isrc_country
-from .timefmt import atom_utc, paris_midnight
+from .timefmt import atom_noon, atom_utc, paris_midnight
 
 
 def chart_json(chart: Chart, with_metric: bool = False) -> dict:
@@ -20,14 +20,15 @@ def chart_json(chart: Chart, with_metric: bool = False) -> dict:
     return body
 
 
-def entry_json(entry: Entry, unit: str) -> dict:
+def entry_json(entry: Entry, chart: Chart) -> dict:
     song = entry.song
+    entry_date = (atom_noon if chart.style.noon_entry else atom_utc)(entry.entry_date)
     return {"song": {"uuid": song.uuid, "name": song.name, "creditName": song.credit_name,
                      "imageUrl": song.image_url},
             "position": entry.position, "positionEvolution": entry.position_evolution, "metric": entry.metric,
-            "entryState": entry.entry_state, "entryDate": atom_utc(entry.entry_date),
+            "entryState": entry.entry_state, "entryDate": entry_date,
             "rankDate": atom_utc(entry.rank_date), "oldPosition": entry.old_position,
-            "timeOnChart": entry.time_on_chart, "timeOnChartUnit": unit}
+            "timeOnChart": entry.time_on_chart, "timeOnChartUnit": chart.unit}
 
 
 def song_ref(song: Song) -> dict:
@@ -36,6 +37,8 @@ def song_ref(song: Song) -> dict:
 
 
 def _artists(song: Song) -> list[dict]:
+    if "no-artists" in song.quirks:
+        return []
     return [{"uuid": a.uuid, "slug": a.slug, "name": a.name, "appUrl": a.app_url, "imageUrl": a.image_url}
             for a in song.artists]
 
@@ -48,7 +51,7 @@ def song_v225(song: Song) -> dict:
     """The ``/api/v2.25/song/{uuid}`` object."""
     isrc = None
     if song.isrc:
-        code, name = isrc_country(song.isrc)
+        code, name = ("", "") if "isrc-country-blank" in song.quirks else isrc_country(song.isrc)
         isrc = {"value": song.isrc, "countryCode": code, "countryName": name}
     return {"uuid": song.uuid, "name": song.name, "isrc": isrc, "iswcs": list(song.iswcs),
             "creditName": song.credit_name, "artists": _artists(song), "releaseDate": _release(song),
@@ -68,6 +71,10 @@ def song_v2(song: Song) -> dict:
             "label": song.labels[0][0] if song.labels else None}
 
 
-def identifier_json(ident: Identifier) -> dict:
-    return {"platformName": PLATFORMS.get(ident.platform, "ISRC"), "platformCode": ident.platform,
-            "identifier": ident.identifier, "url": ident.url, "default": ident.default}
+def identifier_json(ident: Identifier, with_default: bool = True) -> dict:
+    """An identifier row; ``default`` left out when not ``with_default`` (the contract: treat it as optional)."""
+    row = {"platformName": PLATFORMS.get(ident.platform, "ISRC"), "platformCode": ident.platform,
+           "identifier": ident.identifier, "url": ident.url}
+    if with_default:
+        row["default"] = ident.default
+    return row

@@ -88,3 +88,9 @@ LABELS = (("Universal Music", "Major"), ("Sony Music", "Major"), ("Warner Music"
           ("XL Recordings", "Independent"), ("Because Music", "Independent"), ("Sub Pop", "Independent"),
           ("Big Hit Music", "Independent"), ("Avex", "Independent"), ("Som Livre", "Independent"),
           ("Rimas Entertainment", "Independent"))
+
+# Untidy names (see untidy.py): right-to-left titles and names (Arabic, Hebrew, one mixed), emoji sequences
+# (a skin-tone modifier, ZWJ sequences, a flag).
+RTL_NAMES = ("ليلة في القاهرة", "قلبي معك", "فرقة النجوم", "שיר של אהבה", "הלילה הזה", "להקת הכוכבים",
+             "Yasmin ياسمين (Remix)", "נועה & שירה")
+EMOJI = ("🔥", "🎶✨", "💔", "👑🏽", "🏳️‍🌈", "👩‍🎤", "🇧🇷")
