@@ -22,6 +22,7 @@ from .db.models import (
 from .db.tables import RUN, TA, TPI, A, C, E, P, R, T
 
 QUOTA_WINDOW_DAYS = 7
+QUOTA_MIN_HISTORY_HOURS = 24  # a burn rate from minutes of readings (a fresh install) says nothing about a month
 ATTENTION_LIMIT = 10
 
 
@@ -218,22 +219,23 @@ def forecast_quota(points: list[tuple[datetime, int]], now: datetime,
     """Month-end forecast = quota left - daily burn x days left in the month (UTC).
 
     ``points`` are (run start, quota remaining) in time order. The burn is the drop per day between the first and
-    the last point of the last ``window_days`` days, counted after the last increase (a reset or top-up); with fewer
-    than 2 such points (or no time between them) burn and forecast are None ("unknown").
+    the last point of the last ``window_days`` days, counted after the last increase (a reset or top-up); when
+    those points span less than ``QUOTA_MIN_HISTORY_HOURS`` (``history_hours``) burn and forecast are None
+    ("not enough history").
     """
     next_month = (now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) + timedelta(days=32)).replace(day=1)
     days_left = (next_month - now).total_seconds() / 86400
     out = {"remaining": None, "as_of": None, "burn_per_day": None, "days_left": round(days_left, 2),
-           "forecast": None, "exhausted_on": None, "points": 0, "window_days": window_days}
+           "forecast": None, "exhausted_on": None, "points": 0, "window_days": window_days, "history_hours": 0.0}
     if not points:
         return out
     as_of, remaining = points[-1]
     recent = [(t, v) for t, v in points if t >= now - timedelta(days=window_days)]
     rises = [i for i in range(1, len(recent)) if recent[i][1] > recent[i - 1][1]]
     recent = recent[rises[-1]:] if rises else recent
-    out.update(remaining=remaining, as_of=as_of, points=len(recent))
     span = (recent[-1][0] - recent[0][0]).total_seconds() / 86400 if len(recent) >= 2 else 0.0
-    if span > 0:
+    out.update(remaining=remaining, as_of=as_of, points=len(recent), history_hours=round(span * 24, 1))
+    if span * 24 >= QUOTA_MIN_HISTORY_HOURS:
         burn = (recent[0][1] - recent[-1][1]) / span
         forecast = remaining - burn * days_left
         out.update(burn_per_day=round(burn, 1), forecast=int(round(forecast)))

@@ -241,7 +241,7 @@ def _api(settings: Settings, min_quota: int, timeout: int) -> HealthCheck:
         return HealthCheck("api", False, f"refused: {mask(str(exc))} ({settings.api_url})")
     if remaining is None:
         return HealthCheck("api", True, f"reachable, quota unlimited ({settings.api_url})")
-    return HealthCheck("api", remaining >= min_quota,
+    return HealthCheck("api", remaining > 0 and remaining >= min_quota,
                        f"reachable, {remaining:,} requests left (minimum {min_quota:,}) ({settings.api_url})")
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from .analytics import quota_forecast
+from .analytics import QUOTA_MIN_HISTORY_HOURS, quota_forecast
 from .db.models import utcnow
 from .db.tables import RUN
 
@@ -47,17 +47,25 @@ def forecast_line(forecast: dict) -> str:
     if forecast["remaining"] is None:
         return "API quota: no job run has recorded it yet"
     head = f"API quota: {forecast['remaining']:,} left at {forecast['as_of']:%Y-%m-%d %H:%M} UTC"
+    if forecast["remaining"] <= 0:
+        return f"{head}; used up"
     if forecast["forecast"] is None:
-        return (f"{head}; month-end forecast unknown (needs 2 runs with a quota figure in the last "
-                f"{forecast['window_days']} days)")
+        return (f"{head}; month-end forecast: not enough history ({forecast['history_hours']:g} h of quota readings "
+                f"in the last {forecast['window_days']} days, needs {QUOTA_MIN_HISTORY_HOURS} h)")
     line = f"{head}; using {forecast['burn_per_day']:,.0f} a day; month-end forecast {forecast['forecast']:,}"
     if forecast["exhausted_on"] is not None:
         line += f" (runs out around {forecast['exhausted_on']:%Y-%m-%d})"
     return line
 
 
+def quota_ok(forecast: dict) -> bool:
+    """Healthy: nothing recorded yet, or calls left and, at the current pace (when known), enough for the month."""
+    if forecast["remaining"] is None:
+        return True
+    return forecast["remaining"] > 0 and forecast["exhausted_on"] is None
+
+
 def quota_check(engine: Engine, now: datetime | None = None) -> tuple[bool, str]:
-    """``(ok, line)`` for ``soundcharts health``: not ok when the quota runs out before the month ends at the
-    current pace; an unknown forecast is ok."""
+    """``(ok, line)`` for ``soundcharts health`` (see :func:`quota_ok`)."""
     forecast = quota_forecast(engine, now)
-    return forecast["exhausted_on"] is None, forecast_line(forecast)
+    return quota_ok(forecast), forecast_line(forecast)

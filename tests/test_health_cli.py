@@ -126,3 +126,31 @@ def test_a_missing_uninitialised_or_unreachable_database_is_unhealthy(tmp_path):
 ])
 def test_bad_input_is_one_line_and_exit_2(args, words, tmp_path):
     one_line_error(soundcharts(*args, env={"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'x.db'}"}), 2, words)
+
+
+def test_a_fresh_install_on_a_5000_call_plan_is_healthy(tmp_path):
+    """Two syncs minutes apart against a 5,000-call plan: the quota they recorded is no basis for a forecast, and
+    the API's own figure is far above the minimum."""
+    with running(LocalApiConfig(seed=7, quota=5_000)) as srv:
+        env = {"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'fresh.db'}", "SOUNDCHARTS_API_URL": srv.base_url,
+               "SOUNDCHARTS_APP_ID": "soundcharts", "SOUNDCHARTS_API_KEY": "soundcharts",
+               "SOUNDCHARTS_CACHE_BACKEND": "memory", "SOUNDCHARTS_RUNS_DIR": str(tmp_path / "runs")}
+        for _ in range(2):
+            sync = soundcharts("sync-charts", "--chart", CHART, "--quiet", env=env)
+            assert sync.returncode == 0, sync.stderr
+        res = soundcharts("health", env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    checks = lines(res)
+    left = int(re.search(r"ok    ([\d,]+) left at", checks["quota"])[1].replace(",", ""))
+    assert 4_900 < left < 5_000 and "month-end forecast: not enough history" in checks["quota"]
+    assert re.match(r"ok    reachable, 4,9\d\d requests left \(minimum 1,000\)", checks["api"])
+
+
+def test_no_calls_left_is_a_failure_whatever_the_minimum(synced):  # noqa: F811
+    db, env = synced
+    execute(db, "UPDATE sync_run SET quota_remaining = 0")
+    with running(LocalApiConfig(seed=7, quota=0)) as srv:
+        res = soundcharts("health", "--min-quota", "0", env=dict(env, SOUNDCHARTS_API_URL=srv.base_url))
+    assert res.returncode == 1 and res.stdout.strip().endswith("UNHEALTHY: quota, api")
+    assert re.match(r"FAIL  0 left at .* UTC; used up$", lines(res)["quota"])
+    assert lines(res)["api"].startswith("FAIL  reachable, 0 requests left (minimum 0)")

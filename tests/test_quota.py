@@ -42,11 +42,34 @@ def test_nothing_recorded(engine):
     assert quota.quota_check(engine, NOW) == (True, "API quota: no job run has recorded it yet")
 
 
-def test_one_point_is_unknown(engine):
+def test_one_point_is_not_enough_history(engine):
     runs(engine, [(1, "sync_charts", 5_000)])
     ok, line = quota.quota_check(engine, NOW)
-    assert ok and line == ("API quota: 5,000 left at 2026-03-19 12:00 UTC; month-end forecast unknown (needs 2 runs "
-                           "with a quota figure in the last 7 days)")
+    assert ok and line == ("API quota: 5,000 left at 2026-03-19 12:00 UTC; month-end forecast: not enough history "
+                           "(0 h of quota readings in the last 7 days, needs 24 h)")
+
+
+def test_a_fresh_install_with_minutes_of_readings_is_healthy_without_a_forecast(engine):
+    """4,988 of 5,000 left after two runs 20 minutes apart: 864 calls a day at that pace would run out before the
+    month ends, but 20 minutes say nothing about a month."""
+    runs(engine, [(20 / 1440, "sync_charts", 4_995), (0, "fetch_metadata", 4_988)])
+    ok, line = quota.quota_check(engine, NOW)
+    assert ok and line == ("API quota: 4,988 left at 2026-03-20 12:00 UTC; month-end forecast: not enough history "
+                           "(0.3 h of quota readings in the last 7 days, needs 24 h)")
+
+
+@pytest.mark.parametrize(("hours", "forecast"), [(23.9, False), (24, True)])
+def test_the_forecast_needs_24_hours_of_readings(engine, hours, forecast):
+    runs(engine, [(hours / 24, "sync_charts", 900_000), (0, "sync_charts", 899_000)])
+    ok, line = quota.quota_check(engine, NOW)
+    assert ok and ("month-end forecast 88" in line) is forecast and ("not enough history" in line) is not forecast
+
+
+@pytest.mark.parametrize("history", [[(0, "sync_charts", 0)], [(3, "sync_charts", 9_000), (0, "sync_charts", 0)]])
+def test_no_calls_left_is_a_failure(engine, history):
+    runs(engine, history)
+    ok, line = quota.quota_check(engine, NOW)
+    assert not ok and line == "API quota: 0 left at 2026-03-20 12:00 UTC; used up"
 
 
 @pytest.mark.parametrize(("left_now", "ok", "tail"), [

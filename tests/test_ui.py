@@ -111,7 +111,8 @@ def test_system_status_shows_runs_failures_and_the_quota_forecast(data):
 
 
 @pytest.mark.parametrize(("quota", "shown"), [
-    ({**QUOTA, "forecast": None, "burn_per_day": None}, '<span class="quota-forecast">unknown</span> (needs two runs'),
+    ({**QUOTA, "forecast": None, "burn_per_day": None},
+     '<span class="quota-forecast">not enough history</span> (needs 24 h of quota readings'),
     ({**QUOTA, "forecast": -100, "exhausted_on": date(2026, 11, 28)}, "runs out around 2026-11-28"),
     ({**QUOTA, "remaining": None}, "No job run has recorded the API quota yet."),
 ])

@@ -297,8 +297,8 @@ def api_quota(quota: dict) -> w.HTML:
         return html_card("API quota", nothing_html("No job run has recorded the API quota yet."),
                          css_class="api-quota")
     if quota["forecast"] is None:
-        forecast = ('<span class="quota-forecast">unknown</span> (needs two runs with a quota figure in the last '
-                    f'{quota["window_days"]} days)')
+        forecast = ('<span class="quota-forecast">not enough history</span> (needs 24 h of quota readings in the '
+                    f'last {quota["window_days"]} days)')
     else:
         forecast = f'<span class="quota-forecast">{quota["forecast"]:,}</span>'
         if quota["exhausted_on"] is not None:
