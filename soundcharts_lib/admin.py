@@ -2,7 +2,7 @@
 
 Each action calls the service the CLI calls (:class:`~soundcharts_lib.sync.ChartSync`,
 :func:`~soundcharts_lib.metadata.fetch_metadata`, :func:`~soundcharts_lib.audience.fetch_audience`) with
-trigger ``dashboard``, in a background thread, while its progress is read from the database. One action of a
+trigger ``admin``, in a background thread, while its progress is read from the database. One action of a
 kind runs at a time: a second start is refused (in the same kernel by a lock, in another kernel or process by
 :func:`~soundcharts_lib.joblock.job_lock`). Every start, refusal and outcome is an ``AuditEvent``.
 """
@@ -30,7 +30,7 @@ from .logs import mask
 
 log = logging.getLogger(__name__)
 
-TRIGGER = "dashboard"
+TRIGGER = "admin"
 TITLES = {"sync_charts": "Sync now", "backfill_charts": "Backfill", "fetch_metadata": "Fetch metadata",
           "fetch_audience": "Fetch audience"}
 MAX_TARGETS = 500

@@ -109,12 +109,13 @@ class AudienceDataProcessor:
     ``supported`` is the API's audience platform list when the caller already has it.
     """
 
-    def __init__(self, client, engine: Engine, *, trigger: str = "cli", progress: bool = True,
-                 workers: int = 4, overlap_days: int = OVERLAP_DAYS,
+    def __init__(self, client, engine: Engine, *, trigger: str = "cli", notebook: str | None = None,
+                 progress: bool = True, workers: int = 4, overlap_days: int = OVERLAP_DAYS,
                  supported: Sequence[Platform] | None = None):
         self.client = client
         self.engine = engine
         self.trigger = trigger
+        self.notebook = notebook  # the archived job notebook of a ``run-job`` run
         self.progress = progress
         self.workers = workers
         self.overlap_days = overlap_days
@@ -138,7 +139,7 @@ class AudienceDataProcessor:
         params = {"track_uuids": list(track_uuids or [])[:50], "platforms": wanted, "limit": limit,
                   "start": start, "end": end, "force": force}
         result = AudienceResult(skipped=list(skipped))
-        result.run_id = start_run(self.engine, "fetch_audience", self.trigger, params)
+        result.run_id = start_run(self.engine, "fetch_audience", self.trigger, params, notebook_path=self.notebook)
         try:
             pids = store.audience_platform_ids(self.engine, [p for p in supported if p.code in wanted])
             targets = self._targets(track_uuids, list(pids.values()), limit, today, result)
@@ -262,7 +263,8 @@ def require_platforms(requested: Sequence[str] | None,
 def fetch_audience(settings, *, track_uuids: Sequence[str] | None = None,
                    platforms: Sequence[str] | None = None, limit: int | None = None,
                    start: date | None = None, end: date | None = None,
-                   force: bool = False, trigger: str = "cli", progress: bool = True) -> AudienceResult:
+                   force: bool = False, trigger: str = "cli", notebook: str | None = None,
+                   progress: bool = True) -> AudienceResult:
     """A whole run from settings: arguments and platforms checked before the database is opened or created."""
     from .client import SoundchartsClient
 
@@ -273,7 +275,7 @@ def fetch_audience(settings, *, track_uuids: Sequence[str] | None = None,
         require_platforms(platforms, supported)
         engine = migrated_engine(settings)
         try:
-            return AudienceDataProcessor(client, engine, trigger=trigger, progress=progress,
+            return AudienceDataProcessor(client, engine, trigger=trigger, notebook=notebook, progress=progress,
                                          supported=supported).run(
                 track_uuids=track_uuids, platforms=platforms, limit=limit, start=start, end=end, force=force)
         finally:
@@ -290,7 +292,7 @@ def _checked(name: str, parse, value):
 
 
 def audience_job(*, track_uuid=None, platform=None, all_tracks: bool = False, limit=None, force: bool = False,
-                 start_date=None, end_date=None, trigger: str = "notebook", settings=None,
+                 start_date=None, end_date=None, trigger: str | None = None, settings=None,
                  progress: bool = True) -> AudienceResult:
     """What ``scheduled/fetch_audience.ipynb`` runs, with the ``fetch-audience`` command's parameters.
 
@@ -302,9 +304,11 @@ def audience_job(*, track_uuid=None, platform=None, all_tracks: bool = False, li
     slugs = [_checked("platform", cliargs.slug, p) for p in as_list(platform) or []]
     if uuids and all_tracks:
         raise ConfigError("track_uuid and all_tracks exclude each other")
+    settings = settings or Settings.from_env()
     result = fetch_audience(
-        settings or Settings.from_env(), track_uuids=uuids or None, platforms=slugs or None,
-        limit=_checked("limit", cliargs.positive_int, limit), force=bool(force), trigger=trigger,
+        settings, track_uuids=uuids or None, platforms=slugs or None,
+        limit=_checked("limit", cliargs.positive_int, limit), force=bool(force),
+        trigger=trigger or settings.trigger, notebook=settings.job_notebook,
         start=_checked("start_date", cliargs.iso_date, start_date),
         end=_checked("end_date", cliargs.iso_date, end_date), progress=progress)
     if result.failures:

@@ -199,7 +199,8 @@ def build_parser() -> cliargs.OneLineParser:
     s = sub.add_parser("run-job", help="run scheduled/NAME.ipynb with papermill, locked and archived")
     s.add_argument("name", type=cliargs.slug)
     s.add_argument("-p", "--param", nargs=2, action="append", metavar=("KEY", "VALUE"))
-    s.add_argument("--trigger", default="cron", choices=["cron", "cli", "dashboard", "notebook", "airflow"])
+    s.add_argument("--trigger", default="manual", choices=["manual", "cron", "airflow"],
+                   help="who starts the run, as its record says: manual (default), cron (scheduled/crontab), airflow")
     s.add_argument("--lock-scope", type=cliargs.slug, help="lock only this part of the job (e.g. a platform)")
     s.set_defaults(func=cmd_run_job)
 

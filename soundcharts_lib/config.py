@@ -15,6 +15,9 @@ from .errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API_URL = "https://customer.api.soundcharts.com"
 DEFAULT_AUTH_URL = "https://account.soundcharts.com/oauth/token"
+# Who starts a job run, as ``SyncRun.trigger`` records it: ``run-job`` by hand (manual), from cron or Airflow;
+# the admin area; the other commands (cli); a job notebook opened by hand (notebook).
+TRIGGERS = ("manual", "cron", "airflow", "admin", "cli", "notebook")
 
 
 class Secret:
@@ -127,6 +130,8 @@ class Settings:
         return cls(
             api_url=api_url.rstrip("/"),
             app_id=env.get("SOUNDCHARTS_APP_ID", ""),
+    trigger: str = "notebook"  # set by ``run-job`` for its notebook's kernel
+    job_notebook: str = ""  # the archived notebook a ``run-job`` kernel writes, set by ``run-job``
             api_key=Secret(env.get("SOUNDCHARTS_API_KEY", "")),
             client_id=env.get("SOUNDCHARTS_CLIENT_ID", ""),
             client_secret=Secret(env.get("SOUNDCHARTS_CLIENT_SECRET", "")),
@@ -153,3 +158,5 @@ class Settings:
     def __repr__(self) -> str:  # dataclass repr would be safe too, but be explicit
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
         return f"Settings({shown})"
+            trigger=_choice(env, "SOUNDCHARTS_TRIGGER", ("", *TRIGGERS)) or "notebook",
+            job_notebook=env.get("SOUNDCHARTS_JOB_NOTEBOOK", ""),

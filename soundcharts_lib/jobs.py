@@ -51,7 +51,7 @@ def archive_paths(settings: Settings, name: str, now: datetime | None = None) ->
     return nb, nb.with_suffix(".log")
 
 
-def run_job(name: str, params: dict, *, settings: Settings, trigger: str = "cron",
+def run_job(name: str, params: dict, *, settings: Settings, trigger: str = "manual",
             lock_scope: str | None = None) -> JobResult:
     """Execute ``scheduled/NAME.ipynb`` under the job's lock; archive it whether it fails or not.
 

@@ -390,7 +390,7 @@ def maintenance_job(*, retention_days: int | None = None, older_than: int | None
     engine = migrated_engine(settings)
     params = {"retention_days": retention_days, "older_than": older_than, "repair": repair,
               "backup_dir": backup_dir, "keep_backups": keep_backups}
-    run_id = start_run(engine, "maintenance", "notebook", params)
+    run_id = start_run(engine, "maintenance", settings.trigger, params, notebook_path=settings.job_notebook)
     try:
         retention = retention_policy(settings, older_than=older_than, overrides={"archives": retention_days})
         counts: dict = cleanup(engine, retention, runs_dir=settings.runs_dir).deleted

@@ -16,13 +16,13 @@ log = logging.getLogger(__name__)
 
 
 def fetch_metadata(client, engine: Engine, uuids: Sequence[str] | None = None, *, missing_only: bool = True,
-                   trigger: str = "cli", progress: bool = True) -> dict:
+                   trigger: str = "cli", notebook: str | None = None, progress: bool = True) -> dict:
     """Fetch and store metadata for ``uuids`` (default: tracks never fetched, or all with ``missing_only=False``).
 
     One failing track is recorded and skipped; quota exhaustion stops the run. Returns counts and errors.
     """
     run_id = start_run(engine, "fetch_metadata", trigger, {"uuids": list(uuids or [])[:50],
-                                                           "missing_only": missing_only})
+                                                           "missing_only": missing_only}, notebook_path=notebook)
     targets = list(uuids) if uuids else track_uuids(engine, missing_only=missing_only)
     done, errors = 0, []
     try:
@@ -44,13 +44,17 @@ def fetch_metadata(client, engine: Engine, uuids: Sequence[str] | None = None, *
     return {"status": status, **counts, "errors": errors}
 
 
-def metadata_job(*, all_tracks: bool = False, track_uuids=None, trigger: str = "notebook", settings=None) -> dict:
-    """What ``scheduled/fetch_metadata.ipynb`` runs; raises when any track failed."""
+def metadata_job(*, all_tracks: bool = False, track_uuids=None, trigger: str | None = None, settings=None) -> dict:
+    """What ``scheduled/fetch_metadata.ipynb`` runs; raises when any track failed. ``trigger`` defaults to the
+    settings' (``run-job`` sets it)."""
+    from .config import Settings
     from .errors import SoundchartsError
     from .runtime import as_list, job_context
 
+    settings = settings or Settings.from_env()
     with job_context(settings) as (client, engine):
-        result = fetch_metadata(client, engine, as_list(track_uuids), missing_only=not all_tracks, trigger=trigger)
+        result = fetch_metadata(client, engine, as_list(track_uuids), missing_only=not all_tracks,
+                                trigger=trigger or settings.trigger, notebook=settings.job_notebook)
     if result["errors"]:
         raise SoundchartsError(f"{result['status']}: {result['failures']} tracks failed: "
                                + "; ".join(result["errors"][:5]))

@@ -47,12 +47,13 @@ class SyncResult(JobResult):
 class ChartSync:
     """Runs chart syncs with one client into one database. Progress bars unless ``progress=False``."""
 
-    def __init__(self, client, engine: Engine, *, trigger: str = "cli", progress: bool = True,
-                 workers: int = FETCH_WORKERS):
+    def __init__(self, client, engine: Engine, *, trigger: str = "cli", notebook: str | None = None,
+                 progress: bool = True, workers: int = FETCH_WORKERS):
         self.workers = workers
         self.client = client
         self.engine = engine
         self.trigger = trigger
+        self.notebook = notebook  # the archived job notebook of a ``run-job`` run
         self.progress = progress
 
     # -- discovery -------------------------------------------------------------------------------------
@@ -80,7 +81,7 @@ class ChartSync:
         params = {"platforms": platforms, "charts": charts, "country": country, "date": on_date,
                   "backfill_days": backfill_days, "start": start, "end": end, "force": force}
         result = SyncResult()
-        result.run_id = start_run(self.engine, "sync_charts", self.trigger, params)
+        result.run_id = start_run(self.engine, "sync_charts", self.trigger, params, notebook_path=self.notebook)
         try:
             targets = self._targets(platforms, charts, country)
             result.charts = len(targets)
@@ -219,13 +220,14 @@ def _chart_ids(engine: Engine, slugs: Sequence[str]) -> dict[str, int]:
 
 
 def sync_job(*, platforms=None, charts=None, country=None, date=None, backfill_days=None, force=False,
-             trigger: str = "notebook", settings=None, progress: bool = True) -> SyncResult:
+             trigger: str | None = None, settings=None, progress: bool = True) -> SyncResult:
     """What ``scheduled/sync_charts.ipynb`` runs: parameters as papermill gives them, errors raised.
 
     Raises ``SyncFailed`` when any chart failed (the run and the charts record what), so the job's
-    notebook and exit code show it.
+    notebook and exit code show it. ``trigger`` defaults to the settings' (``run-job`` sets it).
     """
     from . import alerts
+    from .config import Settings
     from .errors import ConfigError
     from .runtime import as_list, job_context
 
@@ -237,8 +239,10 @@ def sync_job(*, platforms=None, charts=None, country=None, date=None, backfill_d
             raise ConfigError(f"date must be YYYY-MM-DD, got {date!r}") from None
     if backfill_days is not None and (not isinstance(backfill_days, int) or backfill_days < 1):
         raise ConfigError(f"backfill_days must be a whole number >= 1, got {backfill_days!r}")
+    settings = settings or Settings.from_env()
     with job_context(settings) as (client, engine):
-        result = ChartSync(client, engine, trigger=trigger, progress=progress).run(
+        result = ChartSync(client, engine, trigger=trigger or settings.trigger, notebook=settings.job_notebook,
+                           progress=progress).run(
             platforms=as_list(platforms), charts=as_list(charts), country=country, on_date=on_date,
             backfill_days=backfill_days or None, force=bool(force))
         print(alerts.after_sync(engine))  # rules evaluated and webhooks called; the job notebook shows the line

@@ -90,7 +90,7 @@ def test_fetch_audience_stores_points_reports_progress_and_audits(engine, settin
     with engine.connect() as conn:
         run = conn.execute(select(SyncRun.kind, SyncRun.trigger, SyncRun.status)
                            .where(SyncRun.id == outcome.run_id)).one()
-    assert tuple(run) == ("fetch_audience", "dashboard", "success")
+    assert tuple(run) == ("fetch_audience", "admin", "success")
     assert _events(engine) == [("ana", "fetch_audience", "3 tracks on spotify", "success")]
     event = audit.events(engine).iloc[0]
     assert event["run_id"] == outcome.run_id and event["message"] == outcome.message

@@ -42,20 +42,18 @@ def clean_params(params: dict) -> dict:
     return out
 
 
-def start_run(engine: Engine, kind: str, trigger: str, params: dict) -> int:
-    """Open a run, holding its lock until :func:`finish_run`; runs found dead are recorded as interrupted first.
-
-    Inside a scheduled job, ``run-job`` sets the trigger and the archived notebook's path.
-    """
+def start_run(engine: Engine, kind: str, trigger: str, params: dict, *, notebook_path: str | None = None) -> int:
+    """Open a run started by ``trigger`` (see :data:`soundcharts_lib.config.TRIGGERS`), holding its lock until
+    :func:`finish_run`; runs found dead are recorded as interrupted first. ``notebook_path``: the archived job
+    notebook the run writes, for a run of ``run-job``."""
     interrupt_dead_runs(engine)
     conn = engine.connect()
     release = None
     try:
         with conn.begin():  # the lock is taken before the run is visible: no one sees it running without it
             run_id = conn.execute(RUN_T.insert().values(
-                kind=kind, trigger=os.environ.get("SOUNDCHARTS_TRIGGER") or trigger, started_at=utcnow(),
-                status=RUNNING, params=clean_params(params),
-                notebook_path=os.environ.get("SOUNDCHARTS_JOB_NOTEBOOK")).returning(RUN_T.c.id)).scalar_one()
+                kind=kind, trigger=trigger, started_at=utcnow(), status=RUNNING, params=clean_params(params),
+                notebook_path=notebook_path or None).returning(RUN_T.c.id)).scalar_one()
             release = _lock(conn, run_id)
     except BaseException:
         if release is not None:  # the run was not recorded: its lock goes too

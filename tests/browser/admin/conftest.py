@@ -55,7 +55,7 @@ def archived_run(admin_env, db_url) -> int:
     """A chart sync run by ``soundcharts run-job`` (papermill): its run id; the audience of one track fetched
     too, so the database knows the audience platforms."""
     cli = [sys.executable, "-m", "soundcharts_lib.cli"]
-    subprocess.run([*cli, "run-job", "sync_charts", "-p", "charts", CHART, "--trigger", "cli"], env=admin_env,
+    subprocess.run([*cli, "run-job", "sync_charts", "-p", "charts", CHART], env=admin_env,
                    check=True, capture_output=True, timeout=300)
     track = sql(db_url, "SELECT uuid FROM track ORDER BY uuid DESC LIMIT 1")[0][0]
     subprocess.run([*cli, "fetch-audience", "--track-uuid", track, "-q"], env=admin_env, check=True,

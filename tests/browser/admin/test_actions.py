@@ -66,7 +66,7 @@ def test_sync_now_and_backfill_a_chart(admin, db_url):
     assert _events(db_url, DAILY) == [(ACTOR, "backfill_charts", "success"),
                                       (ACTOR, "sync_charts", "success")]
     runs = sql(db_url, "SELECT trigger, status FROM sync_run WHERE params LIKE ? ORDER BY id", f"%{DAILY}%")
-    assert runs == [("dashboard", "success"), ("dashboard", "success")]
+    assert runs == [("admin", "success"), ("admin", "success")]
 
 
 def test_fetch_metadata_and_audience_of_a_track(admin, db_url):
