@@ -16,6 +16,7 @@ import pandas as pd
 
 from .. import admin
 from ..admin import Runner
+from . import track as track_page
 from .admin_common import ActionBar, View, button, choice, facts, state_pill, when
 from .admin_notes import NotesEditor
 from .common import (
@@ -23,6 +24,7 @@ from .common import (
     card,
     dashboard_link,
     day,
+    first,
     grid,
     html_table,
     link,
@@ -115,7 +117,7 @@ def _audience_state(row: pd.Series) -> str:
 
 
 AUDIENCE_COLUMNS = [
-    Column("Platform", lambda r: text(r["name"] or r["platform"])),
+    Column("Platform", lambda r: text(first(r["name"], r["platform"]))),
     Column("Status", _audience_state),
     Column("Identifiers", lambda r: number(r["identifiers"]), numeric=True),
     Column("First date", lambda r: day(r["first_date"])),
@@ -125,12 +127,7 @@ AUDIENCE_COLUMNS = [
     Column("Last fetched", lambda r: when(r["fetched_at"])),
     Column("Last asked", lambda r: when(r["checked_at"])),
 ]
-IDENTIFIER_COLUMNS = [
-    Column("Platform", lambda r: text(r["platform"])),
-    Column("Identifier", lambda r: link(r["url"], r["identifier"]) if isinstance(r["url"], str)
-           else text(r["identifier"])),
-    Column("Default", lambda r: "yes" if r["is_default"] else ""),
-]
+IDENTIFIER_COLUMNS = [*track_page.IDENTIFIER_COLUMNS, Column("Default", lambda r: "yes" if r["is_default"] else "")]
 
 
 class TrackView(View):

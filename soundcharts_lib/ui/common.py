@@ -411,8 +411,12 @@ def text(value, limit: int | None = None) -> str:
     return "" if missing(value) else html.escape(str(value)[:limit])
 
 
-def link(href: str, label) -> str:
-    return f'<a href="{html.escape(href, quote=True)}">{text(label)}</a>'
+def link(href: str | None, label) -> str:
+    """``label`` linking to ``href``; the label alone when there is no address (a NULL or empty one: the API may
+    send an identifier without its ``url``)."""
+    if missing(href) or href == "":
+        return text(label)
+    return f'<a href="{html.escape(str(href), quote=True)}">{text(label)}</a>'
 
 
 def number(value) -> str:

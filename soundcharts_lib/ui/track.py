@@ -78,6 +78,10 @@ def follow_badge(follow: dict) -> str:
     return '<div class="roster-state sc-sub">Not in your roster</div>' if follow["roster"] else ""
 
 
+IDENTIFIER_COLUMNS = [Column("Platform", lambda r: text(r["platform"])),
+                      Column("Identifier", lambda r: link(r["url"], r["identifier"]))]  # linked when it has a URL
+
+
 def track_summary(track: dict, follow: dict) -> w.VBox:
     artists = ", ".join(text(a["name"]) for a in track["artists"]) or text(track["credit_name"])
     facts = [("Artists", artists), ("ISRC", text(track["isrc"])), ("Released", day(track["release_date"])),
@@ -95,10 +99,7 @@ def track_summary(track: dict, follow: dict) -> w.VBox:
     parts = [body]
     idents = track["identifiers"]
     if not idents.empty:
-        columns = [Column("Platform", lambda r: text(r["platform"])),
-                   Column("Identifier", lambda r: link(r["url"], r["identifier"]) if r["url"]
-                          else text(r["identifier"]))]
-        parts.append(w.HTML(html_table(idents, columns)))
+        parts.append(w.HTML(html_table(idents, IDENTIFIER_COLUMNS)))
     offered = [downloads("track-identifiers", idents, "Identifiers")] if not idents.empty else []
     return card("Track", *parts, css_class="track-summary", downloads=offered)
 
