@@ -104,8 +104,13 @@ def check_webhook(url: str | None) -> str | None:
     hold a token)."""
     if not url:
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 1000:
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname) and len(url) <= 1000
+        usable = usable and (parts.port is None or parts.port > 0)  # a port out of 1-65535 raises ValueError
+    except ValueError:
+        usable = False
+    if not usable:
         raise ConfigError("webhook must be an http:// or https:// URL with a host (at most 1000 characters)")
     return url
 

@@ -21,7 +21,7 @@ from .roster import check
 
 N = Annotation.__table__
 SUGGESTED_KINDS = ("release", "campaign", "playlist", "press", "note")
-KIND_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+KIND_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}\Z")
 TEXT_MAX = 1000
 COLUMNS = ["id", "date", "kind", "text", "created_at", "created_by"]
 

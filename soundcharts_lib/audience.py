@@ -7,7 +7,6 @@ last stored date minus ``overlap_days`` (the API fills late values), or the whol
 
 from __future__ import annotations
 
-import argparse
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from sqlalchemy.engine import Engine
 from tqdm.auto import tqdm
 
 from . import cliargs
-from .dates import today_utc
+from .dates import check_not_after, today_utc
 from .db import store_audience as store
 from .db.runs import as_int, finish_run, start_run
 from .errors import ApiError, BadRequest, ConfigError, PayloadError, QuotaExhausted
@@ -31,6 +30,7 @@ OVERLAP_DAYS = 3
 FIRST_FETCH_DAYS = 90
 CHARTING_DAYS = 30
 BATCH = 8  # (track, platform) fetches handed to the client's workers at a time
+EARLIEST = date(2000, 1, 1)  # no audience before; an earlier date is a typo that would spend a call per 90 days
 
 
 @dataclass
@@ -84,13 +84,15 @@ def choose_platforms(requested: Sequence[str] | None,
 def check_request(track_uuids: Sequence[str] | None, limit: int | None, start: date | None, end: date | None,
                   today: date) -> tuple[date | None, date]:
     """The range asked for, its end capped at ``today`` (default ``today``); ``ConfigError`` for a reversed
-    range or a bad limit."""
-    if limit is not None and limit < 1:
-        raise ConfigError(f"limit must be at least 1, got {limit}")
+    range, a date before :data:`EARLIEST` or after today, or a bad limit."""
+    if limit is not None and not 1 <= limit <= cliargs.MAX_LIMIT:
+        raise ConfigError(f"limit must be from 1 to {cliargs.MAX_LIMIT}, got {limit}")
     if track_uuids and limit is not None:
         raise ConfigError("limit applies to the stale-first selection, not to named tracks")
-    if start is not None and start > today:
-        raise ConfigError(f"start date {start} is after today ({today})")
+    for name, day in (("start date", start), ("end date", end)):
+        if day is not None and day < EARLIEST:
+            raise ConfigError(f"{name} {day} is before {EARLIEST}: no audience is that old")
+    check_not_after(start, today, "start date")
     end = min(end or today, today)
     if start is not None and start > end:
         raise ConfigError(f"start date {start} is after end date {end}")
@@ -282,15 +284,6 @@ def fetch_audience(settings, *, track_uuids: Sequence[str] | None = None,
             engine.dispose()
 
 
-def _checked(name: str, parse, value):
-    if value is None or value == "":
-        return None
-    try:
-        return parse(str(value))
-    except argparse.ArgumentTypeError as exc:
-        raise ConfigError(f"{name}: {exc}") from None
-
-
 def audience_job(*, track_uuid=None, platform=None, all_tracks: bool = False, limit=None, force: bool = False,
                  start_date=None, end_date=None, trigger: str | None = None, settings=None,
                  progress: bool = True) -> AudienceResult:
@@ -300,17 +293,17 @@ def audience_job(*, track_uuid=None, platform=None, all_tracks: bool = False, li
     """
     from .config import Settings
 
-    uuids = [_checked("track_uuid", cliargs.uuid, u) for u in as_list(track_uuid) or []]
-    slugs = [_checked("platform", cliargs.slug, p) for p in as_list(platform) or []]
+    uuids = [cliargs.checked("track_uuid", cliargs.uuid, u) for u in as_list(track_uuid) or []]
+    slugs = [cliargs.checked("platform", cliargs.platform, p) for p in as_list(platform) or []]
     if uuids and all_tracks:
         raise ConfigError("track_uuid and all_tracks exclude each other")
     settings = settings or Settings.from_env()
     result = fetch_audience(
         settings, track_uuids=uuids or None, platforms=slugs or None,
-        limit=_checked("limit", cliargs.positive_int, limit), force=bool(force),
+        limit=cliargs.checked("limit", cliargs.limit, limit), force=bool(force),
         trigger=trigger or settings.trigger, notebook=settings.job_notebook,
-        start=_checked("start_date", cliargs.iso_date, start_date),
-        end=_checked("end_date", cliargs.iso_date, end_date), progress=progress)
+        start=cliargs.checked("start_date", cliargs.iso_date, start_date),
+        end=cliargs.checked("end_date", cliargs.iso_date, end_date), progress=progress)
     if result.failures:
         raise AudienceFailed(result)
     return result

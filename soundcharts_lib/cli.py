@@ -47,18 +47,16 @@ def cmd_localapi(args, settings: Settings) -> int:
 
 def cmd_sync_charts(args, settings: Settings) -> int:
     from . import alerts
-    from .sync import ChartSync
+    from .dates import today_utc
+    from .sync import ChartSync, check_dates
 
-    if args.start_date and args.end_date and args.start_date > args.end_date:
-        raise ConfigError("--start-date is after --end-date")
-    if bool(args.start_date) != bool(args.end_date):
-        raise ConfigError("--start-date and --end-date go together")
+    start, end = check_dates(args.date, args.start_date, args.end_date, today_utc())
     client = _client(settings)  # credentials checked before the database is created or migrated
     engine = _engine(settings)
     with client:
         result = ChartSync(client, engine, trigger="cli", progress=not args.quiet).run(
             platforms=args.platform, charts=args.chart, country=args.country, on_date=args.date,
-            backfill_days=args.backfill_days, start=args.start_date, end=args.end_date, force=args.force)
+            backfill_days=args.backfill_days, start=start, end=end, force=args.force)
     print(result.summary())
     print(alerts.after_sync(engine))
     for err in result.errors[:10]:
@@ -82,11 +80,10 @@ def cmd_fetch_metadata(args, settings: Settings) -> int:
 
 def cmd_run_job(args, settings: Settings) -> int:
     from .joblock import JobLocked
-    from .jobs import JobFailed, run_job
+    from .jobs import JobFailed, check_params, run_job
 
-    params = {}
-    for key, value in args.param or []:
-        params[key] = _param_value(value)
+    params = {key: _param_value(value) for key, value in args.param or []}
+    check_params(args.name, {key: value for key, value in args.param or []})  # before anything is opened
     try:
         result = run_job(args.name, params, settings=settings, trigger=args.trigger, lock_scope=args.lock_scope)
     except JobLocked as exc:
@@ -169,12 +166,12 @@ def build_parser() -> cliargs.OneLineParser:
     s.set_defaults(func=cmd_localapi)
 
     s = sub.add_parser("sync-charts", help="fetch chart rankings into the database")
-    s.add_argument("--platform", action="append", type=cliargs.slug, help="platform code (repeatable)")
+    s.add_argument("--platform", action="append", type=cliargs.platform, help="platform code (repeatable)")
     s.add_argument("--chart", action="append", type=cliargs.slug, help="chart slug (repeatable)")
-    s.add_argument("--country", type=_country, help="ISO country code for chart discovery")
+    s.add_argument("--country", type=cliargs.country, help="ISO country code (2 letters) for chart discovery")
     when = s.add_mutually_exclusive_group()
     when.add_argument("--date", type=cliargs.iso_date, help="the ranking of one date (YYYY-MM-DD)")
-    when.add_argument("--backfill-days", type=cliargs.positive_int, help="every ranking of the last N days")
+    when.add_argument("--backfill-days", type=cliargs.days, help="every ranking of the last N days (at most 36500)")
     when.add_argument("--start-date", type=cliargs.iso_date, help="first date of a range (with --end-date)")
     s.add_argument("--end-date", type=cliargs.iso_date, help="last date of a range")
     s.add_argument("--force", action="store_true", help="refetch rankings already stored")
@@ -213,15 +210,9 @@ def build_parser() -> cliargs.OneLineParser:
     s = sub.add_parser("demo", help="local API + 28-day sync into the default database + dashboards")
     s.add_argument("--port", type=cliargs.port, default=8866)
     s.add_argument("--api-port", type=cliargs.port, default=8765)
-    s.add_argument("--backfill-days", type=cliargs.positive_int, default=28)
+    s.add_argument("--backfill-days", type=cliargs.days, default=28)
     s.set_defaults(func=cmd_demo)
     return p
-
-
-def _country(text: str) -> str:
-    if len(text) != 2 or not text.isalpha():
-        raise cliargs.argparse.ArgumentTypeError(f"not a 2-letter country code: {text!r}")
-    return text.upper()
 
 
 def main(argv: list[str] | None = None) -> int:

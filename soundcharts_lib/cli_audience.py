@@ -19,10 +19,11 @@ def register(sub) -> None:
     which.add_argument("--track-uuid", action="append", type=cliargs.uuid, help="one track (repeatable)")
     which.add_argument("--all-tracks", action="store_true",
                        help="stored tracks, charting and stalest first (the default)")
-    s.add_argument("--platform", action="append", type=cliargs.slug,
+    s.add_argument("--platform", action="append", type=cliargs.platform,
                    help="audience platform code (repeatable; default: every audience platform)")
-    s.add_argument("--limit", type=cliargs.positive_int, help="at most N tracks of the stale-first selection")
-    s.add_argument("--start-date", type=cliargs.iso_date, help="first date (default: incremental or 90 days)")
+    s.add_argument("--limit", type=cliargs.limit, help="at most N tracks of the stale-first selection")
+    s.add_argument("--start-date", type=cliargs.iso_date,
+                   help="first date, from 2000-01-01 (default: incremental or 90 days)")
     s.add_argument("--end-date", type=cliargs.iso_date, help="last date (default: today, UTC)")
     s.add_argument("--force", action="store_true", help="refetch the whole range (not incremental)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -29,15 +29,16 @@ def register(sub) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("table", choices=list(TABLES), metavar="TABLE", help="a table name (listed below)")
     s.add_argument("--format", choices=FORMATS, help="csv or xlsx (default: from the -o suffix, else csv)")
-    s.add_argument("-o", "--output", default="-", help="output file (default: CSV on standard output)")
+    s.add_argument("-o", "--output", default="-", type=cliargs.file_path,
+                   help="output file (default: CSV on standard output)")
     s.add_argument("--chart", type=cliargs.slug, help="chart slug (chart-* tables)")
     s.add_argument("--date", type=cliargs.iso_date, help="ranking date of chart-* tables (default: the latest)")
     s.add_argument("--track-uuid", type=cliargs.uuid, help="track UUID (track-* and audience tables)")
-    s.add_argument("--platform", action="append", type=cliargs.slug, default=[],
+    s.add_argument("--platform", action="append", type=cliargs.platform, default=[],
                    help="platform code: one for platform-* tables; audience platforms (repeatable)")
     s.add_argument("--start-date", type=cliargs.iso_date, help="first audience date")
     s.add_argument("--end-date", type=cliargs.iso_date, help="last audience date")
-    s.add_argument("--limit", type=cliargs.positive_int, help="the most recent N audience points per platform")
+    s.add_argument("--limit", type=cliargs.limit, help="the most recent N audience points per platform")
     s.set_defaults(func=cmd_export)
 
 

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,16 +26,7 @@ from .logs import mask
 EXIT_OK, EXIT_UNHEALTHY = 0, 1
 # maintenance.TABLES and the archives, named here so that building the parser does not import the database layer
 RETENTION_TARGETS = ("rankings", "audience", "runs", "audit", "archives")
-
-
-def non_negative_int(text_value: str) -> int:
-    try:
-        value = int(text_value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text_value!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+MIN_QUOTA = cliargs.whole_number(0, 1_000_000_000)  # requests left: the API's "unlimited" reads 1,000,000,000
 
 
 def register(sub) -> None:
@@ -45,10 +35,10 @@ def register(sub) -> None:
     actions = m.add_subparsers(dest="action", required=True, parser_class=cliargs.OneLineParser)
 
     s = actions.add_parser("cleanup", help="delete data older than its retention (never tracks or charts)")
-    s.add_argument("--older-than", type=cliargs.positive_int, metavar="DAYS",
+    s.add_argument("--older-than", type=cliargs.days, metavar="DAYS",
                    help="retention for every table and the archived runs (overrides the environment)")
     for target in RETENTION_TARGETS:
-        s.add_argument(f"--{target}-days", type=cliargs.positive_int, metavar="DAYS",
+        s.add_argument(f"--{target}-days", type=cliargs.days, metavar="DAYS",
                        help=f"retention for {target} (overrides --older-than)")
     s.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
     s.set_defaults(func=cmd_cleanup)
@@ -58,22 +48,24 @@ def register(sub) -> None:
     s.set_defaults(func=cmd_check)
 
     s = actions.add_parser("backup", help="back up the database (SQLite online backup, or pg_dump)")
-    s.add_argument("--to", required=True, metavar="FILE", help="the backup file to write")
+    s.add_argument("--to", required=True, type=cliargs.file_path, metavar="FILE", help="the backup file to write")
     s.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     s.set_defaults(func=cmd_backup)
 
     s = actions.add_parser("restore", help="restore a backup into SOUNDCHARTS_DB_URL (empty unless --force)")
-    s.add_argument("--from", dest="source", required=True, metavar="FILE", help="a file written by backup")
+    s.add_argument("--from", dest="source", required=True, type=cliargs.file_path, metavar="FILE",
+                   help="a file written by backup")
     s.add_argument("--force", action="store_true", help="replace a database that is not empty")
     s.set_defaults(func=cmd_restore)
 
     s = sub.add_parser("health", help="database, charts, jobs and API summary; exit 1 when unhealthy")
-    s.add_argument("--max-stale", type=non_negative_int, default=0, metavar="N", help="stale active charts allowed (0)")
-    s.add_argument("--min-quota", type=non_negative_int, default=1000, metavar="N",
+    s.add_argument("--max-stale", type=cliargs.count, default=0, metavar="N",
+                   help="stale active charts allowed (0)")
+    s.add_argument("--min-quota", type=MIN_QUOTA, default=1000, metavar="N",
                    help="fewest API requests left in the billing term (1000)")
-    s.add_argument("--max-running-hours", type=cliargs.positive_int, default=6, metavar="H",
+    s.add_argument("--max-running-hours", type=cliargs.hours, default=6, metavar="H",
                    help="a job still running after H hours counts as failed (6)")
-    s.add_argument("--timeout", type=cliargs.positive_int, default=10, metavar="SECONDS",
+    s.add_argument("--timeout", type=cliargs.seconds, default=10, metavar="SECONDS",
                    help="API check timeout (10)")
     s.add_argument("--skip-api", action="store_true", help="no API check (no credentials needed)")
     s.set_defaults(func=cmd_health)

@@ -16,20 +16,12 @@ Bad input is one line on stderr and exit 2 (``ConfigError`` through ``cli.main``
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import sys
 
 from . import cliargs
 
 ALERT_KINDS = ("top_entry", "re_entry", "audience_growth", "chart_stale")  # alerts.KINDS, without importing pandas
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
 
 def _actor() -> str:
@@ -56,7 +48,7 @@ def register(sub) -> None:
         which.add_argument("--track", type=cliargs.uuid, metavar="UUID", help="a track's SoundCharts UUID")
         which.add_argument("--artist", type=cliargs.uuid, metavar="UUID", help="an artist's SoundCharts UUID")
         if name == "add":
-            s.add_argument("--label", help="a name to show (default: the stored name)")
+            s.add_argument("--label", type=cliargs.text, help="a name to show (default: the stored name)")
         s.set_defaults(func=cmd_roster_add if name == "add" else cmd_roster_remove)
     actions.add_parser("list", help="what you follow").set_defaults(func=cmd_roster_list)
 
@@ -65,27 +57,27 @@ def register(sub) -> None:
     rules = actions.add_parser("rules", help="add, list or remove alert rules")
     rule_actions = rules.add_subparsers(dest="rule_action", required=True, parser_class=cliargs.OneLineParser)
     s = rule_actions.add_parser("add", help="add a rule")
-    s.add_argument("name", help="a unique name")
+    s.add_argument("name", type=cliargs.text, help="a unique name")
     s.add_argument("--kind", required=True, choices=ALERT_KINDS)
-    s.add_argument("--top", type=cliargs.positive_int, metavar="N", help="top_entry / re_entry: the top N")
+    s.add_argument("--top", type=cliargs.limit, metavar="N", help="top_entry / re_entry: the top N")
     s.add_argument("--chart", type=cliargs.slug, help="one chart (default: every chart)")
-    s.add_argument("--platform", type=cliargs.slug, help="audience_growth: one platform (default: every one)")
-    s.add_argument("--pct", type=_number, help="audience_growth: growth above this %%")
-    s.add_argument("--days", type=cliargs.positive_int, help="audience_growth: over this many days (default 7)")
+    s.add_argument("--platform", type=cliargs.platform, help="audience_growth: one platform (default: every one)")
+    s.add_argument("--pct", type=cliargs.number(0, cliargs.MAX_LIMIT), help="audience_growth: growth above this %%")
+    s.add_argument("--days", type=cliargs.days, help="audience_growth: over this many days (default 7)")
     s.add_argument("--roster-only", action="store_true", help="only tracks on the roster")
-    s.add_argument("--webhook", metavar="URL", help="POST each alert there as JSON")
+    s.add_argument("--webhook", type=cliargs.text, metavar="URL", help="POST each alert there as JSON")
     s.add_argument("--disabled", action="store_true", help="store the rule without evaluating it yet")
     s.set_defaults(func=cmd_rule_add)
     rule_actions.add_parser("list", help="the rules").set_defaults(func=cmd_rule_list)
     s = rule_actions.add_parser("remove", help="remove a rule and its alerts")
-    s.add_argument("name")
+    s.add_argument("name", type=cliargs.text)
     s.set_defaults(func=cmd_rule_remove)
     s = actions.add_parser("evaluate", help="evaluate the rules now (a sync job does it at its end)")
     s.add_argument("--no-deliver", action="store_true", help="do not POST to webhooks")
     s.set_defaults(func=cmd_evaluate)
     s = actions.add_parser("list", help="alerts fired recently")
-    s.add_argument("--days", type=cliargs.positive_int, default=7)
-    s.add_argument("--limit", type=cliargs.positive_int, default=50)
+    s.add_argument("--days", type=cliargs.days, default=7)
+    s.add_argument("--limit", type=cliargs.limit, default=50)
     s.set_defaults(func=cmd_alerts_list)
 
     n = sub.add_parser("annotations", help="dated notes on a track, drawn on its charts")
@@ -93,14 +85,14 @@ def register(sub) -> None:
     s = actions.add_parser("add", help="add a note")
     s.add_argument("--track", type=cliargs.uuid, required=True, metavar="UUID")
     s.add_argument("--date", type=cliargs.iso_date, required=True, help="YYYY-MM-DD")
-    s.add_argument("--text", required=True)
-    s.add_argument("--kind", default="note", help="release, campaign, playlist, press, note, ...")
+    s.add_argument("--text", type=cliargs.text, required=True)
+    s.add_argument("--kind", type=cliargs.text, default="note", help="release, campaign, playlist, press, note, ...")
     s.set_defaults(func=cmd_note_add)
     s = actions.add_parser("list", help="a track's notes")
     s.add_argument("--track", type=cliargs.uuid, required=True, metavar="UUID")
     s.set_defaults(func=cmd_note_list)
     s = actions.add_parser("remove", help="delete a note")
-    s.add_argument("id", type=cliargs.positive_int)
+    s.add_argument("id", type=cliargs.row_id)
     s.set_defaults(func=cmd_note_remove)
 
 

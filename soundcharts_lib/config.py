@@ -117,6 +117,8 @@ class Settings:
     runs_dir: str = field(default_factory=lambda: str(PROJECT_ROOT / "runs"))
     runs_retention_days: int = 90
     pg_partitioning: str = ""
+    trigger: str = "notebook"  # set by ``run-job`` for its notebook's kernel
+    job_notebook: str = ""  # the archived notebook a ``run-job`` kernel writes, set by ``run-job``
 
     @classmethod
     def from_env(cls, env: dict | None = None, *, dotenv: bool = True) -> Settings:
@@ -130,8 +132,6 @@ class Settings:
         return cls(
             api_url=api_url.rstrip("/"),
             app_id=env.get("SOUNDCHARTS_APP_ID", ""),
-    trigger: str = "notebook"  # set by ``run-job`` for its notebook's kernel
-    job_notebook: str = ""  # the archived notebook a ``run-job`` kernel writes, set by ``run-job``
             api_key=Secret(env.get("SOUNDCHARTS_API_KEY", "")),
             client_id=env.get("SOUNDCHARTS_CLIENT_ID", ""),
             client_secret=Secret(env.get("SOUNDCHARTS_CLIENT_SECRET", "")),
@@ -149,6 +149,8 @@ class Settings:
             runs_dir=env.get("SOUNDCHARTS_RUNS_DIR") or str(PROJECT_ROOT / "runs"),
             runs_retention_days=_int(env, "SOUNDCHARTS_RUNS_RETENTION_DAYS", 90, minimum=1),
             pg_partitioning=_choice(env, "SOUNDCHARTS_PG_PARTITIONING", ("", "off", "monthly")),
+            trigger=_choice(env, "SOUNDCHARTS_TRIGGER", ("", *TRIGGERS)) or "notebook",
+            job_notebook=env.get("SOUNDCHARTS_JOB_NOTEBOOK", ""),
         )
 
     @property
@@ -158,5 +160,24 @@ class Settings:
     def __repr__(self) -> str:  # dataclass repr would be safe too, but be explicit
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
         return f"Settings({shown})"
-            trigger=_choice(env, "SOUNDCHARTS_TRIGGER", ("", *TRIGGERS)) or "notebook",
-            job_notebook=env.get("SOUNDCHARTS_JOB_NOTEBOOK", ""),
+
+
+SECRET_ENV = ("SOUNDCHARTS_API_KEY", "SOUNDCHARTS_CLIENT_SECRET", "SOUNDCHARTS_ADMIN_TOKEN")
+
+
+def configured_secrets(env: dict | None = None) -> dict[str, str]:
+    """The secret values set, by the variable holding them: the API key, the client secret, the admin token, and the
+    password of every ``SOUNDCHARTS_*_URL`` (the database's, a proxy's)."""
+    from urllib.parse import unquote, urlsplit
+
+    env = os.environ if env is None else env
+    found = {name: env[name] for name in SECRET_ENV if env.get(name)}
+    for name, value in env.items():
+        if name.startswith("SOUNDCHARTS_") and name.endswith("_URL") and value:
+            try:
+                password = urlsplit(value).password
+            except ValueError:  # not a URL at all: it holds no password
+                continue
+            if password:
+                found[name] = unquote(password)
+    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 import logging
 import os
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from . import logs
-from .config import PROJECT_ROOT, Settings
+from .config import PROJECT_ROOT, Settings, configured_secrets
 from .errors import ConfigError, SoundchartsError
 from .joblock import job_lock
 
@@ -38,6 +39,44 @@ def job_names() -> list[str]:
     return sorted(p.stem for p in JOBS_DIR.glob("*.ipynb"))
 
 
+def job_source(name: str) -> Path:
+    """``scheduled/NAME.ipynb``; ``ConfigError`` when there is no such job."""
+    source = JOBS_DIR / f"{name}.ipynb"
+    if not source.is_file() or source.parent != JOBS_DIR:
+        raise ConfigError(f"no such job {name!r} (jobs: {', '.join(job_names())})")
+    return source
+
+
+def job_parameters(name: str) -> list[str]:
+    """The names of the job notebook's ``parameters`` cell, read by papermill's inspection."""
+    import papermill
+
+    return list(papermill.inspect_notebook(str(job_source(name))))
+
+
+def check_params(name: str, params: dict) -> None:
+    """``ConfigError`` (one line; nothing run, locked or archived) unless every key is a parameter of the job's
+    notebook, a Python identifier and never code, and no value is a configured secret: a parameter is written into
+    the archived notebook and the run's record, and jobs read credentials from the environment."""
+    job_source(name)
+    secrets = configured_secrets()
+    for key, value in params.items():
+        for held in (key, str(value)):
+            holder = next((var for var, secret in secrets.items() if secret == held), None)
+            if holder:  # named by the variable that holds it, never shown
+                raise ConfigError(f"a parameter of job {name!r} is the secret in {holder}: jobs read credentials "
+                                  "from the environment, never pass them as parameters")
+    for key in params:
+        if not isinstance(key, str) or not key.isidentifier() or keyword.iskeyword(key):
+            raise ConfigError(f"{str(key)[:40]!r} is not a parameter name (a Python identifier)")
+    if not params:
+        return
+    known = job_parameters(name)
+    unknown = [key for key in params if key not in known]
+    if unknown:
+        raise ConfigError(f"job {name!r} has no parameter {unknown[0]!r} (its parameters: {', '.join(known)})")
+
+
 def archive_paths(settings: Settings, name: str, now: datetime | None = None) -> tuple[Path, Path]:
     now = now or datetime.now(UTC)
     folder = Path(settings.runs_dir) / now.strftime("%Y/%m/%d")
@@ -58,11 +97,10 @@ def run_job(name: str, params: dict, *, settings: Settings, trigger: str = "manu
     ``lock_scope`` narrows the lock to one part of the job (e.g. one platform of ``sync_charts``), so parts can run
     side by side while each part still runs once at a time.
     """
-    source = JOBS_DIR / f"{name}.ipynb"
-    if not source.is_file():
-        raise ConfigError(f"no such job {name!r} (jobs: {', '.join(job_names())})")
+    source = job_source(name)
+    check_params(name, params)
     with job_lock(f"{name}.{lock_scope}" if lock_scope else name, settings):
-        import papermill  # seconds of imports: only once the lock is ours, so a refused run is refused at once
+        import papermill  # seconds of imports: without parameters to check, only once the lock is ours
 
         notebook, log_path = archive_paths(settings, name)
         handler = logging.FileHandler(log_path)

@@ -6,16 +6,16 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from tqdm.auto import tqdm
 
-from .dates import today_utc
+from .dates import check_not_after, today_utc
 from .db import rollup, store
 from .db.runs import as_int, finish_run, start_run
-from .errors import ApiError, PayloadError, QuotaExhausted
+from .errors import ApiError, ConfigError, PayloadError, QuotaExhausted
 from .jobresult import JobFailed, JobResult
 from .payloads import ChartInfo, Ranking, local_date
 
@@ -31,17 +31,24 @@ class SyncResult(JobResult):
     rankings_stored: int = 0
     rankings_skipped: int = 0
     entries_stored: int = 0
+    no_ranking: int = 0  # charts without any ranking on the date (or in the range) asked for
     stored_dates: set[date] = field(default_factory=set)  # ranking dates stored (new or replaced)
+    window: tuple[date, date] | None = None  # the date or range asked for
 
-    COUNTS = ("charts", "rankings_stored", "rankings_skipped", "entries_stored", "failures")
+    COUNTS = ("charts", "rankings_stored", "rankings_skipped", "entries_stored", "no_ranking", "failures")
 
     def did_work(self) -> bool:
         return bool(self.rankings_stored or self.rankings_skipped)
 
     def summary(self) -> str:
-        return (f"{self.status}: {self.charts} charts, {self.rankings_stored} rankings stored "
+        line = (f"{self.status}: {self.charts} charts, {self.rankings_stored} rankings stored "
                 f"({self.entries_stored} entries), {self.rankings_skipped} already stored, "
                 f"{self.failures} failures")
+        if self.no_ranking and self.window:
+            lo, hi = self.window
+            when = f"on {lo}" if lo == hi else f"from {lo} to {hi}"
+            line += f"; no ranking {when} for {self.no_ranking} chart{'s' if self.no_ranking > 1 else ''}"
+        return line
 
 
 class ChartSync:
@@ -88,6 +95,8 @@ class ChartSync:
             if backfill_days:
                 end = today_utc()
                 start = end - timedelta(days=backfill_days - 1)
+            if on_date or start:
+                result.window = (on_date, on_date) if on_date else (start, end)
             bar = tqdm(targets, desc="charts", unit="chart", disable=not self.progress)
             for chart_id, slug in bar:
                 bar.set_postfix_str(slug[:40])
@@ -130,9 +139,10 @@ class ChartSync:
                 return
             stored = set() if force else store.stored_ranking_dates(self.engine, chart_id)
             lo, hi = (on_date, on_date) if on_date else (start, end)
-            wanted = [raw for raw in self.client.available_rankings(slug)
-                      if lo <= local_date(raw) <= hi and local_date(raw) not in stored]
+            available = [raw for raw in self.client.available_rankings(slug) if lo <= local_date(raw) <= hi]
+            wanted = [raw for raw in available if local_date(raw) not in stored]
             result.rankings_skipped += len(stored & _days(lo, hi))
+            result.no_ranking += not available
             if not wanted:
                 store.mark_chart_checked(self.engine, chart_id)
             wanted.sort(key=local_date)
@@ -208,6 +218,19 @@ def storable(ranking: Ranking, asked: date | None = None) -> Ranking:
     return ranking
 
 
+def check_dates(on_date: date | None, start: date | None, end: date | None,
+                today: date) -> tuple[date | None, date | None]:
+    """The range asked for, its end capped at ``today``; ``ConfigError`` for half a range, a reversed one, or a date
+    after ``today`` (the API has no ranking for it yet)."""
+    if bool(start) != bool(end):
+        raise ConfigError("--start-date and --end-date go together")
+    if start and end and start > end:
+        raise ConfigError("--start-date is after --end-date")
+    check_not_after(on_date, today, "date")
+    check_not_after(start, today, "start date")
+    return start, min(end, today) if end else end
+
+
 def _days(lo: date, hi: date) -> set[date]:
     return {lo + timedelta(days=i) for i in range((hi - lo).days + 1)}
 
@@ -226,19 +249,14 @@ def sync_job(*, platforms=None, charts=None, country=None, date=None, backfill_d
     Raises ``SyncFailed`` when any chart failed (the run and the charts record what), so the job's
     notebook and exit code show it. ``trigger`` defaults to the settings' (``run-job`` sets it).
     """
-    from . import alerts
+    from . import alerts, cliargs
     from .config import Settings
-    from .errors import ConfigError
     from .runtime import as_list, job_context
 
-    on_date = None
-    if date:
-        try:
-            on_date = datetime.strptime(str(date), "%Y-%m-%d").date()
-        except ValueError:
-            raise ConfigError(f"date must be YYYY-MM-DD, got {date!r}") from None
-    if backfill_days is not None and (not isinstance(backfill_days, int) or backfill_days < 1):
-        raise ConfigError(f"backfill_days must be a whole number >= 1, got {backfill_days!r}")
+    on_date = cliargs.checked("date", cliargs.iso_date, date)
+    check_not_after(on_date, today_utc(), "date")
+    backfill_days = cliargs.checked("backfill_days", cliargs.days, backfill_days)
+    country = cliargs.checked("country", cliargs.country, country)
     settings = settings or Settings.from_env()
     with job_context(settings) as (client, engine):
         result = ChartSync(client, engine, trigger=trigger or settings.trigger, notebook=settings.job_notebook,

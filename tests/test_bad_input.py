@@ -199,7 +199,8 @@ CLI_CASES: dict[str, Cli] = {
     "metadata_bad_uuid": Cli(("fetch-metadata", "--track-uuid", "123"), 2, "not a SoundCharts UUID"),
     "job_unknown": Cli(("run-job", "no_such_job"), 2, "no such job"),
     "job_path_as_name": Cli(("run-job", "../../etc/passwd"), 2, "not a slug"),
-    "job_bad_parameter": Cli(("run-job", "sync_charts", "-p", "date", "2026-02-30"), 1, "date must be YYYY-MM-DD"),
+    "job_bad_parameter": Cli(("run-job", "sync_charts", "-p", "date", "2026-02-30"), 1,
+                              "date: not a date (YYYY-MM-DD)"),
     "serve_port_too_big": Cli(("serve", "--port", "70000"), 2, "port"),
     "unknown_command": Cli(("nope",), 2, "invalid choice"),
     # configuration

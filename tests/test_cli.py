@@ -79,7 +79,7 @@ FAILING = {  # case: (command, the words of its one line)
     "audience": (("fetch-audience", "--track-uuid", UUID, "--platform", "spotify", "--start-date", "2025-03-10",
                   "--end-date", "2025-03-14", "-q"), "value is not an integer"),
     "metadata": (("fetch-metadata", "--track-uuid", UUID, "-q"), "not valid JSON"),
-    "job": (("run-job", "sync_charts", "-p", "date", "2026-02-30"), "date must be YYYY-MM-DD"),
+    "job": (("run-job", "sync_charts", "-p", "date", "2026-02-30"), "not a date (YYYY-MM-DD)"),
 }
 
 

@@ -41,7 +41,7 @@ def test_failing_job_is_archived_and_exits_1(tmp_path, monkeypatch):
            "SOUNDCHARTS_APP_ID": "a", "SOUNDCHARTS_API_KEY": "CANARY-job-key-93f1"}
     res = run_job("sync_charts", "-p", "date", "2026-02-30", env=env)
     assert res.returncode == 1
-    assert "date must be YYYY-MM-DD" in res.stderr
+    assert "date: not a date (YYYY-MM-DD)" in res.stderr
     archived = list((tmp_path / "runs").rglob("sync_charts-*.ipynb"))
     assert len(archived) == 1
     text_nb = archived[0].read_text()

@@ -10,6 +10,7 @@ import threading
 
 from .config import FAULT_KINDS, LocalApiConfig
 from .server import make_server
+from .timefmt import parse_ymd
 
 DEFAULT_PORT = 8765
 
@@ -23,11 +24,18 @@ def _kinds(text: str) -> tuple[str, ...]:
     return kinds
 
 
+def _date(text: str) -> dt.date:
+    try:
+        return parse_ymd(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text[:40]!r}") from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The local server's options (all optional)."""
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port on 127.0.0.1 (0 = any free)")
     parser.add_argument("--seed", type=int, default=1, help="catalog seed (same seed, same data)")
-    parser.add_argument("--today", type=dt.date.fromisoformat, default=None,
+    parser.add_argument("--today", type=_date, default=None,
                         help="the catalog's current date, YYYY-MM-DD (default: today, UTC)")
     parser.add_argument("--history-days", type=int, default=400, help="days of chart and audience history")
     parser.add_argument("--quota", type=int, default=None, help="billed requests allowed (default: no limit)")

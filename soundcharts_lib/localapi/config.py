@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 FAULT_KINDS = ("5xx", "timeout", "reset", "malformed", "ratelimit")
 UNLIMITED_QUOTA_HEADER = 1_000_000_000
+MAX_INT64 = 2 ** 63 - 1
+RANGES = {  # field: (lowest, highest); a number out of its range is a ValueError naming it
+    "port": (0, 65535), "seed": (0, MAX_INT64), "fault_seed": (0, MAX_INT64), "history_days": (1, 36_500),
+    "quota": (0, MAX_INT64), "rate_limit_per_minute": (1, MAX_INT64), "latency_ms": (0, 3_600_000),
+    "timeout_seconds": (0, 3600), "fault_rate": (0, 1),
+}
 
 
 @dataclass
@@ -42,16 +49,14 @@ class LocalApiConfig:
         unknown = sorted(set(self.fault_kinds) - set(FAULT_KINDS))
         if unknown:
             raise ValueError(f"unknown fault kinds {unknown}; choose from {list(FAULT_KINDS)}")
-        if not 0.0 <= self.fault_rate <= 1.0:
-            raise ValueError("fault_rate must be between 0 and 1")
+        for name, (low, high) in RANGES.items():
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and low <= value <= high):
+                raise ValueError(f"{name} must be from {low} to {high}, got {value}")
+        if not (math.isfinite(self.token_ttl) and 0 < self.token_ttl <= 365 * 86400):
+            raise ValueError(f"token_ttl must be more than 0 and at most {365 * 86400} seconds, got {self.token_ttl}")
         if self.fault_rate and not self.fault_kinds:
             raise ValueError("fault_rate > 0 needs at least one fault kind")
-        if self.history_days < 1:
-            raise ValueError("history_days must be at least 1")
-        if self.quota is not None and self.quota < 0:
-            raise ValueError("quota must be >= 0 or None")
-        if self.rate_limit_per_minute is not None and self.rate_limit_per_minute < 1:
-            raise ValueError("rate_limit_per_minute must be >= 1 or None")
         self.fault_kinds = tuple(self.fault_kinds)
 
     def effective_today(self) -> dt.date:

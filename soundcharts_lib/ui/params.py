@@ -12,9 +12,9 @@ from datetime import date
 from urllib.parse import parse_qs
 
 from ..cliargs import SLUG_RE, UUID_RE
+from ..dates import parse_date
 from ..web.preheat import wait_for_request
 
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_QUERY = 4000
 FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
@@ -78,11 +78,9 @@ class Query:
         if value is None:
             return None
         try:
-            if DATE_RE.match(value):
-                return date.fromisoformat(value)
+            return parse_date(value)
         except ValueError:
-            pass
-        raise BadQuery(f"{name} must be a date as YYYY-MM-DD, got {_shown(value)}")
+            raise BadQuery(f"{name} must be a date as YYYY-MM-DD, got {_shown(value)}") from None
 
     def integer(self, name: str, low: int, high: int) -> int | None:
         value = self.text(name)

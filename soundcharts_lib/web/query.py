@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..cliargs import SLUG_RE, UUID_RE
+from ..dates import parse_date
 
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
 
@@ -34,11 +34,9 @@ def _date(name: str, raw: str | None) -> date | None:
     if raw is None:
         return None
     try:
-        if DATE_RE.fullmatch(raw):
-            return date.fromisoformat(raw)
+        return parse_date(raw)
     except ValueError:
-        pass
-    raise BadParameter(f"{name} must be a date as YYYY-MM-DD, got {raw[:40]!r}")
+        raise BadParameter(f"{name} must be a date as YYYY-MM-DD, got {raw[:40]!r}") from None
 
 
 def _limit(raw: str | None) -> int:
