@@ -10,9 +10,9 @@ from datetime import date, datetime
 
 import pandas as pd
 from sqlalchemy import and_, distinct, func, or_, select, true
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
-from . import health
+from . import health, trends
 from .analytics import UnknownEntity, chart_info, track_details
 from .db.models import (
     TrackAudience,
@@ -30,8 +30,12 @@ RUNS_SHOWN = 200
 
 def _frame(engine: Engine, query) -> pd.DataFrame:
     with engine.connect() as conn:
-        result = conn.execute(query)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        return _frame_on(conn, query)
+
+
+def _frame_on(conn: Connection, query) -> pd.DataFrame:
+    result = conn.execute(query)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 # -- charts -------------------------------------------------------------------------------------------------
@@ -84,25 +88,34 @@ def chart_rankings(engine: Engine, slug: str, limit: int = RANKINGS_SHOWN) -> di
     return {"chart": info, "rankings": _frame(engine, q), "total": total, "failed": failed}
 
 
+ENTRY_COLUMNS = ["position", "previous_position", "movement", "status", "status_from", "entry_state", "on_chart",
+                 "on_chart_unit", "on_chart_from", "entry_date", "uuid", "name", "artist", "metric",
+                 "metadata_fetched_at"]
+
+
 def ranking_entries(engine: Engine, slug: str, on: date | None = None) -> dict:
     """One ranking of a chart, ``on`` a date or the newest (``ranking``: ranking_date, fetched_at, status,
-    entry_count, error), its ``chart`` and its ``entries`` (position, old_position, position_evolution,
-    entry_state, uuid, name, artist, metric, metadata_fetched_at) by position."""
+    entry_count, error), its ``chart``, its ``entries`` by position, its ``dropouts`` and ``dropouts_from``, as
+    :func:`soundcharts_lib.trends.ranking_entries` reads them (the chart page reads the same): ``ENTRY_COLUMNS``,
+    where entry_state is the API's word as stored (status is what it means) and metadata_fetched_at the track's."""
     info = chart_info(engine, slug)
     q = (select(R.c.id, R.c.ranking_date, R.c.fetched_at, R.c.status, R.c.entry_count, R.c.error)
          .join(C, C.c.id == R.c.chart_id).where(C.c.slug == slug)
          .where(R.c.ranking_date == on if on else true()).order_by(R.c.ranking_date.desc()).limit(1))
     with engine.connect() as conn:
         row = conn.execute(q).first()
-    if row is None:
-        raise UnknownEntity(f"no ranking of {slug!r}{f' on {on:%Y-%m-%d}' if on else ''} is stored")
+        if row is None:
+            raise UnknownEntity(f"no ranking of {slug!r}{f' on {on:%Y-%m-%d}' if on else ''} is stored")
+        pairs = trends.ranking_pairs(conn, on=row.ranking_date, chart=slug)
+        read = trends.ranking_entries(conn, pairs[pairs["current"] == row.id])
+        stored = (select(E.c.position, E.c.entry_state, T.c.metadata_fetched_at)
+                  .join(T, T.c.id == E.c.track_id).where(E.c.ranking_id == row.id))
+        entries = read.entries.merge(_frame_on(conn, stored), on="position", how="left")
     ranking = dict(row._mapping)
-    entries = (select(E.c.position, E.c.old_position, E.c.position_evolution, E.c.entry_state, T.c.uuid,
-                      T.c.name, func.coalesce(T.c.credit_name, "").label("artist"), E.c.metric,
-                      T.c.metadata_fetched_at)
-               .join(T, T.c.id == E.c.track_id).where(E.c.ranking_id == ranking.pop("id"))
-               .order_by(E.c.position))
-    return {"chart": info, "ranking": ranking, "entries": _frame(engine, entries)}
+    ranking.pop("id")
+    return {"chart": info, "ranking": ranking, "entries": entries[ENTRY_COLUMNS],
+            "dropouts": read.dropouts[trends.DROPOUT_COLUMNS],
+            "dropouts_from": trends.FROM_API if read.sent_dropouts else trends.STORED_HISTORY}
 
 
 # -- tracks -------------------------------------------------------------------------------------------------

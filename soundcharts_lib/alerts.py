@@ -3,16 +3,18 @@
 Rule kinds and their ``params``:
 
 - ``top_entry``: a track enters the top ``n`` of a chart (``chart``: one slug, default every chart): it is in
-  the top ``n`` of the chart's latest stored ranking and was not in the top ``n`` of the one before;
-- ``re_entry``: a track is back on a chart (``chart``, optional ``n``: only back into the top ``n``): absent
-  from the previous stored ranking, and in an earlier one or marked ``re-entry`` by the API;
+  the top ``n`` of the chart's latest stored ranking and its previous position was not in the top ``n``;
+- ``re_entry``: a track is back on a chart (``chart``, optional ``n``: only back into the top ``n``): its state
+  is RE-ENTRY;
 - ``audience_growth``: a track's audience on a platform (``platform``, default every one) grew more than
   ``pct`` % in ``days`` days (default 7), from the last stored day back; identifiers present on both days are
   summed; at most one alert per track and platform every ``days`` days;
 - ``chart_stale``: an active chart (``chart``, default every chart) has no ranking newer than its period plus
   a grace period (see :mod:`soundcharts_lib.health`); once per missing ranking.
 
-Chart rules look at each chart's two latest stored rankings when the latest is at most ``FRESH_DAYS`` old.
+Chart rules look at each chart's latest stored ranking when it is at most ``FRESH_DAYS`` old, as
+:func:`soundcharts_lib.trends.ranking_entries` reads it (the chart pages read the same): previous position and
+state are the API's where it sent them, else from stored history (an entry whose state is unknown fires nothing).
 ``roster_only`` keeps track rules to the roster. Each alert has a ``dedupe_key`` unique per rule, so evaluating
 again fires nothing new. Delivery to a rule's webhook is in :mod:`soundcharts_lib.webhooks`.
 """
@@ -30,7 +32,7 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection, Engine
 
-from . import audit, health, movers, roster, webhooks
+from . import audit, health, roster, trends, webhooks
 from .cliargs import SLUG_RE
 from .dates import today_utc
 from .db.models import Alert, AlertRule, Platform, TrackAudience, utcnow
@@ -209,9 +211,10 @@ def _who(row) -> str:
 
 
 def _chart_moves(conn: Connection, params: dict, tracks, today: date) -> pd.DataFrame:
-    """:func:`soundcharts_lib.movers.moves` of each chart's latest ranking, when at most ``FRESH_DAYS`` old."""
-    pairs = movers.ranking_pairs(conn, chart=params.get("chart"))
-    return movers.moves(conn, pairs[pairs["date"] >= today - timedelta(days=FRESH_DAYS)], tracks)
+    """The entries of each chart's latest ranking, when at most ``FRESH_DAYS`` old, whose state is known."""
+    pairs = trends.ranking_pairs(conn, chart=params.get("chart"))
+    moved = trends.ranking_entries(conn, pairs[pairs["date"] >= today - timedelta(days=FRESH_DAYS)], tracks).entries
+    return moved[moved["status"].notna()]
 
 
 def _entry_details(row) -> dict:
@@ -228,7 +231,7 @@ def _entry_key(row) -> str:
 def _top_entries(conn: Connection, params: dict, tracks, today: date) -> list[Candidate]:
     n = params["n"]
     moved = _chart_moves(conn, params, tracks, today)
-    entered = moved[(moved["position"] <= n) & ~(moved["previous_position"] <= n).fillna(False)]
+    entered = moved[(moved["position"] <= n) & ~(moved["previous_position"] <= n).fillna(False).astype(bool)]
     out = []
     for _, row in entered.iterrows():
         was = "not in the previous ranking" if pd.isna(row["previous_position"]) \

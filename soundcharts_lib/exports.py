@@ -124,11 +124,13 @@ TABLES: dict[str, Table] = {t.name: t for t in [
     Table("platform-charts", "platform", "a platform's charts with their health", _key("charts")),
     Table("platform-rankings", "platform", "a platform's rankings per day, last 30 days", _key("per_day")),
     Table("platform-tracks", "platform", "top tracks on a platform, last 30 days", _key("tracks")),
-    Table("chart-ranking", "chart", "a chart's ranking with previous, movement, peak, NEW / RE", _key("ranking")),
+    Table("chart-ranking", "chart", "a ranking: the API's previous position, NEW / RE, time on chart; stored_* "
+          "figures (peak, its date, streak) from stored history since history_start", _key("ranking")),
     Table("chart-climbers", "chart", "a ranking's biggest climbers", _key("climbers")),
     Table("chart-fallers", "chart", "a ranking's biggest fallers", _key("fallers")),
     Table("chart-new-entries", "chart", "a ranking's new entries and re-entries", _key("new_entries")),
-    Table("chart-dropouts", "chart", "tracks of the previous ranking that dropped out", _key("dropouts")),
+    Table("chart-dropouts", "chart", "tracks no longer in the chart: the API's position-0 items, else those of the "
+          "previous stored ranking (source)", _key("dropouts")),
     Table("track-charts", "track", "a track's charts: first / last date, appearances, peak", _key("charts")),
     Table("track-history", "track", "every stored chart position of a track", _key("history")),
     Table("track-today", "track", "charts whose latest ranking holds the track", _key("now")),

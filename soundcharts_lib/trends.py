@@ -1,138 +1,363 @@
-"""Chart trends from stored history: previous position, movement, peak, time on chart, streak, NEW / RE-ENTRY,
-and drop-outs.
+"""A stored ranking's entries as the API describes them, plus what only stored history adds.
 
-"Previous" means the chart's previous *stored* ranking: a date never synced is a gap in the history, so sync a
-chart's range with a backfill before reading trends across it.
+The API's own fields are the truth where it sends them (contract, section 3.2):
 
-One chart on one date is read with three indexed queries (its stored ranking dates; the entries of that ranking
-and the one before; every stored entry of that ranking's tracks on this chart) and computed with pandas, without
-a loop over tracks.
+- previous position: ``oldPosition`` (0 and null both mean none);
+- state (NEW / RE-ENTRY / UP / DOWN / SAME): ``entryState`` in any spelling (:func:`api_state`); when it is ""
+  or null, derived from the API's other fields: ``oldPosition`` set gives UP / DOWN / SAME by comparing, else
+  ``entryDate`` on this ranking's date gives NEW and an earlier one RE-ENTRY;
+- time on chart: ``timeOnChart`` in its unit (:func:`api_unit`); entry date: ``entryDate``;
+- drop-outs: the ranking's position-0 items (``oldPosition``: the last position).
+
+``status_from`` says where each state comes from: ``api`` (``entryState``), ``api-derived`` (``oldPosition`` /
+``entryDate``) or ``stored`` (the API sent none of them: the chart's stored rankings decide, and on a chart's first
+stored ranking the state is then unknown, NA); ``on_chart_from`` says the same of the time on chart.
+
+Stored history adds what the API does not give, in the ``stored_*`` columns: the peak position and its date within
+the stored rankings, the streak (consecutive stored rankings ending with this one), and ``history_start``, the
+chart's first stored ranking, the date those figures count from. Drop-outs come from stored history (the previous
+stored ranking minus this one) only when the API sent no position-0 item for the ranking (``source`` says which).
+
+The chart page, the admin ranking page, ``soundcharts export``, the movers of a day and the alerts all read
+:func:`ranking_entries`, so they agree.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.sql import Select
 
 from .db.frames import query_frame
-from .db.tables import C, E, R, T
+from .db.models import ChartRankingDropout
+from .db.tables import C, E, P, R, T
 
-TREND_COLUMNS = ["position", "uuid", "name", "artist", "metric", "previous_position", "movement", "peak_position",
-                 "peak_date", "on_chart", "on_chart_unit", "streak", "status"]
-DROPOUT_COLUMNS = ["uuid", "name", "artist", "previous_position"]
+DROP = ChartRankingDropout.__table__
 
+FROM_API, DERIVED, STORED = "api", "api-derived", "stored"
+STORED_HISTORY = "stored history"  # a drop-out's source when the API sent no position-0 item
+STATES = ("NEW", "RE-ENTRY", "UP", "DOWN", "SAME")
+_STATE_KEYS = {"new": "NEW", "reentry": "RE-ENTRY", "up": "UP", "down": "DOWN", "same": "SAME"}
+_UNIT_KEYS = {"day": "day", "days": "day", "doc": "day", "week": "week", "weeks": "week", "woc": "week"}
 
-@dataclass(frozen=True)
-class _ChartDay:
-    """What one chart's trends on one date are computed from."""
-
-    dates: list[date]  # the chart's stored ranking dates up to that date, ascending
-    unit: str  # "day" or "week": what on_chart counts
-    current: pd.DataFrame  # that ranking: track_id, position, metric, uuid, name, artist ("" when unknown)
-    previous: pd.DataFrame | None  # the previous stored ranking, same columns; None when there is none
-    history: pd.DataFrame  # track_id, position, i (index in dates): every stored entry of its tracks on this chart
-
-
-def _read(engine: Engine, slug: str, on: date | None) -> _ChartDay | None:
-    """The chart's ranking of ``on`` (default: its latest stored) and what its trends need; None when ``slug`` is
-    not stored or has no stored ranking on ``on``."""
-    with engine.connect() as conn:
-        chart = conn.execute(select(C.c.id, C.c.frequency).where(C.c.slug == slug)).first()
-        if chart is None:
-            return None
-        rankings = select(R.c.id, R.c.ranking_date).where(R.c.chart_id == chart.id, R.c.status == "success")
-        if on is not None:
-            rankings = rankings.where(R.c.ranking_date <= on)
-        rankings = conn.execute(rankings.order_by(R.c.ranking_date)).all()
-        if not rankings or (on is not None and rankings[-1].ranking_date != on):
-            return None
-        current_id = rankings[-1].id
-        previous_id = rankings[-2].id if len(rankings) > 1 else None
-        entries = query_frame(conn, select(E.c.ranking_id, E.c.track_id, E.c.position, E.c.metric, T.c.uuid,
-                                           T.c.name, func.coalesce(T.c.credit_name, "").label("artist"))
-                              .join_from(E, T, T.c.id == E.c.track_id)
-                              .where(E.c.ranking_id.in_([r.id for r in rankings[-2:]])))
-        # tracks and rankings as lists, not subqueries: on monthly partitions the planner then probes each
-        # partition's track index instead of scanning every partition
-        tracks = entries.loc[entries["ranking_id"] == current_id, "track_id"].unique().tolist()
-        history = query_frame(conn, select(E.c.ranking_id, E.c.track_id, E.c.position)
-                              .where(E.c.track_id.in_(tracks), E.c.ranking_id.in_([r.id for r in rankings])))
-    history["i"] = history.pop("ranking_id").map({r.id: i for i, r in enumerate(rankings)}).astype(int)
-    current = _one_per_track(entries[entries["ranking_id"] == current_id])
-    previous = None if previous_id is None else _one_per_track(entries[entries["ranking_id"] == previous_id])
-    unit = "week" if (chart.frequency or "").lower().startswith("week") else "day"
-    return _ChartDay([d for _, d in rankings], unit, current, previous, history)
+PAIR_COLUMNS = ["chart_id", "chart", "chart_name", "platform", "country_code", "unit", "current", "date", "previous",
+                "previous_date", "history_start"]
+ENTRY_COLUMNS = ["chart_id", "chart", "chart_name", "platform", "country_code", "date", "position", "track_id",
+                 "uuid", "name", "artist", "metric", "previous_position", "movement", "status", "status_from",
+                 "on_chart", "on_chart_unit", "on_chart_from", "entry_date", "history_start"]
+HISTORY_COLUMNS = ["stored_peak_position", "stored_peak_date", "stored_streak"]
+TREND_COLUMNS = ["position", "uuid", "name", "artist", "metric", "previous_position", "movement", "status",
+                 "status_from", "on_chart", "on_chart_unit", "on_chart_from", "entry_date", *HISTORY_COLUMNS,
+                 "history_start"]
+DROPOUT_COLUMNS = ["uuid", "name", "artist", "previous_position", "source"]
+RANKING_DROPOUT_COLUMNS = ["chart_id", "chart", "chart_name", "platform", "country_code", "date", "track_id",
+                           *DROPOUT_COLUMNS]
 
 
-def _one_per_track(frame: pd.DataFrame) -> pd.DataFrame:
-    """A ranking's entries, a track listed twice kept at its best position."""
-    return frame.drop(columns="ranking_id").sort_values("position").drop_duplicates("track_id")
+# -- the API's spellings ----------------------------------------------------------------------------------------
+
+def api_state(value) -> str | None:
+    """``entryState`` as NEW / RE-ENTRY / UP / DOWN / SAME, in any case ("re-entry", "reentry", "re_entry" ...);
+    None for "", null or a word it does not know (the state is then derived, see :func:`resolve`)."""
+    if not isinstance(value, str):
+        return None
+    return _STATE_KEYS.get(re.sub(r"[\s_-]", "", value.lower()))
 
 
-def _trends(day: _ChartDay) -> pd.DataFrame:
-    last = len(day.dates) - 1
-    hist = day.history.sort_values(["track_id", "i", "position"]).drop_duplicates(["track_id", "i"])
+def api_unit(value) -> str | None:
+    """``timeOnChartUnit`` as "day" ("day", "days", "DOC") or "week" ("week", "weeks", "WOC"); None otherwise."""
+    return _UNIT_KEYS.get(value.strip().lower()) if isinstance(value, str) else None
+
+
+def chart_unit(frequency) -> str:
+    """What a chart's rankings are counted in: "week" for weekly charts, else "day"."""
+    return "week" if str(frequency or "").lower().startswith("week") else "day"
+
+
+# -- the rules ----------------------------------------------------------------------------------------------------
+
+def _first_match(n: int, rules: list[tuple[np.ndarray, str]]) -> np.ndarray:
+    """Per row, the value of the first rule whose condition holds (None when none does)."""
+    out = np.full(n, None, dtype=object)
+    for condition, value in rules:
+        out[pd.isna(out) & condition] = value
+    return out
+
+
+def _moves(previous: np.ndarray, has_previous: np.ndarray, position: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    return [(has_previous & (previous > position), "UP"), (has_previous & (previous < position), "DOWN"),
+            (has_previous, "SAME")]
+
+
+def _int_column(values) -> pd.arrays.IntegerArray:
+    """``values`` (ints, None, NaN, NA) as a nullable integer array."""
+    return pd.array(pd.to_numeric(pd.Series(values, dtype=object)), dtype="Int64")
+
+
+def resolve(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with previous_position, movement, status, status_from, on_chart, on_chart_unit and on_chart_from.
+
+    ``frame`` holds one row per entry: position, date (the ranking's), the API's old_position, entry_state,
+    entry_date, time_on_chart and time_on_chart_unit as stored, the chart's ``unit``, and from stored history
+    ``stored_previous`` (the track's best position in the previous stored ranking, NA when absent),
+    ``stored_count`` (stored rankings of the chart up to this one that hold the track, NA when not read) and
+    ``has_previous`` (the chart has a stored ranking before this one). The rules are the module's.
+    """
+    n = len(frame)
+    position = frame["position"].to_numpy(dtype=np.int64)
+    sent_old = _int_column(frame["old_position"])
+    old = sent_old.fillna(0).to_numpy(dtype=np.int64)
+    has_old = old > 0
+    state = frame["entry_state"].map(api_state).to_numpy(dtype=object)
+    sent_state = frame["entry_state"].map(lambda v: isinstance(v, str) and v.strip() != "").to_numpy(dtype=bool)
+    entered = pd.to_datetime(pd.Series(frame["entry_date"], dtype=object)).to_numpy()
+    day = pd.to_datetime(pd.Series(frame["date"], dtype=object)).to_numpy()
+    has_entered = ~np.isnat(entered)
+    sent = sent_state | ~sent_old.isna() | has_entered  # the API said something about this entry's past
+
+    stored_previous = _int_column(frame["stored_previous"])
+    stored_count = _int_column(frame["stored_count"])
+    count = stored_count.fillna(0).to_numpy(dtype=np.int64)
+    previous = pd.array(np.where(has_old, old, 0), dtype="Int64")
+    previous[~has_old] = pd.NA
+    previous[~sent] = stored_previous[~sent]
+    has_previous_position = ~previous.isna()
+    previous_at = previous.fillna(0).to_numpy(dtype=np.int64)
+
+    known = ~pd.isna(state)
+    derived = _first_match(n, [*_moves(old, has_old, position), (has_entered & (entered >= day), "NEW"),
+                               (has_entered, "RE-ENTRY")])
+    from_history = _first_match(n, [*_moves(previous_at, has_previous_position, position), (count > 1, "RE-ENTRY"),
+                                    (frame["has_previous"].to_numpy(dtype=bool), "NEW")])
+    status = np.where(known, state, np.where(pd.isna(derived), from_history, derived))
+    status_from = np.where(known, FROM_API, np.where(pd.isna(derived), STORED, DERIVED))
+
+    out = frame.copy()
+    out["previous_position"] = previous
+    out["movement"] = previous - pd.array(position, dtype="Int64")
+    out["status"] = pd.Series(status, index=frame.index, dtype=object).where(pd.notna(status), None)
+    out["status_from"] = status_from
+    on_chart = _int_column(frame["time_on_chart"])
+    api_time = ~on_chart.isna()
+    on_chart[~api_time] = stored_count[~api_time]
+    out["on_chart"] = on_chart
+    unit = frame["time_on_chart_unit"].map(api_unit)
+    out["on_chart_unit"] = np.where(api_time & unit.notna(), unit, frame["unit"])
+    out["on_chart_from"] = np.where(api_time, FROM_API, STORED)
+    return out
+
+
+# -- reading ------------------------------------------------------------------------------------------------------
+
+def ranking_pairs(conn: Connection, *, on: date | None = None, chart: str | None = None) -> pd.DataFrame:
+    """Per chart, its latest successfully stored ranking up to ``on`` (default: its latest) and the one before:
+    chart_id, chart, chart_name, platform, country_code, unit (:func:`chart_unit`), current (ranking id), date,
+    previous (ranking id or NA), previous_date, history_start (the chart's first stored ranking)."""
+    rn = func.row_number().over(partition_by=R.c.chart_id, order_by=R.c.ranking_date.desc()).label("rn")
+    start = func.min(R.c.ranking_date).over(partition_by=R.c.chart_id).label("history_start")
+    ranked = select(R.c.id, R.c.chart_id, R.c.ranking_date, rn, start).where(R.c.status == "success")
+    if on is not None:
+        ranked = ranked.where(R.c.ranking_date <= on)
+    if chart:
+        ranked = ranked.where(R.c.chart_id.in_(select(C.c.id).where(C.c.slug == chart)))
+    ranked = ranked.subquery()
+    q = (select(ranked.c.id, ranked.c.chart_id, ranked.c.ranking_date.label("date"), ranked.c.rn,
+                ranked.c.history_start, C.c.slug.label("chart"), C.c.name.label("chart_name"),
+                P.c.slug.label("platform"), C.c.country_code, C.c.frequency)
+         .join(C, C.c.id == ranked.c.chart_id).join(P, P.c.id == C.c.platform_id).where(ranked.c.rn <= 2))
+    rows = query_frame(conn, q)
+    previous = rows[rows["rn"] == 2][["chart_id", "id", "date"]].rename(columns={"id": "previous",
+                                                                                "date": "previous_date"})
+    current = rows[rows["rn"] == 1].rename(columns={"id": "current"})
+    out = current.merge(previous, on="chart_id", how="left").astype({"previous": "Int64"})
+    out["unit"] = [chart_unit(f) for f in out["frequency"]]
+    return out[PAIR_COLUMNS].sort_values("chart").reset_index(drop=True)
+
+
+def _entries(conn: Connection, ranking_ids: list[int], tracks: Select | None) -> pd.DataFrame:
+    """The stored entries of ``ranking_ids`` with the API's fields and their tracks' names."""
+    q = (select(E.c.ranking_id, E.c.track_id, E.c.position, E.c.metric, E.c.old_position, E.c.entry_state,
+                E.c.entry_date, E.c.time_on_chart, E.c.time_on_chart_unit, T.c.uuid, T.c.name,
+                func.coalesce(T.c.credit_name, "").label("artist"))
+         .join_from(E, T, T.c.id == E.c.track_id).where(E.c.ranking_id.in_(ranking_ids)))
+    if tracks is not None:
+        q = q.where(E.c.track_id.in_(tracks))
+    return query_frame(conn, q)
+
+
+def _history(conn: Connection, pairs: pd.DataFrame, wanted: pd.DataFrame) -> pd.DataFrame:
+    """Per (chart_id, track_id) of ``wanted``, from the chart's stored rankings up to the pair's date: stored_count,
+    stored_peak_position, stored_peak_date, stored_streak. One query per chart: its track ids and ranking ids go as
+    lists, so monthly partitions are probed by index instead of scanned."""
+    parts = []
+    for chart_id, tracks in wanted.groupby("chart_id")["track_id"]:
+        upto = pairs.loc[pairs["chart_id"] == chart_id, "date"].iloc[0]
+        rankings = conn.execute(select(R.c.id, R.c.ranking_date).where(
+            R.c.chart_id == int(chart_id), R.c.status == "success", R.c.ranking_date <= upto)
+            .order_by(R.c.ranking_date)).all()
+        index = {r.id: i for i, r in enumerate(rankings)}
+        hist = query_frame(conn, select(E.c.ranking_id, E.c.track_id, E.c.position).where(
+            E.c.track_id.in_(sorted({int(t) for t in tracks})), E.c.ranking_id.in_(list(index))))
+        hist["i"] = hist.pop("ranking_id").map(index).astype(int)
+        parts.append(_history_figures(hist, [r.ranking_date for r in rankings]).assign(chart_id=chart_id))
+    columns = ["chart_id", "track_id", "stored_count", *HISTORY_COLUMNS]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c.endswith("_id") else object) for c in columns})
+    return pd.concat(parts)[columns]
+
+
+def _history_figures(hist: pd.DataFrame, dates: list[date]) -> pd.DataFrame:
+    """Per track of ``hist`` (track_id, position, i: index into ``dates``): count, peak and its first date, and the
+    streak of consecutive stored rankings that ends with the last one."""
+    last = len(dates) - 1
+    hist = hist.sort_values(["track_id", "i", "position"]).drop_duplicates(["track_id", "i"])
     by_track = hist.groupby("track_id", sort=False)
     # Along a run of consecutive stored rankings i - (rank of the entry in the track's history) stays constant;
-    # the run that ends with the current ranking (index ``last``) is the streak.
+    # the run that ends with the last ranking is the streak.
     run = hist["i"] - by_track.cumcount()
     ending_now = run == last - (by_track["i"].transform("size") - 1)
     at_peak = hist["position"] == by_track["position"].transform("min")
-    per_track = pd.DataFrame({
-        "peak_position": by_track["position"].min(),
-        "peak_date": hist[at_peak].groupby("track_id")["i"].min().map(dict(enumerate(day.dates))),
-        "on_chart": by_track.size(),
-        "streak": ending_now.groupby(hist["track_id"]).sum(),
-    })
-    previous = (day.previous if day.previous is not None else day.current[:0])[["track_id", "position"]]
-    out = (day.current.merge(previous.rename(columns={"position": "previous_position"}), on="track_id", how="left")
-           .merge(per_track, left_on="track_id", right_index=True, how="left"))
+    return pd.DataFrame({
+        "stored_count": by_track.size(),
+        "stored_peak_position": by_track["position"].min(),
+        "stored_peak_date": hist[at_peak].groupby("track_id")["i"].min().map(dict(enumerate(dates))),
+        "stored_streak": ending_now.groupby(hist["track_id"]).sum(),
+    }).rename_axis("track_id").reset_index()
+
+
+@dataclass(frozen=True)
+class _Read:
+    """The entries of the pairs' current rankings and of their previous ones (``previous``: ranking id)."""
+
+    current: pd.DataFrame
+    previous: pd.DataFrame
+
+
+def _read(conn: Connection, pairs: pd.DataFrame, tracks: Select | None) -> _Read:
+    before = pairs["previous"].dropna().astype(int).tolist()
+    rows = _entries(conn, [*pairs["current"].astype(int).tolist(), *before], tracks)
+    current = rows.merge(pairs, left_on="ranking_id", right_on="current")
+    previous = rows[rows["ranking_id"].isin(before)].rename(columns={"ranking_id": "previous"})
+    return _Read(current, previous)
+
+
+def _ranking_entries(conn: Connection, pairs: pd.DataFrame, read: _Read, history: bool) -> pd.DataFrame:
+    best_before = (read.previous.sort_values("position").drop_duplicates(["previous", "track_id"])
+                   [["previous", "track_id", "position"]].rename(columns={"position": "stored_previous"}))
+    frame = read.current.merge(best_before.astype({"previous": "Int64"}), on=["previous", "track_id"], how="left")
+    frame["has_previous"] = frame["previous"].notna()
+    frame["stored_count"] = pd.NA
+    if history:
+        wanted = frame
+    else:  # stored history stands in only where the API sent no state, nothing to derive one from, or no time
+        api = resolve(frame)
+        wanted = frame[(api["status_from"] == STORED) | (api["on_chart_from"] == STORED)]
+    figures = _history(conn, pairs, wanted[["chart_id", "track_id"]].drop_duplicates())
+    frame = frame.drop(columns="stored_count").merge(figures, on=["chart_id", "track_id"], how="left")
+    out = resolve(frame)
+    if history:
+        out["stored_streak"] = out["stored_streak"].astype("Int64")
+        out["stored_peak_position"] = out["stored_peak_position"].astype("Int64")
+        return out
+    return out.drop(columns=HISTORY_COLUMNS)
+
+
+class Rankings(NamedTuple):
+    """What :func:`ranking_entries` reads."""
+
+    entries: pd.DataFrame  # ENTRY_COLUMNS (+ HISTORY_COLUMNS), by chart and position
+    dropouts: pd.DataFrame  # RANKING_DROPOUT_COLUMNS, by chart and previous position
+    sent_dropouts: frozenset[int]  # the rankings (ids) for which the API sent position-0 items
+
+
+def ranking_entries(conn: Connection, pairs: pd.DataFrame, tracks: Select | None = None, *,
+                    history: bool = False) -> Rankings:
+    """The ``current`` rankings of ``pairs`` (:func:`ranking_pairs`) read once.
+
+    ``entries``: every entry with the API's fields as the truth (the module's rules), plus with ``history`` the
+    stored-history ``HISTORY_COLUMNS``. ``dropouts``: the API's position-0 items of a ranking when it sent any
+    (``source`` "api", previous_position their ``oldPosition``), else the tracks of the previous stored ranking
+    missing from it (``source`` "stored history"). ``tracks``: a query of track ids to keep (e.g.
+    :func:`soundcharts_lib.roster.track_ids_query`).
+    """
+    columns = ENTRY_COLUMNS + HISTORY_COLUMNS * history
+    if pairs.empty:
+        return Rankings(pd.DataFrame(columns=columns), pd.DataFrame(columns=RANKING_DROPOUT_COLUMNS), frozenset())
+    read = _read(conn, pairs, tracks)
+    entries = _ranking_entries(conn, pairs, read, history)
+    entries["metric"] = entries["metric"].astype("Int64")
+    current = pairs["current"].astype(int).tolist()
+    sent = frozenset(conn.execute(select(DROP.c.ranking_id).distinct().where(DROP.c.ranking_id.in_(current)))
+                     .scalars())
+    return Rankings(entries[columns].sort_values(["chart", "position"]).reset_index(drop=True),
+                    _dropouts(conn, pairs, read, tracks, sent), sent)
+
+
+def _dropouts(conn: Connection, pairs: pd.DataFrame, read: _Read, tracks: Select | None,
+              sent: frozenset[int]) -> pd.DataFrame:
+    api = pd.DataFrame(columns=RANKING_DROPOUT_COLUMNS)
+    if sent:
+        q = (select(DROP.c.ranking_id.label("current"), DROP.c.track_id, DROP.c.old_position, T.c.uuid, T.c.name,
+                    func.coalesce(T.c.credit_name, "").label("artist"))
+             .join_from(DROP, T, T.c.id == DROP.c.track_id).where(DROP.c.ranking_id.in_(sorted(sent))))
+        if tracks is not None:
+            q = q.where(DROP.c.track_id.in_(tracks))
+        api = query_frame(conn, q).merge(pairs, on="current").assign(source=FROM_API)
+        last = _int_column(api.pop("old_position"))
+        last[last.fillna(0) <= 0] = pd.NA  # 0 and null: no last position
+        api["previous_position"] = last
+    stayed = read.current[["previous", "track_id"]].dropna().astype({"previous": int}).assign(stayed=True)
+    gone = (read.previous.merge(pairs[~pairs["current"].isin(sent)].dropna(subset=["previous"])
+                                .astype({"previous": int}), on="previous")
+            .merge(stayed.drop_duplicates(), on=["previous", "track_id"], how="left"))
+    gone = gone[gone["stayed"].isna()].sort_values("position").drop_duplicates(["current", "track_id"])
+    gone = gone.rename(columns={"position": "previous_position"}).assign(source=STORED_HISTORY)
+    out = pd.concat([api[RANKING_DROPOUT_COLUMNS], gone[RANKING_DROPOUT_COLUMNS]], ignore_index=True)
     out["previous_position"] = out["previous_position"].astype("Int64")
-    out["movement"] = out["previous_position"] - out["position"]
-    out["metric"] = out["metric"].astype("Int64")
-    out["on_chart_unit"] = day.unit
-    back = out["previous_position"].isna().to_numpy()
-    movement = out["movement"].fillna(0).to_numpy()
-    out["status"] = np.select([out["on_chart"].to_numpy() == 1, back, movement > 0, movement < 0],
-                              ["NEW", "RE-ENTRY", "UP", "DOWN"], "SAME")
-    return out[TREND_COLUMNS].sort_values("position").reset_index(drop=True)
+    return out.sort_values(["chart", "previous_position"], na_position="last").reset_index(drop=True)
 
 
-def _dropouts(day: _ChartDay) -> pd.DataFrame:
-    if day.previous is None:
-        return pd.DataFrame(columns=DROPOUT_COLUMNS)
-    gone = day.previous[~day.previous["track_id"].isin(day.current["track_id"])]
-    gone = gone.rename(columns={"position": "previous_position"}).sort_values("previous_position")
-    return gone[DROPOUT_COLUMNS].reset_index(drop=True)
+# -- one chart on one date ----------------------------------------------------------------------------------------
+
+def _one_chart(engine: Engine, slug: str, on: date | None) -> Rankings:
+    """The chart's ranking of ``on`` (default: its latest stored) with stored history; empty frames when there is
+    no such stored ranking."""
+    with engine.connect() as conn:
+        pairs = ranking_pairs(conn, on=on, chart=slug)
+        if on is not None:
+            pairs = pairs[pairs["date"] == on]
+        return ranking_entries(conn, pairs, history=True)
+
+
+def _trends(read: Rankings) -> pd.DataFrame:
+    return read.entries[TREND_COLUMNS].sort_values("position").reset_index(drop=True)
 
 
 def chart_trends(engine: Engine, slug: str, on: date | None = None) -> pd.DataFrame:
-    """The ranking of ``on`` (default: the latest stored) with each entry's trend fields.
-
-    movement = previous - current (positive: climbed); status is NEW (never on this chart before), RE-ENTRY
-    (on it before, not in the previous ranking), UP, DOWN or SAME; streak counts consecutive stored rankings
-    ending today (it resets on re-entry); on_chart counts every ranking the track was in.
-    """
-    day = _read(engine, slug, on)
-    return _trends(day) if day else pd.DataFrame(columns=TREND_COLUMNS)
+    """The ranking of ``on`` (default: the latest stored) with each entry's fields (``TREND_COLUMNS``): the API's
+    previous position, movement (previous - position: positive climbed), status, time on chart and entry date, and
+    the stored-history peak, peak date and streak since ``history_start``; empty when not stored."""
+    return _trends(_one_chart(engine, slug, on))
 
 
 def chart_dropouts(engine: Engine, slug: str, on: date | None = None) -> pd.DataFrame:
-    """Tracks in the previous stored ranking that are not in the ranking of ``on``, with their last position."""
-    day = _read(engine, slug, on)
-    return _dropouts(day) if day else pd.DataFrame(columns=DROPOUT_COLUMNS)
+    """The drop-outs of the ranking of ``on`` (see :func:`ranking_entries`): ``DROPOUT_COLUMNS``."""
+    return _one_chart(engine, slug, on).dropouts[DROPOUT_COLUMNS]
 
 
 def chart_movers(engine: Engine, slug: str, on: date | None = None, limit: int = 10) -> dict[str, pd.DataFrame]:
     """One chart on one date read once: ``ranking`` (:func:`chart_trends`), its ``climbers`` and ``fallers`` (the
-    ``limit`` biggest moves), ``new_entries`` (NEW and RE-ENTRY) and ``dropouts`` (:func:`chart_dropouts`)."""
-    day = _read(engine, slug, on)
-    trends = _trends(day) if day else pd.DataFrame(columns=TREND_COLUMNS)
+    ``limit`` biggest moves), ``new_entries`` (NEW and RE-ENTRY), ``dropouts`` (:func:`chart_dropouts`) and
+    ``dropouts_from`` ("api" when the API sent position-0 items for the ranking, else "stored history")."""
+    read = _one_chart(engine, slug, on)
+    trends = _trends(read)
     moved = trends.dropna(subset=["movement"])
     return {
         "ranking": trends,
@@ -141,5 +366,6 @@ def chart_movers(engine: Engine, slug: str, on: date | None = None, limit: int =
         "fallers": moved[moved["movement"] < 0].sort_values(["movement", "position"]).head(limit)
         .reset_index(drop=True),
         "new_entries": trends[trends["status"].isin(["NEW", "RE-ENTRY"])].reset_index(drop=True),
-        "dropouts": _dropouts(day) if day else pd.DataFrame(columns=DROPOUT_COLUMNS),
+        "dropouts": read.dropouts[DROPOUT_COLUMNS],
+        "dropouts_from": FROM_API if read.sent_dropouts else STORED_HISTORY,
     }

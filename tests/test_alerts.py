@@ -162,6 +162,27 @@ def test_re_entry_from_history_or_the_api(db):
     assert f"Song 6 is back on Top Global at #5 on {D}." in {f["message"] for f in result.fired}
 
 
+def test_the_apis_fields_decide_where_it_sent_them(db):
+    """On "solo" (one stored ranking, so stored history knows nothing) the API says track 1 is back (entryState ""
+    with oldPosition 0 and an earlier entryDate) and track 2 climbed from #9; on "top" it says track 3 was #2
+    yesterday, although stored history has it absent: no top-3 entry, no re-entry."""
+    e, r = ChartRankingEntry.__table__, ChartRanking.__table__
+    solo = select(r.c.id).where(r.c.chart_id == 2).scalar_subquery()
+    top_today = select(r.c.id).where(r.c.chart_id == 1, r.c.ranking_date == D).scalar_subquery()
+    with db.begin() as conn:
+        conn.execute(e.update().where(e.c.ranking_id == solo, e.c.track_id == 1).values(
+            entry_state="", old_position=0, entry_date=D - timedelta(days=30)))
+        conn.execute(e.update().where(e.c.ranking_id == solo, e.c.track_id == 2).values(old_position=9))
+        conn.execute(e.update().where(e.c.ranking_id == top_today, e.c.track_id == 3).values(
+            entry_state="UP", old_position=2))
+    alerts.add_rule(db, "top3", "top_entry", {"n": 3})
+    alerts.add_rule(db, "back", "re_entry")
+    result = alerts.evaluate(db, today=D)
+    assert fired(db, "top3") == [f"solo:{UUIDS[1]}:{D}", f"solo:{UUIDS[2]}:{D}", f"top:{UUIDS[4]}:{D}"]
+    assert fired(db, "back") == [f"solo:{UUIDS[1]}:{D}", f"top:{UUIDS[6]}:{D}"]
+    assert f"Song 2 by Band is #2 on Solo on {D} (up from #9)." in {f["message"] for f in result.fired}
+
+
 def test_old_rankings_are_not_news(db):
     alerts.add_rule(db, "top1", "top_entry", {"n": 1})
     assert alerts.evaluate(db, today=D + timedelta(days=alerts.FRESH_DAYS + 1)).fired == []

@@ -162,7 +162,7 @@ def test_chart_page_of_an_older_or_missing_date(db):
     missing = analytics.chart_page(db, "sp-global", d(5))
     assert missing["date"] == d(5) and not missing["stored"] and missing["ranking"].empty
     assert missing["dropouts"].empty and list(missing["dropouts"].columns) == ["uuid", "name", "artist",
-                                                                                "previous_position"]
+                                                                                "previous_position", "source"]
     never = analytics.chart_page(db, "sp-old")
     assert never["dates"] == [] and never["date"] is None and not never["stored"]
     assert analytics.chart_dates(db, "dz-fr") == [d(0)]  # the failed ranking is not a stored date

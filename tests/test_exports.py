@@ -144,6 +144,10 @@ def test_the_command_writes_what_the_dashboards_offer(db_url, tmp_path):
     expected = exports.read_table(engine, "chart-ranking", exports.Params(chart=CHART))
     assert excel["uuid"].tolist() == expected["uuid"].tolist()
     assert excel["metric"].tolist() == expected["metric"].astype(int).tolist()
+    # the API's figures and the stored-history ones are told apart, with the date stored history starts
+    assert {"status", "status_from", "on_chart", "on_chart_unit", "entry_date", "stored_peak_position",
+            "stored_peak_date", "stored_streak", "history_start"} <= set(excel.columns)
+    assert set(excel["history_start"].astype(str).str[:10]) == {str(analytics.chart_dates(engine, CHART)[0])}
 
 
 def test_track_and_audience_tables_from_the_command(db_url, track, tmp_path):

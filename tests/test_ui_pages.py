@@ -235,12 +235,12 @@ def test_platform_without_charts_or_entries():
 # -- chart ------------------------------------------------------------------------------------------------------
 
 def ranking(on: date) -> pd.DataFrame:
-    rows = [
-        (1, UUID, XSS, "A & B", 2000, 2, 1, 1, D[0], 3, "day", 3, "UP"),
-        (2, "u-2", "Two", "B", 1500, 1, -1, 1, D[1], 3, "day", 3, "DOWN"),
-        (3, "u-3", "Three", "", None, None, None, 3, on, 1, "day", 1, "NEW"),
-        (4, "u-4", "Four", "C", 900, None, None, 2, D[0], 2, "day", 1, "RE-ENTRY"),
-        (5, "u-5", "Five", "D", 800, 5, 0, 5, D[0], 3, "day", 3, "SAME"),
+    rows = [  # ... status, status_from, on_chart (+ unit, from), entry_date, stored peak, its date, streak, start
+        (1, UUID, XSS, "A & B", 2000, 2, 1, "UP", "api", 30, "day", "api", D[0], 1, D[0], 3, D[0]),
+        (2, "u-2", "Two", "B", 1500, 1, -1, "DOWN", "api-derived", 3, "day", "api", D[0], 1, D[1], 3, D[0]),
+        (3, "u-3", "Three", "", None, None, None, "NEW", "api", 1, "day", "api", on, 3, on, 1, D[0]),
+        (4, "u-4", "Four", "C", 900, None, None, "RE-ENTRY", "api", 2, "day", "api", D[0], 2, D[0], 1, D[0]),
+        (5, "u-5", "Five", "D", 800, 5, 0, "SAME", "api", 3, "day", "api", D[0], 5, D[0], 3, D[0]),
     ]
     frame = pd.DataFrame(rows, columns=TREND_COLUMNS)
     return frame.astype({"previous_position": "Int64", "movement": "Int64", "metric": "Int64"})
@@ -262,7 +262,7 @@ def chart_loader(calls: list, fail: date | None = None):
                 "climbers": moved[moved["movement"] > 0], "fallers": moved[moved["movement"] < 0],
                 "new_entries": frame[frame["status"].isin(["NEW", "RE-ENTRY"])],
                 "dropouts": pd.DataFrame({"uuid": ["u-9"], "name": ["Gone"], "artist": [""],
-                                          "previous_position": [7]})}
+                                          "previous_position": [7], "source": ["api"]}), "dropouts_from": "api"}
     return load
 
 
@@ -273,11 +273,14 @@ def test_chart_ranking_shows_movement_flags_peak_and_metric():
             "dropouts"} <= classes(body)
     rows = re.findall(r"<tr>(.*?)</tr>", html_of(body.children[1].children[0].children[1]))
     cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", rows[1])]
-    assert cells == ["1", "2", "▲ 1", "&lt;img src=x onerror=alert(1)&gt;", "A &amp; B", "1", "3 days", "2,000"]
+    assert cells == ["1", "2", "▲ 1", "&lt;img src=x onerror=alert(1)&gt;", "A &amp; B", "30 days", "1",
+                     str(D[0]), "3", "2,000"]
     shown = html_of(body)
     assert '<span class="sc-arrow-down">▼ 1</span>' in shown and '<span class="sc-pill sc-new">NEW</span>' in shown
     assert '<span class="sc-pill sc-re">RE</span>' in shown and '<span class="sc-sub">=</span>' in shown
-    assert '<th class="num">Streams</th>' in shown and f'<span title="on {D[1]}">1</span>' in shown
+    assert '<th class="num">Streams</th>' in shown and f'<td class="nowrap">{D[1]}</td>' in shown
+    assert f"From stored history since {D[0]}, the first stored ranking" in shown
+    assert "Drop-outs (sent by the API)" in shown
     assert "1 day" in shown and "Spotify &lt;US&gt;" in shown and "<img" not in shown
     assert 'href="platform.ipynb?slug=spotify">Spotify</a>' in shown
     assert f'href="chart.ipynb?slug=sp-us&amp;date={D[-1]}">link to this ranking</a>' in shown

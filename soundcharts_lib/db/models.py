@@ -122,6 +122,30 @@ class ChartRankingEntry(Base):
     metric: Mapped[int | None] = mapped_column(BigInteger)
 
 
+class ChartRankingDropout(Base):
+    """A ranking's position-0 items: songs the API lists as no longer in the chart, ``old_position`` their last
+    position. Kept beside the entries (any number of them per ranking), so a ranking's positions stay unique and its
+    ``entry_count`` counts the chart's entries only; stored and replaced with the ranking (migration 0006)."""
+
+    __tablename__ = "chart_ranking_dropout"
+    __table_args__ = (
+        # trends.ranking_entries: the drop-outs of a ranking
+        Index("ix_dropout_ranking", "ranking_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ranking_id: Mapped[int] = mapped_column(ForeignKey("chart_ranking.id", ondelete="CASCADE"))
+    track_id: Mapped[int] = mapped_column(ForeignKey("track.id"))
+    old_position: Mapped[int | None] = mapped_column(Integer)
+    position_evolution: Mapped[int | None] = mapped_column(Integer)
+    entry_state: Mapped[str | None] = mapped_column(String(32))
+    entry_date: Mapped[date | None] = mapped_column(Date)
+    rank_date: Mapped[date | None] = mapped_column(Date)
+    time_on_chart: Mapped[int | None] = mapped_column(Integer)
+    time_on_chart_unit: Mapped[str | None] = mapped_column(String(16))
+    metric: Mapped[int | None] = mapped_column(BigInteger)
+
+
 class TrackTopRollup(Base):
     """Tracks' chart appearances over the ``days`` days ending ``window_end``, per platform (``platform_id`` 0: every
     platform): what ``analytics.top_tracks`` / ``platform_top_tracks`` read instead of the entries

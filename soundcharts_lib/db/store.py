@@ -10,15 +10,16 @@ from sqlalchemy import Date, bindparam, case, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from ..errors import PayloadError
-from ..payloads import ChartInfo, Ranking
+from ..payloads import ChartInfo, Ranking, RankingEntry
 from ..payloads import Platform as PlatformRecord
-from .models import Chart, ChartRanking, ChartRankingEntry, Platform, Track, utcnow
+from .models import Chart, ChartRanking, ChartRankingDropout, ChartRankingEntry, Platform, Track, utcnow
 from .upsert import BATCH, DriverDates, bulk_insert, dialect_insert, id_map, misfit, upsert
 
 PLATFORM_T = Platform.__table__
 CHART_T = Chart.__table__
 RANKING_T = ChartRanking.__table__
 ENTRY_T = ChartRankingEntry.__table__
+DROPOUT_T = ChartRankingDropout.__table__
 TRACK_T = Track.__table__
 
 
@@ -155,6 +156,13 @@ def _tracks_by_uuid(conn: Connection, uuids: list[str]):
 
 ENTRY_COLUMNS = ("ranking_id", "ranking_date", "track_id", "position", "old_position", "position_evolution",
                  "entry_state", "entry_date", "rank_date", "time_on_chart", "time_on_chart_unit", "metric")
+DROPOUT_COLUMNS = ("ranking_id", "track_id", "old_position", "position_evolution", "entry_state", "entry_date",
+                   "rank_date", "time_on_chart", "time_on_chart_unit", "metric")
+
+
+def positioned(ranking: Ranking) -> list[RankingEntry]:
+    """The ranking's entries; its position-0 items (songs no longer in the chart) are its drop-outs."""
+    return [e for e in ranking.entries if e.position != 0]
 
 
 def _entry_rows(ranking: Ranking, ranking_id: int, track_ids: dict[str, int], dates: DriverDates) -> list[tuple]:
@@ -162,7 +170,14 @@ def _entry_rows(ranking: Ranking, ranking_id: int, track_ids: dict[str, int], da
     day = dates[ranking.date]
     return [(ranking_id, day, track_ids[e.song.uuid], e.position, e.old_position, e.position_evolution,
              e.entry_state, dates[e.entry_date], dates[e.rank_date], e.time_on_chart, e.time_on_chart_unit, e.metric)
-            for e in ranking.entries]
+            for e in positioned(ranking)]
+
+
+def _dropout_rows(ranking: Ranking, ranking_id: int, track_ids: dict[str, int], dates: DriverDates) -> list[tuple]:
+    """The position-0 items as tuples in ``DROPOUT_COLUMNS`` order, the API's fields as given."""
+    return [(ranking_id, track_ids[e.song.uuid], e.old_position, e.position_evolution, e.entry_state,
+             dates[e.entry_date], dates[e.rank_date], e.time_on_chart, e.time_on_chart_unit, e.metric)
+            for e in ranking.entries if e.position == 0]
 
 
 def _check(table, rows: Iterable[dict], what: str) -> None:
@@ -173,8 +188,9 @@ def _check(table, rows: Iterable[dict], what: str) -> None:
 
 
 def check_ranking(ranking: Ranking) -> None:
-    """``PayloadError`` for a ranking the tables cannot hold as sent (a position twice, a text too long for its
-    column or with a NUL character, a number beyond its column's range): it then fails alone, before any write."""
+    """``PayloadError`` for a ranking the tables cannot hold as sent (a position other than 0 twice, a text too long
+    for its column or with a NUL character, a number beyond its column's range): it then fails alone, before any
+    write. Position 0 ("no longer in the chart") may come any number of times: those are the drop-outs."""
     problems = [misfit(RANKING_T, {"date_raw": ranking.date_raw})]
     seen: set[int] = set()
     for i, e in enumerate(ranking.entries):
@@ -184,7 +200,7 @@ def check_ranking(ranking: Ranking) -> None:
                                   "position_evolution": e.position_evolution, "entry_state": e.entry_state,
                                   "time_on_chart": e.time_on_chart, "time_on_chart_unit": e.time_on_chart_unit,
                                   "metric": e.metric})
-        problems += [e.position in seen and f"items[{i}]: position {e.position} twice",
+        problems += [e.position and e.position in seen and f"items[{i}]: position {e.position} twice",
                      song and f"items[{i}].song.{song}", fields and f"items[{i}].{fields}"]
         seen.add(e.position)
     problem = next((p for p in problems if p), None)
@@ -200,12 +216,12 @@ def store_ranking(engine: Engine, chart_id: int, ranking: Ranking, *, force: boo
 def store_rankings(engine: Engine, batch: Sequence[tuple[int, Ranking]], *, force: bool = False) -> list[int]:
     """Store rankings whole, all in one transaction, and return the entries written for each.
 
-    A ranking is never half-stored: its row and every entry commit together (or, if anything fails, none of
-    the batch does). An already stored successful ranking of that chart and date is kept (0 written) unless
-    ``force``; a failed one is replaced. One stored meanwhile by a concurrent sync (or twice in ``batch``) is
-    kept too: rankings are inserted or skipped on their (chart, date) key, never failing on it. Tracks are
-    upserted once for the batch, with one UUID -> id lookup per 500 tracks; entries go in with one bulk insert
-    (COPY on PostgreSQL).
+    A ranking is never half-stored: its row, every entry and every drop-out (position-0 item, see
+    :func:`positioned`) commit together (or, if anything fails, none of the batch does). An already stored
+    successful ranking of that chart and date is kept (0 written) unless ``force``; a failed one is replaced. One
+    stored meanwhile by a concurrent sync (or twice in ``batch``) is kept too: rankings are inserted or skipped on
+    their (chart, date) key, never failing on it. Tracks are upserted once for the batch, with one UUID -> id
+    lookup per 500 tracks; entries and drop-outs go in with one bulk insert each (COPY on PostgreSQL).
     """
     if not batch:
         return []
@@ -219,6 +235,7 @@ def store_rankings(engine: Engine, batch: Sequence[tuple[int, Ranking]], *, forc
                 continue
             if found is not None:
                 conn.execute(ENTRY_T.delete().where(ENTRY_T.c.ranking_id == found[0]))
+                conn.execute(DROPOUT_T.delete().where(DROPOUT_T.c.ranking_id == found[0]))
                 conn.execute(RANKING_T.delete().where(RANKING_T.c.id == found[0]))
             todo.append(i)
         if not todo:
@@ -230,9 +247,10 @@ def store_rankings(engine: Engine, batch: Sequence[tuple[int, Ranking]], *, forc
                                 .on_conflict_do_nothing(index_elements=["chart_id", "ranking_date"])
                                 .returning(RANKING_T.c.id, RANKING_T.c.chart_id, RANKING_T.c.ranking_date), [{
             "chart_id": batch[i][0], "ranking_date": batch[i][1].date, "date_raw": batch[i][1].date_raw,
-            "fetched_at": now, "status": "success", "entry_count": len(batch[i][1].entries)} for i in todo]).all()
+            "fetched_at": now, "status": "success", "entry_count": len(positioned(batch[i][1]))}
+            for i in todo]).all()
         ranking_ids = {(c, _as_date(d)): rid for rid, c, d in inserted}
-        entries = []
+        entries, dropouts = [], []
         dates = DriverDates(conn)
         latest: dict[int, date] = {}
         for i in todo:
@@ -241,9 +259,11 @@ def store_rankings(engine: Engine, batch: Sequence[tuple[int, Ranking]], *, forc
             if ranking_id is None:  # that chart and date was stored by someone else: theirs is kept
                 continue
             entries.extend(_entry_rows(ranking, ranking_id, track_ids, dates))
-            written[i] = len(ranking.entries)
+            dropouts.extend(_dropout_rows(ranking, ranking_id, track_ids, dates))
+            written[i] = len(positioned(ranking))
             latest[chart_id] = max(latest.get(chart_id, ranking.date), ranking.date)
         bulk_insert(conn, ENTRY_T, ENTRY_COLUMNS, entries)
+        bulk_insert(conn, DROPOUT_T, DROPOUT_COLUMNS, dropouts)
         _mark_success(conn, latest)
     return written
 

@@ -22,6 +22,7 @@ from ..admin_data import CHART_STATES
 from ..dates import today_utc
 from .admin_common import STATE_TONES, ActionBar, View, button, choice, facts, state_pill, when
 from .admin_track import Picker, TrackActions, track_label
+from .chart import on_chart_cell, state_cell
 from .common import Column, card, dashboard_link, day, link, nothing, number, pill, styled, text
 from .common import html_table as table
 
@@ -155,8 +156,12 @@ class ChartView(View):
 
 ENTRY_COLUMNS = [
     Column("#", lambda r: number(r["position"]), numeric=True),
-    Column("Prev", lambda r: number(r["old_position"]), numeric=True),
-    Column("State", lambda r: text(r["entry_state"])),
+    Column("Prev", lambda r: number(r["previous_position"]), numeric=True),
+    Column("State", state_cell),
+    Column("entryState sent", lambda r: f"<code>{text(r['entry_state'])}</code>" if isinstance(r["entry_state"], str)
+           else '<span class="sc-sub">none</span>'),
+    Column("On chart", on_chart_cell, numeric=True),
+    Column("Entry date", lambda r: day(r["entry_date"]), nowrap=True),
     Column("Track", lambda r: link(dashboard_link("track.ipynb", uuid=r["uuid"]), r["name"])),
     Column("Artist", lambda r: text(r["artist"])),
     Column("Metric", lambda r: number(r["metric"]), numeric=True),
@@ -173,9 +178,26 @@ def _ranking_facts(chart: dict, ranking: dict) -> str:
     return facts(rows)
 
 
+DROPOUT_COLUMNS = [
+    Column("Last position", lambda r: number(r["previous_position"]), numeric=True),
+    Column("Track", lambda r: link(dashboard_link("track.ipynb", uuid=r["uuid"]), r["name"])),
+    Column("Artist", lambda r: text(r["artist"])),
+]
+
+
+def _dropouts(data: dict) -> w.Widget:
+    """The songs the API listed as no longer in the chart (position 0), or how the chart page finds them."""
+    gone = data["dropouts"]
+    if data["dropouts_from"] != "api":
+        return card("Drop-outs", nothing("The API sent no position-0 item with this ranking: the chart page takes "
+                                         "the drop-outs from the previous stored ranking."), css_class="dropout-list")
+    return card("Drop-outs sent by the API (position 0)", w.HTML(table(gone, DROPOUT_COLUMNS)),
+                css_class="dropout-list")
+
+
 class RankingView(View):
-    """One ranking: its facts and entries (each track linked to its admin page), with the track actions for
-    the tracks selected among its entries."""
+    """One ranking: its facts, its entries as the chart page reads them (each track linked to its admin page) and
+    the API's drop-outs, with the track actions for the tracks selected among its entries."""
 
     def __init__(self, load: Callable[[], dict], platforms: Sequence[tuple[str, str]], runner: Runner):
         self.load = load
@@ -191,5 +213,5 @@ class RankingView(View):
                      css_class="ranking-facts")
         body = (w.HTML(table(entries, ENTRY_COLUMNS)) if len(entries)
                 else nothing("This ranking has no entries (its fetch failed?)."))
-        return w.VBox([about, card("Entries", body, css_class="entry-list")],
+        return w.VBox([about, card("Entries", body, css_class="entry-list"), _dropouts(data)],
                       layout=w.Layout(grid_gap="16px"))

@@ -1,5 +1,6 @@
-"""The chart dashboard (``chart.ipynb?slug=&date=``): one ranking with previous position, movement, peak, days on
-chart and NEW / RE flags; the day's climbers, fallers, new entries and drop-outs; a date picker.
+"""The chart dashboard (``chart.ipynb?slug=&date=``): one ranking with the API's previous position, NEW / RE flags
+and time on chart, the peak, its date and the streak from stored history (a note says since when); the day's
+climbers, fallers, new entries and drop-outs (saying whether the API sent them); a date picker.
 
 :class:`ChartView` gets a loader (``date | None -> analytics.chart_page(...)``); it never reads the database.
 """
@@ -20,12 +21,16 @@ from .common import (
     card,
     dashboard_link,
     day,
+    downloads,
     empty_state,
     first,
     grid,
     guarded,
+    html_table,
     link,
     loading_state,
+    missing,
+    nothing,
     number,
     pill,
     stack,
@@ -35,54 +40,98 @@ from .common import (
 )
 from .roster_filter import ROSTER_TITLE
 
+UNKNOWN_STATE = "no state from the API and no earlier ranking stored"
+SOURCES = {"api": "sent by the API", "api-derived": "derived from the API's previous position and entry date",
+           "stored": "from stored history: the API sent no state"}
+
 
 def movement(row: pd.Series) -> str:
-    """NEW / RE flags, or an arrow with the places gained or lost."""
-    status = row["status"]
+    """NEW / RE flags, an arrow with the places gained or lost, = for the same place, ? when unknown."""
+    status, moved = row["status"], row["movement"]
+    if missing(status):
+        return f'<span class="sc-sub" title="{UNKNOWN_STATE}">?</span>'
     if status == "NEW":
         return pill("NEW", "new")
     if status == "RE-ENTRY":
         return pill("RE", "re")
-    moved = row["movement"]
-    if pd.isna(moved) or moved == 0:
+    if status == "SAME":
         return '<span class="sc-sub">=</span>'
-    arrow, tone = ("▲", "up") if moved > 0 else ("▼", "down")
-    return f'<span class="sc-arrow-{tone}">{arrow} {abs(int(moved))}</span>'
+    arrow, tone = ("▲", "up") if status == "UP" else ("▼", "down")
+    places = "" if missing(moved) else f" {abs(int(moved))}"
+    return f'<span class="sc-arrow-{tone}">{arrow}{places}</span>'
+
+
+def state_cell(row: pd.Series) -> str:
+    """The state as a word (NEW, RE-ENTRY, UP, DOWN, SAME, or "unknown"), its source on hover."""
+    if missing(row["status"]):
+        return f'<span class="sc-sub" title="{UNKNOWN_STATE}">unknown</span>'
+    return f'<span title="{SOURCES[row["status_from"]]}">{html.escape(row["status"])}</span>'
 
 
 def track_cell(row: pd.Series) -> str:
     return link(dashboard_link("track.ipynb", uuid=row["uuid"]), row["name"])
 
 
-def _on_chart(row: pd.Series) -> str:
+def on_chart_cell(row: pd.Series) -> str:
+    """Time on chart in its unit ("21 days", "3 weeks")."""
+    if missing(row["on_chart"]):
+        return ""
     n, unit = int(row["on_chart"]), row["on_chart_unit"]
     return f"{n:,} {unit}{'s' if n != 1 else ''}"
-
-
-def _peak(row: pd.Series) -> str:
-    return f'<span title="on {day(row["peak_date"])}">{number(row["peak_position"])}</span>'
 
 
 def metric_label(chart: dict) -> str:
     return first(chart["metric_description"], str(first(chart["metric_type"], "metric")).capitalize())
 
 
-def ranking_table(ranking: pd.DataFrame, chart: dict, mine: bool = False) -> w.VBox:
-    """The ranking (``mine``: the roster's entries only, at their positions)."""
+def ranking_table(data: dict) -> w.VBox:
+    """The ranking (the roster's entries only, at their positions, when ``data["roster"]``) under the line saying
+    which figures come from stored history."""
+    ranking, chart, mine = data["ranking"], data["chart"], data["roster"]
     columns = [
         Column("#", lambda r: number(r["position"]), numeric=True),
         Column("Prev", lambda r: number(r["previous_position"]), numeric=True),
         Column("Move", movement),
         Column("Track", track_cell),
         Column("Artist", lambda r: text(r["artist"])),
-        Column("Peak", _peak, numeric=True),
-        Column("On chart", _on_chart, numeric=True),
+        Column("On chart", on_chart_cell, numeric=True),
+        Column("Peak*", lambda r: number(r["stored_peak_position"]), numeric=True),
+        Column("Peak date*", lambda r: day(r["stored_peak_date"]), nowrap=True),
+        Column("Streak*", lambda r: number(r["stored_streak"]), numeric=True),
         Column(metric_label(chart), lambda r: number(r["metric"]), numeric=True),
     ]
-    empty = "None of your roster's tracks is in this ranking." if mine else "This ranking has no entries."
-    box = table_card(f"Ranking{ROSTER_TITLE * mine}", "chart-ranking", ranking, columns, css_class="chart-ranking",
-                     empty=empty)
+    title = f"Ranking{ROSTER_TITLE * mine}"
+    if ranking.empty:
+        empty = "None of your roster's tracks is in this ranking." if mine else "This ranking has no entries."
+        return styled(card(title, nothing(empty), css_class="chart-ranking"), "sc-tall")
+    box = card(title, history_note(data), w.HTML(html_table(ranking, columns)), css_class="chart-ranking",
+               downloads=[downloads("chart-ranking", ranking)])
     return styled(box, "sc-tall")
+
+
+def history_note(data: dict) -> str:
+    """One line saying which figures are the API's and which come from stored history, and since when."""
+    ranking, dates = data["ranking"], data["dates"]
+    start = dates[0]
+    parts = [f"Prev, Move (NEW / RE) and On chart as the API sent them. * From stored history since {day(start)}, "
+             f"the first stored ranking ({len([d for d in dates if d <= data['date']]):,} rankings up to this one)."]
+    by_history = int((ranking["status_from"] == "stored").sum())
+    unknown = int(ranking["status"].isna().sum())
+    if by_history:
+        parts.append(f"{by_history:,} entries without the API's state: theirs from stored history"
+                     + (f", {unknown:,} unknown (no earlier ranking stored)." if unknown else "."))
+    counted = int((ranking["on_chart_from"] == "stored").sum())
+    if counted:
+        parts.append(f"{counted:,} entries without the API's time on chart: stored rankings counted.")
+    return f'<div class="sc-sub history-note">{html.escape(" ".join(parts))}</div>'
+
+
+def dropouts_title(data: dict) -> str:
+    """Where the drop-outs come from: the API's position-0 items, or the previous stored ranking."""
+    if data["dropouts_from"] == "api":
+        return "Drop-outs (sent by the API)"
+    earlier = [d for d in data["dates"] if d < data["date"]]
+    return f"Drop-outs (vs the stored {day(earlier[-1])})" if earlier else "Drop-outs"
 
 
 def movers(data: dict) -> w.GridBox:
@@ -101,8 +150,8 @@ def movers(data: dict) -> w.GridBox:
                    empty="No track fell."),
         table_card(f"New entries{mine}", "chart-new-entries", data["new_entries"], entries, css_class="new-entries",
                    empty="No new entries."),
-        table_card(f"Drop-outs{mine}", "chart-dropouts", data["dropouts"], dropped, css_class="dropouts",
-                   empty="No track dropped out."),
+        table_card(f"{dropouts_title(data)}{mine}", "chart-dropouts", data["dropouts"], dropped,
+                   css_class="dropouts", empty="No track dropped out."),
     ], min_width="250px")
 
 
@@ -198,4 +247,4 @@ def ranking_section(data: dict) -> w.Widget:
         nearest = link(dashboard_link("chart.ipynb", slug=chart["slug"], date=near), day(near))
         return empty_state(f"<b>No ranking stored for {day(when)}</b>. This chart has {len(dates):,} rankings from "
                            f"{day(dates[0])} to {day(dates[-1])}; the nearest is {nearest}.")
-    return stack([movers(data), ranking_table(data["ranking"], chart, data["roster"])])
+    return stack([movers(data), ranking_table(data)])
