@@ -80,7 +80,7 @@ def test_roster(soundcharts, engine):
     (["roster", "remove", "--track", UNKNOWN], f"soundcharts roster: error: track {UNKNOWN} is not on the roster"),
     (["alerts", "rules", "add", "x", "--kind", "top_entry"], "soundcharts alerts: error: top_entry needs n"),
     (["alerts", "rules", "add", "x", "--kind", "nope"], "argument --kind: invalid choice: 'nope'"),
-    (["alerts", "rules", "add", "x", "--kind", "audience_growth", "--pct", "many"], "not a number: 'many'"),
+    (["alerts", "rules", "add", "x", "--kind", "audience_growth", "--pct", "many"], "not a finite number: 'many'"),
     (["alerts", "rules", "add", "x", "--kind", "chart_stale", "--webhook", "ftp://h/SECRET"],
      "soundcharts alerts: error: webhook must be an http:// or https:// URL"),
     (["alerts", "rules", "remove", "x"], "soundcharts alerts: error: no alert rule named 'x'"),
