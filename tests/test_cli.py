@@ -1,6 +1,9 @@
 """The `soundcharts` command as a user runs it (a real subprocess)."""
 
+import argparse
+import math
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -102,3 +105,43 @@ def test_a_failing_command_reports_its_failure_once(tmp_path):
     logged = (tmp_path / "soundcharts.log").read_text()
     assert "WARNING soundcharts_lib.metadata" in logged and "ERROR papermill: job sync_charts failed" in logged
     print("; ".join(f"{case}: {res.stderr.strip()[:70]!r}" for case, res in results.items()))
+
+
+HOSTILE = (str(2 ** 64), f"-{2 ** 64}", "9" * 5000, "-1", "nan", "inf", "1e999", "２８", "1_0", " 5", "x\n", "a\x00b")
+FREE = {("run-job", "--param")}  # checked against the job notebook's parameters cell (tests/test_jobs.py)
+
+
+def _options(parser, path=()):
+    """``(subcommand path, action)`` of every option and positional of every (sub)command."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _options(sub, (*path, name))
+        elif action.nargs != 0 and not isinstance(action, argparse._HelpAction):
+            yield path, action
+
+
+def test_every_value_has_a_type_and_every_number_a_range():
+    """Every value-taking option of every command (``localapi``'s are checked by its ``LocalApiConfig``, see
+    tests/security/test_cli_probes.py) has a type or choices; a hostile value is refused with an argparse error,
+    or taken as a finite number within 64 bits, or as text without control characters."""
+    from soundcharts_lib.cli import build_parser
+
+    checked = 0
+    for path, action in _options(build_parser()):
+        name = (*path, max(action.option_strings, key=len) if action.option_strings else action.dest)
+        if path[:1] == ("localapi",) or name in FREE or action.choices:
+            continue
+        assert action.type is not None, f"{' '.join(name)} takes any string"
+        for value in HOSTILE:
+            try:
+                got = action.type(value)
+            except argparse.ArgumentTypeError:
+                continue
+            if isinstance(got, str):
+                assert not re.search(r"[\x00-\x1f]", got), (name, value)
+            else:  # a number: written in ASCII digits, finite, within 64 bits
+                assert re.fullmatch(r"-?[0-9]+", value) and math.isfinite(got) and abs(got) < 2 ** 63, (name, value)
+        checked += 1
+    assert checked >= 50, checked
+    print(f"{checked} options checked with {len(HOSTILE)} hostile values each")

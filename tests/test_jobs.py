@@ -4,11 +4,16 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import create_engine, text
 
+from soundcharts_lib import jobs
 from soundcharts_lib.config import Settings
+from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.joblock import job_lock
+from soundcharts_lib.jobs import JOBS_DIR
 
 
 def run_job(*args, env):
@@ -92,3 +97,35 @@ def test_every_job_notebook_has_a_parseable_parameters_cell(caplog):
         assert params, f"{path.name} has no parameters cell"
         assert not [r for r in caplog.records if "Unable to parse" in r.getMessage()], path.name
         caplog.clear()
+
+
+def test_parameters_the_job_does_not_take_are_refused_before_anything_runs(tmp_path):
+    """A key that is not in the notebook's parameters cell (papermill's inspection), a key that is code or a keyword,
+    a value that is a configured secret: exit 2, one line (the secret never in it), no kernel, no lock, no archive,
+    no database; code in a key never runs."""
+    import papermill
+
+    marker = tmp_path / "touched"
+    known = ", ".join(papermill.inspect_notebook(str(JOBS_DIR / "sync_charts.ipynb")))
+    cases = {
+        "unknown": (("days", "3"), f"has no parameter 'days' (its parameters: {known})"),
+        "code": ((f"__import__('os').system('touch {marker}');x", "1"), "is not a parameter name"),
+        "keyword": (("lambda", "1"), "is not a parameter name"),
+        "secret": (("platforms", "CANARY-job-key-93f1"), "is the secret in SOUNDCHARTS_API_KEY"),
+    }
+    env = {"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'never.db'}", "SOUNDCHARTS_RUNS_DIR": str(tmp_path / "runs"),
+           "SOUNDCHARTS_APP_ID": "a", "SOUNDCHARTS_API_KEY": "CANARY-job-key-93f1",
+           "SOUNDCHARTS_API_URL": "http://127.0.0.1:9"}
+    with ThreadPoolExecutor(4) as pool:
+        results = dict(zip(cases, pool.map(lambda c: run_job("sync_charts", "-p", *cases[c][0], env=env), cases),
+                           strict=True))
+    for case, res in results.items():
+        lines = res.stderr.strip().splitlines()
+        assert res.returncode == 2 and len(lines) == 1 and cases[case][1] in lines[0], (case, res.stderr)
+        assert "CANARY-job-key-93f1" not in res.stdout + res.stderr
+    assert not marker.exists() and not (tmp_path / "runs").exists() and not (tmp_path / "never.db").exists()
+    with pytest.raises(ConfigError, match="has no parameter 'days'"):  # the library's callers (admin area, demo)
+        jobs.run_job("sync_charts", {"days": 3}, settings=Settings.from_env(env, dotenv=False))
+    assert not (tmp_path / "runs").exists()
+    jobs.check_params("sync_charts", {"backfill_days": 2, "platforms": "spotify"})  # the notebook's own: accepted
+    print("; ".join(f"{case}: {res.stderr.strip()[:90]!r}" for case, res in results.items()))

@@ -2,15 +2,18 @@
 
 import os
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
+import pytest
 from conftest import local_client
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from soundcharts_lib.db import make_engine, upgrade
+from soundcharts_lib.db.models import SyncRun
+from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.maintenance import prune_archives
 from soundcharts_lib.metadata import fetch_metadata
-from soundcharts_lib.sync import ChartSync, today_utc
+from soundcharts_lib.sync import ChartSync, check_dates, sync_job, today_utc
 
 RANKING_ROWS = (
     "select c.slug, r.ranking_date, r.date_raw, r.status, r.entry_count, e.position, t.uuid, e.old_position, "
@@ -85,3 +88,46 @@ def test_prune_archives_keeps_recent_runs_and_locks(tmp_path):
     removed = prune_archives(tmp_path, 90)
     assert len(removed) == 2 and not (tmp_path / "2025").exists()
     assert (new / "sync_charts-010203.ipynb").exists() and (tmp_path / "locks" / "sync_charts.lock").exists()
+
+
+def test_a_date_without_ranking_is_named_in_the_summary(localapi, engine):
+    """``--date D`` for charts that have no ranking on D: nothing stored, and the summary says for how many charts
+    (here a weekly chart on a day it has none, a daily one on a day it has, and both 1,000 days back, before the
+    served history)."""
+    with local_client(localapi) as client:
+        charts = client.charts_by_platform("spotify")
+        daily = next(c.slug for c in charts if (c.frequency or "").lower().startswith("d"))
+        weekly = next(c.slug for c in charts if (c.frequency or "").lower().startswith("w"))
+        served = {slug: {raw[:10] for raw in client.available_rankings(slug)} for slug in (daily, weekly)}
+        day = next(today_utc() - timedelta(days=i) for i in range(1, 8)
+                   if str(today_utc() - timedelta(days=i)) in served[daily] - served[weekly])
+        one = ChartSync(client, engine, progress=False).run(charts=[daily, weekly], on_date=day)
+        old = today_utc() - timedelta(days=1000)
+        assert not any(str(old) in dates for dates in served.values())
+        both = ChartSync(client, engine, progress=False).run(charts=[daily, weekly], on_date=old)
+    assert one.status == "success" and one.rankings_stored == 1 and one.no_ranking == 1
+    assert one.summary().endswith(f"; no ranking on {day} for 1 chart")
+    assert both.status == "success" and both.rankings_stored == 0 and both.no_ranking == 2
+    assert both.summary().endswith(f"; no ranking on {old} for 2 charts")
+    with engine.connect() as conn:
+        recorded = conn.execute(select(SyncRun.counts).order_by(SyncRun.id)).scalars().all()
+    assert [counts["no_ranking"] for counts in recorded] == [1, 2]
+    print(both.summary())
+
+
+def test_dates_asked_of_a_sync_are_checked_first():
+    """Half a range, a reversed one, a date or a start after today: ``ConfigError`` before any call; the end of a
+    range is capped at today (no set of days into the far future)."""
+    today = today_utc()
+    for on_date, start, end, words in [
+        (None, today, None, "go together"), (None, today, today - timedelta(days=1), "is after --end-date"),
+        (today + timedelta(days=1), None, None, "is after today"),
+        (None, today + timedelta(days=1), today + timedelta(days=9), "is after today"),
+    ]:
+        with pytest.raises(ConfigError, match=words):
+            check_dates(on_date, start, end, today)
+    assert check_dates(None, today - timedelta(days=3), date(9999, 12, 31), today) == (today - timedelta(days=3), today)
+    with pytest.raises(ConfigError, match="is after today"):
+        sync_job(date=str(today + timedelta(days=1)), settings=None)
+    with pytest.raises(ConfigError, match="backfill_days: must be at most 36500"):
+        sync_job(backfill_days=36_501)
