@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 from sqlalchemy.exc import DBAPIError
@@ -35,7 +36,7 @@ def cmd_init_db(args, settings: Settings) -> int:
     rev = upgrade(engine)
     for done in partition.apply(engine, settings.pg_partitioning):
         print(done)
-    print(f"database ready at revision {rev}: {_shown_url(settings.db_url)}")
+    print(f"database ready at revision {rev}: {logs.mask(settings.db_url)}")
     return EXIT_OK
 
 
@@ -112,43 +113,17 @@ def _param_value(text: str):
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    from .serve import ADMIN_PORT, VIEWER_PORT, admin_token, start_voila
+    from .serve import refuse_writable_db, serve
 
-    port = args.port or (ADMIN_PORT if args.admin else VIEWER_PORT)
-    base = f"http://127.0.0.1:{port}"
-    if args.admin:
-        token, generated = admin_token()
-        proc = start_voila(port, admin=True, token=token)
-        where = f"{base}/voila/render/admin/charts.ipynb"
-        if generated:  # shown once, here only: the server never logs it
-            print(f"Admin area on {where}?token={token}\n"
-                  "(a token made for this run; set SOUNDCHARTS_ADMIN_TOKEN to choose one)", flush=True)
-        else:
-            print(f"Admin area on {where} (log in with SOUNDCHARTS_ADMIN_TOKEN)", flush=True)
-        print("Ctrl-C stops", flush=True)
-    else:
-        proc = start_voila(port)
-        print(f"Dashboards on {base}/voila/render/overview.ipynb\n"
-              f"JSON endpoints on {base}/soundcharts/audience/chart/<track_uuid>/[<platform>/] "
-              f"(OpenAPI: {base}/soundcharts/openapi.json)  Ctrl-C stops", flush=True)
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(timeout=15)
-        return EXIT_OK
+    if not args.admin and not args.allow_writable_db:
+        refuse_writable_db(settings.db_url)
+    return serve(args.port, admin=args.admin)
 
 
 def cmd_demo(args, settings: Settings) -> int:
     from .demo import run_demo
 
     return run_demo(port=args.port, api_port=args.api_port, backfill_days=args.backfill_days)
-
-
-def _shown_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def build_parser() -> cliargs.OneLineParser:
@@ -205,6 +180,8 @@ def build_parser() -> cliargs.OneLineParser:
     s.add_argument("--admin", action="store_true",
                    help="the admin area, behind SOUNDCHARTS_ADMIN_TOKEN (or a token made and shown once)")
     s.add_argument("--port", type=cliargs.port, help="default 8866, or 8867 with --admin")
+    s.add_argument("--allow-writable-db", action="store_true",
+                   help="serve viewers even when their PostgreSQL role can write (default: refuse)")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("demo", help="local API + 28-day sync into the default database + dashboards")
@@ -222,13 +199,17 @@ def main(argv: list[str] | None = None) -> int:
         # a command reports its failures itself, once: stderr shows the records behind them only when asked to
         asked = args.verbose or os.environ.get("SOUNDCHARTS_LOG_LEVEL")
         logs.setup(level="INFO" if args.verbose else None, console_level=None if asked else "ERROR")
-        return args.func(args, settings)
+        code = args.func(args, settings)
+        sys.stdout.flush()  # a reader that left (`| head -1`) shows here, not at exit
+        return code
+    except BrokenPipeError:
+        return _reader_left()
     except ConfigError as exc:
         print(f"soundcharts {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except DBAPIError as exc:
         first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        print(f"soundcharts {args.command}: error: database: {first}", file=sys.stderr)
+        print(f"soundcharts {args.command}: error: database: {logs.mask(first)}", file=sys.stderr)
         return EXIT_USAGE
     except SoundchartsError as exc:
         print(f"soundcharts {args.command}: {exc}", file=sys.stderr)
@@ -236,6 +217,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _reader_left() -> int:
+    """``soundcharts ... | head -1``: the reader closed the pipe. Nothing more to say, and nothing on stderr; the
+    buffered rest goes to /dev/null (or Python would complain while exiting). Exit as a process killed by
+    SIGPIPE does (141)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

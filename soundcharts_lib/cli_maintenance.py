@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from . import cliargs
@@ -110,7 +110,7 @@ def cmd_restore(args, settings: Settings) -> int:
     from .backup import restore
 
     result = restore(settings.db_url, args.source, force=args.force)
-    print(f"{result.summary()}\ninto {shown_url(settings.db_url)}")
+    print(f"{result.summary()}\ninto {mask(settings.db_url)}")
     return EXIT_OK
 
 
@@ -124,13 +124,6 @@ class HealthCheck:
 
     def line(self) -> str:
         return f"{self.name:<9} {'ok' if self.ok else 'FAIL':<5} {self.detail}"
-
-
-def shown_url(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL: show it masked rather than fail while reporting
-        return mask(url)
 
 
 def one_line(exc: BaseException) -> str:
@@ -156,12 +149,12 @@ def _database(settings: Settings) -> tuple[Engine | None, HealthCheck]:
         engine = make_engine(settings.db_url, read_only=True)
         if not inspect(engine).has_table("alembic_version"):
             return None, HealthCheck("database", False, f"not initialised (run `soundcharts init-db`): "
-                                                        f"{shown_url(settings.db_url)}")
+                                                        f"{mask(settings.db_url)}")
         with engine.connect() as conn:
             revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except (ConfigError, SQLAlchemyError) as exc:
         return None, HealthCheck("database", False, one_line(exc))
-    return engine, HealthCheck("database", True, f"{shown_url(settings.db_url)} (revision {revision})")
+    return engine, HealthCheck("database", True, f"{mask(settings.db_url)} (revision {revision})")
 
 
 def _charts(engine: Engine, max_stale: int) -> HealthCheck:
@@ -228,13 +221,13 @@ def _api(settings: Settings, min_quota: int, timeout: int) -> HealthCheck:
             usage = client.team_usage()
             remaining = _quota(usage, client.quota_remaining)
     except ServerError as exc:
-        return HealthCheck("api", False, f"unreachable: {mask(str(exc))} ({settings.api_url})")
+        return HealthCheck("api", False, f"unreachable: {mask(str(exc))} ({mask(settings.api_url)})")
     except SoundchartsError as exc:
-        return HealthCheck("api", False, f"refused: {mask(str(exc))} ({settings.api_url})")
+        return HealthCheck("api", False, f"refused: {mask(str(exc))} ({mask(settings.api_url)})")
     if remaining is None:
-        return HealthCheck("api", True, f"reachable, quota unlimited ({settings.api_url})")
+        return HealthCheck("api", True, f"reachable, quota unlimited ({mask(settings.api_url)})")
     return HealthCheck("api", remaining > 0 and remaining >= min_quota,
-                       f"reachable, {remaining:,} requests left (minimum {min_quota:,}) ({settings.api_url})")
+                       f"reachable, {remaining:,} requests left (minimum {min_quota:,}) ({mask(settings.api_url)})")
 
 
 def health_checks(settings: Settings, *, max_stale: int = 0, min_quota: int = 1000, max_running_hours: int = 6,

@@ -45,6 +45,7 @@ from .errors import (
     RateLimited,
     ServerError,
 )
+from .logs import mask
 from .payloads import (
     AudienceDay,
     ChartInfo,
@@ -313,7 +314,7 @@ class SoundchartsClient:
 
     def __repr__(self) -> str:
         auth = "oauth" if self._oauth else "api-key"
-        return (f"SoundchartsClient(base_url={self.base_url!r}, app_id={self.app_id!r}, auth={auth!r}, "
+        return (f"SoundchartsClient(base_url={mask(self.base_url)!r}, app_id={self.app_id!r}, auth={auth!r}, "
                 f"cache={'on' if self._cached is not None else 'off'})")
 
     def __enter__(self) -> SoundchartsClient:

@@ -53,6 +53,19 @@ def default_db_url() -> str:
     return f"sqlite:///{PROJECT_ROOT / 'data' / 'soundcharts.db'}"
 
 
+def default_cache_path(db_url: str, env: dict | None = None) -> str:
+    """The HTTP cache's path: ``http_cache`` beside a SQLite database file, else (PostgreSQL, in-memory SQLite)
+    in the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``), so it is never in the checkout when the
+    database is elsewhere."""
+    head, sep, rest = db_url.partition(":///")
+    database = rest.split("?")[0].removeprefix("file:") if sep and head.startswith("sqlite") else ""
+    if database and database != ":memory:":
+        return str(Path(database).absolute().parent / "http_cache")
+    env = os.environ if env is None else env
+    cache_home = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return str(cache_home / "soundcharts-workbench" / "http_cache")
+
+
 def _load_dotenv() -> None:
     path = PROJECT_ROOT / ".env"
     if path.is_file():
@@ -112,7 +125,7 @@ class Settings:
     max_retry_seconds: float = 120.0
     max_ratelimit_wait: float = 90.0
     cache_backend: str = "sqlite"
-    cache_path: str = field(default_factory=lambda: str(PROJECT_ROOT / "data" / "http_cache"))
+    cache_path: str = field(default_factory=lambda: default_cache_path(default_db_url()))
     cache_expire_seconds: int = 7 * 24 * 3600
     runs_dir: str = field(default_factory=lambda: str(PROJECT_ROOT / "runs"))
     runs_retention_days: int = 90
@@ -129,6 +142,7 @@ class Settings:
         api_url = env.get("SOUNDCHARTS_API_URL") or DEFAULT_API_URL
         if not api_url.startswith(("http://", "https://")):
             raise ConfigError(f"SOUNDCHARTS_API_URL must start with http:// or https://, got {api_url!r}")
+        db_url = env.get("SOUNDCHARTS_DB_URL") or default_db_url()
         return cls(
             api_url=api_url.rstrip("/"),
             app_id=env.get("SOUNDCHARTS_APP_ID", ""),
@@ -137,14 +151,14 @@ class Settings:
             client_secret=Secret(env.get("SOUNDCHARTS_CLIENT_SECRET", "")),
             auth_url=env.get("SOUNDCHARTS_AUTH_URL") or DEFAULT_AUTH_URL,
             team_id=env.get("SOUNDCHARTS_TEAM_ID", ""),
-            db_url=env.get("SOUNDCHARTS_DB_URL") or default_db_url(),
+            db_url=db_url,
             rate_limit_per_minute=_int(env, "SOUNDCHARTS_RATE_LIMIT", 4500, minimum=1),
             timeout=_float(env, "SOUNDCHARTS_TIMEOUT", 30.0, minimum=0.1),
             max_retries=_int(env, "SOUNDCHARTS_MAX_RETRIES", 5),
             max_retry_seconds=_float(env, "SOUNDCHARTS_MAX_RETRY_SECONDS", 120.0),
             max_ratelimit_wait=_float(env, "SOUNDCHARTS_MAX_RATELIMIT_WAIT", 90.0),
             cache_backend=env.get("SOUNDCHARTS_CACHE_BACKEND") or "sqlite",
-            cache_path=env.get("SOUNDCHARTS_CACHE_PATH") or str(PROJECT_ROOT / "data" / "http_cache"),
+            cache_path=env.get("SOUNDCHARTS_CACHE_PATH") or default_cache_path(db_url, env),
             cache_expire_seconds=_int(env, "SOUNDCHARTS_CACHE_EXPIRE", 7 * 24 * 3600),
             runs_dir=env.get("SOUNDCHARTS_RUNS_DIR") or str(PROJECT_ROOT / "runs"),
             runs_retention_days=_int(env, "SOUNDCHARTS_RUNS_RETENTION_DAYS", 90, minimum=1),
@@ -157,8 +171,11 @@ class Settings:
     def has_credentials(self) -> bool:
         return bool(self.app_id and self.api_key) or bool(self.client_id and self.client_secret)
 
-    def __repr__(self) -> str:  # dataclass repr would be safe too, but be explicit
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+    def __repr__(self) -> str:  # secrets print as Secret('***'), URL passwords as user:***@host
+        from .logs import mask
+
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        shown = ", ".join(f"{name}={mask(v) if isinstance(v, str) else v!r}" for name, v in values.items())
         return f"Settings({shown})"
 
 

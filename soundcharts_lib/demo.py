@@ -4,39 +4,29 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
-import time
 
 from .config import Settings
 from .errors import ConfigError
+from .processes import stop_on_signals, stop_started
 
 DEMO_CREDENTIALS = {"SOUNDCHARTS_APP_ID": "soundcharts", "SOUNDCHARTS_API_KEY": "soundcharts"}
 
 
-def _stop_on_signals() -> None:
-    """Ctrl-C and SIGTERM stop everything the demo started, even when a shell started it in the background
-    (which makes it ignore SIGINT)."""
-    def stop(*_):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-
-
 def run_demo(*, port: int = 8866, api_port: int = 8765, backfill_days: int = 28) -> int:
+    """Ctrl-C, SIGTERM and SIGHUP stop everything it started, at any step: the sync's kernel, Voila and its
+    kernels (:mod:`soundcharts_lib.processes`), the local API (a thread of this process)."""
     from .db import make_engine, upgrade
     from .jobs import run_job
     from .localapi import LocalApiConfig, running
     from .serve import start_voila
 
-    _stop_on_signals()
+    stop_on_signals()
     try:
         api = running(LocalApiConfig(port=api_port, seed=1))
         server = api.__enter__()
     except OSError as exc:
         raise ConfigError(f"cannot start the local API on 127.0.0.1:{api_port}: {exc.strerror}") from None
-    voila = None
     try:
         os.environ.update(DEMO_CREDENTIALS, SOUNDCHARTS_API_URL=server.base_url)
         os.environ.pop("SOUNDCHARTS_CLIENT_ID", None)
@@ -55,14 +45,10 @@ def run_demo(*, port: int = 8866, api_port: int = 8765, backfill_days: int = 28)
         voila = start_voila(port)
         print(f"3/3 dashboards: http://127.0.0.1:{port}/voila/render/overview.ipynb  (Ctrl-C stops everything)",
               flush=True)
-        while voila.poll() is None:
-            time.sleep(0.5)
-        return voila.returncode or 0
+        return voila.wait()
     except KeyboardInterrupt:
         print("stopping ...", flush=True)
         return 0
     finally:
-        if voila is not None and voila.poll() is None:
-            voila.terminate()
-            voila.wait(timeout=20)
+        stop_started()
         api.__exit__(None, None, None)

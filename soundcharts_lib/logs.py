@@ -33,13 +33,18 @@ _PATTERNS = (
     # x-api-key: v, 'x-api-key': 'v', api_key=v, client_secret=v, "access_token": "v", password=v
     (re.compile(r"((?:x-api-key|api[_-]?key|client[_-]?secret|access[_-]?token|refresh[_-]?token|password)"
                 r"['\"]?\s*[:=]\s*['\"]?)[^\s'\",;&}]+", re.I), r"\1" + MASK),
-    # scheme://user:password@host
-    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+(@)", re.I), r"\1" + MASK + r"\2"),
+    # scheme://user:password@host: the password runs to the last "@" of the URL's authority, so a raw "@" in it
+    # is masked whole ("/" cannot be in it: it would end the authority)
+    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s'\"]*:)[^/\s'\"]*(@)", re.I), r"\1" + MASK + r"\2"),
 )
+# Third-party loggers whose INFO records are plumbing, not news (Alembic's "Context impl SQLiteImpl.",
+# "Will assume non-transactional DDL."): shown only at DEBUG.
+CHATTY = ("alembic",)
 
 
 def mask(text: str) -> str:
-    """``text`` with the configured secrets, bearer tokens, key/secret/password values and URL passwords masked."""
+    """``text`` with the configured secrets, bearer tokens, key/secret/password values and URL passwords masked
+    (``scheme://user:***@host``): what any URL or message goes through before it is printed or logged."""
     for name in SECRET_ENV:
         value = os.environ.get(name, "")
         if len(value) >= 4:
@@ -123,3 +128,5 @@ def setup(level: str | int | None = None, file: str | Path | None = None, *, con
         handler.addFilter(SecretFilter())
         root.addHandler(handler)
     root.setLevel(min([h.level for h in handlers], default=lvl))
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING)

@@ -32,6 +32,7 @@ from pathlib import Path
 from .audit import ACTOR_HEADER
 from .config import PROJECT_ROOT
 from .errors import ConfigError
+from .processes import stop_on_signals, stop_started
 
 DASHBOARDS = PROJECT_ROOT / "dashboards"
 TOKEN_ENV = "SOUNDCHARTS_ADMIN_TOKEN"
@@ -104,11 +105,67 @@ def admin_token(env: dict | None = None) -> tuple[str, bool]:
 def start_voila(port: int, *, env: dict | None = None, log=None, admin: bool = False,
                 token: str | None = None, folder=DASHBOARDS, **options) -> subprocess.Popen:
     """Start the dashboards + endpoints server on ``port``: the viewers' (read-only database) unless ``admin``
-    (then ``token`` is required); ``options`` go to :func:`voila_command`."""
+    (then ``token`` is required); ``options`` go to :func:`voila_command`.
+
+    The server runs in a session of its own: a signal to the caller's process group (Ctrl-C, a closed terminal)
+    reaches the caller only, which stops the server and its kernels in order (:func:`serve`)."""
     child_env = server_env(os.environ if env is None else env, admin=admin, token=token)
     return subprocess.Popen(voila_command(port, folder=folder, admin=admin, **options), env=child_env,
-                            cwd=str(folder),
+                            cwd=str(folder), start_new_session=True,
                             stdout=log, stderr=subprocess.STDOUT if log else None)
+
+
+def serve(port: int | None = None, *, admin: bool = False) -> int:
+    """``soundcharts serve [--admin]``: start the server, say where it is, wait. Ctrl-C, SIGTERM and SIGHUP stop
+    it and every kernel it started (:mod:`soundcharts_lib.processes`), as does the server ending by itself.
+    The server's exit code, or 0 when a signal stopped it."""
+    port = port or (ADMIN_PORT if admin else VIEWER_PORT)
+    base = f"http://127.0.0.1:{port}"
+    stop_on_signals()  # before the server starts: no moment in which a signal would leave it running
+    try:
+        if admin:
+            token, generated = admin_token()
+            proc = start_voila(port, admin=True, token=token)
+            where = f"{base}/voila/render/admin/charts.ipynb"
+            if generated:  # shown once, here only: the server never logs it
+                print(f"Admin area on {where}?token={token}\n"
+                      "(a token made for this run; set SOUNDCHARTS_ADMIN_TOKEN to choose one)", flush=True)
+            else:
+                print(f"Admin area on {where} (log in with SOUNDCHARTS_ADMIN_TOKEN)", flush=True)
+            print("Ctrl-C stops", flush=True)
+        else:
+            proc = start_voila(port)
+            print(f"Dashboards on {base}/voila/render/overview.ipynb\n"
+                  f"JSON endpoints on {base}/soundcharts/audience/chart/<track_uuid>/[<platform>/] "
+                  f"(OpenAPI: {base}/soundcharts/openapi.json)  Ctrl-C stops", flush=True)
+        return proc.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop_started()
+
+
+def refuse_writable_db(db_url: str) -> None:
+    """``ConfigError`` (one line) when the viewers' PostgreSQL connection may change any table: their read-only
+    transactions (``default_transaction_read_only``) can be switched off by any SQL a kernel runs, a role's
+    privileges cannot. SQLite's read-only mode is the file's: nothing to check."""
+    from sqlalchemy.engine import make_url
+
+    from .db import make_engine
+    from .db.privileges import writable_tables
+
+    if make_url(db_url).get_backend_name() != "postgresql":
+        return
+    engine = make_engine(db_url, read_only=True)
+    try:
+        role, tables = writable_tables(engine)
+    finally:
+        engine.dispose()
+    if tables:
+        shown = ", ".join(tables[:3]) + (", ..." if len(tables) > 3 else "")
+        raise ConfigError(f"the database role {role!r} can write to {len(tables)} tables ({shown}): viewers must "
+                          "connect as a read-only role (README: A read-only PostgreSQL role), "
+                          "or pass --allow-writable-db")
 
 
 def free_port() -> int:

@@ -45,3 +45,46 @@ def test_bad_values_give_one_line_errors(env, word):
     with pytest.raises(ConfigError) as info:
         Settings.from_env(env)
     assert word in str(info.value) and "\n" not in str(info.value)
+
+
+def test_the_http_cache_sits_beside_the_database_or_where_it_is_told(tmp_path):
+    beside = Settings.from_env({"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'db' / 'sc.db'}"})
+    assert beside.cache_path == str(tmp_path / "db" / "http_cache")
+    read_only = Settings.from_env({"SOUNDCHARTS_DB_URL": f"sqlite:///file:{tmp_path / 'sc.db'}?mode=ro&uri=true"})
+    assert read_only.cache_path == str(tmp_path / "http_cache")
+    told = Settings.from_env({"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'sc.db'}",
+                              "SOUNDCHARTS_CACHE_PATH": str(tmp_path / "cache" / "c")})
+    assert told.cache_path == str(tmp_path / "cache" / "c")
+    for url in ("postgresql://u:p@db/x", "sqlite://", "sqlite:///:memory:"):  # no file to sit beside
+        elsewhere = Settings.from_env({"SOUNDCHARTS_DB_URL": url, "XDG_CACHE_HOME": str(tmp_path / "xdg")})
+        assert elsewhere.cache_path == str(tmp_path / "xdg" / "soundcharts-workbench" / "http_cache")
+    assert Settings.from_env({}).cache_path == str(PROJECT_ROOT / "data" / "http_cache")  # the default database's
+    assert not Settings.from_env({"SOUNDCHARTS_DB_URL": "postgresql://db/x"}).cache_path.startswith(
+        str(PROJECT_ROOT))
+
+
+def test_a_client_from_settings_caches_beside_the_database(api_settings, tmp_path):
+    from dataclasses import replace
+
+    from soundcharts_lib.client import SoundchartsClient
+
+    db = tmp_path / "elsewhere" / "sc.db"
+    settings = Settings.from_env({"SOUNDCHARTS_DB_URL": f"sqlite:///{db}", "SOUNDCHARTS_CACHE_BACKEND": "sqlite"})
+    settings = replace(api_settings, db_url=settings.db_url, cache_path=settings.cache_path, cache_backend="sqlite")
+    with SoundchartsClient.from_settings(settings) as client:
+        assert client.chart_platforms()
+    assert (db.parent / "http_cache.sqlite").is_file()
+
+
+def test_settings_print_url_passwords_masked():
+    shown = repr(Settings.from_env({"SOUNDCHARTS_API_URL": "https://user:CANARY-api-pw@api.example",
+                                    "SOUNDCHARTS_DB_URL": "postgresql://app:CANARY-db-pw@db/x"}))
+    assert "CANARY" not in shown
+    assert "api_url='https://user:***@api.example'" in shown and "db_url='postgresql://app:***@db/x'" in shown
+
+
+def test_a_client_prints_its_url_password_masked():
+    from soundcharts_lib.client import SoundchartsClient
+
+    shown = repr(SoundchartsClient("https://user:CANARY-api-pw@api.example", "app", "key"))
+    assert "CANARY" not in shown and "base_url='https://user:***@api.example'" in shown

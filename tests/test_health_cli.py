@@ -120,7 +120,7 @@ def test_a_missing_uninitialised_or_unreachable_database_is_unhealthy(tmp_path):
 
 @pytest.mark.parametrize("args, words", [
     (["health"], "no SoundCharts credentials"),
-    (["health", "--skip-api", "--max-stale", "-1"], "0 or more"),
+    (["health", "--skip-api", "--max-stale", "-1"], "at least 0"),
     (["health", "--skip-api", "--min-quota", "many"], "not a whole number"),
     (["health", "--skip-api", "--timeout", "0"], "at least 1"),
 ])

@@ -39,6 +39,9 @@ def root_logging(monkeypatch):
     ("postgresql+psycopg://app:pa55@db:5432/x", "postgresql+psycopg://app:***@db:5432/x"),
     ("http://127.0.0.1:8080/api/v2@x", "http://127.0.0.1:8080/api/v2@x"),
     ("password=hunter2 next", "password=*** next"),
+    ("postgresql://u:p@ss@host/db", "postgresql://u:***@host/db"),  # a raw "@" in the password
+    ("see 'https://:tok-123@hooks.example/x' and 'c@d'", "see 'https://:***@hooks.example/x' and 'c@d'"),
+    ("sqlite:////srv/a:b@c.db", "sqlite:////srv/a:b@c.db"),  # a path, not a password
 ])
 def test_mask_hides_secrets_tokens_keys_and_url_passwords(raw, shown, monkeypatch):
     monkeypatch.setenv("SOUNDCHARTS_API_KEY", KEY)
@@ -127,3 +130,30 @@ def test_cli_runs_with_canary_credentials_log_to_the_file_and_never_the_secrets(
         assert "Traceback" not in res.stderr
         assert KEY not in res.stdout + res.stderr and SECRET not in res.stdout + res.stderr
     assert KEY not in written and SECRET not in written
+
+
+def test_info_shows_the_project_and_alembic_only_at_debug(root_logging, tmp_path, capfd):
+    logs.setup("INFO", "off")
+    logging.getLogger("alembic.runtime.migration").info("Context impl SQLiteImpl.")
+    logging.getLogger("soundcharts_lib.test").info("run 1 started")
+    assert capfd.readouterr().err.splitlines() == ["INFO soundcharts_lib.test: run 1 started"]
+    logs.setup("DEBUG", "off")
+    logging.getLogger("alembic.runtime.migration").info("Will assume non-transactional DDL.")
+    assert "Will assume non-transactional DDL." in capfd.readouterr().err
+
+
+def test_urls_the_commands_print_show_no_password(api_env, tmp_path, pg_url):
+    """An API URL and a database URL with passwords, through ``health`` (both printed) and ``init-db``."""
+    from sqlalchemy.engine import make_url
+
+    api = api_env.base_url.replace("http://", "http://user:CANARY-api-pw@")
+    db_password = make_url(pg_url).password
+    env = {"SOUNDCHARTS_DB_URL": pg_url, "SOUNDCHARTS_API_URL": api, "SOUNDCHARTS_LOG_FILE": str(tmp_path / "l.log"),
+           "SOUNDCHARTS_LOG_LEVEL": "DEBUG"}
+    init = soundcharts("init-db", env=env)
+    health = soundcharts("health", env=env)
+    assert init.returncode == 0, init.stderr
+    assert f"{make_url(pg_url).username}:***@" in init.stdout and f"{make_url(pg_url).username}:***@" in health.stdout
+    assert "user:***@127.0.0.1" in health.stdout
+    for text in (init.stdout + init.stderr, health.stdout + health.stderr, (tmp_path / "l.log").read_text()):
+        assert "CANARY-api-pw" not in text and db_password not in text

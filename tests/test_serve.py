@@ -11,11 +11,15 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy.exc
+from sqlalchemy.engine import make_url
 
+from soundcharts_lib.config import PROJECT_ROOT
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.serve import (
@@ -214,6 +218,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def test_serve_admin_prints_a_made_token_once_and_it_is_required(tmp_path):
+    upgrade(make_engine(f"sqlite:///{tmp_path / 'x.db'}"))
     env = _env(f"sqlite:///{tmp_path / 'x.db'}", tmp_path)
     env.pop(TOKEN_ENV, None)
     port = free_port()
@@ -236,8 +241,76 @@ def test_serve_admin_prints_a_made_token_once_and_it_is_required(tmp_path):
 
 
 def test_serve_admin_with_a_short_token_refuses_to_start(tmp_path):
+    upgrade(make_engine(f"sqlite:///{tmp_path / 'x.db'}"))
     env = dict(_env(f"sqlite:///{tmp_path / 'x.db'}", tmp_path), **{TOKEN_ENV: "short"})
     res = subprocess.run([sys.executable, "-m", "soundcharts_lib.cli", "serve", "--admin", "--port",
                           str(free_port())], env=env, capture_output=True, text=True, timeout=60)
     assert res.returncode == 2
     assert res.stderr.strip() == f"soundcharts serve: error: {TOKEN_ENV} must have at least 16 characters"
+
+
+# --- PostgreSQL viewers connect as a role that cannot write ----------------------------------------------------------
+
+def _readme_role_sql() -> str:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme.split("\n## A read-only PostgreSQL role\n", 1)[1].split("\n## ", 1)[0]
+    return re.search(r"```sql\n(.*?)```", section, re.S)[1]
+
+
+@pytest.fixture
+def viewer_url(pg_url):
+    """A migrated PostgreSQL database and a viewers' role made there by the README's own statements: its URL."""
+    owner = make_engine(pg_url)
+    upgrade(owner)
+    url = make_url(pg_url)
+    role, password = f"viewer_{uuid.uuid4().hex[:8]}", f"CANARY-viewer-{uuid.uuid4().hex[:8]}"
+    sql = (_readme_role_sql().replace("soundcharts_viewer", role).replace("choose-a-password", password)
+           .replace("DATABASE soundcharts ", f'DATABASE "{url.database}" '))
+    with owner.begin() as conn:
+        for statement in filter(None, (part.strip() for part in sql.split(";"))):
+            conn.exec_driver_sql(statement)
+    yield url.set(username=role, password=password).render_as_string(hide_password=False)
+    with owner.begin() as conn:
+        conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
+        conn.exec_driver_sql(f'DROP ROLE "{role}"')
+    owner.dispose()
+
+
+def _serve_until_ready(args: list[str], db_url: str, tmp_path: Path) -> str:
+    """``soundcharts serve ARGS`` started, a page rendered and the server stopped: its output."""
+    port, out = free_port(), tmp_path / f"serve-{free_port()}.out"
+    proc = _serve(["--port", str(port), *args], _env(db_url, tmp_path), out)
+    try:
+        base = wait_ready(proc, port, timeout=90)
+        assert requests.get(f"{base}/voila/render/overview.ipynb", timeout=120).status_code == 200
+    finally:
+        _stop(proc)
+    return out.read_text()
+
+
+def test_serve_refuses_a_postgresql_role_that_can_write(pg_url, tmp_path):
+    upgrade(make_engine(pg_url))
+    res = subprocess.run([sys.executable, "-m", "soundcharts_lib.cli", "serve", "--port", str(free_port())],
+                         env=_env(pg_url, tmp_path), capture_output=True, text=True, timeout=60)
+    role, password = make_url(pg_url).username, make_url(pg_url).password
+    assert res.returncode == 2 and res.stdout == "", res
+    assert re.fullmatch(rf"soundcharts serve: error: the database role '{role}' can write to \d+ tables "
+                        r"\(alembic_version, \w+, \w+, \.\.\.\): viewers must connect as a read-only "
+                        r"role \(README: A read-only PostgreSQL role\), or pass --allow-writable-db\n", res.stderr)
+    assert password not in res.stderr
+    assert "Dashboards on" in _serve_until_ready(["--allow-writable-db"], pg_url, tmp_path)  # asked for
+
+
+def test_the_readme_read_only_role_cannot_write_and_serves(viewer_url, tmp_path):
+    viewer = make_engine(viewer_url)
+    try:
+        with pytest.raises(sqlalchemy.exc.ProgrammingError, match="permission denied for table audit_event"), \
+                viewer.begin() as conn:
+            conn.exec_driver_sql("SET default_transaction_read_only = off")  # what any SQL in a kernel may do
+            conn.exec_driver_sql("SET transaction_read_only = off")
+            conn.exec_driver_sql("INSERT INTO audit_event (at, actor, action, outcome) "
+                                 "VALUES (now(), 'probe', 'write', 'success')")
+    finally:
+        viewer.dispose()
+    shown = _serve_until_ready([], viewer_url, tmp_path)
+    assert "Dashboards on" in shown and make_url(viewer_url).password not in shown

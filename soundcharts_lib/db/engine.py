@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from ..errors import ConfigError
+from ..logs import mask
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -25,20 +26,13 @@ def _normalise(url: str):
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        raise ConfigError(f"SOUNDCHARTS_DB_URL is not a database URL: {_redact(url)!r}") from None
+        raise ConfigError(f"SOUNDCHARTS_DB_URL is not a database URL: {mask(url)!r}") from None
     backend = parsed.get_backend_name()
     if backend == "postgresql" and parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if backend not in ("sqlite", "postgresql"):
         raise ConfigError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
     return parsed
-
-
-def _redact(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url.split("@")[-1]
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

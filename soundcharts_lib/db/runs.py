@@ -10,6 +10,7 @@ free is dead: :func:`interrupt_dead_runs` records it as "interrupted" (each new 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .models import SyncRun, utcnow
 
 RUN_T = SyncRun.__table__
+log = logging.getLogger(__name__)
 SECRET_WORDS = ("key", "secret", "token", "password")
 RUNNING, INTERRUPTED = "running", "interrupted"
 INTERRUPTED_ERROR = "interrupted: its process ended without recording an outcome (killed, crashed or stopped)"
@@ -64,6 +66,7 @@ def start_run(engine: Engine, kind: str, trigger: str, params: dict, *, notebook
         conn.close()
     _held[run_id] = release
     return run_id
+    log.info("run %d started: %s (%s)", run_id, kind, trigger)
 
 
 def finish_run(engine: Engine, run_id: int, *, status: str, counts: dict, errors: list[str],
@@ -74,6 +77,7 @@ def finish_run(engine: Engine, run_id: int, *, status: str, counts: dict, errors
                 finished_at=utcnow(), status=status, counts=counts, errors=errors[:200],
                 quota_remaining=quota_remaining, **extra))
     finally:
+        log.info("run %d finished: %s %s", run_id, status, counts)
         release = _held.pop(run_id, None)
         if release is not None:
             release()

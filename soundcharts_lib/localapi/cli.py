@@ -62,14 +62,15 @@ def _stop(signum: int, frame: object) -> None:
 
 
 def run_from_args(args: argparse.Namespace) -> int:
-    """Serve until Ctrl-C or SIGTERM; returns the exit code (0; 2 for a bad option or a busy port)."""
+    """Serve until Ctrl-C, SIGTERM or SIGHUP; returns the exit code (0; 2 for a bad option or a busy port)."""
     try:
         server = make_server(config_from_args(args))
     except (ValueError, OSError) as exc:
         print(f"localapi: {exc}", file=sys.stderr)
         return 2
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _stop)
+        for sig in (signal.SIGTERM, signal.SIGHUP):  # a service manager, a closed terminal: as Ctrl-C
+            signal.signal(sig, _stop)
     print(f"Local SoundCharts API on {server.base_url}", flush=True)
     try:
         server.serve_forever()
