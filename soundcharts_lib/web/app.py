@@ -5,6 +5,10 @@ A ``voila.app.Voila`` subclass whose handlers start with ours; nothing of the Ju
 Viewers (the default): the ``admin/`` folder does not exist for them (not listed, 404 on every path into it).
 Admin (``--WorkbenchVoila.admin=True``): every page, the admin area and the archived run notebooks, behind the
 token in ``SOUNDCHARTS_ADMIN_TOKEN``, which the server takes out of its environment so kernels never see it.
+
+Both face any visitor: requests pass :mod:`.gate` (host names, themes, the template), the kernel websocket checks
+every frame (:mod:`.wsguard`), pages carry no inline script and a Content-Security-Policy (:mod:`.pages`), and the
+token is compared in constant time with failed logins limited (:mod:`.login`).
 """
 
 from __future__ import annotations
@@ -18,12 +22,23 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from traitlets import Bool
 from voila.app import Voila
+from voila.static_file_handler import TemplateStaticFileHandler
+from voila.tornado.handler import TornadoVoilaHandler
+from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from ..serve import MIN_TOKEN_LENGTH, TOKEN_ENV
-from .handlers import handlers
+from .gate import RequestGate, allowed_hosts
+from .handlers import PREFIX, handlers
+from .login import WorkbenchIdentityProvider
+from .pages import CONTENT_SECURITY_POLICY, RenderHandler, TemplateFiles
+from .wsguard import KernelChannelsHandler
 
 ADMIN_FOLDER = "admin"
 TEMPLATES = Path(__file__).with_name("templates")  # found before Voila's own
+STATIC = Path(__file__).with_name("static")  # served at /voila/static/, before Voila's files
+SAFER_HANDLERS = {VoilaKernelWebsocketHandler: KernelChannelsHandler, TornadoVoilaHandler: RenderHandler,
+                  TemplateStaticFileHandler: TemplateFiles}
+HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Referrer-Policy": "same-origin"}
 
 
 class ViewerContents(LargeFileManager):
@@ -55,7 +70,14 @@ class WorkbenchVoila(Voila):
     admin = Bool(False, config=True,
                  help=f"Serve dashboards/admin/ and archived run notebooks behind the token in {TOKEN_ENV}")
 
+    def initialize(self, argv=None) -> None:
+        super().initialize(argv)
+        self.voila_configuration.allow_template_override = "NO"  # the gate refuses any other template
+
     def init_settings(self) -> dict:
+        self.identity_provider_class = WorkbenchIdentityProvider
+        self.tornado_settings = {**self.tornado_settings,
+                                 "headers": {**self.tornado_settings.get("headers", {}), **HEADERS}}
         if self.admin:
             token = os.environ.pop(TOKEN_ENV, "")
             if len(token) < MIN_TOKEN_LENGTH:
@@ -67,9 +89,10 @@ class WorkbenchVoila(Voila):
         return settings
 
     def setup_template_dirs(self) -> None:
-        """Voila's templates, behind ours (``templates/``: the lab page with its JavaScript loaded early)."""
+        """Voila's templates and static files, behind ours (``templates/``: the lab page, ``static/``: its script)."""
         super().setup_template_dirs()
         self.template_paths.insert(0, str(TEMPLATES))
+        self.static_paths.insert(0, str(STATIC))
 
     def init_handlers(self) -> list:
         ours = handlers(self.server_url)
@@ -80,7 +103,15 @@ class WorkbenchVoila(Voila):
         else:
             hidden = rf"/voila/(?:render|tree|files|api/contents)/{ADMIN_FOLDER}(?:/.*)?"
             ours.append((url_path_join(self.server_url, hidden), NotFoundHandler))
-        return ours + super().init_handlers()
+        voila = [(pattern, SAFER_HANDLERS.get(handler, handler), *rest) for pattern, handler, *rest
+                 in super().init_handlers()]
+        return ours + voila
+
+    def listen(self) -> None:
+        self.app.default_router = RequestGate(
+            self.app, self.app.default_router, hosts=allowed_hosts(), template=self.voila_configuration.template,
+            endpoints_prefix=url_path_join(self.server_url, PREFIX))
+        super().listen()
 
     def start(self) -> None:
         # What start-up imported (Jupyter, pandas, SQLAlchemy) leaves the garbage collector's view, so a full
