@@ -3,7 +3,9 @@
 It follows /work/shared/soundcharts-api.md (paths with their version segments, envelopes, errors, paging,
 ``x-quota-remaining``) and adds adversary knobs: quota, per-minute rate limit, OAuth token expiry, seeded
 faults and latency (see :class:`LocalApiConfig`). Standard library only, and independent of the rest of
-``soundcharts_lib`` so that a misreading of the contract is never shared with the client.
+``soundcharts_lib`` so that a misreading of the contract is never shared with the client. By default the
+catalog is as untidy as the contract allows (:mod:`.untidy` lists every kind and its share);
+``LocalApiConfig(tidy=True)`` serves the tidy one, for benchmarks that need stable counts only.
 
     with running(LocalApiConfig(seed=7, today=datetime.date(2025, 3, 14))) as srv:
         srv.base_url   # "http://127.0.0.1:54321"
