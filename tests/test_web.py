@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import yaml
 from conftest import copy_db
 from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
+from tornado import httputil
 
 from soundcharts_lib import audience_series as series
 from soundcharts_lib.audience import AudienceDataProcessor
@@ -23,7 +25,11 @@ from soundcharts_lib.db import make_engine
 from soundcharts_lib.db.models import Track, TrackAudience
 from soundcharts_lib.serve import free_port, start_voila, voila_command, wait_ready
 from soundcharts_lib.sync import today_utc
+from soundcharts_lib.web.gate import ALLOWED_HOSTS_ENV, RequestGate, allowed_hosts
 from soundcharts_lib.web.handlers import OPENAPI, read_only_engine
+from soundcharts_lib.web.login import LoginLimiter, same_secret
+from soundcharts_lib.web.pages import without_token
+from soundcharts_lib.web.wsguard import MAX_OFFSETS, frame_problem
 
 LOGS = Path(__file__).resolve().parent.parent / "test-output" / "logs"
 CHART = "/soundcharts/audience/chart"
@@ -230,3 +236,108 @@ def test_a_token_protects_the_endpoints_and_a_missing_database_is_a_json_503(tmp
             proc.terminate()
             proc.wait(timeout=15)
     assert "missing.db" in (tmp_path / "server.log").read_text()  # the detail is in the server's log only
+
+
+HEADER = {"msg_id": "m1", "msg_type": "kernel_info_request"}
+
+
+def _v1_frame(channel: str = "shell", header: dict = HEADER, *buffers: bytes, content: bytes = b"{}") -> bytes:
+    """A kernel message as Jupyter Server itself serializes the v1 protocol."""
+    from jupyter_server.services.kernels.connection.base import serialize_msg_to_ws_v1
+
+    return serialize_msg_to_ws_v1([json.dumps(header).encode(), b"{}", b"{}", content, *buffers], channel)
+
+
+def _le(*numbers: int) -> bytes:
+    return b"".join(n.to_bytes(8, "little") for n in numbers)
+
+
+def test_well_formed_kernel_frames_pass_the_websocket_check():
+    assert frame_problem(_v1_frame()) is None
+    assert frame_problem(_v1_frame("control", HEADER, b"\x00" * 100, b"")) is None  # binary buffers, one empty
+    assert frame_problem(_v1_frame("shell", HEADER, *[b"x"] * (MAX_OFFSETS - 6))) is None
+
+
+@pytest.mark.parametrize("frame, reason", [
+    (bytes.fromhex("ffffffffffffff7f"), "offset count 9223372036854775807 is not 6 to 64"),
+    (_le(0), "offset count 0"),
+    (_le(5, 48, 53), "offset count 5"),
+    (_le(65), "offset count 65"),
+    (b"\x06\x00\x00", "3 bytes, shorter than the offset count"),
+    (_le(6, 56, 61, 62, 63, 64), "6 offsets do not fit in 48 bytes"),
+    (_le(6, 56, 61, 62, 63, 64, 99999) + b"shell{}{}{}{}", "an offset points outside the frame"),
+    (_le(6, 8, 61, 62, 63, 64, 65) + b"shell{}{}{}{}", "an offset points outside the frame"),
+    (_le(6, 56, 61, 60, 63, 64, 65) + b"shell{}{}{}{}", "the offsets decrease"),
+    (_v1_frame("iopub"), "not a channel a client sends on"),
+    (_v1_frame("sh\xe9ll"), "not a channel a client sends on"),
+    (_le(6, 56, 61, 63, 65, 67, 69) + b"shell{]{}{}{}", "the header is not JSON"),
+    (_le(6, 56, 61, 63, 65, 67, 69) + b"shell[]{}{}{}", "the header is not a JSON object"),
+    (_v1_frame("shell", {"msg_type": 7, "msg_id": "m"}), "the header has no msg_type and msg_id"),
+    (_v1_frame(content=b"[" * 1_000_000), "the content is not JSON"),  # too deep for the parser
+    (_v1_frame(content=b"7"), "the content is not a JSON object"),
+])
+def test_malformed_kernel_frames_are_named(frame, reason):
+    assert reason in frame_problem(frame)
+
+
+def _request(uri: str, host: str = "127.0.0.1:8866") -> httputil.HTTPServerRequest:
+    return httputil.HTTPServerRequest(start_line=httputil.RequestStartLine("GET", uri, "HTTP/1.1"),
+                                      headers=httputil.HTTPHeaders({"Host": host}))
+
+
+@pytest.mark.parametrize("host, allowed", [
+    ("127.0.0.1:8866", True), ("localhost", True), ("LOCALHOST:1", True), ("[::1]:8866", True), ("", True),
+    ("dash.example.org:443", True), ("evil.example", False), ("127.0.0.1.evil.example", False),
+    ("localhost.", False), ("[::2]:8866", False), ("dash.example.org.evil.example", False),
+])
+def test_the_gate_answers_its_own_host_names_only(host, allowed):
+    gate = RequestGate(None, None, hosts=allowed_hosts({ALLOWED_HOSTS_ENV: " Dash.Example.org ,, "}),
+                       template="lab", endpoints_prefix="/soundcharts")
+    refused = gate.refusal(_request("/voila/static/voila.js", host))
+    assert refused is None if allowed else refused[0] == 403
+
+
+@pytest.mark.parametrize("uri, refused", [
+    ("/voila/render/overview.ipynb?theme=dark&template=lab", None),
+    ("/voila/render/overview.ipynb?theme=x%22%3E%3Cscript%3E", (400, "theme must be one of light, dark")),
+    ("/voila/tree?theme=light&theme=Dark", (400, "theme must be one of light, dark")),
+    ("/?template=..%2F..%2Fetc", (400, "template must be lab (or left out)")),
+    ("/voila/render/overview.ipynb?template=", (400, "template must be lab (or left out)")),
+    ("/voila/render/a%00.ipynb", (400, "the path holds a NUL character")),
+    ("/soundcharts/audience/chart/x/?theme=anything", None),  # the JSON endpoints have no theme
+])
+def test_the_gate_lets_pages_have_their_themes_and_template_only(uri, refused):
+    gate = RequestGate(None, None, hosts=allowed_hosts({}), template="lab", endpoints_prefix="/soundcharts")
+    assert gate.refusal(_request(uri)) == refused
+
+
+def test_logins_are_limited_per_address_for_the_rest_of_the_minute():
+    now = [1000.0]
+    limiter = LoginLimiter(max_failures=3, window=60, clock=lambda: now[0])
+    for _ in range(3):
+        assert not limiter.blocked("10.0.0.1")
+        limiter.failed("10.0.0.1")
+    assert limiter.blocked("10.0.0.1") and not limiter.blocked("10.0.0.2")
+    now[0] += 59.9
+    assert limiter.blocked("10.0.0.1")
+    now[0] += 0.2  # the minute that began with the first failure is over
+    assert not limiter.blocked("10.0.0.1")
+    limiter.failed("10.0.0.2")
+    assert list(limiter._failures) == ["10.0.0.2"]  # expired windows are forgotten
+
+
+def test_the_token_is_compared_in_constant_time():
+    assert same_secret("t0k3n-é", "t0k3n-é") and not same_secret("t0k3n", "t0k3n-é")
+    assert not same_secret("", "") and not same_secret("x", "")
+
+
+def test_the_token_is_taken_out_of_what_the_kernel_gets():
+    request = _request("/voila/render/admin/charts.ipynb?token=s3cret&slug=a%26b&tok%65n=x&tokens=1&&token")
+    without_token(request)
+    assert request.query == "slug=a%26b&tokens=1"
+    assert request.uri == "/voila/render/admin/charts.ipynb?slug=a%26b&tokens=1"
+    assert request.full_url() == "http://127.0.0.1:8866/voila/render/admin/charts.ipynb?slug=a%26b&tokens=1"
+    assert request.query_arguments["token"] == [b"s3cret", b"x", b""]  # authentication still reads them
+    only = _request("/voila/render/x.ipynb?token=s3cret")
+    without_token(only)
+    assert only.uri == "/voila/render/x.ipynb" and only.query == ""
