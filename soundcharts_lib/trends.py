@@ -101,6 +101,15 @@ def _int_column(values) -> pd.arrays.IntegerArray:
     return pd.array(pd.to_numeric(pd.Series(values, dtype=object)), dtype="Int64")
 
 
+def needs_history(frame: pd.DataFrame) -> np.ndarray:
+    """The rows of ``frame`` (as :func:`resolve` takes it) whose state or time on chart the API's fields cannot
+    give: no known ``entryState``, no ``oldPosition`` and no ``entryDate``, or no ``timeOnChart``."""
+    no_state = frame["entry_state"].map(api_state).isna().to_numpy(dtype=bool)
+    no_old = _int_column(frame["old_position"]).fillna(0).to_numpy(dtype=np.int64) <= 0
+    no_entry = frame["entry_date"].isna().to_numpy(dtype=bool)
+    return (no_state & no_old & no_entry) | frame["time_on_chart"].isna().to_numpy(dtype=bool)
+
+
 def resolve(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with previous_position, movement, status, status_from, on_chart, on_chart_unit and on_chart_from.
 
@@ -253,14 +262,13 @@ def _ranking_entries(conn: Connection, pairs: pd.DataFrame, read: _Read, history
                    [["previous", "track_id", "position"]].rename(columns={"position": "stored_previous"}))
     frame = read.current.merge(best_before.astype({"previous": "Int64"}), on=["previous", "track_id"], how="left")
     frame["has_previous"] = frame["previous"].notna()
-    frame["stored_count"] = pd.NA
-    if history:
-        wanted = frame
-    else:  # stored history stands in only where the API sent no state, nothing to derive one from, or no time
-        api = resolve(frame)
-        wanted = frame[(api["status_from"] == STORED) | (api["on_chart_from"] == STORED)]
-    figures = _history(conn, pairs, wanted[["chart_id", "track_id"]].drop_duplicates())
-    frame = frame.drop(columns="stored_count").merge(figures, on=["chart_id", "track_id"], how="left")
+    # stored history stands in only where the API sent no state, nothing to derive one from, or no time
+    wanted = frame if history else frame[needs_history(frame)]
+    if wanted.empty:
+        frame = frame.assign(stored_count=pd.NA, **dict.fromkeys(HISTORY_COLUMNS, pd.NA))
+    else:
+        figures = _history(conn, pairs, wanted[["chart_id", "track_id"]].drop_duplicates())
+        frame = frame.merge(figures, on=["chart_id", "track_id"], how="left")
     out = resolve(frame)
     if history:
         out["stored_streak"] = out["stored_streak"].astype("Int64")
@@ -313,12 +321,14 @@ def _dropouts(conn: Connection, pairs: pd.DataFrame, read: _Read, tracks: Select
         last = _int_column(api.pop("old_position"))
         last[last.fillna(0) <= 0] = pd.NA  # 0 and null: no last position
         api["previous_position"] = last
-    stayed = read.current[["previous", "track_id"]].dropna().astype({"previous": int}).assign(stayed=True)
-    gone = (read.previous.merge(pairs[~pairs["current"].isin(sent)].dropna(subset=["previous"])
-                                .astype({"previous": int}), on="previous")
-            .merge(stayed.drop_duplicates(), on=["previous", "track_id"], how="left"))
-    gone = gone[gone["stayed"].isna()].sort_values("position").drop_duplicates(["current", "track_id"])
-    gone = gone.rename(columns={"position": "previous_position"}).assign(source=STORED_HISTORY)
+    compared = pairs[~pairs["current"].isin(sent)].dropna(subset=["previous"]).astype({"previous": int})
+    stayed = set(zip(read.current["previous"], read.current["track_id"], strict=True))
+    before = read.previous[read.previous["previous"].isin(compared["previous"])]
+    gone = before.loc[np.array([key not in stayed for key in zip(before["previous"], before["track_id"], strict=True)],
+                               dtype=bool)]
+    gone = (gone.sort_values("position").drop_duplicates(["previous", "track_id"])
+            .merge(compared, on="previous").rename(columns={"position": "previous_position"})
+            .assign(source=STORED_HISTORY))
     out = pd.concat([api[RANKING_DROPOUT_COLUMNS], gone[RANKING_DROPOUT_COLUMNS]], ignore_index=True)
     out["previous_position"] = out["previous_position"].astype("Int64")
     return out.sort_values(["chart", "previous_position"], na_position="last").reset_index(drop=True)

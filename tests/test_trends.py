@@ -5,6 +5,8 @@ sent nothing."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date, timedelta
 
 import pandas as pd
@@ -14,6 +16,7 @@ from served_ranking import expected, ranking_dates, served
 from sqlalchemy import func, select, text
 
 from soundcharts_lib import admin_data, exports, viewer_data
+from soundcharts_lib.admin import Runner
 from soundcharts_lib.analytics import chart_dates
 from soundcharts_lib.db import make_engine, store, upgrade
 from soundcharts_lib.db.models import ChartRanking, ChartRankingDropout
@@ -22,6 +25,8 @@ from soundcharts_lib.localapi import LocalApiConfig, running
 from soundcharts_lib.payloads import ChartInfo, Ranking, RankingEntry, SongRef
 from soundcharts_lib.sync import ChartSync
 from soundcharts_lib.trends import api_state, api_unit, chart_dropouts, chart_movers, chart_trends, resolve
+from soundcharts_lib.ui.admin_charts import RankingView
+from soundcharts_lib.ui.chart import ChartView
 
 CHART = ChartInfo(slug="scripted", name="Scripted", platform="spotify", type="top", frequency="daily",
                   country_code=None, country_name=None, city_name=None, max_results=3, web_url=None,
@@ -228,6 +233,23 @@ def test_a_position_other_than_0_twice_or_a_bad_drop_out_is_refused_before_any_w
 
 # -- against the local API: every entry of every page ---------------------------------------------------------------
 
+def table_cells(widget, css_class: str) -> list[list[str]]:
+    """The body cells (as text) of the table in the part of ``widget`` that has ``css_class``."""
+    def walk(node):
+        yield node
+        for child in getattr(node, "children", ()):
+            yield from walk(child)
+
+    part = next(node for node in walk(widget) if css_class in node._dom_classes)
+    markup = "".join(node.value for node in walk(part) if isinstance(getattr(node, "value", None), str))
+    body = markup[markup.index("<tbody>"):]
+    return [[html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+FLAGS = {"NEW": "NEW", "RE": "RE-ENTRY", "=": "SAME", "▲": "UP", "▼": "DOWN"}
+
+
 def shown(frame: pd.DataFrame) -> dict[int, tuple]:
     return {int(r.position): (r.uuid, r.status, plain(r.previous_position), int(r.on_chart), r.on_chart_unit,
                               r.entry_date) for r in frame.itertuples()}
@@ -261,6 +283,11 @@ def test_pages_agree_with_each_other_and_with_what_the_server_sends(db_url, loca
             admin = admin_data.ranking_entries(engine, slug, day)
             export = exports.read_table(engine, "chart-ranking", exports.Params(chart=slug, date=day))
             assert shown(page["ranking"]) == shown(admin["entries"]) == shown(export) == api, (slug, day)
+            if day == days[0]:  # as the two pages draw them: #, Prev, the flag / the state, time on chart
+                drawn = ChartView(lambda on, data=page: data).render()
+                listed = RankingView(lambda data=admin: data, [], Runner(engine)).render()
+                assert [[c[0], c[1], FLAGS[c[2].split(" ")[0]], c[5]] for c in table_cells(drawn, "chart-ranking")] \
+                    == [[c[0], c[1], c[2], c[6]] for c in table_cells(listed, "entry-list")], (slug, day)
             assert set(page["ranking"]["status_from"]) <= {"api", "api-derived"}
             gone = {(i["song"]["uuid"], i.get("oldPosition") or None) for i in items if not i["position"]}
             if gone:

@@ -158,12 +158,12 @@ ENTRY_COLUMNS = [
     Column("#", lambda r: number(r["position"]), numeric=True),
     Column("Prev", lambda r: number(r["previous_position"]), numeric=True),
     Column("State", state_cell),
-    Column("entryState sent", lambda r: f"<code>{text(r['entry_state'])}</code>" if isinstance(r["entry_state"], str)
-           else '<span class="sc-sub">none</span>'),
-    Column("On chart", on_chart_cell, numeric=True),
-    Column("Entry date", lambda r: day(r["entry_date"]), nowrap=True),
     Column("Track", lambda r: link(dashboard_link("track.ipynb", uuid=r["uuid"]), r["name"])),
     Column("Artist", lambda r: text(r["artist"])),
+    Column("entryState sent", lambda r: f"<code>{text(r['entry_state'])}</code>" if isinstance(r["entry_state"], str)
+           else '<span class="sc-sub">empty</span>'),
+    Column("On chart", on_chart_cell, numeric=True),
+    Column("Entry date", lambda r: day(r["entry_date"]), nowrap=True),
     Column("Metric", lambda r: number(r["metric"]), numeric=True),
     Column("Metadata", lambda r: when(r["metadata_fetched_at"])[:10] or pill("missing", "warn")),
 ]

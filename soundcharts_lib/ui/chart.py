@@ -112,17 +112,17 @@ def ranking_table(data: dict) -> w.VBox:
 def history_note(data: dict) -> str:
     """One line saying which figures are the API's and which come from stored history, and since when."""
     ranking, dates = data["ranking"], data["dates"]
-    start = dates[0]
-    parts = [f"Prev, Move (NEW / RE) and On chart as the API sent them. * From stored history since {day(start)}, "
-             f"the first stored ranking ({len([d for d in dates if d <= data['date']]):,} rankings up to this one)."]
+    counted = sum(d <= data["date"] for d in dates)
+    parts = [f"Prev, Move (NEW / RE) and On chart as the API sent them. * From stored history since {day(dates[0])}, "
+             f"the first stored ranking ({counted:,} ranking{'s' * (counted != 1)} up to this one)."]
     by_history = int((ranking["status_from"] == "stored").sum())
     unknown = int(ranking["status"].isna().sum())
     if by_history:
         parts.append(f"{by_history:,} entries without the API's state: theirs from stored history"
                      + (f", {unknown:,} unknown (no earlier ranking stored)." if unknown else "."))
-    counted = int((ranking["on_chart_from"] == "stored").sum())
-    if counted:
-        parts.append(f"{counted:,} entries without the API's time on chart: stored rankings counted.")
+    without_time = int((ranking["on_chart_from"] == "stored").sum())
+    if without_time:
+        parts.append(f"{without_time:,} entries without the API's time on chart: stored rankings counted.")
     return f'<div class="sc-sub history-note">{html.escape(" ".join(parts))}</div>'
 
 
@@ -151,7 +151,8 @@ def movers(data: dict) -> w.GridBox:
         table_card(f"New entries{mine}", "chart-new-entries", data["new_entries"], entries, css_class="new-entries",
                    empty="No new entries."),
         table_card(f"{dropouts_title(data)}{mine}", "chart-dropouts", data["dropouts"], dropped,
-                   css_class="dropouts", empty="No track dropped out."),
+                   css_class="dropouts", empty="No track dropped out." if data["dropouts_from"] == "api"
+                   or data["dates"][0] < data["date"] else "No earlier ranking stored to compare with."),
     ], min_width="250px")
 
 
