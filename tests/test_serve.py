@@ -120,6 +120,28 @@ def test_an_admin_page_writes_with_the_credentials_but_never_sees_the_token(tmp_
     assert _audit_rows(db_url) == 1
 
 
+QUERY_PROBE = 'import os\nprint("QUERY", os.environ["QUERY_STRING"] or "-", os.environ["VOILA_REQUEST_URL"], "END")'
+
+
+def test_the_start_up_links_token_never_reaches_a_kernel(tmp_path):
+    """``serve --admin`` prints a link with ``?token=``: it logs the browser in, and the page's kernel gets the
+    query string and the request URL without it."""
+    port = free_port()
+    with (tmp_path / "server.log").open("w") as log:
+        proc = start_voila(port, env=_env(f"sqlite:///{tmp_path / 'x.db'}", tmp_path), log=log, admin=True,
+                           token=TOKEN, folder=_probe_folder(tmp_path, cells=[QUERY_PROBE]))
+        try:
+            base = wait_ready(proc, port, timeout=90)
+            page = requests.get(f"{base}/voila/render/probe.ipynb?token={TOKEN}&slug=a%2Bb", timeout=120)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+    assert page.status_code == 200 and page.cookies  # the token logged the browser in
+    assert re.search(r"QUERY (\S+) (\S+) END", page.text).groups() == (
+        "slug=a%2Bb", f"{base}/voila/render/probe.ipynb?slug=a%2Bb")
+    assert TOKEN not in page.text
+
+
 def test_server_environments():
     base = {"SOUNDCHARTS_API_KEY": "k", "SOUNDCHARTS_APP_ID": "a", "SOUNDCHARTS_CLIENT_SECRET": "s",
             TOKEN_ENV: "left-over-token-from-the-shell", "SOUNDCHARTS_DB_READONLY": "1", "PATH": "/bin"}
