@@ -187,12 +187,14 @@ def to_csv(frame: pd.DataFrame) -> bytes:
 
 
 def to_xlsx(frame: pd.DataFrame, sheet: str) -> bytes:
-    """An Excel workbook with one sheet (dates as dates, missing values as empty cells)."""
+    """An Excel workbook with one sheet (dates as dates, missing values as empty cells, control characters
+    dropped: a worksheet cannot hold them)."""
     import pandas as pd
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # control characters no worksheet cell can hold
 
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        plain(frame).to_excel(writer, sheet_name=sheet[:31], index=False)
+        plain(frame).replace(ILLEGAL_CHARACTERS_RE, "", regex=True).to_excel(writer, sheet_name=sheet[:31], index=False)
     return buffer.getvalue()
 
 

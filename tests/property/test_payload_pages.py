@@ -1,0 +1,155 @@
+"""Payload -> store -> page: any body the contract allows is parsed (``soundcharts_lib.payloads``), stored with the
+sync's own writes into a fresh SQLite database, and the pages that show it (built as Voila runs the notebooks,
+:mod:`crawl.pages`) render: no exception, no error state, their main content, and markup in names shown as text."""
+
+from __future__ import annotations
+
+import html
+import itertools
+import re
+import shutil
+
+import ipywidgets as w
+import pytest
+from conftest import OUTPUT
+from crawl.pages import build, walk
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
+from hypothesis.database import DirectoryBasedExampleDatabase
+
+from soundcharts_lib import payloads
+from soundcharts_lib.dates import today_utc
+from soundcharts_lib.db import make_engine, rollup, store, upgrade
+from soundcharts_lib.db.store_audience import audience_platform_ids, store_points, track_ids
+from soundcharts_lib.db.store_tracks import store_song
+from soundcharts_lib.sync import storable
+
+from .contract import audience_bodies, identifier_bodies, ranking_bodies, song_bodies, song_refs
+
+TODAY = today_utc()
+# No shrinking: an example builds several pages (~1 s), and the failure names the page and shows its traceback.
+# Hypothesis' files (failing examples, replayed first next time) go beside the other test output, not in the checkout.
+set_hypothesis_home_dir(OUTPUT / "hypothesis")
+SETTINGS = settings(max_examples=30, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
+                    database=DirectoryBasedExampleDatabase(OUTPUT / "hypothesis" / "examples"),
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+CHART_PLATFORM = payloads.Platform(code="spotify", name="Spotify")
+AUDIENCE_PLATFORMS = [payloads.Platform(code=c, name=n) for c, n in
+                      (("spotify", "Spotify"), ("youtube", "YouTube"), ("shazam", "Shazam"))]
+_examples = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory):
+    """``fresh()`` -> the URL of a new, migrated SQLite database (a copy of one migrated once)."""
+    folder = tmp_path_factory.mktemp("property")
+    template = folder / "template.db"
+    engine = make_engine(f"sqlite:///{template}")
+    upgrade(engine)
+    engine.dispose()
+
+    def new() -> str:
+        path = folder / f"example-{next(_examples)}.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    return new
+
+
+def store_rankings(url: str, bodies: list[dict]) -> list[payloads.Ranking]:
+    """What a chart sync does with the bodies: parse, check, record the platform and chart, store, roll up."""
+    rankings = [storable(payloads.parse_ranking(b)) for b in bodies]
+    engine = make_engine(url)
+    try:
+        store.upsert_platforms(engine, [CHART_PLATFORM], charts=True)
+        chart_id = store.upsert_charts(engine, [rankings[-1].chart])[rankings[-1].chart.slug]
+        store.store_rankings(engine, [(chart_id, r) for r in rankings])
+        rollup.refresh(engine, {r.date for r in rankings})
+    finally:
+        engine.dispose()
+    return rankings
+
+
+def rendered(notebook: str, query: str, url: str) -> str:
+    """The page's markup, after checking it rendered (see :func:`crawl.pages.build`)."""
+    built = build(notebook, query, url)
+    assert not built.problems, f"{built.address}:\n" + "\n".join(built.problems)
+    return "".join(n.value for n in walk(built.widget) if isinstance(n, w.HTML))
+
+
+def assert_escaped(markup: str, names) -> None:
+    """No name holding markup appears as markup (each is shown escaped, maybe cut short)."""
+    for name in names:
+        if name and re.search(r"<[a-z/]", name, re.I):
+            assert name not in markup, f"unescaped: {name!r}"
+
+
+@SETTINGS
+@given(bodies=ranking_bodies(TODAY))
+def test_any_ranking_the_contract_allows_renders_its_pages(fresh, bodies):
+    url = fresh()
+    rankings = store_rankings(url, bodies)
+    slug, first = rankings[-1].chart.slug, rankings[0].date
+    shown = [rendered("overview.ipynb", "", url), rendered("platform.ipynb", "slug=spotify", url),
+             rendered("chart.ipynb", f"slug={slug}", url), rendered("chart.ipynb", f"slug={slug}&date={first}", url),
+             rendered("admin/ranking.ipynb", f"slug={slug}", url)]
+    charted = [e for e in rankings[-1].entries if e.position]
+    if charted:
+        shown.append(rendered("track.ipynb", f"uuid={charted[0].song.uuid}", url))
+    names = {e.song.name for r in rankings for e in r.entries} | {e.song.credit_name for r in rankings
+                                                                    for e in r.entries} | {rankings[-1].chart.name}
+    for markup in shown:
+        assert_escaped(markup, names)
+    latest = shown[2]
+    for entry in charted:  # every song of the latest ranking is listed on the chart page
+        assert html.escape(entry.song.name[:40]) in latest
+
+
+@SETTINGS
+@given(data=st.data())
+def test_any_song_metadata_the_contract_allows_renders_both_track_pages(fresh, data):
+    url = fresh()
+    song_ref = data.draw(song_refs())
+    charted = data.draw(st.booleans())
+    if charted:
+        store_rankings(url, data.draw(ranking_bodies(TODAY, songs=[song_ref])))
+    uuid = song_ref["uuid"]
+    song = payloads.parse_song(data.draw(song_bodies(uuid)))
+    identifiers = payloads.parse_identifiers(data.draw(identifier_bodies(uuid)))
+    engine = make_engine(url)
+    store_song(engine, song, identifiers)
+    engine.dispose()
+    viewer = rendered("track.ipynb", f"uuid={uuid}", url)
+    admin = rendered("admin/track.ipynb", f"uuid={uuid}", url)
+    assert "Metadata fetched" in viewer
+    for markup in (viewer, admin):
+        assert f"<h2>{html.escape(song.name)}</h2>" in markup
+        assert_escaped(markup, [song.name, song.credit_name, *(a.name for a in song.artists), *song.genres,
+                                *song.labels])
+        for ident in identifiers:  # every identifier listed, linked only when it has a URL
+            linked = f'href="{html.escape(ident.url, quote=True)}">{ident.identifier}</a>' if ident.url else None
+            assert (linked in markup) if linked else f">{ident.identifier}</td>" in markup
+
+
+@SETTINGS
+@given(data=st.data())
+def test_any_audience_series_the_contract_allows_renders_both_track_pages(fresh, data):
+    url = fresh()
+    song_ref = data.draw(song_refs())
+    store_rankings(url, data.draw(ranking_bodies(TODAY, songs=[song_ref])))
+    engine = make_engine(url)
+    chosen = data.draw(st.lists(st.sampled_from(AUDIENCE_PLATFORMS), min_size=1, max_size=3,
+                                unique_by=lambda p: p.code))
+    ids = audience_platform_ids(engine, chosen)
+    track_id = track_ids(engine, [song_ref["uuid"]])[song_ref["uuid"]]
+    points = 0
+    for platform in chosen:
+        days = payloads.parse_audience(data.draw(audience_bodies(TODAY)))
+        points += store_points(engine, track_id, ids[platform.code], days)
+    engine.dispose()
+    viewer = rendered("track.ipynb", f"uuid={song_ref['uuid']}", url)
+    rendered("admin/track.ipynb", f"uuid={song_ref['uuid']}", url)
+    if points:
+        assert 'class="sc-table"' in viewer and "daily points on" in viewer
+    else:
+        assert "No audience stored for this track yet" in viewer
