@@ -110,7 +110,8 @@ def _identifiers(seed: int, song: Song, keep_isrc: bool, today: dt.date) -> tupl
         if ident.platform == "isrc" and not keep_isrc:
             continue
         until = last if stops and ident.platform != "isrc" and last >= ident.added else None
-        out.append(replace(ident, url=None if no_url else ident.url, until=until))
+        out.append(replace(ident, url=None, until=until) if no_url else replace(ident, until=until) if until
+                   else ident)
     return tuple(out)
 
 
