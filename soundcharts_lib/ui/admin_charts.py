@@ -213,5 +213,7 @@ class RankingView(View):
                      css_class="ranking-facts")
         body = (w.HTML(table(entries, ENTRY_COLUMNS)) if len(entries)
                 else nothing("This ranking has no entries (its fetch failed?)."))
-        return w.VBox([about, card("Entries", body, css_class="entry-list"), _dropouts(data)],
-                      layout=w.Layout(grid_gap="16px"))
+        parts = [about, card("Entries", body, css_class="entry-list")]
+        if data["ranking"]["status"] == "success":  # a failed fetch has no items at all
+            parts.append(_dropouts(data))
+        return w.VBox(parts, layout=w.Layout(grid_gap="16px"))
