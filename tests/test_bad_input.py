@@ -167,6 +167,7 @@ class Cli:
     env: dict = field(default_factory=dict)
     api: str = "local"  # "local", "hostile" (the case's own broken body) or "none"
     runs: bool = False  # a failed run is recorded (else: no database at all)
+    schema_only: bool = False  # run-job migrates the database before its kernel starts: tables, no rows
 
 
 SYNC_HOSTILE = ("sync-charts", "--platform", "deezer", "--date", "2025-03-14", "-q")
@@ -200,7 +201,7 @@ CLI_CASES: dict[str, Cli] = {
     "job_unknown": Cli(("run-job", "no_such_job"), 2, "no such job"),
     "job_path_as_name": Cli(("run-job", "../../etc/passwd"), 2, "not a slug"),
     "job_bad_parameter": Cli(("run-job", "sync_charts", "-p", "date", "2026-02-30"), 1,
-                              "date: not a date (YYYY-MM-DD)"),
+                             "date: not a date (YYYY-MM-DD)", schema_only=True),
     "serve_port_too_big": Cli(("serve", "--port", "70000"), 2, "port"),
     "unknown_command": Cli(("nope",), 2, "invalid choice"),
     # configuration
@@ -318,6 +319,8 @@ def test_commands_and_configuration(outcomes, name):
     if case.runs:
         assert {t: n for t, n in rows.items() if t != "sync_run"} == dict.fromkeys(DATA_TABLES, 0)
         assert line.strip() in "\n".join(recorded_failure(got.db_url))
+    elif case.schema_only:
+        assert rows is None or not any(rows.values()), f"rows written: {rows}"
     else:
         assert rows is None, f"the database was created: {rows}"
     print(f"{name}: exit {got.code}, one line: {line.strip()[:100]!r}, written: nothing")
