@@ -21,8 +21,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .models import SyncRun, utcnow
 
-RUN_T = SyncRun.__table__
 log = logging.getLogger(__name__)
+RUN_T = SyncRun.__table__
 SECRET_WORDS = ("key", "secret", "token", "password")
 RUNNING, INTERRUPTED = "running", "interrupted"
 INTERRUPTED_ERROR = "interrupted: its process ended without recording an outcome (killed, crashed or stopped)"
@@ -65,8 +65,8 @@ def start_run(engine: Engine, kind: str, trigger: str, params: dict, *, notebook
     if conn.dialect.name != "postgresql":  # PostgreSQL's lock lives in this session: it stays open
         conn.close()
     _held[run_id] = release
-    return run_id
     log.info("run %d started: %s (%s)", run_id, kind, trigger)
+    return run_id
 
 
 def finish_run(engine: Engine, run_id: int, *, status: str, counts: dict, errors: list[str],
@@ -76,8 +76,8 @@ def finish_run(engine: Engine, run_id: int, *, status: str, counts: dict, errors
             conn.execute(update(RUN_T).where(RUN_T.c.id == run_id).values(
                 finished_at=utcnow(), status=status, counts=counts, errors=errors[:200],
                 quota_remaining=quota_remaining, **extra))
-    finally:
         log.info("run %d finished: %s %s", run_id, status, counts)
+    finally:
         release = _held.pop(run_id, None)
         if release is not None:
             release()
