@@ -163,9 +163,12 @@ def charting_now(now: pd.DataFrame) -> w.VBox:
     box = styled(table_card("Charting now", "track-today", now, columns, css_class="charting-now",
                             empty="Not in the latest ranking of any stored chart."), "sc-tall")
     if len(now):
-        countries = now["country_code"].fillna("global").nunique()
-        summary = nothing(f"In {len(now):,} charts' latest rankings: {countries:,} countries or global charts, "
-                          f"{now['platform'].nunique():,} platforms.")
+        charts, countries = len(now), now["country_code"].fillna("global").nunique()
+        platforms = now["platform"].nunique()
+        where = "chart's latest ranking" if charts == 1 else "charts' latest rankings"
+        scope = "country or global chart" if countries == 1 else "countries or global charts"
+        summary = nothing(f"In {charts:,} {where}: {countries:,} {scope}, {platforms:,} "
+                          f"platform{'s' * (platforms != 1)}.")
         box.children = [box.children[0], summary, *box.children[1:]]
     return box
 
