@@ -383,9 +383,13 @@ def maintenance_job(*, retention_days: int | None = None, older_than: int | None
 
     ``retention_days`` overrides the archives' retention, ``older_than`` every target's.
     """
+    from . import cliargs
     from .logs import mask
     from .runtime import migrated_engine
 
+    retention_days = cliargs.checked("retention_days", cliargs.days, retention_days)
+    older_than = cliargs.checked("older_than", cliargs.days, older_than)
+    keep_backups = cliargs.checked("keep_backups", cliargs.limit, keep_backups)
     settings = settings or Settings.from_env()
     engine = migrated_engine(settings)
     params = {"retention_days": retention_days, "older_than": older_than, "repair": repair,

@@ -47,13 +47,15 @@ def fetch_metadata(client, engine: Engine, uuids: Sequence[str] | None = None, *
 def metadata_job(*, all_tracks: bool = False, track_uuids=None, trigger: str | None = None, settings=None) -> dict:
     """What ``scheduled/fetch_metadata.ipynb`` runs; raises when any track failed. ``trigger`` defaults to the
     settings' (``run-job`` sets it)."""
+    from . import cliargs
     from .config import Settings
     from .errors import SoundchartsError
     from .runtime import as_list, job_context
 
+    uuids = [cliargs.checked("track_uuids", cliargs.uuid, u) for u in as_list(track_uuids) or []]
     settings = settings or Settings.from_env()
     with job_context(settings) as (client, engine):
-        result = fetch_metadata(client, engine, as_list(track_uuids), missing_only=not all_tracks,
+        result = fetch_metadata(client, engine, uuids or None, missing_only=not all_tracks,
                                 trigger=trigger or settings.trigger, notebook=settings.job_notebook)
     if result["errors"]:
         raise SoundchartsError(f"{result['status']}: {result['failures']} tracks failed: "

@@ -145,3 +145,29 @@ def test_every_value_has_a_type_and_every_number_a_range():
         checked += 1
     assert checked >= 50, checked
     print(f"{checked} options checked with {len(HOSTILE)} hostile values each")
+
+
+def test_one_date_format_and_ascii_numbers_everywhere():
+    """The command line, the JSON endpoints and the pages' links take the same dates (one parser) and whole numbers
+    in ASCII digits only."""
+    from soundcharts_lib import cliargs
+    from soundcharts_lib.ui.params import BadQuery, Query
+    from soundcharts_lib.web.query import BadParameter, parse
+
+    def taken(check, value) -> bool:
+        try:
+            check(value)
+            return True
+        except (argparse.ArgumentTypeError, BadParameter, BadQuery):
+            return False
+
+    uuid = "00000000-0000-4000-8000-000000000001/"
+    for value, good in [("2026-01-01", True), ("2024-02-29", True), ("20260101", False), ("２０２６-01-01", False),
+                        ("2026-1-1", False), ("2026-02-30", False), ("2026-W01-1", False), ("+2026-01-01", False)]:
+        seen = [taken(cliargs.iso_date, value), taken(lambda v: parse(uuid, {"start_date": v}), value),
+                taken(lambda v: Query({"date": [v]}).date(), value)]
+        assert seen == [good] * 3, (value, seen)
+    for value, good in [("10", True), ("１０", False), ("1_0", False), ("+10", False)]:
+        seen = [taken(cliargs.limit, value), taken(lambda v: parse(uuid, {"limit": v}), value),
+                taken(lambda v: Query({"n": [v]}).integer("n", 1, 100), value)]
+        assert seen == [good] * 3, (value, seen)

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -129,3 +130,30 @@ def test_parameters_the_job_does_not_take_are_refused_before_anything_runs(tmp_p
     assert not (tmp_path / "runs").exists()
     jobs.check_params("sync_charts", {"backfill_days": 2, "platforms": "spotify"})  # the notebook's own: accepted
     print("; ".join(f"{case}: {res.stderr.strip()[:90]!r}" for case, res in results.items()))
+
+
+@pytest.mark.parametrize("job, params, words", [
+    ("sync", {"backfill_days": 10 ** 20}, "backfill_days: must be at most 36500"),
+    ("sync", {"date": "20260101"}, "date: not a date (YYYY-MM-DD)"),
+    ("sync", {"country": "FRA"}, "country: not a 2-letter country code"),
+    ("audience", {"limit": 2 ** 64}, "limit: must be at most 1000000"),
+    ("audience", {"start_date": "1999-12-31"}, "before 2000-01-01"),
+    ("metadata", {"track_uuids": "not-a-uuid"}, "track_uuids: not a SoundCharts UUID"),
+    ("maintenance", {"older_than": 10 ** 20}, "older_than: must be at most 36500"),
+    ("maintenance", {"keep_backups": 0}, "keep_backups: must be at least 1"),
+])
+def test_job_functions_check_values_with_the_commands_types(job, params, words, tmp_path):
+    """What the job notebooks call refuses a value out of range before opening the database or the API."""
+    from soundcharts_lib.audience import audience_job
+    from soundcharts_lib.maintenance import maintenance_job
+    from soundcharts_lib.metadata import metadata_job
+    from soundcharts_lib.sync import sync_job
+
+    settings = Settings.from_env({"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'never.db'}",
+                                  "SOUNDCHARTS_API_URL": "http://127.0.0.1:9", "SOUNDCHARTS_APP_ID": "a",
+                                  "SOUNDCHARTS_API_KEY": "b", "SOUNDCHARTS_RUNS_DIR": str(tmp_path / "runs")},
+                                 dotenv=False)
+    run = {"sync": sync_job, "audience": audience_job, "metadata": metadata_job, "maintenance": maintenance_job}[job]
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        run(**params, settings=settings)
+    assert not (tmp_path / "never.db").exists()

@@ -86,7 +86,7 @@ class Query:
         value = self.text(name)
         if value is None:
             return None
-        if not re.fullmatch(r"\d{1,9}", value) or not low <= int(value) <= high:
+        if not re.fullmatch(r"[0-9]{1,9}", value) or not low <= int(value) <= high:
             raise BadQuery(f"{name} must be a whole number from {low} to {high}, got {_shown(value)}")
         return int(value)
 

@@ -42,7 +42,7 @@ def _date(name: str, raw: str | None) -> date | None:
 def _limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIMIT
-    if not re.fullmatch(r"\d{1,9}", raw):
+    if not re.fullmatch(r"[0-9]{1,9}", raw):
         raise BadParameter(f"limit must be a whole number from 1 to {MAX_LIMIT}, got {raw[:40]!r}")
     value = int(raw)
     if not 1 <= value <= MAX_LIMIT:
