@@ -43,7 +43,6 @@ DROP = ChartRankingDropout.__table__
 
 FROM_API, DERIVED, STORED = "api", "api-derived", "stored"
 STORED_HISTORY = "stored history"  # a drop-out's source when the API sent no position-0 item
-STATES = ("NEW", "RE-ENTRY", "UP", "DOWN", "SAME")
 _STATE_KEYS = {"new": "NEW", "reentry": "RE-ENTRY", "up": "UP", "down": "DOWN", "same": "SAME"}
 _UNIT_KEYS = {"day": "day", "days": "day", "doc": "day", "week": "week", "weeks": "week", "woc": "week"}
 

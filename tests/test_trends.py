@@ -24,7 +24,15 @@ from soundcharts_lib.errors import PayloadError
 from soundcharts_lib.localapi import LocalApiConfig, running
 from soundcharts_lib.payloads import ChartInfo, Ranking, RankingEntry, SongRef
 from soundcharts_lib.sync import ChartSync
-from soundcharts_lib.trends import api_state, api_unit, chart_dropouts, chart_movers, chart_trends, resolve
+from soundcharts_lib.trends import (
+    api_state,
+    api_unit,
+    chart_dropouts,
+    chart_movers,
+    chart_trends,
+    needs_history,
+    resolve,
+)
 from soundcharts_lib.ui.admin_charts import RankingView
 from soundcharts_lib.ui.chart import ChartView
 
@@ -107,6 +115,8 @@ def test_resolve_takes_the_apis_fields_first_then_derives_then_falls_back_to_sto
     assert got == [list(r[9:]) for r in RULES]
     movement = [plain(m) for m in out["movement"]]
     assert movement == [None if r[9] is None else r[9] - r[0] for r in RULES]
+    # stored history is read for exactly the rows that need it
+    assert needs_history(frame).tolist() == [r[11] == "stored" or r[14] == "stored" for r in RULES]
 
 
 # -- scripted rankings --------------------------------------------------------------------------------------------
