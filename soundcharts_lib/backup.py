@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, inspect, select
-from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
-from .db import is_postgres, make_engine, upgrade
+from .db import make_engine, upgrade
+from .db.engine import database_url, read_only_uri, sqlite_file
 from .db.models import Base
+from .db.schema import INIT_DB, ForeignDatabase, NotReady, checked, known, stored_revision
 from .errors import ConfigError, SoundchartsError
 from .logs import mask
 
@@ -57,33 +59,32 @@ class RestoreResult:
         return f"restored {self.source} ({self.method}) at revision {self.revision}: {counts or 'no rows'}"
 
 
-def _parse(url: str | URL) -> URL:
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        raise ConfigError("SOUNDCHARTS_DB_URL is not a database URL") from None
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ConfigError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql://")
-    return parsed
-
-
 def backup_suffix(url: str | URL) -> str:
-    return ".dump" if _parse(url).get_backend_name() == "postgresql" else ".db"
+    return ".dump" if database_url(url).get_backend_name() == "postgresql" else ".db"
+
+
+def _initialised(conn: Connection) -> None:
+    if stored_revision(conn) is None:
+        raise NotReady(f"not initialised: the database has no soundcharts schema to back up ({INIT_DB})")
 
 
 def backup(url: str | URL, to: str | Path, *, force: bool = False) -> BackupResult:
-    """Back up the database at ``url`` to the file ``to`` (an existing file only with ``force``)."""
-    url = _parse(url)
+    """Back up the database at ``url`` to the file ``to`` (an existing file only with ``force``).
+
+    Only a soundcharts database this release knows (it may be behind it): never another application's, nor one a
+    newer release wrote (:mod:`soundcharts_lib.db.schema`)."""
+    url = database_url(url)
     dest = Path(to)
     if dest.exists() and not force:
         raise ConfigError(f"{dest} already exists (add --force to overwrite it)")
     if dest.is_dir():
         raise ConfigError(f"{dest} is a folder: give a file name")
-    source = None if url.get_backend_name() == "postgresql" else _sqlite_file(url)
-    if source is not None and not source.is_file():
-        raise ConfigError(f"database file not found: {source}")
+    source = _sqlite_file(url) if url.get_backend_name() == "sqlite" else None
+    if source is not None and not source.exists():
+        raise NotReady(f"database file not found: {source} ({INIT_DB})")
     if source is not None and dest.resolve() == source.resolve():
         raise ConfigError("the backup file is the database itself")
+    checked(make_engine(url, read_only=True), _initialised).dispose()
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".partial")
     started = time.monotonic()
@@ -96,14 +97,19 @@ def backup(url: str | URL, to: str | Path, *, force: bool = False) -> BackupResu
 
 
 def _sqlite_file(url: URL) -> Path:
-    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+    path = sqlite_file(url)
+    if path is None or url.database.startswith("file:"):
         raise ConfigError(f"not a SQLite database file: {url.database!r}")
-    return Path(url.database)
+    return path
 
 
 def _sqlite_backup(source: Path, dest: Path) -> str:
-    with closing(sqlite3.connect(source, timeout=30)) as src, closing(sqlite3.connect(dest)) as dst:
-        src.backup(dst)
+    with (closing(sqlite3.connect(read_only_uri(source), uri=True, timeout=30)) as src,
+          closing(sqlite3.connect(dest)) as dst):
+        try:
+            src.backup(dst)
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"{source} is not a readable SQLite database: {exc}") from None
         dst.execute("PRAGMA journal_mode=DELETE")
         _quick_check(dst, dest)
     return "sqlite online backup"
@@ -167,42 +173,83 @@ def backup_kind(path: str | Path) -> str:
 def restore(url: str, source: str | Path, *, force: bool = False) -> RestoreResult:
     """Restore the backup ``source`` into the database at ``url``, then migrate it to the current schema.
 
-    The target must be empty unless ``force`` (which replaces its contents; stop jobs and dashboards first).
+    The target must be empty unless ``force`` (which replaces its contents; stop jobs and dashboards first). The
+    backup is checked before the target is touched: a soundcharts backup of the target's kind, at a revision this
+    release knows; a SQLite target file the restore created is removed again when it fails.
     """
     source = Path(source)
     kind = backup_kind(source)
+    url = database_url(url)
+    postgres = url.get_backend_name() == "postgresql"
+    if (kind == "pg_dump") != postgres:
+        raise ConfigError(f"{source} is a {kind} backup but SOUNDCHARTS_DB_URL is a "
+                          f"{'PostgreSQL' if postgres else 'SQLite'} database")
+    if postgres:
+        _check_dump(source)
+    else:
+        _check_sqlite_backup(source)
+    target = None if postgres else _sqlite_file(url)
+    created = target is not None and not target.exists()
     engine = make_engine(url)
     try:
-        if (kind == "pg_dump") != is_postgres(engine):
-            backend = "PostgreSQL" if is_postgres(engine) else "SQLite"
-            raise ConfigError(f"{source} is a {kind} backup but SOUNDCHARTS_DB_URL is a {backend} database")
         tables = inspect(engine).get_table_names()
         if tables and not force:
             raise ConfigError(f"the target database already has {len(tables)} tables: restore into an empty "
                               "database, or add --force to replace its contents (stop jobs and dashboards first)")
         engine.dispose()
-        if kind == "pg_dump":
+        if postgres:
             uri, env = _libpq(engine.url)
             clean = ["--clean", "--if-exists"] if tables else []
             _run([_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
                   *clean, "--dbname", uri, str(source)], env)
             method = "pg_restore"
         else:
-            _sqlite_restore(source, _sqlite_file(engine.url))
+            with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target, timeout=30)) as dst:
+                src.backup(dst)
             method = "sqlite online backup"
         revision = upgrade(engine)
         return RestoreResult(source, method, revision, row_counts(engine))
+    except BaseException:
+        engine.dispose()
+        if created:
+            for path in (target, *(target.with_name(target.name + end) for end in ("-wal", "-shm", "-journal"))):
+                path.unlink(missing_ok=True)
+        raise
     finally:
         engine.dispose()
 
 
-def _sqlite_restore(source: Path, target: Path) -> None:
-    with closing(sqlite3.connect(source)) as src:
-        _quick_check(src, source)
-        if not src.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").fetchone():
+def _check_sqlite_backup(source: Path) -> None:
+    """A SQLite backup must be readable, whole, a soundcharts database and not a newer release's."""
+    def readable_soundcharts(conn: Connection) -> None:
+        ok = conn.exec_driver_sql("PRAGMA quick_check").scalar()
+        if ok != "ok":
+            raise BackupError(f"{source} failed SQLite's integrity check: {ok}")
+        try:
+            revision = stored_revision(conn)
+        except ForeignDatabase:
+            revision = None
+        if revision is None:
             raise ConfigError(f"{source} is a SQLite database but not a soundcharts one")
-        with closing(sqlite3.connect(target, timeout=30)) as dst:
-            src.backup(dst)
+
+    try:
+        checked(make_engine(URL.create("sqlite", database=str(source)), read_only=True), readable_soundcharts).dispose()
+    except DBAPIError as exc:
+        raise ConfigError(f"{source} is not a readable SQLite database: {str(exc.orig).splitlines()[0]}") from None
+
+
+def _check_dump(source: Path) -> None:
+    """A pg_dump backup must hold a soundcharts schema this release knows (its ``alembic_version`` rows, read from
+    the file: no server needed)."""
+    proc = subprocess.run([_tool("pg_restore"), "--data-only", "--table=alembic_version", "--file=-", str(source)],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        raise ConfigError(f"{source} is not a readable pg_dump file: {mask(proc.stderr.strip().splitlines()[-1])}")
+    lines = proc.stdout.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("COPY ") and "alembic_version" in line), None)
+    stored = lines[start + 1:lines.index("\\.", start)] if start is not None else []
+    if known(stored) is None:
+        raise ConfigError(f"{source} is a pg_dump file but not a soundcharts backup")
 
 
 def row_counts(engine: Engine) -> dict[str, int]:

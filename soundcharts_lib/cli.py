@@ -24,9 +24,17 @@ def _client(settings: Settings):
 
 
 def _engine(settings: Settings):
+    """A writing command's database: migrated first (a newer release's is refused)."""
     from .runtime import migrated_engine
 
     return migrated_engine(settings)
+
+
+def _reader(settings: Settings):
+    """A reading command's database: read-only, at this release's revision, never created nor migrated."""
+    from .runtime import reading_engine
+
+    return reading_engine(settings)
 
 
 def cmd_init_db(args, settings: Settings) -> int:
@@ -85,6 +93,7 @@ def cmd_run_job(args, settings: Settings) -> int:
 
     params = {key: _param_value(value) for key, value in args.param or []}
     check_params(args.name, {key: value for key, value in args.param or []})  # before anything is opened
+    _engine(settings).dispose()  # migrated, or refused, before the job's kernel starts
     try:
         result = run_job(args.name, params, settings=settings, trigger=args.trigger, lock_scope=args.lock_scope)
     except JobLocked as exc:
@@ -115,6 +124,7 @@ def _param_value(text: str):
 def cmd_serve(args, settings: Settings) -> int:
     from .serve import refuse_writable_db, serve
 
+    _reader(settings).dispose()  # both servers read a database at this release's revision, neither migrates it
     if not args.admin and not args.allow_writable_db:
         refuse_writable_db(settings.db_url)
     return serve(args.port, admin=args.admin)

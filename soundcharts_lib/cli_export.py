@@ -44,8 +44,8 @@ def register(sub) -> None:
 
 def cmd_export(args, settings) -> int:
     from .cli import EXIT_OK
-    from .db import make_engine
     from .errors import ConfigError
+    from .runtime import reading_engine
 
     fmt = args.format or ("xlsx" if args.output.lower().endswith(".xlsx") else "csv")
     if fmt == "xlsx" and args.output == "-":
@@ -56,7 +56,7 @@ def cmd_export(args, settings) -> int:
                     start=args.start_date, end=args.end_date, limit=args.limit)
     try:
         check(args.table, params)
-        engine = make_engine(settings.db_url, read_only=True)
+        engine = reading_engine(settings)
     except ExportError as exc:
         raise ConfigError(str(exc)) from None
     try:

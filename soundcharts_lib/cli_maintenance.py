@@ -14,13 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from . import cliargs
 from .config import Settings
-from .errors import ConfigError, ServerError, SoundchartsError
+from .errors import ServerError, SoundchartsError
 from .logs import mask
 
 EXIT_OK, EXIT_UNHEALTHY = 0, 1
@@ -73,20 +72,22 @@ def register(sub) -> None:
 
 def cmd_cleanup(args, settings: Settings) -> int:
     from .maintenance import cleanup, retention_policy
-    from .runtime import migrated_engine
+    from .runtime import migrated_engine, reading_engine
 
     overrides = {t: getattr(args, f"{t}_days") for t in RETENTION_TARGETS}
     retention = retention_policy(settings, older_than=args.older_than, overrides=overrides)
-    result = cleanup(migrated_engine(settings), retention, runs_dir=settings.runs_dir, dry_run=args.dry_run)
+    engine = reading_engine(settings) if args.dry_run else migrated_engine(settings)
+    result = cleanup(engine, retention, runs_dir=settings.runs_dir, dry_run=args.dry_run)
     print(result.summary())
     return EXIT_OK
 
 
 def cmd_check(args, settings: Settings) -> int:
     from .maintenance import CHECKS, check_database
-    from .runtime import migrated_engine
+    from .runtime import migrated_engine, reading_engine
 
-    report = check_database(migrated_engine(settings), repair=args.repair)
+    engine = migrated_engine(settings) if args.repair else reading_engine(settings)
+    report = check_database(engine, repair=args.repair)
     for line in report.lines():
         print(line)
     if not report.findings:
@@ -143,18 +144,15 @@ def _ago(when: datetime | None, now: datetime) -> str:
 
 
 def _database(settings: Settings) -> tuple[Engine | None, HealthCheck]:
-    from .db import make_engine
+    """Reachable, at this release's revision (not behind it, not a newer release's), read-only."""
+    from .db.schema import head
+    from .runtime import reading_engine
 
     try:
-        engine = make_engine(settings.db_url, read_only=True)
-        if not inspect(engine).has_table("alembic_version"):
-            return None, HealthCheck("database", False, f"not initialised (run `soundcharts init-db`): "
-                                                        f"{mask(settings.db_url)}")
-        with engine.connect() as conn:
-            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    except (ConfigError, SQLAlchemyError) as exc:
+        engine = reading_engine(settings)
+    except (SoundchartsError, SQLAlchemyError) as exc:
         return None, HealthCheck("database", False, one_line(exc))
-    return engine, HealthCheck("database", True, f"{mask(settings.db_url)} (revision {revision})")
+    return engine, HealthCheck("database", True, f"{mask(settings.db_url)} (revision {head()})")
 
 
 def _charts(engine: Engine, max_stale: int) -> HealthCheck:

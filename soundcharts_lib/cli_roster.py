@@ -38,6 +38,12 @@ def _engine(settings):
     return migrated_engine(settings)
 
 
+def _reader(settings):
+    from .runtime import reading_engine
+
+    return reading_engine(settings)
+
+
 def register(sub) -> None:
     """Add ``roster``, ``alerts`` and ``annotations`` to the ``soundcharts`` subcommands."""
     r = sub.add_parser("roster", help="the tracks and artists you follow (dashboards can filter to them)")
@@ -123,7 +129,7 @@ def cmd_roster_remove(args, settings) -> int:
 def cmd_roster_list(args, settings) -> int:
     from . import roster
 
-    items = roster.items(_engine(settings))
+    items = roster.items(_reader(settings))
     if items.empty:
         print("the roster is empty: soundcharts roster add --track UUID")
     for row in items.itertuples():
@@ -146,7 +152,7 @@ def cmd_rule_add(args, settings) -> int:
 def cmd_rule_list(args, settings) -> int:
     from . import alerts
 
-    rules = alerts.rules(_engine(settings))
+    rules = alerts.rules(_reader(settings))
     if rules.empty:
         print("no alert rules: soundcharts alerts rules add NAME --kind top_entry --top 10")
     for r in rules.itertuples():
@@ -186,7 +192,7 @@ def cmd_evaluate(args, settings) -> int:
 def cmd_alerts_list(args, settings) -> int:
     from . import alerts
 
-    fired = alerts.recent_alerts(_engine(settings), days=args.days, limit=args.limit)
+    fired = alerts.recent_alerts(_reader(settings), days=args.days, limit=args.limit)
     if fired.empty:
         print(f"no alerts in the last {args.days} days")
     for a in fired.itertuples():
@@ -207,7 +213,7 @@ def cmd_note_add(args, settings) -> int:
 def cmd_note_list(args, settings) -> int:
     from . import annotations
 
-    notes = annotations.for_track(_engine(settings), args.track)
+    notes = annotations.for_track(_reader(settings), args.track)
     if notes.empty:
         print(f"no annotations on {args.track}")
     for n in notes.itertuples():

@@ -1,4 +1,5 @@
-"""What every job needs: settings, a migrated engine and a client, built from the environment."""
+"""What every job needs: settings, a migrated engine and a client, built from the environment; what a reading
+command needs: the database at this release's revision, read-only, never created nor migrated."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ def migrated_engine(settings: Settings):
     upgrade(engine)
     partition.apply(engine, settings.pg_partitioning)
     return engine
+
+
+def reading_engine(settings: Settings):
+    """The configured database opened read-only (see :func:`soundcharts_lib.db.schema.open_current`)."""
+    from .db.schema import open_current
+
+    return open_current(settings.db_url)
 
 
 @contextmanager

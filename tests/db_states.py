@@ -7,10 +7,14 @@ import hashlib
 import logging
 import os
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 import traceback
 import uuid
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +24,37 @@ from sqlalchemy.engine import make_url
 NEWER = "9001_from_a_newer_release"
 BEHIND = "0003"  # a revision this release knows, older than its newest
 TRACK = "11111111-2222-3333-4444-555555555555"
+RULE = "probe-rule"
+
+# every command that touches the database ("{tmp}": a folder of the test's own)
+WRITING = {
+    "init-db": ("init-db",),
+    "sync-charts": ("sync-charts", "--platform", "spotify", "--backfill-days", "1", "--quiet"),
+    "fetch-metadata": ("fetch-metadata", "--track-uuid", TRACK, "--quiet"),
+    "fetch-audience": ("fetch-audience", "--track-uuid", TRACK, "--quiet"),
+    "roster-add": ("roster", "add", "--track", TRACK),
+    "roster-remove": ("roster", "remove", "--track", TRACK),
+    "rules-add": ("alerts", "rules", "add", "probe", "--kind", "top_entry", "--top", "10"),
+    "rules-remove": ("alerts", "rules", "remove", "probe"),
+    "alerts-evaluate": ("alerts", "evaluate", "--no-deliver"),
+    "annotations-add": ("annotations", "add", "--track", TRACK, "--date", "2026-01-01", "--text", "probe"),
+    "annotations-remove": ("annotations", "remove", "1"),
+    "cleanup": ("maintenance", "cleanup"),
+    "check-repair": ("maintenance", "check", "--repair"),
+    "run-job": ("run-job", "maintenance"),
+}
+READING = {
+    "export": ("export", "overview-tracks"),
+    "roster-list": ("roster", "list"),
+    "rules-list": ("alerts", "rules", "list"),
+    "alerts-list": ("alerts", "list"),
+    "annotations-list": ("annotations", "list", "--track", TRACK),
+    "check": ("maintenance", "check"),
+    "cleanup-dry-run": ("maintenance", "cleanup", "--dry-run"),
+    "backup": ("maintenance", "backup", "--to", "{tmp}/backup"),
+    "health": ("health", "--skip-api"),
+}
+COMMANDS = {**WRITING, **READING}
 
 
 @dataclass
@@ -65,6 +100,21 @@ def run_cli(argv: list[str], env: dict[str, str], monkeypatch, capfd) -> Outcome
     return Outcome(code, out, err, crash)
 
 
+def run_server(argv: list[str], env: dict[str, str], timeout: float = 60) -> tuple[int | None, str, str]:
+    """A command that would serve until stopped, as its own process: ``(exit code, or None if it kept running,
+    stdout, stderr)``; whatever it started is stopped."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith("SOUNDCHARTS_")} | env
+    proc = subprocess.Popen([sys.executable, "-m", "soundcharts_lib.cli", *argv], env=full, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        return proc.returncode, out, err
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+        return None, out, err
+
+
 # --- states ------------------------------------------------------------------------------------------------------
 
 def migrate(url: str, revision: str = "head") -> None:
@@ -103,6 +153,15 @@ def make_state(url: str, state: str) -> None:
     elif state == "newer":
         migrate(url)
         set_revision(url, NEWER)
+    elif state == "filled":  # something for each list to show
+        from soundcharts_lib import alerts, roster
+        from soundcharts_lib.db import make_engine, upgrade
+
+        engine = make_engine(url)
+        upgrade(engine)
+        roster.add(engine, "track", TRACK, label="Probe song", actor="test")
+        alerts.add_rule(engine, RULE, "top_entry", {"n": 10}, actor="test")
+        engine.dispose()
     elif state == "foreign":
         make_foreign(url)
     elif state == "zero-byte":
@@ -126,14 +185,17 @@ def sqlite_path(url: str) -> Path:
 # --- what a command may have written -------------------------------------------------------------------------------
 
 def digest(url: str) -> str:
-    """SQLite: the folder's files (names, and bytes of all but ``-shm``, SQLite's shared memory that readers
-    update); PostgreSQL: every table's rows and the list of tables. Equal digests: nothing was written."""
+    """SQLite: the folder's files, names and bytes, but for SQLite's shared memory (``-shm``, which readers
+    update) and an empty write-ahead log (which a reader may open); PostgreSQL: every table's rows and the list of
+    tables. Equal digests: nothing was written."""
     h = hashlib.sha256()
     if url.startswith("sqlite"):
         folder = sqlite_path(url).parent
         for path in sorted(folder.rglob("*")):
+            if path.name.endswith("-shm") or (path.name.endswith("-wal") and not path.stat().st_size):
+                continue
             h.update(str(path.relative_to(folder)).encode() + b"\0")
-            if path.is_file() and not path.name.endswith("-shm"):
+            if path.is_file():
                 h.update(path.read_bytes())
         return h.hexdigest()
     engine = create_engine(_driver(url))
@@ -181,6 +243,32 @@ class PgDatabases:
             for name in self.made:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         self.admin.dispose()
+
+
+EVERYTHING = ("ALL TABLES IN SCHEMA public", "ALL SEQUENCES IN SCHEMA public")  # pg_dump reads sequences too
+
+
+@contextmanager
+def pg_reader(db_url: str, on: tuple[str, ...] = EVERYTHING) -> Iterator[str]:
+    """A login role that may read ``on`` (every table and sequence) of the database at ``db_url`` and nothing else
+    (``GRANT SELECT``, as the README tells operators to set one up); the URL that logs in as it."""
+    name, password = f"reader_{uuid.uuid4().hex[:10]}", f"pw-{uuid.uuid4().hex}"
+    url = make_url(_driver(db_url))
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"CREATE ROLE {name} LOGIN PASSWORD '{password}'"))
+        conn.execute(text(f'GRANT CONNECT ON DATABASE "{url.database}" TO {name}'))
+        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {name}"))
+        for what in on:
+            conn.execute(text(f"GRANT SELECT ON {what} TO {name}"))
+    try:
+        yield url.set(username=name, password=password).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{name}'"))
+            conn.execute(text(f"DROP OWNED BY {name}"))
+            conn.execute(text(f"DROP ROLE {name}"))
+        engine.dispose()
 
 
 class SqliteDatabases:

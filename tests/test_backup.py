@@ -7,6 +7,7 @@ from contextlib import closing
 
 import pytest
 from conftest import _fresh_pg_database, local_client
+from db_states import pg_reader
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 from test_maintenance import filled  # noqa: F401  (fixture: a chart, its tracks and their audience)
@@ -16,6 +17,7 @@ from soundcharts_lib.backup import backup, restore
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.models import Base, SyncRun
 from soundcharts_lib.db.runs import start_run
+from soundcharts_lib.db.schema import NotReady
 from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.maintenance import cleanup
 from soundcharts_lib.metadata import fetch_metadata
@@ -108,7 +110,7 @@ def test_the_sqlite_backup_is_online_consistent_and_self_contained(tmp_path):
 def test_backup_and_restore_refuse_what_an_operator_would_regret(tmp_path):
     db, dump = tmp_path / "a.db", tmp_path / "a-backup.db"
     url = f"sqlite:///{db}"
-    with pytest.raises(ConfigError, match="database file not found"):
+    with pytest.raises(NotReady, match="database file not found"):
         backup(url, dump)
     upgrade(make_engine(url))
     backup(url, dump)
@@ -142,9 +144,19 @@ def test_a_backup_of_the_other_kind_is_refused(pg_url, tmp_path):
                                env={"SOUNDCHARTS_DB_URL": pg_url}), 2, "is a sqlite backup")
 
 
-def test_pg_dump_failure_is_one_line_and_never_shows_the_password(tmp_path):
+def test_pg_dump_failure_is_one_line_and_never_shows_the_password(pg_url, tmp_path):
+    """A role that may read the schema's revision but not the data: the database passes the check, pg_dump fails."""
+    upgrade(make_engine(pg_url))
+    with pg_reader(pg_url, on=("TABLE alembic_version",)) as url:
+        res = soundcharts("maintenance", "backup", "--to", str(tmp_path / "x.dump"), env={"SOUNDCHARTS_DB_URL": url})
+    one_line_error(res, 1, "pg_dump failed: query failed: ERROR:  permission denied for")
+    assert make_url(url).password not in res.stdout + res.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_unreachable_database_is_one_line_and_never_shows_the_password(tmp_path):
     url = "postgresql://postgres:CANARY-pg-pw-5521@127.0.0.1:9/nowhere"
     res = soundcharts("maintenance", "backup", "--to", str(tmp_path / "x.dump"), env={"SOUNDCHARTS_DB_URL": url})
-    one_line_error(res, 1, "pg_dump failed: connection to server")
+    one_line_error(res, 2, "database: connection failed: connection to server")
     assert "CANARY-pg-pw-5521" not in res.stdout + res.stderr
     assert not list(tmp_path.iterdir())

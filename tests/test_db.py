@@ -1,11 +1,15 @@
 """Schema, migrations and the bulk upsert, on SQLite and on the real PostgreSQL server."""
 
 from datetime import date
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import inspect, select, text
+from sqlalchemy.engine import URL
 
+from soundcharts_lib.config import Settings
 from soundcharts_lib.db import make_engine, upgrade
+from soundcharts_lib.db.engine import sqlite_file
 from soundcharts_lib.db.migrate import head
 from soundcharts_lib.db.models import ChartRankingEntry, Track
 from soundcharts_lib.db.upsert import id_map, upsert
@@ -63,6 +67,7 @@ def test_bigint_values_survive(engine):
 @pytest.mark.parametrize("url, word", [
     ("not a url", "not a database URL"),
     ("mysql://u@h/db", "unsupported database"),
+    ("postgresql+asyncpg://u@h/db", "database driver not installed: No module named 'asyncpg'"),
 ])
 def test_bad_database_urls_are_config_errors(url, word):
     with pytest.raises(ConfigError, match=word):
@@ -75,6 +80,66 @@ def test_read_only_sqlite_cannot_write(tmp_path):
     ro = make_engine(url, read_only=True)
     with pytest.raises(Exception, match="readonly|read-only"), ro.begin() as conn:
         conn.execute(text("insert into audit_event (at, actor, action, outcome) values ('2026-01-01','a','b','c')"))
+
+
+def test_a_read_only_sqlite_file_keeps_read_only_whatever_its_name(tmp_path):
+    """``#``, ``?``, ``%`` and spaces are quoted in the read-only URI: unquoted, SQLite would take ``#`` for the
+    start of a fragment, drop ``mode=ro`` and open (or create) the file ``a``."""
+    db = tmp_path / "a#b?c %41 d.db"
+    with pytest.raises(ConfigError, match="is written %3F"):  # unquoted, SQLAlchemy would drop "?c %41 d.db"
+        make_engine(f"sqlite:///{db}")
+    upgrade(make_engine(f"sqlite:///{quote(str(db))}"))
+    ro = make_engine(URL.create("sqlite", database=str(db)), read_only=True)
+    with ro.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head()
+    with pytest.raises(Exception, match="readonly"), ro.begin() as conn:
+        conn.execute(text("insert into audit_event (at, actor, action, outcome) values ('2026-01-01','a','b','c')"))
+    ro.dispose()
+    assert {p.name for p in tmp_path.iterdir()} <= {db.name, f"{db.name}-wal", f"{db.name}-shm"}
+    assert sqlite_file(ro.url) == db  # where the runs' lock files are looked for
+
+
+def test_the_revisions_read_without_alembic_are_alembics():
+    from alembic.script import ScriptDirectory
+
+    from soundcharts_lib.db.migrate import alembic_config
+    from soundcharts_lib.db.schema import known_revisions
+
+    scripts = ScriptDirectory.from_config(alembic_config(None))
+    assert known_revisions() == {r.revision: r.down_revision for r in scripts.walk_revisions()}
+    assert head() == scripts.get_current_head()
+
+
+def test_a_newer_release_database_is_refused_before_anything_is_written(db_url):
+    from soundcharts_lib.db import engine_from_env
+    from soundcharts_lib.db.schema import SchemaTooNew
+
+    eng = make_engine(db_url)
+    upgrade(eng)
+    with eng.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    with pytest.raises(SchemaTooNew, match=r"^written by a newer soundcharts-workbench \(revision 0999\); upgrade$"):
+        upgrade(eng)
+    with pytest.raises(SchemaTooNew):
+        engine_from_env(Settings.from_env({"SOUNDCHARTS_DB_URL": db_url}), read_only=True)
+    with eng.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0999"
+    eng.dispose()
+
+
+def test_another_applications_database_is_never_migrated(db_url):
+    from soundcharts_lib.db.schema import ForeignDatabase
+
+    eng = make_engine(db_url)
+    with eng.begin() as conn:
+        conn.execute(text("CREATE TABLE customer (id INTEGER PRIMARY KEY)"))
+    with pytest.raises(ForeignDatabase, match="not a soundcharts database"):
+        upgrade(eng)
+    assert inspect(eng).get_table_names() == ["customer"]
+    if eng.dialect.name == "sqlite":  # not even switched to WAL
+        with eng.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
+    eng.dispose()
 
 
 def test_read_only_postgres_cannot_write(pg_url):

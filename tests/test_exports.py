@@ -182,6 +182,7 @@ def test_bad_input_is_one_line_and_exit_2(db_url, args, word):
 
 
 def test_a_missing_database_is_one_line(tmp_path):
+    """A reading command: exit 1 (not bad input: the database is not there yet), and none is created."""
     res = soundcharts("export", "platforms", db_url=f"sqlite:///{tmp_path / 'none.db'}")
-    assert res.returncode == 2 and "database file not found" in res.stderr.decode()
+    assert res.returncode == 1 and "database file not found" in res.stderr.decode()
     assert not (tmp_path / "none.db").exists()

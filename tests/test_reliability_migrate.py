@@ -1,5 +1,5 @@
-"""Several commands started at once on a brand-new database (SQLite file and PostgreSQL): each one migrates it
-first, one at a time, so all of them succeed and the schema is created once, at the newest revision."""
+"""Several writing commands started at once on a brand-new database (SQLite file and PostgreSQL): each one migrates
+it first, one at a time, so all of them succeed and the schema is created once, at the newest revision."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ AT_ONCE = textwrap.dedent("""
     sys.stdin.readline()  # every process starts its command when told, all at the same moment
     sys.exit(cli.main(sys.argv[1:]))
 """)
-COMMANDS = [("init-db",), ("init-db",), ("maintenance", "check"), ("maintenance", "cleanup", "--dry-run"),
-            ("init-db",), ("maintenance", "check")]
+COMMANDS = [("init-db",), ("init-db",), ("maintenance", "check", "--repair"), ("maintenance", "cleanup"),
+            ("init-db",), ("roster", "add", "--track", "11111111-2222-3333-4444-555555555555")]
 
 
 @pytest.mark.parametrize("round_", range(2))

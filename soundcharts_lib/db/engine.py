@@ -6,9 +6,10 @@ import os
 import sqlite3
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from ..errors import ConfigError
@@ -22,17 +23,36 @@ sqlite3.register_adapter(date, date.isoformat)
 sqlite3.register_adapter(datetime, lambda v: v.isoformat(" "))
 
 
-def _normalise(url: str):
+def database_url(url: str | URL) -> URL:
+    """``url`` parsed and checked: SQLite or PostgreSQL (psycopg 3 unless another driver is named), its driver
+    installed; ``ConfigError`` otherwise."""
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        raise ConfigError(f"SOUNDCHARTS_DB_URL is not a database URL: {mask(url)!r}") from None
+        raise ConfigError(f"SOUNDCHARTS_DB_URL is not a database URL: {mask(str(url))!r}") from None
     backend = parsed.get_backend_name()
     if backend == "postgresql" and parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if backend not in ("sqlite", "postgresql"):
         raise ConfigError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+    if backend == "sqlite" and "?" in str(url) and not parsed.query:  # SQLAlchemy would drop the rest of the name
+        raise ConfigError("a '?' in a SQLite file name is written %3F in SOUNDCHARTS_DB_URL ('#' %23, '%' %25)")
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (NoSuchModuleError, ImportError) as exc:
+        raise ConfigError(f"database driver not installed: {exc}") from None
     return parsed
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of a SQLite URL (a ``file:`` URI's too, unquoted); None for PostgreSQL or an in-memory database."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):
+        database = unquote(database.removeprefix("file:").split("?")[0])
+    return Path(database)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -43,29 +63,28 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def make_engine(url: str, *, read_only: bool = False, echo: bool = False) -> Engine:
-    """Build an engine. SQLite: WAL, busy timeout, foreign keys; ``read_only`` opens ``mode=ro``.
+def make_engine(url: str | URL, *, read_only: bool = False, echo: bool = False) -> Engine:
+    """Build an engine. SQLite: busy timeout, foreign keys (WAL once migrated); ``read_only`` opens ``mode=ro``.
 
     PostgreSQL: psycopg 3; ``read_only`` makes every transaction read-only.
     """
-    parsed = _normalise(url)
-    try:
-        if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(parsed, read_only=read_only, echo=echo)
-        connect_args = {"options": "-c default_transaction_read_only=on"} if read_only else {}
-        return create_engine(parsed, echo=echo, pool_pre_ping=True, connect_args=connect_args)
-    except NoSuchModuleError as exc:
-        raise ConfigError(f"database driver not installed: {exc}") from None
+    parsed = database_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, read_only=read_only, echo=echo)
+    connect_args = {"options": "-c default_transaction_read_only=on"} if read_only else {}
+    return create_engine(parsed, echo=echo, pool_pre_ping=True, connect_args=connect_args)
 
 
-def _sqlite_engine(parsed, *, read_only: bool, echo: bool) -> Engine:
+def _sqlite_engine(parsed: URL, *, read_only: bool, echo: bool) -> Engine:
     db = parsed.database
     if db and db != ":memory:" and not db.startswith("file:"):
         path = Path(db)
+        if path.is_dir():
+            raise ConfigError(f"{path} is a folder, not a database file")
         if read_only:
             if not path.exists():
                 raise ConfigError(f"database file not found: {path} (run `soundcharts init-db`)")
-            parsed = parsed.set(database=f"file:{path}?mode=ro", query={"uri": "true"})
+            parsed = parsed.set(database=read_only_uri(path), query={"uri": "true"})
         else:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,10 +92,17 @@ def _sqlite_engine(parsed, *, read_only: bool, echo: bool) -> Engine:
                 raise ConfigError(f"cannot create the database folder {path.parent}: {exc.strerror}") from None
     engine = create_engine(parsed, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     event.listen(engine, "connect", _sqlite_pragmas)
-    if not read_only and db and db != ":memory:":
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
     return engine
+
+
+def read_only_uri(path: Path) -> str:
+    """The SQLite URI opening ``path`` read-only (quoted: a ``#``, ``?`` or ``%`` in the name stays in the name):
+    ``mode=ro``, plus ``immutable=1`` for a file no one can change (no write permission at all, no write-ahead log
+    beside it) in a folder this process cannot write to, where ``mode=ro`` alone cannot open a WAL database (SQLite
+    would create its shared-memory file there)."""
+    unchangeable = not path.stat().st_mode & 0o222 and not path.with_name(f"{path.name}-wal").exists()
+    immutable = unchangeable and not os.access(path.parent, os.W_OK)
+    return f"file:{quote(str(path))}?mode=ro{'&immutable=1' if immutable else ''}"
 
 
 def is_postgres(engine: Engine) -> bool:
@@ -84,10 +110,12 @@ def is_postgres(engine: Engine) -> bool:
 
 
 def engine_from_env(settings=None, *, read_only: bool | None = None) -> Engine:
-    """The configured database; read-only when ``SOUNDCHARTS_DB_READONLY=1`` (set for dashboards)."""
+    """The configured database; read-only when ``SOUNDCHARTS_DB_READONLY=1`` (set for dashboards). A database
+    written by a newer release, or another application's, is refused (``ConfigError``)."""
     from ..config import Settings
+    from .schema import checked
 
     settings = settings or Settings.from_env()
     if read_only is None:
         read_only = os.environ.get("SOUNDCHARTS_DB_READONLY") == "1"
-    return make_engine(settings.db_url, read_only=read_only)
+    return checked(make_engine(settings.db_url, read_only=read_only))

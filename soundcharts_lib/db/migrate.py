@@ -8,6 +8,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
+from .engine import sqlite_file
+from .schema import head, stored_revision
+
+__all__ = ["alembic_config", "current_revision", "declared_on", "head", "revision", "upgrade"]
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -37,14 +41,23 @@ def upgrade(engine: Engine, revision: str = "head") -> str:
     same tables. On PostgreSQL a transaction-level advisory lock is taken first; on SQLite the migration runs in
     a ``BEGIN EXCLUSIVE`` transaction (which also makes it all or nothing). The others wait for it (SQLite: up to
     the busy timeout), then find the schema up to date.
+
+    A database written by a newer release (``schema.SchemaTooNew``) or another application's
+    (``schema.ForeignDatabase``) is refused before anything is written. A SQLite file is then in WAL mode (readers
+    and one writer side by side; the setting stays with the file).
     """
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         else:
             conn.exec_driver_sql("BEGIN EXCLUSIVE")
+        stored_revision(conn)
         command.upgrade(alembic_config(conn), revision)
-        return current_revision(conn)
+        applied = current_revision(conn)
+    if sqlite_file(engine.url) is not None:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    return applied
 
 
 def current_revision(conn) -> str:
@@ -57,10 +70,3 @@ def revision(engine: Engine, message: str) -> None:
     """Autogenerate a new migration from the models (developer tool)."""
     with engine.begin() as conn:
         command.revision(alembic_config(conn), message=message, autogenerate=True)
-
-
-def head() -> str:
-    """The newest revision this code ships."""
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory.from_config(alembic_config(None)).get_current_head()

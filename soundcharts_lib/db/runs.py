@@ -19,6 +19,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from .engine import sqlite_file
 from .models import SyncRun, utcnow
 
 log = logging.getLogger(__name__)
@@ -111,11 +112,9 @@ def _lock(conn: Connection, run_id: int) -> Callable[[], None]:
 
 
 def _lock_file(url: URL, run_id: int) -> Path | None:
-    """``<database>.runs/<id>.lock`` beside a SQLite file (read-only ``file:...?mode=ro`` URLs included)."""
-    database = (url.database or "").removeprefix("file:").split("?")[0]
-    if database in ("", ":memory:"):
-        return None
-    return Path(f"{database}.runs") / f"{int(run_id)}.lock"
+    """``<database>.runs/<id>.lock`` beside a SQLite file (read-only ``file:`` URIs included)."""
+    database = sqlite_file(url)
+    return None if database is None else Path(f"{database}.runs") / f"{int(run_id)}.lock"
 
 
 def _file_held(path: Path) -> bool:

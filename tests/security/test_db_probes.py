@@ -9,14 +9,12 @@ digest (SQLite: its folder's files; PostgreSQL: every table's rows) is the same 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import FAST, PG_URL_VAR, ROOT
-from db_states import NEWER, TRACK, PgDatabases, SqliteDatabases, digest, run_cli, sqlite_path
+from conftest import FAST, PG_URL_VAR
+from db_states import COMMANDS, NEWER, READING, PgDatabases, SqliteDatabases, digest, run_cli, run_server, sqlite_path
 from sqlalchemy.engine import make_url
 
 from soundcharts_lib.serve import free_port
@@ -24,35 +22,6 @@ from soundcharts_lib.serve import free_port
 REFUSAL = f"written by a newer soundcharts-workbench (revision {NEWER}); upgrade"
 INIT = "run `soundcharts init-db`"
 
-# every command that touches the database, run in this process; (argv, writes?)
-WRITING = {
-    "init-db": ("init-db",),
-    "sync-charts": ("sync-charts", "--platform", "spotify", "--backfill-days", "1", "--quiet"),
-    "fetch-metadata": ("fetch-metadata", "--track-uuid", TRACK, "--quiet"),
-    "fetch-audience": ("fetch-audience", "--track-uuid", TRACK, "--quiet"),
-    "roster-add": ("roster", "add", "--track", TRACK),
-    "roster-remove": ("roster", "remove", "--track", TRACK),
-    "rules-add": ("alerts", "rules", "add", "probe", "--kind", "top_entry", "--top", "10"),
-    "rules-remove": ("alerts", "rules", "remove", "probe"),
-    "alerts-evaluate": ("alerts", "evaluate", "--no-deliver"),
-    "annotations-add": ("annotations", "add", "--track", TRACK, "--date", "2026-01-01", "--text", "probe"),
-    "annotations-remove": ("annotations", "remove", "1"),
-    "cleanup": ("maintenance", "cleanup"),
-    "check-repair": ("maintenance", "check", "--repair"),
-    "run-job": ("run-job", "maintenance"),
-}
-READING = {
-    "export": ("export", "overview-tracks"),
-    "roster-list": ("roster", "list"),
-    "rules-list": ("alerts", "rules", "list"),
-    "alerts-list": ("alerts", "list"),
-    "annotations-list": ("annotations", "list", "--track", TRACK),
-    "check": ("maintenance", "check"),
-    "cleanup-dry-run": ("maintenance", "cleanup", "--dry-run"),
-    "backup": ("maintenance", "backup", "--to", "{tmp}/backup"),
-    "health": ("health", "--skip-api"),
-}
-COMMANDS = {**WRITING, **READING}
 BACKENDS = ["sqlite", "postgres"]
 PG_PASSWORD = "probe-Secret-pw-7781"
 
@@ -93,7 +62,10 @@ def cli(localapi, tmp_path, monkeypatch, capfd):
     def run(command: str, db_url: str, source: Path | None = None):
         argv = ["maintenance", "restore", "--from", str(source)] if command == "restore" else COMMANDS[command]
         argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
-        return run_cli(argv, environment(db_url, localapi.base_url, tmp_path), monkeypatch, capfd)
+        env = environment(db_url, localapi.base_url, tmp_path)
+        if command == "health":  # no API check: no credentials, which its report would mask wherever they appear
+            env = {k: v for k, v in env.items() if k not in ("SOUNDCHARTS_APP_ID", "SOUNDCHARTS_API_KEY")}
+        return run_cli(argv, env, monkeypatch, capfd)
     return run
 
 
@@ -121,21 +93,6 @@ def test_a_database_of_a_newer_release_is_refused(command, backend, new_db, prob
         assert outcome.code == 2 and line == f"soundcharts {COMMANDS[command][0]}: error: {REFUSAL}", outcome.summary()
     assert unchanged, "the database was written"
     print(f"newer revision, {command} [{backend}]: exit {outcome.code}, one line, nothing written")
-
-
-def run_server(argv: list[str], env: dict[str, str], timeout: float = 60) -> tuple[int | None, str, str]:
-    """A command that would serve until stopped, as its own process: ``(exit code or None if it kept running,
-    stdout, stderr)``; whatever it started is stopped."""
-    full = {k: v for k, v in os.environ.items() if not k.startswith("SOUNDCHARTS_")} | env
-    proc = subprocess.Popen([sys.executable, "-m", "soundcharts_lib.cli", *argv], env=full, cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-        return proc.returncode, out, err
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-        return None, out, err
 
 
 SERVERS = {"serve": ["serve", "--port", "{port}"], "serve-admin": ["serve", "--admin", "--port", "{port}"],
