@@ -14,12 +14,13 @@ import pytest
 from conftest import local_client
 from served_ranking import expected, ranking_dates, served
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from soundcharts_lib import admin_data, exports, viewer_data
 from soundcharts_lib.admin import Runner
 from soundcharts_lib.analytics import chart_dates
 from soundcharts_lib.db import make_engine, store, upgrade
-from soundcharts_lib.db.models import ChartRanking, ChartRankingDropout
+from soundcharts_lib.db.models import ChartRanking, ChartRankingDropout, ChartRankingEntry, Track
 from soundcharts_lib.errors import PayloadError
 from soundcharts_lib.localapi import LocalApiConfig, running
 from soundcharts_lib.payloads import ChartInfo, Ranking, RankingEntry, SongRef
@@ -239,6 +240,20 @@ def test_a_position_other_than_0_twice_or_a_bad_drop_out_is_refused_before_any_w
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(ChartRanking)).scalar_one() == 0
     assert chart_id
+
+
+def test_a_ranking_whose_drop_outs_cannot_be_written_is_not_stored_at_all(engine):
+    """The drop-outs go in the ranking's transaction: when writing them fails (here a metric beyond BIGINT, which
+    the pre-write check would have refused), neither the ranking, nor its entries, nor its tracks remain."""
+    chart_id = store.upsert_charts(engine, [CHART])["scripted"]
+    bad = _ranking(D[0], ["a", "b"]).model_copy(update={"entries": [_entry("a", 1), _entry("b", 2),
+                                                                    _entry("c", 0, metric=2**63)]})
+    with pytest.raises(DBAPIError):  # the driver's overflow, raised while writing the drop-outs
+        store.store_ranking(engine, chart_id, bad)
+    with engine.connect() as conn:
+        counts = [conn.execute(select(func.count()).select_from(table)).scalar_one()
+                  for table in (ChartRanking, ChartRankingEntry, ChartRankingDropout, Track)]
+    assert counts == [0, 0, 0, 0]
 
 
 # -- against the local API: every entry of every page ---------------------------------------------------------------
