@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
+from ..errors import PayloadError
 from ..payloads import Identifier, Song
 from .models import Artist, Track, TrackArtist, TrackPlatformIdentifier, utcnow
-from .upsert import id_map, upsert
+from .upsert import id_map, misfit, upsert
 
 TRACK_T = Track.__table__
 ARTIST_T = Artist.__table__
@@ -17,23 +18,44 @@ TRACK_ARTIST_T = TrackArtist.__table__
 IDENT_T = TrackPlatformIdentifier.__table__
 
 
+def _rows(song: Song, identifiers: Sequence[Identifier]) -> tuple[dict, list[dict], list[dict]]:
+    """The song's track row, its artists' rows and its identifiers' rows (without their track id)."""
+    track = {"uuid": song.uuid, "name": song.name, "credit_name": song.credit_name, "isrc": song.isrc,
+             "release_date": song.release_date, "image_url": song.image_url, "duration": song.duration,
+             "explicit": song.explicit, "genres": list(song.genres), "labels": list(song.labels)}
+    artists = [{"uuid": a.uuid, "slug": a.slug, "name": a.name, "app_url": a.app_url, "image_url": a.image_url}
+               for a in song.artists]
+    idents = [{"platform_code": i.platform_code, "identifier": i.identifier, "url": i.url, "is_default": i.default}
+              for i in identifiers]
+    return track, artists, idents
+
+
+def check_song(track: dict, artists: Sequence[dict], identifiers: Sequence[dict]) -> None:
+    """``PayloadError`` naming the first field the tables cannot hold as sent (a text longer than its column or with a
+    NUL character, a number beyond its column's range): the song then fails alone, before any write."""
+    rows = [("object", TRACK_T, track), *((f"object.artists[{i}]", ARTIST_T, a) for i, a in enumerate(artists)),
+            *((f"identifiers.items[{i}]", IDENT_T, r) for i, r in enumerate(identifiers))]
+    for path, table, row in rows:
+        problem = misfit(table, row)
+        if problem:
+            raise PayloadError(f"the metadata of {track['uuid']} cannot be stored: {path}.{problem}", field=path)
+
+
 def store_song(engine: Engine, song: Song, identifiers: Sequence[Identifier]) -> None:
-    """Store one song's metadata, artists and identifiers in one transaction (re-running changes nothing)."""
+    """Store one song's metadata, artists and identifiers in one transaction (re-running changes nothing);
+    ``PayloadError`` before any write when the tables cannot hold them (see :func:`check_song`)."""
+    track, artists, idents = _rows(song, identifiers)
+    check_song(track, artists, idents)
     with engine.begin() as conn:
-        upsert(conn, TRACK_T, [{"uuid": song.uuid, "name": song.name, "credit_name": song.credit_name,
-                                "isrc": song.isrc, "release_date": song.release_date, "image_url": song.image_url,
-                                "duration": song.duration, "explicit": song.explicit, "genres": list(song.genres),
-                                "labels": list(song.labels)}], ["uuid"])
+        upsert(conn, TRACK_T, [track], ["uuid"])
         track_id = conn.execute(select(TRACK_T.c.id).where(TRACK_T.c.uuid == song.uuid)).scalar_one()
-        upsert(conn, ARTIST_T, [{"uuid": a.uuid, "slug": a.slug, "name": a.name, "app_url": a.app_url,
-                                 "image_url": a.image_url} for a in song.artists], ["uuid"])
+        upsert(conn, ARTIST_T, artists, ["uuid"])
         artist_ids = id_map(conn, ARTIST_T, "uuid", [a.uuid for a in song.artists])
         conn.execute(TRACK_ARTIST_T.delete().where(TRACK_ARTIST_T.c.track_id == track_id,
                                                    TRACK_ARTIST_T.c.artist_id.not_in(list(artist_ids.values()))))
         upsert(conn, TRACK_ARTIST_T, [{"track_id": track_id, "artist_id": artist_ids[a.uuid], "position": i}
                                       for i, a in enumerate(song.artists)], ["track_id", "artist_id"])
-        upsert(conn, IDENT_T, [{"track_id": track_id, "platform_code": i.platform_code, "identifier": i.identifier,
-                                "url": i.url, "is_default": i.default} for i in identifiers],
+        upsert(conn, IDENT_T, [{"track_id": track_id, **row} for row in idents],
                ["track_id", "platform_code", "identifier"])
         conn.execute(update(TRACK_T).where(TRACK_T.c.id == track_id).values(metadata_fetched_at=utcnow()))
 

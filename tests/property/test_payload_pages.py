@@ -17,12 +17,15 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.database import DirectoryBasedExampleDatabase
+from sqlalchemy import func, select
 
 from soundcharts_lib import payloads
 from soundcharts_lib.dates import today_utc
 from soundcharts_lib.db import make_engine, rollup, store, upgrade
 from soundcharts_lib.db.store_audience import audience_platform_ids, store_points, track_ids
 from soundcharts_lib.db.store_tracks import store_song
+from soundcharts_lib.db.tables import T
+from soundcharts_lib.errors import PayloadError
 from soundcharts_lib.sync import storable
 
 from .contract import audience_bodies, identifier_bodies, ranking_bodies, song_bodies, song_refs
@@ -153,3 +156,29 @@ def test_any_audience_series_the_contract_allows_renders_both_track_pages(fresh,
         assert 'class="sc-table"' in viewer and "daily points on" in viewer
     else:
         assert "No audience stored for this track yet" in viewer
+
+
+@settings(max_examples=30, deadline=None, database=SETTINGS.database)
+@given(data=st.data(), field=st.sampled_from(["name", "isrc", "artist", "identifier"]))
+def test_song_metadata_the_tables_cannot_hold_fails_alone_and_writes_nothing(fresh, data, field):
+    """Too long for its column (PostgreSQL would abort the whole run): that song's PayloadError, nothing stored."""
+    url = fresh()
+    uuid = data.draw(st.uuids().map(str))
+    body, idents = data.draw(song_bodies(uuid)), data.draw(identifier_bodies(uuid))
+    song = body["object"]
+    if field == "name":
+        song["name"] = "n" * data.draw(st.integers(501, 2000))
+    elif field == "isrc":
+        song["isrc"] = {"value": "US" + "1" * data.draw(st.integers(19, 60)), "countryCode": "US"}
+    elif field == "artist":
+        song["artists"] = [{"uuid": "a" * 65, "name": "A"}]
+    else:
+        idents["items"] = [{"platformCode": "spotify", "identifier": "9" * 300, "url": None}]
+    engine = make_engine(url)
+    try:
+        with pytest.raises(PayloadError, match=f"^the metadata of {uuid} cannot be stored: (object|identifiers)"):
+            store_song(engine, payloads.parse_song(body), payloads.parse_identifiers(idents))
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(T)).scalar_one() == 0
+    finally:
+        engine.dispose()
