@@ -54,12 +54,14 @@ def walk(widget: w.Widget) -> Iterator[w.Widget]:
 
 @dataclass
 class Built:
-    """One page: its address, its root widget, and what went wrong (empty when it rendered)."""
+    """One page: its address, its root widget, what went wrong (empty when it rendered) and the notebook's
+    variables (its view, to drive its controls)."""
 
     notebook: str
     query: str
     widget: w.Widget | None = None
     problems: list[str] = field(default_factory=list)
+    namespace: dict = field(default_factory=dict)
 
     @property
     def address(self) -> str:
@@ -102,7 +104,8 @@ def build(notebook: str, query: str, db_url: str) -> Built:
     admin = notebook.startswith("admin/")
     env = {"QUERY_STRING": query, "SOUNDCHARTS_DB_URL": db_url, "SOUNDCHARTS_DB_READONLY": None if admin else "1"}
     shown: list = []
-    namespace: dict = {"__name__": "__main__"}
+    namespace = built.namespace
+    namespace["__name__"] = "__main__"
     common._roster_links = None  # module state a fresh kernel starts without
     display = IPython.display.display
     IPython.display.display = lambda *objs, **_: shown.extend(objs)
@@ -126,12 +129,18 @@ def build(notebook: str, query: str, db_url: str) -> Built:
     return built
 
 
-def _check(notebook: str, root: w.Widget) -> list[str]:
+def shown_problems(root: w.Widget) -> list[str]:
+    """The error, not-found or loading states and error messages shown under ``root``."""
     nodes = list(walk(root))
     found = {c for n in nodes for c in getattr(n, "_dom_classes", ())}
     markup = "".join(n.value for n in nodes if isinstance(n, w.HTML))
-    problems = [f"shows the {c}" for c in sorted(found & BAD_STATES)]
-    problems += [f"shows {t!r}" for t in BAD_TEXT if t in markup]
+    return [f"shows the {c}" for c in sorted(found & BAD_STATES)] + [f"shows {t!r}" for t in BAD_TEXT if t in markup]
+
+
+def _check(notebook: str, root: w.Widget) -> list[str]:
+    nodes = list(walk(root))
+    found = {c for n in nodes for c in getattr(n, "_dom_classes", ())}
+    problems = shown_problems(root)
     missing = MAIN_CONTENT[notebook] - found
     if missing:
         problems.append(f"lacks its main content {sorted(missing)}")

@@ -1,5 +1,5 @@
 """A warehouse as a user's first week makes it, from the local API: charts with a backfill, metadata for every track,
-audience for half of them, a roster with tracks and an artist, annotations, evaluated alert rules; and what it
+audience for a third of them, a roster with tracks and an artist, annotations, evaluated alert rules; and what it
 stores (the entities whose pages the crawl builds)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from soundcharts_lib.metadata import fetch_metadata
 from soundcharts_lib.sync import ChartSync
 
 BACKFILL_DAYS = 7  # ~450 tracks on the local catalog, each with a viewer and an admin page
-AUDIENCE_SHARE = 2  # audience for one track in AUDIENCE_SHARE (the stalest first, as fetch-audience picks them)
+AUDIENCE_SHARE = 3  # audience for one track in AUDIENCE_SHARE (the stalest first, as fetch-audience picks them)
 ODD_TEXT = ("<b>Single</b> out & about", "حملة الإطلاق 🚀", "x" * 300)
 UNKNOWN_TRACK = "00000000-0000-4000-8000-000000000016"  # followed before any chart holds it
 RULES = (("top 10", "top_entry", {"n": 10}, False), ("my top 50", "top_entry", {"n": 50}, True),

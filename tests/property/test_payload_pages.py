@@ -12,7 +12,7 @@ import shutil
 import ipywidgets as w
 import pytest
 from conftest import OUTPUT
-from crawl.pages import build, walk
+from crawl.pages import build, shown_problems, walk
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
@@ -27,6 +27,7 @@ from soundcharts_lib.db.store_tracks import store_song
 from soundcharts_lib.db.tables import T
 from soundcharts_lib.errors import PayloadError
 from soundcharts_lib.sync import storable
+from soundcharts_lib.ui.track import MODES
 
 from .contract import audience_bodies, identifier_bodies, ranking_bodies, song_bodies, song_refs
 
@@ -78,6 +79,10 @@ def rendered(notebook: str, query: str, url: str) -> str:
     built = build(notebook, query, url)
     assert not built.problems, f"{built.address}:\n" + "\n".join(built.problems)
     return "".join(n.value for n in walk(built.widget) if isinstance(n, w.HTML))
+
+
+def classes(widget: w.Widget) -> set[str]:
+    return {c for n in walk(widget) for c in getattr(n, "_dom_classes", ())}
 
 
 def assert_escaped(markup: str, names) -> None:
@@ -150,12 +155,21 @@ def test_any_audience_series_the_contract_allows_renders_both_track_pages(fresh,
         days = payloads.parse_audience(data.draw(audience_bodies(TODAY)))
         points += store_points(engine, track_id, ids[platform.code], days)
     engine.dispose()
-    viewer = rendered("track.ipynb", f"uuid={song_ref['uuid']}", url)
+    built = build("track.ipynb", f"uuid={song_ref['uuid']}", url)
+    assert not built.problems, "\n".join(built.problems)
     rendered("admin/track.ipynb", f"uuid={song_ref['uuid']}", url)
-    if points:
-        assert 'class="sc-table"' in viewer and "daily points on" in viewer
-    else:
+    viewer = "".join(n.value for n in walk(built.widget) if isinstance(n, w.HTML))
+    if not points:
         assert "No audience stored for this track yet" in viewer
+        return
+    assert "audience-growth" in classes(built.widget) and "daily points on" in viewer
+    view = built.namespace["view"]
+    for mode in (*MODES, "Values"):  # each mode of the audience figure, then one platform less
+        view.modes.value = mode
+        assert not shown_problems(view.audience_body), (mode, shown_problems(view.audience_body))
+    if len(view.checks) > 1:
+        next(iter(view.checks.values())).value = False
+        assert not shown_problems(view.audience_body)
 
 
 @settings(max_examples=30, deadline=None, database=SETTINGS.database)
