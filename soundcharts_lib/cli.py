@@ -92,7 +92,7 @@ def cmd_run_job(args, settings: Settings) -> int:
     from .jobs import JobFailed, check_params, run_job
 
     params = {key: _param_value(value) for key, value in args.param or []}
-    check_params(args.name, {key: value for key, value in args.param or []})  # before anything is opened
+    check_params(args.name, dict(args.param or []))  # before anything is opened
     _engine(settings).dispose()  # migrated, or refused, before the job's kernel starts
     try:
         result = run_job(args.name, params, settings=settings, trigger=args.trigger, lock_scope=args.lock_scope)

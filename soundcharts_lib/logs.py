@@ -17,12 +17,11 @@ import re
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from .config import PROJECT_ROOT, _int
+from .config import PROJECT_ROOT, _int, configured_secrets
 from .errors import ConfigError
 
 DEFAULT_LOG_FILE = PROJECT_ROOT / "data" / "logs" / "soundcharts.log"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-SECRET_ENV = ("SOUNDCHARTS_API_KEY", "SOUNDCHARTS_CLIENT_SECRET")
 MASK = "***"
 CONSOLE_FORMAT = "%(levelname)s %(name)s: %(message)s"
 FILE_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
@@ -45,8 +44,7 @@ CHATTY = ("alembic",)
 def mask(text: str) -> str:
     """``text`` with the configured secrets, bearer tokens, key/secret/password values and URL passwords masked
     (``scheme://user:***@host``): what any URL or message goes through before it is printed or logged."""
-    for name in SECRET_ENV:
-        value = os.environ.get(name, "")
+    for value in configured_secrets().values():
         if len(value) >= 4:
             text = text.replace(value, MASK)
     for pattern, repl in _PATTERNS:
