@@ -70,6 +70,7 @@ def populate(url: str, srv) -> dict:
         for name, kind, params, mine in RULES:
             alerts.add_rule(engine, name, kind, params, roster_only=mine, actor="crawl")
         fired = alerts.evaluate(engine)
+        assert not fired.errors, fired.errors
         return {"tracks": meta["tracks"], "audience_tracks": audience.tracks, "alerts": len(fired.fired)}
     finally:
         engine.dispose()
