@@ -16,6 +16,7 @@ from jupyter_server.utils import url_path_join
 from sqlalchemy.exc import SQLAlchemyError
 from tornado import web
 
+from ..cliargs import MAX_ID
 from ..errors import ConfigError
 from .handlers import PREFIX, read_only_engine
 
@@ -34,6 +35,8 @@ def archived_notebook(run_id: int) -> Path:
     from ..analytics import UnknownEntity
     from ..config import Settings
 
+    if run_id > MAX_ID:  # no database stores it (SQLite would raise OverflowError)
+        raise NoNotebook(f"no run {run_id} is stored")
     try:
         recorded = run_notebook(read_only_engine(), run_id)
     except UnknownEntity as exc:

@@ -57,7 +57,8 @@ class AudienceChartHandler(JsonHandler):
     """``GET /soundcharts/audience/chart/{track_uuid}/[{platform_slug}/]``."""
 
     async def get(self, rest: str) -> None:
-        args = {name: self.get_query_argument(name, None) for name in ("start_date", "end_date", "limit")}
+        args = {name: self.get_query_argument(name, None, strip=False)  # " 2026-01-01\n" is not a date
+                for name in ("start_date", "end_date", "limit")}
         try:
             query = parse(rest, args)
         except BadParameter as exc:
