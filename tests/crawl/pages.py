@@ -68,16 +68,23 @@ class Built:
         return f"{self.notebook}?{self.query}" if self.query else self.notebook
 
 
+def _set_environment(values: dict[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 @contextmanager
 def _environment(values: dict[str, str | None]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
+    """The process environment with ``values`` (None: unset) for the block, as it was afterwards."""
+    saved = {name: os.environ.get(name) for name in values}
+    _set_environment(values)
     try:
-        for k, v in values.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
         yield
     finally:
-        for k, v in saved.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+        _set_environment(saved)
 
 
 @contextmanager
