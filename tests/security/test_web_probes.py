@@ -296,6 +296,13 @@ def test_a_rebound_host_reaches_no_page_and_no_websocket(viewer):
     assert_alive(viewer)
 
 
+def test_a_page_of_another_site_cannot_open_a_kernel_websocket(viewer, ws_url):
+    with pytest.raises(InvalidStatus) as refused:
+        connect(ws_url(_kernel_id(viewer)), subprotocols=[V1], origin="http://evil.example", open_timeout=20)
+    assert refused.value.response.status_code == 403
+    assert_alive(viewer)
+
+
 HEADERS = [  # headers, status of the overview page
     ({"X-Forwarded-For": "<script>", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "gopher"}, 200),
     ({"Cookie": "\x7f" * 100 + "=;;;"}, 400),
