@@ -142,6 +142,27 @@ def test_the_start_up_links_token_never_reaches_a_kernel(tmp_path):
     assert TOKEN not in page.text
 
 
+def test_a_long_running_page_is_kept_alive_without_inline_script(tmp_path):
+    """Voila sends ``<script>window.voila_heartbeat()</script>`` while a cell runs longer than
+    ``http_keep_alive_timeout``; the pages' Content-Security-Policy would block it: an HTML comment instead."""
+    env = _env(f"sqlite:///{tmp_path / 'x.db'}", tmp_path)
+    Path(env["JUPYTER_CONFIG_DIR"]).mkdir(parents=True)
+    (Path(env["JUPYTER_CONFIG_DIR"]) / "voila.json").write_text(
+        json.dumps({"VoilaConfiguration": {"http_keep_alive_timeout": 1}}))
+    port = free_port()
+    with (tmp_path / "server.log").open("w") as log:
+        proc = start_voila(port, env=env, log=log, folder=_probe_folder(
+            tmp_path, cells=["import time\ntime.sleep(3.5)\nprint('SLEPT')"]))
+        try:
+            page = requests.get(f"{wait_ready(proc, port, timeout=90)}/voila/render/probe.ipynb", timeout=120)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+    assert "SLEPT" in page.text and page.text.count("<!-- the page is still running -->") >= 2
+    assert "voila_heartbeat()" not in page.text
+    assert "script-src 'self';" in page.headers["Content-Security-Policy"]
+
+
 def test_server_environments():
     base = {"SOUNDCHARTS_API_KEY": "k", "SOUNDCHARTS_APP_ID": "a", "SOUNDCHARTS_CLIENT_SECRET": "s",
             TOKEN_ENV: "left-over-token-from-the-shell", "SOUNDCHARTS_DB_READONLY": "1", "PATH": "/bin"}

@@ -2,7 +2,7 @@
 
 - :class:`RenderHandler` renders a dashboard as Voila does, but the kernel never sees the ``token`` of the URL
   (the admin start-up link carries it): ``QUERY_STRING`` and ``VOILA_REQUEST_URL`` lose it once the request is
-  authenticated.
+  authenticated; and a long-running page is kept alive without inline script.
 - :class:`TemplateFiles` serves ``/voila/templates/<name>/static/<file>`` and answers 404 to any other shape
   (Voila's own answered 500).
 - :data:`CONTENT_SECURITY_POLICY` goes with every Jupyter handler's answer: scripts from this server only, no
@@ -33,6 +33,8 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "frame-ancestors 'none'",
 ])
 TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+VOILA_HEARTBEAT = "<script>window.voila_heartbeat()</script>\n"  # voila.handler.VoilaHandler.get_generator's
+KEEP_ALIVE = "<!-- the page is still running -->\n"
 
 
 def without_token(request: httputil.HTTPServerRequest) -> None:
@@ -44,11 +46,18 @@ def without_token(request: httputil.HTTPServerRequest) -> None:
 
 
 class RenderHandler(TornadoVoilaHandler):
-    """``/voila/render/<notebook>``: Voila's handler, the token kept from the kernel."""
+    """``/voila/render/<notebook>``: Voila's handler, the token kept from the kernel, and its keep-alive (sent while
+    a cell runs longer than ``http_keep_alive_timeout``) an HTML comment instead of an inline script."""
 
     async def prepare(self) -> None:
         await super().prepare()
         without_token(self.request)
+
+    @web.authenticated
+    async def get(self, path: str | None = None) -> None:
+        async for html in self.get_generator(path=path):
+            self.write(KEEP_ALIVE if html == VOILA_HEARTBEAT else html)
+            self.flush()
 
 
 class TemplateFiles(TemplateStaticFileHandler):
