@@ -264,6 +264,18 @@ def test_no_admin_page_writes_a_query_value_into_its_html(admin, viewer):
     assert_alive(viewer)
 
 
+@pytest.mark.parametrize("path, status, on_admin", [
+    ("/voila/tree", 200, False), ("/", 200, False), ("/voila/render/nothere.ipynb", 404, False),
+    ("/voila/tree/nothere", 404, False), ("/voila/api/contents/", 200, False), ("/login", 200, True),
+    ("/voila/render/admin/charts.ipynb", 302, True)])
+def test_no_other_page_writes_a_query_value_into_its_html(admin, viewer, path, status, on_admin):
+    answer = send(admin if on_admin else viewer, f"{path}?next={quote(PAYLOADS[0])}&{_payload_query()}")
+    assert answer.status == status and b"Traceback" not in answer.body
+    assert_nothing_reflected(answer.body)
+    assert_nothing_reflected(answer.headers.get("location", "").encode())
+    assert_alive(viewer)
+
+
 # --- headers -----------------------------------------------------------------------------------------------------
 
 HOSTS = [  # Host header, status of /voila/static/voila.js
