@@ -111,7 +111,7 @@ def test_the_job_notebook_takes_the_same_parameters(api_env, tmp_path):
     nb = archived[0].read_text()
     assert "success: 1 tracks" in nb and "soundcharts\"" not in nb  # no credentials injected
     run = query(db, "select kind, trigger, status, params, notebook_path from sync_run")[0]
-    assert run[:3] == ("fetch_audience", "cron", "success") and run[4] == str(archived[0])
+    assert run[:3] == ("fetch_audience", "manual", "success") and run[4] == str(archived[0])
     params = json.loads(run[3])
     assert params["track_uuids"] == [song.uuid] and params["platforms"] == ["youtube"]
     assert params["force"] is True
@@ -125,4 +125,6 @@ def test_a_bad_job_parameter_fails_the_job_before_anything_is_written(api_env, t
     assert res.returncode == 1 and "deezer: no song audience" in res.stderr
     res = run_job("-p", "start_date", "2026-13-01", env={"SOUNDCHARTS_DB_URL": f"sqlite:///{db}"})
     assert res.returncode == 1 and "start_date: not a date" in res.stderr
-    assert not db.exists()
+    # run-job migrates (or refuses) the database before its kernel starts; the job itself wrote nothing
+    assert query(db, "select count(*) from sync_run")[0][0] == 0
+    assert query(db, "select count(*) from track_audience")[0][0] == 0
