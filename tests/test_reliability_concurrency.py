@@ -63,8 +63,8 @@ def test_two_chart_syncs_and_an_audience_fetch_at_once(db_url, tmp_path):
             expected = snapshot(ref)
 
         with migrated(db_url) as engine:
-            job = ["run-job", "sync_charts", "-p", "platforms", ",".join(PLATFORMS), "-p", "backfill_days",
-                   str(DAYS)]
+            job = ["run-job", "sync_charts", "--trigger", "cron", "-p", "platforms", ",".join(PLATFORMS),
+                   "-p", "backfill_days", str(DAYS)]
             manual = ["sync-charts", "--backfill-days", str(DAYS), "-q"]
             manual += [arg for platform in PLATFORMS for arg in ("--platform", platform)]
             audience = ["fetch-audience", "--platform", "spotify", "-q"]
