@@ -353,3 +353,14 @@ def test_tidy_knob_serves_the_tidy_catalog(http):
         chart = next(iter(catalog.charts.values()))
         first = walk(http, tidy, f"/api/v2.14/chart/song/{chart.slug}/ranking/{chart.dates[0]}")
         assert {i["entryState"] for i in first} == {"new"} and all(i["position"] for i in first)
+
+
+def test_the_command_line_serves_the_untidy_catalog_unless_told_tidy():
+    import argparse
+
+    from soundcharts_lib.localapi.cli import add_arguments, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert config_from_args(parser.parse_args([])).tidy is False
+    assert config_from_args(parser.parse_args(["--tidy"])).tidy is True

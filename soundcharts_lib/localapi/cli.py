@@ -47,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout-seconds", type=float, default=5.0, help="delay of a 'timeout' fault")
     parser.add_argument("--latency-ms", type=int, default=0, help="delay added to every response")
     parser.add_argument("--token-ttl", type=float, default=3600, help="OAuth token lifetime in seconds")
+    parser.add_argument("--tidy", action="store_true",
+                        help="serve the tidy catalog (default: as untidy as the contract allows: nulls, empty values, "
+                             "odd names, histories starting before the served window)")
 
 
 def config_from_args(args: argparse.Namespace) -> LocalApiConfig:
@@ -54,7 +57,7 @@ def config_from_args(args: argparse.Namespace) -> LocalApiConfig:
                           quota=args.quota, rate_limit_per_minute=args.rate_limit, fault_rate=args.fault_rate,
                           fault_kinds=args.fault_kinds, fault_seed=args.fault_seed,
                           timeout_seconds=args.timeout_seconds, latency_ms=args.latency_ms,
-                          token_ttl=args.token_ttl)
+                          token_ttl=args.token_ttl, tidy=args.tidy)
 
 
 def _stop(signum: int, frame: object) -> None:
