@@ -74,6 +74,15 @@ def store_rankings(url: str, bodies: list[dict]) -> list[payloads.Ranking]:
     return rankings
 
 
+def stored_rankings(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(store.RANKING_T)).scalar_one()
+    finally:
+        engine.dispose()
+
+
 def rendered(notebook: str, query: str, url: str) -> str:
     """The page's markup, after checking it rendered (see :func:`crawl.pages.build`)."""
     built = build(notebook, query, url)
@@ -96,7 +105,12 @@ def assert_escaped(markup: str, names) -> None:
 @given(bodies=ranking_bodies(TODAY))
 def test_any_ranking_the_contract_allows_renders_its_pages(fresh, bodies):
     url = fresh()
-    rankings = store_rankings(url, bodies)
+    try:
+        rankings = store_rankings(url, bodies)
+    except PayloadError as exc:  # a chart text longer than its column: refused in one line, nothing stored
+        assert re.fullmatch(r"chart '[^']*': \w+ is longer than \d+ characters", str(exc)), exc
+        assert stored_rankings(url) == 0
+        return
     slug, first = rankings[-1].chart.slug, rankings[0].date
     shown = [rendered("overview.ipynb", "", url), rendered("platform.ipynb", "slug=spotify", url),
              rendered("chart.ipynb", f"slug={slug}", url), rendered("chart.ipynb", f"slug={slug}&date={first}", url),
