@@ -62,6 +62,7 @@ class ChartSync:
         self.trigger = trigger
         self.notebook = notebook  # the archived job notebook of a ``run-job`` run
         self.progress = progress
+        self.unfit: dict[str, str] = {}  # charts discovery left out: slug -> why (see store.unfit_charts)
 
     # -- discovery -------------------------------------------------------------------------------------
     def discover(self, platforms: Sequence[str] | None = None, country: str | None = None) -> list[ChartInfo]:
@@ -72,6 +73,9 @@ class ChartSync:
         found: list[ChartInfo] = []
         for slug in wanted:
             charts = self.client.charts_by_platform(slug, country_code=country)
+            unfit = store.unfit_charts(charts)
+            self.unfit.update(unfit)
+            charts = [c for c in charts if c.slug not in unfit]
             store.upsert_charts(self.engine, charts, platform=slug, country=country)
             found.extend(charts)
         return found
@@ -92,6 +96,9 @@ class ChartSync:
         try:
             targets = self._targets(platforms, charts, country)
             result.charts = len(targets)
+            for slug, why in self.unfit.items():
+                result.failures += 1
+                result.errors.append(f"chart {slug!r} left out: {why}")
             if backfill_days:
                 end = today_utc()
                 start = end - timedelta(days=backfill_days - 1)

@@ -140,3 +140,23 @@ def test_a_ranking_is_stored_whole_or_not_at_all(engine):
         assert conn.execute(text("select count(*) from chart_ranking")).scalar_one() == 0
         assert conn.execute(text("select count(*) from chart_ranking_entry")).scalar_one() == 0
         assert conn.execute(text("select count(*) from track")).scalar_one() == 0
+
+
+def test_a_chart_the_table_cannot_hold_is_left_out_and_its_platform_still_synced(client, engine, two_charts):
+    """A listed chart whose text is longer than its column fails alone, named; the platform's others sync."""
+    platform, _ = two_charts
+    listed = client.charts_by_platform
+
+    def with_an_unfit_chart(slug, country_code=None):
+        charts = listed(slug, country_code=country_code)
+        return [charts[0].model_copy(update={"country_name": "x" * 300}), *charts[1:]]
+
+    client.charts_by_platform = with_an_unfit_chart
+    result = ChartSync(client, engine, progress=False).run(platforms=[platform])
+    unfit, *others = with_an_unfit_chart(platform)
+    assert result.failures == 1 and result.status != "success"
+    assert result.errors == [f"chart '{unfit.slug}' left out: country_name is longer than 200 characters"]
+    assert result.charts == len(others) and result.rankings_stored == len(others)
+    with engine.connect() as conn:
+        stored = {slug for (slug,) in conn.execute(text("select slug from chart"))}
+    assert stored == {c.slug for c in others}

@@ -56,6 +56,13 @@ def _chart_row(info: ChartInfo, platform_id: int) -> dict:
     }
 
 
+def unfit_charts(charts: Sequence[ChartInfo]) -> dict[str, str]:
+    """``{slug: why}`` for the charts whose metadata the chart table cannot hold as sent (a text longer than its
+    column, a NUL): a platform's list is stored without them rather than refused whole."""
+    problems = {c.slug: misfit(CHART_T, _chart_row(c, 0)) for c in charts}
+    return {slug: why for slug, why in problems.items() if why}
+
+
 def upsert_charts(engine: Engine, charts: Sequence[ChartInfo], *, platform: str | None = None,
                   country: str | None = None) -> dict[str, int]:
     """Upsert chart metadata; return ``{slug: id}``.
