@@ -93,7 +93,21 @@ class ChartRanking(Base):
     entry_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ChartRankingEntry(Base):
+class RankingItemFields:
+    """What the API says of each item of a ranking, stored as sent: alike for the chart's entries and its drop-outs
+    (columns after the table's own)."""
+
+    old_position: Mapped[int | None] = mapped_column(Integer)
+    position_evolution: Mapped[int | None] = mapped_column(Integer)
+    entry_state: Mapped[str | None] = mapped_column(String(32))
+    entry_date: Mapped[date | None] = mapped_column(Date)
+    rank_date: Mapped[date | None] = mapped_column(Date)
+    time_on_chart: Mapped[int | None] = mapped_column(Integer)
+    time_on_chart_unit: Mapped[str | None] = mapped_column(String(16))
+    metric: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ChartRankingEntry(RankingItemFields, Base):
     __tablename__ = "chart_ranking_entry"
     __table_args__ = (
         UniqueConstraint("ranking_id", "position", name="uq_entry_ranking_position"),
@@ -112,17 +126,9 @@ class ChartRankingEntry(Base):
     ranking_date: Mapped[date | None] = mapped_column(Date)
     track_id: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer)
-    old_position: Mapped[int | None] = mapped_column(Integer)
-    position_evolution: Mapped[int | None] = mapped_column(Integer)
-    entry_state: Mapped[str | None] = mapped_column(String(32))
-    entry_date: Mapped[date | None] = mapped_column(Date)
-    rank_date: Mapped[date | None] = mapped_column(Date)
-    time_on_chart: Mapped[int | None] = mapped_column(Integer)
-    time_on_chart_unit: Mapped[str | None] = mapped_column(String(16))
-    metric: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class ChartRankingDropout(Base):
+class ChartRankingDropout(RankingItemFields, Base):
     """A ranking's position-0 items: songs the API lists as no longer in the chart, ``old_position`` their last
     position. Kept beside the entries (any number of them per ranking), so a ranking's positions stay unique and its
     ``entry_count`` counts the chart's entries only; stored and replaced with the ranking (migration 0006)."""
@@ -136,14 +142,6 @@ class ChartRankingDropout(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ranking_id: Mapped[int] = mapped_column(ForeignKey("chart_ranking.id", ondelete="CASCADE"))
     track_id: Mapped[int] = mapped_column(ForeignKey("track.id"))
-    old_position: Mapped[int | None] = mapped_column(Integer)
-    position_evolution: Mapped[int | None] = mapped_column(Integer)
-    entry_state: Mapped[str | None] = mapped_column(String(32))
-    entry_date: Mapped[date | None] = mapped_column(Date)
-    rank_date: Mapped[date | None] = mapped_column(Date)
-    time_on_chart: Mapped[int | None] = mapped_column(Integer)
-    time_on_chart_unit: Mapped[str | None] = mapped_column(String(16))
-    metric: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class TrackTopRollup(Base):
