@@ -1,5 +1,6 @@
 """Databases in the states a command may meet (current, behind the code, written by a newer release, another
-application's, broken), the real CLI run in this process, and a digest of everything a command could write."""
+application's, broken), a test module's fixtures for them, the real CLI run in this process, and a digest of
+everything a command could write."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+from conftest import _pg_admin_url
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
@@ -296,3 +299,27 @@ class SqliteDatabases:
             self.templates[state] = source
         shutil.copyfile(self.templates[state], folder / name)
         return url
+
+
+def database_fixtures(folder: str):
+    """A test module's fixtures ``sqlite_dbs`` (SQLite databases under a temporary ``folder``), ``pg_dbs``
+    (databases on the PostgreSQL test server, dropped after the module) and ``new_db(backend, state)`` (the URL of a
+    new database in that state): ``sqlite_dbs, pg_dbs, new_db = database_fixtures("probes")``."""
+
+    @pytest.fixture(scope="module")
+    def sqlite_dbs(tmp_path_factory) -> SqliteDatabases:
+        return SqliteDatabases(tmp_path_factory.mktemp(folder))
+
+    @pytest.fixture(scope="module")
+    def pg_dbs() -> Iterator[PgDatabases]:
+        dbs = PgDatabases(_pg_admin_url())
+        yield dbs
+        dbs.drop_all()
+
+    @pytest.fixture
+    def new_db(request, sqlite_dbs):
+        def make(backend: str, state: str) -> str:
+            return sqlite_dbs.new(state) if backend == "sqlite" else request.getfixturevalue("pg_dbs").new(state)
+        return make
+
+    return sqlite_dbs, pg_dbs, new_db

@@ -21,13 +21,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import PG_URL_VAR
 from db_states import (
     READING,
     RULE,
     TRACK,
-    PgDatabases,
-    SqliteDatabases,
+    database_fixtures,
     digest,
     pg_reader,
     run_cli,
@@ -48,26 +46,7 @@ WORKS = {  # a reading command on the filled database: what its output shows
 NOBODY = 65534
 
 
-@pytest.fixture(scope="module")
-def sqlite_dbs(tmp_path_factory) -> SqliteDatabases:
-    return SqliteDatabases(tmp_path_factory.mktemp("read-only"))
-
-
-@pytest.fixture(scope="module")
-def pg_dbs():
-    url = os.environ.get(PG_URL_VAR)
-    if not url:
-        pytest.fail(f"PostgreSQL tests need {PG_URL_VAR} (make test starts the server)")
-    dbs = PgDatabases(url)
-    yield dbs
-    dbs.drop_all()
-
-
-@pytest.fixture
-def new_db(request, sqlite_dbs):
-    def make(backend: str, state: str) -> str:
-        return sqlite_dbs.new(state) if backend == "sqlite" else request.getfixturevalue("pg_dbs").new(state)
-    return make
+sqlite_dbs, pg_dbs, new_db = database_fixtures("read-only")
 
 
 def environment(db_url: str, tmp: Path) -> dict[str, str]:
@@ -86,6 +65,16 @@ def cli(tmp_path, monkeypatch, capfd):
 def assert_works(command: str, outcome) -> None:
     assert outcome.code == 0 and not outcome.crash, outcome.summary()
     assert WORKS[command] in outcome.stdout + outcome.stderr, outcome.stdout
+
+
+def assert_refused(command: str, outcome, check: str, line: str | None = None) -> None:
+    """Exit 1 and, from ``health``, ``check`` as its failed database check; from any other command, its one line on
+    stderr with ``line`` (default: ``check``) and "run `soundcharts init-db`"."""
+    if command == "health":
+        assert outcome.code == 1 and f"database  FAIL  {check}" in outcome.stdout, outcome.summary()
+    else:
+        said = outcome.one_line()
+        assert outcome.code == 1 and (line or check) in said and INIT in said, said
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
@@ -108,23 +97,15 @@ def test_behind_this_release_a_reading_command_says_run_init_db_and_writes_nothi
 @pytest.mark.parametrize("command", list(READING))
 def test_a_reading_command_never_creates_a_sqlite_database(command, sqlite_dbs, cli):
     db_url = sqlite_dbs.new("missing")
-    outcome = cli(READING[command], db_url)
-    if command == "health":
-        assert outcome.code == 1 and "database  FAIL  database file not found" in outcome.stdout, outcome.summary()
-    else:
-        line = outcome.one_line()
-        assert outcome.code == 1 and f"database file not found: {sqlite_path(db_url)} ({INIT})" in line, line
+    assert_refused(command, cli(READING[command], db_url), "database file not found",
+                   f"database file not found: {sqlite_path(db_url)} ({INIT})")
     assert list(sqlite_path(db_url).parent.iterdir()) == []
 
 
 @pytest.mark.parametrize("command", list(READING))
 def test_a_reading_command_never_initialises_an_empty_postgres_database(command, pg_dbs, cli):
     db_url = pg_dbs.new("empty")
-    outcome = cli(READING[command], db_url)
-    if command == "health":
-        assert outcome.code == 1 and "database  FAIL  not initialised" in outcome.stdout, outcome.summary()
-    else:
-        assert outcome.code == 1 and "not initialised" in outcome.one_line() and INIT in outcome.stderr
+    assert_refused(command, cli(READING[command], db_url), "not initialised")
     assert digest(db_url) == digest(pg_dbs.new("empty"))  # still no table at all
 
 

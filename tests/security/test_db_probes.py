@@ -14,7 +14,17 @@ from pathlib import Path
 
 import pytest
 from conftest import FAST, PG_URL_VAR
-from db_states import COMMANDS, NEWER, READING, PgDatabases, SqliteDatabases, digest, run_cli, run_server, sqlite_path
+from db_states import (
+    COMMANDS,
+    NEWER,
+    READING,
+    SqliteDatabases,
+    database_fixtures,
+    digest,
+    run_cli,
+    run_server,
+    sqlite_path,
+)
 from sqlalchemy.engine import make_url
 
 from soundcharts_lib.serve import free_port
@@ -26,27 +36,7 @@ BACKENDS = ["sqlite", "postgres"]
 PG_PASSWORD = "probe-Secret-pw-7781"
 
 
-@pytest.fixture(scope="module")
-def sqlite_dbs(tmp_path_factory) -> SqliteDatabases:
-    return SqliteDatabases(tmp_path_factory.mktemp("probes"))
-
-
-@pytest.fixture(scope="module")
-def pg_dbs():
-    url = os.environ.get(PG_URL_VAR)
-    if not url:
-        pytest.fail(f"PostgreSQL probes need {PG_URL_VAR} (make test starts the server)")
-    dbs = PgDatabases(url)
-    yield dbs
-    dbs.drop_all()
-
-
-@pytest.fixture
-def new_db(request, sqlite_dbs):
-    """``new_db(backend, state)``: the URL of a new database in that state."""
-    def make(backend: str, state: str) -> str:
-        return sqlite_dbs.new(state) if backend == "sqlite" else request.getfixturevalue("pg_dbs").new(state)
-    return make
+sqlite_dbs, pg_dbs, new_db = database_fixtures("probes")
 
 
 def environment(db_url: str, api_url: str, tmp: Path) -> dict[str, str]:
