@@ -8,25 +8,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from localapi_http import server_fixtures, session
 
 from soundcharts_lib.localapi import LocalApiConfig, running
 
 TODAY = dt.date(2025, 4, 15)
-AUTH = {"x-app-id": "soundcharts", "x-api-key": "soundcharts"}
 CHART = "spotify-top-200-global-daily"
 
 
-@pytest.fixture(scope="module")
-def srv():
-    with running(LocalApiConfig(seed=11, today=TODAY)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def http():
-    with requests.Session() as session:
-        session.headers.update(AUTH)
-        yield session
+srv, http = server_fixtures(LocalApiConfig(seed=11, today=TODAY))
 
 
 def get(http, srv, path, **params):
@@ -337,11 +327,10 @@ def test_head_carries_the_quota_header(srv, http):
 
 
 def test_control_endpoints_count_and_reset():
-    with running(LocalApiConfig(today=TODAY, quota=10)) as server, requests.Session() as session:
-        session.headers.update(AUTH)
+    with running(LocalApiConfig(today=TODAY, quota=10)) as server, session() as http:
         for _ in range(3):
-            session.get(server.base_url + "/api/v2/referential/platforms", timeout=5)
-        session.get(server.base_url + "/nowhere", timeout=5)
+            http.get(server.base_url + "/api/v2/referential/platforms", timeout=5)
+        http.get(server.base_url + "/nowhere", timeout=5)
         stats = requests.get(server.base_url + "/__localapi/stats", timeout=5).json()
         assert stats["requests"] == 4 and stats["by_path"]["/api/v2/referential/platforms"] == 3
         assert stats["quota_remaining"] == 7 and stats["faults"] == 0 and stats == server.stats()
@@ -352,10 +341,9 @@ def test_control_endpoints_count_and_reset():
 # --- determinism -----------------------------------------------------------------------------------
 
 def _bodies(config, paths):
-    with running(config) as server, requests.Session() as session:
-        session.headers.update(AUTH)
+    with running(config) as server, session() as http:
         song = server.catalog.song_list[42].uuid
-        return [session.get(server.base_url + path.format(song=song), timeout=10).content for path in paths]
+        return [http.get(server.base_url + path.format(song=song), timeout=10).content for path in paths]
 
 
 def test_same_seed_same_bytes_other_seed_other_data():

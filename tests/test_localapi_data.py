@@ -7,25 +7,14 @@ import time
 from collections import Counter
 
 import pytest
-import requests
+from localapi_http import server_fixtures
 
-from soundcharts_lib.localapi import LocalApiConfig, make_server, running
+from soundcharts_lib.localapi import LocalApiConfig, make_server
 
 TODAY = dt.date(2025, 4, 15)  # a 90-day window back from here crosses the switch to summer time (30 March)
-AUTH = {"x-app-id": "soundcharts", "x-api-key": "soundcharts"}
 
 
-@pytest.fixture(scope="module")
-def srv():
-    with running(LocalApiConfig(seed=3, today=TODAY, history_days=150)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def http():
-    with requests.Session() as session:
-        session.headers.update(AUTH)
-        yield session
+srv, http = server_fixtures(LocalApiConfig(seed=3, today=TODAY, history_days=150))
 
 
 def _all(http, srv, path, **params):

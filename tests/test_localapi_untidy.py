@@ -6,26 +6,15 @@ import datetime as dt
 import unicodedata
 
 import pytest
-import requests
+from localapi_http import server_fixtures, session
 
 from soundcharts_lib.localapi import LocalApiConfig, running
 
 TODAY = dt.date(2025, 4, 15)  # a 90-day audience window back from here crosses the switch to summer time
-AUTH = {"x-app-id": "soundcharts", "x-api-key": "soundcharts"}
 PLATFORMS = ("spotify", "apple-music", "deezer", "youtube", "tiktok", "shazam", "tidal", "isrc")
 
 
-@pytest.fixture(scope="module")
-def srv():
-    with running(LocalApiConfig(seed=7, today=TODAY, history_days=120)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def http():
-    with requests.Session() as session:
-        session.headers.update(AUTH)
-        yield session
+srv, http = server_fixtures(LocalApiConfig(seed=7, today=TODAY, history_days=120))
 
 
 def get(http, srv, path, **params):
@@ -325,8 +314,7 @@ def test_ids_starting_on_different_days_offsets_across_dst_and_big_totals(srv, h
 # --- determinism and the tidy knob -----------------------------------------------------------------
 
 def _bodies(config):
-    with running(config) as server, requests.Session() as session:
-        session.headers.update(AUTH)
+    with running(config) as server, session() as http:
         catalog = server.catalog
         bare = next(s for s in catalog.song_list if "bare" in s.quirks) if not config.tidy else catalog.song_list[0]
         drop = next((c for c in catalog.charts.values() if c.style.dropouts), catalog.charts["tiktok-top-50-us-weekly"])
@@ -335,7 +323,7 @@ def _bodies(config):
                  f"/api/v2/chart/song/{drop.slug}/available-rankings", f"/api/v2.25/song/{bare.uuid}",
                  f"/api/v2/song/{bare.uuid}/identifiers", "/api/v2/song/{song}/audience/spotify?startDate=2025-02-01"]
         song = catalog.song_list[42].uuid
-        return [session.get(server.base_url + path.format(song=song), timeout=20).content for path in paths]
+        return [http.get(server.base_url + path.format(song=song), timeout=20).content for path in paths]
 
 
 def test_same_seed_and_today_give_identical_bodies():
