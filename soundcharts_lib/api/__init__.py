@@ -1,0 +1,1 @@
+"""The SoundCharts client, its payload records and rate limiter: the only room that speaks HTTP."""

@@ -1,0 +1,1 @@
+"""The ``soundcharts`` command, one module per command group."""

@@ -1,0 +1,1 @@
+"""What people add: roster, annotations, alert rules and alerts, webhooks, audit."""

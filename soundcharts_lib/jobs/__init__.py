@@ -1,0 +1,1 @@
+"""Every write: chart sync, audience, metadata, maintenance, backup, the notebook runner, the job lock, admin actions."""

@@ -1,0 +1,1 @@
+"""Widget builders of the admin pages."""
