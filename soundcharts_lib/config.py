@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .errors import ConfigError
+from soundcharts_lib.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API_URL = "https://customer.api.soundcharts.com"
@@ -172,7 +172,7 @@ class Settings:
         return bool(self.app_id and self.api_key) or bool(self.client_id and self.client_secret)
 
     def __repr__(self) -> str:  # secrets print as Secret('***'), URL passwords as user:***@host
-        from .logs import mask
+        from soundcharts_lib.logs import mask
 
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         shown = ", ".join(f"{name}={mask(v) if isinstance(v, str) else v!r}" for name, v in values.items())

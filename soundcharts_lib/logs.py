@@ -17,8 +17,8 @@ import re
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from .config import PROJECT_ROOT, _int, configured_secrets
-from .errors import ConfigError
+from soundcharts_lib.config import PROJECT_ROOT, _int, configured_secrets
+from soundcharts_lib.errors import ConfigError
 
 DEFAULT_LOG_FILE = PROJECT_ROOT / "data" / "logs" / "soundcharts.log"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from .errors import ConfigError
+from soundcharts_lib.errors import ConfigError
 
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")  # ASCII digits only: not 20250101, not "２０２６-01-01"
 

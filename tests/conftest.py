@@ -42,7 +42,7 @@ FAST = 600_000  # client-side calls per minute in tests: the local server is not
 
 def local_client(srv, **kw):
     """A client for the local server with its sandbox credentials, no cache, no client-side throttle."""
-    from soundcharts_lib.client import SoundchartsClient
+    from soundcharts_lib.api.client import SoundchartsClient
 
     kw.setdefault("cache", None)
     kw.setdefault("rate_limit_per_minute", FAST)
@@ -150,8 +150,8 @@ def copy_db(db_url: str, path: Path) -> str:
 def synced_sqlite_url(tmp_path_factory):
     """A SQLite database synced by the real sync from the local server: 14 days of every chart."""
     from soundcharts_lib.db import make_engine, upgrade
+    from soundcharts_lib.jobs.sync import ChartSync
     from soundcharts_lib.localapi import LocalApiConfig, running
-    from soundcharts_lib.sync import ChartSync
 
     url = f"sqlite:///{tmp_path_factory.mktemp('synced') / 'synced.db'}"
     eng = make_engine(url)

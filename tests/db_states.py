@@ -81,7 +81,7 @@ class Outcome:
 
 def run_cli(argv: list[str], env: dict[str, str], monkeypatch, capfd) -> Outcome:
     """``soundcharts ARGV`` through ``cli.main`` in this process, with ``SOUNDCHARTS_*`` exactly ``env``."""
-    from soundcharts_lib import cli
+    from soundcharts_lib.cli import main as cli
 
     for key in [k for k in os.environ if k.startswith("SOUNDCHARTS_")]:
         monkeypatch.delenv(key)
@@ -157,7 +157,7 @@ def make_state(url: str, state: str) -> None:
         migrate(url)
         set_revision(url, NEWER)
     elif state == "filled":  # something for each list to show
-        from soundcharts_lib import alerts, roster
+        from soundcharts_lib.curation import alerts, roster
         from soundcharts_lib.db import make_engine, upgrade
 
         engine = make_engine(url)

@@ -1,4 +1,4 @@
-"""Admin actions (soundcharts_lib.admin) and the audit log against the local API, on SQLite and PostgreSQL."""
+"""Admin actions (jobs.admin_actions) and the audit log against the local API, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ import pytest
 from conftest import FAST, local_client
 from sqlalchemy import func, select
 
-from soundcharts_lib import admin, admin_data, audit
 from soundcharts_lib.config import Settings
+from soundcharts_lib.curation import audit
 from soundcharts_lib.db.models import AuditEvent, ChartRanking, SyncRun, Track, TrackAudience
 from soundcharts_lib.errors import ConfigError
-from soundcharts_lib.joblock import job_lock
+from soundcharts_lib.jobs import admin_actions as admin
+from soundcharts_lib.jobs.lock import job_lock
+from soundcharts_lib.jobs.sync import ChartSync, today_utc
 from soundcharts_lib.localapi import LocalApiConfig, running
-from soundcharts_lib.sync import ChartSync, today_utc
+from soundcharts_lib.warehouse import admin_pages as admin_data
 
 CHARTS = ["spotify-top-200-global-daily", "apple-music-top-100-us-daily"]
 API_KEY = "soundcharts"

@@ -10,16 +10,18 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert, select
 
-from soundcharts_lib import admin, admin_data, annotations, roster
 from soundcharts_lib.config import Settings
+from soundcharts_lib.curation import annotations, roster
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.models import Artist, AuditEvent, Track, TrackArtist
-from soundcharts_lib.ui.admin_charts import ChartsView
-from soundcharts_lib.ui.admin_common import ActionBar, View, facts
-from soundcharts_lib.ui.admin_history import RunsView
-from soundcharts_lib.ui.admin_notes import NotesEditor
-from soundcharts_lib.ui.admin_roster import RosterView
-from soundcharts_lib.ui.admin_track import Picker, TrackView
+from soundcharts_lib.jobs import admin_actions as admin
+from soundcharts_lib.ui.admin.charts import ChartsView
+from soundcharts_lib.ui.admin.common import ActionBar, View, facts
+from soundcharts_lib.ui.admin.history import RunsView
+from soundcharts_lib.ui.admin.notes import NotesEditor
+from soundcharts_lib.ui.admin.roster import RosterView
+from soundcharts_lib.ui.admin.track import Picker, TrackView
+from soundcharts_lib.warehouse import admin_pages as admin_data
 
 MARKUP = "<script>alert(1)</script>"
 

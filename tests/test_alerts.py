@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import insert, select
 
-from soundcharts_lib import alerts, roster
+from soundcharts_lib.curation import alerts, roster
 from soundcharts_lib.db.models import (
     Alert,
     AlertRule,

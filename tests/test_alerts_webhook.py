@@ -12,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import insert, select
 
-from soundcharts_lib import alerts, webhooks
+from soundcharts_lib.curation import alerts, webhooks
 from soundcharts_lib.db.models import Alert, Chart, Platform
-from soundcharts_lib.serve import free_port
+from soundcharts_lib.web.launch import free_port
 
 TOKEN = "s3cr3t-T0KEN"
 D = date(2026, 3, 10)

@@ -8,9 +8,9 @@ sys.path.insert(0, str(Path(__file__).parent / "bench"))
 import bench_dashboard  # noqa: E402
 import seed_pages  # noqa: E402
 
-from soundcharts_lib import analytics  # noqa: E402
-from soundcharts_lib.dates import today_utc  # noqa: E402
 from soundcharts_lib.db import make_engine  # noqa: E402
+from soundcharts_lib.vocab import today_utc  # noqa: E402
+from soundcharts_lib.warehouse import analytics  # noqa: E402
 
 
 def test_quick_dashboard_benchmark(tmp_path):

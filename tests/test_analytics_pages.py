@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert
 
-from soundcharts_lib import analytics, trends
 from soundcharts_lib.db import rollup
 from soundcharts_lib.db.models import (
     Artist,
@@ -23,6 +22,7 @@ from soundcharts_lib.db.models import (
     TrackAudience,
     TrackPlatformIdentifier,
 )
+from soundcharts_lib.warehouse import analytics, trends
 
 TODAY = date(2026, 3, 10)
 NOW = datetime(2026, 3, 10, 12, 0)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert, select
 
-from soundcharts_lib import annotations
+from soundcharts_lib.curation import annotations
 from soundcharts_lib.db.models import AuditEvent, Track
 from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.ui.annotations import annotate

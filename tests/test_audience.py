@@ -9,8 +9,9 @@ import pytest
 import requests
 from sqlalchemy import func, insert, select, text, update
 
-from soundcharts_lib.audience import OVERLAP_DAYS, AudienceDataProcessor, count_gaps
-from soundcharts_lib.client import SoundchartsClient
+from soundcharts_lib.api.client import SoundchartsClient
+from soundcharts_lib.api.payloads import AudienceDay
+from soundcharts_lib.api.payloads import Platform as PlatformRecord
 from soundcharts_lib.db.models import (
     Chart,
     ChartRanking,
@@ -22,10 +23,9 @@ from soundcharts_lib.db.models import (
 )
 from soundcharts_lib.db.store_audience import audience_platform_ids, ensure_track, stale_tracks
 from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.jobs.audience import OVERLAP_DAYS, AudienceDataProcessor, count_gaps
+from soundcharts_lib.jobs.sync import today_utc
 from soundcharts_lib.localapi import LocalApiConfig, running
-from soundcharts_lib.payloads import AudienceDay
-from soundcharts_lib.payloads import Platform as PlatformRecord
-from soundcharts_lib.sync import today_utc
 
 A = TrackAudience.__table__
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert
 
-from soundcharts_lib import audience_series as s
 from soundcharts_lib.db.models import Platform, Track, TrackAudience
+from soundcharts_lib.warehouse import audience_series as s
 
 D0 = date(2026, 1, 1)
 UUID = "11111111-2222-4333-a444-555555555555"

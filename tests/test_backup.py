@@ -13,14 +13,14 @@ from sqlalchemy.engine import make_url
 from test_maintenance import filled  # noqa: F401  (fixture: a chart, its tracks and their audience)
 from test_maintenance_cli import one_line_error, soundcharts
 
-from soundcharts_lib.backup import backup, restore
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.models import Base, SyncRun
 from soundcharts_lib.db.runs import start_run
 from soundcharts_lib.db.schema import NotReady
 from soundcharts_lib.errors import ConfigError
-from soundcharts_lib.maintenance import cleanup
-from soundcharts_lib.metadata import fetch_metadata
+from soundcharts_lib.jobs.backup import backup, restore
+from soundcharts_lib.jobs.maintenance import cleanup
+from soundcharts_lib.jobs.metadata import fetch_metadata
 
 FILLED = ("platform", "chart", "chart_ranking", "chart_ranking_entry", "track", "artist", "track_artist",
           "track_platform_identifier", "track_audience", "sync_run", "audit_event", "alembic_version")

@@ -32,13 +32,13 @@ from conftest import FAST, local_client
 from sqlalchemy import create_engine, inspect, select, text
 from test_reliability_snapshot import fresh_database, migrated
 
-from soundcharts_lib.audience import AudienceDataProcessor
+from soundcharts_lib.api.payloads import AudienceDay, AudiencePoint, Platform
 from soundcharts_lib.db import store_audience
 from soundcharts_lib.db.models import SyncRun
 from soundcharts_lib.errors import PayloadError
-from soundcharts_lib.payloads import AudienceDay, AudiencePoint, Platform
-from soundcharts_lib.serve import free_port, start_voila, wait_ready
-from soundcharts_lib.sync import ChartSync
+from soundcharts_lib.jobs.audience import AudienceDataProcessor
+from soundcharts_lib.jobs.sync import ChartSync
+from soundcharts_lib.web.launch import free_port, start_voila, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 UUID = "00000000-0000-4000-8000-000000000001"
@@ -330,7 +330,7 @@ def test_commands_and_configuration(outcomes, name):
     (n, b) for n in HOSTILE_BODIES for b in (("sqlite", "postgres") if n in ON_POSTGRES else ("sqlite",))])
 def test_hostile_api_bodies(name, backend, hostile_api, monkeypatch, capfd, tmp_path):
     """Through ``cli.main`` in this process (the command's own code), so that each case costs no start-up."""
-    from soundcharts_lib import cli
+    from soundcharts_lib.cli import main as cli
 
     args = AUDIENCE_HOSTILE if name.startswith("audience") else SYNC_HOSTILE
     with fresh_database(f"{backend}://", tmp_path, name) as db_url:

@@ -103,7 +103,7 @@ def test_a_failing_command_reports_its_failure_once(tmp_path):
         assert res.returncode == 1 and len(lines) == 1 and FAILING[case][1] in lines[0], (case, res.stderr)
         assert "Traceback" not in res.stdout + res.stderr
     logged = (tmp_path / "soundcharts.log").read_text()
-    assert "WARNING soundcharts_lib.metadata" in logged and "ERROR papermill: job sync_charts failed" in logged
+    assert "WARNING soundcharts_lib.jobs.metadata" in logged and "ERROR papermill: job sync_charts failed" in logged
     print("; ".join(f"{case}: {res.stderr.strip()[:70]!r}" for case, res in results.items()))
 
 
@@ -125,7 +125,7 @@ def test_every_value_has_a_type_and_every_number_a_range():
     """Every value-taking option of every command (``localapi``'s are checked by its ``LocalApiConfig``, see
     tests/security/test_cli_probes.py) has a type or choices; a hostile value is refused with an argparse error,
     or taken as a finite number within 64 bits, or as text without control characters."""
-    from soundcharts_lib.cli import build_parser
+    from soundcharts_lib.cli.main import build_parser
 
     checked = 0
     for path, action in _options(build_parser()):
@@ -150,7 +150,7 @@ def test_every_value_has_a_type_and_every_number_a_range():
 def test_one_date_format_and_ascii_numbers_everywhere():
     """The command line, the JSON endpoints and the pages' links take the same dates (one parser) and whole numbers
     in ASCII digits only."""
-    from soundcharts_lib import cliargs
+    from soundcharts_lib.cli import args as cliargs
     from soundcharts_lib.ui.params import BadQuery, Query
     from soundcharts_lib.web.query import BadParameter, parse
 

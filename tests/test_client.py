@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from soundcharts_lib.client import SoundchartsClient, date_windows
+from soundcharts_lib.api.client import SoundchartsClient, date_windows
 from soundcharts_lib.config import Secret, Settings
 from soundcharts_lib.errors import AuthError, NotFound, QuotaExhausted, RateLimited, ServerError
 from soundcharts_lib.localapi import LocalApiConfig, running
@@ -250,7 +250,7 @@ def test_rate_limit_reset_too_long_raises_with_retry_after():
 def test_each_retryable_fault_is_retried_until_success(kind, extra, caplog):
     with local(fault_rate=0.6, fault_seed=1, fault_kinds=(kind,), timeout_seconds=2.5) as srv, \
             make_client(srv, max_retries=10, sleep=lambda s: None, **extra) as c, \
-            caplog.at_level(logging.INFO, logger="soundcharts_lib.client"):
+            caplog.at_level(logging.INFO, logger="soundcharts_lib.api.client"):
         platforms = c.platforms()
         stats = srv.stats()
     retries = [r for r in caplog.records if r.getMessage().startswith("waiting")]
@@ -280,9 +280,9 @@ def test_retries_are_bounded_by_time():
 def test_retry_waits_are_logged_with_path_and_seconds(caplog):
     with local(fault_rate=1.0, fault_kinds=("5xx",)) as srv, \
             make_client(srv, max_retries=2, sleep=lambda s: None) as c, \
-            caplog.at_level(logging.INFO, logger="soundcharts_lib.client"), pytest.raises(ServerError):
+            caplog.at_level(logging.INFO, logger="soundcharts_lib.api.client"), pytest.raises(ServerError):
         c.platforms()
-    waits = [r for r in caplog.records if r.name == "soundcharts_lib.client" and r.levelno == logging.INFO]
+    waits = [r for r in caplog.records if r.name == "soundcharts_lib.api.client" and r.levelno == logging.INFO]
     assert len(waits) == 2
     assert all("/api/v2/referential/platforms" in r.getMessage() and "?" not in r.getMessage() for r in waits)
 

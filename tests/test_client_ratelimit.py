@@ -8,7 +8,7 @@ from collections import deque
 
 import pytest
 
-from soundcharts_lib.ratelimit import RateLimiter
+from soundcharts_lib.api.ratelimit import RateLimiter
 
 
 class FakeTime:

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from soundcharts_lib.client import SoundchartsClient
+from soundcharts_lib.api.client import SoundchartsClient
 from soundcharts_lib.errors import (
     ApiError,
     AuthError,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from soundcharts_lib.client import SoundchartsClient
+from soundcharts_lib.api.client import SoundchartsClient
 from soundcharts_lib.config import Secret, Settings
 from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.localapi import LocalApiConfig, running

@@ -6,8 +6,9 @@ from datetime import date
 
 import pandas as pd
 
-from soundcharts_lib import analytics, compare
 from soundcharts_lib.db import make_engine
+from soundcharts_lib.warehouse import analytics
+from soundcharts_lib.warehouse import markets as compare
 
 D1, D2, D3 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)
 

@@ -66,7 +66,7 @@ def test_the_http_cache_sits_beside_the_database_or_where_it_is_told(tmp_path):
 def test_a_client_from_settings_caches_beside_the_database(api_settings, tmp_path):
     from dataclasses import replace
 
-    from soundcharts_lib.client import SoundchartsClient
+    from soundcharts_lib.api.client import SoundchartsClient
 
     db = tmp_path / "elsewhere" / "sc.db"
     settings = Settings.from_env({"SOUNDCHARTS_DB_URL": f"sqlite:///{db}", "SOUNDCHARTS_CACHE_BACKEND": "sqlite"})
@@ -84,7 +84,7 @@ def test_settings_print_url_passwords_masked():
 
 
 def test_a_client_prints_its_url_password_masked():
-    from soundcharts_lib.client import SoundchartsClient
+    from soundcharts_lib.api.client import SoundchartsClient
 
     shown = repr(SoundchartsClient("https://user:CANARY-api-pw@api.example", "app", "key"))
     assert "CANARY" not in shown and "base_url='https://user:***@api.example'" in shown

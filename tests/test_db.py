@@ -189,7 +189,7 @@ def test_entry_track_foreign_key_is_enforced_on_sqlite_only_and_orphans_are_repo
     rankings); ``maintenance check`` reports an entry whose track is missing there."""
     from sqlalchemy.exc import IntegrityError
 
-    from soundcharts_lib.maintenance import check_database
+    from soundcharts_lib.jobs.maintenance import check_database
 
     eng = make_engine(db_url)
     upgrade(eng)

@@ -18,15 +18,16 @@ import pytest
 from conftest import copy_db
 from sqlalchemy import insert, select
 
-from soundcharts_lib import analytics, exports, viewer_data
 from soundcharts_lib.db import make_engine
 from soundcharts_lib.db.models import Platform, Track, TrackAudience
 from soundcharts_lib.ui.chart import ChartView
 from soundcharts_lib.ui.overview import build_overview
+from soundcharts_lib.warehouse import analytics, exports
+from soundcharts_lib.warehouse import viewer_pages as viewer_data
 
 # `soundcharts export` through cli.main, registering the subcommand when cli.py does not list it yet.
 RUNNER = """import sys
-from soundcharts_lib import cli, cli_export
+from soundcharts_lib.cli import main as cli, export as cli_export
 build = cli.build_parser
 def wired():
     parser = build()

@@ -12,7 +12,7 @@ from test_reliability_runs import hold_run, kill_9
 
 from soundcharts_lib.db.models import utcnow
 from soundcharts_lib.localapi import LocalApiConfig, running
-from soundcharts_lib.serve import free_port
+from soundcharts_lib.web.launch import free_port
 
 
 def lines(res) -> dict[str, str]:

@@ -9,12 +9,12 @@ import time
 import pytest
 
 from soundcharts_lib.config import Settings
-from soundcharts_lib.joblock import JobLocked, advisory_key, job_lock
+from soundcharts_lib.jobs.lock import JobLocked, advisory_key, job_lock
 
 HOLDER = textwrap.dedent("""
     import socket, sys, time
     from soundcharts_lib.config import Settings
-    from soundcharts_lib.joblock import JobLocked, job_lock
+    from soundcharts_lib.jobs.lock import JobLocked, job_lock
     settings = Settings.from_env({"SOUNDCHARTS_DB_URL": sys.argv[1], "SOUNDCHARTS_RUNS_DIR": sys.argv[2]})
     try:
         with job_lock("sync_charts", settings):

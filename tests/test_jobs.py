@@ -10,11 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import create_engine, text
 
-from soundcharts_lib import jobs
 from soundcharts_lib.config import Settings
 from soundcharts_lib.errors import ConfigError
-from soundcharts_lib.joblock import job_lock
-from soundcharts_lib.jobs import JOBS_DIR
+from soundcharts_lib.jobs import runner as jobs
+from soundcharts_lib.jobs.lock import job_lock
+from soundcharts_lib.jobs.runner import JOBS_DIR
 
 
 def run_job(*args, env):
@@ -59,7 +59,7 @@ def test_failing_job_is_archived_and_exits_1(tmp_path, monkeypatch):
 REFUSED = """
 import sys, time
 started = time.perf_counter()
-from soundcharts_lib import cli
+from soundcharts_lib.cli import main as cli
 code = cli.main(sys.argv[1:])
 print(f"{time.perf_counter() - started:.3f}", *sorted({m.split('.')[0] for m in sys.modules} & {HEAVY}))
 sys.exit(code)
@@ -144,10 +144,10 @@ def test_parameters_the_job_does_not_take_are_refused_before_anything_runs(tmp_p
 ])
 def test_job_functions_check_values_with_the_commands_types(job, params, words, tmp_path):
     """What the job notebooks call refuses a value out of range before opening the database or the API."""
-    from soundcharts_lib.audience import audience_job
-    from soundcharts_lib.maintenance import maintenance_job
-    from soundcharts_lib.metadata import metadata_job
-    from soundcharts_lib.sync import sync_job
+    from soundcharts_lib.jobs.audience import audience_job
+    from soundcharts_lib.jobs.maintenance import maintenance_job
+    from soundcharts_lib.jobs.metadata import metadata_job
+    from soundcharts_lib.jobs.sync import sync_job
 
     settings = Settings.from_env({"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'never.db'}",
                                   "SOUNDCHARTS_API_URL": "http://127.0.0.1:9", "SOUNDCHARTS_APP_ID": "a",

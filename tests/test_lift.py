@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert
 
-from soundcharts_lib import lift
 from soundcharts_lib.db.models import Chart, ChartRanking, ChartRankingEntry, Platform, Track, TrackAudience
+from soundcharts_lib.warehouse import lift
 
 TODAY = date(2026, 3, 20)
 U = {i: f"0000000{i}-0000-0000-0000-000000000000" for i in range(1, 10)}

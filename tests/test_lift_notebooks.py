@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import copy_db, local_client
 
-from soundcharts_lib import lift
-from soundcharts_lib.audience import AudienceDataProcessor
 from soundcharts_lib.db import make_engine
+from soundcharts_lib.jobs.audience import AudienceDataProcessor
+from soundcharts_lib.warehouse import lift
 
 ROOT = Path(__file__).resolve().parent.parent
 PLATFORM = "spotify"

@@ -11,7 +11,6 @@ import pytest
 from conftest import local_client
 from sqlalchemy import func, insert, select, text, update
 
-from soundcharts_lib.audience import AudienceDataProcessor
 from soundcharts_lib.config import Settings
 from soundcharts_lib.db import is_postgres
 from soundcharts_lib.db.models import (
@@ -26,8 +25,9 @@ from soundcharts_lib.db.models import (
     utcnow,
 )
 from soundcharts_lib.errors import ConfigError
-from soundcharts_lib.maintenance import check_database, cleanup, prune_archives, retention_policy
-from soundcharts_lib.sync import ChartSync, today_utc
+from soundcharts_lib.jobs.audience import AudienceDataProcessor
+from soundcharts_lib.jobs.maintenance import check_database, cleanup, prune_archives, retention_policy
+from soundcharts_lib.jobs.sync import ChartSync, today_utc
 
 R, E, T, A = ChartRanking.__table__, ChartRankingEntry.__table__, Track.__table__, TrackAudience.__table__
 RUN, AUDIT, C = SyncRun.__table__, AuditEvent.__table__, Chart.__table__

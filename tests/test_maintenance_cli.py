@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.models import utcnow
-from soundcharts_lib.sync import ChartSync
+from soundcharts_lib.jobs.sync import ChartSync
 
 CHART = "spotify-top-200-fr-daily"
 

@@ -8,9 +8,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import insert
 
-from soundcharts_lib import movers, roster, trends
+from soundcharts_lib.curation import roster
 from soundcharts_lib.db import make_engine
 from soundcharts_lib.db.models import Chart, ChartRanking, ChartRankingDropout, ChartRankingEntry, Platform, Track
+from soundcharts_lib.warehouse import movers, trends
 
 D = date(2026, 3, 10)
 U = {i: f"0000000{i}-1111-1111-1111-111111111111" for i in range(1, 8)}

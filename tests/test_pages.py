@@ -9,9 +9,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from soundcharts_lib import analytics, pages
 from soundcharts_lib.db import make_engine
-from soundcharts_lib.serve import DASHBOARDS
+from soundcharts_lib.ui import pages
+from soundcharts_lib.warehouse import analytics
+from soundcharts_lib.web.launch import DASHBOARDS
 
 TEMPLATE = DASHBOARDS / "templates" / "my_page.ipynb"
 PROBE = """

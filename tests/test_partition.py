@@ -6,12 +6,12 @@ import pytest
 from conftest import local_client
 from sqlalchemy import text
 
-from soundcharts_lib import analytics
-from soundcharts_lib.audience import AudienceDataProcessor
 from soundcharts_lib.db import make_engine, partition, upgrade
 from soundcharts_lib.errors import ConfigError
-from soundcharts_lib.sync import ChartSync, today_utc
-from soundcharts_lib.trends import chart_trends
+from soundcharts_lib.jobs.audience import AudienceDataProcessor
+from soundcharts_lib.jobs.sync import ChartSync, today_utc
+from soundcharts_lib.warehouse import analytics
+from soundcharts_lib.warehouse.trends import chart_trends
 
 ENTRIES = ("select c.slug, r.ranking_date, e.ranking_date, e.position, t.uuid, e.metric from chart_ranking_entry e "
            "join chart_ranking r on r.id = e.ranking_id join chart c on c.id = r.chart_id "

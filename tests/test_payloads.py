@@ -10,7 +10,7 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from soundcharts_lib import payloads as p
+from soundcharts_lib.api import payloads as p
 from soundcharts_lib.errors import PayloadError
 
 DATA = Path(__file__).parent / "data"

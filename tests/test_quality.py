@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import insert
 
-from soundcharts_lib import quality
 from soundcharts_lib.db.models import Platform, Track, TrackAudience
+from soundcharts_lib.warehouse import quality
 
 D = date(2026, 3, 10)
 U1, U2 = "11111111-0000-0000-0000-000000000000", "22222222-0000-0000-0000-000000000000"

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
-from soundcharts_lib import quota
 from soundcharts_lib.db.models import SyncRun
+from soundcharts_lib.warehouse import quota
 
 NOW = datetime(2026, 3, 20, 12, 0)
 

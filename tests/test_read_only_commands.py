@@ -34,7 +34,7 @@ from db_states import (
 )
 
 from soundcharts_lib.db.schema import head
-from soundcharts_lib.serve import free_port, wait_ready
+from soundcharts_lib.web.launch import free_port, wait_ready
 
 INIT = "run `soundcharts init-db`"
 WORKS = {  # a reading command on the filled database: what its output shows

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from test_reliability_faults import PLATFORMS
 from test_reliability_snapshot import differences, fresh_database, migrated, row_count, snapshot
 
-from soundcharts_lib.audience import AudienceDataProcessor
 from soundcharts_lib.db.models import SyncRun
+from soundcharts_lib.jobs.audience import AudienceDataProcessor
+from soundcharts_lib.jobs.sync import ChartSync
 from soundcharts_lib.localapi import LocalApiConfig, running
-from soundcharts_lib.sync import ChartSync
 
 DAYS = 5
 LATENCY_MS = 20  # keeps the three runs overlapping

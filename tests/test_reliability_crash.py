@@ -30,9 +30,9 @@ from test_reliability_snapshot import (
 )
 
 from soundcharts_lib.db.models import ChartRanking, SyncRun
-from soundcharts_lib.health import last_runs
+from soundcharts_lib.jobs.sync import ChartSync
 from soundcharts_lib.localapi import running
-from soundcharts_lib.sync import ChartSync
+from soundcharts_lib.warehouse.health import last_runs
 
 LATENCY_MS = 30  # every request answers late, so the sync is caught in all its phases
 REQUESTS = 55  # API requests of the whole sync

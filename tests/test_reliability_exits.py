@@ -19,7 +19,7 @@ import pytest
 from test_maintenance_cli import CHART, soundcharts, synced  # noqa: F401  (fixture)
 
 from soundcharts_lib.db import make_engine, upgrade
-from soundcharts_lib.serve import TOKEN_ENV, free_port
+from soundcharts_lib.web.launch import TOKEN_ENV, free_port
 
 STOP_WITHIN = 10.0
 TOKEN = "exits-test-token-0123456789"

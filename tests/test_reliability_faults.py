@@ -24,10 +24,10 @@ from test_reliability_snapshot import (
     snapshot,
 )
 
-from soundcharts_lib.audience import OVERLAP_DAYS, AudienceDataProcessor
 from soundcharts_lib.db.models import Chart, ChartRanking, SyncRun, Track, TrackAudience
+from soundcharts_lib.jobs.audience import OVERLAP_DAYS, AudienceDataProcessor
+from soundcharts_lib.jobs.sync import ChartSync
 from soundcharts_lib.localapi import LocalApiConfig, running
-from soundcharts_lib.sync import ChartSync
 
 TODAY = date(2025, 3, 14)
 START = TODAY - timedelta(days=7)

@@ -16,7 +16,7 @@ from soundcharts_lib.db.models import Base
 
 AT_ONCE = textwrap.dedent("""
     import sys
-    from soundcharts_lib import cli
+    from soundcharts_lib.cli import main as cli
     print("ready", flush=True)
     sys.stdin.readline()  # every process starts its command when told, all at the same moment
     sys.exit(cli.main(sys.argv[1:]))

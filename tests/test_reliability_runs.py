@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from soundcharts_lib import admin_data
 from soundcharts_lib.db.models import SyncRun
 from soundcharts_lib.db.runs import INTERRUPTED_ERROR, finish_run, interrupt_dead_runs, start_run
-from soundcharts_lib.health import last_runs
+from soundcharts_lib.warehouse import admin_pages as admin_data
+from soundcharts_lib.warehouse.health import last_runs
 
 HOLDER = textwrap.dedent("""
     import sys, time

@@ -107,8 +107,8 @@ def migrated(url: str) -> Iterator[Engine]:
 
 def _fill(engine: Engine, order: list[int]) -> None:
     """Two charts' rankings stored in ``order`` (ids then differ between databases)."""
+    from soundcharts_lib.api.payloads import ChartInfo, Ranking, RankingEntry, SongRef
     from soundcharts_lib.db import store
-    from soundcharts_lib.payloads import ChartInfo, Ranking, RankingEntry, SongRef
 
     charts = [ChartInfo(slug=f"c{i}", name=f"C{i}", platform="spotify") for i in (0, 1)]
     ids = store.upsert_charts(engine, charts)

@@ -11,10 +11,11 @@ from alembic import command
 from conftest import local_client
 from sqlalchemy import text
 
-from soundcharts_lib import analytics, maintenance
 from soundcharts_lib.db import make_engine, partition, rollup
 from soundcharts_lib.db.migrate import alembic_config, upgrade
-from soundcharts_lib.sync import ChartSync, today_utc
+from soundcharts_lib.jobs import maintenance
+from soundcharts_lib.jobs.sync import ChartSync, today_utc
+from soundcharts_lib.warehouse import analytics
 
 PLATFORMS = ["spotify", "deezer"]
 ENTRIES = ("select r.ranking_date, r.status, c.platform_id, r.chart_id, e.position, t.uuid, t.name, t.credit_name "

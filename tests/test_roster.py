@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert, select
 
-from soundcharts_lib import roster
+from soundcharts_lib.curation import roster
 from soundcharts_lib.db.models import Artist, AuditEvent, Track, TrackArtist
 from soundcharts_lib.errors import ConfigError
 

@@ -11,7 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import insert, select
 
-from soundcharts_lib import alerts, cli, cli_roster
+from soundcharts_lib.cli import main as cli
+from soundcharts_lib.cli import roster as cli_roster
+from soundcharts_lib.curation import alerts
 from soundcharts_lib.db.models import Artist, AuditEvent, Chart, Platform, Track, TrackArtist
 
 TRACK = "11111111-2222-3333-4444-555555555555"
@@ -138,7 +140,7 @@ def test_alert_rules_evaluate_and_list(soundcharts):
 
 
 def test_evaluate_exits_1_when_a_delivery_fails(soundcharts):
-    from soundcharts_lib.serve import free_port
+    from soundcharts_lib.web.launch import free_port
 
     soundcharts("alerts", "rules", "add", "stale", "--kind", "chart_stale", "--webhook",
                 f"http://127.0.0.1:{free_port()}/x")

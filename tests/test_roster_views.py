@@ -1,5 +1,5 @@
 """The viewer pages' data with the "my roster" filter, the recent alerts and a track's notes
-(soundcharts_lib.viewer_data) on a synced database, checked against plain SQL."""
+(soundcharts_lib.warehouse.viewer_pages) on a synced database, checked against plain SQL."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from datetime import date, timedelta
 import pytest
 from conftest import copy_db, sql
 
-from soundcharts_lib import alerts, annotations, roster, viewer_data
+from soundcharts_lib.curation import alerts, annotations, roster
 from soundcharts_lib.db import make_engine
-from soundcharts_lib.sync import today_utc
+from soundcharts_lib.jobs.sync import today_utc
+from soundcharts_lib.warehouse import viewer_pages as viewer_data
 
 CHART = "spotify-top-200-global-daily"
 

@@ -19,13 +19,14 @@ from sqlalchemy import func, inspect, select
 from test_bad_input import CHART, MARKUP, crafted_api, entry, page, ranking, render_dashboard
 from test_reliability_snapshot import migrated
 
-from soundcharts_lib import admin_data, analytics
-from soundcharts_lib.audience import AudienceDataProcessor
-from soundcharts_lib.client import SoundchartsClient
+from soundcharts_lib.api.client import SoundchartsClient
+from soundcharts_lib.api.payloads import local_date
 from soundcharts_lib.db.models import Base, Chart, ChartRankingEntry, Track, TrackAudience
-from soundcharts_lib.payloads import local_date
-from soundcharts_lib.serve import free_port, start_voila, wait_ready
-from soundcharts_lib.sync import ChartSync
+from soundcharts_lib.jobs.audience import AudienceDataProcessor
+from soundcharts_lib.jobs.sync import ChartSync
+from soundcharts_lib.warehouse import admin_pages as admin_data
+from soundcharts_lib.warehouse import analytics
+from soundcharts_lib.web.launch import free_port, start_voila, wait_ready
 
 PAYLOADS = (
     "Robert'); DROP TABLE track; --",

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from test_reliability_snapshot import migrated
 
 from soundcharts_lib.localapi import LocalApiConfig, running
-from soundcharts_lib.serve import free_port, start_voila, wait_ready
+from soundcharts_lib.web.launch import free_port, start_voila, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = f"CANARY-key-{uuid.uuid4().hex}"

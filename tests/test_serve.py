@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from soundcharts_lib.config import PROJECT_ROOT
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.errors import ConfigError
-from soundcharts_lib.serve import (
+from soundcharts_lib.web.launch import (
     API_CREDENTIALS,
     FILL_DELAY_SECONDS,
     PREHEATED_PAGES,

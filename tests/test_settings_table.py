@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from soundcharts_lib.config import PROJECT_ROOT
-from soundcharts_lib.maintenance import RETENTION_ENV
+from soundcharts_lib.jobs.maintenance import RETENTION_ENV
 
 NAME = re.compile(r"\bSOUNDCHARTS_[A-Z0-9_]*[A-Z0-9]\b")  # a prefix such as SOUNDCHARTS_RETENTION_* is no name
 SOURCES = ["soundcharts_lib/**/*.py", "scheduled/**/*", "dashboards/**/*.ipynb", "notebooks/**/*.ipynb",
@@ -28,7 +28,7 @@ def read_in_code() -> dict[str, str]:
             for name in NAME.findall(path.read_text(errors="replace")):
                 found.setdefault(name, str(path.relative_to(PROJECT_ROOT)))
     for name in BUILT:
-        found.setdefault(name, "soundcharts_lib/maintenance.py (RETENTION_ENV)")
+        found.setdefault(name, "soundcharts_lib/jobs/maintenance.py (RETENTION_ENV)")
     return {name: where for name, where in found.items() if name not in TEST_ONLY}
 
 

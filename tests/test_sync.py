@@ -8,9 +8,9 @@ from conftest import local_client
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from soundcharts_lib.api.payloads import ChartInfo, Ranking, RankingEntry, SongRef
 from soundcharts_lib.db import store
-from soundcharts_lib.payloads import ChartInfo, Ranking, RankingEntry, SongRef
-from soundcharts_lib.sync import ChartSync, today_utc
+from soundcharts_lib.jobs.sync import ChartSync, today_utc
 
 AUTH = {"x-app-id": "soundcharts", "x-api-key": "soundcharts"}
 DATA_TABLES = ("platform", "track", "chart_ranking", "chart_ranking_entry")

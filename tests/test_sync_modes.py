@@ -11,9 +11,9 @@ from sqlalchemy import select, text
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.models import SyncRun
 from soundcharts_lib.errors import ConfigError
-from soundcharts_lib.maintenance import prune_archives
-from soundcharts_lib.metadata import fetch_metadata
-from soundcharts_lib.sync import ChartSync, check_dates, sync_job, today_utc
+from soundcharts_lib.jobs.maintenance import prune_archives
+from soundcharts_lib.jobs.metadata import fetch_metadata
+from soundcharts_lib.jobs.sync import ChartSync, check_dates, sync_job, today_utc
 
 RANKING_ROWS = (
     "select c.slug, r.ranking_date, r.date_raw, r.status, r.entry_count, e.position, t.uuid, e.old_position, "

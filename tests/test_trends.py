@@ -16,16 +16,20 @@ from served_ranking import expected, ranking_dates, served
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from soundcharts_lib import admin_data, exports, viewer_data
-from soundcharts_lib.admin import Runner
-from soundcharts_lib.analytics import chart_dates
+from soundcharts_lib.api.payloads import ChartInfo, Ranking, RankingEntry, SongRef
 from soundcharts_lib.db import make_engine, store, upgrade
 from soundcharts_lib.db.models import ChartRanking, ChartRankingDropout, ChartRankingEntry, Track
 from soundcharts_lib.errors import PayloadError
+from soundcharts_lib.jobs.admin_actions import Runner
+from soundcharts_lib.jobs.sync import ChartSync
 from soundcharts_lib.localapi import LocalApiConfig, running
-from soundcharts_lib.payloads import ChartInfo, Ranking, RankingEntry, SongRef
-from soundcharts_lib.sync import ChartSync
-from soundcharts_lib.trends import (
+from soundcharts_lib.ui.admin.charts import RankingView
+from soundcharts_lib.ui.chart import ChartView
+from soundcharts_lib.warehouse import admin_pages as admin_data
+from soundcharts_lib.warehouse import exports
+from soundcharts_lib.warehouse import viewer_pages as viewer_data
+from soundcharts_lib.warehouse.analytics import chart_dates
+from soundcharts_lib.warehouse.trends import (
     api_state,
     api_unit,
     chart_dropouts,
@@ -34,8 +38,6 @@ from soundcharts_lib.trends import (
     needs_history,
     resolve,
 )
-from soundcharts_lib.ui.admin_charts import RankingView
-from soundcharts_lib.ui.chart import ChartView
 
 CHART = ChartInfo(slug="scripted", name="Scripted", platform="spotify", type="top", frequency="daily",
                   country_code=None, country_name=None, city_name=None, max_results=3, web_url=None,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from test_maintenance_cli import CHART, soundcharts
 
-from soundcharts_lib.cli import build_parser
+from soundcharts_lib.cli.main import build_parser
 from soundcharts_lib.config import PROJECT_ROOT, TRIGGERS, Settings
 from soundcharts_lib.errors import ConfigError
 

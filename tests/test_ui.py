@@ -290,7 +290,8 @@ def test_alerts_and_top_tracks_say_when_kept_to_the_roster(data):
 
 
 def test_an_interrupted_run_reads_as_a_failure_everywhere():
-    from soundcharts_lib.ui import admin_common, admin_history
+    from soundcharts_lib.ui.admin import common as admin_common
+    from soundcharts_lib.ui.admin import history as admin_history
 
     assert "sc-down" in overview.outcome("interrupted") and "sc-down" in admin_common.state_pill("interrupted")
     assert "interrupted" in admin_history.RUN_STATES

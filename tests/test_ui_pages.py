@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 from test_ui import classes, html_of, walk
 
-from soundcharts_lib import exports
-from soundcharts_lib.analytics import UnknownEntity
-from soundcharts_lib.trends import TREND_COLUMNS
 from soundcharts_lib.ui import chart, common, figures, platform, track
 from soundcharts_lib.ui.params import BadQuery, Query
 from soundcharts_lib.ui.roster_filter import NO_ROSTER, RosterFilter
+from soundcharts_lib.warehouse import exports
+from soundcharts_lib.warehouse.analytics import UnknownEntity
+from soundcharts_lib.warehouse.trends import TREND_COLUMNS
 
 D = [date(2026, 11, 20) + timedelta(days=i) for i in range(3)]
 UUID = "0f6e103f-0aa7-47d1-ac1f-10dac910a1a1"
@@ -327,7 +327,7 @@ def audience(platforms: list[str] | None = None, start: date | None = None, end:
                                   "daily_change": pd.array([None] + [10] * 30, dtype="Int64")})
               for slug, base in (("spotify", 1000), ("youtube", 0)) if slug in chosen}
     series = {k: (f.tail(limit) if limit else f).reset_index(drop=True) for k, f in series.items()}
-    from soundcharts_lib import audience_series
+    from soundcharts_lib.warehouse import audience_series
     growth = {k: audience_series.growth(f) for k, f in series.items()}
     return {"available": available, "platforms": chosen, "series": series,
             "wide": audience_series.aligned(series), "growth": growth}

@@ -18,15 +18,15 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 from tornado import httputil
 
-from soundcharts_lib import audience_series as series
-from soundcharts_lib.audience import AudienceDataProcessor
-from soundcharts_lib.client import SoundchartsClient
+from soundcharts_lib.api.client import SoundchartsClient
 from soundcharts_lib.db import make_engine
 from soundcharts_lib.db.models import Track, TrackAudience
-from soundcharts_lib.serve import free_port, start_voila, voila_command, wait_ready
-from soundcharts_lib.sync import today_utc
+from soundcharts_lib.jobs.audience import AudienceDataProcessor
+from soundcharts_lib.jobs.sync import today_utc
+from soundcharts_lib.warehouse import audience_series as series
 from soundcharts_lib.web.gate import ALLOWED_HOSTS_ENV, RequestGate, allowed_hosts
 from soundcharts_lib.web.handlers import OPENAPI, read_only_engine
+from soundcharts_lib.web.launch import free_port, start_voila, voila_command, wait_ready
 from soundcharts_lib.web.login import LoginLimiter, same_secret
 from soundcharts_lib.web.pages import without_token
 from soundcharts_lib.web.wsguard import MAX_OFFSETS, frame_problem

@@ -32,21 +32,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from .config import DEFAULT_API_URL, DEFAULT_AUTH_URL, Secret, Settings
-from .errors import (
-    ApiError,
-    AuthError,
-    BadRequest,
-    ConfigError,
-    NotFound,
-    PayloadError,
-    PlanError,
-    QuotaExhausted,
-    RateLimited,
-    ServerError,
-)
-from .logs import mask
-from .payloads import (
+from soundcharts_lib.api.payloads import (
     AudienceDay,
     ChartInfo,
     Identifier,
@@ -63,9 +49,23 @@ from .payloads import (
     parse_ranking,
     parse_song,
 )
-from .ratelimit import RateLimiter
+from soundcharts_lib.api.ratelimit import RateLimiter
+from soundcharts_lib.config import DEFAULT_API_URL, DEFAULT_AUTH_URL, Secret, Settings
+from soundcharts_lib.errors import (
+    ApiError,
+    AuthError,
+    BadRequest,
+    ConfigError,
+    NotFound,
+    PayloadError,
+    PlanError,
+    QuotaExhausted,
+    RateLimited,
+    ServerError,
+)
+from soundcharts_lib.logs import mask
 
-log = logging.getLogger("soundcharts_lib.client")
+log = logging.getLogger("soundcharts_lib.api.client")
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .errors import PayloadError
+from soundcharts_lib.errors import PayloadError
 
 
 class _Record(BaseModel):

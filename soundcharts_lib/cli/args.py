@@ -13,8 +13,8 @@ import re
 import sys
 from datetime import date
 
-from .dates import parse_date
-from .errors import ConfigError
+from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.vocab import parse_date
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*\Z")

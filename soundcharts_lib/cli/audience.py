@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from . import cliargs
+from soundcharts_lib.cli import args as cliargs
 
 
 def register(sub) -> None:
@@ -31,8 +31,8 @@ def register(sub) -> None:
 
 
 def cmd_fetch_audience(args, settings) -> int:
-    from .audience import fetch_audience
-    from .cli import EXIT_FAILED, EXIT_OK
+    from soundcharts_lib.cli.main import EXIT_FAILED, EXIT_OK
+    from soundcharts_lib.jobs.audience import fetch_audience
 
     result = fetch_audience(settings, track_uuids=args.track_uuid, platforms=args.platform, limit=args.limit,
                             start=args.start_date, end=args.end_date, force=args.force, trigger="cli",

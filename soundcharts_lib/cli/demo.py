@@ -6,20 +6,20 @@ import logging
 import os
 import sys
 
-from .config import Settings
-from .errors import ConfigError
-from .processes import stop_on_signals, stop_started
+from soundcharts_lib.config import Settings
+from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.web.processes import stop_on_signals, stop_started
 
 DEMO_CREDENTIALS = {"SOUNDCHARTS_APP_ID": "soundcharts", "SOUNDCHARTS_API_KEY": "soundcharts"}
 
 
 def run_demo(*, port: int = 8866, api_port: int = 8765, backfill_days: int = 28) -> int:
     """Ctrl-C, SIGTERM and SIGHUP stop everything it started, at any step: the sync's kernel, Voila and its
-    kernels (:mod:`soundcharts_lib.processes`), the local API (a thread of this process)."""
-    from .db import make_engine, upgrade
-    from .jobs import run_job
-    from .localapi import LocalApiConfig, running
-    from .serve import start_voila
+    kernels (:mod:`soundcharts_lib.web.processes`), the local API (a thread of this process)."""
+    from soundcharts_lib.db import make_engine, upgrade
+    from soundcharts_lib.jobs.runner import run_job
+    from soundcharts_lib.localapi import LocalApiConfig, running
+    from soundcharts_lib.web.launch import start_voila
 
     stop_on_signals()
     try:

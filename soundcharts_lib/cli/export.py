@@ -11,8 +11,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import cliargs
-from .exports import FORMATS, OPTION_NAMES, PAGES, TABLES, ExportError, Params, check, read_table, render
+from soundcharts_lib.cli import args as cliargs
+from soundcharts_lib.warehouse.exports import (
+    FORMATS,
+    OPTION_NAMES,
+    PAGES,
+    TABLES,
+    ExportError,
+    Params,
+    check,
+    read_table,
+    render,
+)
 
 
 def _epilog() -> str:
@@ -43,9 +53,9 @@ def register(sub) -> None:
 
 
 def cmd_export(args, settings) -> int:
-    from .cli import EXIT_OK
-    from .errors import ConfigError
-    from .runtime import reading_engine
+    from soundcharts_lib.cli.main import EXIT_OK
+    from soundcharts_lib.errors import ConfigError
+    from soundcharts_lib.jobs.runtime import reading_engine
 
     fmt = args.format or ("xlsx" if args.output.lower().endswith(".xlsx") else "csv")
     if fmt == "xlsx" and args.output == "-":

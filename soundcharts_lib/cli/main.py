@@ -8,16 +8,17 @@ import sys
 
 from sqlalchemy.exc import DBAPIError
 
-from . import cliargs, logs
-from .config import Settings
-from .errors import ConfigError, SoundchartsError
+from soundcharts_lib import logs
+from soundcharts_lib.cli import args as cliargs
+from soundcharts_lib.config import Settings
+from soundcharts_lib.errors import ConfigError, SoundchartsError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
 
 def _client(settings: Settings):
-    from .client import SoundchartsClient
-    from .runtime import require_credentials
+    from soundcharts_lib.api.client import SoundchartsClient
+    from soundcharts_lib.jobs.runtime import require_credentials
 
     require_credentials(settings)
     return SoundchartsClient.from_settings(settings)
@@ -25,20 +26,20 @@ def _client(settings: Settings):
 
 def _engine(settings: Settings):
     """A writing command's database: migrated first (a newer release's is refused)."""
-    from .runtime import migrated_engine
+    from soundcharts_lib.jobs.runtime import migrated_engine
 
     return migrated_engine(settings)
 
 
 def _reader(settings: Settings):
     """A reading command's database: read-only, at this release's revision, never created nor migrated."""
-    from .runtime import reading_engine
+    from soundcharts_lib.jobs.runtime import reading_engine
 
     return reading_engine(settings)
 
 
 def cmd_init_db(args, settings: Settings) -> int:
-    from .db import make_engine, partition, upgrade
+    from soundcharts_lib.db import make_engine, partition, upgrade
 
     engine = make_engine(settings.db_url)
     rev = upgrade(engine)
@@ -49,15 +50,15 @@ def cmd_init_db(args, settings: Settings) -> int:
 
 
 def cmd_localapi(args, settings: Settings) -> int:
-    from .localapi import run_from_args
+    from soundcharts_lib.localapi import run_from_args
 
     return run_from_args(args)
 
 
 def cmd_sync_charts(args, settings: Settings) -> int:
-    from . import alerts
-    from .dates import today_utc
-    from .sync import ChartSync, check_dates
+    from soundcharts_lib.curation import alerts
+    from soundcharts_lib.jobs.sync import ChartSync, check_dates
+    from soundcharts_lib.vocab import today_utc
 
     start, end = check_dates(args.date, args.start_date, args.end_date, today_utc())
     client = _client(settings)  # credentials checked before the database is created or migrated
@@ -74,7 +75,7 @@ def cmd_sync_charts(args, settings: Settings) -> int:
 
 
 def cmd_fetch_metadata(args, settings: Settings) -> int:
-    from .metadata import fetch_metadata
+    from soundcharts_lib.jobs.metadata import fetch_metadata
 
     client = _client(settings)
     engine = _engine(settings)
@@ -88,8 +89,8 @@ def cmd_fetch_metadata(args, settings: Settings) -> int:
 
 
 def cmd_run_job(args, settings: Settings) -> int:
-    from .joblock import JobLocked
-    from .jobs import JobFailed, check_params, run_job
+    from soundcharts_lib.jobs.lock import JobLocked
+    from soundcharts_lib.jobs.runner import JobFailed, check_params, run_job
 
     params = {key: _param_value(value) for key, value in args.param or []}
     check_params(args.name, dict(args.param or []))  # before anything is opened
@@ -122,7 +123,7 @@ def _param_value(text: str):
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    from .serve import refuse_writable_db, serve
+    from soundcharts_lib.web.launch import refuse_writable_db, serve
 
     _reader(settings).dispose()  # both servers read a database at this release's revision, neither migrates it
     if not args.admin and not args.allow_writable_db:
@@ -131,7 +132,7 @@ def cmd_serve(args, settings: Settings) -> int:
 
 
 def cmd_demo(args, settings: Settings) -> int:
-    from .demo import run_demo
+    from soundcharts_lib.cli.demo import run_demo
 
     return run_demo(port=args.port, api_port=args.api_port, backfill_days=args.backfill_days)
 
@@ -145,7 +146,7 @@ def build_parser() -> cliargs.OneLineParser:
     s.set_defaults(func=cmd_init_db)
 
     s = sub.add_parser("localapi", help="run the local SoundCharts-compatible API server")
-    from .localapi import add_arguments
+    from soundcharts_lib.localapi import add_arguments
 
     add_arguments(s)
     s.set_defaults(func=cmd_localapi)
@@ -171,7 +172,10 @@ def build_parser() -> cliargs.OneLineParser:
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_fetch_metadata)
 
-    from . import cli_audience, cli_export, cli_maintenance, cli_roster
+    from soundcharts_lib.cli import audience as cli_audience
+    from soundcharts_lib.cli import export as cli_export
+    from soundcharts_lib.cli import maintenance as cli_maintenance
+    from soundcharts_lib.cli import roster as cli_roster
 
     cli_audience.register(sub)
     cli_export.register(sub)

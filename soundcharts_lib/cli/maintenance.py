@@ -17,10 +17,10 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from . import cliargs
-from .config import Settings
-from .errors import ServerError, SoundchartsError
-from .logs import mask
+from soundcharts_lib.cli import args as cliargs
+from soundcharts_lib.config import Settings
+from soundcharts_lib.errors import ServerError, SoundchartsError
+from soundcharts_lib.logs import mask
 
 EXIT_OK, EXIT_UNHEALTHY = 0, 1
 # maintenance.TABLES and the archives, named here so that building the parser does not import the database layer
@@ -71,8 +71,8 @@ def register(sub) -> None:
 
 
 def cmd_cleanup(args, settings: Settings) -> int:
-    from .maintenance import cleanup, retention_policy
-    from .runtime import migrated_engine, reading_engine
+    from soundcharts_lib.jobs.maintenance import cleanup, retention_policy
+    from soundcharts_lib.jobs.runtime import migrated_engine, reading_engine
 
     overrides = {t: getattr(args, f"{t}_days") for t in RETENTION_TARGETS}
     retention = retention_policy(settings, older_than=args.older_than, overrides=overrides)
@@ -83,8 +83,8 @@ def cmd_cleanup(args, settings: Settings) -> int:
 
 
 def cmd_check(args, settings: Settings) -> int:
-    from .maintenance import CHECKS, check_database
-    from .runtime import migrated_engine, reading_engine
+    from soundcharts_lib.jobs.maintenance import CHECKS, check_database
+    from soundcharts_lib.jobs.runtime import migrated_engine, reading_engine
 
     engine = migrated_engine(settings) if args.repair else reading_engine(settings)
     report = check_database(engine, repair=args.repair)
@@ -101,14 +101,14 @@ def cmd_check(args, settings: Settings) -> int:
 
 
 def cmd_backup(args, settings: Settings) -> int:
-    from .backup import backup
+    from soundcharts_lib.jobs.backup import backup
 
     print(backup(settings.db_url, args.to, force=args.force).summary())
     return EXIT_OK
 
 
 def cmd_restore(args, settings: Settings) -> int:
-    from .backup import restore
+    from soundcharts_lib.jobs.backup import restore
 
     result = restore(settings.db_url, args.source, force=args.force)
     print(f"{result.summary()}\ninto {mask(settings.db_url)}")
@@ -145,8 +145,8 @@ def _ago(when: datetime | None, now: datetime) -> str:
 
 def _database(settings: Settings) -> tuple[Engine | None, HealthCheck]:
     """Reachable, at this release's revision (not behind it, not a newer release's), read-only."""
-    from .db.schema import head
-    from .runtime import reading_engine
+    from soundcharts_lib.db.schema import head
+    from soundcharts_lib.jobs.runtime import reading_engine
 
     try:
         engine = reading_engine(settings)
@@ -156,7 +156,7 @@ def _database(settings: Settings) -> tuple[Engine | None, HealthCheck]:
 
 
 def _charts(engine: Engine, max_stale: int) -> HealthCheck:
-    from .health import chart_health
+    from soundcharts_lib.warehouse.health import chart_health
 
     charts = chart_health(engine)
     active = charts[charts["is_active"].astype(bool)]
@@ -173,8 +173,8 @@ def _charts(engine: Engine, max_stale: int) -> HealthCheck:
 def _jobs(engine: Engine, max_running_hours: int) -> HealthCheck:
     import pandas as pd
 
-    from .db.models import utcnow
-    from .health import last_runs
+    from soundcharts_lib.db.models import utcnow
+    from soundcharts_lib.warehouse.health import last_runs
 
     runs, now = last_runs(engine), utcnow()
     if runs.empty:
@@ -193,7 +193,7 @@ def _jobs(engine: Engine, max_running_hours: int) -> HealthCheck:
 
 def _forecast(engine: Engine) -> HealthCheck:
     """The quota figures job runs recorded: unhealthy when, at the current pace, it runs out before month end."""
-    from .quota import quota_check
+    from soundcharts_lib.warehouse.quota import quota_check
 
     ok, line = quota_check(engine)
     return HealthCheck("quota", ok, line.removeprefix("API quota: "))
@@ -201,7 +201,7 @@ def _forecast(engine: Engine) -> HealthCheck:
 
 def _quota(usage: dict, header) -> int | None:
     """Requests left: the usage body's ``object.quota.remaining``, else the ``x-quota-remaining`` header."""
-    from .db.runs import as_int
+    from soundcharts_lib.db.runs import as_int
 
     body = usage.get("object") if isinstance(usage.get("object"), dict) else usage
     quota = body.get("quota") if isinstance(body.get("quota"), dict) else {}
@@ -211,7 +211,7 @@ def _quota(usage: dict, header) -> int | None:
 
 
 def _api(settings: Settings, min_quota: int, timeout: int) -> HealthCheck:
-    from .client import SoundchartsClient
+    from soundcharts_lib.api.client import SoundchartsClient
 
     try:
         with SoundchartsClient.from_settings(settings, cache=None, timeout=timeout, max_retries=1,
@@ -248,7 +248,7 @@ def health_checks(settings: Settings, *, max_stale: int = 0, min_quota: int = 10
 
 
 def cmd_health(args, settings: Settings) -> int:
-    from .runtime import require_credentials
+    from soundcharts_lib.jobs.runtime import require_credentials
 
     if not args.skip_api:
         require_credentials(settings)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import getpass
 import sys
 
-from . import cliargs
+from soundcharts_lib.cli import args as cliargs
 
 ALERT_KINDS = ("top_entry", "re_entry", "audience_growth", "chart_stale")  # alerts.KINDS, without importing pandas
 
@@ -33,13 +33,13 @@ def _actor() -> str:
 
 
 def _engine(settings):
-    from .runtime import migrated_engine
+    from soundcharts_lib.jobs.runtime import migrated_engine
 
     return migrated_engine(settings)
 
 
 def _reader(settings):
-    from .runtime import reading_engine
+    from soundcharts_lib.jobs.runtime import reading_engine
 
     return reading_engine(settings)
 
@@ -107,7 +107,7 @@ def _kind_uuid(args) -> tuple[str, str]:
 
 
 def cmd_roster_add(args, settings) -> int:
-    from . import roster
+    from soundcharts_lib.curation import roster
 
     kind, uuid = _kind_uuid(args)
     item = roster.add(_engine(settings), kind, uuid, label=args.label, actor=_actor())
@@ -118,7 +118,7 @@ def cmd_roster_add(args, settings) -> int:
 
 
 def cmd_roster_remove(args, settings) -> int:
-    from . import roster
+    from soundcharts_lib.curation import roster
 
     kind, uuid = _kind_uuid(args)
     roster.remove(_engine(settings), kind, uuid, actor=_actor())
@@ -127,7 +127,7 @@ def cmd_roster_remove(args, settings) -> int:
 
 
 def cmd_roster_list(args, settings) -> int:
-    from . import roster
+    from soundcharts_lib.curation import roster
 
     items = roster.items(_reader(settings))
     if items.empty:
@@ -140,7 +140,7 @@ def cmd_roster_list(args, settings) -> int:
 
 
 def cmd_rule_add(args, settings) -> int:
-    from . import alerts
+    from soundcharts_lib.curation import alerts
 
     params = {"n": args.top, "chart": args.chart, "platform": args.platform, "pct": args.pct, "days": args.days}
     rule_id = alerts.add_rule(_engine(settings), args.name, args.kind, params, roster_only=args.roster_only,
@@ -150,7 +150,7 @@ def cmd_rule_add(args, settings) -> int:
 
 
 def cmd_rule_list(args, settings) -> int:
-    from . import alerts
+    from soundcharts_lib.curation import alerts
 
     rules = alerts.rules(_reader(settings))
     if rules.empty:
@@ -164,7 +164,7 @@ def cmd_rule_list(args, settings) -> int:
 
 
 def cmd_rule_remove(args, settings) -> int:
-    from . import alerts
+    from soundcharts_lib.curation import alerts
 
     alerts.remove_rule(_engine(settings), args.name, actor=_actor())
     print(f"rule {args.name!r} removed")
@@ -172,7 +172,7 @@ def cmd_rule_remove(args, settings) -> int:
 
 
 def cmd_evaluate(args, settings) -> int:
-    from . import alerts, webhooks
+    from soundcharts_lib.curation import alerts, webhooks
 
     engine = _engine(settings)
     result = alerts.evaluate(engine)
@@ -190,7 +190,7 @@ def cmd_evaluate(args, settings) -> int:
 
 
 def cmd_alerts_list(args, settings) -> int:
-    from . import alerts
+    from soundcharts_lib.curation import alerts
 
     fired = alerts.recent_alerts(_reader(settings), days=args.days, limit=args.limit)
     if fired.empty:
@@ -202,7 +202,7 @@ def cmd_alerts_list(args, settings) -> int:
 
 
 def cmd_note_add(args, settings) -> int:
-    from . import annotations
+    from soundcharts_lib.curation import annotations
 
     note_id = annotations.add(_engine(settings), args.track, args.date, args.text, kind=args.kind,
                               actor=_actor())
@@ -211,7 +211,7 @@ def cmd_note_add(args, settings) -> int:
 
 
 def cmd_note_list(args, settings) -> int:
-    from . import annotations
+    from soundcharts_lib.curation import annotations
 
     notes = annotations.for_track(_reader(settings), args.track)
     if notes.empty:
@@ -222,7 +222,7 @@ def cmd_note_list(args, settings) -> int:
 
 
 def cmd_note_remove(args, settings) -> int:
-    from . import annotations
+    from soundcharts_lib.curation import annotations
 
     annotations.remove(_engine(settings), args.id, actor=_actor())
     print(f"annotation {args.id} removed")

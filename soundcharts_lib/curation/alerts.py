@@ -10,13 +10,13 @@ Rule kinds and their ``params``:
   ``pct`` % in ``days`` days (default 7), from the last stored day back; identifiers present on both days are
   summed; at most one alert per track and platform every ``days`` days;
 - ``chart_stale``: an active chart (``chart``, default every chart) has no ranking newer than its period plus
-  a grace period (see :mod:`soundcharts_lib.health`); once per missing ranking.
+  a grace period (see :mod:`soundcharts_lib.warehouse.health`); once per missing ranking.
 
 Chart rules look at each chart's latest stored ranking when it is at most ``FRESH_DAYS`` old, as
-:func:`soundcharts_lib.trends.ranking_entries` reads it (the chart pages read the same): previous position and
+:func:`soundcharts_lib.warehouse.trends.ranking_entries` reads it (the chart pages read the same): previous position and
 state are the API's where it sent them, else from stored history (an entry whose state is unknown fires nothing).
 ``roster_only`` keeps track rules to the roster. Each alert has a ``dedupe_key`` unique per rule, so evaluating
-again fires nothing new. Delivery to a rule's webhook is in :mod:`soundcharts_lib.webhooks`.
+again fires nothing new. Delivery to a rule's webhook is in :mod:`soundcharts_lib.curation.webhooks`.
 """
 
 from __future__ import annotations
@@ -32,13 +32,14 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection, Engine
 
-from . import audit, health, roster, trends, webhooks
-from .cliargs import SLUG_RE
-from .dates import today_utc
-from .db.models import Alert, AlertRule, Platform, TrackAudience, utcnow
-from .db.tables import T
-from .db.upsert import dialect_insert
-from .errors import ConfigError
+from soundcharts_lib.cli.args import SLUG_RE
+from soundcharts_lib.curation import audit, roster, webhooks
+from soundcharts_lib.db.models import Alert, AlertRule, Platform, TrackAudience, utcnow
+from soundcharts_lib.db.tables import T
+from soundcharts_lib.db.upsert import dialect_insert
+from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.vocab import today_utc
+from soundcharts_lib.warehouse import health, trends
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def shown_url(url: str | None) -> str:
 def add_rule(engine: Engine, name: str, kind: str, params: dict | None = None, *, roster_only: bool = False,
              webhook_url: str | None = None, enabled: bool = True, actor: str | None = None) -> int:
     """Store a checked rule; its id. ``ConfigError`` for a bad rule or a name already taken. Audited under
-    ``actor`` (default: :func:`soundcharts_lib.audit.actor_from_env`)."""
+    ``actor`` (default: :func:`soundcharts_lib.curation.audit.actor_from_env`)."""
     name = (name or "").strip()
     if not name or len(name) > NAME_MAX:
         raise ConfigError(f"a rule needs a name of 1 to {NAME_MAX} characters")

@@ -1,6 +1,6 @@
 """Annotations: dated notes on a track (a release, a campaign, a playlist add) drawn on its charts.
 
-Writes are audited under ``actor`` (default: :func:`soundcharts_lib.audit.actor_from_env`).
+Writes are audited under ``actor`` (default: :func:`soundcharts_lib.curation.audit.actor_from_env`).
 ``ui.annotations`` draws them on a track's figures.
 """
 
@@ -13,11 +13,11 @@ import pandas as pd
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
-from . import audit
-from .db.models import Annotation, utcnow
-from .db.tables import T
-from .errors import ConfigError
-from .roster import check
+from soundcharts_lib.curation import audit
+from soundcharts_lib.curation.roster import check
+from soundcharts_lib.db.models import Annotation, utcnow
+from soundcharts_lib.db.tables import T
+from soundcharts_lib.errors import ConfigError
 
 N = Annotation.__table__
 SUGGESTED_KINDS = ("release", "campaign", "playlist", "press", "note")

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from .db.models import AuditEvent, utcnow
+from soundcharts_lib.db.models import AuditEvent, utcnow
 
 EVENT_T = AuditEvent.__table__
 ACTOR_HEADER = "X-Soundcharts-User"  # set by an authenticating proxy; Voila hands it to the kernel as below

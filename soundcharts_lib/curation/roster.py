@@ -2,7 +2,7 @@
 
 A roster artist brings every stored track credited to them. A UUID may be added before the track or artist is
 stored (it matches once a sync stores it). Changes are audited under ``actor`` (default: the admin's name,
-:func:`soundcharts_lib.audit.actor_from_env`).
+:func:`soundcharts_lib.curation.audit.actor_from_env`).
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from sqlalchemy import case, delete, func, literal, select, union
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 
-from . import audit
-from .cliargs import UUID_RE
-from .db.models import WatchItem, utcnow
-from .db.tables import TA, A, T
-from .db.upsert import dialect_insert
-from .errors import ConfigError
+from soundcharts_lib.cli.args import UUID_RE
+from soundcharts_lib.curation import audit
+from soundcharts_lib.db.models import WatchItem, utcnow
+from soundcharts_lib.db.tables import TA, A, T
+from soundcharts_lib.db.upsert import dialect_insert
+from soundcharts_lib.errors import ConfigError
 
 W = WatchItem.__table__
 KINDS = ("track", "artist")

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from .db.models import Alert, AlertRule, utcnow
+from soundcharts_lib.db.models import Alert, AlertRule, utcnow
 
 log = logging.getLogger(__name__)
 

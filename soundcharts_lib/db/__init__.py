@@ -4,14 +4,14 @@
 does, so importing this package does not load it.
 """
 
-from .engine import engine_from_env, is_postgres, make_engine
+from soundcharts_lib.db.engine import engine_from_env, is_postgres, make_engine
 
 __all__ = ["engine_from_env", "is_postgres", "make_engine", "upgrade"]
 
 
 def __getattr__(name: str):
     if name == "upgrade":
-        from .migrate import upgrade
+        from soundcharts_lib.db.migrate import upgrade
 
         return upgrade
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

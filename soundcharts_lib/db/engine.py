@@ -12,8 +12,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from ..errors import ConfigError
-from ..logs import mask
+from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.logs import mask
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -112,8 +112,8 @@ def is_postgres(engine: Engine) -> bool:
 def engine_from_env(settings=None, *, read_only: bool | None = None) -> Engine:
     """The configured database; read-only when ``SOUNDCHARTS_DB_READONLY=1`` (set for dashboards). A database
     written by a newer release, or another application's, is refused (``ConfigError``)."""
-    from ..config import Settings
-    from .schema import checked
+    from soundcharts_lib.config import Settings
+    from soundcharts_lib.db.schema import checked
 
     settings = settings or Settings.from_env()
     if read_only is None:

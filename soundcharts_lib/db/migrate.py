@@ -8,8 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 
-from .engine import sqlite_file
-from .schema import head, stored_revision
+from soundcharts_lib.db.engine import sqlite_file
+from soundcharts_lib.db.schema import head, stored_revision
 
 __all__ = ["alembic_config", "current_revision", "declared_on", "head", "revision", "upgrade"]
 MIGRATIONS = Path(__file__).with_name("migrations")

@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from ..errors import ConfigError
+from soundcharts_lib.errors import ConfigError
 
 MONTHS_AHEAD = 3
 MODES = ("", "off", "monthly")

@@ -18,9 +18,9 @@ from datetime import date, timedelta
 from sqlalchemy import Date, Integer, and_, func, literal, or_, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from ..dates import today_utc
-from .models import TrackTopRollup, TrackTopRollupWindow, utcnow
-from .tables import C, E, R, T
+from soundcharts_lib.db.models import TrackTopRollup, TrackTopRollupWindow, utcnow
+from soundcharts_lib.db.tables import C, E, R, T
+from soundcharts_lib.vocab import today_utc
 
 ROLLUP_DAYS = (30,)  # the overview's and the platform page's window
 ALL_PLATFORMS = 0  # platform_id of the rows over every platform

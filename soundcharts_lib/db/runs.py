@@ -19,8 +19,8 @@ from sqlalchemy import select, text, update
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from .engine import sqlite_file
-from .models import SyncRun, utcnow
+from soundcharts_lib.db.engine import sqlite_file
+from soundcharts_lib.db.models import SyncRun, utcnow
 
 log = logging.getLogger(__name__)
 RUN_T = SyncRun.__table__

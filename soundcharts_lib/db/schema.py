@@ -17,8 +17,8 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, Connection, Engine
 
-from ..errors import ConfigError, SoundchartsError
-from .engine import database_url, make_engine, sqlite_file
+from soundcharts_lib.db.engine import database_url, make_engine, sqlite_file
+from soundcharts_lib.errors import ConfigError, SoundchartsError
 
 VERSIONS = Path(__file__).with_name("migrations") / "versions"
 INIT_DB = "run `soundcharts init-db`"

@@ -9,11 +9,19 @@ from operator import itemgetter
 from sqlalchemy import Date, bindparam, case, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from ..errors import PayloadError
-from ..payloads import ChartInfo, Ranking, RankingEntry
-from ..payloads import Platform as PlatformRecord
-from .models import Chart, ChartRanking, ChartRankingDropout, ChartRankingEntry, Platform, Track, utcnow
-from .upsert import BATCH, DriverDates, bulk_insert, dialect_insert, id_map, misfit, upsert
+from soundcharts_lib.api.payloads import ChartInfo, Ranking, RankingEntry
+from soundcharts_lib.api.payloads import Platform as PlatformRecord
+from soundcharts_lib.db.models import (
+    Chart,
+    ChartRanking,
+    ChartRankingDropout,
+    ChartRankingEntry,
+    Platform,
+    Track,
+    utcnow,
+)
+from soundcharts_lib.db.upsert import BATCH, DriverDates, bulk_insert, dialect_insert, id_map, misfit, upsert
+from soundcharts_lib.errors import PayloadError
 
 PLATFORM_T = Platform.__table__
 CHART_T = Chart.__table__

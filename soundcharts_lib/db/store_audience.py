@@ -8,12 +8,20 @@ from datetime import date, timedelta
 from sqlalchemy import case, func, select, union_all
 from sqlalchemy.engine import Engine
 
-from ..errors import PayloadError
-from ..payloads import AudienceDay
-from ..payloads import Platform as PlatformRecord
-from .models import AudienceCheck, ChartRanking, ChartRankingEntry, Platform, Track, TrackAudience, utcnow
-from .store import upsert_platforms
-from .upsert import BATCH, dialect_insert, id_map, misfit, upsert
+from soundcharts_lib.api.payloads import AudienceDay
+from soundcharts_lib.api.payloads import Platform as PlatformRecord
+from soundcharts_lib.db.models import (
+    AudienceCheck,
+    ChartRanking,
+    ChartRankingEntry,
+    Platform,
+    Track,
+    TrackAudience,
+    utcnow,
+)
+from soundcharts_lib.db.store import upsert_platforms
+from soundcharts_lib.db.upsert import BATCH, dialect_insert, id_map, misfit, upsert
+from soundcharts_lib.errors import PayloadError
 
 AUDIENCE_T = TrackAudience.__table__
 TRACK_T = Track.__table__

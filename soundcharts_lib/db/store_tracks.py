@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from ..errors import PayloadError
-from ..payloads import Identifier, Song
-from .models import Artist, Track, TrackArtist, TrackPlatformIdentifier, utcnow
-from .upsert import id_map, misfit, upsert
+from soundcharts_lib.api.payloads import Identifier, Song
+from soundcharts_lib.db.models import Artist, Track, TrackArtist, TrackPlatformIdentifier, utcnow
+from soundcharts_lib.db.upsert import id_map, misfit, upsert
+from soundcharts_lib.errors import PayloadError
 
 TRACK_T = Track.__table__
 ARTIST_T = Artist.__table__

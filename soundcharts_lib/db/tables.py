@@ -1,6 +1,6 @@
 """Short handles on the tables, for the read-side query modules (analytics, trends, health, admin pages, ...)."""
 
-from .models import (
+from soundcharts_lib.db.models import (
     Artist,
     AudienceCheck,
     Chart,

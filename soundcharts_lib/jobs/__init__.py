@@ -1,1 +1,2 @@
-"""Every write: chart sync, audience, metadata, maintenance, backup, the notebook runner, the job lock, admin actions."""
+"""Every write: chart sync, audience, metadata, maintenance, backup, the notebook runner, the job lock and
+the admin actions."""

@@ -1,10 +1,10 @@
 """Admin actions: sync charts now, backfill them, fetch tracks' metadata or audience.
 
-Each action calls the service the CLI calls (:class:`~soundcharts_lib.sync.ChartSync`,
-:func:`~soundcharts_lib.metadata.fetch_metadata`, :func:`~soundcharts_lib.audience.fetch_audience`) with
+Each action calls the service the CLI calls (:class:`~soundcharts_lib.jobs.sync.ChartSync`,
+:func:`~soundcharts_lib.jobs.metadata.fetch_metadata`, :func:`~soundcharts_lib.jobs.audience.fetch_audience`) with
 trigger ``admin``, in a background thread, while its progress is read from the database. One action of a
 kind runs at a time: a second start is refused (in the same kernel by a lock, in another kernel or process by
-:func:`~soundcharts_lib.joblock.job_lock`). Every start, refusal and outcome is an ``AuditEvent``.
+:func:`~soundcharts_lib.jobs.lock.job_lock`). Every start, refusal and outcome is an ``AuditEvent``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from datetime import date, datetime
 
 from sqlalchemy.engine import Engine
 
-from . import admin_data, audit
-from .config import Settings
-from .db.models import utcnow
-from .errors import ConfigError
-from .joblock import JobLocked, job_lock
-from .logs import mask
+from soundcharts_lib.config import Settings
+from soundcharts_lib.curation import audit
+from soundcharts_lib.db.models import utcnow
+from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.jobs.lock import JobLocked, job_lock
+from soundcharts_lib.logs import mask
+from soundcharts_lib.warehouse import admin_pages as admin_data
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def _named(values: list[str], what: str) -> str:
 @contextmanager
 def _services(settings: Settings) -> Iterator[tuple]:
     """``(client, engine)`` as the CLI builds them; the engine is disposed afterwards."""
-    from .runtime import job_context
+    from soundcharts_lib.jobs.runtime import job_context
 
     with job_context(settings) as (client, engine):
         try:
@@ -123,7 +124,7 @@ def sync_charts(slugs: Sequence[str]) -> Action:
     slugs = _distinct(slugs, "chart")
 
     def work(settings: Settings) -> Outcome:
-        from .sync import ChartSync
+        from soundcharts_lib.jobs.sync import ChartSync
 
         with _services(settings) as (client, engine):
             return _sync_outcome(ChartSync(client, engine, trigger=TRIGGER, progress=False).run(charts=slugs))
@@ -144,7 +145,7 @@ def backfill_charts(slugs: Sequence[str], start: date | None, end: date | None) 
         raise ConfigError(f"a backfill covers at most {MAX_BACKFILL_DAYS} days, got {days}")
 
     def work(settings: Settings) -> Outcome:
-        from .sync import ChartSync
+        from soundcharts_lib.jobs.sync import ChartSync
 
         with _services(settings) as (client, engine):
             sync = ChartSync(client, engine, trigger=TRIGGER, progress=False)
@@ -161,7 +162,7 @@ def fetch_metadata(uuids: Sequence[str]) -> Action:
     uuids = _distinct(uuids, "track")
 
     def work(settings: Settings) -> Outcome:
-        from .metadata import fetch_metadata as fetch
+        from soundcharts_lib.jobs.metadata import fetch_metadata as fetch
 
         with _services(settings) as (client, engine):
             since = utcnow()
@@ -185,7 +186,7 @@ def fetch_audience(uuids: Sequence[str], platforms: Sequence[str] | None = None,
     chosen = list(dict.fromkeys(platforms or []))
 
     def work(settings: Settings) -> Outcome:
-        from .audience import fetch_audience as fetch
+        from soundcharts_lib.jobs.audience import fetch_audience as fetch
 
         result = fetch(settings, track_uuids=uuids, platforms=chosen or None, force=force, trigger=TRIGGER,
                        progress=False)

@@ -15,14 +15,14 @@ from datetime import date, timedelta
 from sqlalchemy.engine import Engine
 from tqdm.auto import tqdm
 
-from . import cliargs
-from .dates import check_not_after, today_utc
-from .db import store_audience as store
-from .db.runs import as_int, finish_run, start_run
-from .errors import ApiError, BadRequest, ConfigError, PayloadError, QuotaExhausted
-from .jobresult import JobFailed, JobResult
-from .payloads import AudienceDay, Platform
-from .runtime import as_list, migrated_engine, require_credentials
+from soundcharts_lib.api.payloads import AudienceDay, Platform
+from soundcharts_lib.cli import args as cliargs
+from soundcharts_lib.db import store_audience as store
+from soundcharts_lib.db.runs import as_int, finish_run, start_run
+from soundcharts_lib.errors import ApiError, BadRequest, ConfigError, PayloadError, QuotaExhausted
+from soundcharts_lib.jobs.result import JobFailed, JobResult
+from soundcharts_lib.jobs.runtime import as_list, migrated_engine, require_credentials
+from soundcharts_lib.vocab import check_not_after, today_utc
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +268,7 @@ def fetch_audience(settings, *, track_uuids: Sequence[str] | None = None,
                    force: bool = False, trigger: str = "cli", notebook: str | None = None,
                    progress: bool = True) -> AudienceResult:
     """A whole run from settings: arguments and platforms checked before the database is opened or created."""
-    from .client import SoundchartsClient
+    from soundcharts_lib.api.client import SoundchartsClient
 
     check_request(track_uuids, limit, start, end, today_utc())
     require_credentials(settings)
@@ -291,7 +291,7 @@ def audience_job(*, track_uuid=None, platform=None, all_tracks: bool = False, li
 
     Raises ``ConfigError`` for bad parameters (nothing written) and ``AudienceFailed`` when a fetch failed.
     """
-    from .config import Settings
+    from soundcharts_lib.config import Settings
 
     uuids = [cliargs.checked("track_uuid", cliargs.uuid, u) for u in as_list(track_uuid) or []]
     slugs = [cliargs.checked("platform", cliargs.platform, p) for p in as_list(platform) or []]

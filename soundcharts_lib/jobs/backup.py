@@ -21,12 +21,12 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from .db import make_engine, upgrade
-from .db.engine import database_url, read_only_uri, sqlite_file
-from .db.models import Base
-from .db.schema import INIT_DB, ForeignDatabase, NotReady, checked, known, stored_revision
-from .errors import ConfigError, SoundchartsError
-from .logs import mask
+from soundcharts_lib.db import make_engine, upgrade
+from soundcharts_lib.db.engine import database_url, read_only_uri, sqlite_file
+from soundcharts_lib.db.models import Base
+from soundcharts_lib.db.schema import INIT_DB, ForeignDatabase, NotReady, checked, known, stored_revision
+from soundcharts_lib.errors import ConfigError, SoundchartsError
+from soundcharts_lib.logs import mask
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from .config import Settings
-from .errors import SoundchartsError
+from soundcharts_lib.config import Settings
+from soundcharts_lib.errors import SoundchartsError
 
 
 class JobLocked(SoundchartsError):
@@ -31,7 +31,7 @@ def job_lock(name: str, settings: Settings):
     process dies. With SQLite the database is on one host, and a file lock beside the archived runs is enough.
     """
     if settings.db_url.startswith("postgres"):
-        from .db import make_engine
+        from soundcharts_lib.db import make_engine
 
         engine = make_engine(settings.db_url)
         with engine.connect() as conn:

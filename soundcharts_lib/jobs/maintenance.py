@@ -18,9 +18,9 @@ from pathlib import Path
 from sqlalchemy import Table, exists, func, select, update
 from sqlalchemy.engine import Engine
 
-from .config import Settings, _int
-from .db import rollup
-from .db.models import (
+from soundcharts_lib.config import Settings, _int
+from soundcharts_lib.db import rollup
+from soundcharts_lib.db.models import (
     AuditEvent,
     Base,
     Chart,
@@ -32,8 +32,8 @@ from .db.models import (
     TrackAudience,
     utcnow,
 )
-from .db.runs import RUNNING, dead_runs, finish_run, interrupt_dead_runs, start_run
-from .errors import ConfigError
+from soundcharts_lib.db.runs import RUNNING, dead_runs, finish_run, interrupt_dead_runs, start_run
+from soundcharts_lib.errors import ConfigError
 
 R, E, C, P, T = (ChartRanking.__table__, ChartRankingEntry.__table__, Chart.__table__, Platform.__table__,
                  Track.__table__)
@@ -365,7 +365,7 @@ def check_database(engine: Engine, *, repair: bool = False) -> CheckReport:
 
 def _dated_backup(engine: Engine, folder: str | Path, keep: int) -> Path:
     """A backup named by the time into ``folder``; only the newest ``keep`` of them stay."""
-    from .backup import backup, backup_suffix
+    from soundcharts_lib.jobs.backup import backup, backup_suffix
 
     if keep < 1:
         raise ConfigError(f"keep_backups must be at least 1, got {keep}")
@@ -383,9 +383,9 @@ def maintenance_job(*, retention_days: int | None = None, older_than: int | None
 
     ``retention_days`` overrides the archives' retention, ``older_than`` every target's.
     """
-    from . import cliargs
-    from .logs import mask
-    from .runtime import migrated_engine
+    from soundcharts_lib.cli import args as cliargs
+    from soundcharts_lib.jobs.runtime import migrated_engine
+    from soundcharts_lib.logs import mask
 
     retention_days = cliargs.checked("retention_days", cliargs.days, retention_days)
     older_than = cliargs.checked("older_than", cliargs.days, older_than)

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import logs
-from .config import PROJECT_ROOT, Settings, configured_secrets
-from .errors import ConfigError, SoundchartsError
-from .joblock import job_lock
+from soundcharts_lib import logs
+from soundcharts_lib.config import PROJECT_ROOT, Settings, configured_secrets
+from soundcharts_lib.errors import ConfigError, SoundchartsError
+from soundcharts_lib.jobs.lock import job_lock
 
 JOBS_DIR = PROJECT_ROOT / "scheduled"
 # the kernel process's own log (start-up notes, the interrupt papermill sends to shut it down) would reach the

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from .config import Settings
-from .errors import ConfigError
+from soundcharts_lib.config import Settings
+from soundcharts_lib.errors import ConfigError
 
 
 def require_credentials(settings: Settings) -> None:
@@ -17,7 +17,7 @@ def require_credentials(settings: Settings) -> None:
 
 def migrated_engine(settings: Settings):
     """The configured database, migrated to the current schema (and partitioned if configured) first."""
-    from .db import make_engine, partition, upgrade
+    from soundcharts_lib.db import make_engine, partition, upgrade
 
     engine = make_engine(settings.db_url)
     upgrade(engine)
@@ -27,7 +27,7 @@ def migrated_engine(settings: Settings):
 
 def reading_engine(settings: Settings):
     """The configured database opened read-only (see :func:`soundcharts_lib.db.schema.open_current`)."""
-    from .db.schema import open_current
+    from soundcharts_lib.db.schema import open_current
 
     return open_current(settings.db_url)
 
@@ -35,7 +35,7 @@ def reading_engine(settings: Settings):
 @contextmanager
 def job_context(settings: Settings | None = None):
     """``(client, engine)`` for a job; the client is closed afterwards."""
-    from .client import SoundchartsClient
+    from soundcharts_lib.api.client import SoundchartsClient
 
     settings = settings or Settings.from_env()
     require_credentials(settings)

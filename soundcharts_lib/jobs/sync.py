@@ -12,12 +12,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from tqdm.auto import tqdm
 
-from .dates import check_not_after, today_utc
-from .db import rollup, store
-from .db.runs import as_int, finish_run, start_run
-from .errors import ApiError, ConfigError, PayloadError, QuotaExhausted
-from .jobresult import JobFailed, JobResult
-from .payloads import ChartInfo, Ranking, local_date
+from soundcharts_lib.api.payloads import ChartInfo, Ranking, local_date
+from soundcharts_lib.db import rollup, store
+from soundcharts_lib.db.runs import as_int, finish_run, start_run
+from soundcharts_lib.errors import ApiError, ConfigError, PayloadError, QuotaExhausted
+from soundcharts_lib.jobs.result import JobFailed, JobResult
+from soundcharts_lib.vocab import check_not_after, today_utc
 
 log = logging.getLogger(__name__)
 
@@ -243,7 +243,7 @@ def _days(lo: date, hi: date) -> set[date]:
 
 
 def _chart_ids(engine: Engine, slugs: Sequence[str]) -> dict[str, int]:
-    from .db.upsert import id_map
+    from soundcharts_lib.db.upsert import id_map
 
     with engine.connect() as conn:
         return id_map(conn, store.CHART_T, "slug", slugs)
@@ -256,9 +256,10 @@ def sync_job(*, platforms=None, charts=None, country=None, date=None, backfill_d
     Raises ``SyncFailed`` when any chart failed (the run and the charts record what), so the job's
     notebook and exit code show it. ``trigger`` defaults to the settings' (``run-job`` sets it).
     """
-    from . import alerts, cliargs
-    from .config import Settings
-    from .runtime import as_list, job_context
+    from soundcharts_lib.cli import args as cliargs
+    from soundcharts_lib.config import Settings
+    from soundcharts_lib.curation import alerts
+    from soundcharts_lib.jobs.runtime import as_list, job_context
 
     on_date = cliargs.checked("date", cliargs.iso_date, date)
     check_not_after(on_date, today_utc(), "date")

@@ -8,13 +8,13 @@ import ipywidgets as w
 import numpy as np
 import pandas as pd
 
-from .common import Column, card, day, html_table, nothing, pill, text
+from soundcharts_lib.ui.common import Column, card, day, html_table, nothing, pill, text
 
 NOTE_COLOUR = "#d97706"
 
 
 def annotation_marks(notes: pd.DataFrame, x_scale: bq.Scale) -> list[bq.Mark]:
-    """Marks for ``notes`` (date, kind, text: :func:`soundcharts_lib.annotations.for_track`) on ``x_scale``; the
+    """Marks for ``notes`` (date, kind, text: :func:`curation.annotations.for_track`) on ``x_scale``; the
     lines span the figure's height whatever its y scale."""
     if notes.empty:
         return []

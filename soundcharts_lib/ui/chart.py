@@ -15,7 +15,7 @@ from datetime import date
 import ipywidgets as w
 import pandas as pd
 
-from .common import (
+from soundcharts_lib.ui.common import (
     RANK,
     Column,
     card,
@@ -38,7 +38,7 @@ from .common import (
     table_card,
     text,
 )
-from .roster_filter import ROSTER_TITLE
+from soundcharts_lib.ui.roster_filter import ROSTER_TITLE
 
 UNKNOWN_STATE = "no state from the API and no earlier ranking stored"
 SOURCES = {"api": "sent by the API", "api-derived": "derived from the API's previous position and entry date",
@@ -170,7 +170,7 @@ def chart_summary(chart: dict) -> w.VBox:
 
 
 class ChartView:
-    """The chart page body. ``load(date or None)`` returns :func:`soundcharts_lib.viewer_data.chart_page`'s dict
+    """The chart page body. ``load(date or None)`` returns :func:`warehouse.viewer_pages.chart_page`'s dict
     (None: the latest ranking); the date picker and the previous / next / latest buttons load another date."""
 
     def __init__(self, load: Callable[[date | None], dict], on: date | None = None):

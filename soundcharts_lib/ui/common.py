@@ -20,10 +20,10 @@ import ipywidgets as w
 import pandas as pd
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from .. import exports
-from ..analytics import UnknownEntity
-from ..errors import SoundchartsError
-from .params import BadQuery, Query
+from soundcharts_lib.errors import SoundchartsError
+from soundcharts_lib.ui.params import BadQuery, Query
+from soundcharts_lib.warehouse import exports
+from soundcharts_lib.warehouse.analytics import UnknownEntity
 
 BLUE = "#2563eb"
 LIGHT_BLUE = "#93c5fd"

@@ -9,7 +9,7 @@ import bqplot as bq
 import ipywidgets as w
 import pandas as pd
 
-from .common import MUTED, styled
+from soundcharts_lib.ui.common import MUTED, styled
 
 
 def nice_ticks(top: float, count: int = 4) -> list[int]:

@@ -1,7 +1,7 @@
 """The overview dashboard: rankings per day, week comparison, top platforms and tracks, chart health, and the
 system status (last job runs, failures in the last 24 h, API quota with its month-end forecast).
 
-Builders take what :func:`soundcharts_lib.analytics.overview` returns; they never read the database.
+Builders take what :func:`soundcharts_lib.warehouse.analytics.overview` returns; they never read the database.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import ipywidgets as w
 import numpy as np
 import pandas as pd
 
-from .common import (
+from soundcharts_lib.ui.common import (
     BLUE,
     EAGER_ROWS,
     INK,
@@ -42,17 +42,17 @@ from .common import (
     table_card,
     text,
 )
-from .figures import nice_ticks
-from .roster_filter import ROSTER_TITLE
+from soundcharts_lib.ui.figures import nice_ticks
+from soundcharts_lib.ui.roster_filter import ROSTER_TITLE
 
 EMPTY_MESSAGE = ("<b>No data yet</b>: run <code>make demo</code> or "
                  "<code>soundcharts sync-charts --backfill-days 28</code>")
 
 
 def build_overview(data: dict, pages: Sequence[dict] = ()) -> w.Widget:
-    """The whole page body (``data``: :func:`soundcharts_lib.viewer_data.overview`); the empty state when nothing
+    """The whole page body (``data``: :func:`warehouse.viewer_pages.overview`); the empty state when nothing
     has been synced (with the system status once a job ran). ``pages`` are one's own dashboards
-    (:func:`soundcharts_lib.pages.custom_pages`), linked at the end."""
+    (:func:`soundcharts_lib.ui.pages.custom_pages`), linked at the end."""
     status = data["status"]
     own = [own_pages(pages)] if pages else []
     if not data["has_data"]:
@@ -212,7 +212,7 @@ ALERT_COLUMNS = [
 
 
 def recent_alerts(alerts: pd.DataFrame, mine: bool = False) -> w.Widget:
-    """Alerts fired in the last 7 days (:func:`soundcharts_lib.alerts.recent_alerts`), newest first, their track
+    """Alerts fired in the last 7 days (:func:`curation.alerts.recent_alerts`), newest first, their track
     and chart linked to their pages (``mine``: those about roster tracks)."""
     empty = (f"No alert {'about your roster ' * mine}in the last 7 days. Rules fire at the end of each sync; add "
              "one with: soundcharts alerts rules add NAME --kind top_entry --top 10")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .serve import DASHBOARDS
+from soundcharts_lib.web.launch import DASHBOARDS
 
 BUILTIN = frozenset({"overview", "platform", "chart", "track"})
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import parse_qs
 
-from ..cliargs import SLUG_RE, UUID_RE
-from ..dates import parse_date
-from ..web.preheat import wait_for_request
+from soundcharts_lib.cli.args import SLUG_RE, UUID_RE
+from soundcharts_lib.vocab import parse_date
+from soundcharts_lib.web.preheat import wait_for_request
 
 MAX_QUERY = 4000
 FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}

@@ -1,6 +1,6 @@
 """The platform dashboard (``platform.ipynb?slug=``): its charts with health, rankings over time, top tracks.
 
-Builders take what :func:`soundcharts_lib.analytics.platform_page` returns; they never read the database.
+Builders take what :func:`soundcharts_lib.warehouse.analytics.platform_page` returns; they never read the database.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import ipywidgets as w
 import numpy as np
 import pandas as pd
 
-from .common import (
+from soundcharts_lib.ui.common import (
     BLUE,
     MUTED,
     RANK,
@@ -31,14 +31,14 @@ from .common import (
     table_card,
     text,
 )
-from .figures import nice_ticks
-from .roster_filter import ROSTER_TITLE
+from soundcharts_lib.ui.figures import nice_ticks
+from soundcharts_lib.ui.roster_filter import ROSTER_TITLE
 
 DATE_TICKS = 6  # bqplot labels every date of an ordinal scale unless num_ticks thins them out
 
 
 def build_platform(data: dict) -> w.Widget:
-    """The page body (``data``: :func:`soundcharts_lib.viewer_data.platform_page`)."""
+    """The page body (``data``: :func:`soundcharts_lib.warehouse.viewer_pages.platform_page`)."""
     charts = data["charts"]
     return stack([
         grid([platform_summary(data["platform"], charts), rankings_over_time(data["per_day"])], min_width="360px"),

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 import ipywidgets as w
 
-from .common import Page, keep_roster_in_links, nothing, styled
-from .params import Query
+from soundcharts_lib.ui.common import Page, keep_roster_in_links, nothing, styled
+from soundcharts_lib.ui.params import Query
 
 CSS = """<style>
 .roster-filter { align-items: center; gap: 4px 12px; flex-wrap: wrap; margin: 0 0 10px; }

@@ -2,7 +2,7 @@
 top), where it charts now, and its audience on one platform or several (date range, ``limit``, 7 / 28 / 90-day
 growth). Deep links may add ``platforms=a,b``, ``start``, ``end`` (YYYY-MM-DD) and ``limit``.
 
-:class:`TrackView` gets loaders around :func:`soundcharts_lib.analytics.track_page` and ``track_audience``; it
+:class:`TrackView` gets loaders around :func:`soundcharts_lib.warehouse.analytics.track_page` and ``track_audience``; it
 never reads the database.
 """
 
@@ -15,10 +15,8 @@ from datetime import date
 import ipywidgets as w
 import pandas as pd
 
-from .. import audience_series
-from ..analytics import growth_table
-from .annotations import annotate, notes_card
-from .common import (
+from soundcharts_lib.ui.annotations import annotate, notes_card
+from soundcharts_lib.ui.common import (
     Column,
     card,
     dashboard_link,
@@ -41,8 +39,10 @@ from .common import (
     table_card,
     text,
 )
-from .figures import lines_chart
-from .params import BadQuery, Query
+from soundcharts_lib.ui.figures import lines_chart
+from soundcharts_lib.ui.params import BadQuery, Query
+from soundcharts_lib.warehouse import audience_series
+from soundcharts_lib.warehouse.analytics import growth_table
 
 HISTORY_LINES = 8
 MODES = {"Values": "value", "Indexed to 100": "indexed", "Daily change": "daily_change"}

@@ -1,1 +1,2 @@
-"""Every read: analytics, trends, movers, lift, markets, quality, health, quota, exports, the viewers' and admin's page data."""
+"""Every read: analytics, trends, movers, lift, markets, quality, health, quota, exports, and the viewers' and
+the admin's page data."""

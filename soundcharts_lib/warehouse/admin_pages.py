@@ -1,5 +1,5 @@
 """Read queries behind the admin pages (charts, rankings, entries, tracks, runs) and the progress of admin
-actions. Like :mod:`soundcharts_lib.analytics`: SQL in, DataFrames or dicts out, ``UnknownEntity`` for what is
+actions. Like :mod:`soundcharts_lib.warehouse.analytics`: SQL in, DataFrames or dicts out, ``UnknownEntity`` for what is
 not stored.
 """
 
@@ -12,13 +12,13 @@ import pandas as pd
 from sqlalchemy import and_, distinct, func, or_, select, true
 from sqlalchemy.engine import Connection, Engine
 
-from . import health, trends
-from .analytics import UnknownEntity, chart_info, track_details
-from .db.models import (
+from soundcharts_lib.db.models import (
     TrackAudience,
 )
-from .db.runs import INTERRUPTED, RUNNING
-from .db.tables import CHECK, RUN, C, E, P, R, T
+from soundcharts_lib.db.runs import INTERRUPTED, RUNNING
+from soundcharts_lib.db.tables import CHECK, RUN, C, E, P, R, T
+from soundcharts_lib.warehouse import health, trends
+from soundcharts_lib.warehouse.analytics import UnknownEntity, chart_info, track_details
 
 AUD = TrackAudience.__table__
 
@@ -51,7 +51,7 @@ def chart_state(row: pd.Series) -> str:
 
 def charts(engine: Engine, *, platform: str | None = None, country: str | None = None,
            state: str | None = None) -> pd.DataFrame:
-    """Every chart with its health (see :func:`soundcharts_lib.health.chart_health`) and ``state``;
+    """Every chart with its health (see :func:`soundcharts_lib.warehouse.health.chart_health`) and ``state``;
     ``country`` is a country code, or ``"-"`` for charts without one (global)."""
     frame = health.chart_health(engine, platform=platform)
     frame["state"] = [chart_state(row) for _, row in frame.iterrows()] if len(frame) else []
@@ -96,7 +96,7 @@ ENTRY_COLUMNS = ["position", "previous_position", "movement", "status", "status_
 def ranking_entries(engine: Engine, slug: str, on: date | None = None) -> dict:
     """One ranking of a chart, ``on`` a date or the newest (``ranking``: ranking_date, fetched_at, status,
     entry_count, error), its ``chart``, its ``entries`` by position, its ``dropouts`` and ``dropouts_from``, as
-    :func:`soundcharts_lib.trends.ranking_entries` reads them (the chart page reads the same): ``ENTRY_COLUMNS``,
+    :func:`warehouse.trends.ranking_entries` reads them (the chart page reads the same): ``ENTRY_COLUMNS``,
     where entry_state is the API's word as stored (status is what it means) and metadata_fetched_at the track's."""
     info = chart_info(engine, slug)
     q = (select(R.c.id, R.c.ranking_date, R.c.fetched_at, R.c.status, R.c.entry_count, R.c.error)
@@ -153,7 +153,7 @@ def audience_status(engine: Engine, uuid: str) -> pd.DataFrame:
 
 
 def track_admin(engine: Engine, uuid: str) -> dict:
-    """The track page: ``track`` (see :func:`soundcharts_lib.analytics.track_details`), ``audience``
+    """The track page: ``track`` (see :func:`soundcharts_lib.warehouse.analytics.track_details`), ``audience``
     (:func:`audience_status`), ``appearances`` (chart entries stored), ``platforms`` (audience platforms)."""
     details = track_details(engine, uuid)
     q = select(func.count()).select_from(E.join(T, T.c.id == E.c.track_id)).where(T.c.uuid == uuid)
@@ -230,7 +230,7 @@ def runs(engine: Engine, *, kind: str | None = None, status: str | None = None,
          limit: int = RUNS_SHOWN) -> pd.DataFrame:
     """The newest job runs first: id, kind, trigger, started_at, finished_at, status, counts, errors,
     quota_remaining, notebook_path. A dead run still recorded as running reads "interrupted" (see
-    :func:`soundcharts_lib.health.with_dead_runs_interrupted`)."""
+    :func:`soundcharts_lib.warehouse.health.with_dead_runs_interrupted`)."""
     q = (select(RUN.c.id, RUN.c.kind, RUN.c.trigger, RUN.c.started_at, RUN.c.finished_at, RUN.c.status,
                 RUN.c.counts, RUN.c.errors, RUN.c.quota_remaining, RUN.c.notebook_path)
          .order_by(RUN.c.id.desc()).limit(limit))

@@ -12,14 +12,14 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
-from . import audience_series, health, trends
-from .dates import today_utc
-from .db import rollup
-from .db.frames import query_frame, raw_frame
-from .db.models import (
+from soundcharts_lib.db import rollup
+from soundcharts_lib.db.frames import query_frame, raw_frame
+from soundcharts_lib.db.models import (
     utcnow,
 )
-from .db.tables import RUN, TA, TPI, A, C, E, P, R, T
+from soundcharts_lib.db.tables import RUN, TA, TPI, A, C, E, P, R, T
+from soundcharts_lib.vocab import today_utc
+from soundcharts_lib.warehouse import audience_series, health, trends
 
 QUOTA_WINDOW_DAYS = 7
 QUOTA_MIN_HISTORY_HOURS = 24  # a burn rate from minutes of readings (a fresh install) says nothing about a month
@@ -449,7 +449,7 @@ def track_audience(engine: Engine, uuid: str, platforms: list[str] | None = None
 
     ``series``: ``{platform: frame(date, value, daily_change)}`` from ``start`` to ``end``, the most recent
     ``limit`` points each; ``wide``: their values aligned by date; ``growth``: ``{platform: {7|28|90: ...}}``
-    up to ``end`` (see :func:`soundcharts_lib.audience_series.growth`); ``available``: platforms with data.
+    up to ``end`` (see :func:`soundcharts_lib.warehouse.audience_series.growth`); ``available``: platforms with data.
     """
     try:
         available = audience_series.audience_platforms(engine, uuid)

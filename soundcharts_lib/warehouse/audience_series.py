@@ -17,8 +17,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from .db.models import TrackAudience
-from .db.tables import P, T
+from soundcharts_lib.db.models import TrackAudience
+from soundcharts_lib.db.tables import P, T
 
 A = TrackAudience.__table__
 GROWTH_DAYS = (7, 28, 90)

@@ -1,6 +1,6 @@
 """The dashboards' tables by name, written as CSV or Excel.
 
-A table is picked out of what a page's :mod:`~soundcharts_lib.analytics` call returns, so a page's download links
+A table is picked out of what a page's :mod:`warehouse.analytics` call returns, so a page's download links
 and ``soundcharts export TABLE`` write the same rows from the same query. pandas and analytics are imported when
 used, so the ``soundcharts`` command starts fast.
 """
@@ -55,25 +55,25 @@ def _one_platform(p: Params) -> str:
 
 
 def _overview(engine: Engine, p: Params) -> dict:
-    from .viewer_data import overview
+    from soundcharts_lib.warehouse.viewer_pages import overview
 
     return overview(engine)
 
 
 def _platform(engine: Engine, p: Params) -> dict:
-    from .viewer_data import platform_page
+    from soundcharts_lib.warehouse.viewer_pages import platform_page
 
     return platform_page(engine, _one_platform(p))
 
 
 def _chart(engine: Engine, p: Params) -> dict:
-    from .viewer_data import chart_page
+    from soundcharts_lib.warehouse.viewer_pages import chart_page
 
     return chart_page(engine, p.chart, p.date)
 
 
 def _track(engine: Engine, p: Params) -> dict:
-    from .viewer_data import track_page
+    from soundcharts_lib.warehouse.viewer_pages import track_page
 
     return track_page(engine, p.track_uuid, platforms=list(p.platforms) or None, start=p.start, end=p.end,
                       limit=p.limit)
@@ -108,7 +108,7 @@ def _audience(data: dict) -> pd.DataFrame:
 
 
 def _growth(data: dict) -> pd.DataFrame:
-    from .analytics import growth_table
+    from soundcharts_lib.warehouse.analytics import growth_table
 
     return growth_table(data["audience"]["growth"])
 
@@ -162,7 +162,7 @@ def check(name: str, params: Params) -> Table:
 def read_table(engine: Engine, name: str, params: Params = Params()) -> pd.DataFrame:
     """The rows of table ``name``, read the way its page reads them; ``ExportError`` for bad input or an unknown
     platform, chart or track."""
-    from .analytics import UnknownEntity
+    from soundcharts_lib.warehouse.analytics import UnknownEntity
 
     table = check(name, params)
     try:

@@ -8,9 +8,9 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
-from .dates import today_utc
-from .db.runs import INTERRUPTED, RUNNING, dead_runs
-from .db.tables import RUN, C, P
+from soundcharts_lib.db.runs import INTERRUPTED, RUNNING, dead_runs
+from soundcharts_lib.db.tables import RUN, C, P
+from soundcharts_lib.vocab import today_utc
 
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 31}
 GRACE_DAYS = 2

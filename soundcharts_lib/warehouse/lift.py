@@ -26,8 +26,8 @@ import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
-from .dates import today_utc
-from .db.models import Chart, ChartRanking, ChartRankingEntry, Platform, Track, TrackAudience
+from soundcharts_lib.db.models import Chart, ChartRanking, ChartRankingEntry, Platform, Track, TrackAudience
+from soundcharts_lib.vocab import today_utc
 
 R, E, C, P = ChartRanking.__table__, ChartRankingEntry.__table__, Chart.__table__, Platform.__table__
 T, A = Track.__table__, TrackAudience.__table__

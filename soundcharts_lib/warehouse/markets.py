@@ -1,5 +1,5 @@
 """One track across countries and platforms, side by side, from its chart history
-(:func:`soundcharts_lib.analytics.track_chart_history`): per market, a peak-position grid, and positions by day."""
+(:func:`warehouse.analytics.track_chart_history`): per market, a peak-position grid, and positions by day."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Chart movers across many charts at once: each chart's ranking of a day, as :mod:`soundcharts_lib.trends` reads
+"""Chart movers across many charts at once: each chart's ranking of a day, as :mod:`warehouse.trends` reads
 one (the API's previous position and state where it sent them, stored history where it did not; drop-outs from
 the API's position-0 items, else from the previous stored ranking)."""
 
@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 
-from .db.tables import R
-from .trends import ranking_entries, ranking_pairs
+from soundcharts_lib.db.tables import R
+from soundcharts_lib.warehouse.trends import ranking_entries, ranking_pairs
 
 MOVE_COLUMNS = ["chart", "chart_name", "platform", "country_code", "date", "position", "previous_position",
                 "movement", "status", "status_from", "uuid", "name", "artist", "track_id", "chart_id"]

@@ -1,7 +1,7 @@
 """Data quality for analysts: audience coverage per platform and audience series with missing days.
 
-Stale and failing charts are :func:`soundcharts_lib.analytics.charts_needing_attention`; quota use is
-:mod:`soundcharts_lib.quota`.
+Stale and failing charts are :func:`soundcharts_lib.warehouse.analytics.charts_needing_attention`; quota use is
+:mod:`soundcharts_lib.warehouse.quota`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from .dates import today_utc
-from .db.models import Platform, Track, TrackAudience
+from soundcharts_lib.db.models import Platform, Track, TrackAudience
+from soundcharts_lib.vocab import today_utc
 
 A, P, T = TrackAudience.__table__, Platform.__table__, Track.__table__
 COVERAGE_COLUMNS = ["platform", "tracks", "series", "points", "first_date", "last_date", "days_behind"]

@@ -1,5 +1,5 @@
 """API quota use from the ``x-quota-remaining`` figures job runs record: history, use per job kind, and the
-month-end forecast (:func:`soundcharts_lib.analytics.quota_forecast`) as one line for ``soundcharts health``."""
+month-end forecast (:func:`warehouse.analytics.quota_forecast`) as one line for ``soundcharts health``."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from .analytics import QUOTA_MIN_HISTORY_HOURS, quota_forecast
-from .db.models import utcnow
-from .db.tables import RUN
+from soundcharts_lib.db.models import utcnow
+from soundcharts_lib.db.tables import RUN
+from soundcharts_lib.warehouse.analytics import QUOTA_MIN_HISTORY_HOURS, quota_forecast
 
 HISTORY_COLUMNS = ["started_at", "kind", "trigger", "status", "quota_remaining", "used"]
 
@@ -43,7 +43,7 @@ def usage_by_kind(history: pd.DataFrame) -> pd.DataFrame:
 
 
 def forecast_line(forecast: dict) -> str:
-    """One line for a :func:`soundcharts_lib.analytics.quota_forecast` result."""
+    """One line for a :func:`soundcharts_lib.warehouse.analytics.quota_forecast` result."""
     if forecast["remaining"] is None:
         return "API quota: no job run has recorded it yet"
     head = f"API quota: {forecast['remaining']:,} left at {forecast['as_of']:%Y-%m-%d %H:%M} UTC"

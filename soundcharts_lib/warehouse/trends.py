@@ -35,9 +35,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
-from .db.frames import query_frame
-from .db.models import ChartRankingDropout
-from .db.tables import C, E, P, R, T
+from soundcharts_lib.db.frames import query_frame
+from soundcharts_lib.db.models import ChartRankingDropout
+from soundcharts_lib.db.tables import C, E, P, R, T
 
 DROP = ChartRankingDropout.__table__
 
@@ -292,7 +292,7 @@ def ranking_entries(conn: Connection, pairs: pd.DataFrame, tracks: Select | None
     stored-history ``HISTORY_COLUMNS``. ``dropouts``: the API's position-0 items of a ranking when it sent any
     (``source`` "api", previous_position their ``oldPosition``), else the tracks of the previous stored ranking
     missing from it (``source`` "stored history"). ``tracks``: a query of track ids to keep (e.g.
-    :func:`soundcharts_lib.roster.track_ids_query`).
+    :func:`soundcharts_lib.curation.roster.track_ids_query`).
     """
     columns = ENTRY_COLUMNS + HISTORY_COLUMNS * history
     if pairs.empty:

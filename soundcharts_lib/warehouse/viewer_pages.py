@@ -1,4 +1,4 @@
-"""What the viewer dashboards read: :mod:`soundcharts_lib.analytics`' page data with the recent alerts, a track's
+"""What the viewer dashboards read: :mod:`warehouse.analytics`' page data with the recent alerts, a track's
 annotations and roster state, and the "my roster" filter (``mine=True``) applied to every table of tracks.
 
 A filtered top list is the top of the roster's tracks (the ranking is read without its limit, then kept to the
@@ -11,7 +11,8 @@ from datetime import date, datetime
 
 from sqlalchemy.engine import Engine
 
-from . import alerts, analytics, annotations, roster
+from soundcharts_lib.curation import alerts, annotations, roster
+from soundcharts_lib.warehouse import analytics
 
 OVERVIEW_TRACKS, PLATFORM_TRACKS, TOP_DAYS = 10, 20, 30  # as analytics.overview / platform_page list them
 CHART_TABLES = ("ranking", "climbers", "fallers", "new_entries", "dropouts")

@@ -26,12 +26,12 @@ from voila.static_file_handler import TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
-from ..serve import MIN_TOKEN_LENGTH, TOKEN_ENV
-from .gate import RequestGate, allowed_hosts
-from .handlers import PREFIX, handlers
-from .login import WorkbenchIdentityProvider
-from .pages import CONTENT_SECURITY_POLICY, RenderHandler, TemplateFiles
-from .wsguard import KernelChannelsHandler
+from soundcharts_lib.web.gate import RequestGate, allowed_hosts
+from soundcharts_lib.web.handlers import PREFIX, handlers
+from soundcharts_lib.web.launch import MIN_TOKEN_LENGTH, TOKEN_ENV
+from soundcharts_lib.web.login import WorkbenchIdentityProvider
+from soundcharts_lib.web.pages import CONTENT_SECURITY_POLICY, RenderHandler, TemplateFiles
+from soundcharts_lib.web.wsguard import KernelChannelsHandler
 
 ADMIN_FOLDER = "admin"
 TEMPLATES = Path(__file__).with_name("templates")  # found before Voila's own
@@ -97,7 +97,7 @@ class WorkbenchVoila(Voila):
     def init_handlers(self) -> list:
         ours = handlers(self.server_url)
         if self.admin:
-            from .archive import handlers as archive_handlers
+            from soundcharts_lib.web.archive import handlers as archive_handlers
 
             ours += archive_handlers(self.server_url)
         else:

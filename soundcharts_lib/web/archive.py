@@ -16,9 +16,9 @@ from jupyter_server.utils import url_path_join
 from sqlalchemy.exc import SQLAlchemyError
 from tornado import web
 
-from ..cliargs import MAX_ID
-from ..errors import ConfigError
-from .handlers import PREFIX, read_only_engine
+from soundcharts_lib.cli.args import MAX_ID
+from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.web.handlers import PREFIX, read_only_engine
 
 log = logging.getLogger(__name__)
 NO_SCRIPTS = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
@@ -31,9 +31,9 @@ class NoNotebook(LookupError):
 
 def archived_notebook(run_id: int) -> Path:
     """The run's archived notebook, checked to be an existing ``.ipynb`` inside the runs folder."""
-    from ..admin_data import run_notebook
-    from ..analytics import UnknownEntity
-    from ..config import Settings
+    from soundcharts_lib.config import Settings
+    from soundcharts_lib.warehouse.admin_pages import run_notebook
+    from soundcharts_lib.warehouse.analytics import UnknownEntity
 
     if run_id > MAX_ID:  # no database stores it (SQLite would raise OverflowError)
         raise NoNotebook(f"no run {run_id} is stored")

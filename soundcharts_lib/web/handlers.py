@@ -15,10 +15,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from tornado import web
 
-from ..audience_series import NotStored
-from ..errors import ConfigError
-from . import payload
-from .query import BadParameter, NoRoute, parse
+from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.warehouse.audience_series import NotStored
+from soundcharts_lib.web import payload
+from soundcharts_lib.web.query import BadParameter, NoRoute, parse
 
 log = logging.getLogger(__name__)
 OPENAPI = Path(__file__).with_name("openapi.yaml")
@@ -28,7 +28,7 @@ PREFIX = "/soundcharts"
 @cache
 def read_only_engine() -> Engine:
     """The configured database opened read-only, built on first use and shared (a failure is not kept)."""
-    from ..db import engine_from_env
+    from soundcharts_lib.db import engine_from_env
 
     return engine_from_env(read_only=True)
 

@@ -29,10 +29,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .audit import ACTOR_HEADER
-from .config import PROJECT_ROOT
-from .errors import ConfigError
-from .processes import stop_on_signals, stop_started
+from soundcharts_lib.config import PROJECT_ROOT
+from soundcharts_lib.curation.audit import ACTOR_HEADER
+from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.web.processes import stop_on_signals, stop_started
 
 DASHBOARDS = PROJECT_ROOT / "dashboards"
 TOKEN_ENV = "SOUNDCHARTS_ADMIN_TOKEN"
@@ -117,7 +117,7 @@ def start_voila(port: int, *, env: dict | None = None, log=None, admin: bool = F
 
 def serve(port: int | None = None, *, admin: bool = False) -> int:
     """``soundcharts serve [--admin]``: start the server, say where it is, wait. Ctrl-C, SIGTERM and SIGHUP stop
-    it and every kernel it started (:mod:`soundcharts_lib.processes`), as does the server ending by itself.
+    it and every kernel it started (:mod:`soundcharts_lib.web.processes`), as does the server ending by itself.
     The server's exit code, or 0 when a signal stopped it."""
     port = port or (ADMIN_PORT if admin else VIEWER_PORT)
     base = f"http://127.0.0.1:{port}"
@@ -151,8 +151,8 @@ def refuse_writable_db(db_url: str) -> None:
     privileges cannot. SQLite's read-only mode is the file's: nothing to check."""
     from sqlalchemy.engine import make_url
 
-    from .db import make_engine
-    from .db.privileges import writable_tables
+    from soundcharts_lib.db import make_engine
+    from soundcharts_lib.db.privileges import writable_tables
 
     if make_url(db_url).get_backend_name() != "postgresql":
         return

@@ -1,12 +1,12 @@
-"""JSON bodies of the audience endpoints, built from :mod:`soundcharts_lib.audience_series` results."""
+"""JSON bodies of the audience endpoints, built from :mod:`soundcharts_lib.warehouse.audience_series` results."""
 
 from __future__ import annotations
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from .. import audience_series as series
-from .query import ChartQuery
+from soundcharts_lib.warehouse import audience_series as series
+from soundcharts_lib.web.query import ChartQuery
 
 
 def _iso(value) -> str | None:

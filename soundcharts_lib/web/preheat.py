@@ -1,6 +1,6 @@
 """A preheated kernel's wait for its request, without importing Voila.
 
-Voila's pooled kernels (``soundcharts serve``, see :mod:`soundcharts_lib.serve`) run a page before any request
+Voila's pooled kernels (``soundcharts serve``, see :mod:`soundcharts_lib.web.launch`) run a page before any request
 with ``VOILA_PREHEAT=True``; the page then asks the server's ``voila/query/<kernel id>`` websocket for the request
 that got the kernel: its ``QUERY_STRING``, the headers named in ``http_header_envs`` and Voila's other request
 variables. ``voila.utils.wait_for_request`` does the same, but importing ``voila`` loads Jupyter Server, JupyterLab

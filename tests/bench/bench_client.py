@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from soundcharts_lib.client import SoundchartsClient
+from soundcharts_lib.api.client import SoundchartsClient
 from soundcharts_lib.errors import RateLimited
 from soundcharts_lib.localapi import LocalApiConfig, running
 

@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import seed_pages  # noqa: E402
 
-from soundcharts_lib import analytics  # noqa: E402
 from soundcharts_lib.db import make_engine, rollup, upgrade  # noqa: E402
 from soundcharts_lib.db.models import utcnow  # noqa: E402
-from soundcharts_lib.sync import today_utc  # noqa: E402
+from soundcharts_lib.jobs.sync import today_utc  # noqa: E402
 from soundcharts_lib.ui.track import HISTORY_LINES  # noqa: E402
+from soundcharts_lib.warehouse import analytics  # noqa: E402
 
 PLATFORMS = ["spotify", "apple-music", "deezer", "youtube", "shazam", "tiktok", "soundcloud", "airplay"]
 AUDIENCE_PLATFORMS = [1, 4, 5, 6, 7]  # spotify, youtube, shazam, tiktok, soundcloud
@@ -217,7 +217,7 @@ def browser_times(url: str, loads: int = 6) -> list[float]:
     routing requests through Playwright would disable its cache and cost ~0.5 s of CPU per load in this process."""
     from playwright.sync_api import expect, sync_playwright
 
-    from soundcharts_lib.serve import free_port, start_voila, wait_ready
+    from soundcharts_lib.web.launch import free_port, start_voila, wait_ready
 
     state = tempfile.mkdtemp(prefix="bench-jupyter-")
     env = dict(os.environ, SOUNDCHARTS_DB_URL=url)

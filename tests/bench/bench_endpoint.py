@@ -26,7 +26,7 @@ from sqlalchemy import insert
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.models import Platform, Track, TrackAudience
 from soundcharts_lib.db.upsert import bulk_insert
-from soundcharts_lib.serve import free_port, start_voila, wait_ready
+from soundcharts_lib.web.launch import free_port, start_voila, wait_ready
 
 PLATFORMS = ("spotify", "youtube", "shazam", "tiktok", "soundcloud")
 DAYS = 3 * 365

@@ -32,9 +32,9 @@ from bench_store import fresh_pg_database  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import Connection  # noqa: E402
 
-from soundcharts_lib import analytics, audience_series  # noqa: E402
 from soundcharts_lib.db import make_engine, partition, rollup, upgrade  # noqa: E402
-from soundcharts_lib.trends import chart_trends  # noqa: E402
+from soundcharts_lib.warehouse import analytics, audience_series  # noqa: E402
+from soundcharts_lib.warehouse.trends import chart_trends  # noqa: E402
 
 TRACKS = 20_000
 AUDIENCE_TRACKS = 1_000

@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from soundcharts_lib.api.payloads import ChartInfo, Ranking, RankingEntry, SongRef  # noqa: E402
 from soundcharts_lib.db import make_engine, store, upgrade  # noqa: E402
-from soundcharts_lib.payloads import ChartInfo, Ranking, RankingEntry, SongRef  # noqa: E402
-from soundcharts_lib.sync import RANKING_BATCH  # noqa: E402
+from soundcharts_lib.jobs.sync import RANKING_BATCH  # noqa: E402
 
 ENTRIES_PER_RANKING = 200
 ENTRY_COLUMNS = store.ENTRY_COLUMNS

@@ -22,10 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from soundcharts_lib.client import SoundchartsClient  # noqa: E402
+from soundcharts_lib.api.client import SoundchartsClient  # noqa: E402
 from soundcharts_lib.db import make_engine, upgrade  # noqa: E402
+from soundcharts_lib.jobs.sync import ChartSync  # noqa: E402
 from soundcharts_lib.localapi import LocalApiConfig, running  # noqa: E402
-from soundcharts_lib.sync import ChartSync  # noqa: E402
 
 
 def pacing(limit: int = 1200, days: int = 7, platforms: list[str] | None = None) -> dict:

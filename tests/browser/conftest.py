@@ -21,7 +21,7 @@ import pytest
 from conftest import sql  # noqa: F401  (the browser tests take it from here)
 from sqlalchemy.engine import make_url
 
-from soundcharts_lib.serve import start_voila
+from soundcharts_lib.web.launch import start_voila
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output"
@@ -182,10 +182,10 @@ def dashboard_db(synced_sqlite_url, localapi, tmp_path_factory) -> str:
     falling over three days, a failed sync 2 h ago and a chart whose last fetch failed."""
     from conftest import copy_db, local_client
 
-    from soundcharts_lib.audience import AudienceDataProcessor
     from soundcharts_lib.db import make_engine
     from soundcharts_lib.db.models import utcnow
-    from soundcharts_lib.metadata import fetch_metadata
+    from soundcharts_lib.jobs.audience import AudienceDataProcessor
+    from soundcharts_lib.jobs.metadata import fetch_metadata
 
     url = copy_db(synced_sqlite_url, tmp_path_factory.mktemp("dashboard") / "dashboard.db")
     top = [uuid for (uuid,) in sql(url, "SELECT t.uuid FROM chart_ranking_entry e JOIN track t ON t.id = e.track_id "

@@ -10,9 +10,9 @@ from conftest import copy_db, local_client
 from crawl.site import survey
 from playwright.sync_api import expect
 
-from soundcharts_lib.audience import AudienceDataProcessor
 from soundcharts_lib.db import make_engine
-from soundcharts_lib.metadata import fetch_metadata
+from soundcharts_lib.jobs.audience import AudienceDataProcessor
+from soundcharts_lib.jobs.metadata import fetch_metadata
 
 from .conftest import expect_rendered, screenshot, sql
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from soundcharts_lib.db.models import utcnow
-from soundcharts_lib.sync import today_utc
+from soundcharts_lib.jobs.sync import today_utc
 
 from .conftest import PAYLOAD_NAME, cells, download_csv, expect_rendered, hrefs, screenshot, sql
 

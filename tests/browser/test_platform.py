@@ -9,7 +9,7 @@ from itertools import pairwise
 import pytest
 from playwright.sync_api import expect
 
-from soundcharts_lib.sync import today_utc
+from soundcharts_lib.jobs.sync import today_utc
 
 from .conftest import cells, download_csv, expect_rendered, hrefs, screenshot, sql
 

@@ -12,10 +12,10 @@ import pytest
 from conftest import copy_db
 from playwright.sync_api import expect
 
-from soundcharts_lib import alerts, annotations, roster
+from soundcharts_lib.curation import alerts, annotations, roster
 from soundcharts_lib.db import make_engine
 from soundcharts_lib.db.models import utcnow
-from soundcharts_lib.sync import today_utc
+from soundcharts_lib.jobs.sync import today_utc
 
 from .conftest import cells, download_csv, expect_rendered, hrefs, screenshot, sql
 

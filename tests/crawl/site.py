@@ -10,12 +10,12 @@ from datetime import date, timedelta
 from conftest import local_client
 from sqlalchemy import func, select
 
-from soundcharts_lib import alerts, annotations, roster
-from soundcharts_lib.audience import AudienceDataProcessor
+from soundcharts_lib.curation import alerts, annotations, roster
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.tables import TA, TPI, A, C, E, P, R, T
-from soundcharts_lib.metadata import fetch_metadata
-from soundcharts_lib.sync import ChartSync
+from soundcharts_lib.jobs.audience import AudienceDataProcessor
+from soundcharts_lib.jobs.metadata import fetch_metadata
+from soundcharts_lib.jobs.sync import ChartSync
 
 BACKFILL_DAYS = 7  # ~450 tracks on the local catalog, each with a viewer and an admin page
 AUDIENCE_SHARE = 3  # audience for one track in AUDIENCE_SHARE (the stalest first, as fetch-audience picks them)

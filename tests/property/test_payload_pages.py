@@ -1,4 +1,4 @@
-"""Payload -> store -> page: any body the contract allows is parsed (``soundcharts_lib.payloads``), stored with the
+"""Payload -> store -> page: any body the contract allows is parsed (``soundcharts_lib.api.payloads``), stored with the
 sync's own writes into a fresh SQLite database, and the pages that show it (built as Voila runs the notebooks,
 :mod:`crawl.pages`) render: no exception, no error state, their main content, and markup in names shown as text."""
 
@@ -19,15 +19,15 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.database import DirectoryBasedExampleDatabase
 from sqlalchemy import func, select
 
-from soundcharts_lib import payloads
-from soundcharts_lib.dates import today_utc
+from soundcharts_lib.api import payloads
 from soundcharts_lib.db import make_engine, rollup, store, upgrade
 from soundcharts_lib.db.store_audience import audience_platform_ids, store_points, track_ids
 from soundcharts_lib.db.store_tracks import store_song
 from soundcharts_lib.db.tables import T
 from soundcharts_lib.errors import PayloadError
-from soundcharts_lib.sync import storable
+from soundcharts_lib.jobs.sync import storable
 from soundcharts_lib.ui.track import MODES
+from soundcharts_lib.vocab import today_utc
 
 from .contract import audience_bodies, identifier_bodies, ranking_bodies, song_bodies, song_refs
 

@@ -190,7 +190,7 @@ class Outcome:
 
 
 def in_process(args: tuple[str, ...], capsys) -> Outcome:
-    from soundcharts_lib import cli
+    from soundcharts_lib.cli import main as cli
 
     try:
         code = cli.main(list(args))

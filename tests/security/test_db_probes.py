@@ -27,7 +27,7 @@ from db_states import (
 )
 from sqlalchemy.engine import make_url
 
-from soundcharts_lib.serve import free_port
+from soundcharts_lib.web.launch import free_port
 
 REFUSAL = f"written by a newer soundcharts-workbench (revision {NEWER}); upgrade"
 INIT = "run `soundcharts init-db`"
@@ -238,7 +238,7 @@ def test_restore_of_what_is_not_a_usable_backup_leaves_no_target_behind(kind, sq
 
 
 def test_restore_of_a_newer_release_dump_leaves_the_postgres_target_empty(pg_dbs, cli, tmp_path):
-    from soundcharts_lib.backup import _libpq
+    from soundcharts_lib.jobs.backup import _libpq
 
     newer = pg_dbs.new("newer")
     dump = tmp_path / "newer.dump"

@@ -32,7 +32,7 @@ from conftest import OUTPUT, copy_db
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from soundcharts_lib.serve import PREHEATED_PAGES, free_port, start_voila, wait_ready
+from soundcharts_lib.web.launch import PREHEATED_PAGES, free_port, start_voila, wait_ready
 
 TOKEN = "probe-admin-token-5f1c0a7e9b"
 V1 = "v1.kernel.websocket.jupyter.org"

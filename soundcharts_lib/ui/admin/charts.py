@@ -3,7 +3,7 @@
 entries (``ranking.ipynb?slug=&date=``), with the chart actions (sync now, backfill a date range) and, on a
 ranking, the track actions for its tracks.
 
-Views get loaders (callables returning what :mod:`soundcharts_lib.admin_data` returns); they never read the
+Views get loaders (callables returning what :mod:`soundcharts_lib.warehouse.admin_pages` returns); they never read the
 database themselves.
 """
 
@@ -16,15 +16,15 @@ from datetime import timedelta
 import ipywidgets as w
 import pandas as pd
 
-from .. import admin
-from ..admin import Runner
-from ..admin_data import CHART_STATES
-from ..dates import today_utc
-from .admin_common import STATE_TONES, ActionBar, View, button, choice, facts, state_pill, when
-from .admin_track import Picker, TrackActions, track_label
-from .chart import on_chart_cell, state_cell
-from .common import Column, card, dashboard_link, day, link, nothing, number, pill, styled, text
-from .common import html_table as table
+from soundcharts_lib.jobs import admin_actions as admin
+from soundcharts_lib.jobs.admin_actions import Runner
+from soundcharts_lib.ui.admin.common import STATE_TONES, ActionBar, View, button, choice, facts, state_pill, when
+from soundcharts_lib.ui.admin.track import Picker, TrackActions, track_label
+from soundcharts_lib.ui.chart import on_chart_cell, state_cell
+from soundcharts_lib.ui.common import Column, card, dashboard_link, day, link, nothing, number, pill, styled, text
+from soundcharts_lib.ui.common import html_table as table
+from soundcharts_lib.vocab import today_utc
+from soundcharts_lib.warehouse.admin_pages import CHART_STATES
 
 BACKFILL_DAYS = 7
 

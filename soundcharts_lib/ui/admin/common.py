@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 import ipywidgets as w
 import pandas as pd
 
-from ..admin import Action, Runner, Status
-from ..errors import ConfigError
-from .common import Page, guarded, loading_state, pill, stack, styled
-from .params import BadQuery
+from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.jobs.admin_actions import Action, Runner, Status
+from soundcharts_lib.ui.common import Page, guarded, loading_state, pill, stack, styled
+from soundcharts_lib.ui.params import BadQuery
 
 NAV = (("charts", "charts.ipynb", "Charts"), ("tracks", "tracks.ipynb", "Tracks"), ("roster", "roster.ipynb", "Roster"),
        ("runs", "runs.ipynb", "Runs"), ("audit", "audit.ipynb", "Audit log"))

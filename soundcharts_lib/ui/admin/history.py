@@ -2,7 +2,7 @@
 archived notebook) and the audit log (``audit.ipynb?action=&outcome=``: who did what, when, to what, with what
 outcome).
 
-Views get loaders (callables returning what :mod:`soundcharts_lib.admin_data` / :mod:`soundcharts_lib.audit`
+Views get loaders (callables returning what :mod:`warehouse.admin_pages` / :mod:`curation.audit`
 return); they never read the database themselves.
 """
 
@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 import ipywidgets as w
 import pandas as pd
 
-from ..admin import TITLES
-from ..audit import OUTCOMES
-from .admin_common import View, choice, server_link, state_pill, when
-from .common import Column, card, html_table, nothing, number, styled, text
+from soundcharts_lib.curation.audit import OUTCOMES
+from soundcharts_lib.jobs.admin_actions import TITLES
+from soundcharts_lib.ui.admin.common import View, choice, server_link, state_pill, when
+from soundcharts_lib.ui.common import Column, card, html_table, nothing, number, styled, text
 
 RUN_STATES = ("running", "success", "partial", "failed", "interrupted")
 

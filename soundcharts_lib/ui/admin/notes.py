@@ -1,5 +1,5 @@
 """A track's notes on its admin page: add one (date, kind, text), remove the one chosen. Each change goes through
-:mod:`soundcharts_lib.annotations` (as ``soundcharts annotations`` does), which writes the audit event; the
+:mod:`soundcharts_lib.curation.annotations` (as ``soundcharts annotations`` does), which writes the audit event; the
 dashboards' track page draws the notes on its charts.
 """
 
@@ -11,15 +11,15 @@ from datetime import date
 import ipywidgets as w
 import pandas as pd
 
-from ..annotations import SUGGESTED_KINDS
-from ..errors import ConfigError
-from .admin_common import button, quick_action
-from .annotations import NOTE_COLUMNS
-from .common import card, html_table, nothing, styled
+from soundcharts_lib.curation.annotations import SUGGESTED_KINDS
+from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.ui.admin.common import button, quick_action
+from soundcharts_lib.ui.annotations import NOTE_COLUMNS
+from soundcharts_lib.ui.common import card, html_table, nothing, styled
 
 
 class NotesEditor:
-    """``load()`` gives the track's notes (:func:`soundcharts_lib.annotations.for_track`), ``add(day, kind, text)``
+    """``load()`` gives the track's notes (:func:`curation.annotations.for_track`), ``add(day, kind, text)``
     and ``remove(note_id)`` change them."""
 
     def __init__(self, load: Callable[[], pd.DataFrame], add: Callable[[date | None, str, str], int],

@@ -1,9 +1,9 @@
 """The admin roster page (``roster.ipynb``): the tracks and artists followed, added by UUID or from a track
-search, removed by selection. Each change goes through :mod:`soundcharts_lib.roster` (as ``soundcharts roster``
+search, removed by selection. Each change goes through :mod:`soundcharts_lib.curation.roster` (as ``soundcharts roster``
 does), which writes the audit event.
 
-:class:`RosterView` gets callables around :func:`soundcharts_lib.roster.items`, ``add`` and ``remove`` and a track
-search (:func:`soundcharts_lib.admin_data.tracks`' rows); it never reads the database itself.
+:class:`RosterView` gets callables around :func:`curation.roster.items`, ``add`` and ``remove`` and a track
+search (:func:`soundcharts_lib.warehouse.admin_pages.tracks`' rows); it never reads the database itself.
 """
 
 from __future__ import annotations
@@ -13,10 +13,21 @@ from collections.abc import Callable
 import ipywidgets as w
 import pandas as pd
 
-from ..errors import ConfigError
-from .admin_common import View, button, quick_action, when
-from .admin_track import Picker, track_label
-from .common import Column, card, dashboard_link, html_table, link, nothing, number, pill, styled, text
+from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.ui.admin.common import View, button, quick_action, when
+from soundcharts_lib.ui.admin.track import Picker, track_label
+from soundcharts_lib.ui.common import (
+    Column,
+    card,
+    dashboard_link,
+    html_table,
+    link,
+    nothing,
+    number,
+    pill,
+    styled,
+    text,
+)
 
 KINDS = (("Track", "track"), ("Artist", "artist"))
 

@@ -2,7 +2,7 @@
 platform) and the track list (``tracks.ipynb?q=&missing=``), each with the track actions: fetch metadata,
 fetch audience on chosen platforms (forced or not), for one track or many selected at once.
 
-Views get loaders (callables returning what :mod:`soundcharts_lib.admin_data` returns); they never read the
+Views get loaders (callables returning what :mod:`soundcharts_lib.warehouse.admin_pages` returns); they never read the
 database themselves.
 """
 
@@ -14,12 +14,12 @@ from collections.abc import Callable, Sequence
 import ipywidgets as w
 import pandas as pd
 
-from .. import admin
-from ..admin import Runner
-from . import track as track_page
-from .admin_common import ActionBar, View, button, choice, facts, state_pill, when
-from .admin_notes import NotesEditor
-from .common import (
+from soundcharts_lib.jobs import admin_actions as admin
+from soundcharts_lib.jobs.admin_actions import Runner
+from soundcharts_lib.ui import track as track_page
+from soundcharts_lib.ui.admin.common import ActionBar, View, button, choice, facts, state_pill, when
+from soundcharts_lib.ui.admin.notes import NotesEditor
+from soundcharts_lib.ui.common import (
     Column,
     card,
     dashboard_link,

@@ -14,7 +14,7 @@ from conftest import FAST, copy_db
 from playwright.sync_api import Page
 
 from soundcharts_lib.localapi import LocalApiConfig, running
-from soundcharts_lib.serve import free_port, start_voila, wait_ready
+from soundcharts_lib.web.launch import free_port, start_voila, wait_ready
 
 from ..conftest import OUTPUT, expect_rendered, sql
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from soundcharts_lib.sync import today_utc
+from soundcharts_lib.jobs.sync import today_utc
 
 from ..conftest import cells, screenshot, sql
 from .conftest import ACTOR

@@ -10,7 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from soundcharts_lib import audit
+from soundcharts_lib.curation import audit
 from soundcharts_lib.db import make_engine
 
 from ..conftest import SCREENSHOTS, cells, expect_rendered, hrefs, screenshot, sql
