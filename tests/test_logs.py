@@ -6,7 +6,7 @@ import logging
 from logging.handlers import RotatingFileHandler
 
 import pytest
-from test_maintenance_cli import CHART, soundcharts
+from cli.test_maintenance_cli import CHART, soundcharts
 
 from soundcharts_lib import logs
 from soundcharts_lib.errors import ConfigError

@@ -4,7 +4,7 @@
 
 Prints calls/min, its ratio to the limit (goal >= 0.95) and the 429s received (goal 0). The client runs
 with ``max_retries=0`` so every 429 surfaces as an error and is counted instead of being waited out.
-``run(...)`` is importable; ``quick()`` is the ~5-second variant used by tests/test_bench_client.py.
+``run(...)`` is importable; ``quick()`` is the ~5-second variant used by tests/api/test_bench_client.py.
 """
 
 from __future__ import annotations

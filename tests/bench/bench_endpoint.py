@@ -6,7 +6,7 @@ Builds the data directly with bulk inserts (the track, plus ``--other-tracks`` t
 table is not trivially small) into a fresh SQLite file (or an empty database at ``--db-url``), starts the real
 server of ``soundcharts serve`` on a free loopback port, and prints p50 / p95 over ``--requests`` sequential
 requests for each of: one platform over the last 90 days, one platform over 3 years, every platform over
-3 years. ``run(...)`` is importable; ``quick()`` is the small variant used by tests/test_web_bench.py.
+3 years. ``run(...)`` is importable; ``quick()`` is the small variant used by tests/web/test_web_bench.py.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Before the fixes: one 8-byte frame (``ff ff ff ff ff ff ff 7f``), a 10**9 offset
 legacy ``request_states`` froze the viewers' server (100 % CPU, hundreds of MB to GB, SIGTERM ignored); ``?theme=``
 was written into every page unescaped; ``?template=`` and ``/voila/templates/...`` traversals and a NUL in a path
 answered 500; ``?template=..`` started a kernel and never answered; any ``Host`` was served; guessed tokens were
-never limited; the admin link's ``?token=`` reached the kernels (``tests/test_serve.py``).
+never limited; the admin link's ``?token=`` reached the kernels (``tests/web/test_serve.py``).
 """
 
 from __future__ import annotations

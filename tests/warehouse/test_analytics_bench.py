@@ -1,0 +1,41 @@
+"""The dashboard benchmark keeps working (quick mode, ~200k entries); its figures are printed, not asserted."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
+
+import bench_dashboard  # noqa: E402
+import seed_pages  # noqa: E402
+
+from soundcharts_lib.db import make_engine  # noqa: E402
+from soundcharts_lib.vocab import today_utc  # noqa: E402
+from soundcharts_lib.warehouse import analytics  # noqa: E402
+
+
+def test_quick_dashboard_benchmark(tmp_path):
+    result = bench_dashboard.run(200_000, charts=40, per_ranking=50, db=tmp_path / "quick.db")
+    assert result["entries"] == 200_000 and result["shape"]["days"] == 100
+    assert result["entries_30_days"] == 30 * 40 * 50
+    assert result["track_entries"] == 40 * 100 and result["track_charts"] == 40  # the hit: every chart, every day
+    assert result["rollup_current"]  # the pages read the top-tracks rollup, as after a sync
+    assert all(wall > 0 and cpu >= 0 for wall, cpu in result["ms"].values())
+    overview, track = result["ms"]["OVERVIEW TOTAL (analytics.overview)"], result["ms"][
+        "TRACK PAGE TOTAL (analytics.track_page as the page asks)"]
+    print(f"quick dashboard bench: overview {overview[0]:.0f} ms (CPU {overview[1]:.0f}), "
+          f"track page {track[0]:.0f} ms (CPU {track[1]:.0f})")
+    # the seed's loops, timed beside ours, read the same figures
+    engine = make_engine(f"sqlite:///{tmp_path / 'quick.db'}", read_only=True)
+    today = today_utc()
+    seed = seed_pages.overview(engine, today)
+    per_day = analytics.rankings_per_day(engine, 14, today)
+    assert [seed["per_day"][d] for d in per_day["date"]] == per_day["rankings"].tolist()
+    top = analytics.top_tracks(engine, 30, today)
+    assert [n for _, n in seed["top"]] == top["appearances"].tolist() and seed["top"][0][0].name == top["name"][0]
+    platforms = analytics.top_platforms(engine, 30, today)
+    assert {slug: n for slug, n in seed["per_platform"].items() if n} == dict(zip(platforms["slug"],
+                                                                                 platforms["rankings"], strict=True))
+    hit = seed_pages.track_page(engine, bench_dashboard.uuid_of(bench_dashboard.HIT))
+    charts = analytics.track_charts(engine, bench_dashboard.uuid_of(bench_dashboard.HIT))
+    assert sorted(map(len, hit["history"].values())) == sorted(charts["appearances"]) and len(charts) == 40
+    engine.dispose()
