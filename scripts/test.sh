@@ -24,6 +24,7 @@ SOUNDCHARTS_TEST_PG_URL=$(scripts/pg-cluster.sh start "$PGROOT" "$PGPORT")
 echo "PostgreSQL test server on 127.0.0.1:$PGPORT"
 
 .venv/bin/ruff check .
+.venv/bin/lint-imports
 set +e
 .venv/bin/python -m pytest -q -rfE --junitxml=test-output/junit.xml "$@"
 rc=$?

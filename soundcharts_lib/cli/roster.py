@@ -19,6 +19,7 @@ from __future__ import annotations
 import getpass
 import sys
 
+from soundcharts_lib import vocab
 from soundcharts_lib.cli import args as cliargs
 
 ALERT_KINDS = ("top_entry", "re_entry", "audience_growth", "chart_stale")  # alerts.KINDS, without importing pandas
@@ -68,7 +69,7 @@ def register(sub) -> None:
     s.add_argument("--top", type=cliargs.limit, metavar="N", help="top_entry / re_entry: the top N")
     s.add_argument("--chart", type=cliargs.slug, help="one chart (default: every chart)")
     s.add_argument("--platform", type=cliargs.platform, help="audience_growth: one platform (default: every one)")
-    s.add_argument("--pct", type=cliargs.number(0, cliargs.MAX_LIMIT), help="audience_growth: growth above this %%")
+    s.add_argument("--pct", type=cliargs.number(0, vocab.MAX_LIMIT), help="audience_growth: growth above this %%")
     s.add_argument("--days", type=cliargs.days, help="audience_growth: over this many days (default 7)")
     s.add_argument("--roster-only", action="store_true", help="only tracks on the roster")
     s.add_argument("--webhook", type=cliargs.text, metavar="URL", help="POST each alert there as JSON")

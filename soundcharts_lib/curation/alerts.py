@@ -32,13 +32,12 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection, Engine
 
-from soundcharts_lib.cli.args import SLUG_RE
 from soundcharts_lib.curation import audit, roster, webhooks
 from soundcharts_lib.db.models import Alert, AlertRule, Platform, TrackAudience, utcnow
 from soundcharts_lib.db.tables import T
 from soundcharts_lib.db.upsert import dialect_insert
 from soundcharts_lib.errors import ConfigError
-from soundcharts_lib.vocab import today_utc
+from soundcharts_lib.vocab import SLUG_RE, today_utc
 from soundcharts_lib.warehouse import health, trends
 
 log = logging.getLogger(__name__)

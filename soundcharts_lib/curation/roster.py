@@ -12,12 +12,12 @@ from sqlalchemy import case, delete, func, literal, select, union
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 
-from soundcharts_lib.cli.args import UUID_RE
 from soundcharts_lib.curation import audit
 from soundcharts_lib.db.models import WatchItem, utcnow
 from soundcharts_lib.db.tables import TA, A, T
 from soundcharts_lib.db.upsert import dialect_insert
 from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.vocab import UUID_RE
 
 W = WatchItem.__table__
 KINDS = ("track", "artist")

@@ -15,8 +15,8 @@ from datetime import date, timedelta
 from sqlalchemy.engine import Engine
 from tqdm.auto import tqdm
 
+from soundcharts_lib import vocab
 from soundcharts_lib.api.payloads import AudienceDay, Platform
-from soundcharts_lib.cli import args as cliargs
 from soundcharts_lib.db import store_audience as store
 from soundcharts_lib.db.runs import as_int, finish_run, start_run
 from soundcharts_lib.errors import ApiError, BadRequest, ConfigError, PayloadError, QuotaExhausted
@@ -85,8 +85,8 @@ def check_request(track_uuids: Sequence[str] | None, limit: int | None, start: d
                   today: date) -> tuple[date | None, date]:
     """The range asked for, its end capped at ``today`` (default ``today``); ``ConfigError`` for a reversed
     range, a date before :data:`EARLIEST` or after today, or a bad limit."""
-    if limit is not None and not 1 <= limit <= cliargs.MAX_LIMIT:
-        raise ConfigError(f"limit must be from 1 to {cliargs.MAX_LIMIT}, got {limit}")
+    if limit is not None and not 1 <= limit <= vocab.MAX_LIMIT:
+        raise ConfigError(f"limit must be from 1 to {vocab.MAX_LIMIT}, got {limit}")
     if track_uuids and limit is not None:
         raise ConfigError("limit applies to the stale-first selection, not to named tracks")
     for name, day in (("start date", start), ("end date", end)):
@@ -293,17 +293,17 @@ def audience_job(*, track_uuid=None, platform=None, all_tracks: bool = False, li
     """
     from soundcharts_lib.config import Settings
 
-    uuids = [cliargs.checked("track_uuid", cliargs.uuid, u) for u in as_list(track_uuid) or []]
-    slugs = [cliargs.checked("platform", cliargs.platform, p) for p in as_list(platform) or []]
+    uuids = [vocab.checked("track_uuid", vocab.uuid, u) for u in as_list(track_uuid) or []]
+    slugs = [vocab.checked("platform", vocab.platform, p) for p in as_list(platform) or []]
     if uuids and all_tracks:
         raise ConfigError("track_uuid and all_tracks exclude each other")
     settings = settings or Settings.from_env()
     result = fetch_audience(
         settings, track_uuids=uuids or None, platforms=slugs or None,
-        limit=cliargs.checked("limit", cliargs.limit, limit), force=bool(force),
+        limit=vocab.checked("limit", vocab.limit, limit), force=bool(force),
         trigger=trigger or settings.trigger, notebook=settings.job_notebook,
-        start=cliargs.checked("start_date", cliargs.iso_date, start_date),
-        end=cliargs.checked("end_date", cliargs.iso_date, end_date), progress=progress)
+        start=vocab.checked("start_date", vocab.iso_date, start_date),
+        end=vocab.checked("end_date", vocab.iso_date, end_date), progress=progress)
     if result.failures:
         raise AudienceFailed(result)
     return result

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import Table, exists, func, select, update
 from sqlalchemy.engine import Engine
 
+from soundcharts_lib import vocab
 from soundcharts_lib.config import Settings, _int
 from soundcharts_lib.db import rollup
 from soundcharts_lib.db.models import (
@@ -383,13 +384,12 @@ def maintenance_job(*, retention_days: int | None = None, older_than: int | None
 
     ``retention_days`` overrides the archives' retention, ``older_than`` every target's.
     """
-    from soundcharts_lib.cli import args as cliargs
     from soundcharts_lib.jobs.runtime import migrated_engine
     from soundcharts_lib.logs import mask
 
-    retention_days = cliargs.checked("retention_days", cliargs.days, retention_days)
-    older_than = cliargs.checked("older_than", cliargs.days, older_than)
-    keep_backups = cliargs.checked("keep_backups", cliargs.limit, keep_backups)
+    retention_days = vocab.checked("retention_days", vocab.days, retention_days)
+    older_than = vocab.checked("older_than", vocab.days, older_than)
+    keep_backups = vocab.checked("keep_backups", vocab.limit, keep_backups)
     settings = settings or Settings.from_env()
     engine = migrated_engine(settings)
     params = {"retention_days": retention_days, "older_than": older_than, "repair": repair,

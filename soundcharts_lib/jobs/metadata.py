@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy.engine import Engine
 from tqdm.auto import tqdm
 
+from soundcharts_lib import vocab
 from soundcharts_lib.db.runs import as_int, finish_run, start_run
 from soundcharts_lib.db.store_tracks import store_song, track_uuids
 from soundcharts_lib.errors import ApiError, PayloadError, QuotaExhausted
@@ -47,12 +48,11 @@ def fetch_metadata(client, engine: Engine, uuids: Sequence[str] | None = None, *
 def metadata_job(*, all_tracks: bool = False, track_uuids=None, trigger: str | None = None, settings=None) -> dict:
     """What ``scheduled/fetch_metadata.ipynb`` runs; raises when any track failed. ``trigger`` defaults to the
     settings' (``run-job`` sets it)."""
-    from soundcharts_lib.cli import args as cliargs
     from soundcharts_lib.config import Settings
     from soundcharts_lib.errors import SoundchartsError
     from soundcharts_lib.jobs.runtime import as_list, job_context
 
-    uuids = [cliargs.checked("track_uuids", cliargs.uuid, u) for u in as_list(track_uuids) or []]
+    uuids = [vocab.checked("track_uuids", vocab.uuid, u) for u in as_list(track_uuids) or []]
     settings = settings or Settings.from_env()
     with job_context(settings) as (client, engine):
         result = fetch_metadata(client, engine, uuids or None, missing_only=not all_tracks,

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from tqdm.auto import tqdm
 
+from soundcharts_lib import vocab
 from soundcharts_lib.api.payloads import ChartInfo, Ranking, local_date
 from soundcharts_lib.db import rollup, store
 from soundcharts_lib.db.runs import as_int, finish_run, start_run
@@ -256,15 +257,14 @@ def sync_job(*, platforms=None, charts=None, country=None, date=None, backfill_d
     Raises ``SyncFailed`` when any chart failed (the run and the charts record what), so the job's
     notebook and exit code show it. ``trigger`` defaults to the settings' (``run-job`` sets it).
     """
-    from soundcharts_lib.cli import args as cliargs
     from soundcharts_lib.config import Settings
     from soundcharts_lib.curation import alerts
     from soundcharts_lib.jobs.runtime import as_list, job_context
 
-    on_date = cliargs.checked("date", cliargs.iso_date, date)
+    on_date = vocab.checked("date", vocab.iso_date, date)
     check_not_after(on_date, today_utc(), "date")
-    backfill_days = cliargs.checked("backfill_days", cliargs.days, backfill_days)
-    country = cliargs.checked("country", cliargs.country, country)
+    backfill_days = vocab.checked("backfill_days", vocab.days, backfill_days)
+    country = vocab.checked("country", vocab.country, country)
     settings = settings or Settings.from_env()
     with job_context(settings) as (client, engine):
         result = ChartSync(client, engine, trigger=trigger or settings.trigger, notebook=settings.job_notebook,

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import parse_qs
 
-from soundcharts_lib.cli.args import SLUG_RE, UUID_RE
-from soundcharts_lib.vocab import parse_date
+from soundcharts_lib.vocab import SLUG_RE, UUID_RE, parse_date
 from soundcharts_lib.web.preheat import wait_for_request
 
 MAX_QUERY = 4000

@@ -16,8 +16,8 @@ from jupyter_server.utils import url_path_join
 from sqlalchemy.exc import SQLAlchemyError
 from tornado import web
 
-from soundcharts_lib.cli.args import MAX_ID
 from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.vocab import MAX_ID
 from soundcharts_lib.web.handlers import PREFIX, read_only_engine
 
 log = logging.getLogger(__name__)

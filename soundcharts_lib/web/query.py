@@ -6,8 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from soundcharts_lib.cli.args import SLUG_RE, UUID_RE
-from soundcharts_lib.vocab import parse_date
+from soundcharts_lib.vocab import SLUG_RE, UUID_RE, parse_date
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
