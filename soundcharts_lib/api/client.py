@@ -24,13 +24,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import date, datetime
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from soundcharts_lib.api.payloads import (
     AudienceDay,
@@ -43,23 +41,32 @@ from soundcharts_lib.api.payloads import (
     parse_audience,
     parse_available_rankings,
     parse_charts,
-    parse_error_body,
     parse_identifiers,
     parse_platforms,
     parse_ranking,
     parse_song,
 )
 from soundcharts_lib.api.ratelimit import RateLimiter
+from soundcharts_lib.api.transport import (
+    OAuth,
+    as_date,
+    as_secret,
+    atom,
+    cache_session,
+    date_windows,
+    json_body,
+    mount_pool,
+    page_offset,
+    scrubbed,
+    segment,
+    send,
+)
 from soundcharts_lib.config import DEFAULT_API_URL, DEFAULT_AUTH_URL, Secret, Settings
 from soundcharts_lib.errors import (
     ApiError,
     AuthError,
-    BadRequest,
     ConfigError,
-    NotFound,
     PayloadError,
-    PlanError,
-    QuotaExhausted,
     RateLimited,
     ServerError,
 )
@@ -72,198 +79,13 @@ T = TypeVar("T")
 PAGE_LIMIT = 100                 # the API's maximum page size
 WINDOW_DAYS = 90                 # longest audience/popularity range asked in one request
 RATELIMIT_MARGIN = 0.5           # seconds added to x-ratelimit-reset
-TOKEN_EARLY_REFRESH = 45.0       # seconds before expiry a bearer token is renewed
-DEFAULT_TOKEN_LIFETIME = 3600.0
-CACHE_DISABLED = ("", "none", "off")
 # Header names exactly as sent: requests-cache matches ignored names case-sensitively, and
 # redacts them from what it stores.
-_AUTH_HEADERS = ("x-app-id", "x-api-key", "Authorization")
-_STATUS_ERRORS: dict[int, type[ApiError]] = {400: BadRequest, 401: AuthError, 403: PlanError, 404: NotFound}
-
-
-def _secret(value: str | Secret) -> Secret:
-    return value if isinstance(value, Secret) else Secret(str(value or ""))
-
-
-def _float_or_none(raw: str | None) -> float | None:
-    try:
-        return float(raw) if raw is not None else None
-    except ValueError:
-        return None
-
-
-def error_from_response(resp: requests.Response, endpoint: str) -> ApiError:
-    """The typed error for a non-2xx response (``endpoint`` = path without query)."""
-    key, message = parse_error_body(resp.text)
-    kw: dict[str, Any] = {"status": resp.status_code, "endpoint": endpoint, "key": key,
-                          "headers": dict(resp.headers)}
-    if resp.status_code == 429:
-        reset = resp.headers.get("x-ratelimit-reset")
-        if reset is not None or "maximum request count" in message.lower():
-            return RateLimited(message, retry_after=_float_or_none(reset), **kw)
-        return QuotaExhausted(message, **kw)
-    if resp.status_code >= 500:
-        return ServerError(message, **kw)
-    return _STATUS_ERRORS.get(resp.status_code, ApiError)(message, **kw)
-
-
-def _send(session: requests.Session, method: str, url: str, endpoint: str, timeout: float,
-          **kw: Any) -> requests.Response:
-    """One HTTP exchange; transport failures become ServerError without the request's details."""
-    try:
-        return session.request(method, url, timeout=timeout, allow_redirects=False, **kw)
-    except requests.Timeout:
-        raise ServerError(f"timed out after {timeout:g}s", endpoint=endpoint) from None
-    except requests.RequestException as exc:
-        raise ServerError(f"connection failed ({type(exc).__name__})", endpoint=endpoint) from None
-
-
-def _json(resp: requests.Response, endpoint: str) -> Any:
-    if not resp.ok:
-        raise error_from_response(resp, endpoint)
-    try:
-        return json.loads(resp.content)
-    except (ValueError, RecursionError):  # RecursionError: a body nested deeper than the parser goes
-        raise ServerError("response body is not valid JSON", status=resp.status_code, endpoint=endpoint,
-                          key="malformed", headers=dict(resp.headers)) from None
-
-
-def _scrubbed(exc: ApiError, secrets: list[str]) -> ApiError:
-    """``exc`` with every secret (and a bearer token's value) masked in its message."""
-    message = exc.api_message
-    for secret in secrets:
-        message = message.replace(secret, "***")
-        if secret.startswith("Bearer "):
-            message = message.replace(secret[7:], "***")
-    if message == exc.api_message:
-        return exc
-    kw = {"status": exc.status, "endpoint": exc.endpoint, "key": exc.key, "headers": exc.headers}
-    if isinstance(exc, RateLimited):
-        kw["retry_after"] = exc.retry_after
-    return type(exc)(message, **kw)
-
-
-def atom(when: str | date | datetime) -> str:
-    """The ``{datetime}`` path value: a string is used verbatim, a date is its UTC midnight."""
-    if isinstance(when, str):
-        return when
-    if isinstance(when, datetime):
-        return when.isoformat(timespec="seconds") if when.tzinfo else f"{when:%Y-%m-%dT%H:%M:%S}+00:00"
-    return f"{when.isoformat()}T00:00:00+00:00"
-
-
-def as_date(value: str | date | datetime) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(value)
-
-
-def date_windows(start: date, end: date, days: int = WINDOW_DAYS) -> list[tuple[date, date]]:
-    """Consecutive inclusive windows of at most ``days`` days covering start..end, no gap or overlap."""
-    if start > end:
-        raise ValueError(f"start {start} is after end {end}")
-    windows = []
-    while start <= end:
-        stop = min(start + timedelta(days=days - 1), end)
-        windows.append((start, stop))
-        start = stop + timedelta(days=1)
-    return windows
-
-
-def _offset(query: dict[str, str]) -> int:
-    """The ``offset`` of a page query; -1 when absent or not a number (never seen as advancing)."""
-    try:
-        return int(query.get("offset", "-1"))
-    except ValueError:
-        return -1
-
-
-def _seg(segment: str, safe: str = "") -> str:
-    """One percent-encoded path segment (a ``+`` always becomes %2B)."""
-    return quote(segment, safe=safe)
-
-
-class _OAuth:
-    """Client-credentials bearer token, fetched lazily, renewed before expiry. Thread-safe."""
-
-    def __init__(self, session: requests.Session, url: str, client_id: str, client_secret: Secret,
-                 team_id: str, timeout: float):
-        self._session = session
-        self._url = url
-        self._endpoint = urlsplit(url).path or "/"
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self._team_id = team_id
-        self._timeout = timeout
-        self._token = Secret("")
-        self._renew_at = 0.0
-        self._lock = threading.Lock()
-
-    def headers(self) -> dict[str, str]:
-        with self._lock:
-            if not self._token or time.monotonic() >= self._renew_at:
-                self._fetch()
-            return {"Authorization": f"Bearer {self._token.get()}"}
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self._token = Secret("")
-
-    def _fetch(self) -> None:
-        form = {"grant_type": "client_credentials"}
-        if self._team_id:
-            form["team_id"] = self._team_id
-        resp = _send(self._session, "POST", self._url, self._endpoint, self._timeout, data=form,
-                     auth=(self._client_id, self._client_secret.get()))
-        body = _json(resp, self._endpoint)
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not token or not isinstance(token, str):
-            raise PayloadError(f"{self._endpoint}: access_token missing", endpoint=self._endpoint,
-                               field="access_token")
-        lifetime = _float_or_none(str(body.get("expires_in"))) or DEFAULT_TOKEN_LIFETIME
-        self._token = Secret(token)
-        self._renew_at = time.monotonic() + lifetime - min(TOKEN_EARLY_REFRESH, lifetime / 2)
-
-
-def _cache_session(cache: Any) -> requests.Session | None:
-    """A requests-cache session from settings-like ``cache`` (cache_backend, cache_path,
-    cache_expire_seconds), or None when caching is off."""
-    if cache is None or str(cache.cache_backend).lower() in CACHE_DISABLED:
-        return None
-    import requests_cache
-
-    backend = str(cache.cache_backend).lower()
-    if backend in ("sqlite", "filesystem"):
-        Path(cache.cache_path).parent.mkdir(parents=True, exist_ok=True)
-    return requests_cache.CachedSession(
-        cache_name=str(cache.cache_path), backend=backend, expire_after=int(cache.cache_expire_seconds),
-        allowable_methods=("GET",), allowable_codes=(200,), match_headers=False,
-        ignored_parameters=_AUTH_HEADERS, filter_fn=_is_json)
-
-
-def _is_json(resp: requests.Response) -> bool:
-    """Only well-formed bodies are cached (a garbled 200 must not be served again)."""
-    try:
-        json.loads(resp.content)
-    except (TypeError, ValueError, RecursionError):  # TypeError: no body (the cache's own 504 for a miss)
-        return False
-    return True
-
-
-def _mount_pool(session: requests.Session) -> requests.Session:
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
-
-
 class SoundchartsClient:
     """A SoundCharts API client holding its own configuration (several can coexist).
 
     Legacy ``x-app-id``/``x-api-key`` headers, or OAuth2 client credentials when ``client_id`` and
-    ``client_secret`` are given. ``cache`` is settings-like (see :func:`_cache_session`) and only
+    ``client_secret`` are given. ``cache`` is settings-like (see :func:`cache_session`) and only
     used for song metadata and identifiers. ``sleep`` is injectable for tests.
     """
 
@@ -275,7 +97,7 @@ class SoundchartsClient:
                  sleep: Callable[[float], None] = time.sleep):
         self.base_url = base_url.rstrip("/")
         self.app_id = app_id
-        self._api_key = _secret(api_key)
+        self._api_key = as_secret(api_key)
         self.timeout = timeout
         self.max_retries = max_retries
         self.max_retry_seconds = max_retry_seconds
@@ -283,15 +105,15 @@ class SoundchartsClient:
         self.max_ratelimit_wait = max_ratelimit_wait
         self._sleep = sleep
         self._owns_session = session is None
-        self._session = session if session is not None else _mount_pool(requests.Session())
-        self._cached = _cache_session(cache)
+        self._session = session if session is not None else mount_pool(requests.Session())
+        self._cached = cache_session(cache)
         if self._cached is not None:
-            _mount_pool(self._cached)
+            mount_pool(self._cached)
         self.limiter = RateLimiter(rate_limit_per_minute, sleep=sleep)
-        secret = _secret(client_secret)
-        self._oauth: _OAuth | None = None
+        secret = as_secret(client_secret)
+        self._oauth: OAuth | None = None
         if client_id and secret:
-            self._oauth = _OAuth(self._session, auth_url or DEFAULT_AUTH_URL, client_id, secret, team_id,
+            self._oauth = OAuth(self._session, auth_url or DEFAULT_AUTH_URL, client_id, secret, team_id,
                                  timeout)
         elif not (app_id and self._api_key):
             raise ConfigError("no SoundCharts credentials: give app_id and api_key, "
@@ -366,13 +188,13 @@ class SoundchartsClient:
         self.limiter.acquire()
         with self._lock:
             self._request_count += 1
-        resp = _send(session, "GET", url, path, self.timeout, params=params, headers=headers)
+        resp = send(session, "GET", url, path, self.timeout, params=params, headers=headers)
         self._note(resp)
         log.debug("GET %s -> %s", path, resp.status_code)
         try:
-            return _json(resp, path)
+            return json_body(resp, path)
         except ApiError as exc:  # an API that echoes what it was sent must not make our credentials travel on
-            raise _scrubbed(exc, [v for v in headers.values() if len(v) >= 6 and v != self.app_id]) from None
+            raise scrubbed(exc, [v for v in headers.values() if len(v) >= 6 and v != self.app_id]) from None
 
     def _retry_wait(self, exc: ApiError, attempt: int, started: float) -> float | None:
         """Seconds to wait before retrying after ``exc``, or None to give up."""
@@ -430,7 +252,7 @@ class SoundchartsClient:
             parts = urlsplit(nxt)
             next_query = {**query, **dict(parse_qsl(parts.query, keep_blank_values=True))}
             key = (parts.path or page_path, tuple(sorted(next_query.items())))
-            if key in seen or _offset(next_query) <= _offset(query):
+            if key in seen or page_offset(next_query) <= page_offset(query):
                 raise PayloadError(f"{path}: page.next does not advance ({parts.path})", endpoint=path,
                                    field="page.next")
             seen.add(key)
@@ -480,14 +302,14 @@ class SoundchartsClient:
     # --- charts ---------------------------------------------------------------------------------
 
     def iter_charts_by_platform(self, platform: str, country_code: str | None = None) -> Iterator[ChartInfo]:
-        path = f"/api/v2/chart/song/by-platform/{_seg(platform)}"
+        path = f"/api/v2/chart/song/by-platform/{segment(platform)}"
         return self._iter(path, parse_charts, {"countryCode": country_code})
 
     def charts_by_platform(self, platform: str, country_code: str | None = None) -> list[ChartInfo]:
         return list(self.iter_charts_by_platform(platform, country_code))
 
     def iter_available_rankings(self, slug: str) -> Iterator[str]:
-        return self._iter(f"/api/v2/chart/song/{_seg(slug)}/available-rankings", parse_available_rankings)
+        return self._iter(f"/api/v2/chart/song/{segment(slug)}/available-rankings", parse_available_rankings)
 
     def available_rankings(self, slug: str) -> list[str]:
         """Ranking timestamps as the API wrote them; pass one to :meth:`ranking_for_date` verbatim."""
@@ -508,29 +330,29 @@ class SoundchartsClient:
         return first.model_copy(update={"entries": entries})
 
     def ranking_latest(self, slug: str) -> Ranking:
-        return self._ranking(f"/api/v2.14/chart/song/{_seg(slug)}/ranking/latest")
+        return self._ranking(f"/api/v2.14/chart/song/{segment(slug)}/ranking/latest")
 
     def ranking_for_date(self, slug: str, when: str | date | datetime) -> Ranking:
         """The ranking for ``when``: an available-rankings string (sent verbatim, ``+`` as %2B) or a
         date (its ``T00:00:00+00:00``)."""
-        return self._ranking(f"/api/v2.14/chart/song/{_seg(slug)}/ranking/{_seg(atom(when), safe=':')}")
+        return self._ranking(f"/api/v2.14/chart/song/{segment(slug)}/ranking/{segment(atom(when), safe=':')}")
 
     # --- songs ----------------------------------------------------------------------------------
 
     def song(self, uuid: str) -> Song:
-        path = f"/api/v2.25/song/{_seg(uuid)}"
+        path = f"/api/v2.25/song/{segment(uuid)}"
         return self._parsed(parse_song, self.request(path, cached=True), path)
 
     def song_identifiers(self, uuid: str, platform: str | None = None,
                          only_default: bool | None = None) -> list[Identifier]:
         params = {"platform": platform,
                   "onlyDefault": None if only_default is None else str(bool(only_default)).lower()}
-        return list(self._iter(f"/api/v2/song/{_seg(uuid)}/identifiers", parse_identifiers, params,
+        return list(self._iter(f"/api/v2/song/{segment(uuid)}/identifiers", parse_identifiers, params,
                                cached=True))
 
     def _plot_series(self, kind: str, uuid: str, platform: str, start: str | date, end: str | date,
                      identifier: str | None) -> list[AudienceDay]:
-        path = f"/api/v2/song/{_seg(uuid)}/{kind}/{_seg(platform)}"
+        path = f"/api/v2/song/{segment(uuid)}/{kind}/{segment(platform)}"
         by_date: dict[date, AudienceDay] = {}
         for lo, hi in date_windows(as_date(start), as_date(end)):
             params = {"startDate": lo.isoformat(), "endDate": hi.isoformat(), "identifier": identifier}

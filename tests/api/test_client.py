@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from soundcharts_lib.api.client import SoundchartsClient, date_windows
+from soundcharts_lib.api.client import SoundchartsClient
+from soundcharts_lib.api.transport import date_windows
 from soundcharts_lib.config import Secret, Settings
 from soundcharts_lib.errors import AuthError, NotFound, QuotaExhausted, RateLimited, ServerError
 from soundcharts_lib.localapi import LocalApiConfig, running
