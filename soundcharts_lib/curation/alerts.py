@@ -33,8 +33,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.curation import audit, roster, webhooks
-from soundcharts_lib.db.models import Alert, AlertRule, Platform, TrackAudience, utcnow
-from soundcharts_lib.db.tables import T
+from soundcharts_lib.db.models import Alert, AlertRule, utcnow
+from soundcharts_lib.db.tables import AUD, P, T
 from soundcharts_lib.db.upsert import dialect_insert
 from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.vocab import SLUG_RE, today_utc
@@ -43,7 +43,6 @@ from soundcharts_lib.warehouse import health, trends
 log = logging.getLogger(__name__)
 
 RULE, ALERT = AlertRule.__table__, Alert.__table__
-A, P = TrackAudience.__table__, Platform.__table__
 FRESH_DAYS = 14
 SLACK_DAYS = 7  # extra audience days read before the growth window, to find its base day
 NAME_MAX = 200
@@ -256,14 +255,14 @@ def _re_entries(conn: Connection, params: dict, tracks, today: date) -> list[Can
 
 def _growth(conn: Connection, params: dict, tracks, today: date, fired: dict) -> list[Candidate]:
     days, pct = params["days"], params["pct"]
-    q = (select(A.c.track_id, P.c.slug.label("platform"), A.c.platform_identifier.label("ident"), A.c.date,
-                A.c.audience_value.label("value"))
-         .join(P, P.c.id == A.c.platform_id)
-         .where(A.c.date.between(today - timedelta(days=days + SLACK_DAYS), today)))
+    q = (select(AUD.c.track_id, P.c.slug.label("platform"), AUD.c.platform_identifier.label("ident"), AUD.c.date,
+                AUD.c.audience_value.label("value"))
+         .join(P, P.c.id == AUD.c.platform_id)
+         .where(AUD.c.date.between(today - timedelta(days=days + SLACK_DAYS), today)))
     if params.get("platform"):
         q = q.where(P.c.slug == params["platform"])
     if tracks is not None:
-        q = q.where(A.c.track_id.in_(tracks))
+        q = q.where(AUD.c.track_id.in_(tracks))
     points = _frame(conn, q)
     rows = []
     for (track_id, platform), series in points.groupby(["track_id", "platform"], sort=True):

@@ -1,8 +1,10 @@
-"""Short handles on the tables, for the read-side query modules (analytics, trends, health, admin pages, ...)."""
+"""Short handles on the tables, one name per table for every query module (``AUD`` is the track audience, ``A`` the
+artists)."""
 
 from soundcharts_lib.db.models import (
     Artist,
     AudienceCheck,
+    AuditEvent,
     Chart,
     ChartRanking,
     ChartRankingEntry,
@@ -10,10 +12,13 @@ from soundcharts_lib.db.models import (
     SyncRun,
     Track,
     TrackArtist,
+    TrackAudience,
     TrackPlatformIdentifier,
 )
 
 A = Artist.__table__
+AUD = TrackAudience.__table__
+AUDIT = AuditEvent.__table__
 C = Chart.__table__
 CHECK = AudienceCheck.__table__
 E = ChartRankingEntry.__table__

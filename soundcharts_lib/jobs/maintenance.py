@@ -22,23 +22,13 @@ from soundcharts_lib import vocab
 from soundcharts_lib.config import Settings, _int
 from soundcharts_lib.db import rollup
 from soundcharts_lib.db.models import (
-    AuditEvent,
     Base,
-    Chart,
-    ChartRanking,
-    ChartRankingEntry,
-    Platform,
-    SyncRun,
-    Track,
-    TrackAudience,
     utcnow,
 )
 from soundcharts_lib.db.runs import RUNNING, dead_runs, finish_run, interrupt_dead_runs, start_run
+from soundcharts_lib.db.tables import AUD, AUDIT, RUN, C, E, P, R, T
 from soundcharts_lib.errors import ConfigError
 
-R, E, C, P, T = (ChartRanking.__table__, ChartRankingEntry.__table__, Chart.__table__, Platform.__table__,
-                 Track.__table__)
-A, RUN, AUDIT = TrackAudience.__table__, SyncRun.__table__, AuditEvent.__table__
 TABLES = ("rankings", "audience", "runs", "audit")
 RETENTION_ENV = {t: f"SOUNDCHARTS_RETENTION_{t.upper()}_DAYS" for t in TABLES}
 BATCH = 500  # rankings (with their entries) deleted per transaction; other rows: ROWS_PER_RANKING times as many
@@ -121,7 +111,7 @@ def _old_rows(table: str, cutoff) -> tuple[Table, object]:
     if table == "rankings":
         return R, R.c.ranking_date < cutoff
     if table == "audience":
-        return A, A.c.date < cutoff
+        return AUD, AUD.c.date < cutoff
     if table == "audit":
         return AUDIT, AUDIT.c.at < cutoff
     latest = select(func.max(RUN.c.id)).group_by(RUN.c.kind)
@@ -289,8 +279,8 @@ def _first_gap(days: list[date]) -> tuple[date, date]:
 
 def _audience_gaps(engine: Engine) -> list[Finding]:
     """Series (track, platform, identifier) with days missing between their first and last stored date."""
-    key = (A.c.track_id, A.c.platform_id, A.c.platform_identifier)
-    q = select(*key, func.min(A.c.date), func.max(A.c.date), func.count()).group_by(*key)
+    key = (AUD.c.track_id, AUD.c.platform_id, AUD.c.platform_identifier)
+    q = select(*key, func.min(AUD.c.date), func.max(AUD.c.date), func.count()).group_by(*key)
     with engine.connect() as conn:
         gaps = [(row[:3], (row[4] - row[3]).days + 1 - row[5]) for row in conn.execute(q)]
         gaps = sorted([g for g in gaps if g[1] > 0], key=lambda g: -g[1])
@@ -300,9 +290,9 @@ def _audience_gaps(engine: Engine) -> list[Finding]:
         for (track_id, platform_id, ident), missing in gaps[:EXAMPLES]:
             uuid = conn.execute(select(T.c.uuid).where(T.c.id == track_id)).scalar()
             slug = conn.execute(select(P.c.slug).where(P.c.id == platform_id)).scalar()
-            days = conn.execute(select(A.c.date).where(A.c.track_id == track_id, A.c.platform_id == platform_id,
-                                                       A.c.platform_identifier == ident)
-                                .order_by(A.c.date)).scalars().all()
+            days = conn.execute(select(AUD.c.date).where(AUD.c.track_id == track_id, AUD.c.platform_id == platform_id,
+                                                       AUD.c.platform_identifier == ident)
+                                .order_by(AUD.c.date)).scalars().all()
             first, last = _first_gap(days)
             examples.append(f"track {uuid} on {slug} ({ident}): {missing} days missing, first {first}..{last}")
     return [Finding("audience_gaps", f"audience series with missing days ({sum(g[1] for g in gaps)} days in all)",

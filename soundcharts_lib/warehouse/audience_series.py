@@ -17,10 +17,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from soundcharts_lib.db.models import TrackAudience
-from soundcharts_lib.db.tables import P, T
+from soundcharts_lib.db.tables import AUD, P, T
 
-A = TrackAudience.__table__
 GROWTH_DAYS = (7, 28, 90)
 COLUMNS = ["date", "value", "daily_change"]
 
@@ -48,22 +46,22 @@ def audience_platforms(engine: Engine, uuid: str | None = None) -> list[str]:
         q = select(P.c.slug).where(P.c.supports_audience.is_(True))
     else:
         q = select(P.c.slug).where(P.c.id.in_(
-            select(A.c.platform_id).join(T, T.c.id == A.c.track_id).where(T.c.uuid == uuid)))
+            select(AUD.c.platform_id).join(T, T.c.id == AUD.c.track_id).where(T.c.uuid == uuid)))
     with engine.connect() as conn:
         return sorted(conn.execute(q).scalars())
 
 
 def identifiers(engine: Engine, uuid: str, platform: str) -> list[str]:
     """The platform identifiers stored for a track on a platform."""
-    q = (select(A.c.platform_identifier).distinct().join(T, T.c.id == A.c.track_id)
-         .join(P, P.c.id == A.c.platform_id).where(T.c.uuid == uuid, P.c.slug == platform))
+    q = (select(AUD.c.platform_identifier).distinct().join(T, T.c.id == AUD.c.track_id)
+         .join(P, P.c.id == AUD.c.platform_id).where(T.c.uuid == uuid, P.c.slug == platform))
     with engine.connect() as conn:
         return sorted(conn.execute(q).scalars())
 
 
 def _held(engine: Engine, track_id: int) -> dict[str, int]:
     """``{slug: id}`` of the platforms holding some of the track's audience."""
-    held = select(A.c.platform_id).where(A.c.track_id == track_id).distinct()
+    held = select(AUD.c.platform_id).where(AUD.c.track_id == track_id).distinct()
     with engine.connect() as conn:
         return dict(sorted(conn.execute(select(P.c.slug, P.c.id).where(P.c.id.in_(held))).all()))
 
@@ -71,7 +69,7 @@ def _held(engine: Engine, track_id: int) -> dict[str, int]:
 def _platform_ids(engine: Engine, slugs: Iterable[str], track_id: int) -> dict[str, int]:
     """``{slug: id}``; ``NotStored`` for a platform unknown or neither listed for audience nor holding any."""
     slugs = list(dict.fromkeys(slugs))
-    held = select(A.c.platform_id).where(A.c.track_id == track_id)
+    held = select(AUD.c.platform_id).where(AUD.c.track_id == track_id)
     usable = P.c.supports_audience.is_(True) | P.c.id.in_(held)
     q = select(P.c.slug, P.c.id).where(P.c.slug.in_(slugs), usable)
     with engine.connect() as conn:
@@ -85,16 +83,16 @@ def _platform_ids(engine: Engine, slugs: Iterable[str], track_id: int) -> dict[s
 def _load(engine: Engine, track_id: int, platform_ids: Mapping[str, int], start: date | None,
           end: date | None, identifier: str | None = None) -> dict[str, pd.DataFrame]:
     """``{slug: frame(date, value)}`` summed over identifiers (or one), ascending, one query."""
-    total = func.sum(A.c.audience_value).label("value")
-    q = (select(A.c.platform_id, A.c.date, total)
-         .where(A.c.track_id == track_id, A.c.platform_id.in_(list(platform_ids.values())))
-         .group_by(A.c.platform_id, A.c.date).order_by(A.c.platform_id, A.c.date))
+    total = func.sum(AUD.c.audience_value).label("value")
+    q = (select(AUD.c.platform_id, AUD.c.date, total)
+         .where(AUD.c.track_id == track_id, AUD.c.platform_id.in_(list(platform_ids.values())))
+         .group_by(AUD.c.platform_id, AUD.c.date).order_by(AUD.c.platform_id, AUD.c.date))
     if start is not None:
-        q = q.where(A.c.date >= start)
+        q = q.where(AUD.c.date >= start)
     if end is not None:
-        q = q.where(A.c.date <= end)
+        q = q.where(AUD.c.date <= end)
     if identifier is not None:
-        q = q.where(A.c.platform_identifier == identifier)
+        q = q.where(AUD.c.platform_identifier == identifier)
     with engine.connect() as conn:
         # the driver's own tuples, split per platform in one pass: years of daily points on several platforms
         # cost more in per-row processing than in the query

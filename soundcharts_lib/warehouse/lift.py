@@ -26,11 +26,9 @@ import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
-from soundcharts_lib.db.models import Chart, ChartRanking, ChartRankingEntry, Platform, Track, TrackAudience
+from soundcharts_lib.db.tables import AUD, C, E, P, R, T
 from soundcharts_lib.vocab import today_utc
 
-R, E, C, P = ChartRanking.__table__, ChartRankingEntry.__table__, Chart.__table__, Platform.__table__
-T, A = Track.__table__, TrackAudience.__table__
 BEFORE_DAYS = AFTER_DAYS = 7
 MAX_GAP_DAYS = 3
 EVENT_COLUMNS = ["track_id", "uuid", "name", "artist", "entry_date", "chart", "chart_name"]
@@ -153,10 +151,11 @@ def _audience(engine: Engine, events: pd.DataFrame, platform: str, before_days: 
     lo = audience_window(events["entry_date"].min(), before_days, after_days)[0] - timedelta(days=MAX_GAP_DAYS)
     hi = audience_window(events["entry_date"].max(), before_days, after_days)[1] + timedelta(days=MAX_GAP_DAYS)
     tracks = events["track_id"].unique().tolist()
-    mine = (A.c.platform_id.in_(select(P.c.id).where(P.c.slug == platform))) & A.c.track_id.in_(tracks)
-    q = (select(A.c.track_id, A.c.platform_identifier.label("ident"), A.c.date, A.c.audience_value.label("value"))
-         .where(mine, A.c.date.between(lo, hi)).order_by(A.c.track_id, A.c.platform_identifier, A.c.date))
-    starts = select(A.c.track_id, func.min(A.c.date)).where(mine).group_by(A.c.track_id)
+    mine = (AUD.c.platform_id.in_(select(P.c.id).where(P.c.slug == platform))) & AUD.c.track_id.in_(tracks)
+    q = (select(AUD.c.track_id, AUD.c.platform_identifier.label("ident"), AUD.c.date,
+                AUD.c.audience_value.label("value"))
+         .where(mine, AUD.c.date.between(lo, hi)).order_by(AUD.c.track_id, AUD.c.platform_identifier, AUD.c.date))
+    starts = select(AUD.c.track_id, func.min(AUD.c.date)).where(mine).group_by(AUD.c.track_id)
     with engine.connect() as conn:
         return _frame(conn, q), dict(conn.execute(starts).all())
 

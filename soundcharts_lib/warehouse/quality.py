@@ -12,10 +12,9 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from soundcharts_lib.db.models import Platform, Track, TrackAudience
+from soundcharts_lib.db.tables import AUD, P, T
 from soundcharts_lib.vocab import today_utc
 
-A, P, T = TrackAudience.__table__, Platform.__table__, Track.__table__
 COVERAGE_COLUMNS = ["platform", "tracks", "series", "points", "first_date", "last_date", "days_behind"]
 GAP_COLUMNS = ["uuid", "name", "platform", "identifier", "first_date", "last_date", "stored_days", "missing_days"]
 
@@ -29,13 +28,13 @@ def _frame(engine: Engine, query) -> pd.DataFrame:
 def audience_coverage(engine: Engine, today: date | None = None) -> pd.DataFrame:
     """Per platform with stored audience: tracks, series (a track's identifier), points, first_date, last_date,
     days_behind (``today`` minus the last date)."""
-    series = select(A.c.platform_id, A.c.track_id, A.c.platform_identifier).distinct().subquery()
+    series = select(AUD.c.platform_id, AUD.c.track_id, AUD.c.platform_identifier).distinct().subquery()
     per_platform = (select(series.c.platform_id, func.count().label("series"))
                     .group_by(series.c.platform_id).subquery())
-    q = (select(P.c.slug.label("platform"), func.count(func.distinct(A.c.track_id)).label("tracks"),
+    q = (select(P.c.slug.label("platform"), func.count(func.distinct(AUD.c.track_id)).label("tracks"),
                 func.max(per_platform.c.series).label("series"), func.count().label("points"),
-                func.min(A.c.date).label("first_date"), func.max(A.c.date).label("last_date"))
-         .join(P, P.c.id == A.c.platform_id).join(per_platform, per_platform.c.platform_id == A.c.platform_id)
+                func.min(AUD.c.date).label("first_date"), func.max(AUD.c.date).label("last_date"))
+         .join(P, P.c.id == AUD.c.platform_id).join(per_platform, per_platform.c.platform_id == AUD.c.platform_id)
          .group_by(P.c.slug).order_by(P.c.slug))
     frame = _frame(engine, q)
     today = today or today_utc()
@@ -46,11 +45,11 @@ def audience_coverage(engine: Engine, today: date | None = None) -> pd.DataFrame
 def audience_gaps(engine: Engine, limit: int = 50) -> pd.DataFrame:
     """Audience series (track, platform, identifier) with days missing between their first and last stored day,
     most missing first: uuid, name, platform, identifier, first_date, last_date, stored_days, missing_days."""
-    q = (select(T.c.uuid, T.c.name, P.c.slug.label("platform"), A.c.platform_identifier.label("identifier"),
-                func.min(A.c.date).label("first_date"), func.max(A.c.date).label("last_date"),
+    q = (select(T.c.uuid, T.c.name, P.c.slug.label("platform"), AUD.c.platform_identifier.label("identifier"),
+                func.min(AUD.c.date).label("first_date"), func.max(AUD.c.date).label("last_date"),
                 func.count().label("stored_days"))
-         .join(T, T.c.id == A.c.track_id).join(P, P.c.id == A.c.platform_id)
-         .group_by(T.c.uuid, T.c.name, P.c.slug, A.c.platform_identifier))
+         .join(T, T.c.id == AUD.c.track_id).join(P, P.c.id == AUD.c.platform_id)
+         .group_by(T.c.uuid, T.c.name, P.c.slug, AUD.c.platform_identifier))
     frame = _frame(engine, q)
     frame["missing_days"] = [(last - first).days + 1 - n for first, last, n in
                              zip(frame["first_date"], frame["last_date"], frame["stored_days"], strict=True)]
