@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from soundcharts_lib import home
 from soundcharts_lib.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -49,8 +50,8 @@ class Secret:
         raise TypeError("Secret values cannot be pickled")
 
 
-def default_db_url() -> str:
-    return f"sqlite:///{PROJECT_ROOT / 'data' / 'soundcharts.db'}"
+def default_db_url(env: dict | None = None) -> str:
+    return f"sqlite:///{home.data_dir(env) / 'soundcharts.db'}"
 
 
 def default_cache_path(db_url: str, env: dict | None = None) -> str:
@@ -67,7 +68,7 @@ def default_cache_path(db_url: str, env: dict | None = None) -> str:
 
 
 def _load_dotenv() -> None:
-    path = PROJECT_ROOT / ".env"
+    path = home.env_file()
     if path.is_file():
         from dotenv import load_dotenv
 
@@ -127,7 +128,7 @@ class Settings:
     cache_backend: str = "sqlite"
     cache_path: str = field(default_factory=lambda: default_cache_path(default_db_url()))
     cache_expire_seconds: int = 7 * 24 * 3600
-    runs_dir: str = field(default_factory=lambda: str(PROJECT_ROOT / "runs"))
+    runs_dir: str = field(default_factory=lambda: str(home.runs_dir()))
     runs_retention_days: int = 90
     pg_partitioning: str = ""
     trigger: str = "notebook"  # set by ``run-job`` for its notebook's kernel
@@ -142,7 +143,7 @@ class Settings:
         api_url = env.get("SOUNDCHARTS_API_URL") or DEFAULT_API_URL
         if not api_url.startswith(("http://", "https://")):
             raise ConfigError(f"SOUNDCHARTS_API_URL must start with http:// or https://, got {api_url!r}")
-        db_url = env.get("SOUNDCHARTS_DB_URL") or default_db_url()
+        db_url = env.get("SOUNDCHARTS_DB_URL") or default_db_url(env)
         return cls(
             api_url=api_url.rstrip("/"),
             app_id=env.get("SOUNDCHARTS_APP_ID", ""),
@@ -160,7 +161,7 @@ class Settings:
             cache_backend=env.get("SOUNDCHARTS_CACHE_BACKEND") or "sqlite",
             cache_path=env.get("SOUNDCHARTS_CACHE_PATH") or default_cache_path(db_url, env),
             cache_expire_seconds=_int(env, "SOUNDCHARTS_CACHE_EXPIRE", 7 * 24 * 3600),
-            runs_dir=env.get("SOUNDCHARTS_RUNS_DIR") or str(PROJECT_ROOT / "runs"),
+            runs_dir=env.get("SOUNDCHARTS_RUNS_DIR") or str(home.runs_dir(env)),
             runs_retention_days=_int(env, "SOUNDCHARTS_RUNS_RETENTION_DAYS", 90, minimum=1),
             pg_partitioning=_choice(env, "SOUNDCHARTS_PG_PARTITIONING", ("", "off", "monthly")),
             trigger=_choice(env, "SOUNDCHARTS_TRIGGER", ("", *TRIGGERS)) or "notebook",

@@ -1,7 +1,7 @@
 """One logging configuration for the CLI, jobs and dashboards: a level, a rotating file, secrets masked.
 
     SOUNDCHARTS_LOG_LEVEL      DEBUG / INFO / WARNING (default) / ERROR / CRITICAL
-    SOUNDCHARTS_LOG_FILE       default data/logs/soundcharts.log under the project root; "off" for none
+    SOUNDCHARTS_LOG_FILE       default logs/soundcharts.log in the data folder (:mod:`.home`); "off" for none
     SOUNDCHARTS_LOG_MAX_BYTES  size at which the file rotates (default 5 MB)
     SOUNDCHARTS_LOG_BACKUPS    rotated files kept (default 5)
 
@@ -17,10 +17,11 @@ import re
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from soundcharts_lib.config import PROJECT_ROOT, _int, configured_secrets
+from soundcharts_lib import home
+from soundcharts_lib.config import _int, configured_secrets
 from soundcharts_lib.errors import ConfigError
 
-DEFAULT_LOG_FILE = PROJECT_ROOT / "data" / "logs" / "soundcharts.log"
+DEFAULT_LOG_FILE = Path("logs", "soundcharts.log")  # in the data folder
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MASK = "***"
 CONSOLE_FORMAT = "%(levelname)s %(name)s: %(message)s"
@@ -78,7 +79,9 @@ def _level(level: str | int | None) -> int:
 
 def log_file(file: str | Path | None = None) -> Path | None:
     """The log file in use: ``file``, else ``SOUNDCHARTS_LOG_FILE``, else the default; None when "off"."""
-    raw = str(file) if file is not None else os.environ.get("SOUNDCHARTS_LOG_FILE") or str(DEFAULT_LOG_FILE)
+    if file is None:
+        file = os.environ.get("SOUNDCHARTS_LOG_FILE") or home.data_dir() / DEFAULT_LOG_FILE
+    raw = str(file)
     return None if raw.lower() in ("off", "none", "-") else Path(raw)
 
 

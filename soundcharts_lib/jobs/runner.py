@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from soundcharts_lib import logs
-from soundcharts_lib.config import PROJECT_ROOT, Settings, configured_secrets
+from soundcharts_lib.config import Settings, configured_secrets
 from soundcharts_lib.errors import ConfigError, SoundchartsError
+from soundcharts_lib.home import scheduled_dir
 from soundcharts_lib.jobs.lock import job_lock
 
-JOBS_DIR = PROJECT_ROOT / "scheduled"
+JOBS_DIR = scheduled_dir()
 # the kernel process's own log (start-up notes, the interrupt papermill sends to shut it down) would reach the
 # command's stderr: silenced; what the notebook prints and raises is in the archived notebook and the job's log
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]

@@ -29,12 +29,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-from soundcharts_lib.config import PROJECT_ROOT
 from soundcharts_lib.curation.audit import ACTOR_HEADER
 from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.home import dashboards_dir
 from soundcharts_lib.web.processes import stop_on_signals, stop_started
 
-DASHBOARDS = PROJECT_ROOT / "dashboards"
+DASHBOARDS = dashboards_dir()
 TOKEN_ENV = "SOUNDCHARTS_ADMIN_TOKEN"
 MIN_TOKEN_LENGTH = 16
 VIEWER_PORT = 8866
