@@ -33,8 +33,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.curation import audit, roster, webhooks
-from soundcharts_lib.db.models import Alert, AlertRule, utcnow
-from soundcharts_lib.db.tables import AUD, P, T
+from soundcharts_lib.db.models import utcnow
+from soundcharts_lib.db.tables import ALERT, AUD, RULE, P, T
 from soundcharts_lib.db.upsert import dialect_insert
 from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.vocab import SLUG_RE, today_utc
@@ -42,7 +42,6 @@ from soundcharts_lib.warehouse import health, trends
 
 log = logging.getLogger(__name__)
 
-RULE, ALERT = AlertRule.__table__, Alert.__table__
 FRESH_DAYS = 14
 SLACK_DAYS = 7  # extra audience days read before the growth window, to find its base day
 NAME_MAX = 200

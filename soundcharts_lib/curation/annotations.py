@@ -15,11 +15,10 @@ from sqlalchemy.engine import Engine
 
 from soundcharts_lib.curation import audit
 from soundcharts_lib.curation.roster import check
-from soundcharts_lib.db.models import Annotation, utcnow
-from soundcharts_lib.db.tables import T
+from soundcharts_lib.db.models import utcnow
+from soundcharts_lib.db.tables import N, T
 from soundcharts_lib.errors import ConfigError
 
-N = Annotation.__table__
 SUGGESTED_KINDS = ("release", "campaign", "playlist", "press", "note")
 KIND_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}\Z")
 TEXT_MAX = 1000

@@ -15,9 +15,9 @@ import pandas as pd
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from soundcharts_lib.db.models import AuditEvent, utcnow
+from soundcharts_lib.db.models import utcnow
+from soundcharts_lib.db.tables import AUDIT
 
-EVENT_T = AuditEvent.__table__
 ACTOR_HEADER = "X-Soundcharts-User"  # set by an authenticating proxy; Voila hands it to the kernel as below
 ACTOR_HEADER_ENV = "HTTP_X_SOUNDCHARTS_USER"
 ACTOR_ENV = "SOUNDCHARTS_ADMIN_NAME"
@@ -43,9 +43,9 @@ def record(engine: Engine, *, actor: str, action: str, target: str, outcome: str
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
     with engine.begin() as conn:
-        return conn.execute(EVENT_T.insert().values(
+        return conn.execute(AUDIT.insert().values(
             at=utcnow(), actor=actor[:200], action=action[:200], target=target[:500], outcome=outcome,
-            details=details).returning(EVENT_T.c.id)).scalar_one()
+            details=details).returning(AUDIT.c.id)).scalar_one()
 
 
 def finish(engine: Engine, event_id: int, outcome: str, details: dict) -> None:
@@ -53,14 +53,14 @@ def finish(engine: Engine, event_id: int, outcome: str, details: dict) -> None:
     if outcome not in OUTCOMES[1:]:
         raise ValueError(f"an event finishes as one of {', '.join(OUTCOMES[1:])}, got {outcome!r}")
     with engine.begin() as conn:
-        conn.execute(update(EVENT_T).where(EVENT_T.c.id == event_id).values(outcome=outcome, details=details))
+        conn.execute(update(AUDIT).where(AUDIT.c.id == event_id).values(outcome=outcome, details=details))
 
 
 def latest_running(engine: Engine, action: str) -> dict | None:
     """The newest ``running`` event of ``action`` (at, actor, target), or None."""
-    q = (select(EVENT_T.c.at, EVENT_T.c.actor, EVENT_T.c.target)
-         .where(EVENT_T.c.action == action, EVENT_T.c.outcome == "running")
-         .order_by(EVENT_T.c.id.desc()).limit(1))
+    q = (select(AUDIT.c.at, AUDIT.c.actor, AUDIT.c.target)
+         .where(AUDIT.c.action == action, AUDIT.c.outcome == "running")
+         .order_by(AUDIT.c.id.desc()).limit(1))
     with engine.connect() as conn:
         row = conn.execute(q).first()
     return dict(row._mapping) if row else None
@@ -69,18 +69,18 @@ def latest_running(engine: Engine, action: str) -> dict | None:
 def actions(engine: Engine) -> list[str]:
     """Every action name in the log (admin actions and the jobs' own, e.g. ``maintenance.cleanup``)."""
     with engine.connect() as conn:
-        return list(conn.execute(select(EVENT_T.c.action).distinct().order_by(EVENT_T.c.action)).scalars())
+        return list(conn.execute(select(AUDIT.c.action).distinct().order_by(AUDIT.c.action)).scalars())
 
 
 def events(engine: Engine, *, action: str | None = None, outcome: str | None = None,
            limit: int = 200) -> pd.DataFrame:
     """The newest events first: id, at, actor, action, target, outcome, message, run_id."""
-    q = select(EVENT_T.c.id, EVENT_T.c.at, EVENT_T.c.actor, EVENT_T.c.action, EVENT_T.c.target,
-               EVENT_T.c.outcome, EVENT_T.c.details).order_by(EVENT_T.c.id.desc()).limit(limit)
+    q = select(AUDIT.c.id, AUDIT.c.at, AUDIT.c.actor, AUDIT.c.action, AUDIT.c.target,
+               AUDIT.c.outcome, AUDIT.c.details).order_by(AUDIT.c.id.desc()).limit(limit)
     if action:
-        q = q.where(EVENT_T.c.action == action)
+        q = q.where(AUDIT.c.action == action)
     if outcome:
-        q = q.where(EVENT_T.c.outcome == outcome)
+        q = q.where(AUDIT.c.outcome == outcome)
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q)]
     for row in rows:

@@ -13,13 +13,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 
 from soundcharts_lib.curation import audit
-from soundcharts_lib.db.models import WatchItem, utcnow
-from soundcharts_lib.db.tables import TA, A, T
+from soundcharts_lib.db.models import utcnow
+from soundcharts_lib.db.tables import TA, WATCH, A, T
 from soundcharts_lib.db.upsert import dialect_insert
 from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.vocab import UUID_RE
 
-W = WatchItem.__table__
 KINDS = ("track", "artist")
 LABEL_MAX = 500
 
@@ -56,10 +55,10 @@ def add(engine: Engine, kind: str, uuid: str, label: str | None = None, *, actor
     name = stored_name(engine, kind, uuid)
     label = (label or "").strip()[:LABEL_MAX] or name
     with engine.begin() as conn:
-        stmt = dialect_insert(conn, W).values(kind=kind, uuid=uuid, label=label, added_at=utcnow(),
+        stmt = dialect_insert(conn, WATCH).values(kind=kind, uuid=uuid, label=label, added_at=utcnow(),
                                               added_by=actor).on_conflict_do_nothing()
-        added = conn.execute(stmt.returning(W.c.id)).first() is not None
-        label = conn.execute(select(W.c.label).where(W.c.kind == kind, W.c.uuid == uuid)).scalar_one()
+        added = conn.execute(stmt.returning(WATCH.c.id)).first() is not None
+        label = conn.execute(select(WATCH.c.label).where(WATCH.c.kind == kind, WATCH.c.uuid == uuid)).scalar_one()
     if added:
         audit.record(engine, actor=actor, action="roster.add", target=f"{kind}:{uuid}", outcome="success",
                      details={"label": label})
@@ -70,7 +69,7 @@ def remove(engine: Engine, kind: str, uuid: str, *, actor: str | None = None) ->
     """Stop following; ``ConfigError`` when the item is not on the roster."""
     kind, uuid = check(kind, uuid)
     with engine.begin() as conn:
-        gone = conn.execute(delete(W).where(W.c.kind == kind, W.c.uuid == uuid)).rowcount
+        gone = conn.execute(delete(WATCH).where(WATCH.c.kind == kind, WATCH.c.uuid == uuid)).rowcount
     if not gone:
         raise ConfigError(f"{kind} {uuid} is not on the roster")
     audit.record(engine, actor=actor or audit.actor_from_env(), action="roster.remove", target=f"{kind}:{uuid}",
@@ -80,14 +79,14 @@ def remove(engine: Engine, kind: str, uuid: str, *, actor: str | None = None) ->
 def items(engine: Engine) -> pd.DataFrame:
     """The roster: kind, uuid, label, stored (in the warehouse yet), tracks (stored tracks it brings), added_at,
     added_by; tracks first, then artists, by label."""
-    is_track = W.c.kind == "track"
-    own = select(func.count()).select_from(T).where(T.c.uuid == W.c.uuid).scalar_subquery()
+    is_track = WATCH.c.kind == "track"
+    own = select(func.count()).select_from(T).where(T.c.uuid == WATCH.c.uuid).scalar_subquery()
     credited = (select(func.count()).select_from(TA.join(A, A.c.id == TA.c.artist_id))
-                .where(A.c.uuid == W.c.uuid).scalar_subquery())
-    artist = select(func.count()).select_from(A).where(A.c.uuid == W.c.uuid).scalar_subquery()
-    q = (select(W.c.kind, W.c.uuid, W.c.label, (case((is_track, own), else_=artist) > 0).label("stored"),
-                case((is_track, own), else_=credited).label("tracks"), W.c.added_at, W.c.added_by)
-         .order_by(W.c.kind.desc(), func.coalesce(W.c.label, W.c.uuid), W.c.uuid))
+                .where(A.c.uuid == WATCH.c.uuid).scalar_subquery())
+    artist = select(func.count()).select_from(A).where(A.c.uuid == WATCH.c.uuid).scalar_subquery()
+    q = (select(WATCH.c.kind, WATCH.c.uuid, WATCH.c.label, (case((is_track, own), else_=artist) > 0).label("stored"),
+                case((is_track, own), else_=credited).label("tracks"), WATCH.c.added_at, WATCH.c.added_by)
+         .order_by(WATCH.c.kind.desc(), func.coalesce(WATCH.c.label, WATCH.c.uuid), WATCH.c.uuid))
     with engine.connect() as conn:
         result = conn.execute(q)
         frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
@@ -96,9 +95,9 @@ def items(engine: Engine) -> pd.DataFrame:
 
 def track_ids_query() -> Select:
     """``SELECT track id`` of every stored roster track (its own or by a roster artist), for ``IN`` filters."""
-    direct = select(T.c.id.label("track_id")).join(W, (W.c.uuid == T.c.uuid) & (W.c.kind == "track"))
+    direct = select(T.c.id.label("track_id")).join(WATCH, (WATCH.c.uuid == T.c.uuid) & (WATCH.c.kind == "track"))
     by_artist = (select(TA.c.track_id).join(A, A.c.id == TA.c.artist_id)
-                 .join(W, (W.c.uuid == A.c.uuid) & (W.c.kind == "artist")))
+                 .join(WATCH, (WATCH.c.uuid == A.c.uuid) & (WATCH.c.kind == "artist")))
     return select(union(direct, by_artist).subquery().c.track_id)
 
 
@@ -117,7 +116,7 @@ def roster_track_uuids(engine: Engine) -> list[str]:
 
 def has_roster(engine: Engine) -> bool:
     with engine.connect() as conn:
-        return conn.execute(select(W.c.id).limit(1)).first() is not None
+        return conn.execute(select(WATCH.c.id).limit(1)).first() is not None
 
 
 def only_roster(engine: Engine, frame: pd.DataFrame, column: str = "uuid") -> pd.DataFrame:
@@ -135,9 +134,9 @@ def follow_state(engine: Engine, uuid: str) -> dict:
     """How the roster follows one track: ``roster`` (whether there is a roster at all), ``track`` (the track
     itself is on it) and ``artists`` (names of its credited artists that are on it, in credit order)."""
     uuid = uuid.lower()
-    direct = select(W.c.id).where(W.c.kind == "track", W.c.uuid == uuid)
+    direct = select(WATCH.c.id).where(WATCH.c.kind == "track", WATCH.c.uuid == uuid)
     artists = (select(A.c.name).select_from(TA.join(A, A.c.id == TA.c.artist_id).join(T, T.c.id == TA.c.track_id))
-               .join(W, (W.c.uuid == A.c.uuid) & (W.c.kind == "artist")).where(T.c.uuid == uuid)
+               .join(WATCH, (WATCH.c.uuid == A.c.uuid) & (WATCH.c.kind == "artist")).where(T.c.uuid == uuid)
                .order_by(TA.c.position, A.c.name))
     with engine.connect() as conn:
         followed = conn.execute(direct).first() is not None

@@ -24,11 +24,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from soundcharts_lib.db.models import Alert, AlertRule, utcnow
+from soundcharts_lib.db.models import utcnow
+from soundcharts_lib.db.tables import ALERT, RULE
 
 log = logging.getLogger(__name__)
 
-RULE, ALERT = AlertRule.__table__, Alert.__table__
 MAX_ATTEMPTS = 12
 BATCH = 200
 USER_AGENT = "soundcharts-workbench"

@@ -18,16 +18,14 @@ from datetime import date, timedelta
 from sqlalchemy import Date, Integer, and_, func, literal, or_, select, text
 from sqlalchemy.engine import Connection, Engine
 
-from soundcharts_lib.db.models import TrackTopRollup, TrackTopRollupWindow, utcnow
-from soundcharts_lib.db.tables import C, E, R, T
+from soundcharts_lib.db.models import utcnow
+from soundcharts_lib.db.tables import TR, TRW, C, E, R, T
 from soundcharts_lib.vocab import today_utc
 
 ROLLUP_DAYS = (30,)  # the overview's and the platform page's window
 ALL_PLATFORMS = 0  # platform_id of the rows over every platform
 LOCK_KEY = 0x70_70_72_6F  # PostgreSQL advisory lock: one refresh at a time
 
-TR = TrackTopRollup.__table__
-W = TrackTopRollupWindow.__table__
 
 
 def windows(today: date) -> list[tuple[date, int]]:
@@ -51,10 +49,10 @@ def _sums(conn: Connection, end: date, days: int, platform_id: int | None = None
 
 
 def _built_from(conn: Connection, end: date, days: int, platform_id: int | None = None) -> dict[int, tuple]:
-    q = select(W.c.platform_id, W.c.rankings, W.c.entries, W.c.ranking_ids, W.c.last_fetched_at).where(
-        W.c.window_end == end, W.c.days == days)
+    q = select(TRW.c.platform_id, TRW.c.rankings, TRW.c.entries, TRW.c.ranking_ids, TRW.c.last_fetched_at).where(
+        TRW.c.window_end == end, TRW.c.days == days)
     if platform_id is not None:
-        q = q.where(W.c.platform_id == platform_id)
+        q = q.where(TRW.c.platform_id == platform_id)
     return {p: (int(n), int(entries), int(ids), last) for p, n, entries, ids, last in conn.execute(q)}
 
 
@@ -96,7 +94,7 @@ def refresh_on(conn: Connection, dates: Iterable[date] | None = None, *, today: 
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     kept = windows(today or today_utc())
-    for table in (TR, W):
+    for table in (TR, TRW):
         conn.execute(table.delete().where(~or_(*(and_(table.c.window_end == end, table.c.days == days)
                                                  for end, days in kept))))
     touched = None if dates is None else set(dates)
@@ -117,7 +115,7 @@ def _rebuild(conn: Connection, end: date, days: int, platforms: list[int], sums:
     start = _start(end, days)
     key = and_(TR.c.window_end == end, TR.c.days == days)
     conn.execute(TR.delete().where(key, TR.c.platform_id.in_([*platforms, ALL_PLATFORMS])))
-    conn.execute(W.delete().where(W.c.window_end == end, W.c.days == days, W.c.platform_id.in_(platforms)))
+    conn.execute(TRW.delete().where(TRW.c.window_end == end, TRW.c.days == days, TRW.c.platform_id.in_(platforms)))
     head = (literal(end, Date), literal(days, Integer))
     columns = ["window_end", "days", "platform_id", "track_id", "appearances", "best_position", "charts"]
     per_platform = (select(*head, C.c.platform_id, E.c.track_id, func.count(), func.min(E.c.position),
@@ -137,4 +135,4 @@ def _rebuild(conn: Connection, end: date, days: int, platforms: list[int], sums:
              "ranking_ids": sums[p][2], "last_fetched_at": sums[p][3], "refreshed_at": now}
             for p in platforms if p in sums]
     if rows:
-        conn.execute(W.insert(), rows)
+        conn.execute(TRW.insert(), rows)

@@ -20,10 +20,10 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from soundcharts_lib.db.engine import sqlite_file
-from soundcharts_lib.db.models import SyncRun, utcnow
+from soundcharts_lib.db.models import utcnow
+from soundcharts_lib.db.tables import RUN
 
 log = logging.getLogger(__name__)
-RUN_T = SyncRun.__table__
 SECRET_WORDS = ("key", "secret", "token", "password")
 RUNNING, INTERRUPTED = "running", "interrupted"
 INTERRUPTED_ERROR = "interrupted: its process ended without recording an outcome (killed, crashed or stopped)"
@@ -54,9 +54,9 @@ def start_run(engine: Engine, kind: str, trigger: str, params: dict, *, notebook
     release = None
     try:
         with conn.begin():  # the lock is taken before the run is visible: no one sees it running without it
-            run_id = conn.execute(RUN_T.insert().values(
+            run_id = conn.execute(RUN.insert().values(
                 kind=kind, trigger=trigger, started_at=utcnow(), status=RUNNING, params=clean_params(params),
-                notebook_path=notebook_path or None).returning(RUN_T.c.id)).scalar_one()
+                notebook_path=notebook_path or None).returning(RUN.c.id)).scalar_one()
             release = _lock(conn, run_id)
     except BaseException:
         if release is not None:  # the run was not recorded: its lock goes too
@@ -74,7 +74,7 @@ def finish_run(engine: Engine, run_id: int, *, status: str, counts: dict, errors
                quota_remaining: int | None = None, **extra) -> None:
     try:
         with engine.begin() as conn:
-            conn.execute(update(RUN_T).where(RUN_T.c.id == run_id).values(
+            conn.execute(update(RUN).where(RUN.c.id == run_id).values(
                 finished_at=utcnow(), status=status, counts=counts, errors=errors[:200],
                 quota_remaining=quota_remaining, **extra))
         log.info("run %d finished: %s %s", run_id, status, counts)
@@ -150,13 +150,13 @@ def dead_runs(conn: Connection, run_ids: Sequence[int]) -> set[int]:
 def interrupt_dead_runs(engine: Engine) -> list[int]:
     """Record every dead "running" run (see :func:`dead_runs`) as interrupted; return their ids."""
     with engine.connect() as conn:
-        running = conn.execute(select(RUN_T.c.id).where(RUN_T.c.status == RUNNING)).scalars().all()
+        running = conn.execute(select(RUN.c.id).where(RUN.c.status == RUNNING)).scalars().all()
         dead = sorted(dead_runs(conn, running))
     if not dead:
         return []
     with engine.begin() as conn:  # a run that finished meanwhile keeps its own outcome
-        dead = sorted(conn.execute(update(RUN_T).where(RUN_T.c.id.in_(dead), RUN_T.c.status == RUNNING).values(
-            status=INTERRUPTED, finished_at=utcnow(), errors=[INTERRUPTED_ERROR]).returning(RUN_T.c.id)).scalars())
+        dead = sorted(conn.execute(update(RUN).where(RUN.c.id.in_(dead), RUN.c.status == RUNNING).values(
+            status=INTERRUPTED, finished_at=utcnow(), errors=[INTERRUPTED_ERROR]).returning(RUN.c.id)).scalars())
     for run_id in dead:
         path = _lock_file(engine.url, run_id)
         if path is not None:

@@ -12,23 +12,11 @@ from sqlalchemy.engine import Connection, Engine
 from soundcharts_lib.api.payloads import ChartInfo, Ranking, RankingEntry
 from soundcharts_lib.api.payloads import Platform as PlatformRecord
 from soundcharts_lib.db.models import (
-    Chart,
-    ChartRanking,
-    ChartRankingDropout,
-    ChartRankingEntry,
-    Platform,
-    Track,
     utcnow,
 )
+from soundcharts_lib.db.tables import DROP, C, E, P, R, T
 from soundcharts_lib.db.upsert import BATCH, DriverDates, bulk_insert, dialect_insert, id_map, misfit, upsert
 from soundcharts_lib.errors import PayloadError
-
-PLATFORM_T = Platform.__table__
-CHART_T = Chart.__table__
-RANKING_T = ChartRanking.__table__
-ENTRY_T = ChartRankingEntry.__table__
-DROPOUT_T = ChartRankingDropout.__table__
-TRACK_T = Track.__table__
 
 
 def upsert_platforms(engine: Engine, platforms: Iterable[PlatformRecord], *, charts: bool = False,
@@ -37,22 +25,22 @@ def upsert_platforms(engine: Engine, platforms: Iterable[PlatformRecord], *, cha
     rows = [{"slug": p.code, "name": p.name} for p in platforms]
     if not rows:
         return
-    _check(PLATFORM_T, rows, "platform")
+    _check(P, rows, "platform")
     with engine.begin() as conn:
-        upsert(conn, PLATFORM_T, [dict(r, supports_charts=False, supports_audience=False) for r in rows],
+        upsert(conn, P, [dict(r, supports_charts=False, supports_audience=False) for r in rows],
                ["slug"], update=["name"])
         slugs = [r["slug"] for r in rows]
         if charts:
-            conn.execute(update(PLATFORM_T).where(PLATFORM_T.c.slug.in_(slugs)).values(supports_charts=True))
+            conn.execute(update(P).where(P.c.slug.in_(slugs)).values(supports_charts=True))
         if audience:
-            conn.execute(update(PLATFORM_T).where(PLATFORM_T.c.slug.in_(slugs)).values(supports_audience=True))
+            conn.execute(update(P).where(P.c.slug.in_(slugs)).values(supports_audience=True))
 
 
 def platform_ids(conn: Connection, slugs: Iterable[str]) -> dict[str, int]:
     slugs = list(slugs)
-    upsert(conn, PLATFORM_T, [{"slug": s, "name": s, "supports_charts": False, "supports_audience": False}
+    upsert(conn, P, [{"slug": s, "name": s, "supports_charts": False, "supports_audience": False}
                               for s in slugs], ["slug"], update=())
-    return id_map(conn, PLATFORM_T, "slug", slugs)
+    return id_map(conn, P, "slug", slugs)
 
 
 def _chart_row(info: ChartInfo, platform_id: int) -> dict:
@@ -67,7 +55,7 @@ def _chart_row(info: ChartInfo, platform_id: int) -> dict:
 def unfit_charts(charts: Sequence[ChartInfo]) -> dict[str, str]:
     """``{slug: why}`` for the charts whose metadata the chart table cannot hold as sent (a text longer than its
     column, a NUL): a platform's list is stored without them rather than refused whole."""
-    problems = {c.slug: misfit(CHART_T, _chart_row(c, 0)) for c in charts}
+    problems = {c.slug: misfit(C, _chart_row(c, 0)) for c in charts}
     return {slug: why for slug, why in problems.items() if why}
 
 
@@ -82,18 +70,18 @@ def upsert_charts(engine: Engine, charts: Sequence[ChartInfo], *, platform: str 
     with engine.begin() as conn:
         pids = platform_ids(conn, {c.platform for c in charts} | ({platform} if platform else set()))
         rows = [_chart_row(c, pids[c.platform]) for c in charts]
-        _check(CHART_T, rows, "chart")
-        upsert(conn, CHART_T, rows, ["slug"])
+        _check(C, rows, "chart")
+        upsert(conn, C, rows, ["slug"])
         slugs = [c.slug for c in charts]
-        ids = id_map(conn, CHART_T, "slug", slugs)
+        ids = id_map(conn, C, "slug", slugs)
         if ids:
-            conn.execute(update(CHART_T).where(CHART_T.c.id.in_(list(ids.values()))).values(last_seen_at=now))
+            conn.execute(update(C).where(C.c.id.in_(list(ids.values()))).values(last_seen_at=now))
         if platform:
-            gone = update(CHART_T).where(CHART_T.c.platform_id == pids[platform], CHART_T.c.is_active.is_(True))
+            gone = update(C).where(C.c.platform_id == pids[platform], C.c.is_active.is_(True))
             if slugs:
-                gone = gone.where(CHART_T.c.slug.not_in(slugs))
+                gone = gone.where(C.c.slug.not_in(slugs))
             if country:
-                gone = gone.where(CHART_T.c.country_code == country.upper())
+                gone = gone.where(C.c.country_code == country.upper())
             conn.execute(gone.values(is_active=False))
     return ids
 
@@ -101,8 +89,8 @@ def upsert_charts(engine: Engine, charts: Sequence[ChartInfo], *, platform: str 
 def stored_ranking_dates(engine: Engine, chart_id: int) -> set[date]:
     """Dates of this chart's rankings stored successfully."""
     with engine.connect() as conn:
-        rows = conn.execute(select(RANKING_T.c.ranking_date).where(
-            RANKING_T.c.chart_id == chart_id, RANKING_T.c.status == "success"))
+        rows = conn.execute(select(R.c.ranking_date).where(
+            R.c.chart_id == chart_id, R.c.status == "success"))
         return {r[0] for r in rows}
 
 
@@ -137,10 +125,10 @@ def ensure_tracks(conn: Connection, tracks: Sequence[dict]) -> dict[str, int]:
     if to_write and pg:
         ids.update(_upsert_tracks_pg(conn, to_write))
     elif to_write:
-        upsert(conn, TRACK_T, to_write, ["uuid"], update=list(TRACK_FIELDS))
+        upsert(conn, T, to_write, ["uuid"], update=list(TRACK_FIELDS))
     missing = [t["uuid"] for t in to_write if t["uuid"] not in ids]
     if missing:  # SQLite; on PostgreSQL only a track a concurrent sync wrote identically meanwhile
-        ids.update(id_map(conn, TRACK_T, "uuid", missing))
+        ids.update(id_map(conn, T, "uuid", missing))
     return ids
 
 
@@ -206,12 +194,12 @@ def check_ranking(ranking: Ranking) -> None:
     """``PayloadError`` for a ranking the tables cannot hold as sent (a position other than 0 twice, a text too long
     for its column or with a NUL character, a number beyond its column's range): it then fails alone, before any
     write. Position 0 ("no longer in the chart") may come any number of times: those are the drop-outs."""
-    problems = [misfit(RANKING_T, {"date_raw": ranking.date_raw})]
+    problems = [misfit(R, {"date_raw": ranking.date_raw})]
     seen: set[int] = set()
     for i, e in enumerate(ranking.entries):
-        song = misfit(TRACK_T, {"uuid": e.song.uuid, "name": e.song.name, "credit_name": e.song.credit_name,
+        song = misfit(T, {"uuid": e.song.uuid, "name": e.song.name, "credit_name": e.song.credit_name,
                                 "image_url": e.song.image_url})
-        fields = misfit(ENTRY_T, {"position": e.position, "old_position": e.old_position,
+        fields = misfit(E, {"position": e.position, "old_position": e.old_position,
                                   "position_evolution": e.position_evolution, "entry_state": e.entry_state,
                                   "time_on_chart": e.time_on_chart, "time_on_chart_unit": e.time_on_chart_unit,
                                   "metric": e.metric})
@@ -249,18 +237,18 @@ def store_rankings(engine: Engine, batch: Sequence[tuple[int, Ranking]], *, forc
             if found is not None and found[1] == "success" and not force:
                 continue
             if found is not None:
-                conn.execute(ENTRY_T.delete().where(ENTRY_T.c.ranking_id == found[0]))
-                conn.execute(DROPOUT_T.delete().where(DROPOUT_T.c.ranking_id == found[0]))
-                conn.execute(RANKING_T.delete().where(RANKING_T.c.id == found[0]))
+                conn.execute(E.delete().where(E.c.ranking_id == found[0]))
+                conn.execute(DROP.delete().where(DROP.c.ranking_id == found[0]))
+                conn.execute(R.delete().where(R.c.id == found[0]))
             todo.append(i)
         if not todo:
             return written
         track_ids = ensure_tracks(conn, _track_rows(batch[i][1] for i in todo))
         now = utcnow()
         # executemany with RETURNING: one cached statement (SQLAlchemy's "insertmanyvalues"), one round trip
-        inserted = conn.execute(dialect_insert(conn, RANKING_T)
+        inserted = conn.execute(dialect_insert(conn, R)
                                 .on_conflict_do_nothing(index_elements=["chart_id", "ranking_date"])
-                                .returning(RANKING_T.c.id, RANKING_T.c.chart_id, RANKING_T.c.ranking_date), [{
+                                .returning(R.c.id, R.c.chart_id, R.c.ranking_date), [{
             "chart_id": batch[i][0], "ranking_date": batch[i][1].date, "date_raw": batch[i][1].date_raw,
             "fetched_at": now, "status": "success", "entry_count": len(positioned(batch[i][1]))}
             for i in todo]).all()
@@ -277,8 +265,8 @@ def store_rankings(engine: Engine, batch: Sequence[tuple[int, Ranking]], *, forc
             dropouts.extend(_dropout_rows(ranking, ranking_id, track_ids, dates))
             written[i] = len(positioned(ranking))
             latest[chart_id] = max(latest.get(chart_id, ranking.date), ranking.date)
-        bulk_insert(conn, ENTRY_T, ENTRY_COLUMNS, entries)
-        bulk_insert(conn, DROPOUT_T, DROPOUT_COLUMNS, dropouts)
+        bulk_insert(conn, E, ENTRY_COLUMNS, entries)
+        bulk_insert(conn, DROP, DROPOUT_COLUMNS, dropouts)
         _mark_success(conn, latest)
     return written
 
@@ -286,9 +274,9 @@ def store_rankings(engine: Engine, batch: Sequence[tuple[int, Ranking]], *, forc
 def _existing_rankings(conn: Connection, batch) -> dict[tuple[int, date], tuple[int, str]]:
     charts = {c for c, _ in batch}
     days = [r.date for _, r in batch]
-    rows = conn.execute(select(RANKING_T.c.chart_id, RANKING_T.c.ranking_date, RANKING_T.c.id, RANKING_T.c.status)
-                        .where(RANKING_T.c.chart_id.in_(charts),
-                               RANKING_T.c.ranking_date.between(min(days), max(days))))
+    rows = conn.execute(select(R.c.chart_id, R.c.ranking_date, R.c.id, R.c.status)
+                        .where(R.c.chart_id.in_(charts),
+                               R.c.ranking_date.between(min(days), max(days))))
     return {(c, _as_date(d)): (rid, status) for c, d, rid, status in rows}
 
 
@@ -302,9 +290,9 @@ def _mark_success(conn: Connection, latest: dict[int, date]) -> None:
     (concurrent syncs lock shared charts in the same order)."""
     if not latest:
         return
-    last, day = CHART_T.c.last_ranking_date, bindparam("day", type_=Date)
+    last, day = C.c.last_ranking_date, bindparam("day", type_=Date)
     newer = case((or_(last.is_(None), last < day), day), else_=last)
-    conn.execute(update(CHART_T).where(CHART_T.c.id == bindparam("chart")).values(
+    conn.execute(update(C).where(C.c.id == bindparam("chart")).values(
         last_success_at=utcnow(), consecutive_failures=0, last_error=None, last_ranking_date=newer),
         [{"chart": c, "day": d} for c, d in sorted(latest.items())])
 
@@ -312,7 +300,7 @@ def _mark_success(conn: Connection, latest: dict[int, date]) -> None:
 def mark_chart_checked(engine: Engine, chart_id: int) -> None:
     """A sync reached the chart and found nothing new: that is a success for health purposes."""
     with engine.begin() as conn:
-        conn.execute(update(CHART_T).where(CHART_T.c.id == chart_id).values(
+        conn.execute(update(C).where(C.c.id == chart_id).values(
             last_success_at=utcnow(), consecutive_failures=0, last_error=None))
 
 
@@ -321,11 +309,11 @@ def record_chart_failure(engine: Engine, chart_id: int, error: str, ranking_date
     """Record a failed fetch on the chart (and, for a known date not yet stored, a failed ranking row)."""
     error = error.replace("\x00", "")[:2000]  # the API's own message is part of it
     with engine.begin() as conn:
-        conn.execute(update(CHART_T).where(CHART_T.c.id == chart_id).values(
+        conn.execute(update(C).where(C.c.id == chart_id).values(
             last_error=error, last_error_at=utcnow(),
-            consecutive_failures=CHART_T.c.consecutive_failures + 1))
+            consecutive_failures=C.c.consecutive_failures + 1))
         if ranking_date is not None:
-            upsert(conn, RANKING_T, [{
+            upsert(conn, R, [{
                 "chart_id": chart_id, "ranking_date": ranking_date,
                 "date_raw": (date_raw or ranking_date.isoformat()).replace("\x00", "")[:40],
                 "fetched_at": utcnow(), "status": "failed", "error": error, "entry_count": 0,

@@ -11,24 +11,13 @@ from sqlalchemy.engine import Engine
 from soundcharts_lib.api.payloads import AudienceDay
 from soundcharts_lib.api.payloads import Platform as PlatformRecord
 from soundcharts_lib.db.models import (
-    AudienceCheck,
-    ChartRanking,
-    ChartRankingEntry,
-    Platform,
-    Track,
-    TrackAudience,
     utcnow,
 )
 from soundcharts_lib.db.store import upsert_platforms
+from soundcharts_lib.db.tables import AUD, CHECK, E, P, R, T
 from soundcharts_lib.db.upsert import BATCH, dialect_insert, id_map, misfit, upsert
 from soundcharts_lib.errors import PayloadError
 
-AUDIENCE_T = TrackAudience.__table__
-TRACK_T = Track.__table__
-RANKING_T = ChartRanking.__table__
-ENTRY_T = ChartRankingEntry.__table__
-PLATFORM_T = Platform.__table__
-CHECK_T = AudienceCheck.__table__
 POINT_KEY = ("track_id", "platform_id", "platform_identifier", "date")
 
 
@@ -58,19 +47,19 @@ def store_points(engine: Engine, track_id: int, platform_id: int, days: Sequence
     rows = point_rows(track_id, platform_id, days)
     check_points(rows)
     with engine.begin() as conn:
-        check = dialect_insert(conn, CHECK_T).values(track_id=track_id, platform_id=platform_id,
+        check = dialect_insert(conn, CHECK).values(track_id=track_id, platform_id=platform_id,
                                                       checked_at=utcnow(), had_data=bool(rows))
         conn.execute(check.on_conflict_do_update(index_elements=["track_id", "platform_id"],
                                                  set_={"checked_at": check.excluded.checked_at,
                                                        "had_data": check.excluded.had_data}))
         if not rows:
             return 0
-        stmt = dialect_insert(conn, AUDIENCE_T)
+        stmt = dialect_insert(conn, AUD)
         new = stmt.excluded
         stmt = stmt.on_conflict_do_update(
             index_elements=list(POINT_KEY),
             set_={c: new[c] for c in ("audience_value", "api_data", "fetched_at")},
-            where=AUDIENCE_T.c.audience_value.is_distinct_from(new.audience_value))
+            where=AUD.c.audience_value.is_distinct_from(new.audience_value))
         for i in range(0, len(rows), BATCH):
             conn.execute(stmt, rows[i:i + BATCH])
     return len(rows)
@@ -79,7 +68,7 @@ def store_points(engine: Engine, track_id: int, platform_id: int, days: Sequence
 def check_points(rows: Iterable[dict]) -> None:
     """``PayloadError`` for the first point row that ``track_audience`` cannot hold as it is."""
     for row in rows:
-        problem = misfit(AUDIENCE_T, {"platform_identifier": row["platform_identifier"],
+        problem = misfit(AUD, {"platform_identifier": row["platform_identifier"],
                                       "audience_value": row["audience_value"]})
         if problem:
             raise PayloadError(f"the audience of {row['date']} cannot be stored: {problem}", field="plots")
@@ -87,8 +76,8 @@ def check_points(rows: Iterable[dict]) -> None:
 
 def stored_range(engine: Engine, track_id: int, platform_id: int) -> tuple[date | None, date | None]:
     """First and last stored date of one track on one platform (None, None when nothing is stored)."""
-    q = select(func.min(AUDIENCE_T.c.date), func.max(AUDIENCE_T.c.date)).where(
-        AUDIENCE_T.c.track_id == track_id, AUDIENCE_T.c.platform_id == platform_id)
+    q = select(func.min(AUD.c.date), func.max(AUD.c.date)).where(
+        AUD.c.track_id == track_id, AUD.c.platform_id == platform_id)
     with engine.connect() as conn:
         first, last = conn.execute(q).one()
     return first, last
@@ -96,15 +85,15 @@ def stored_range(engine: Engine, track_id: int, platform_id: int) -> tuple[date 
 
 def track_ids(engine: Engine, uuids: Iterable[str]) -> dict[str, int]:
     with engine.connect() as conn:
-        return id_map(conn, TRACK_T, "uuid", uuids)
+        return id_map(conn, T, "uuid", uuids)
 
 
 def ensure_track(engine: Engine, uuid: str, name: str, credit_name: str | None, image_url: str | None) -> int:
     """The track's id, inserting it first when unknown (a stored track is left as it is)."""
     with engine.begin() as conn:
         row = {"uuid": uuid, "name": name, "credit_name": credit_name, "image_url": image_url}
-        upsert(conn, TRACK_T, [row], ["uuid"], update=())
-        return conn.execute(select(TRACK_T.c.id).where(TRACK_T.c.uuid == uuid)).scalar_one()
+        upsert(conn, T, [row], ["uuid"], update=())
+        return conn.execute(select(T.c.id).where(T.c.uuid == uuid)).scalar_one()
 
 
 def stale_tracks(engine: Engine, platform_ids: Sequence[int], *, today: date, limit: int | None = None,
@@ -114,17 +103,17 @@ def stale_tracks(engine: Engine, platform_ids: Sequence[int], *, today: date, li
     latest ``fetched_at``."""
     platform_ids = list(platform_ids)
     since = today - timedelta(days=charting_days - 1)
-    charting = (select(ENTRY_T.c.track_id).join(RANKING_T, RANKING_T.c.id == ENTRY_T.c.ranking_id)
-                .where(RANKING_T.c.status == "success", RANKING_T.c.ranking_date >= since))
+    charting = (select(E.c.track_id).join(R, R.c.id == E.c.ranking_id)
+                .where(R.c.status == "success", R.c.ranking_date >= since))
     asked = union_all(  # a check (with data or not) or, for rows stored before checks were kept, a fetch
-        select(CHECK_T.c.track_id, CHECK_T.c.checked_at.label("at")).where(CHECK_T.c.platform_id.in_(platform_ids)),
-        select(AUDIENCE_T.c.track_id, AUDIENCE_T.c.fetched_at).where(AUDIENCE_T.c.platform_id.in_(platform_ids)),
+        select(CHECK.c.track_id, CHECK.c.checked_at.label("at")).where(CHECK.c.platform_id.in_(platform_ids)),
+        select(AUD.c.track_id, AUD.c.fetched_at).where(AUD.c.platform_id.in_(platform_ids)),
     ).subquery()
     latest = select(asked.c.track_id, func.max(asked.c.at).label("at")).group_by(asked.c.track_id).subquery()
-    q = (select(TRACK_T.c.id, TRACK_T.c.uuid)
-         .outerjoin(latest, latest.c.track_id == TRACK_T.c.id)
-         .order_by(case((TRACK_T.c.id.in_(charting), 0), else_=1),
-                   case((latest.c.at.is_(None), 0), else_=1), latest.c.at, TRACK_T.c.uuid)
+    q = (select(T.c.id, T.c.uuid)
+         .outerjoin(latest, latest.c.track_id == T.c.id)
+         .order_by(case((T.c.id.in_(charting), 0), else_=1),
+                   case((latest.c.at.is_(None), 0), else_=1), latest.c.at, T.c.uuid)
          .limit(limit))
     with engine.connect() as conn:
         return [(r.id, r.uuid) for r in conn.execute(q)]
@@ -134,4 +123,4 @@ def audience_platform_ids(engine: Engine, platforms: Sequence[PlatformRecord]) -
     """Record ``platforms`` as supporting song audience and return ``{slug: id}``."""
     upsert_platforms(engine, platforms, audience=True)
     with engine.connect() as conn:
-        return id_map(conn, PLATFORM_T, "slug", [p.code for p in platforms])
+        return id_map(conn, P, "slug", [p.code for p in platforms])

@@ -8,14 +8,10 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
 from soundcharts_lib.api.payloads import Identifier, Song
-from soundcharts_lib.db.models import Artist, Track, TrackArtist, TrackPlatformIdentifier, utcnow
+from soundcharts_lib.db.models import utcnow
+from soundcharts_lib.db.tables import TA, TPI, A, T
 from soundcharts_lib.db.upsert import id_map, misfit, upsert
 from soundcharts_lib.errors import PayloadError
-
-TRACK_T = Track.__table__
-ARTIST_T = Artist.__table__
-TRACK_ARTIST_T = TrackArtist.__table__
-IDENT_T = TrackPlatformIdentifier.__table__
 
 
 def _rows(song: Song, identifiers: Sequence[Identifier]) -> tuple[dict, list[dict], list[dict]]:
@@ -33,8 +29,8 @@ def _rows(song: Song, identifiers: Sequence[Identifier]) -> tuple[dict, list[dic
 def check_song(track: dict, artists: Sequence[dict], identifiers: Sequence[dict]) -> None:
     """``PayloadError`` naming the first field the tables cannot hold as sent (a text longer than its column or with a
     NUL character, a number beyond its column's range): the song then fails alone, before any write."""
-    rows = [("object", TRACK_T, track), *((f"object.artists[{i}]", ARTIST_T, a) for i, a in enumerate(artists)),
-            *((f"identifiers.items[{i}]", IDENT_T, r) for i, r in enumerate(identifiers))]
+    rows = [("object", T, track), *((f"object.artists[{i}]", A, a) for i, a in enumerate(artists)),
+            *((f"identifiers.items[{i}]", TPI, r) for i, r in enumerate(identifiers))]
     for path, table, row in rows:
         problem = misfit(table, row)
         if problem:
@@ -47,23 +43,23 @@ def store_song(engine: Engine, song: Song, identifiers: Sequence[Identifier]) ->
     track, artists, idents = _rows(song, identifiers)
     check_song(track, artists, idents)
     with engine.begin() as conn:
-        upsert(conn, TRACK_T, [track], ["uuid"])
-        track_id = conn.execute(select(TRACK_T.c.id).where(TRACK_T.c.uuid == song.uuid)).scalar_one()
-        upsert(conn, ARTIST_T, artists, ["uuid"])
-        artist_ids = id_map(conn, ARTIST_T, "uuid", [a.uuid for a in song.artists])
-        conn.execute(TRACK_ARTIST_T.delete().where(TRACK_ARTIST_T.c.track_id == track_id,
-                                                   TRACK_ARTIST_T.c.artist_id.not_in(list(artist_ids.values()))))
-        upsert(conn, TRACK_ARTIST_T, [{"track_id": track_id, "artist_id": artist_ids[a.uuid], "position": i}
+        upsert(conn, T, [track], ["uuid"])
+        track_id = conn.execute(select(T.c.id).where(T.c.uuid == song.uuid)).scalar_one()
+        upsert(conn, A, artists, ["uuid"])
+        artist_ids = id_map(conn, A, "uuid", [a.uuid for a in song.artists])
+        conn.execute(TA.delete().where(TA.c.track_id == track_id,
+                                                   TA.c.artist_id.not_in(list(artist_ids.values()))))
+        upsert(conn, TA, [{"track_id": track_id, "artist_id": artist_ids[a.uuid], "position": i}
                                       for i, a in enumerate(song.artists)], ["track_id", "artist_id"])
-        upsert(conn, IDENT_T, [{"track_id": track_id, **row} for row in idents],
+        upsert(conn, TPI, [{"track_id": track_id, **row} for row in idents],
                ["track_id", "platform_code", "identifier"])
-        conn.execute(update(TRACK_T).where(TRACK_T.c.id == track_id).values(metadata_fetched_at=utcnow()))
+        conn.execute(update(T).where(T.c.id == track_id).values(metadata_fetched_at=utcnow()))
 
 
 def track_uuids(engine: Engine, *, missing_only: bool) -> list[str]:
     """Every track's UUID, or only those whose metadata was never fetched; oldest first."""
-    q = select(TRACK_T.c.uuid).order_by(TRACK_T.c.first_seen_at, TRACK_T.c.id)
+    q = select(T.c.uuid).order_by(T.c.first_seen_at, T.c.id)
     if missing_only:
-        q = q.where(TRACK_T.c.metadata_fetched_at.is_(None))
+        q = q.where(T.c.metadata_fetched_at.is_(None))
     with engine.connect() as conn:
         return list(conn.execute(q).scalars())

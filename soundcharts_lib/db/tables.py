@@ -1,12 +1,15 @@
-"""Short handles on the tables, one name per table for every query module (``AUD`` is the track audience, ``A`` the
-artists)."""
+"""One short name per table, for every query module: ``AUD`` is the track audience, ``A`` the artists."""
 
 from soundcharts_lib.db.models import (
+    Alert,
+    AlertRule,
+    Annotation,
     Artist,
     AudienceCheck,
     AuditEvent,
     Chart,
     ChartRanking,
+    ChartRankingDropout,
     ChartRankingEntry,
     Platform,
     SyncRun,
@@ -14,17 +17,27 @@ from soundcharts_lib.db.models import (
     TrackArtist,
     TrackAudience,
     TrackPlatformIdentifier,
+    TrackTopRollup,
+    TrackTopRollupWindow,
+    WatchItem,
 )
 
 A = Artist.__table__
+ALERT = Alert.__table__
 AUD = TrackAudience.__table__
 AUDIT = AuditEvent.__table__
 C = Chart.__table__
 CHECK = AudienceCheck.__table__
+DROP = ChartRankingDropout.__table__
 E = ChartRankingEntry.__table__
+N = Annotation.__table__
 P = Platform.__table__
 R = ChartRanking.__table__
+RULE = AlertRule.__table__
 RUN = SyncRun.__table__
 T = Track.__table__
 TA = TrackArtist.__table__
 TPI = TrackPlatformIdentifier.__table__
+TR = TrackTopRollup.__table__
+TRW = TrackTopRollupWindow.__table__
+WATCH = WatchItem.__table__

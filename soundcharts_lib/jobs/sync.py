@@ -16,6 +16,7 @@ from soundcharts_lib import vocab
 from soundcharts_lib.api.payloads import ChartInfo, Ranking, local_date
 from soundcharts_lib.db import rollup, store
 from soundcharts_lib.db.runs import as_int, finish_run, start_run
+from soundcharts_lib.db.tables import C
 from soundcharts_lib.errors import ApiError, ConfigError, PayloadError, QuotaExhausted
 from soundcharts_lib.jobs.result import JobFailed, JobResult
 from soundcharts_lib.vocab import check_not_after, today_utc
@@ -247,7 +248,7 @@ def _chart_ids(engine: Engine, slugs: Sequence[str]) -> dict[str, int]:
     from soundcharts_lib.db.upsert import id_map
 
     with engine.connect() as conn:
-        return id_map(conn, store.CHART_T, "slug", slugs)
+        return id_map(conn, C, "slug", slugs)
 
 
 def sync_job(*, platforms=None, charts=None, country=None, date=None, backfill_days=None, force=False,

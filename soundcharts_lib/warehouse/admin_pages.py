@@ -12,15 +12,10 @@ import pandas as pd
 from sqlalchemy import and_, distinct, func, or_, select, true
 from sqlalchemy.engine import Connection, Engine
 
-from soundcharts_lib.db.models import (
-    TrackAudience,
-)
 from soundcharts_lib.db.runs import INTERRUPTED, RUNNING
-from soundcharts_lib.db.tables import CHECK, RUN, C, E, P, R, T
+from soundcharts_lib.db.tables import AUD, CHECK, RUN, C, E, P, R, T
 from soundcharts_lib.warehouse import health, trends
 from soundcharts_lib.warehouse.analytics import UnknownEntity, chart_info, track_details
-
-AUD = TrackAudience.__table__
 
 CHART_STATES = ("ok", "failing", "stale", "inactive")
 RANKINGS_SHOWN = 500

@@ -36,10 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
 from soundcharts_lib.db.frames import query_frame
-from soundcharts_lib.db.models import ChartRankingDropout
-from soundcharts_lib.db.tables import C, E, P, R, T
-
-DROP = ChartRankingDropout.__table__
+from soundcharts_lib.db.tables import DROP, C, E, P, R, T
 
 FROM_API, DERIVED, STORED = "api", "api-derived", "stored"
 STORED_HISTORY = "stored history"  # a drop-out's source when the API sent no position-0 item

@@ -23,7 +23,7 @@ from soundcharts_lib.api import payloads
 from soundcharts_lib.db import make_engine, rollup, store, upgrade
 from soundcharts_lib.db.store_audience import audience_platform_ids, store_points, track_ids
 from soundcharts_lib.db.store_tracks import store_song
-from soundcharts_lib.db.tables import T
+from soundcharts_lib.db.tables import R, T
 from soundcharts_lib.errors import PayloadError
 from soundcharts_lib.jobs.sync import storable
 from soundcharts_lib.ui.track import MODES
@@ -78,7 +78,7 @@ def stored_rankings(url: str) -> int:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(store.RANKING_T)).scalar_one()
+            return conn.execute(select(func.count()).select_from(R)).scalar_one()
     finally:
         engine.dispose()
 
