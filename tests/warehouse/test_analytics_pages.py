@@ -22,7 +22,7 @@ from soundcharts_lib.db.models import (
     TrackAudience,
     TrackPlatformIdentifier,
 )
-from soundcharts_lib.warehouse import analytics, trends
+from soundcharts_lib.warehouse import analytics, quota, trends
 
 TODAY = date(2026, 3, 10)
 NOW = datetime(2026, 3, 10, 12, 0)
@@ -275,7 +275,7 @@ def test_overview_adds_attention_and_status(db):
     ([(NOW - timedelta(days=2), 500), (NOW, 500)], 0.0, 500),
 ])
 def test_forecast_quota(points, burn, forecast):
-    out = analytics.forecast_quota(points, NOW)
+    out = quota.forecast_quota(points, NOW)
     days_left = (datetime(2026, 4, 1) - NOW).total_seconds() / 86400
     assert out["days_left"] == round(days_left, 2)
     assert out["burn_per_day"] == burn
@@ -287,11 +287,11 @@ def test_forecast_quota(points, burn, forecast):
 
 
 def test_forecast_quota_says_when_it_runs_out_before_month_end():
-    out = analytics.forecast_quota([(NOW - timedelta(days=2), 3000), (NOW, 1000)], NOW)
+    out = quota.forecast_quota([(NOW - timedelta(days=2), 3000), (NOW, 1000)], NOW)
     assert out["burn_per_day"] == 1000.0 and out["forecast"] < 0 and out["exhausted_on"] == date(2026, 3, 11)
 
 
 def test_forecast_quota_in_december_counts_to_new_year():
-    out = analytics.forecast_quota([(datetime(2026, 12, 30), 100), (datetime(2026, 12, 31), 90)],
+    out = quota.forecast_quota([(datetime(2026, 12, 30), 100), (datetime(2026, 12, 31), 90)],
                                    datetime(2026, 12, 31))
     assert out["days_left"] == 1.0 and out["forecast"] == 80 and out["exhausted_on"] is None
