@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from soundcharts_lib.cli import args as cliargs
+from soundcharts_lib.cli.exits import EXIT_FAILED, EXIT_OK
 
 
 def register(sub) -> None:
@@ -31,7 +32,6 @@ def register(sub) -> None:
 
 
 def cmd_fetch_audience(args, settings) -> int:
-    from soundcharts_lib.cli.main import EXIT_FAILED, EXIT_OK
     from soundcharts_lib.jobs.audience import fetch_audience
 
     result = fetch_audience(settings, track_uuids=args.track_uuid, platforms=args.platform, limit=args.limit,

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from soundcharts_lib.cli import args as cliargs
+from soundcharts_lib.cli.exits import EXIT_OK
 from soundcharts_lib.warehouse.exports import (
     FORMATS,
     OPTION_NAMES,
@@ -53,7 +54,6 @@ def register(sub) -> None:
 
 
 def cmd_export(args, settings) -> int:
-    from soundcharts_lib.cli.main import EXIT_OK
     from soundcharts_lib.errors import ConfigError
     from soundcharts_lib.jobs.runtime import reading_engine
 

@@ -10,10 +10,9 @@ from sqlalchemy.exc import DBAPIError
 
 from soundcharts_lib import logs
 from soundcharts_lib.cli import args as cliargs
+from soundcharts_lib.cli.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
 from soundcharts_lib.config import Settings
 from soundcharts_lib.errors import ConfigError, SoundchartsError
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
 
 def _client(settings: Settings):

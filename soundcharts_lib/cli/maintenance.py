@@ -18,11 +18,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from soundcharts_lib.cli import args as cliargs
+from soundcharts_lib.cli.exits import EXIT_OK, EXIT_UNHEALTHY
 from soundcharts_lib.config import Settings
 from soundcharts_lib.errors import ServerError, SoundchartsError
 from soundcharts_lib.logs import mask
 
-EXIT_OK, EXIT_UNHEALTHY = 0, 1
 # maintenance.TABLES and the archives, named here so that building the parser does not import the database layer
 RETENTION_TARGETS = ("rankings", "audience", "runs", "audit", "archives")
 MIN_QUOTA = cliargs.whole_number(0, 1_000_000_000)  # requests left: the API's "unlimited" reads 1,000,000,000
