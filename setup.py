@@ -19,11 +19,12 @@ class BuildWithNotebooks(build_py):
     """``build_py`` plus the notebook folders, copied whole into the built package (never in editable mode)."""
 
     def run(self):
+        if not self.editable_mode:  # nothing of an earlier build (a module since removed) reaches the wheel
+            shutil.rmtree(Path(self.build_lib, "soundcharts_lib"), ignore_errors=True)
         super().run()
         if self.editable_mode:
             return
         target = Path(self.build_lib, "soundcharts_lib", "_bundled")
-        shutil.rmtree(target, ignore_errors=True)  # nothing of an earlier build
         for name in BUNDLED:
             shutil.copytree(name, target / name, ignore=LEFT_OUT)
 
