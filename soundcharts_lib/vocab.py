@@ -27,6 +27,7 @@ MAX_LIMIT = 1_000_000
 MAX_SECONDS = 3_600
 MAX_ID = 2 ** 63 - 1  # a 64-bit database id
 SLUG_MAX, PLATFORM_MAX = 255, 64  # the chart and platform slug columns
+ALERT_KINDS = ("top_entry", "re_entry", "audience_growth", "chart_stale")  # what an alert rule watches
 
 
 class BadValue(ConfigError, ValueError):

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from soundcharts_lib import logs
 from soundcharts_lib.cli import args as cliargs
+from soundcharts_lib.cli.common import reader, writer
 from soundcharts_lib.cli.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
 from soundcharts_lib.config import Settings
 from soundcharts_lib.errors import ConfigError, SoundchartsError
@@ -23,18 +24,8 @@ def _client(settings: Settings):
     return SoundchartsClient.from_settings(settings)
 
 
-def _engine(settings: Settings):
-    """A writing command's database: migrated first (a newer release's is refused)."""
-    from soundcharts_lib.jobs.runtime import migrated_engine
-
-    return migrated_engine(settings)
 
 
-def _reader(settings: Settings):
-    """A reading command's database: read-only, at this release's revision, never created nor migrated."""
-    from soundcharts_lib.jobs.runtime import reading_engine
-
-    return reading_engine(settings)
 
 
 def cmd_init_db(args, settings: Settings) -> int:
@@ -61,7 +52,7 @@ def cmd_sync_charts(args, settings: Settings) -> int:
 
     start, end = check_dates(args.date, args.start_date, args.end_date, today_utc())
     client = _client(settings)  # credentials checked before the database is created or migrated
-    engine = _engine(settings)
+    engine = writer(settings)
     with client:
         result = ChartSync(client, engine, trigger="cli", progress=not args.quiet).run(
             platforms=args.platform, charts=args.chart, country=args.country, on_date=args.date,
@@ -77,7 +68,7 @@ def cmd_fetch_metadata(args, settings: Settings) -> int:
     from soundcharts_lib.jobs.metadata import fetch_metadata
 
     client = _client(settings)
-    engine = _engine(settings)
+    engine = writer(settings)
     with client:
         result = fetch_metadata(client, engine, args.track_uuid, missing_only=not args.all_tracks,
                                 trigger="cli", progress=not args.quiet)
@@ -93,7 +84,7 @@ def cmd_run_job(args, settings: Settings) -> int:
 
     params = {key: _param_value(value) for key, value in args.param or []}
     check_params(args.name, dict(args.param or []))  # before anything is opened
-    _engine(settings).dispose()  # migrated, or refused, before the job's kernel starts
+    writer(settings).dispose()  # migrated, or refused, before the job's kernel starts
     try:
         result = run_job(args.name, params, settings=settings, trigger=args.trigger, lock_scope=args.lock_scope)
     except JobLocked as exc:
@@ -124,7 +115,7 @@ def _param_value(text: str):
 def cmd_serve(args, settings: Settings) -> int:
     from soundcharts_lib.web.launch import refuse_writable_db, serve
 
-    _reader(settings).dispose()  # both servers read a database at this release's revision, neither migrates it
+    reader(settings).dispose()  # both servers read a database at this release's revision, neither migrates it
     if not args.admin and not args.allow_writable_db:
         refuse_writable_db(settings.db_url)
     return serve(args.port, admin=args.admin)
@@ -171,6 +162,8 @@ def build_parser() -> cliargs.OneLineParser:
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_fetch_metadata)
 
+    from soundcharts_lib.cli import alerts as cli_alerts
+    from soundcharts_lib.cli import annotations as cli_annotations
     from soundcharts_lib.cli import audience as cli_audience
     from soundcharts_lib.cli import export as cli_export
     from soundcharts_lib.cli import maintenance as cli_maintenance
@@ -180,6 +173,8 @@ def build_parser() -> cliargs.OneLineParser:
     cli_export.register(sub)
     cli_maintenance.register(sub)
     cli_roster.register(sub)
+    cli_alerts.register(sub)
+    cli_annotations.register(sub)
 
     s = sub.add_parser("run-job", help="run scheduled/NAME.ipynb with papermill, locked and archived")
     s.add_argument("name", type=cliargs.slug)

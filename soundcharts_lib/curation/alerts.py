@@ -62,7 +62,7 @@ PARAMS: dict[str, dict[str, Param]] = {
                         "platform": Param(str)},
     "chart_stale": {"chart": Param(str)},
 }
-KINDS = tuple(PARAMS)
+KINDS = tuple(PARAMS)  # vocab.ALERT_KINDS names them for the command line without importing pandas
 
 
 def check_params(kind: str, params: dict | None) -> dict:

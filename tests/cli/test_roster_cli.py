@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import threading
 from datetime import date
@@ -11,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import insert, select
 
+from soundcharts_lib import vocab
 from soundcharts_lib.cli import main as cli
-from soundcharts_lib.cli import roster as cli_roster
 from soundcharts_lib.curation import alerts
 from soundcharts_lib.db.models import Artist, AuditEvent, Chart, Platform, Track, TrackArtist
 
@@ -33,16 +32,6 @@ def soundcharts(engine, db_url, monkeypatch, capsys):
         conn.execute(insert(Chart).values(id=1, slug="old", name="Old Chart", platform_id=1, frequency="daily",
                                           last_ranking_date=date(2020, 1, 1), is_active=True))
     monkeypatch.setenv("SOUNDCHARTS_DB_URL", db_url)
-    original = cli.build_parser
-
-    def build():
-        parser = original()
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        if "roster" not in sub.choices:  # until cli.py registers cli_roster itself
-            cli_roster.register(sub)
-        return parser
-
-    monkeypatch.setattr(cli, "build_parser", build)
 
     def run(*argv: str) -> tuple[int, str, str]:
         try:
@@ -158,4 +147,4 @@ def test_annotations(soundcharts):
 
 
 def test_alert_kinds_match_the_library():
-    assert cli_roster.ALERT_KINDS == alerts.KINDS
+    assert vocab.ALERT_KINDS == alerts.KINDS
