@@ -3,7 +3,9 @@
 Counting rules: ``requests``/``by_path`` count every request outside ``/__localapi``; a request is *billed*
 (one unit of quota) when it is authenticated, under ``/api``, matches a route other than
 ``/api/v2/team/usage`` and passes the rate limit. The rate limit is a sliding 60-second window over the
-requests it let through. ``Meter.reset()`` clears the counters and restores the quota and the rate window.
+requests it let through. A request the contract does not bill (``HttpError(billed=False)``, e.g. a 404 of a
+by-platform lookup) or that fails on the server side (500) gets its unit back. ``Meter.reset()`` clears the
+counters and restores the quota and the rate window.
 """
 
 from __future__ import annotations
@@ -125,6 +127,14 @@ class Meter:
             if self._remaining is not None:
                 self._remaining -= 1
             return None
+
+    def refund(self) -> None:
+        """Give back the unit of quota of an admitted request the contract does not bill (it still counted
+        towards the rate limit)."""
+        with self._lock:
+            self._billed -= 1
+            if self._remaining is not None:
+                self._remaining += 1
 
     def usage(self) -> dict:
         with self._lock:

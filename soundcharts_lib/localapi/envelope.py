@@ -17,15 +17,16 @@ MAX_LIMIT = 100
 
 
 class HttpError(Exception):
-    """An error answered with the contract's envelope."""
+    """An error answered with the contract's envelope; ``billed=False`` gives back the request's unit of quota
+    (the contract's "not deducted from quota" answers)."""
 
-    def __init__(self, status: int, message: str, key: str | None = None):
+    def __init__(self, status: int, message: str, key: str | None = None, billed: bool = True):
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.billed = status, message, billed
         self.key = key or KEYS.get(status, "error")
 
 
-KEYS = {400: "badRequest", 401: "access", 403: "plan", 404: "notFound", 405: "method", 429: "quota",
+KEYS = {400: "badRequest", 401: "access", 403: "plan", 404: "notFound", 405: "method", 410: "gone", 429: "quota",
         500: "server", 502: "server", 503: "server", 504: "server"}
 
 

@@ -1,10 +1,13 @@
-"""The API routes: path patterns (version segments included) -> handlers returning a 200 body.
+"""The chart, song and usage routes: path patterns (version segments included) -> handlers returning a 200 body
+(:mod:`.routes` adds the artist and song-reach ones and resolves a path).
 
 Choices the contract leaves open, made here:
 - ranking for a date with no ranking -> 404 naming the chart and the date (no nearest-date fallback);
 - audience/popularity: ``endDate`` defaults to today, ``startDate`` to ``endDate - 30 days``; a window
   longer than 90 days (``endDate - startDate > 90``) is a 400, as is start after end or a bad date;
   a song with no id on the platform (or an unknown ``identifier``) gives an empty collection, not a 404;
+- popularity items are ``{date, plots[{identifier, value}]}`` (the contract's shape A), except for songs with the
+  quirk ``popularity-flat`` (see :mod:`.song_reach`): ``{date, value}`` (shape B, the first plot's value);
 - ``/api/v2/team/usage`` (free: not billed, not rate-limited) answers
   ``{"type": "usage", "object": {"quota": {"total", "used", "remaining"}, "rateLimit": {"limitPerMinute",
   "usedThisMinute"}}, "errors": []}`` (``total``/``remaining``/``limitPerMinute`` null when unlimited).
@@ -17,7 +20,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import unquote
 
 from .catalog import Catalog
 from .envelope import HttpError, Query, paginate
@@ -53,7 +55,7 @@ def _chart(ctx: Context, slug: str):
     return chart
 
 
-def _song(ctx: Context, uuid: str):
+def find_song(ctx: Context, uuid: str):
     song = ctx.catalog.songs.get(uuid)
     if song is None:
         raise HttpError(404, "Song not found")
@@ -101,11 +103,11 @@ def available_rankings(ctx: Context, query: Query, slug: str) -> dict:
 
 
 def song_current(ctx: Context, query: Query, uuid: str) -> dict:
-    return {"type": "song", "object": song_v225(_song(ctx, uuid)), "errors": []}
+    return {"type": "song", "object": song_v225(find_song(ctx, uuid)), "errors": []}
 
 
 def song_legacy(ctx: Context, query: Query, uuid: str) -> dict:
-    return {"type": "song", "object": song_v2(_song(ctx, uuid)), "errors": []}
+    return {"type": "song", "object": song_v2(find_song(ctx, uuid)), "errors": []}
 
 
 def _flag(query: Query, name: str) -> bool:
@@ -116,7 +118,7 @@ def _flag(query: Query, name: str) -> bool:
 
 
 def identifiers(ctx: Context, query: Query, uuid: str) -> dict:
-    song = _song(ctx, uuid)
+    song = find_song(ctx, uuid)
     platform, only_default = query.get("platform"), _flag(query, "onlyDefault")
     rows = [ident for ident in song.identifiers
             if (platform is None or ident.platform == platform) and (ident.default or not only_default)]
@@ -146,18 +148,20 @@ def date_window(query: Query, today: dt.date) -> tuple[dt.date, dt.date]:
 
 def _plots(kind: str, platforms: tuple[str, ...]) -> Callable[..., dict]:
     def handler(ctx: Context, query: Query, uuid: str, platform: str) -> dict:
-        song = _song(ctx, uuid)
+        song = find_song(ctx, uuid)
         if platform not in platforms:
             choices = ", ".join(platforms)
             raise HttpError(400, f"Invalid platform '{platform}' for song {kind}; use one of {choices}")
         start, end = date_window(query, ctx.catalog.today)
         wanted = query.get("identifier")
+        flat = kind == "popularity" and "popularity-flat" in song.quirks
         items = []
         for day, plots in ctx.catalog.series(uuid, platform, kind):
             kept = [{"identifier": ident, "value": value} for ident, value in plots
                     if wanted in (None, ident)]
             if start <= day <= end and kept:
-                items.append({"date": paris_midnight(day), "plots": kept})
+                shape = {"value": kept[0]["value"]} if flat else {"plots": kept}
+                items.append({"date": paris_midnight(day), **shape})
         return paginate(query, items, song_ref(song))
     return handler
 
@@ -166,29 +170,20 @@ def usage(ctx: Context, query: Query) -> dict:
     return {"type": "usage", "object": ctx.usage(), "errors": []}
 
 
-_SEG = r"([^/]+)"
+SEG = r"([^/]+)"
 ROUTES = [Route(re.compile(pattern), handler, billed) for pattern, handler, billed in (
     (r"/api/v2/referential/platforms", _platforms("all"), True),
     (r"/api/v2/referential/platforms/social", _platforms("social"), True),
     (r"/api/v2/referential/platforms/streaming", _platforms("streaming"), True),
     (r"/api/v2/chart/song/platforms", _platforms("chart"), True),
-    (rf"/api/v2/chart/song/by-platform/{_SEG}", charts_by_platform, True),
-    (rf"/api/v2\.14/chart/song/{_SEG}/ranking/latest", ranking_latest, True),
-    (rf"/api/v2\.14/chart/song/{_SEG}/ranking/{_SEG}", ranking_for_date, True),
-    (rf"/api/v2/chart/song/{_SEG}/available-rankings", available_rankings, True),
-    (rf"/api/v2\.25/song/{_SEG}", song_current, True),
-    (rf"/api/v2/song/{_SEG}", song_legacy, True),
-    (rf"/api/v2/song/{_SEG}/identifiers", identifiers, True),
-    (rf"/api/v2/song/{_SEG}/audience/{_SEG}", _plots("audience", AUDIENCE_PLATFORMS), True),
-    (rf"/api/v2/song/{_SEG}/popularity/{_SEG}", _plots("popularity", POPULARITY_PLATFORMS), True),
+    (rf"/api/v2/chart/song/by-platform/{SEG}", charts_by_platform, True),
+    (rf"/api/v2\.14/chart/song/{SEG}/ranking/latest", ranking_latest, True),
+    (rf"/api/v2\.14/chart/song/{SEG}/ranking/{SEG}", ranking_for_date, True),
+    (rf"/api/v2/chart/song/{SEG}/available-rankings", available_rankings, True),
+    (rf"/api/v2\.25/song/{SEG}", song_current, True),
+    (rf"/api/v2/song/{SEG}", song_legacy, True),
+    (rf"/api/v2/song/{SEG}/identifiers", identifiers, True),
+    (rf"/api/v2/song/{SEG}/audience/{SEG}", _plots("audience", AUDIENCE_PLATFORMS), True),
+    (rf"/api/v2/song/{SEG}/popularity/{SEG}", _plots("popularity", POPULARITY_PLATFORMS), True),
     (r"/api/v2/team/usage", usage, False),
 )]
-
-
-def resolve(path: str) -> tuple[Route, list[str]] | None:
-    """The route matching a raw request path and its percent-decoded path parameters."""
-    for route in ROUTES:
-        match = route.pattern.fullmatch(path)
-        if match:
-            return route, [unquote(group) for group in match.groups()]
-    return None

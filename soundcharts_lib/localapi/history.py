@@ -55,6 +55,19 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Standing:
+    """One song's whole stay on one chart: first and last ranking dates it was on, its position on the last one,
+    how many rankings it was on, and its best position with the first date it reached it."""
+
+    first: dt.date
+    last: dt.date
+    last_position: int
+    count: int
+    peak: int
+    peak_date: dt.date
+
+
+@dataclass(frozen=True)
 class Ranking:
     """One ranking date, stored compactly (parallel arrays indexed by position - 1), then its drop-outs."""
 
@@ -68,14 +81,19 @@ class Ranking:
 
 
 class ChartHistory:
-    """All served rankings of one chart, computed once."""
+    """All served rankings of one chart, computed once; ``standings`` (:class:`Standing` per song index) sums
+    up every simulated ranking, the never-served ``lead`` included."""
 
     def __init__(self, chart: Chart, songs: list[Song], seed: int):
         self.chart = chart
         self._songs = songs
         self._dates = chart.lead + chart.dates
-        self.rankings = _simulate(chart, songs, seed)
+        self.rankings, self.standings = _simulate(chart, songs, seed)
         self._index = {day: k for k, day in enumerate(chart.dates)}
+
+    def standing(self, song: int) -> Standing | None:
+        """Where song index ``song`` stood on this chart after its latest ranking (``None``: never on it)."""
+        return self.standings.get(song)
 
     def entries(self, day: dt.date) -> list[Entry] | None:
         """The items served for ``day`` (``None`` when the chart has no ranking that day)."""
@@ -147,6 +165,8 @@ class _Tracker:
         self.previous: dict[int, int] = {}
         self.first: dict[int, int] = {}
         self.count: dict[int, int] = {}
+        self.last: dict[int, tuple[int, int]] = {}  # song index -> (ranking index, position)
+        self.peak: dict[int, tuple[int, int]] = {}  # song index -> (best position, first ranking index with it)
 
     def rank(self, k: int, indices: list[int], metrics: array | None, dropouts: bool) -> Ranking:
         ranking = Ranking(array("i", indices), metrics, array("i"), array("i"), array("i"), bytearray(),
@@ -160,6 +180,9 @@ class _Tracker:
             else:
                 state = 2 if old > pos else 3 if old < pos else 4
             self.count[index] = self.count.get(index, 0) + 1
+            self.last[index] = (k, pos)
+            if index not in self.peak or pos < self.peak[index][0]:
+                self.peak[index] = (pos, k)
             ranking.old.append(old)
             ranking.first.append(self.first[index])
             ranking.count.append(self.count[index])
@@ -172,9 +195,15 @@ class _Tracker:
         self.previous = {index: pos for pos, index in enumerate(indices, start=1)}
         return ranking
 
+    def standings(self, dates: tuple[dt.date, ...]) -> dict[int, Standing]:
+        return {index: Standing(dates[first], dates[self.last[index][0]], self.last[index][1], self.count[index],
+                                self.peak[index][0], dates[self.peak[index][1]])
+                for index, first in self.first.items()}
 
-def _simulate(chart: Chart, songs: list[Song], seed: int) -> list[Ranking]:
-    """The served rankings (the ``lead`` ones are simulated for their effect on the derived fields only)."""
+
+def _simulate(chart: Chart, songs: list[Song], seed: int) -> tuple[list[Ranking], dict[int, Standing]]:
+    """The served rankings (the ``lead`` ones are simulated for their effect on the derived fields only) and
+    every song's standing after the last one."""
     rng, gaps = random.Random(f"{seed}:history:{chart.slug}"), random.Random(f"{seed}:untidy:metric:{chart.slug}")
     tracker, scale, rankings, skip = _Tracker(), None, [], len(chart.lead)
     for k, top in enumerate(_tops(chart, songs, rng)):
@@ -189,4 +218,4 @@ def _simulate(chart: Chart, songs: list[Song], seed: int) -> list[Ranking]:
         ranking = tracker.rank(k, [index for _, index in top], metrics, chart.style.dropouts)
         if k >= skip:
             rankings.append(ranking)
-    return rankings
+    return rankings, tracker.standings(chart.lead + chart.dates)

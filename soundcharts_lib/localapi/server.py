@@ -29,7 +29,7 @@ from .catalog import Catalog
 from .config import LocalApiConfig
 from .envelope import HttpError, Query, error_body
 from .faults import MALFORMED_BODY, FaultInjector
-from .handlers import resolve
+from .routes import resolve
 
 log = logging.getLogger(__name__)
 CONTROL_PREFIX = "/__localapi/"
@@ -110,9 +110,13 @@ class LocalApiServer(ThreadingHTTPServer):
         try:
             return 200, route.handler(self, query, *params), {}
         except HttpError as problem:
+            if route.billed and not problem.billed:
+                self.meter.refund()
             return problem.status, error_body(problem.status, problem.message, problem.key), {}
-        except Exception:  # a bug must still answer with the envelope
+        except Exception:  # a bug must still answer with the envelope; "failed to return the data": not billed
             log.exception("local API handler failed for %s", query.path)
+            if route.billed:
+                self.meter.refund()
             return 500, error_body(500, "Internal server error"), {}
 
 

@@ -220,14 +220,19 @@ def _genres(rng: random.Random, market: str) -> tuple[tuple[str, tuple[str, ...]
     return tuple((root, tuple(rng.sample(vocab.GENRES[root], k=rng.randint(0, 2)))) for root in roots)
 
 
-def build_song(seed: int, index: int, artists: list[Artist], today: dt.date, history_days: int) -> Song:
+def build_song(seed: int, index: int, artists: list[Artist], today: dt.date, history_days: int,
+               main: Artist | None = None) -> Song:
+    """Song ``index``; its main artist is drawn from ``artists`` unless ``main`` is given."""
     rng = random.Random(f"{seed}:song:{index}")
     fixed = len(vocab.FIXED_ARTISTS)
-    market = artists[index % fixed].market if index < 2 * fixed else _pick_market(rng)
+    if main is not None:
+        market = main.market
+    else:
+        market = artists[index % fixed].market if index < 2 * fixed else _pick_market(rng)
     pool = [a for a in artists if a.market == market]
-    if index < 2 * fixed:  # the non-ASCII fixed artists always have songs
+    if main is None and index < 2 * fixed:  # the non-ASCII fixed artists always have songs
         main = artists[index % fixed]
-    else:  # a few prolific artists per market, a long tail of others
+    elif main is None:  # a few prolific artists per market, a long tail of others
         main = rng.choices(pool, weights=[1 / (rank + 2) for rank in range(len(pool))])[0]
     credited = [main]
     if rng.random() < 0.2:

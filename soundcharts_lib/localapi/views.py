@@ -43,7 +43,7 @@ def _artists(song: Song) -> list[dict]:
             for a in song.artists]
 
 
-def _release(song: Song) -> str | None:
+def release_date(song: Song) -> str | None:
     return paris_midnight(song.release) if song.release_known else None
 
 
@@ -54,7 +54,7 @@ def song_v225(song: Song) -> dict:
         code, name = ("", "") if "isrc-country-blank" in song.quirks else isrc_country(song.isrc)
         isrc = {"value": song.isrc, "countryCode": code, "countryName": name}
     return {"uuid": song.uuid, "name": song.name, "isrc": isrc, "iswcs": list(song.iswcs),
-            "creditName": song.credit_name, "artists": _artists(song), "releaseDate": _release(song),
+            "creditName": song.credit_name, "artists": _artists(song), "releaseDate": release_date(song),
             "copyright": song.copyright, "appUrl": song.app_url, "imageUrl": song.image_url,
             "duration": song.duration, "explicit": song.explicit,
             "genres": [{"root": root, "sub": list(sub)} for root, sub in song.genres],
@@ -66,7 +66,7 @@ def song_v225(song: Song) -> dict:
 def song_v2(song: Song) -> dict:
     """The legacy ``/api/v2/song/{uuid}`` object: ``isrc`` a plain string, one ``label`` string, no genres."""
     return {"uuid": song.uuid, "name": song.name, "isrc": song.isrc, "creditName": song.credit_name,
-            "artists": _artists(song), "releaseDate": _release(song), "copyright": song.copyright,
+            "artists": _artists(song), "releaseDate": release_date(song), "copyright": song.copyright,
             "appUrl": song.app_url, "imageUrl": song.image_url, "duration": song.duration,
             "label": song.labels[0][0] if song.labels else None}
 
