@@ -51,7 +51,8 @@ CITIES = {"US": ("Los Angeles", "Atlanta", "New York"), "GB": ("London", "Manche
           "SE": ("Stockholm",), "FR": ("Paris", "Marseille", "Lyon"), "DE": ("Berlin", "Hamburg"),
           "BR": ("São Paulo", "Rio de Janeiro"), "ES": ("Madrid", "Barcelona"), "MX": ("Ciudad de México",),
           "JP": ("Tokyo", "Osaka"), "KR": ("Seoul", "Busan")}
-GROUPS = {"BTS (방탄소년단)", "Måneskin"}
+GROUP_SLUGS = {"bts", "maneskin"}
+BAND_NOUNS = {noun.lower() for noun in vocab.BAND_NOUNS}
 UNTIDY_SHARES = {"blank-country": 0.12, "genre-objects": 0.5, "no-genres": 0.08, "blank-biography": 0.1,
                  "blank-city": 0.1, "older-keys": 0.15, "no-stage": 0.15, "no-account-404": 0.5, "paris-dates": 0.3,
                  "ranks-older": 0.1}
@@ -92,8 +93,9 @@ class Profile:
         return sum(song.strength(ordinal) * (1.0 if main else 0.4) for song, main in self.songs)
 
 
-def _is_group(name: str) -> bool:
-    return name in GROUPS or name.startswith("The ") or name.split(" ")[-1] in vocab.BAND_NOUNS
+def _is_group(slug: str) -> bool:
+    """From the slug, which keeps the tidy name: "the-...", "...-tigers" and the fixed bands."""
+    return slug in GROUP_SLUGS or slug.startswith("the-") or slug.split("-")[-1] in BAND_NOUNS
 
 
 def _handle(rng: random.Random, artist: Artist) -> str:
@@ -143,11 +145,10 @@ def _profile(seed: int, index: int, artist: Artist, songs: tuple[tuple[Song, boo
     pull = sum((song.base + song.hype) * (1.0 if main else 0.4) for song, main in songs)
     level = math.exp(rng.gauss(9.3, 1.2)) * (1 + pull) ** 1.5 if charting else math.exp(rng.gauss(4.5, 2.0))
     level = min(MAX_LEVEL, level * (20 if fixed else 1))
-    group = _is_group(artist.name)
-    country = rng.choice(MARKET_COUNTRIES[artist.market])
-    if rng.random() < 0.04 or "blank-country" in quirks:
-        country = ""
-    city = rng.choice(CITIES[country]) if country and rng.random() < 0.6 else None
+    group = _is_group(artist.slug)
+    home, unknown, known_city = rng.choice(MARKET_COUNTRIES[artist.market]), rng.random() < 0.04, rng.random() < 0.6
+    city = rng.choice(CITIES[home]) if known_city and not unknown else None  # an untidy "" country keeps its city
+    country = "" if unknown or "blank-country" in quirks else home
     roots = rng.sample(vocab.MARKET_GENRES[artist.market], k=rng.randint(1, 2))
     genres = tuple((root, tuple(rng.sample(vocab.GENRES[root], k=rng.randint(0, 2)))) for root in roots)
     if rng.random() < 0.04 or "no-genres" in quirks:
@@ -206,7 +207,7 @@ def extra_songs(seed: int, artists: list[Artist], chart_songs: list[Song], today
 
 
 def build_profiles(seed: int, artists: list[Artist], songs: list[Song], today: dt.date, history_days: int,
-             tidy: bool) -> dict[str, Profile]:
+                   tidy: bool) -> dict[str, Profile]:
     """``{uuid: Profile}`` of every artist, in ``artists`` order."""
     credits: dict[str, list[tuple[Song, bool]]] = {artist.uuid: [] for artist in artists}
     for song in songs:
