@@ -50,11 +50,9 @@ def _days(profile: Profile, today: dt.date, history_days: int) -> list[dt.date]:
 def _sampled(rng: random.Random, days: list[dt.date], values: list[float], today: dt.date,
              untidy: bool) -> list[int]:
     """Indices of ``days`` that have a point."""
-    outage: set[dt.date] = set()
-    if untidy and rng.random() < OUTAGE_SHARE:
-        length = rng.randint(3, 14)
-        last = today - dt.timedelta(days=rng.randint(1, 100 - length))
-        outage = {last - dt.timedelta(days=k) for k in range(length)}
+    down, length = rng.random() < OUTAGE_SHARE, rng.randint(3, 14)  # drawn either way: tidy = untidy minus mess
+    last = today - dt.timedelta(days=rng.randint(1, 100 - length))
+    outage = {last - dt.timedelta(days=k) for k in range(length)} if down and untidy else set()
     k, out = rng.randrange(cadence(values[0])) if values else 0, []
     while k < len(days):
         if rng.random() >= GAP_RATE and days[k] not in outage:
@@ -93,7 +91,7 @@ def followers(seed: int, profile: Profile, platform: str, today: dt.date, histor
     views = _totals(rng, base * rng.uniform(50, 400), pulls, mean, rng.uniform(0.001, 0.006))
     following, posts = rng.randint(40, 1500), rng.randint(3, 900)
     post_every = rng.randint(2, 20)
-    nulls = untidy and rng.random() < NULL_SHARE
+    nulls = rng.random() < NULL_SHARE and untidy
     out = []
     for k in _sampled(rng, days, fans, today, untidy):
         counts: dict[str, int | None] = dict.fromkeys(COUNTER_KEYS)
