@@ -7,7 +7,7 @@ Choices the contract leaves open, made here:
   longer than 90 days (``endDate - startDate > 90``) is a 400, as is start after end or a bad date;
   a song with no id on the platform (or an unknown ``identifier``) gives an empty collection, not a 404;
 - popularity items are ``{date, plots[{identifier, value}]}`` (the contract's shape A), except for songs with the
-  quirk ``popularity-flat`` (see :mod:`.song_reach`): ``{date, value}`` (shape B, the first plot's value);
+  quirk ``popularity-flat`` (see :mod:`.artists`): ``{date, value}`` (shape B, the first plot's value);
 - ``/api/v2/team/usage`` (free: not billed, not rate-limited) answers
   ``{"type": "usage", "object": {"quota": {"total", "used", "remaining"}, "rateLimit": {"limitPerMinute",
   "usedThisMinute"}}, "errors": []}`` (``total``/``remaining``/``limitPerMinute`` null when unlimited).
