@@ -18,7 +18,7 @@ mkdir -p test-output
 # into a private checkout (a home folder, a mktemp -d folder)
 PGROOT=$(mktemp -d /tmp/soundcharts-test-pg.XXXXXX)
 PGPORT=${SOUNDCHARTS_TEST_PG_PORT:-55432}
-export SOUNDCHARTS_TEST_PG_URL
+export SOUNDCHARTS_TEST_PG_URL SOUNDCHARTS_TEST_REQUIRE_PG=1  # here a PostgreSQL test fails, never skips, without it
 trap 'scripts/pg-cluster.sh stop "$PGROOT"; rm -rf "$PGROOT"' EXIT
 SOUNDCHARTS_TEST_PG_URL=$(scripts/pg-cluster.sh start "$PGROOT" "$PGPORT")
 echo "PostgreSQL test server on 127.0.0.1:$PGPORT"

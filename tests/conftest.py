@@ -26,6 +26,19 @@ for _var in ("SOUNDCHARTS_API_URL", "SOUNDCHARTS_APP_ID", "SOUNDCHARTS_API_KEY",
     os.environ.pop(_var, None)
 
 PG_URL_VAR = "SOUNDCHARTS_TEST_PG_URL"
+PG_REQUIRED_VAR = "SOUNDCHARTS_TEST_REQUIRE_PG"  # set by `make test`: no PostgreSQL there is a failure, not a skip
+POSTGRES = pytest.param("postgres", marks=pytest.mark.postgres)
+BACKENDS = ["sqlite", POSTGRES]  # a test or fixture parametrised by database: PostgreSQL's case carries the marker
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without a PostgreSQL test server (and unless `make test` requires one), skip what is marked ``postgres``."""
+    if os.environ.get(PG_URL_VAR) or os.environ.get(PG_REQUIRED_VAR) == "1":
+        return
+    skip = pytest.mark.skip(reason=f"needs PostgreSQL: `make test` starts one (or set {PG_URL_VAR})")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
@@ -75,9 +88,12 @@ def api_env(localapi, monkeypatch, tmp_path):
 
 def _pg_admin_url() -> str:
     url = os.environ.get(PG_URL_VAR)
-    if not url:
-        pytest.fail(f"PostgreSQL tests need {PG_URL_VAR} (run them with `make test`, which starts the server)")
-    return url
+    if url:
+        return url
+    if os.environ.get(PG_REQUIRED_VAR) == "1":
+        pytest.fail(f"{PG_REQUIRED_VAR}=1 but {PG_URL_VAR} is not set: the PostgreSQL test server was not reached")
+    pytest.fail(f"this test uses PostgreSQL but is not marked `postgres` (@pytest.mark.postgres, or conftest.POSTGRES "
+                f"as its database parameter): without {PG_URL_VAR} it must skip")
 
 
 def _fresh_pg_database() -> tuple[str, callable]:
@@ -98,7 +114,7 @@ def _fresh_pg_database() -> tuple[str, callable]:
     return admin_url.set(database=name).render_as_string(hide_password=False), drop
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=BACKENDS)
 def db_url(request, tmp_path):
     """A fresh, empty database URL: SQLite file, then the real PostgreSQL server (same tests)."""
     if request.param == "sqlite":
@@ -111,7 +127,7 @@ def db_url(request, tmp_path):
 
 @pytest.fixture
 def pg_url():
-    """A fresh database on the real PostgreSQL server only."""
+    """A fresh database on the real PostgreSQL server only (a test using it is marked ``postgres``)."""
     url, drop = _fresh_pg_database()
     yield url
     drop()

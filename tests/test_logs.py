@@ -142,6 +142,7 @@ def test_info_shows_the_project_and_alembic_only_at_debug(root_logging, tmp_path
     assert "Will assume non-transactional DDL." in capfd.readouterr().err
 
 
+@pytest.mark.postgres
 def test_urls_the_commands_print_show_no_password(api_env, tmp_path, pg_url):
     """An API URL and a database URL with passwords, through ``health`` (both printed) and ``init-db``."""
     from sqlalchemy.engine import make_url

@@ -15,7 +15,7 @@ SOURCES = ["soundcharts_lib/**/*.py", "scheduled/**/*", "dashboards/**/*.ipynb",
 BUILT = set(RETENTION_ENV.values())  # names the code builds from a template (f"SOUNDCHARTS_RETENTION_{t}_DAYS")
 # Read by the test harness only (scripts/test.sh, tests/): the PostgreSQL server the tests use, never a setting of
 # the product.
-TEST_ONLY = {"SOUNDCHARTS_TEST_PG_URL", "SOUNDCHARTS_TEST_PG_PORT"}
+TEST_ONLY = {"SOUNDCHARTS_TEST_PG_URL", "SOUNDCHARTS_TEST_PG_PORT", "SOUNDCHARTS_TEST_REQUIRE_PG"}
 
 
 def read_in_code() -> dict[str, str]:

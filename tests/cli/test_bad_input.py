@@ -327,7 +327,8 @@ def test_commands_and_configuration(outcomes, name):
 
 
 @pytest.mark.parametrize("name, backend", [
-    (n, b) for n in HOSTILE_BODIES for b in (("sqlite", "postgres") if n in ON_POSTGRES else ("sqlite",))])
+    *[(n, "sqlite") for n in HOSTILE_BODIES],
+    *[pytest.param(n, "postgres", marks=pytest.mark.postgres) for n in HOSTILE_BODIES if n in ON_POSTGRES]])
 def test_hostile_api_bodies(name, backend, hostile_api, monkeypatch, capfd, tmp_path):
     """Through ``cli.main`` in this process (the command's own code), so that each case costs no start-up."""
     from soundcharts_lib.cli import main as cli

@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import BACKENDS
 from db_states import (
     READING,
     RULE,
@@ -77,7 +78,7 @@ def assert_refused(command: str, outcome, check: str, line: str | None = None) -
         assert outcome.code == 1 and (line or check) in said and INIT in said, said
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("command", list(READING))
 def test_behind_this_release_a_reading_command_says_run_init_db_and_writes_nothing(command, backend, new_db, cli):
     db_url = new_db(backend, "behind")
@@ -102,6 +103,7 @@ def test_a_reading_command_never_creates_a_sqlite_database(command, sqlite_dbs, 
     assert list(sqlite_path(db_url).parent.iterdir()) == []
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("command", list(READING))
 def test_a_reading_command_never_initialises_an_empty_postgres_database(command, pg_dbs, cli):
     db_url = pg_dbs.new("empty")
@@ -109,7 +111,7 @@ def test_a_reading_command_never_initialises_an_empty_postgres_database(command,
     assert digest(db_url) == digest(pg_dbs.new("empty"))  # still no table at all
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_writing_commands_migrate_a_database_behind_this_release(backend, new_db, cli):
     db_url = new_db(backend, "behind")
     outcome = cli(("roster", "add", "--track", TRACK), db_url)
@@ -176,12 +178,14 @@ def select_only(pg_dbs):
         yield db_url, reader_url
 
 
+@pytest.mark.postgres
 def test_the_select_only_role_really_cannot_write(select_only, cli):
     _db_url, reader_url = select_only
     outcome = cli(("roster", "add", "--track", TRACK), reader_url)
     assert outcome.code == 2 and "permission denied" in outcome.one_line(), outcome.summary()
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("command", list(READING))
 def test_reading_commands_work_for_a_postgres_role_that_may_only_select(command, select_only, cli):
     db_url, reader_url = select_only
@@ -201,6 +205,7 @@ def test_serve_on_a_database_behind_this_release_says_run_init_db(sqlite_dbs, tm
     assert digest(db_url) == before
 
 
+@pytest.mark.postgres
 def test_serve_answers_from_a_postgres_role_that_may_only_select(select_only, tmp_path):
     db_url, reader_url = select_only
     before, port = digest(db_url), free_port()

@@ -15,7 +15,7 @@ import time
 from collections import defaultdict
 
 import pytest
-from conftest import _fresh_pg_database
+from conftest import BACKENDS, _fresh_pg_database
 
 from soundcharts_lib.db import make_engine
 
@@ -23,7 +23,7 @@ from .pages import build
 from .site import populate, survey
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def site(request, localapi, tmp_path_factory):
     """(backend, database URL, what it stores, the runs' counts)."""
     if request.param == "sqlite":

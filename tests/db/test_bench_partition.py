@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
 import bench_partition  # noqa: E402
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("convert", [False, True], ids=["loaded-into-partitions", "converted-copy"])
 def test_quick_partition_benchmark(pg_url, convert):
     r = bench_partition.run(pg_url, months=2, charts=3, entries=5, audience_tracks=10, convert=convert)

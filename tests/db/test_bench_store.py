@@ -3,11 +3,14 @@
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
 
 import bench_store  # noqa: E402
 
 
+@pytest.mark.postgres
 def test_quick_store_benchmark_on_sqlite_and_postgres(pg_url):
     result = bench_store.run(10_000, pg_url)
     assert result["entries"] == 10_000

@@ -142,6 +142,7 @@ def test_another_applications_database_is_never_migrated(db_url):
     eng.dispose()
 
 
+@pytest.mark.postgres
 def test_read_only_postgres_cannot_write(pg_url):
     upgrade(make_engine(pg_url))
     ro = make_engine(pg_url, read_only=True)

@@ -25,6 +25,7 @@ def _rows(engine, sql):
         return sorted(tuple(r) for r in conn.execute(text(sql)))
 
 
+@pytest.mark.postgres
 def test_monthly_partitioning_keeps_rows_and_the_code_keeps_working(localapi, pg_url):
     engine = make_engine(pg_url)
     upgrade(engine)

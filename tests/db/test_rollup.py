@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import timedelta
 
+import pytest
 from alembic import command
 from conftest import local_client
 from sqlalchemy import text
@@ -144,6 +145,7 @@ def test_the_migration_backfills_the_rollup(localapi, engine):
     check(engine, today, current=True)
 
 
+@pytest.mark.postgres
 def test_the_rollup_on_monthly_partitions(localapi, pg_url):
     engine = make_engine(pg_url)
     upgrade(engine)

@@ -135,6 +135,7 @@ def test_backup_and_restore_refuse_what_an_operator_would_regret(tmp_path):
             restore(empty, source)
 
 
+@pytest.mark.postgres
 def test_a_backup_of_the_other_kind_is_refused(pg_url, tmp_path):
     sqlite_dump = tmp_path / "s.db"
     env = {"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 's-src.db'}"}
@@ -144,6 +145,7 @@ def test_a_backup_of_the_other_kind_is_refused(pg_url, tmp_path):
                                env={"SOUNDCHARTS_DB_URL": pg_url}), 2, "is a sqlite backup")
 
 
+@pytest.mark.postgres
 def test_pg_dump_failure_is_one_line_and_never_shows_the_password(pg_url, tmp_path):
     """A role that may read the schema's revision but not the data: the database passes the check, pg_dump fails."""
     upgrade(make_engine(pg_url))

@@ -33,6 +33,7 @@ def _start(host: str, url: str, runs, hold: float) -> subprocess.Popen:
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.postgres
 def test_two_hosts_contend_on_postgres_and_exactly_one_runs(pg_url, tmp_path):
     first = _start("worker-a", pg_url, tmp_path / "a", 4)
     time.sleep(1.5)

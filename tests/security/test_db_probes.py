@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import FAST, PG_URL_VAR
+from conftest import BACKENDS, FAST, PG_URL_VAR
 from db_states import (
     COMMANDS,
     NEWER,
@@ -32,7 +32,6 @@ from soundcharts_lib.web.launch import free_port
 REFUSAL = f"written by a newer soundcharts-workbench (revision {NEWER}); upgrade"
 INIT = "run `soundcharts init-db`"
 
-BACKENDS = ["sqlite", "postgres"]
 PG_PASSWORD = "probe-Secret-pw-7781"
 
 
@@ -177,7 +176,8 @@ URL_COMMANDS = ["init-db", "roster-add", "export", "roster-list", "backup", "hea
 
 
 @pytest.mark.parametrize("command", URL_COMMANDS)
-@pytest.mark.parametrize("name", list(URLS))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.postgres) if n.startswith("pg-") else n
+                                  for n in URLS])  # the pg- URLs are variations of the PostgreSQL test server's
 def test_database_urls_that_cannot_work_are_one_line_without_the_password(name, command, cli, tmp_path, monkeypatch):
     url, code, words = URLS[name]
     admin = make_url(os.environ.get(PG_URL_VAR, "postgresql://x@127.0.0.1/x"))
@@ -237,6 +237,7 @@ def test_restore_of_what_is_not_a_usable_backup_leaves_no_target_behind(kind, sq
     print(f"restore of a {kind} file: exit {code}, one line, no target file")
 
 
+@pytest.mark.postgres
 def test_restore_of_a_newer_release_dump_leaves_the_postgres_target_empty(pg_dbs, cli, tmp_path):
     from soundcharts_lib.jobs.backup import _libpq
 

@@ -131,6 +131,7 @@ def test_canaries_are_found_nowhere(tmp_path):
           f"(logs, archived notebooks, database, HTTP cache); found: none")
 
 
+@pytest.mark.postgres
 def test_canaries_and_the_database_password_with_postgresql(pg_url, tmp_path):
     """PostgreSQL: its password is a secret too, in what runs print, archive and store, and when unreachable."""
     password = make_url(pg_url).password

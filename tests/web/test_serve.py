@@ -331,6 +331,7 @@ def _serve_until_ready(args: list[str], db_url: str, tmp_path: Path) -> str:
     return out.read_text()
 
 
+@pytest.mark.postgres
 def test_serve_refuses_a_postgresql_role_that_can_write(pg_url, tmp_path):
     upgrade(make_engine(pg_url))
     res = subprocess.run([sys.executable, "-m", "soundcharts_lib.cli", "serve", "--port", str(free_port())],
@@ -344,6 +345,7 @@ def test_serve_refuses_a_postgresql_role_that_can_write(pg_url, tmp_path):
     assert "Dashboards on" in _serve_until_ready(["--allow-writable-db"], pg_url, tmp_path)  # asked for
 
 
+@pytest.mark.postgres
 def test_the_readme_read_only_role_cannot_write_and_serves(viewer_url, tmp_path):
     viewer = make_engine(viewer_url)
     try:
