@@ -61,6 +61,16 @@ class NotFound(ApiError):
     """404: entity not found. Never turned into an empty result."""
 
 
+class NoPlatformData(NotFound):
+    """404 on an artist's audience or listening series whose message is not "Artist not found": the artist
+    exists but has no account on that platform, or the platform has no such series (the contract's "no data")."""
+
+
+class Gone(ApiError):
+    """410: permanently refused, e.g. an ISRC blacklisted because several DSP tracks match it. Do not retry;
+    look the song up by a platform identifier instead."""
+
+
 class RateLimited(ApiError):
     """429 per-minute rate limit. Retryable after ``retry_after`` seconds."""
 

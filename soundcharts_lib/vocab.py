@@ -22,11 +22,18 @@ DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")  # ASCII digits only: not 
 WHOLE_RE = re.compile(r"-?[0-9]+\Z")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
+# ISRC: country (2 letters), registrant (3 letters or digits), year (2 digits), designation (5 digits); the display
+# form's dashes are allowed. A Spotify track id is 22 base-62 characters, alone or in an open.spotify.com link or URI.
+ISRC_RE = re.compile(r"([A-Za-z]{2})-?([A-Za-z0-9]{3})-?([0-9]{2})-?([0-9]{5})\Z")
+SPOTIFY_TRACK_RE = re.compile(r"(?:spotify:track:|(?:https?://)?(?:open|play)\.spotify\.com/(?:intl-[a-z]{2}(?:-[A-Za-z]{2})?/)?"
+                              r"(?:embed/)?track/)?([0-9A-Za-z]{22})(?:/?[?#][\x21-\x7e]*|/)?\Z")
+
 MAX_DAYS = 36_500  # a hundred years
 MAX_LIMIT = 1_000_000
 MAX_SECONDS = 3_600
 MAX_ID = 2 ** 63 - 1  # a 64-bit database id
 SLUG_MAX, PLATFORM_MAX = 255, 64  # the chart and platform slug columns
+PLATFORM_ID_MAX = 255  # a song's or artist's identifier on a platform
 ALERT_KINDS = ("top_entry", "re_entry", "audience_growth", "chart_stale")  # what an alert rule watches
 
 
@@ -135,6 +142,38 @@ def country(text: str) -> str:
     if not re.fullmatch(r"[A-Za-z]{2}", text, re.ASCII):
         raise BadValue(f"not a 2-letter country code: {shown(text)}")
     return text.upper()
+
+
+def isrc(text: str) -> str:
+    """An ISRC as the API wants it: 12 uppercase characters (``usat2-20-03158`` gives ``USAT22003158``)."""
+    found = ISRC_RE.match(text)
+    if not found:
+        raise BadValue(f"not an ISRC (12 characters: 2 letters, 3 letters or digits, 7 digits): {shown(text)}")
+    return "".join(found.groups()).upper()
+
+
+def spotify_track_id(text: str) -> str:
+    """The 22-character id of a Spotify track, given alone, as ``spotify:track:ID`` or as an open.spotify.com link."""
+    found = SPOTIFY_TRACK_RE.match(text)
+    if not found:
+        raise BadValue(f"not a Spotify track id or link (open.spotify.com/track/ and 22 letters or digits): "
+                       f"{shown(text)}")
+    return found.group(1)
+
+
+def platform_id(text: str) -> str:
+    """A song's or artist's identifier on a platform (kept as text: numeric ids pass 2^53, some hold ``/``)."""
+    if not text or len(text) > PLATFORM_ID_MAX or text != text.strip() or CONTROL_RE.search(text):
+        raise BadValue(f"not a platform identifier (1 to {PLATFORM_ID_MAX} characters, no spaces around, "
+                       f"no control characters): {shown(text)}")
+    return text
+
+
+def one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
+    """``value`` when it is one of ``allowed`` (an API enumeration such as a sort key)."""
+    if value not in allowed:
+        raise BadValue(f"{what} must be one of {', '.join(allowed)}, got {shown(str(value))}")
+    return value
 
 
 def text(value: str) -> str:

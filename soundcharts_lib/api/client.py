@@ -2,7 +2,8 @@
 
 Synchronous ``requests`` (so it works inside a running Jupyter kernel), one request method with
 typed errors, retries with full-jitter backoff, rate-limit 429 waits, a client-side rate limiter,
-quota tracking, pagination through ``page.next`` and 90-day audience windows.
+quota tracking, pagination through ``page.next`` and 90-day windows for the time series. The artist and song-reach
+endpoints live in :mod:`~soundcharts_lib.api.artist_endpoints` and :mod:`~soundcharts_lib.api.reach_endpoints`.
 
 Retry rules: 5xx, connection errors, timeouts and a 200 whose body is not JSON (a truncated or
 garbled answer; raised as ``ServerError`` with ``status=200``, key ``"malformed"``) are retried with
@@ -30,6 +31,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
+from soundcharts_lib.api.artist_endpoints import ArtistEndpoints
 from soundcharts_lib.api.payloads import (
     AudienceDay,
     ChartInfo,
@@ -47,6 +49,7 @@ from soundcharts_lib.api.payloads import (
     parse_song,
 )
 from soundcharts_lib.api.ratelimit import RateLimiter
+from soundcharts_lib.api.reach_endpoints import ReachEndpoints
 from soundcharts_lib.api.transport import (
     OAuth,
     as_date,
@@ -81,12 +84,12 @@ WINDOW_DAYS = 90                 # longest audience/popularity range asked in on
 RATELIMIT_MARGIN = 0.5           # seconds added to x-ratelimit-reset
 # Header names exactly as sent: requests-cache matches ignored names case-sensitively, and
 # redacts them from what it stores.
-class SoundchartsClient:
+class SoundchartsClient(ArtistEndpoints, ReachEndpoints):
     """A SoundCharts API client holding its own configuration (several can coexist).
 
     Legacy ``x-app-id``/``x-api-key`` headers, or OAuth2 client credentials when ``client_id`` and
     ``client_secret`` are given. ``cache`` is settings-like (see :func:`cache_session`) and only
-    used for song metadata and identifiers. ``sleep`` is injectable for tests.
+    used for song and artist metadata, song lookups and identifiers. ``sleep`` is injectable for tests.
     """
 
     def __init__(self, base_url: str = DEFAULT_API_URL, app_id: str = "", api_key: str | Secret = "", *,
@@ -258,6 +261,11 @@ class SoundchartsClient:
             seen.add(key)
             page_path, query = key[0], next_query
 
+    def _windows(self, path: str, start: str | date, end: str | date, params: dict | None = None) -> Iterator[Any]:
+        """Every page of a time series for start..end inclusive, asked in windows of at most 90 days."""
+        for lo, hi in date_windows(as_date(start), as_date(end)):
+            yield from self._pages(path, {**(params or {}), "startDate": lo.isoformat(), "endDate": hi.isoformat()})
+
     def _iter(self, path: str, parse: Callable[[Any], list[T]], params: dict | None = None, *,
               cached: bool = False) -> Iterator[T]:
         for body in self._pages(path, params, cached=cached):
@@ -350,23 +358,13 @@ class SoundchartsClient:
         return list(self._iter(f"/api/v2/song/{segment(uuid)}/identifiers", parse_identifiers, params,
                                cached=True))
 
-    def _plot_series(self, kind: str, uuid: str, platform: str, start: str | date, end: str | date,
-                     identifier: str | None) -> list[AudienceDay]:
-        path = f"/api/v2/song/{segment(uuid)}/{kind}/{segment(platform)}"
-        by_date: dict[date, AudienceDay] = {}
-        for lo, hi in date_windows(as_date(start), as_date(end)):
-            params = {"startDate": lo.isoformat(), "endDate": hi.isoformat(), "identifier": identifier}
-            for day in self._iter(path, parse_audience, params):
-                by_date.setdefault(day.date, day)
-        return [by_date[d] for d in sorted(by_date)]
-
     def song_audience(self, uuid: str, platform: str, start: str | date, end: str | date,
                       identifier: str | None = None) -> list[AudienceDay]:
         """Audience (cumulative totals) for start..end inclusive, asked in windows of <= 90 days,
         merged, one day per date (first seen kept), ascending."""
-        return self._plot_series("audience", uuid, platform, start, end, identifier)
-
-    def song_popularity(self, uuid: str, platform: str, start: str | date, end: str | date,
-                        identifier: str | None = None) -> list[AudienceDay]:
-        """Popularity series, same windows and merging as :meth:`song_audience`."""
-        return self._plot_series("popularity", uuid, platform, start, end, identifier)
+        path = f"/api/v2/song/{segment(uuid)}/audience/{segment(platform)}"
+        by_date: dict[date, AudienceDay] = {}
+        for body in self._windows(path, start, end, {"identifier": identifier}):
+            for day in self._parsed(parse_audience, body, path):
+                by_date.setdefault(day.date, day)
+        return [by_date[d] for d in sorted(by_date)]

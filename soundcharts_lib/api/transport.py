@@ -25,6 +25,7 @@ from soundcharts_lib.errors import (
     ApiError,
     AuthError,
     BadRequest,
+    Gone,
     NotFound,
     PayloadError,
     PlanError,
@@ -41,7 +42,8 @@ DEFAULT_TOKEN_LIFETIME = 3600.0
 CACHE_DISABLED = ("", "none", "off")
 
 _AUTH_HEADERS = ("x-app-id", "x-api-key", "Authorization")
-_STATUS_ERRORS: dict[int, type[ApiError]] = {400: BadRequest, 401: AuthError, 403: PlanError, 404: NotFound}
+_STATUS_ERRORS: dict[int, type[ApiError]] = {400: BadRequest, 401: AuthError, 403: PlanError, 404: NotFound,
+                                             410: Gone}
 
 
 def as_secret(value: str | Secret) -> Secret:

@@ -130,8 +130,8 @@ def test_audience_over_90_days_is_asked_in_windows(srv, client, song_uuid, caplo
 
 
 def test_popularity_and_usage(client, song_uuid):
-    days = client.song_popularity(song_uuid, "spotify", TODAY - timedelta(days=30), TODAY)
-    assert days and all(0 <= p.value <= 100 for d in days for p in d.plots)
+    points = client.song_popularity(song_uuid, "spotify", TODAY - timedelta(days=30), TODAY)
+    assert points and all(0 <= p.value <= 100 for p in points)
     assert isinstance(client.team_usage(), dict)
 
 

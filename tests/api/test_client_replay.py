@@ -22,6 +22,7 @@ from soundcharts_lib.errors import (
     AuthError,
     BadRequest,
     ConfigError,
+    Gone,
     NotFound,
     PayloadError,
     PlanError,
@@ -103,7 +104,7 @@ SONG = "/api/v2.25/song/abc"
     ("error_403.json", 403, PlanError, "access"),
     ("error_404.json", 404, NotFound, "access"),
     ("error_405.json", 405, ApiError, "sandbox"),
-    ("error_410.json", 410, ApiError, "blacklisted"),
+    ("error_410.json", 410, Gone, "blacklisted"),
     ("error_429_quota.json", 429, QuotaExhausted, "quota"),
 ])
 def test_terminal_errors_are_typed_and_not_retried(replay, client, name, status, error, key):
