@@ -20,6 +20,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -81,6 +83,10 @@ class ChartRanking(Base):
         # analytics.rankings_per_day / top_platforms: rankings by the chart's own date
         Index("ix_ranking_date_chart", "ranking_date", "chart_id"),
         Index("ix_ranking_fetched_at", "fetched_at"),
+        # analytics.track_charts / track_chart_history, trends.ranking_entries: the few rankings that are not a
+        # success (their entries count nowhere), found without reading the others
+        Index("ix_ranking_unsuccessful", "chart_id", "ranking_date", sqlite_where=text("status <> 'success'"),
+              postgresql_where=text("status <> 'success'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -107,14 +113,25 @@ class RankingItemFields:
     metric: Mapped[int | None] = mapped_column(BigInteger)
 
 
+def _from_ranking(column: str):
+    """An entry's default for ``column``: its ranking's (an insert that leaves it out, e.g. an ORM or Core insert by
+    hand, reads it from the ranking; the sync's bulk store writes it with the entry)."""
+    def fill(context):
+        ranking = ChartRanking.__table__
+        ranking_id = context.get_current_parameters()["ranking_id"]
+        return context.connection.execute(select(ranking.c[column]).where(ranking.c.id == ranking_id)).scalar()
+    return fill
+
+
 class ChartRankingEntry(RankingItemFields, Base):
     __tablename__ = "chart_ranking_entry"
     __table_args__ = (
         UniqueConstraint("ranking_id", "position", name="uq_entry_ranking_position"),
         # analytics.top_tracks: appearances per track within a set of rankings
         Index("ix_entry_ranking_track", "ranking_id", "track_id"),
-        # analytics.track_chart_history: every entry of one track, read from the index alone
-        Index("ix_entry_track", "track_id", "ranking_id", "position"),
+        # analytics.track_charts / track_chart_history / track_charting_now, trends.ranking_entries: one track's
+        # entries per chart and date, read from the index alone (no join with the rankings; migration 0007)
+        Index("ix_entry_track", "track_id", "chart_id", "ranking_date", "position"),
         # SQLite only: on PostgreSQL its per-row check cost a third of storing rankings (migration 0005);
         # `soundcharts maintenance check` reports entries whose track is missing on both
         ForeignKeyConstraint(["track_id"], ["track.id"]).ddl_if(dialect="sqlite"),
@@ -122,8 +139,10 @@ class ChartRankingEntry(RankingItemFields, Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     ranking_id: Mapped[int] = mapped_column(ForeignKey("chart_ranking.id", ondelete="CASCADE"))
-    # the ranking's date, repeated: the monthly partition key on PostgreSQL (db/partition.py)
-    ranking_date: Mapped[date | None] = mapped_column(Date)
+    # the ranking's date and chart, repeated: the monthly partition key on PostgreSQL (db/partition.py), and what
+    # a track's pages group and filter by without reading the rankings (ix_entry_track)
+    ranking_date: Mapped[date | None] = mapped_column(Date, default=_from_ranking("ranking_date"))
+    chart_id: Mapped[int | None] = mapped_column(Integer, default=_from_ranking("chart_id"))
     track_id: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer)
 

@@ -36,7 +36,7 @@ LAYOUTS = (
     Layout("chart_ranking_entry", "ranking_date", ("id", "ranking_date"),
            {"uq_entry_ranking_position": ("ranking_id", "position", "ranking_date")},
            {"ix_entry_ranking_track": ("ranking_id", "track_id"),
-            "ix_entry_track": ("track_id", "ranking_id", "position")},
+            "ix_entry_track": ("track_id", "chart_id", "ranking_date", "position")},
            ("FOREIGN KEY (ranking_id) REFERENCES chart_ranking (id) ON DELETE CASCADE",)),  # no track key (0005)
     Layout("track_audience", "date", ("id", "date"),
            {"uq_audience_point": ("track_id", "platform_id", "platform_identifier", "date")}, {},

@@ -157,8 +157,9 @@ def _tracks_by_uuid(conn: Connection, uuids: list[str]):
                                 tuple(uuids))
 
 
-ENTRY_COLUMNS = ("ranking_id", "ranking_date", "track_id", "position", "old_position", "position_evolution",
-                 "entry_state", "entry_date", "rank_date", "time_on_chart", "time_on_chart_unit", "metric")
+ENTRY_COLUMNS = ("ranking_id", "ranking_date", "chart_id", "track_id", "position", "old_position",
+                 "position_evolution", "entry_state", "entry_date", "rank_date", "time_on_chart", "time_on_chart_unit",
+                 "metric")
 DROPOUT_COLUMNS = ("ranking_id", "track_id", "old_position", "position_evolution", "entry_state", "entry_date",
                    "rank_date", "time_on_chart", "time_on_chart_unit", "metric")
 
@@ -168,10 +169,12 @@ def positioned(ranking: Ranking) -> list[RankingEntry]:
     return [e for e in ranking.entries if e.position != 0]
 
 
-def _entry_rows(ranking: Ranking, ranking_id: int, track_ids: dict[str, int], dates: DriverDates) -> list[tuple]:
-    """Entries as tuples in ``ENTRY_COLUMNS`` order, the API's fields as given (dates as the driver takes them)."""
+def _entry_rows(ranking: Ranking, ranking_id: int, chart_id: int, track_ids: dict[str, int],
+                dates: DriverDates) -> list[tuple]:
+    """Entries as tuples in ``ENTRY_COLUMNS`` order: the ranking's id, date and chart, then the API's fields as given
+    (dates as the driver takes them)."""
     day = dates[ranking.date]
-    return [(ranking_id, day, track_ids[e.song.uuid], e.position, e.old_position, e.position_evolution,
+    return [(ranking_id, day, chart_id, track_ids[e.song.uuid], e.position, e.old_position, e.position_evolution,
              e.entry_state, dates[e.entry_date], dates[e.rank_date], e.time_on_chart, e.time_on_chart_unit, e.metric)
             for e in positioned(ranking)]
 
@@ -261,7 +264,7 @@ def store_rankings(engine: Engine, batch: Sequence[tuple[int, Ranking]], *, forc
             ranking_id = ranking_ids.pop((chart_id, ranking.date), None)
             if ranking_id is None:  # that chart and date was stored by someone else: theirs is kept
                 continue
-            entries.extend(_entry_rows(ranking, ranking_id, track_ids, dates))
+            entries.extend(_entry_rows(ranking, ranking_id, chart_id, track_ids, dates))
             dropouts.extend(_dropout_rows(ranking, ranking_id, track_ids, dates))
             written[i] = len(positioned(ranking))
             latest[chart_id] = max(latest.get(chart_id, ranking.date), ranking.date)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, literal_column, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db import rollup
@@ -23,6 +23,7 @@ from soundcharts_lib.warehouse import audience_series, health, trends
 from soundcharts_lib.warehouse.quota import quota_forecast
 
 ATTENTION_LIMIT = 10
+UNSUCCESSFUL = R.c.status != literal_column("'success'")  # ix_ranking_unsuccessful's condition, as written
 
 
 class UnknownEntity(LookupError):
@@ -336,18 +337,29 @@ def _track_id(uuid: str):
     return select(T.c.id).where(T.c.uuid == uuid).scalar_subquery()
 
 
+def _counted(conn: Connection, uuid: str) -> list:
+    """The conditions keeping a track's entries that count: those of successful rankings. An entry carries its
+    ranking's chart and date, which name the ranking (migration 0007), so the few rankings that are not a success
+    yet hold some of the track's entries (almost always none: a failed fetch stores none, an integrity repair may
+    fail a stored ranking) are looked up first, by a partial index, and left out by name; the entries are then read
+    from ``ix_entry_track`` alone, with no join with the rankings."""
+    track_id = _track_id(uuid)
+    failed = conn.execute(select(R.c.chart_id, R.c.ranking_date).where(
+        UNSUCCESSFUL, exists().where(E.c.ranking_id == R.c.id, E.c.track_id == track_id))).all()
+    mine = [E.c.track_id == track_id]
+    return mine + [tuple_(E.c.chart_id, E.c.ranking_date).not_in([tuple(f) for f in failed])] if failed else mine
+
+
 def track_chart_history(engine: Engine, uuid: str, charts: Sequence[str] | None = None) -> pd.DataFrame:
     """Every stored chart position of a track (only on ``charts``, slugs, when given): date, chart, chart_name,
     platform, country_code, position, ordered by chart and date."""
-    # The entries alone (the ix_entry_track index holds ranking and position), their charts joined here: a
-    # year-long hit has tens of thousands of entries, and per-row joins, sorting and rows cost more than the lookups.
-    entries = (select(R.c.ranking_date, R.c.chart_id, E.c.position)
-               .select_from(E.join(R, R.c.id == E.c.ranking_id))
-               .where(E.c.track_id == _track_id(uuid), R.c.status == "success"))
+    # The entries alone, from the index (chart, date and position), their charts joined here: a year-long hit has
+    # tens of thousands of entries, and per-row joins, sorting and rows cost more than the lookups.
     with engine.connect() as conn:
+        entries = select(E.c.ranking_date, E.c.chart_id, E.c.position).where(*_counted(conn, uuid))
         if charts is not None:
             ids = conn.execute(select(C.c.id).where(C.c.slug.in_(list(charts)))).scalars().all()
-            entries = entries.where(R.c.chart_id.in_(ids))
+            entries = entries.where(E.c.chart_id.in_(ids))
         found = raw_frame(conn, entries, ["date", "chart_id", "position"], dates=["date"])
         if found.empty:
             return pd.DataFrame(columns=HISTORY_COLUMNS)
@@ -362,42 +374,40 @@ def track_chart_history(engine: Engine, uuid: str, charts: Sequence[str] | None 
 def track_charts(engine: Engine, uuid: str) -> pd.DataFrame:
     """One row per chart the track has been on: chart, chart_name, platform, country_code, first_date,
     last_date, appearances, peak_position, last_position (its position on last_date); most appearances first."""
-    # Aggregated in SQL: a year-long hit's tens of thousands of entries never leave the database.
-    per_chart = (select(R.c.chart_id, func.min(R.c.ranking_date).label("first_date"),
-                        func.max(R.c.ranking_date).label("last_date"), func.count().label("appearances"),
-                        func.min(E.c.position).label("peak_position"))
-                 .select_from(E.join(R, R.c.id == E.c.ranking_id))
-                 .where(E.c.track_id == _track_id(uuid), R.c.status == "success")
-                 .group_by(R.c.chart_id).subquery())
-    last_ranking, last_entry = R.alias(), E.alias()
-    last_position = (select(func.min(last_entry.c.position))
-                     .select_from(last_entry.join(last_ranking, last_ranking.c.id == last_entry.c.ranking_id))
-                     .where(last_entry.c.track_id == _track_id(uuid), last_ranking.c.chart_id == per_chart.c.chart_id,
-                            last_ranking.c.ranking_date == per_chart.c.last_date)
-                     .scalar_subquery())
-    q = (select(C.c.slug.label("chart"), C.c.name.label("chart_name"), P.c.slug.label("platform"), C.c.country_code,
-                per_chart.c.first_date, per_chart.c.last_date, per_chart.c.appearances, per_chart.c.peak_position,
-                last_position.label("last_position"))
-         .join_from(per_chart, C, C.c.id == per_chart.c.chart_id).join(P, P.c.id == C.c.platform_id)
-         .order_by(per_chart.c.appearances.desc(), per_chart.c.peak_position, C.c.slug))
-    found = _frame(engine, q)
+    # Aggregated in SQL from the index alone (its entries grouped by chart, dates and positions in the index): a
+    # year-long hit's tens of thousands of entries never leave the database.
+    with engine.connect() as conn:
+        per_chart = (select(E.c.chart_id, func.min(E.c.ranking_date).label("first_date"),
+                            func.max(E.c.ranking_date).label("last_date"), func.count().label("appearances"),
+                            func.min(E.c.position).label("peak_position"))
+                     .where(*_counted(conn, uuid)).group_by(E.c.chart_id).subquery())
+        last_entry = E.alias()  # (chart, date) names one ranking: the last date's entries are a counted ranking's
+        last_position = (select(func.min(last_entry.c.position))
+                         .where(last_entry.c.track_id == _track_id(uuid), last_entry.c.chart_id == per_chart.c.chart_id,
+                                last_entry.c.ranking_date == per_chart.c.last_date)
+                         .scalar_subquery())
+        q = (select(C.c.slug.label("chart"), C.c.name.label("chart_name"), P.c.slug.label("platform"),
+                    C.c.country_code, per_chart.c.first_date, per_chart.c.last_date, per_chart.c.appearances,
+                    per_chart.c.peak_position, last_position.label("last_position"))
+             .join_from(per_chart, C, C.c.id == per_chart.c.chart_id).join(P, P.c.id == C.c.platform_id)
+             .order_by(per_chart.c.appearances.desc(), per_chart.c.peak_position, C.c.slug))
+        found = _frame(conn, q)
     return found if len(found) else pd.DataFrame(columns=TRACK_CHART_COLUMNS)
 
 
 def track_charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
     """Charts whose latest stored ranking holds the track: chart, chart_name, platform, platform_name,
     country_code, country_name, date, position; by position."""
-    # Each chart's latest ranking, looked up chart by chart, then the track's entry in it: a few index probes per
-    # chart however long the track's history is.
-    latest = select(R.c.id).where(R.c.chart_id == C.c.id, R.c.ranking_date == C.c.last_ranking_date,
-                                  R.c.status == "success").scalar_subquery()
-    track_id = _track_id(uuid)
+    # Chart by chart, the track's entries on the chart's latest date (an index probe each, however long the track's
+    # history is), kept when that date's ranking is a success.
+    latest = exists().where(R.c.chart_id == C.c.id, R.c.ranking_date == C.c.last_ranking_date,
+                            R.c.status == "success")
     q = (select(C.c.slug.label("chart"), C.c.name.label("chart_name"), P.c.slug.label("platform"),
                 P.c.name.label("platform_name"), C.c.country_code, C.c.country_name,
-                R.c.ranking_date.label("date"), E.c.position)
-         .select_from(E.join(R, R.c.id == E.c.ranking_id).join(C, C.c.id == R.c.chart_id)
+                E.c.ranking_date.label("date"), E.c.position)
+         .select_from(C.join(E, (E.c.chart_id == C.c.id) & (E.c.ranking_date == C.c.last_ranking_date))
                       .join(P, P.c.id == C.c.platform_id))
-         .where(E.c.track_id == track_id, E.c.ranking_id.in_(select(latest).select_from(C)))
+         .where(E.c.track_id == _track_id(uuid), latest)
          .order_by(E.c.position, C.c.slug))
     return _frame(engine, q)
 

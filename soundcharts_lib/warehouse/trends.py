@@ -35,7 +35,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
-from soundcharts_lib.db.frames import query_frame
+from soundcharts_lib.db.frames import query_frame, raw_frame
 from soundcharts_lib.db.tables import DROP, C, E, P, R, T
 
 FROM_API, DERIVED, STORED = "api", "api-derived", "stored"
@@ -199,19 +199,21 @@ def _entries(conn: Connection, ranking_ids: list[int], tracks: Select | None) ->
 
 def _history(conn: Connection, pairs: pd.DataFrame, wanted: pd.DataFrame) -> pd.DataFrame:
     """Per (chart_id, track_id) of ``wanted``, from the chart's stored rankings up to the pair's date: stored_count,
-    stored_peak_position, stored_peak_date, stored_streak. One query per chart: its track ids and ranking ids go as
-    lists, so monthly partitions are probed by index instead of scanned."""
+    stored_peak_position, stored_peak_date, stored_streak. One query per chart over ``ix_entry_track``: each track's
+    entries on that chart up to that date (an entry carries its ranking's chart and date, migration 0007); those of
+    rankings that are not a success (no stored date) count nowhere."""
     parts = []
     for chart_id, tracks in wanted.groupby("chart_id")["track_id"]:
         upto = pairs.loc[pairs["chart_id"] == chart_id, "date"].iloc[0]
-        rankings = conn.execute(select(R.c.id, R.c.ranking_date).where(
+        stored = raw_frame(conn, select(R.c.ranking_date).where(
             R.c.chart_id == int(chart_id), R.c.status == "success", R.c.ranking_date <= upto)
-            .order_by(R.c.ranking_date)).all()
-        index = {r.id: i for i, r in enumerate(rankings)}
-        hist = query_frame(conn, select(E.c.ranking_id, E.c.track_id, E.c.position).where(
-            E.c.track_id.in_(sorted({int(t) for t in tracks})), E.c.ranking_id.in_(list(index))))
-        hist["i"] = hist.pop("ranking_id").map(index).astype(int)
-        parts.append(_history_figures(hist, [r.ranking_date for r in rankings]).assign(chart_id=chart_id))
+            .order_by(R.c.ranking_date), ["date"], dates=["date"])["date"].tolist()
+        hist = raw_frame(conn, select(E.c.ranking_date, E.c.track_id, E.c.position).where(
+            E.c.track_id.in_(sorted({int(t) for t in tracks})), E.c.chart_id == int(chart_id),
+            E.c.ranking_date <= upto), ["date", "track_id", "position"], dates=["date"])
+        hist["i"] = hist.pop("date").map({day: i for i, day in enumerate(stored)})
+        hist = hist.dropna(subset=["i"]).astype({"i": int})
+        parts.append(_history_figures(hist, stored).assign(chart_id=chart_id))
     columns = ["chart_id", "track_id", "stored_count", *HISTORY_COLUMNS]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c.endswith("_id") else object) for c in columns})

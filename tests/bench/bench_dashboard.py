@@ -113,15 +113,15 @@ def build(path: Path, entries: int, charts: int, per_ranking: int) -> dict:
               str(now - timedelta(days=days - d)), per_ranking)
              for d in range(days) for c in range(1, charts + 1)))
     t0 = time.perf_counter()
-    rows = ((d * charts + c, track_for(c, d, p, days), p, p + 1, 1_000_000 // p, str(first + timedelta(days=d)))
+    rows = ((d * charts + c, c, track_for(c, d, p, days), p, p + 1, 1_000_000 // p, str(first + timedelta(days=d)))
             for d in range(days) for c in range(1, charts + 1) for p in range(1, per_ranking + 1))
     stored = 0
     for batch in _batched(rows):
         if stored + len(batch) > entries:
             batch = batch[:entries - stored]
         with con:
-            con.executemany("INSERT INTO chart_ranking_entry (ranking_id, track_id, position, old_position, metric, "
-                            "ranking_date) VALUES (?, ?, ?, ?, ?, ?)", batch)
+            con.executemany("INSERT INTO chart_ranking_entry (ranking_id, chart_id, track_id, position, old_position, "
+                            "metric, ranking_date) VALUES (?, ?, ?, ?, ?, ?, ?)", batch)
         stored += len(batch)
         if stored >= entries:
             break

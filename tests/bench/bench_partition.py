@@ -112,9 +112,10 @@ def build(url: str, today: date, months: int, charts: int, entries: int, audienc
                           "generate_series(1, :c) c ORDER BY 2, 1"),
                      {"c": charts, "e": entries, "s": start, "t": today})
         with bare(conn, "chart_ranking_entry"), bare(conn, "track_audience"):
-            conn.execute(text("INSERT INTO chart_ranking_entry (ranking_id, ranking_date, track_id, position, metric) "
-                              "SELECT r.id, r.ranking_date, 1 + (r.chart_id * 7919 + p * 104729 + "
-                              "(r.ranking_date - DATE '2000-01-01') / 7 * 31) % :t, p, 1000000 - p * 1000 "
+            conn.execute(text("INSERT INTO chart_ranking_entry (ranking_id, ranking_date, chart_id, track_id, "
+                              "position, metric) SELECT r.id, r.ranking_date, r.chart_id, "
+                              "1 + (r.chart_id * 7919 + p * 104729 + (r.ranking_date - DATE '2000-01-01') / 7 * 31) "
+                              "% :t, p, 1000000 - p * 1000 "
                               "FROM chart_ranking r, LATERAL generate_series(1, r.entry_count) p ORDER BY r.id"),
                          {"t": TRACKS})
             conn.execute(text("INSERT INTO track_audience (track_id, platform_id, platform_identifier, date, "

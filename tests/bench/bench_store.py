@@ -29,7 +29,7 @@ from soundcharts_lib.jobs.sync import RANKING_BATCH  # noqa: E402
 
 ENTRIES_PER_RANKING = 200
 ENTRY_COLUMNS = store.ENTRY_COLUMNS
-REFERENCE_COLUMNS = ("ranking_id INT, ranking_date DATE, track_id INT, position INT, old_position INT, "
+REFERENCE_COLUMNS = ("ranking_id INT, ranking_date DATE, chart_id INT, track_id INT, position INT, old_position INT, "
                      "position_evolution INT, entry_state TEXT, entry_date DATE, rank_date DATE, time_on_chart INT, "
                      "time_on_chart_unit TEXT, metric BIGINT, UNIQUE (ranking_id, position)")
 
@@ -108,11 +108,13 @@ def per_row_rate(url: str, charts, rankings) -> float:
 
 def _raw_rows(rankings) -> list[tuple]:
     track_ids: dict[str, int] = {}
+    chart_ids: dict[str, int] = {}
     rows = []
     for rid, ranking in enumerate(rankings, start=1):
+        cid = chart_ids.setdefault(ranking.chart.slug, len(chart_ids) + 1)
         for e in ranking.entries:
             tid = track_ids.setdefault(e.song.uuid, len(track_ids) + 1)
-            rows.append((rid, ranking.date, tid, e.position, e.old_position, e.position_evolution, e.entry_state,
+            rows.append((rid, ranking.date, cid, tid, e.position, e.old_position, e.position_evolution, e.entry_state,
                          e.entry_date, e.rank_date, e.time_on_chart, e.time_on_chart_unit, e.metric))
     return rows
 
@@ -125,7 +127,7 @@ def sqlite_reference(path: Path, rankings) -> float:
     con.execute("PRAGMA synchronous=NORMAL")
     con.execute(f"CREATE TABLE e (id INTEGER PRIMARY KEY, {REFERENCE_COLUMNS})")
     con.execute("CREATE INDEX e1 ON e (ranking_id, track_id)")
-    con.execute("CREATE INDEX e2 ON e (track_id, ranking_id, position)")
+    con.execute("CREATE INDEX e2 ON e (track_id, chart_id, ranking_date, position)")
     t0 = time.perf_counter()
     with con:
         marks = ", ".join("?" * len(ENTRY_COLUMNS))
@@ -146,7 +148,7 @@ def copy_reference(url: str, rankings) -> float:
         con.execute("DROP TABLE IF EXISTS bench_e")
         con.execute(f"CREATE TABLE bench_e (id BIGSERIAL PRIMARY KEY, {REFERENCE_COLUMNS})")
         con.execute("CREATE INDEX ON bench_e (ranking_id, track_id)")
-        con.execute("CREATE INDEX ON bench_e (track_id, ranking_id, position)")
+        con.execute("CREATE INDEX ON bench_e (track_id, chart_id, ranking_date, position)")
         con.commit()
         t0 = time.perf_counter()
         with con.cursor().copy(f"COPY bench_e ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as copy:

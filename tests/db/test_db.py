@@ -22,7 +22,7 @@ TABLES = {"platform", "chart", "chart_ranking", "chart_ranking_entry", "artist",
 
 def test_migration_creates_every_table_and_is_safe_to_rerun(db_url):
     eng = make_engine(db_url)
-    assert upgrade(eng) == head() == "0006"
+    assert upgrade(eng) == head() == "0007"
     assert upgrade(eng) == head()
     insp = inspect(eng)
     assert set(insp.get_table_names()) >= TABLES
