@@ -369,8 +369,9 @@ def _genres(song: dict, path: str) -> list[str]:
     subs: list[str] = []
     for i, raw in enumerate(_list(song, "genres", path)):
         gpath = f"{path}.genres[{i}]"
-        if isinstance(raw, str):  # tolerate a plain list of names
-            roots.append(raw)
+        if isinstance(raw, str):  # a plain list of names (the artist definition's shape); "" = unknown
+            if raw:
+                roots.append(raw)
             continue
         genre = _obj(raw, gpath)
         root = _opt_str(genre, "root", gpath)
