@@ -31,7 +31,7 @@ def test_every_artist_and_reach_endpoint_parses_from_the_local_server(srv):
         assert artists
 
         profiles = c.artists(artists)  # 7.1 batch
-        assert {p.uuid for p in profiles} <= set(artists)
+        assert sorted(p.uuid for p in profiles) == sorted(artists)  # every artist known, each once
         for uuid in artists:
             profile = c.artist(uuid)  # 7.1
             assert profile.uuid == uuid and profile.name
