@@ -1,14 +1,22 @@
-"""Settings from the environment (and an optional ``.env`` in the project root).
+"""Settings: every ``SOUNDCHARTS_*`` variable the package reads, declared once as a field of :class:`Settings` (its
+name, type, default and one line of help), read from the environment (and an optional ``.env``: the checkout's,
+else the data folder's, see :mod:`.home`) into one object that is passed down.
 
-One place for defaults. Secrets are wrapped in :class:`Secret` so they never show in a repr,
-a log line or a traceback.
+No other module reads a setting from the process environment (``tests/test_settings_table.py`` holds that, and
+that the README's configuration table lists these variables with these defaults). A child process that reads
+settings (a job's kernel, the dashboard server and its kernels) gets them in its environment
+(:meth:`Settings.child_env`) and reads them back with :meth:`Settings.from_env`. Secrets are wrapped in
+:class:`Secret` so they never show in a repr, a log line or a traceback.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from soundcharts_lib import home
 from soundcharts_lib.errors import ConfigError
@@ -16,6 +24,7 @@ from soundcharts_lib.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API_URL = "https://customer.api.soundcharts.com"
 DEFAULT_AUTH_URL = "https://account.soundcharts.com/oauth/token"
+DEFAULT_LOG_FILE = Path("logs", "soundcharts.log")  # in the data folder
 # Who starts a job run, as ``SyncRun.trigger`` records it: ``run-job`` by hand (manual), from cron or Airflow;
 # the admin area; the other commands (cli); a job notebook opened by hand (notebook).
 TRIGGERS = ("manual", "cron", "airflow", "admin", "cli", "notebook")
@@ -50,11 +59,11 @@ class Secret:
         raise TypeError("Secret values cannot be pickled")
 
 
-def default_db_url(env: dict | None = None) -> str:
+def default_db_url(env: Mapping[str, str] | None = None) -> str:
     return f"sqlite:///{home.data_dir(env) / 'soundcharts.db'}"
 
 
-def default_cache_path(db_url: str, env: dict | None = None) -> str:
+def default_cache_path(db_url: str, env: Mapping[str, str] | None = None) -> str:
     """The HTTP cache's path: ``http_cache`` beside a SQLite database file, else (PostgreSQL, in-memory SQLite)
     in the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``), so it is never in the checkout when the
     database is elsewhere."""
@@ -68,6 +77,8 @@ def default_cache_path(db_url: str, env: dict | None = None) -> str:
 
 
 def _load_dotenv() -> None:
+    """The project's ``.env`` into this process's environment (a variable already set wins), so the children it
+    starts see it too."""
     path = home.env_file()
     if path.is_file():
         from dotenv import load_dotenv
@@ -75,102 +86,230 @@ def _load_dotenv() -> None:
         load_dotenv(path, override=False)
 
 
-def _int(env: dict, name: str, default: int, minimum: int = 0) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
-    return value
+# --- how a variable's text becomes its value: a parser gets (name, text), text never empty; None means unset -------
+
+def _text(name: str, raw: str) -> str:
+    return raw
 
 
-def _float(env: dict, name: str, default: float, minimum: float = 0.0) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
-    return value
+def _whole(minimum: int = 0) -> Callable[[str, str], int]:
+    def parse(name: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+        return value
+    return parse
 
 
-def _choice(env: dict, name: str, choices: tuple[str, ...]) -> str:
-    value = (env.get(name) or "").strip().lower()
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(c for c in choices if c)}, got {value!r}")
-    return value
+def _number(minimum: float = 0.0) -> Callable[[str, str], float]:
+    def parse(name: str, raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
+def _one_of(*choices: str) -> Callable[[str, str], str | None]:
+    def parse(name: str, raw: str) -> str | None:
+        value = raw.strip().lower()
+        if value and value not in choices:
+            raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        return value or None
+    return parse
+
+
+def _http_url(name: str, raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must start with http:// or https://, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def _secret(name: str, raw: str) -> Secret:
+    return Secret(raw)
+
+
+def _flag(name: str, raw: str) -> bool:
+    return raw == "1"
+
+
+def _names(name: str, raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _as_text(value: Any) -> str:
+    """A value as its variable's text (what :func:`_text` and the other parsers read back)."""
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return "1"
+    if isinstance(value, Secret):
+        return value.get()
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: its name, one line of help, how its text becomes the value, how its default is
+    worked out from the environment when it depends on it, and how the README's table shows a default that is not
+    a plain value."""
+
+    name: str
+    help: str
+    parse: Callable[[str, str], Any] = _text
+    derive: Callable[[Mapping[str, str], dict[str, Any]], Any] | None = None
+    shown: str | None = None
+
+
+def setting(name: str, default: Any, help: str, *, parse: Callable[[str, str], Any] = _text,
+            derive: Callable[[Mapping[str, str], dict[str, Any]], Any] | None = None,
+            factory: Callable[[], Any] | None = None, shown: str | None = None) -> Any:
+    """A field of :class:`Settings` read from the variable ``name``. ``derive(env, values read so far)`` works out
+    a default that depends on the environment (``factory`` is the same default for a ``Settings(...)`` made by
+    hand)."""
+    var = Variable(name, help, parse, derive, shown)
+    if factory is not None:
+        return field(default_factory=factory, metadata={"variable": var})
+    return field(default=default, metadata={"variable": var})
+
+
+def _log_file(env: Mapping[str, str] | None = None) -> str:
+    return str(home.data_dir(env) / DEFAULT_LOG_FILE)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything configurable. Build with :meth:`from_env`; secrets never print."""
+    """Everything configurable, one field a variable. Build with :meth:`from_env`; secrets never print."""
 
-    api_url: str = DEFAULT_API_URL
-    app_id: str = ""
-    api_key: Secret = field(default_factory=lambda: Secret(""))
-    client_id: str = ""
-    client_secret: Secret = field(default_factory=lambda: Secret(""))
-    auth_url: str = DEFAULT_AUTH_URL
-    team_id: str = ""
-    db_url: str = field(default_factory=default_db_url)
-    rate_limit_per_minute: int = 4500
-    timeout: float = 30.0
-    max_retries: int = 5
-    max_retry_seconds: float = 120.0
-    max_ratelimit_wait: float = 90.0
-    cache_backend: str = "sqlite"
-    cache_path: str = field(default_factory=lambda: default_cache_path(default_db_url()))
-    cache_expire_seconds: int = 7 * 24 * 3600
-    runs_dir: str = field(default_factory=lambda: str(home.runs_dir()))
-    runs_retention_days: int = 90
-    pg_partitioning: str = ""
-    trigger: str = "notebook"  # set by ``run-job`` for its notebook's kernel
-    job_notebook: str = ""  # the archived notebook a ``run-job`` kernel writes, set by ``run-job``
+    api_url: str = setting("SOUNDCHARTS_API_URL", DEFAULT_API_URL,
+                           "API base URL (a password in it is shown as user:***@host)", parse=_http_url)
+    app_id: str = setting("SOUNDCHARTS_APP_ID", "", "legacy header credentials: the app id")
+    api_key: Secret = setting("SOUNDCHARTS_API_KEY", Secret(""), "legacy header credentials: the API key",
+                              parse=_secret)
+    client_id: str = setting("SOUNDCHARTS_CLIENT_ID", "", "OAuth2 client id (used instead when set with the secret)")
+    client_secret: Secret = setting("SOUNDCHARTS_CLIENT_SECRET", Secret(""), "OAuth2 client secret", parse=_secret)
+    auth_url: str = setting("SOUNDCHARTS_AUTH_URL", DEFAULT_AUTH_URL, "OAuth2 token endpoint")
+    team_id: str = setting("SOUNDCHARTS_TEAM_ID", "", "team id sent with the OAuth2 token request")
+    home_dir: str = setting("SOUNDCHARTS_HOME", "", "the data folder when not running from a checkout",
+                            shown="the user data folder")
+    db_url: str = setting("SOUNDCHARTS_DB_URL", None, "SQLAlchemy URL of the database (sqlite:///… or postgresql://…)",
+                          derive=lambda env, _: default_db_url(env), factory=default_db_url,
+                          shown="`sqlite:///<project>/data/soundcharts.db`")
+    pg_partitioning: str = setting("SOUNDCHARTS_PG_PARTITIONING", "",
+                                   "`monthly` partitions the big PostgreSQL tables, `off` keeps them plain",
+                                   parse=_one_of("off", "monthly"), shown="off")
+    rate_limit_per_minute: int = setting("SOUNDCHARTS_RATE_LIMIT", 4500, "client-side API calls per minute",
+                                         parse=_whole(minimum=1))
+    timeout: float = setting("SOUNDCHARTS_TIMEOUT", 30.0, "seconds per API request", parse=_number(minimum=0.1))
+    max_retries: int = setting("SOUNDCHARTS_MAX_RETRIES", 5, "retries of a failed API request (5xx, timeouts, 429)",
+                               parse=_whole())
+    max_retry_seconds: float = setting("SOUNDCHARTS_MAX_RETRY_SECONDS", 120.0, "longest wait between two retries",
+                                       parse=_number())
+    max_ratelimit_wait: float = setting("SOUNDCHARTS_MAX_RATELIMIT_WAIT", 90.0,
+                                        "longest Retry-After the client waits out before failing", parse=_number())
+    cache_backend: str = setting("SOUNDCHARTS_CACHE_BACKEND", "sqlite",
+                                 "HTTP cache of API responses: sqlite, filesystem, memory, or off")
+    cache_path: str = setting("SOUNDCHARTS_CACHE_PATH", None, "where the HTTP cache lives",
+                              derive=lambda env, values: default_cache_path(values["db_url"], env),
+                              factory=lambda: default_cache_path(default_db_url()),
+                              shown="`http_cache` beside a SQLite database file")
+    cache_expire_seconds: int = setting("SOUNDCHARTS_CACHE_EXPIRE", 7 * 24 * 3600,
+                                        "seconds a cached response stays fresh", parse=_whole())
+    runs_dir: str = setting("SOUNDCHARTS_RUNS_DIR", None, "where job notebooks and logs are archived",
+                            derive=lambda env, _: str(home.runs_dir(env)), factory=lambda: str(home.runs_dir()),
+                            shown="`<project>/runs`")
+    runs_retention_days: int = setting("SOUNDCHARTS_RUNS_RETENTION_DAYS", 90,
+                                       "days archived job notebooks and logs are kept", parse=_whole(minimum=1))
+    retention_rankings_days: int | None = setting("SOUNDCHARTS_RETENTION_RANKINGS_DAYS", None,
+                                                  "days of chart rankings (with their entries) maintenance keeps",
+                                                  parse=_whole(minimum=1), shown="keep all")
+    retention_audience_days: int | None = setting("SOUNDCHARTS_RETENTION_AUDIENCE_DAYS", None,
+                                                  "days of audience points maintenance keeps",
+                                                  parse=_whole(minimum=1), shown="keep all")
+    retention_runs_days: int | None = setting("SOUNDCHARTS_RETENTION_RUNS_DAYS", None,
+                                              "days of job run records maintenance keeps (a job's latest stays)",
+                                              parse=_whole(minimum=1), shown="keep all")
+    retention_audit_days: int | None = setting("SOUNDCHARTS_RETENTION_AUDIT_DAYS", None,
+                                               "days of audit events maintenance keeps", parse=_whole(minimum=1),
+                                               shown="keep all")
+    log_level: str = setting("SOUNDCHARTS_LOG_LEVEL", "", "DEBUG, INFO, WARNING, ERROR or CRITICAL",
+                             shown="`WARNING`")
+    log_file: str = setting("SOUNDCHARTS_LOG_FILE", None, "the log file, rotated; off for none",
+                            derive=lambda env, _: _log_file(env), factory=_log_file,
+                            shown="`<project>/data/logs/soundcharts.log`")
+    log_max_bytes: int = setting("SOUNDCHARTS_LOG_MAX_BYTES", 5_000_000, "size at which the log file rotates",
+                                 parse=_whole())
+    log_backups: int = setting("SOUNDCHARTS_LOG_BACKUPS", 5, "rotated log files kept", parse=_whole())
+    admin_token: Secret = setting("SOUNDCHARTS_ADMIN_TOKEN", Secret(""), "the admin area's token, 16+ characters",
+                                  parse=_secret, shown="a new one at each start")
+    allowed_hosts: tuple[str, ...] = setting("SOUNDCHARTS_ALLOWED_HOSTS", (),
+                                             "host names (comma-separated) the servers answer to besides loopback",
+                                             parse=_names, shown="`127.0.0.1`, `localhost`, `::1` only")
+    admin_name: str = setting("SOUNDCHARTS_ADMIN_NAME", "admin",
+                              "who the audit log names for admin actions without an X-Soundcharts-User header")
+    snapshots: str = setting("SOUNDCHARTS_SNAPSHOTS", "on",
+                             "`on`: viewer pages served as snapshots, a kernel only for a visitor who needs Python; "
+                             "`off`: a kernel per visit", parse=_one_of("on", "off"))
+    snapshot_minutes: int = setting("SOUNDCHARTS_SNAPSHOT_MINUTES", 15,
+                                    "minutes a snapshot page is served before it is rendered again (a sync renders "
+                                    "it again at once)", parse=_whole(minimum=1))
+    snapshot_pages: int = setting("SOUNDCHARTS_SNAPSHOT_PAGES", 100,
+                                  "snapshot pages kept, and rendered again after each sync", parse=_whole(minimum=1))
+    live_kernels: int = setting("SOUNDCHARTS_LIVE_KERNELS", 0,
+                                "visitors' kernels at once (live pages, snapshot pages taken live); more visitors "
+                                "get a busy page that retries; 0: 4 per core", parse=_whole(), shown="0 (4 per core)")
+    db_readonly: bool = setting("SOUNDCHARTS_DB_READONLY", False,
+                                "1: the database opened read-only (set by serve for the viewers' kernels)",
+                                parse=_flag, shown="unset")
+    trigger: str = setting("SOUNDCHARTS_TRIGGER", "notebook",
+                           "who started a job run (set by run-job for its notebook's kernel)",
+                           parse=_one_of(*TRIGGERS))
+    job_notebook: str = setting("SOUNDCHARTS_JOB_NOTEBOOK", "",
+                                "the archived notebook a run-job kernel writes (set by run-job)")
 
     @classmethod
-    def from_env(cls, env: dict | None = None, *, dotenv: bool = True) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+        """Every variable read from ``env`` (default: this process's environment, the project's ``.env`` loaded
+        into it first unless ``dotenv`` is false); unset or empty means the default. A bad value is a one-line
+        ``ConfigError`` naming its variable."""
         if env is None:
             if dotenv:
                 _load_dotenv()
-            env = dict(os.environ)
-        api_url = env.get("SOUNDCHARTS_API_URL") or DEFAULT_API_URL
-        if not api_url.startswith(("http://", "https://")):
-            raise ConfigError(f"SOUNDCHARTS_API_URL must start with http:// or https://, got {api_url!r}")
-        db_url = env.get("SOUNDCHARTS_DB_URL") or default_db_url(env)
-        return cls(
-            api_url=api_url.rstrip("/"),
-            app_id=env.get("SOUNDCHARTS_APP_ID", ""),
-            api_key=Secret(env.get("SOUNDCHARTS_API_KEY", "")),
-            client_id=env.get("SOUNDCHARTS_CLIENT_ID", ""),
-            client_secret=Secret(env.get("SOUNDCHARTS_CLIENT_SECRET", "")),
-            auth_url=env.get("SOUNDCHARTS_AUTH_URL") or DEFAULT_AUTH_URL,
-            team_id=env.get("SOUNDCHARTS_TEAM_ID", ""),
-            db_url=db_url,
-            rate_limit_per_minute=_int(env, "SOUNDCHARTS_RATE_LIMIT", 4500, minimum=1),
-            timeout=_float(env, "SOUNDCHARTS_TIMEOUT", 30.0, minimum=0.1),
-            max_retries=_int(env, "SOUNDCHARTS_MAX_RETRIES", 5),
-            max_retry_seconds=_float(env, "SOUNDCHARTS_MAX_RETRY_SECONDS", 120.0),
-            max_ratelimit_wait=_float(env, "SOUNDCHARTS_MAX_RATELIMIT_WAIT", 90.0),
-            cache_backend=env.get("SOUNDCHARTS_CACHE_BACKEND") or "sqlite",
-            cache_path=env.get("SOUNDCHARTS_CACHE_PATH") or default_cache_path(db_url, env),
-            cache_expire_seconds=_int(env, "SOUNDCHARTS_CACHE_EXPIRE", 7 * 24 * 3600),
-            runs_dir=env.get("SOUNDCHARTS_RUNS_DIR") or str(home.runs_dir(env)),
-            runs_retention_days=_int(env, "SOUNDCHARTS_RUNS_RETENTION_DAYS", 90, minimum=1),
-            pg_partitioning=_choice(env, "SOUNDCHARTS_PG_PARTITIONING", ("", "off", "monthly")),
-            trigger=_choice(env, "SOUNDCHARTS_TRIGGER", ("", *TRIGGERS)) or "notebook",
-            job_notebook=env.get("SOUNDCHARTS_JOB_NOTEBOOK", ""),
-        )
+            env = os.environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            var = f.metadata["variable"]
+            raw = env.get(var.name)
+            value = var.parse(var.name, raw) if raw else None
+            if value is None:
+                value = var.derive(env, values) if var.derive else _default(f)
+            values[f.name] = value
+        return cls(**values)
+
+    def child_env(self, **values: Any) -> dict[str, str]:
+        """The environment of a child process that reads settings (a job's kernel): this process's, with every
+        variable set to this object's value, ``values`` (by field name) on top, so the child's :meth:`from_env`
+        reads what this object holds. This process's environment is left as it is."""
+        chosen = replace(self, **values)
+        return {**os.environ, **{var.name: _as_text(getattr(chosen, name)) for name, var in VARIABLES.items()}}
 
     @property
     def has_credentials(self) -> bool:
         return bool(self.app_id and self.api_key) or bool(self.client_id and self.client_secret)
+
+    @property
+    def retention(self) -> dict[str, int | None]:
+        """Days kept per table by ``maintenance cleanup`` (None keeps all)."""
+        return {"rankings": self.retention_rankings_days, "audience": self.retention_audience_days,
+                "runs": self.retention_runs_days, "audit": self.retention_audit_days}
 
     def __repr__(self) -> str:  # secrets print as Secret('***'), URL passwords as user:***@host
         from soundcharts_lib.logs import mask
@@ -180,12 +319,31 @@ class Settings:
         return f"Settings({shown})"
 
 
-SECRET_ENV = ("SOUNDCHARTS_API_KEY", "SOUNDCHARTS_CLIENT_SECRET", "SOUNDCHARTS_ADMIN_TOKEN")
+def _default(f) -> Any:
+    return f.default_factory() if f.default is MISSING else f.default
 
 
-def configured_secrets(env: dict | None = None) -> dict[str, str]:
+VARIABLES: dict[str, Variable] = {f.name: f.metadata["variable"] for f in fields(Settings)}
+SECRET_ENV = tuple(var.name for name, var in VARIABLES.items() if var.parse is _secret)
+SECRET_NAME = re.compile(r"(KEY|SECRET|TOKEN|PASSWORD)$")
+
+
+def environment(**extra: str) -> dict[str, str]:
+    """A copy of this process's environment plus ``extra``: what a child process gets (e.g. ``pg_dump``, the
+    dashboard server before :func:`soundcharts_lib.web.launch.server_env` trims it)."""
+    return {**os.environ, **extra}
+
+
+def take_admin_token() -> Secret:
+    """The admin token this process (the admin server) was started with, removed from its environment so no
+    kernel it starts inherits it."""
+    return Secret(os.environ.pop(VARIABLES["admin_token"].name, ""))
+
+
+def configured_secrets(env: Mapping[str, str] | None = None) -> dict[str, str]:
     """The secret values set, by the variable holding them: the API key, the client secret, the admin token, and the
-    password of every ``SOUNDCHARTS_*_URL`` (the database's, a proxy's)."""
+    password of every ``SOUNDCHARTS_*_URL`` (the database's, a proxy's). ``env`` defaults to this process's, read
+    at each call."""
     from urllib.parse import unquote, urlsplit
 
     env = os.environ if env is None else env
@@ -199,3 +357,9 @@ def configured_secrets(env: dict | None = None) -> dict[str, str]:
             if password:
                 found[name] = unquote(password)
     return found
+
+
+def secret_named_values() -> list[str]:
+    """The values of this process's variables named like a secret (``…KEY``, ``…SECRET``, ``…TOKEN``,
+    ``…PASSWORD``, whoever set them): what a dashboard's message must never show."""
+    return [value for name, value in os.environ.items() if SECRET_NAME.search(name)]

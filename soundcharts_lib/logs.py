@@ -5,6 +5,8 @@
     SOUNDCHARTS_LOG_MAX_BYTES  size at which the file rotates (default 5 MB)
     SOUNDCHARTS_LOG_BACKUPS    rotated files kept (default 5)
 
+read through :class:`soundcharts_lib.config.Settings` (given, or loaded once by :func:`setup`).
+
 Every record reaching these handlers passes :class:`SecretFilter` first, so no credential, bearer token or
 database password is ever written, whatever a library logs.
 """
@@ -12,16 +14,13 @@ database password is ever written, whatever a library logs.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from soundcharts_lib import home
-from soundcharts_lib.config import _int, configured_secrets
+from soundcharts_lib.config import Settings, configured_secrets
 from soundcharts_lib.errors import ConfigError
 
-DEFAULT_LOG_FILE = Path("logs", "soundcharts.log")  # in the data folder
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MASK = "***"
 CONSOLE_FORMAT = "%(levelname)s %(name)s: %(message)s"
@@ -68,8 +67,8 @@ class SecretFilter(logging.Filter):
         return True
 
 
-def _level(level: str | int | None) -> int:
-    raw = level if level is not None else os.environ.get("SOUNDCHARTS_LOG_LEVEL") or "WARNING"
+def _level(level: str | int | None, settings: Settings) -> int:
+    raw = level if level is not None else settings.log_level or "WARNING"
     if isinstance(raw, int):
         return raw
     if raw.upper() not in LEVELS:
@@ -77,19 +76,20 @@ def _level(level: str | int | None) -> int:
     return getattr(logging, raw.upper())
 
 
-def log_file(file: str | Path | None = None) -> Path | None:
-    """The log file in use: ``file``, else ``SOUNDCHARTS_LOG_FILE``, else the default; None when "off"."""
+def log_file(file: str | Path | None = None, settings: Settings | None = None) -> Path | None:
+    """The log file in use: ``file``, else the settings' (``SOUNDCHARTS_LOG_FILE``, else the default); None when
+    "off"."""
     if file is None:
-        file = os.environ.get("SOUNDCHARTS_LOG_FILE") or home.data_dir() / DEFAULT_LOG_FILE
+        file = (settings or Settings.from_env()).log_file
     raw = str(file)
     return None if raw.lower() in ("off", "none", "-") else Path(raw)
 
 
-def _file_handler(path: Path) -> RotatingFileHandler:
+def _file_handler(path: Path, settings: Settings) -> RotatingFileHandler:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return RotatingFileHandler(path, maxBytes=_int(os.environ, "SOUNDCHARTS_LOG_MAX_BYTES", 5_000_000),
-                                   backupCount=_int(os.environ, "SOUNDCHARTS_LOG_BACKUPS", 5), encoding="utf-8")
+        return RotatingFileHandler(path, maxBytes=settings.log_max_bytes, backupCount=settings.log_backups,
+                                   encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write the log file {path}: {exc.strerror} (set SOUNDCHARTS_LOG_FILE)") from None
 
@@ -102,23 +102,25 @@ def _not_file_only(record: logging.LogRecord) -> bool:
 
 
 def setup(level: str | int | None = None, file: str | Path | None = None, *, console: bool = True,
-          console_level: str | int | None = None) -> None:
+          console_level: str | int | None = None, settings: Settings | None = None) -> None:
     """Configure the root logger: stderr (unless ``console=False``, e.g. in a dashboard) and a rotating file.
 
-    stderr shows records from ``console_level`` (default: ``level``) up, except those logged with
+    ``level`` and ``file`` default to the settings' (``settings``, else read from the environment: a job
+    notebook's call). stderr shows records from ``console_level`` (default: ``level``) up, except those logged with
     ``extra=FILE_ONLY``. Safe to call again: the handlers of a previous call are replaced, never added twice.
     """
-    lvl = _level(level)
-    path = log_file(file)
+    settings = settings or Settings.from_env()
+    lvl = _level(level, settings)
+    path = log_file(file, settings)
     handlers: list[logging.Handler] = []
     if path is not None:
-        handlers.append(_file_handler(path))
+        handlers.append(_file_handler(path, settings))
         handlers[-1].setFormatter(logging.Formatter(FILE_FORMAT))
         handlers[-1].setLevel(lvl)
     if console:
         handlers.append(logging.StreamHandler())
         handlers[-1].setFormatter(logging.Formatter(CONSOLE_FORMAT))
-        handlers[-1].setLevel(lvl if console_level is None else _level(console_level))
+        handlers[-1].setLevel(lvl if console_level is None else _level(console_level, settings))
         handlers[-1].addFilter(_not_file_only)
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_soundcharts", False)]:

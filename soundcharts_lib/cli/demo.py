@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
+from dataclasses import replace
 
-from soundcharts_lib.config import Settings
+from soundcharts_lib.config import Secret, Settings
 from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.web.processes import stop_on_signals, stop_started
 
-DEMO_CREDENTIALS = {"SOUNDCHARTS_APP_ID": "soundcharts", "SOUNDCHARTS_API_KEY": "soundcharts"}
+DEMO_CREDENTIALS = {"app_id": "soundcharts", "api_key": Secret("soundcharts"), "client_id": ""}  # the local API's
 
 
-def run_demo(*, port: int = 8866, api_port: int = 8765, backfill_days: int = 28) -> int:
-    """Ctrl-C, SIGTERM and SIGHUP stop everything it started, at any step: the sync's kernel, Voila and its
-    kernels (:mod:`soundcharts_lib.web.processes`), the local API (a thread of this process)."""
+def run_demo(settings: Settings, *, port: int = 8866, api_port: int = 8765, backfill_days: int = 28) -> int:
+    """``settings`` with the local API and its credentials go to the sync's kernel and to Voila (through their
+    environment). Ctrl-C, SIGTERM and SIGHUP stop everything it started, at any step: the sync's kernel, Voila and
+    its kernels (:mod:`soundcharts_lib.web.processes`), the local API (a thread of this process)."""
     from soundcharts_lib.db import make_engine, upgrade
     from soundcharts_lib.jobs.runner import run_job
     from soundcharts_lib.localapi import LocalApiConfig, running
@@ -28,9 +29,7 @@ def run_demo(*, port: int = 8866, api_port: int = 8765, backfill_days: int = 28)
     except OSError as exc:
         raise ConfigError(f"cannot start the local API on 127.0.0.1:{api_port}: {exc.strerror}") from None
     try:
-        os.environ.update(DEMO_CREDENTIALS, SOUNDCHARTS_API_URL=server.base_url)
-        os.environ.pop("SOUNDCHARTS_CLIENT_ID", None)
-        settings = Settings.from_env()
+        settings = replace(settings, api_url=server.base_url, **DEMO_CREDENTIALS)
         print(f"1/3 local SoundCharts API on {server.base_url}", flush=True)
         rev = upgrade(make_engine(settings.db_url))
         print(f"2/3 database ready (revision {rev}); syncing {backfill_days} days of charts "
@@ -42,7 +41,7 @@ def run_demo(*, port: int = 8866, api_port: int = 8765, backfill_days: int = 28)
         finally:
             logging.getLogger("papermill").removeHandler(echo)
         print(f"    sync done; executed notebook archived at {job.notebook}", flush=True)
-        voila = start_voila(port)
+        voila = start_voila(port, env=settings.child_env())
         print(f"3/3 dashboards: http://127.0.0.1:{port}/voila/render/overview.ipynb  (Ctrl-C stops everything)",
               flush=True)
         return voila.wait()

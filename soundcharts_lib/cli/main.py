@@ -118,13 +118,13 @@ def cmd_serve(args, settings: Settings) -> int:
     reader(settings).dispose()  # both servers read a database at this release's revision, neither migrates it
     if not args.admin and not args.allow_writable_db:
         refuse_writable_db(settings.db_url)
-    return serve(args.port, admin=args.admin)
+    return serve(args.port, settings=settings, admin=args.admin)
 
 
 def cmd_demo(args, settings: Settings) -> int:
     from soundcharts_lib.cli.demo import run_demo
 
-    return run_demo(port=args.port, api_port=args.api_port, backfill_days=args.backfill_days)
+    return run_demo(settings, port=args.port, api_port=args.api_port, backfill_days=args.backfill_days)
 
 
 def build_parser() -> cliargs.OneLineParser:
@@ -205,8 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
         # a command reports its failures itself, once: stderr shows the records behind them only when asked to
-        asked = args.verbose or os.environ.get("SOUNDCHARTS_LOG_LEVEL")
-        logs.setup(level="INFO" if args.verbose else None, console_level=None if asked else "ERROR")
+        asked = args.verbose or settings.log_level
+        logs.setup(level="INFO" if args.verbose else None, console_level=None if asked else "ERROR",
+                   settings=settings)
         code = args.func(args, settings)
         sys.stdout.flush()  # a reader that left (`| head -1`) shows here, not at exit
         return code

@@ -15,23 +15,24 @@ import pandas as pd
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
+from soundcharts_lib.config import Settings
 from soundcharts_lib.db.models import utcnow
 from soundcharts_lib.db.tables import AUDIT
 
 ACTOR_HEADER = "X-Soundcharts-User"  # set by an authenticating proxy; Voila hands it to the kernel as below
 ACTOR_HEADER_ENV = "HTTP_X_SOUNDCHARTS_USER"
-ACTOR_ENV = "SOUNDCHARTS_ADMIN_NAME"
 DEFAULT_ACTOR = "admin"
 OUTCOMES = ("running", "success", "partial", "failed", "refused")
 _NOT_NAME = re.compile(r"[^\w.@+ -]")
 
 
 def actor_from_env(env: Mapping[str, str] | None = None) -> str:
-    """The admin's name: the ``X-Soundcharts-User`` request header, else ``SOUNDCHARTS_ADMIN_NAME``, else
-    "admin"."""
-    env = os.environ if env is None else env
-    for name in (ACTOR_HEADER_ENV, ACTOR_ENV):
-        value = _NOT_NAME.sub("", env.get(name, "")).strip()[:100]
+    """The admin's name: the ``X-Soundcharts-User`` request header (Voila puts it in the kernel's environment),
+    else the settings' ``admin_name`` (``SOUNDCHARTS_ADMIN_NAME``), else "admin". ``env`` (default: this process's
+    environment) holds both."""
+    header = os.environ.get(ACTOR_HEADER_ENV, "") if env is None else env.get(ACTOR_HEADER_ENV, "")
+    for given in (header, Settings.from_env(env).admin_name):
+        value = _NOT_NAME.sub("", given).strip()[:100]
         if value:
             return value
     return DEFAULT_ACTOR

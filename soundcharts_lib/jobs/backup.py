@@ -21,6 +21,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from soundcharts_lib.config import environment
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.engine import database_url, read_only_uri, sqlite_file
 from soundcharts_lib.db.models import Base
@@ -126,9 +127,7 @@ def _quick_check(conn: sqlite3.Connection, path: Path) -> None:
 
 def _libpq(url: URL) -> tuple[str, dict]:
     """A libpq URI without the password, and the environment carrying it."""
-    env = dict(os.environ)
-    if url.password:
-        env["PGPASSWORD"] = str(url.password)
+    env = environment(PGPASSWORD=str(url.password)) if url.password else environment()
     return url.set(drivername="postgresql", password=None).render_as_string(hide_password=False), env
 
 

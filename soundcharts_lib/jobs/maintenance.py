@@ -9,7 +9,6 @@ is always kept), ``..._AUDIT_DAYS`` (audit events); archived job notebooks follo
 from __future__ import annotations
 
 import getpass
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -19,7 +18,7 @@ from sqlalchemy import Table, exists, func, select, update
 from sqlalchemy.engine import Engine
 
 from soundcharts_lib import vocab
-from soundcharts_lib.config import Settings, _int
+from soundcharts_lib.config import Settings
 from soundcharts_lib.db import rollup
 from soundcharts_lib.db.models import (
     Base,
@@ -29,8 +28,7 @@ from soundcharts_lib.db.runs import RUNNING, dead_runs, finish_run, interrupt_de
 from soundcharts_lib.db.tables import AUD, AUDIT, RUN, C, E, P, R, T
 from soundcharts_lib.errors import ConfigError
 
-TABLES = ("rankings", "audience", "runs", "audit")
-RETENTION_ENV = {t: f"SOUNDCHARTS_RETENTION_{t.upper()}_DAYS" for t in TABLES}
+TABLES = ("rankings", "audience", "runs", "audit")  # Settings.retention's keys
 BATCH = 500  # rankings (with their entries) deleted per transaction; other rows: ROWS_PER_RANKING times as many
 ROWS_PER_RANKING = 20
 EXAMPLES = 5
@@ -58,13 +56,14 @@ def prune_archives(runs_dir: str | Path, retention_days: int, *, now: float | No
     return removed
 
 
-def record_audit(engine: Engine, action: str, outcome: str, details: dict, *, target: str | None = None) -> None:
+def record_audit(engine: Engine, action: str, outcome: str, details: dict, *, target: str | None = None,
+                 trigger: str = "cli") -> None:
     """One audit event; the actor is the trigger (cli, cron, ...) and the OS user."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = "unknown"
-    actor = f"{os.environ.get('SOUNDCHARTS_TRIGGER') or 'cli'}:{user}"
+    actor = f"{trigger}:{user}"
     with engine.begin() as conn:
         conn.execute(AUDIT.insert().values(at=utcnow(), actor=actor, action=action, target=target,
                                            outcome=outcome, details=details))
@@ -72,14 +71,13 @@ def record_audit(engine: Engine, action: str, outcome: str, details: dict, *, ta
 
 # --- retention cleanup ---------------------------------------------------------------------------------------------
 
-def retention_policy(settings: Settings, *, older_than: int | None = None, overrides: dict | None = None,
-                   env: dict | None = None) -> dict[str, int | None]:
+def retention_policy(settings: Settings, *, older_than: int | None = None,
+                     overrides: dict | None = None) -> dict[str, int | None]:
     """Days kept per target (``TABLES`` and ``archives``); None keeps everything.
 
-    A per-target override wins, then ``older_than`` (every target), then the environment.
+    A per-target override wins, then ``older_than`` (every target), then the settings.
     """
-    env = dict(os.environ) if env is None else env
-    days: dict[str, int | None] = {t: _int(env, var, None, minimum=1) for t, var in RETENTION_ENV.items()}
+    days: dict[str, int | None] = dict(settings.retention)
     days["archives"] = settings.runs_retention_days
     if older_than is not None:
         days = dict.fromkeys(days, older_than)
@@ -140,8 +138,9 @@ def _delete_batches(engine: Engine, table: Table, where, batch: int) -> tuple[in
 
 
 def cleanup(engine: Engine, retention: dict[str, int | None], *, runs_dir: str | Path | None = None,
-            dry_run: bool = False, batch: int = BATCH) -> CleanupResult:
-    """Delete what is older than each target's retention (see :func:`retention_policy`); ``dry_run`` only counts."""
+            dry_run: bool = False, batch: int = BATCH, trigger: str = "cli") -> CleanupResult:
+    """Delete what is older than each target's retention (see :func:`retention_policy`); ``dry_run`` only counts.
+    The audit log names ``trigger`` (who started it) and the OS user."""
     deleted: dict[str, int] = {}
     for table, cutoff in _cutoffs(retention).items():
         tbl, where = _old_rows(table, cutoff)
@@ -160,7 +159,8 @@ def cleanup(engine: Engine, retention: dict[str, int | None], *, runs_dir: str |
     if not dry_run:
         if deleted.get("rankings"):
             rollup.refresh(engine)  # keeps the top-tracks pages on the rollup (they read the entries meanwhile)
-        record_audit(engine, "maintenance.cleanup", "success", {"retention": retention, "deleted": deleted})
+        record_audit(engine, "maintenance.cleanup", "success", {"retention": retention, "deleted": deleted},
+                     trigger=trigger)
     return result
 
 
@@ -338,17 +338,17 @@ def _dead_runs(engine: Engine, repair: bool) -> list[Finding]:
 CHECKS = ("orphans", "entry counts", "dead runs", "audience gaps", "duplicate ISRCs")
 
 
-def check_database(engine: Engine, *, repair: bool = False) -> CheckReport:
+def check_database(engine: Engine, *, repair: bool = False, trigger: str = "cli") -> CheckReport:
     """Run every integrity check; with ``repair``, fix what is safe (orphans deleted, bad rankings marked
     failed so the next sync refetches them, dead runs recorded as interrupted) and report the rest. Repairs are
-    audited."""
+    audited under ``trigger``."""
     findings = _orphans(engine, repair) + _entry_counts(engine, repair) + _dead_runs(engine, repair)
     findings += _audience_gaps(engine) + _duplicate_isrcs(engine)
     report = CheckReport(findings)
     if repair and any(f.repaired for f in findings):
         rollup.refresh(engine)
         record_audit(engine, "maintenance.repair", "success",
-                     {f.problem: f.repaired for f in findings if f.repaired})
+                     {f.problem: f.repaired for f in findings if f.repaired}, trigger=trigger)
     return report
 
 
@@ -387,8 +387,8 @@ def maintenance_job(*, retention_days: int | None = None, older_than: int | None
     run_id = start_run(engine, "maintenance", settings.trigger, params, notebook_path=settings.job_notebook)
     try:
         retention = retention_policy(settings, older_than=older_than, overrides={"archives": retention_days})
-        counts: dict = cleanup(engine, retention, runs_dir=settings.runs_dir).deleted
-        report = check_database(engine, repair=bool(repair))
+        counts: dict = cleanup(engine, retention, runs_dir=settings.runs_dir, trigger=settings.trigger).deleted
+        report = check_database(engine, repair=bool(repair), trigger=settings.trigger)
         counts.update({f.check: f.remaining for f in report.findings})
         if backup_dir:
             counts["backup"] = str(_dated_backup(engine, backup_dir, keep_backups))

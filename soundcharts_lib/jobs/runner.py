@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import keyword
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,7 +92,9 @@ def archive_paths(settings: Settings, name: str, now: datetime | None = None) ->
 
 def run_job(name: str, params: dict, *, settings: Settings, trigger: str = "manual",
             lock_scope: str | None = None) -> JobResult:
-    """Execute ``scheduled/NAME.ipynb`` under the job's lock; archive it whether it fails or not.
+    """Execute ``scheduled/NAME.ipynb`` under the job's lock; archive it whether it fails or not. Its kernel reads
+    ``settings``, with ``trigger`` and the archived notebook, from its own environment (this process's is left as
+    it is).
 
     ``lock_scope`` narrows the lock to one part of the job (e.g. one platform of ``sync_charts``), so parts can run
     side by side while each part still runs once at a time.
@@ -103,6 +104,8 @@ def run_job(name: str, params: dict, *, settings: Settings, trigger: str = "manu
     with job_lock(f"{name}.{lock_scope}" if lock_scope else name, settings):
         import papermill  # seconds of imports: without parameters to check, only once the lock is ours
 
+        from soundcharts_lib.jobs.kernel import papermill_options
+
         notebook, log_path = archive_paths(settings, name)
         handler = logging.FileHandler(log_path)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -110,21 +113,15 @@ def run_job(name: str, params: dict, *, settings: Settings, trigger: str = "manu
         pm_log = logging.getLogger("papermill")
         pm_log.addHandler(handler)
         pm_log.setLevel(logging.INFO)
-        saved = {k: os.environ.get(k) for k in ("SOUNDCHARTS_TRIGGER", "SOUNDCHARTS_JOB_NOTEBOOK")}
-        os.environ["SOUNDCHARTS_TRIGGER"] = trigger
-        os.environ["SOUNDCHARTS_JOB_NOTEBOOK"] = str(notebook)
+        kernel_env = settings.child_env(trigger=trigger, job_notebook=str(notebook))
         try:
             papermill.execute_notebook(str(source), str(notebook), parameters=params, cwd=str(JOBS_DIR),
-                                       log_output=True, progress_bar=False, extra_arguments=KERNEL_ARGUMENTS)
+                                       log_output=True, progress_bar=False, extra_arguments=KERNEL_ARGUMENTS,
+                                       **papermill_options(kernel_env))
         except papermill.PapermillExecutionError as exc:  # the command reports it: the log files keep it
             pm_log.error("job %s failed: %s: %s", name, exc.ename, exc.evalue, extra=logs.FILE_ONLY)
             raise JobFailed(f"job {name!r} failed: {exc.ename}: {exc.evalue} (see {notebook})", notebook) from None
         finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
             pm_log.removeHandler(handler)
             handler.close()
         return JobResult(name, notebook, log_path)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 import re
 import sys
 import threading
@@ -20,6 +19,7 @@ import ipywidgets as w
 import pandas as pd
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from soundcharts_lib.config import secret_named_values
 from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.ui.params import BadQuery, Query
 from soundcharts_lib.warehouse import exports
@@ -130,7 +130,6 @@ body:has(.sc-dark), body:has(.sc-dark) #rendered_cells, body:has(.sc-dark) .jp-O
 """
 
 _URL_CREDENTIALS = re.compile(r"(\w[\w+.-]*://[^:/@\s]+:)[^@\s]+@")
-_SECRET_ENV = re.compile(r"(KEY|SECRET|TOKEN|PASSWORD)$")
 REFRESH_SECONDS = 60
 EAGER_ROWS = 500  # tables up to this size carry their files in the page
 
@@ -226,8 +225,8 @@ def error_message(exc: BaseException) -> str:
 
 def _scrub(text_: str) -> str:
     text_ = _URL_CREDENTIALS.sub(r"\1***@", text_)
-    for name, value in os.environ.items():
-        if _SECRET_ENV.search(name) and len(value) >= 4:
+    for value in secret_named_values():
+        if len(value) >= 4:
             text_ = text_.replace(value, "***")
     return text_
 

@@ -14,7 +14,6 @@ token is compared in constant time with failed logins limited (:mod:`.login`).
 from __future__ import annotations
 
 import gc
-import os
 from pathlib import Path
 
 from jupyter_server.services.contents.largefilemanager import LargeFileManager
@@ -26,6 +25,7 @@ from voila.static_file_handler import TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
+from soundcharts_lib.config import Settings, take_admin_token
 from soundcharts_lib.web.gate import RequestGate, allowed_hosts
 from soundcharts_lib.web.handlers import PREFIX, handlers
 from soundcharts_lib.web.launch import MIN_TOKEN_LENGTH, TOKEN_ENV
@@ -79,7 +79,7 @@ class WorkbenchVoila(Voila):
         self.tornado_settings = {**self.tornado_settings,
                                  "headers": {**self.tornado_settings.get("headers", {}), **HEADERS}}
         if self.admin:
-            token = os.environ.pop(TOKEN_ENV, "")
+            token = take_admin_token().get()  # out of this process's environment: no kernel inherits it
             if len(token) < MIN_TOKEN_LENGTH:
                 raise SystemExit(f"the admin server needs {TOKEN_ENV}, {MIN_TOKEN_LENGTH}+ characters")
             self.token = token
@@ -109,8 +109,8 @@ class WorkbenchVoila(Voila):
 
     def listen(self) -> None:
         self.app.default_router = RequestGate(
-            self.app, self.app.default_router, hosts=allowed_hosts(), template=self.voila_configuration.template,
-            endpoints_prefix=url_path_join(self.server_url, PREFIX))
+            self.app, self.app.default_router, hosts=allowed_hosts(Settings.from_env()),
+            template=self.voila_configuration.template, endpoints_prefix=url_path_join(self.server_url, PREFIX))
         super().listen()
 
     def start(self) -> None:

@@ -12,20 +12,22 @@ A refused request gets its status and one plain line that repeats nothing of the
 
 from __future__ import annotations
 
-import os
 from urllib.parse import unquote_to_bytes
 
 from tornado import httputil, web
 from tornado.routing import Router
 
-ALLOWED_HOSTS_ENV = "SOUNDCHARTS_ALLOWED_HOSTS"
+from soundcharts_lib.config import VARIABLES, Settings
+
+ALLOWED_HOSTS_ENV = VARIABLES["allowed_hosts"].name
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 THEMES = ("light", "dark")
 
 
-def allowed_hosts(env=os.environ) -> frozenset[str]:
-    """The loopback names plus the ones listed in ``SOUNDCHARTS_ALLOWED_HOSTS`` (lower case, ports dropped)."""
-    listed = (_host_name(name) for name in env.get(ALLOWED_HOSTS_ENV, "").split(","))
+def allowed_hosts(settings: Settings) -> frozenset[str]:
+    """The loopback names plus the settings' ``allowed_hosts`` (``SOUNDCHARTS_ALLOWED_HOSTS``; lower case, ports
+    dropped)."""
+    listed = (_host_name(name) for name in settings.allowed_hosts)
     return LOCAL_HOSTS | {name for name in listed if name}
 
 

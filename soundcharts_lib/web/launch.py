@@ -20,7 +20,6 @@ machine); the price: a second visit of the same page within those seconds waits 
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import socket
 import subprocess
@@ -29,21 +28,22 @@ import time
 import urllib.request
 from pathlib import Path
 
+from soundcharts_lib.config import VARIABLES, Settings, environment
 from soundcharts_lib.curation.audit import ACTOR_HEADER
 from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.home import dashboards_dir
 from soundcharts_lib.web.processes import stop_on_signals, stop_started
 
 DASHBOARDS = dashboards_dir()
-TOKEN_ENV = "SOUNDCHARTS_ADMIN_TOKEN"
+TOKEN_ENV = VARIABLES["admin_token"].name
+READONLY_ENV = VARIABLES["db_readonly"].name
 MIN_TOKEN_LENGTH = 16
 VIEWER_PORT = 8866
 ADMIN_PORT = 8867
 PREHEATED_PAGES = ("overview.ipynb", "chart.ipynb", "track.ipynb", "platform.ipynb")  # they wait for their request
 POOL_SIZE = 1
 FILL_DELAY_SECONDS = 3  # the served page loads (~2 s) before its pool starts the next kernel (2-3 s of CPU)
-API_CREDENTIALS = ("SOUNDCHARTS_APP_ID", "SOUNDCHARTS_API_KEY", "SOUNDCHARTS_CLIENT_ID",
-                   "SOUNDCHARTS_CLIENT_SECRET")
+API_CREDENTIALS = tuple(VARIABLES[name].name for name in ("app_id", "api_key", "client_id", "client_secret"))
 
 
 def kernel_pools(folder=DASHBOARDS, pool_size: int = POOL_SIZE) -> dict:
@@ -88,17 +88,17 @@ def server_env(base: dict, *, admin: bool = False, token: str | None = None) -> 
         if not token or len(token) < MIN_TOKEN_LENGTH:
             raise ConfigError(f"{TOKEN_ENV} must have at least {MIN_TOKEN_LENGTH} characters")
         env[TOKEN_ENV] = token
-        env.pop("SOUNDCHARTS_DB_READONLY", None)
+        env.pop(READONLY_ENV, None)
     else:
         for name in API_CREDENTIALS:
             env.pop(name, None)
-        env["SOUNDCHARTS_DB_READONLY"] = "1"
+        env[READONLY_ENV] = "1"
     return env
 
 
-def admin_token(env: dict | None = None) -> tuple[str, bool]:
-    """``(token, generated)``: ``SOUNDCHARTS_ADMIN_TOKEN`` when set, else a new random one."""
-    given = (os.environ if env is None else env).get(TOKEN_ENV, "")
+def admin_token(settings: Settings) -> tuple[str, bool]:
+    """``(token, generated)``: the settings' (``SOUNDCHARTS_ADMIN_TOKEN``) when set, else a new random one."""
+    given = settings.admin_token.get()
     return (given, False) if given else (secrets.token_urlsafe(32), True)
 
 
@@ -108,14 +108,16 @@ def start_voila(port: int, *, env: dict | None = None, log=None, admin: bool = F
     (then ``token`` is required); ``options`` go to :func:`voila_command`.
 
     The server runs in a session of its own: a signal to the caller's process group (Ctrl-C, a closed terminal)
-    reaches the caller only, which stops the server and its kernels in order (:func:`serve`)."""
-    child_env = server_env(os.environ if env is None else env, admin=admin, token=token)
+    reaches the caller only, which stops the server and its kernels in order (:func:`serve`). ``env`` (default:
+    this process's environment) is trimmed by :func:`server_env`; the server and its kernels read their settings
+    from it."""
+    child_env = server_env(environment() if env is None else env, admin=admin, token=token)
     return subprocess.Popen(voila_command(port, folder=folder, admin=admin, **options), env=child_env,
                             cwd=str(folder), start_new_session=True,
                             stdout=log, stderr=subprocess.STDOUT if log else None)
 
 
-def serve(port: int | None = None, *, admin: bool = False) -> int:
+def serve(port: int | None = None, *, settings: Settings, admin: bool = False) -> int:
     """``soundcharts serve [--admin]``: start the server, say where it is, wait. Ctrl-C, SIGTERM and SIGHUP stop
     it and every kernel it started (:mod:`soundcharts_lib.web.processes`), as does the server ending by itself.
     The server's exit code, or 0 when a signal stopped it."""
@@ -124,8 +126,8 @@ def serve(port: int | None = None, *, admin: bool = False) -> int:
     stop_on_signals()  # before the server starts: no moment in which a signal would leave it running
     try:
         if admin:
-            token, generated = admin_token()
-            proc = start_voila(port, admin=True, token=token)
+            token, generated = admin_token(settings)
+            proc = start_voila(port, env=settings.child_env(), admin=True, token=token)
             where = f"{base}/voila/render/admin/charts.ipynb"
             if generated:  # shown once, here only: the server never logs it
                 print(f"Admin area on {where}?token={token}\n"
@@ -134,7 +136,7 @@ def serve(port: int | None = None, *, admin: bool = False) -> int:
                 print(f"Admin area on {where} (log in with SOUNDCHARTS_ADMIN_TOKEN)", flush=True)
             print("Ctrl-C stops", flush=True)
         else:
-            proc = start_voila(port)
+            proc = start_voila(port, env=settings.child_env())
             print(f"Dashboards on {base}/voila/render/overview.ipynb\n"
                   f"JSON endpoints on {base}/soundcharts/audience/chart/<track_uuid>/[<platform>/] "
                   f"(OpenAPI: {base}/soundcharts/openapi.json)  Ctrl-C stops", flush=True)

@@ -148,17 +148,17 @@ def test_archived_runs_follow_their_own_retention_and_dry_run_keeps_them(engine,
 
 
 def test_retention_comes_from_the_environment_then_older_than_then_each_override():
-    settings = Settings.from_env({"SOUNDCHARTS_RUNS_RETENTION_DAYS": "60"})
-    env = {"SOUNDCHARTS_RETENTION_RANKINGS_DAYS": "365", "SOUNDCHARTS_RETENTION_AUDIT_DAYS": "90"}
-    assert retention_policy(settings, env=env) == {"rankings": 365, "audience": None, "runs": None, "audit": 90,
-                                                   "archives": 60}
-    assert set(retention_policy(settings, env=env, older_than=10).values()) == {10}
-    assert retention_policy(settings, env=env, older_than=10, overrides={"rankings": 400, "audit": None}) == \
+    settings = Settings.from_env({"SOUNDCHARTS_RUNS_RETENTION_DAYS": "60", "SOUNDCHARTS_RETENTION_RANKINGS_DAYS": "365",
+                                  "SOUNDCHARTS_RETENTION_AUDIT_DAYS": "90"})
+    assert retention_policy(settings) == {"rankings": 365, "audience": None, "runs": None, "audit": 90,
+                                          "archives": 60}
+    assert set(retention_policy(settings, older_than=10).values()) == {10}
+    assert retention_policy(settings, older_than=10, overrides={"rankings": 400, "audit": None}) == \
            {"rankings": 400, "audience": 10, "runs": 10, "audit": 10, "archives": 10}
     with pytest.raises(ConfigError, match="SOUNDCHARTS_RETENTION_RUNS_DAYS must be a whole number"):
-        retention_policy(settings, env={"SOUNDCHARTS_RETENTION_RUNS_DAYS": "soon"})
+        Settings.from_env({"SOUNDCHARTS_RETENTION_RUNS_DAYS": "soon"})
     with pytest.raises(ConfigError, match="at least 1"):
-        retention_policy(settings, env={"SOUNDCHARTS_RETENTION_AUDIENCE_DAYS": "0"})
+        Settings.from_env({"SOUNDCHARTS_RETENTION_AUDIENCE_DAYS": "0"})
 
 
 # --- integrity -----------------------------------------------------------------------------------------------------

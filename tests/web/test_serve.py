@@ -19,7 +19,7 @@ import requests
 import sqlalchemy.exc
 from sqlalchemy.engine import make_url
 
-from soundcharts_lib.config import PROJECT_ROOT
+from soundcharts_lib.config import PROJECT_ROOT, Settings
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.web.launch import (
@@ -177,9 +177,9 @@ def test_server_environments():
 
 
 def test_admin_token_from_the_environment_or_made():
-    assert admin_token({TOKEN_ENV: TOKEN}) == (TOKEN, False)
-    made, generated = admin_token({})
-    assert generated and len(made) >= 40 and made != admin_token({})[0]
+    assert admin_token(Settings.from_env({TOKEN_ENV: TOKEN})) == (TOKEN, False)
+    made, generated = admin_token(Settings.from_env({}))
+    assert generated and len(made) >= 40 and made != admin_token(Settings.from_env({}))[0]
 
 
 def test_commands():

@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from tornado import httputil
 
 from soundcharts_lib.api.client import SoundchartsClient
+from soundcharts_lib.config import Settings
 from soundcharts_lib.db import make_engine
 from soundcharts_lib.db.models import Track, TrackAudience
 from soundcharts_lib.jobs.audience import AudienceDataProcessor
@@ -291,7 +292,7 @@ def _request(uri: str, host: str = "127.0.0.1:8866") -> httputil.HTTPServerReque
     ("localhost.", False), ("[::2]:8866", False), ("dash.example.org.evil.example", False),
 ])
 def test_the_gate_answers_its_own_host_names_only(host, allowed):
-    gate = RequestGate(None, None, hosts=allowed_hosts({ALLOWED_HOSTS_ENV: " Dash.Example.org ,, "}),
+    gate = RequestGate(None, None, hosts=allowed_hosts(Settings.from_env({ALLOWED_HOSTS_ENV: " Dash.Example.org ,, "})),
                        template="lab", endpoints_prefix="/soundcharts")
     refused = gate.refusal(_request("/voila/static/voila.js", host))
     assert refused is None if allowed else refused[0] == 403
@@ -307,7 +308,8 @@ def test_the_gate_answers_its_own_host_names_only(host, allowed):
     ("/soundcharts/audience/chart/x/?theme=anything", None),  # the JSON endpoints have no theme
 ])
 def test_the_gate_lets_pages_have_their_themes_and_template_only(uri, refused):
-    gate = RequestGate(None, None, hosts=allowed_hosts({}), template="lab", endpoints_prefix="/soundcharts")
+    gate = RequestGate(None, None, hosts=allowed_hosts(Settings.from_env({})), template="lab",
+                       endpoints_prefix="/soundcharts")
     assert gate.refusal(_request(uri)) == refused
 
 
