@@ -1,3 +1,6 @@
+import os
+from dataclasses import replace
+
 import pytest
 
 from soundcharts_lib.config import PROJECT_ROOT, Secret, Settings, default_db_url
@@ -9,6 +12,26 @@ def test_defaults_point_at_production_and_the_project_sqlite_file():
     assert s.api_url == "https://customer.api.soundcharts.com"
     assert s.db_url == default_db_url() == f"sqlite:///{PROJECT_ROOT / 'data' / 'soundcharts.db'}"
     assert not s.has_credentials
+
+
+def test_unset_variables_mean_the_declared_defaults():
+    assert Settings.from_env({}) == Settings()
+    assert Settings.from_env({"SOUNDCHARTS_RATE_LIMIT": "", "SOUNDCHARTS_TRIGGER": " "}) == Settings()
+
+
+def test_a_child_reads_back_what_the_settings_hold_and_this_environment_stays(tmp_path):
+    settings = Settings.from_env({"SOUNDCHARTS_API_KEY": "CANARY-child-key", "SOUNDCHARTS_TIMEOUT": "2.5",
+                                  "SOUNDCHARTS_ALLOWED_HOSTS": "a.example, b.example", "SOUNDCHARTS_DB_READONLY": "1",
+                                  "SOUNDCHARTS_RETENTION_AUDIT_DAYS": "30", "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+                                  "SOUNDCHARTS_DB_URL": "postgresql://u@h/db",
+                                  "SOUNDCHARTS_PG_PARTITIONING": "Monthly"})
+    assert settings.allowed_hosts == ("a.example", "b.example") and settings.db_readonly
+    assert settings.retention["audit"] == 30 and settings.pg_partitioning == "monthly"
+    before = dict(os.environ)
+    child = settings.child_env(trigger="cron", job_notebook="/runs/x.ipynb")
+    assert dict(os.environ) == before and child["PATH"] == os.environ["PATH"]
+    assert Settings.from_env(child) == replace(settings, trigger="cron", job_notebook="/runs/x.ipynb")
+    assert child["SOUNDCHARTS_API_KEY"] == "CANARY-child-key" and child["SOUNDCHARTS_TRIGGER"] == "cron"
 
 
 def test_default_database_is_the_same_from_any_folder(tmp_path, monkeypatch):
@@ -40,6 +63,11 @@ def test_secrets_never_print():
     ({"SOUNDCHARTS_RATE_LIMIT": "0"}, "at least 1"),
     ({"SOUNDCHARTS_TIMEOUT": "-1"}, "SOUNDCHARTS_TIMEOUT"),
     ({"SOUNDCHARTS_API_URL": "ftp://x"}, "http"),
+    ({"SOUNDCHARTS_LOG_MAX_BYTES": "5MB"}, "SOUNDCHARTS_LOG_MAX_BYTES must be a whole number, got '5MB'"),
+    ({"SOUNDCHARTS_RETENTION_RANKINGS_DAYS": "0"}, "SOUNDCHARTS_RETENTION_RANKINGS_DAYS must be at least 1, got 0"),
+    ({"SOUNDCHARTS_TIMEOUT": "0"}, "SOUNDCHARTS_TIMEOUT must be at least 0.1, got 0.0"),
+    ({"SOUNDCHARTS_PG_PARTITIONING": "yearly"},
+     "SOUNDCHARTS_PG_PARTITIONING must be one of off, monthly, got 'yearly'"),
 ])
 def test_bad_values_give_one_line_errors(env, word):
     with pytest.raises(ConfigError) as info:

@@ -58,3 +58,49 @@ def test_run_job_records_its_trigger_and_notebook_and_the_environment_rewrites_n
                       env=dict(env, SOUNDCHARTS_TRIGGER="cron", SOUNDCHARTS_JOB_NOTEBOOK="/elsewhere.ipynb"))
     assert cli.returncode == 0, cli.stderr
     assert _runs(db) == [("sync_charts", "cron", archived), ("sync_charts", "cli", None)]
+
+
+def test_an_explicit_trigger_wins_over_the_environment(tmp_path, monkeypatch):
+    from soundcharts_lib.db import make_engine, upgrade
+    from soundcharts_lib.db.runs import finish_run, start_run
+
+    monkeypatch.setenv("SOUNDCHARTS_TRIGGER", "admin")
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    upgrade(engine)
+    run_id = start_run(engine, "sync_charts", "cron", {})
+    finish_run(engine, run_id, status="success", counts={}, errors=[])
+    assert Settings.from_env().trigger == "admin"  # the variable is read, and yet not what the run records
+    assert _runs(tmp_path / "r.db") == [("sync_charts", "cron", None)]
+
+
+def test_run_job_gives_its_kernel_the_settings_and_leaves_this_process_environment_alone(tmp_path, monkeypatch):
+    """The kernel reads the settings ``run_job`` was given (a database this process's environment does not name),
+    with the trigger and the archived notebook; this process's environment is the same before, while the notebook
+    runs (each record papermill logs from the kernel's output) and after."""
+    import logging
+    import os
+
+    from soundcharts_lib.jobs.runner import run_job
+
+    for var in ("SOUNDCHARTS_TRIGGER", "SOUNDCHARTS_JOB_NOTEBOOK", "SOUNDCHARTS_DB_URL"):
+        monkeypatch.delenv(var, raising=False)
+    db = tmp_path / "k.db"
+    settings = Settings.from_env({**os.environ, "SOUNDCHARTS_DB_URL": f"sqlite:///{db}",
+                                  "SOUNDCHARTS_RUNS_DIR": str(tmp_path / "runs")}, dotenv=False)
+    before, seen = dict(os.environ), []
+
+    class Watch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(dict(os.environ))
+
+    watch = Watch()
+    logging.getLogger("papermill").addHandler(watch)
+    try:
+        result = run_job("maintenance", {}, settings=settings, trigger="cron")
+    finally:
+        logging.getLogger("papermill").removeHandler(watch)
+    assert len(seen) > 3 and all(env == before for env in seen) and dict(os.environ) == before
+    assert _runs(db) == [("maintenance", "cron", str(result.notebook))]
+    with create_engine(f"sqlite:///{db}").connect() as conn:
+        actors = conn.execute(text("SELECT actor FROM audit_event")).scalars().all()
+    assert actors and all(actor.startswith("cron:") for actor in actors)  # the cleanup's audit event
