@@ -83,8 +83,11 @@ class ChartRanking(Base):
         # analytics.rankings_per_day / top_platforms: rankings by the chart's own date
         Index("ix_ranking_date_chart", "ranking_date", "chart_id"),
         Index("ix_ranking_fetched_at", "fetched_at"),
-        # analytics.track_charts / track_chart_history, trends.ranking_entries: the few rankings that are not a
-        # success (their entries count nowhere), found without reading the others
+        # analytics.chart_dates, trends.ranking_pairs / ranking_entries (a chart page): one chart's successful
+        # rankings by date, read from the index alone
+        Index("ix_ranking_chart_status", "chart_id", "status", "ranking_date"),
+        # analytics.track_charts / track_chart_history: the few rankings that are not a success (their entries
+        # count nowhere), found without reading the others
         Index("ix_ranking_unsuccessful", "chart_id", "ranking_date", sqlite_where=text("status <> 'success'"),
               postgresql_where=text("status <> 'success'")),
     )

@@ -286,8 +286,8 @@ def chart_dates(engine: Engine, slug: str) -> list[date]:
     """The chart's successfully stored ranking dates, ascending (one indexed query)."""
     q = (select(R.c.ranking_date).join(C, C.c.id == R.c.chart_id)
          .where(C.c.slug == slug, R.c.status == "success").order_by(R.c.ranking_date))
-    with engine.connect() as conn:
-        return list(conn.execute(q).scalars())
+    with engine.connect() as conn:  # years of daily dates: parsed once each, not through per-row processing
+        return raw_frame(conn, q, ["date"], dates=["date"])["date"].tolist()
 
 
 def chart_page(engine: Engine, slug: str, on: date | None = None) -> dict:
@@ -398,16 +398,15 @@ def track_charts(engine: Engine, uuid: str) -> pd.DataFrame:
 def track_charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
     """Charts whose latest stored ranking holds the track: chart, chart_name, platform, platform_name,
     country_code, country_name, date, position; by position."""
-    # Chart by chart, the track's entries on the chart's latest date (an index probe each, however long the track's
-    # history is), kept when that date's ranking is a success.
-    latest = exists().where(R.c.chart_id == C.c.id, R.c.ranking_date == C.c.last_ranking_date,
-                            R.c.status == "success")
+    # Chart by chart, the track's entries on the date of the chart's latest ranking when that is a success: an
+    # index probe per chart however long the track's history is.
+    latest = select(C.c.id, C.c.last_ranking_date).where(exists().where(
+        R.c.chart_id == C.c.id, R.c.ranking_date == C.c.last_ranking_date, R.c.status == "success"))
     q = (select(C.c.slug.label("chart"), C.c.name.label("chart_name"), P.c.slug.label("platform"),
                 P.c.name.label("platform_name"), C.c.country_code, C.c.country_name,
                 E.c.ranking_date.label("date"), E.c.position)
-         .select_from(C.join(E, (E.c.chart_id == C.c.id) & (E.c.ranking_date == C.c.last_ranking_date))
-                      .join(P, P.c.id == C.c.platform_id))
-         .where(E.c.track_id == _track_id(uuid), latest)
+         .select_from(E.join(C, C.c.id == E.c.chart_id).join(P, P.c.id == C.c.platform_id))
+         .where(E.c.track_id == _track_id(uuid), tuple_(E.c.chart_id, E.c.ranking_date).in_(latest))
          .order_by(E.c.position, C.c.slug))
     return _frame(engine, q)
 

@@ -165,14 +165,19 @@ def ranking_pairs(conn: Connection, *, on: date | None = None, chart: str | None
     """Per chart, its latest successfully stored ranking up to ``on`` (default: its latest) and the one before:
     chart_id, chart, chart_name, platform, country_code, unit (:func:`chart_unit`), current (ranking id), date,
     previous (ranking id or NA), previous_date, history_start (the chart's first stored ranking)."""
-    rn = func.row_number().over(partition_by=R.c.chart_id, order_by=R.c.ranking_date.desc()).label("rn")
-    start = func.min(R.c.ranking_date).over(partition_by=R.c.chart_id).label("history_start")
-    ranked = select(R.c.id, R.c.chart_id, R.c.ranking_date, rn, start).where(R.c.status == "success")
-    if on is not None:
-        ranked = ranked.where(R.c.ranking_date <= on)
-    if chart:
-        ranked = ranked.where(R.c.chart_id.in_(select(C.c.id).where(C.c.slug == chart)))
-    ranked = ranked.subquery()
+    stored = [R.c.status == "success", *([R.c.ranking_date <= on] if on is not None else [])]
+    if chart:  # one chart: its first and its two latest rankings, from the (chart, date) index, none numbered
+        chart_id = select(C.c.id).where(C.c.slug == chart).scalar_subquery()
+        start = (select(R.c.ranking_date).where(R.c.chart_id == chart_id, *stored).order_by(R.c.ranking_date)
+                 .limit(1).scalar_subquery().label("history_start"))
+        latest = (select(R.c.id, R.c.chart_id, R.c.ranking_date, start).where(R.c.chart_id == chart_id, *stored)
+                  .order_by(R.c.ranking_date.desc()).limit(2).subquery())
+        rn = func.row_number().over(order_by=latest.c.ranking_date.desc()).label("rn")
+        ranked = select(latest.c.id, latest.c.chart_id, latest.c.ranking_date, rn, latest.c.history_start).subquery()
+    else:
+        rn = func.row_number().over(partition_by=R.c.chart_id, order_by=R.c.ranking_date.desc()).label("rn")
+        start = func.min(R.c.ranking_date).over(partition_by=R.c.chart_id).label("history_start")
+        ranked = select(R.c.id, R.c.chart_id, R.c.ranking_date, rn, start).where(*stored).subquery()
     q = (select(ranked.c.id, ranked.c.chart_id, ranked.c.ranking_date.label("date"), ranked.c.rn,
                 ranked.c.history_start, C.c.slug.label("chart"), C.c.name.label("chart_name"),
                 P.c.slug.label("platform"), C.c.country_code, C.c.frequency)
@@ -202,41 +207,49 @@ def _history(conn: Connection, pairs: pd.DataFrame, wanted: pd.DataFrame) -> pd.
     stored_peak_position, stored_peak_date, stored_streak. One query per chart over ``ix_entry_track``: each track's
     entries on that chart up to that date (an entry carries its ranking's chart and date, migration 0007); those of
     rankings that are not a success (no stored date) count nowhere."""
+    upto = dict(zip(pairs["chart_id"], pairs["date"], strict=True))
     parts = []
     for chart_id, tracks in wanted.groupby("chart_id")["track_id"]:
-        upto = pairs.loc[pairs["chart_id"] == chart_id, "date"].iloc[0]
         stored = raw_frame(conn, select(R.c.ranking_date).where(
-            R.c.chart_id == int(chart_id), R.c.status == "success", R.c.ranking_date <= upto)
+            R.c.chart_id == int(chart_id), R.c.status == "success", R.c.ranking_date <= upto[chart_id])
             .order_by(R.c.ranking_date), ["date"], dates=["date"])["date"].tolist()
         hist = raw_frame(conn, select(E.c.ranking_date, E.c.track_id, E.c.position).where(
             E.c.track_id.in_(sorted({int(t) for t in tracks})), E.c.chart_id == int(chart_id),
-            E.c.ranking_date <= upto), ["date", "track_id", "position"], dates=["date"])
-        hist["i"] = hist.pop("date").map({day: i for i, day in enumerate(stored)})
-        hist = hist.dropna(subset=["i"]).astype({"i": int})
-        parts.append(_history_figures(hist, stored).assign(chart_id=chart_id))
+            E.c.ranking_date <= upto[chart_id]), ["date", "track_id", "position"], dates=["date"])
+        index = hist["date"].map({day: i for i, day in enumerate(stored)}).to_numpy(dtype=float)
+        counted = ~np.isnan(index)
+        parts.append(_history_figures(hist["track_id"].to_numpy(dtype=np.int64)[counted],
+                                      index[counted].astype(np.int64),
+                                      hist["position"].to_numpy(dtype=np.int64)[counted], stored)
+                     .assign(chart_id=chart_id))
     columns = ["chart_id", "track_id", "stored_count", *HISTORY_COLUMNS]
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c.endswith("_id") else object) for c in columns})
     return pd.concat(parts)[columns]
 
 
-def _history_figures(hist: pd.DataFrame, dates: list[date]) -> pd.DataFrame:
-    """Per track of ``hist`` (track_id, position, i: index into ``dates``): count, peak and its first date, and the
-    streak of consecutive stored rankings that ends with the last one."""
-    last = len(dates) - 1
-    hist = hist.sort_values(["track_id", "i", "position"]).drop_duplicates(["track_id", "i"])
-    by_track = hist.groupby("track_id", sort=False)
+def _history_figures(track: np.ndarray, i: np.ndarray, position: np.ndarray, dates: list[date]) -> pd.DataFrame:
+    """Per track of the entries (``track``, ``i``: index into ``dates``, ``position``): stored_count, the peak and
+    its first date, and the streak of consecutive stored rankings that ends with the last one (arrays, not frames:
+    a chart's tracks hold thousands of entries and a page reads them on every visit)."""
+    order = np.lexsort((position, i, track))
+    track, i, position = track[order], i[order], position[order]
+    first = np.ones(len(track), dtype=bool)  # the best position of each track in each ranking
+    first[1:] = (track[1:] != track[:-1]) | (i[1:] != i[:-1])
+    track, i, position = track[first], i[first], position[first]
+    starts = np.flatnonzero(np.diff(track, prepend=track[:1] - 1))  # each track's first entry
+    sizes = np.diff(np.r_[starts, len(track)])
+    group = np.repeat(np.arange(len(starts)), sizes)
+    peak = np.minimum.reduceat(position, starts)
+    peak_at = np.minimum.reduceat(np.where(position == peak[group], i, len(dates)), starts)
     # Along a run of consecutive stored rankings i - (rank of the entry in the track's history) stays constant;
     # the run that ends with the last ranking is the streak.
-    run = hist["i"] - by_track.cumcount()
-    ending_now = run == last - (by_track["i"].transform("size") - 1)
-    at_peak = hist["position"] == by_track["position"].transform("min")
-    return pd.DataFrame({
-        "stored_count": by_track.size(),
-        "stored_peak_position": by_track["position"].min(),
-        "stored_peak_date": hist[at_peak].groupby("track_id")["i"].min().map(dict(enumerate(dates))),
-        "stored_streak": ending_now.groupby(hist["track_id"]).sum(),
-    }).rename_axis("track_id").reset_index()
+    rank = np.arange(len(track)) - starts[group]
+    ending_now = (i - rank) == (len(dates) - 1) - (sizes[group] - 1)
+    streak = np.add.reduceat(ending_now.astype(np.int64), starts)
+    return pd.DataFrame({"track_id": track[starts], "stored_count": sizes, "stored_peak_position": peak,
+                         "stored_peak_date": pd.Series([dates[k] for k in peak_at], dtype=object),
+                         "stored_streak": streak})
 
 
 @dataclass(frozen=True)

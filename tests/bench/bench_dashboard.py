@@ -5,12 +5,14 @@
 
 Builds the warehouse fast (the project's schema from ``soundcharts_lib.db.upgrade``, then raw sqlite3 executemany
 with the entry indexes dropped and rebuilt, then the top-tracks rollup built by ``rollup.refresh`` as a sync does):
-daily charts spread over 8 platforms ending today, entries with their ranking's date, tracks that stay on a chart for
-weeks and move, one hit on every chart for the last year, 3 years of audience for one track per 10,000
-entries (the hit on 5 platforms with 2 identifiers each), a run history with quota figures. Then times
-(warm, median of 5) every query behind the overview (all of ``analytics.overview``, goal < 100 ms at 10M entries),
-a track page (``analytics.track_page``, goal < 50 ms), the platform and chart pages, and with ``--browser`` the
-overview in headless Chromium through Voila (goal < 3 s warm). Prints figures; asserts nothing.
+daily charts spread over 8 platforms ending today, entries with their ranking's date and chart, tracks that stay on a
+chart for weeks and move, one hit on every chart for the last year, 3 years of audience for one track per 10,000
+entries (the hit on 5 platforms with 2 identifiers each), a run history with quota figures. Then times (warm, median
+of 7) the queries behind the pages one by one, and every viewer page as its dashboard reads it
+(``warehouse.viewer_pages``: the overview, a platform page, the latest ranking's chart page, the track page of the
+hit and of a typical track), each with its goal (< 50 ms of SQL at 10M entries) and its ratio to the seed's per-row
+loops reading the same data (``seed_pages.py``, one warm run); with ``--browser`` the overview in headless Chromium
+through Voila (goal < 3 s warm). Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +39,7 @@ from soundcharts_lib.db import make_engine, rollup, upgrade  # noqa: E402
 from soundcharts_lib.db.models import utcnow  # noqa: E402
 from soundcharts_lib.jobs.sync import today_utc  # noqa: E402
 from soundcharts_lib.ui.track import HISTORY_LINES  # noqa: E402
-from soundcharts_lib.warehouse import analytics  # noqa: E402
+from soundcharts_lib.warehouse import analytics, trends  # noqa: E402
 
 PLATFORMS = ["spotify", "apple-music", "deezer", "youtube", "shazam", "tiktok", "soundcloud", "airplay"]
 AUDIENCE_PLATFORMS = [1, 4, 5, 6, 7]  # spotify, youtube, shazam, tiktok, soundcloud
@@ -48,6 +50,7 @@ AUDIENCE_SHARE = 10_000  # one track with audience per 10,000 entries (1,000 at 
 AUDIENCE_DAYS = 3 * 365
 ENTRY_INDEXES = ("ix_entry_ranking_track", "ix_entry_track")
 BATCH = 200_000
+RUNS = 7
 
 
 def uuid_of(track_id: int) -> str:
@@ -160,7 +163,7 @@ def build(path: Path, entries: int, charts: int, per_ranking: int) -> dict:
             "size_mb": path.stat().st_size / 1e6}
 
 
-def timed(call: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
+def timed(call: Callable[[], object], repeat: int = RUNS) -> tuple[float, float]:
     """Median wall and CPU milliseconds of ``repeat`` calls after one warm-up call (CPU time is this process's:
     the query runs in it, so on a busy machine it is the fairer figure)."""
     call()
@@ -174,6 +177,7 @@ def timed(call: Callable[[], object], repeat: int = 5) -> tuple[float, float]:
 
 
 def query_times(url: str, track_uuid: str, typical_uuid: str, chart: str) -> dict[str, tuple[float, float]]:
+    """The queries behind the pages, one by one (warm, median of 7)."""
     engine = make_engine(url, read_only=True)
     a = analytics
     parts = {
@@ -185,26 +189,29 @@ def query_times(url: str, track_uuid: str, typical_uuid: str, chart: str) -> dic
         "overview: chart_health_summary": lambda: a.chart_health_summary(engine),
         "overview: charts_needing_attention": lambda: a.charts_needing_attention(engine),
         "overview: system_status": lambda: a.system_status(engine),
-        "OVERVIEW TOTAL (analytics.overview)": lambda: a.overview(engine),
         "track: track_details": lambda: a.track_details(engine, track_uuid),
         "track: track_charts": lambda: a.track_charts(engine, track_uuid),
         "track: track_chart_history, the figure's charts": lambda: a.track_chart_history(
             engine, track_uuid, a.track_charts(engine, track_uuid)["chart"].head(HISTORY_LINES).tolist()),
         "track: track_charting_now": lambda: a.track_charting_now(engine, track_uuid),
         "track: track_audience": lambda: a.track_audience(engine, track_uuid),
-        "TRACK PAGE TOTAL (analytics.track_page as the page asks)": lambda: a.track_page(
-            engine, track_uuid, history_charts=HISTORY_LINES),
-        "track page of a typical track": lambda: a.track_page(engine, typical_uuid, history_charts=HISTORY_LINES),
         "track: every chart position (the history download)": lambda: a.track_chart_history(engine, track_uuid),
-        "platform page (analytics.platform_page)": lambda: a.platform_page(engine, PLATFORMS[0]),
-        "chart page (analytics.chart_page)": lambda: a.chart_page(engine, chart),
+        "chart: chart_dates": lambda: a.chart_dates(engine, chart),
+        "chart: chart_movers (ranking, trends, movers, drop-outs)": lambda: trends.chart_movers(engine, chart),
     }
-    out = {name: timed(call, repeat=3 if name.startswith("chart page") else 5) for name, call in parts.items()}
-    seed = {"overview, the seed's loops (a query per day, platform, track)": lambda: seed_pages.overview(
-                engine, today_utc()),
-            "track page, the seed's loops (a query per chart, platform)": lambda: seed_pages.track_page(
-                engine, track_uuid)}
-    out.update({name: timed(call, repeat=1) for name, call in seed.items()})
+    out = {name: timed(call) for name, call in parts.items()}
+    engine.dispose()
+    return out
+
+
+def page_times(url: str, pages: dict) -> dict[str, tuple[float, float, float]]:
+    """Per viewer page (``seed_pages.viewer_pages``): wall and CPU ms of ours (warm, median of 7) and wall ms of the
+    seed's loops for the same data (one warm run)."""
+    engine = make_engine(url, read_only=True)
+    out = {}
+    for name, (ours, seed) in pages.items():
+        wall, cpu = timed(lambda ours=ours: ours(engine))
+        out[name] = (wall, cpu, timed(lambda seed=seed: seed(engine), repeat=1)[0])
     engine.dispose()
     return out
 
@@ -307,6 +314,8 @@ def run(entries: int, *, charts: int = 100, per_ranking: int = 100, db: Path | N
         (track_entries, track_charts), (typical_entries, typical_charts) = spread(HIT), spread(typical)
         window = con.execute("SELECT COUNT(*) FROM chart_ranking_entry WHERE ranking_date >= ?",
                              (str(today_utc() - timedelta(days=29)),)).fetchone()[0]
+        on = date.fromisoformat(con.execute("SELECT MAX(ranking_date) FROM chart_ranking WHERE chart_id = 1")
+                                .fetchone()[0])
         con.close()
         engine = make_engine(url, read_only=True)
         with engine.connect() as conn:
@@ -315,10 +324,21 @@ def run(entries: int, *, charts: int = 100, per_ranking: int = 100, db: Path | N
         out = {"shape": shape, "rollup_current": current, "entries": n_entries, "charts": n_charts,
                "entries_30_days": window,
                "track_entries": track_entries, "track_charts": track_charts, "typical_entries": typical_entries,
-               "typical_charts": typical_charts, "ms": query_times(url, uuid_of(HIT), uuid_of(typical), "chart-1")}
+               "typical_charts": typical_charts, "ms": query_times(url, uuid_of(HIT), uuid_of(typical), "chart-1"),
+               "pages": page_times(url, seed_pages.viewer_pages(today_utc(), PLATFORMS[0], "chart-1", on, {
+                   "the year-long hit": uuid_of(HIT), "a typical track": uuid_of(typical)}))}
         if browser:
             out["browser_s"] = browser_times(url)
         return out
+
+
+def report_pages(pages: dict[str, tuple[float, float, float]]) -> None:
+    print(f"{f'viewer page (warm, median of {RUNS}; goal < {seed_pages.GOAL_MS} ms)':<48}{'wall ms':>9}{'CPU ms':>8}"
+          f"{'goal':>6}{'seed loops ms':>15}{'ratio':>8}")
+    for name, (wall, cpu, seed) in pages.items():
+        goal = "ok" if wall < seed_pages.GOAL_MS else "OVER"
+        print(f"{name:<48}{wall:>9.1f}{cpu:>8.1f}{goal:>6}{seed:>15,.0f}{wall / seed:>8.3f}  "
+              f"({seed / wall:,.0f}x faster)")
 
 
 def main() -> None:
@@ -343,14 +363,11 @@ def main() -> None:
           f"track page of the hit: {r['track_entries']:,} entries on {r['track_charts']} charts; a typical track: "
           f"{r['typical_entries']:,} entries on {r['typical_charts']} charts; top tracks "
           f"{'read from the rollup' if r['rollup_current'] else 'counted (the rollup is not current)'}")
-    print(f"{'query (warm, median of 5; the seed loops: one run)':<66}{'wall ms':>10}{'CPU ms':>10}")
+    print(f"{f'query (warm, median of {RUNS})':<66}{'wall ms':>10}{'CPU ms':>10}")
     for name, (wall, cpu) in r["ms"].items():
         print(f"{name:<66}{wall:>10.1f}{cpu:>10.1f}")
-    for page, ours in (("overview", "OVERVIEW TOTAL (analytics.overview)"),
-                       ("track page", "TRACK PAGE TOTAL (analytics.track_page as the page asks)")):
-        seed = next(wall for name, (wall, _) in r["ms"].items() if name.startswith(f"{page}, the seed's"))
-        print(f"{page}: {r['ms'][ours][0]:.1f} ms against {seed:,.0f} ms for the seed's loops "
-              f"(ratio {r['ms'][ours][0] / seed:.3f}, {seed / r['ms'][ours][0]:,.0f}x faster)")
+    report_pages(r["pages"])
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
     if "browser_s" in r:
         cold, *warm = r["browser_s"]
         print(f"overview in Chromium: cold {cold:.2f} s, warm {', '.join(f'{t:.2f}' for t in warm)} s "

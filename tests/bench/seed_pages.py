@@ -1,11 +1,14 @@
-"""The seed's way of reading a page, timed beside ours by ``bench_dashboard.py``: one query per day, per platform,
-per track and per chart, each answer combined in Python. Same data as ``analytics.overview`` and
-``analytics.track_page`` read (rankings per day this week and last, rankings per platform and top tracks over 30 days,
-chart health; a track's positions on each chart and its audience on each platform)."""
+"""The seed's way of reading a page, timed beside ours by ``bench_dashboard.py`` and ``bench_partition.py``: one
+query per day, per platform, per track, per chart and per entry, each answer combined in Python. Same data as the
+viewer pages read (``warehouse.viewer_pages``): the overview (rankings per day this week and last, rankings per
+platform and top tracks over 30 days, chart health), a platform page (its charts, rankings per day, top tracks), a
+chart page (a ranking with each entry's previous position, peak and streak over the stored rankings, its drop-outs)
+and a track page (its positions on each chart, its audience on each platform)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -13,8 +16,28 @@ from sqlalchemy.engine import Engine
 
 from soundcharts_lib.db.models import TrackAudience
 from soundcharts_lib.db.tables import TA, A, C, E, P, R, T
+from soundcharts_lib.ui.track import HISTORY_LINES
+from soundcharts_lib.warehouse import viewer_pages as viewer_data
 
 AUDIENCE = TrackAudience.__table__
+GOAL_MS = 50  # every viewer page's queries, at 10M entries on SQLite and 64.8M on PostgreSQL
+
+
+def viewer_pages(today: date, platform: str, chart: str, on: date, tracks: dict[str, str]) -> dict[str, tuple[
+        Callable[[Engine], object], Callable[[Engine], object]]]:
+    """Each viewer page as its dashboard reads it (``warehouse.viewer_pages``; the track page with its figure's
+    charts) and as the seed's loops read the same data, each a function of an engine: ``{page: (ours, seed)}``.
+    ``tracks``: ``{what the track is: uuid}``, one track page each."""
+    pages = {
+        "overview": (lambda e: viewer_data.overview(e, today=today), lambda e: overview(e, today)),
+        "platform page": (lambda e: viewer_data.platform_page(e, platform, today=today),
+                          lambda e: platform_page(e, platform, today)),
+        "chart page": (lambda e: viewer_data.chart_page(e, chart, on), lambda e: chart_page(e, chart, on)),
+    }
+    for what, uuid in tracks.items():
+        pages[f"track page, {what}"] = (lambda e, u=uuid: viewer_data.track_page(e, u, history_charts=HISTORY_LINES),
+                                        lambda e, u=uuid: track_page(e, u))
+    return pages
 
 
 def overview(engine: Engine, today: date) -> dict:
@@ -58,3 +81,51 @@ def track_page(engine: Engine, uuid: str) -> dict:
                                     .group_by(AUDIENCE.c.date).order_by(AUDIENCE.c.date)).all()
                     for p in platforms}
     return {"track": track, "artists": artists, "history": history, "audience": audience}
+
+
+def platform_page(engine: Engine, slug: str, today: date) -> dict:
+    ok = R.c.status == "success"
+    since = today - timedelta(days=29)
+    with engine.connect() as conn:
+        platform = conn.execute(select(P).where(P.c.slug == slug)).first()
+        charts = conn.execute(select(C).where(C.c.platform_id == platform.id).order_by(C.c.slug)).all()
+        per_day = {since + timedelta(days=i): [conn.execute(
+            select(func.count()).select_from(R).where(R.c.chart_id == chart.id, R.c.ranking_date == since + timedelta(
+                days=i))).scalar() for chart in charts] for i in range(30)}
+        rankings = [conn.execute(select(R.c.id).where(R.c.chart_id == chart.id, R.c.ranking_date >= since, ok))
+                    .scalars().all() for chart in charts]
+        tracks = Counter()
+        for ids in rankings:
+            for ranking in ids:
+                tracks.update(conn.execute(select(E.c.track_id).where(E.c.ranking_id == ranking)).scalars())
+        top = [(conn.execute(select(T.c.name, T.c.credit_name).where(T.c.id == t)).first(), n)
+               for t, n in tracks.most_common(20)]
+    return {"platform": platform, "charts": charts, "per_day": per_day, "top": top}
+
+
+def chart_page(engine: Engine, slug: str, on: date) -> dict:
+    ok = R.c.status == "success"
+    with engine.connect() as conn:
+        chart = conn.execute(select(C).where(C.c.slug == slug)).first()
+        dates = conn.execute(select(R.c.ranking_date).where(R.c.chart_id == chart.id, ok)
+                             .order_by(R.c.ranking_date)).scalars().all()
+        ranking = conn.execute(select(R.c.id).where(R.c.chart_id == chart.id, R.c.ranking_date == on, ok)).scalar()
+        before = conn.execute(select(R.c.id).where(R.c.chart_id == chart.id, R.c.ranking_date < on, ok)
+                              .order_by(R.c.ranking_date.desc()).limit(1)).scalar()
+        rows = []
+        for entry in conn.execute(select(E).where(E.c.ranking_id == ranking).order_by(E.c.position)).all():
+            track = conn.execute(select(T.c.uuid, T.c.name, T.c.credit_name).where(T.c.id == entry.track_id)).first()
+            previous = entry.old_position or conn.execute(  # the API's, else the previous ranking's
+                select(E.c.position).where(E.c.ranking_id == before, E.c.track_id == entry.track_id)).scalar()
+            history = conn.execute(select(R.c.ranking_date, E.c.position).join(E, E.c.ranking_id == R.c.id)
+                                   .where(R.c.chart_id == chart.id, R.c.ranking_date <= on, ok,
+                                          E.c.track_id == entry.track_id).order_by(R.c.ranking_date)).all()
+            on_chart = {day for day, _ in history}
+            streak = next((n for n, day in enumerate(reversed([d for d in dates if d <= on])) if day not in on_chart),
+                          len(on_chart))
+            rows.append((entry.position, track, previous, min(p for _, p in history), streak))
+        gone = [(track_id, position) for track_id, position in conn.execute(
+                    select(E.c.track_id, E.c.position).where(E.c.ranking_id == before)).all()
+                if conn.execute(select(E.c.id).where(E.c.ranking_id == ranking, E.c.track_id == track_id))
+                .first() is None]
+    return {"chart": chart, "dates": dates, "ranking": rows, "dropouts": gone}

@@ -20,10 +20,13 @@ def test_quick_dashboard_benchmark(tmp_path):
     assert result["track_entries"] == 40 * 100 and result["track_charts"] == 40  # the hit: every chart, every day
     assert result["rollup_current"]  # the pages read the top-tracks rollup, as after a sync
     assert all(wall > 0 and cpu >= 0 for wall, cpu in result["ms"].values())
-    overview, track = result["ms"]["OVERVIEW TOTAL (analytics.overview)"], result["ms"][
-        "TRACK PAGE TOTAL (analytics.track_page as the page asks)"]
+    assert list(result["pages"]) == ["overview", "platform page", "chart page", "track page, the year-long hit",
+                                     "track page, a typical track"]
+    assert all(wall > 0 and cpu >= 0 and seed > 0 for wall, cpu, seed in result["pages"].values())
+    overview, track = result["pages"]["overview"], result["pages"]["track page, the year-long hit"]
     print(f"quick dashboard bench: overview {overview[0]:.0f} ms (CPU {overview[1]:.0f}), "
           f"track page {track[0]:.0f} ms (CPU {track[1]:.0f})")
+    bench_dashboard.report_pages(result["pages"])
     # the seed's loops, timed beside ours, read the same figures
     engine = make_engine(f"sqlite:///{tmp_path / 'quick.db'}", read_only=True)
     today = today_utc()
@@ -38,4 +41,15 @@ def test_quick_dashboard_benchmark(tmp_path):
     hit = seed_pages.track_page(engine, bench_dashboard.uuid_of(bench_dashboard.HIT))
     charts = analytics.track_charts(engine, bench_dashboard.uuid_of(bench_dashboard.HIT))
     assert sorted(map(len, hit["history"].values())) == sorted(charts["appearances"]) and len(charts) == 40
+    platform = bench_dashboard.PLATFORMS[0]
+    seed = seed_pages.platform_page(engine, platform, today)
+    page = analytics.platform_page(engine, platform, today)
+    assert [sum(n) for n in seed["per_day"].values()] == page["per_day"]["stored"].tolist()
+    assert [n for _, n in seed["top"]] == page["tracks"]["appearances"].tolist()
+    day = analytics.chart_dates(engine, "chart-1")[-1]
+    seed = seed_pages.chart_page(engine, "chart-1", day)
+    ranking = analytics.chart_page(engine, "chart-1", day)["ranking"]
+    assert [(p, t.uuid, prev, peak, streak) for p, t, prev, peak, streak in seed["ranking"]] == list(zip(
+        ranking["position"], ranking["uuid"], ranking["previous_position"], ranking["stored_peak_position"],
+        ranking["stored_streak"], strict=True))
     engine.dispose()
