@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from api.replay import DATA, saved
 from soundcharts_lib.api.transport import date_windows
 from soundcharts_lib.errors import (
     BadRequest,
@@ -19,10 +20,6 @@ from soundcharts_lib.errors import (
     QuotaExhausted,
 )
 from soundcharts_lib.vocab import BadValue
-
-from .test_client_replay import DATA, client, replay, saved
-
-__all__ = ["client", "replay"]  # fixtures shared with test_client_replay: the replay server and a client of it
 
 A = "11e83fdd-7a6c-1aa4-a8f2-0cc47a1a5b5e"
 SONGS = f"/api/v2.21/artist/{A}/songs"

@@ -10,13 +10,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from api.replay import DATA, saved
 from soundcharts_lib.api.transport import date_windows
 from soundcharts_lib.errors import BadRequest, Gone, NotFound, PayloadError, QuotaExhausted, ServerError
 from soundcharts_lib.vocab import BadValue
-
-from .test_client_replay import DATA, client, replay, saved
-
-__all__ = ["client", "replay"]  # fixtures shared with test_client_replay: the replay server and a client of it
 
 S = "2ffc5f25-7d1b-11ea-a6e0-aa0b4b9f2c1e"
 RANKS = f"/api/v2/song/{S}/charts/ranks/spotify"
