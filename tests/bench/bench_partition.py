@@ -1,25 +1,32 @@
 """PostgreSQL: the dashboard pages and a month's retention cleanup, unpartitioned vs monthly partitions.
 
     python tests/bench/bench_partition.py --pg-url postgresql://... [--months 24 --charts 100 --entries 100]
-        [--convert]
+        [--convert | --reuse]
 
 Builds two databases with the same generated history (server-side ``generate_series``) ending today: charts x days
-rankings of ``entries`` entries each (days = 30 x months), 20,000 tracks, and 1,000 tracks x 5 platforms of daily
-audience over the same days. One keeps the layout the migrations make; the other gets monthly partitions
-(``db.partition``): by default the empty tables are partitioned first and then loaded; with ``--convert`` the
-partitioned database is a copy of the plain one converted by ``partition.apply`` (the migration path, timed; it
-needs twice the disk while it runs). Rows are loaded with the tables' indexes and constraints dropped, then recreated
-(checked identical to what the migrations made), vacuumed and analyzed, and the top-tracks rollup refreshed.
-Prints the build speed, and the median of 7 runs of each page's queries on both databases (taking turns) with
-the ratio partitioned / unpartitioned (below 1: partitions are faster).
+rankings of ``entries`` entries each (days = 30 x months), 20,000 tracks, the year-long hit of ``bench_dashboard.py``
+(on every day of the last year of each of the first 100 charts), and 1,000 tracks x 5 platforms of daily audience
+over the same days (the hit: 5 platforms x 2 identifiers). One keeps the layout the migrations make; the other gets
+monthly partitions (``db.partition``): by default the empty tables are partitioned first and then loaded; with
+``--convert`` the partitioned database is a copy of the plain one converted by ``partition.apply`` (the migration
+path, timed; it needs twice the disk while it runs). Rows are loaded with the tables' indexes and constraints
+dropped, then recreated (checked identical to what the migrations made), vacuumed and analyzed, and the top-tracks
+rollup refreshed.
+Prints the build speed, and for every viewer page as its dashboard reads it (``seed_pages.viewer_pages``) and some of
+their queries alone, the median of 7 runs on both databases (taking turns) with the ratio partitioned / unpartitioned
+(below 1: partitions are faster), the goal (< 50 ms) and one warm run of the seed's per-row loops reading the same
+data with our ratio to it; then the time to drop a month of entries (``--reuse``: the databases a previous run built
+are measured again, and left whole).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -28,9 +35,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import seed_pages  # noqa: E402
 from bench_store import fresh_pg_database  # noqa: E402
 from sqlalchemy import text  # noqa: E402
-from sqlalchemy.engine import Connection  # noqa: E402
+from sqlalchemy.engine import Connection, make_url  # noqa: E402
 
 from soundcharts_lib.db import make_engine, partition, rollup, upgrade  # noqa: E402
 from soundcharts_lib.warehouse import analytics, audience_series  # noqa: E402
@@ -40,6 +48,9 @@ TRACKS = 20_000
 AUDIENCE_TRACKS = 1_000
 PLATFORMS = ("spotify", "youtube", "shazam", "tiktok", "soundcloud")
 TRACK = "00000000-0000-4000-8000-000000000007"  # charts (~1/20,000 of the entries) and has audience
+HIT = TRACKS + 1  # the year-long hit, as bench_dashboard's: every day of the last year on each of HIT_CHARTS charts
+HIT_CHARTS, HIT_DAYS, HIT_IDENTIFIERS = 100, 365, 2
+HIT_UUID = f"00000000-0000-4000-8000-{HIT:012d}"
 RUNS = 7
 MAINTENANCE_MEM = "1GB"  # index builds sort in memory (the session's setting, whatever the server's)
 
@@ -104,7 +115,7 @@ def build(url: str, today: date, months: int, charts: int, entries: int, audienc
                           "FROM generate_series(1, :n) g"), {"n": charts, "t": today})
         conn.execute(text("INSERT INTO track (uuid, name, credit_name, first_seen_at) SELECT "
                           "'00000000-0000-4000-8000-' || lpad(g::text, 12, '0'), 'Song ' || g, 'Artist ' || g % 900, "
-                          "now() FROM generate_series(1, :n) g"), {"n": TRACKS})
+                          "now() FROM generate_series(1, :n) g"), {"n": HIT})
         # day by day, as syncs store them (the entries follow their ranking's order)
         conn.execute(text("INSERT INTO chart_ranking (chart_id, ranking_date, date_raw, fetched_at, status, "
                           "entry_count) SELECT c, d::date, d::date || 'T00:00:00+00:00', d, 'success', :e "
@@ -113,17 +124,25 @@ def build(url: str, today: date, months: int, charts: int, entries: int, audienc
                      {"c": charts, "e": entries, "s": start, "t": today})
         with bare(conn, "chart_ranking_entry"), bare(conn, "track_audience"):
             conn.execute(text("INSERT INTO chart_ranking_entry (ranking_id, ranking_date, chart_id, track_id, "
-                              "position, metric) SELECT r.id, r.ranking_date, r.chart_id, "
+                              "position, metric) SELECT r.id, r.ranking_date, r.chart_id, CASE WHEN r.chart_id <= :hc "
+                              "AND r.ranking_date > CAST(:today AS date) - :hd "
+                              "AND p = 1 + (r.chart_id + (r.ranking_date - DATE '2000-01-01')) % 10 THEN :hit ELSE "
                               "1 + (r.chart_id * 7919 + p * 104729 + (r.ranking_date - DATE '2000-01-01') / 7 * 31) "
-                              "% :t, p, 1000000 - p * 1000 "
+                              "% :t END, p, 1000000 - p * 1000 "
                               "FROM chart_ranking r, LATERAL generate_series(1, r.entry_count) p ORDER BY r.id"),
-                         {"t": TRACKS})
+                         {"t": TRACKS, "hit": HIT, "hc": HIT_CHARTS, "hd": HIT_DAYS, "today": today})
             conn.execute(text("INSERT INTO track_audience (track_id, platform_id, platform_identifier, date, "
                               "audience_value, fetched_at) SELECT t, p, 'id-' || t, d::date, "
                               "(t * 1000 + (d::date - CAST(:s AS date)) * 5000)::bigint, now() "
                               "FROM generate_series(1, :a) t, generate_series(1, 5) p, "
                               "generate_series(CAST(:s AS date), CAST(:t AS date), interval '1 day') d"),
                          {"a": audience_tracks, "s": start, "t": today})
+            conn.execute(text("INSERT INTO track_audience (track_id, platform_id, platform_identifier, date, "
+                              "audience_value, fetched_at) SELECT :hit, p, 'id-' || :hit || '-' || p || '-' || k, "
+                              "d::date, (k * 1000 + (d::date - CAST(:s AS date)) * 50 * p)::bigint, now() "
+                              "FROM generate_series(1, 5) p, generate_series(1, :k) k, "
+                              "generate_series(CAST(:s AS date), CAST(:t AS date), interval '1 day') d"),
+                         {"hit": HIT, "k": HIT_IDENTIFIERS, "s": start, "t": today})
             took["load_s"] = time.perf_counter() - t0
             t0 = time.perf_counter()
         took["index_s"] = time.perf_counter() - t0
@@ -141,25 +160,26 @@ def vacuum(engine) -> None:
         conn.execute(text("VACUUM ANALYZE"))
 
 
-def pages(today: date, start: date) -> dict:
-    """What each measured page or query runs, given an engine."""
+def pages(today: date, start: date) -> dict[str, tuple[Callable, Callable | None]]:
+    """What each measured page or query runs, given an engine: ``{name: (ours, the seed's loops or None)}``. The
+    viewer pages as their dashboards read them (``seed_pages.viewer_pages``; the chart page of a date in the middle
+    of the history), then some of their queries alone."""
     middle = start + (today - start) / 2
-    return {
-        "overview (all queries)": lambda e: analytics.overview(e, today),
-        "top tracks, 30 days": lambda e: analytics.top_tracks(e, 30, today),
-        "platform page": lambda e: analytics.platform_page(e, PLATFORMS[0], today),
-        "chart page, one date": lambda e: analytics.chart_page(e, "chart-1", middle),
-        "chart trends (whole history)": lambda e: chart_trends(e, "chart-1"),
-        "track page": lambda e: analytics.track_page(e, TRACK),
-        "one track's audience, 5 platforms": lambda e: audience_series.audience_by_platform(e, TRACK),
-    }
+    viewer = seed_pages.viewer_pages(today, PLATFORMS[0], "chart-1", middle,
+                                     {"the year-long hit": HIT_UUID, "a typical track": TRACK})
+    return {**viewer,
+            "top tracks, 30 days": (lambda e: analytics.top_tracks(e, 30, today), None),
+            "chart trends (latest, whole history)": (lambda e: chart_trends(e, "chart-1"), None),
+            "the hit's audience, 5 platforms x 2 ids": (lambda e: audience_series.audience_by_platform(e, HIT_UUID),
+                                                        None)}
 
 
-def measure(urls: dict[str, str], today: date, start: date, runs: int = RUNS) -> dict[str, dict[str, float]]:
-    """Median ms of each page per database; the databases take turns, so both see the same machine load."""
+def measure(urls: dict[str, str], today: date, start: date, runs: int = RUNS) -> dict[str, dict[str, dict]]:
+    """Per database, the median ms of each page (``ms``) and one warm run of the seed's loops for it (``seed_ms``);
+    the databases take turns, so both see the same machine load."""
     engines = {name: make_engine(url) for name, url in urls.items()}
-    out = {name: {} for name in urls}
-    for page, fn in pages(today, start).items():
+    out = {"ms": {name: {} for name in urls}, "seed_ms": {name: {} for name in urls}}
+    for page, (fn, seed) in pages(today, start).items():
         times = {name: [] for name in urls}
         for engine in engines.values():
             fn(engine)  # warm
@@ -169,7 +189,11 @@ def measure(urls: dict[str, str], today: date, start: date, runs: int = RUNS) ->
                 fn(engine)
                 times[name].append((time.perf_counter() - t0) * 1000)
         for name in urls:
-            out[name][page] = statistics.median(times[name])
+            out["ms"][name][page] = statistics.median(times[name])
+        for name, engine in engines.items() if seed else ():
+            t0 = time.perf_counter()
+            seed(engine)
+            out["seed_ms"][name][page] = (time.perf_counter() - t0) * 1000
     for engine in engines.values():
         engine.dispose()
     return out
@@ -191,9 +215,37 @@ def cleanup_ms(url: str, month: date, partitioned: bool) -> float:
 
 
 def run(pg_url: str, months: int, charts: int, entries: int, audience_tracks: int = AUDIENCE_TRACKS,
-        convert: bool = False) -> dict:
+        convert: bool = False, reuse: bool = False) -> dict:
+    """Build both databases (``reuse``: measure the ones a previous run built, and leave them whole), measure the
+    pages, then (unless ``reuse``) the cleanup of a month."""
     today = date.today()
     start = today - timedelta(days=30 * months - 1)
+    urls = {name: make_url(pg_url).set(drivername="postgresql+psycopg", database=f"bench_{name}")
+            .render_as_string(hide_password=False) for name in ("plain", "parted")}
+    out = {"load": [os.getloadavg()[0]]}
+    if not reuse:
+        out |= build_both(pg_url, today, months, charts, entries, audience_tracks, convert)
+    engine = make_engine(urls["plain"])
+    with engine.connect() as conn:
+        out["entries"] = conn.execute(text("SELECT count(*) FROM chart_ranking_entry")).scalar_one()
+        out["audience"] = conn.execute(text("SELECT count(*) FROM track_audience")).scalar_one()
+        out["hit_entries"], out["hit_charts"] = conn.execute(text(
+            "SELECT count(*), count(DISTINCT chart_id) FROM chart_ranking_entry WHERE track_id = :t"),
+            {"t": HIT}).one()
+    engine.dispose()
+    out["load"].append(os.getloadavg()[0])
+    out |= measure(urls, today, start)
+    out["load"].append(os.getloadavg()[0])
+    if not reuse:
+        first_full = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        out |= {"cleanup_plain": cleanup_ms(urls["plain"], first_full, False),
+                "cleanup_parted": cleanup_ms(urls["parted"], first_full, True)}
+    return out
+
+
+def build_both(pg_url: str, today: date, months: int, charts: int, entries: int, audience_tracks: int,
+               convert: bool) -> dict:
+    """The plain database, then the partitioned one (loaded, or with ``convert`` a converted copy of the plain one)."""
     plain = fresh_pg_database(pg_url, "bench_plain")
     t0 = time.perf_counter()
     out = {"plain_build": build(plain, today, months, charts, entries, audience_tracks, partitioned=False)}
@@ -212,32 +264,34 @@ def run(pg_url: str, months: int, charts: int, entries: int, audience_tracks: in
         parted = fresh_pg_database(pg_url, "bench_parted")
         out["parted_build"] = build(parted, today, months, charts, entries, audience_tracks, partitioned=True)
     out["parted_build"]["total_s"] = time.perf_counter() - t0
-    engine = make_engine(plain)
-    with engine.connect() as conn:
-        out["entries"] = conn.execute(text("SELECT count(*) FROM chart_ranking_entry")).scalar_one()
-        out["audience"] = conn.execute(text("SELECT count(*) FROM track_audience")).scalar_one()
-    engine.dispose()
-    first_full = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    out |= measure({"plain": plain, "parted": parted}, today, start)
-    out |= {"cleanup_plain": cleanup_ms(plain, first_full, False),
-            "cleanup_parted": cleanup_ms(parted, first_full, True)}
     return out
 
 
 def report(r: dict) -> None:
-    print(f"{r['entries']:,} entries and {r['audience']:,} audience rows per database")
-    for layout in ("plain", "parted"):
+    print(f"{r['entries']:,} entries and {r['audience']:,} audience rows per database; the year-long hit: "
+          f"{r['hit_entries']:,} entries on {r['hit_charts']} charts")
+    for layout in ("plain", "parted") if "plain_build" in r else ():
         b = r[f"{layout}_build"]
         steps = ", ".join(f"{k[:-2].replace('_', ' + ')} {v:.0f} s" for k, v in b.items() if k != "total_s")
         print(f"{layout}: built in {b['total_s']:.0f} s ({r['entries'] / b['total_s']:,.0f} entries/s"
               f"{'; ' + steps if steps else ''})")
     if "convert_s" in r:
         print(f"parted: copy of plain converted by partition.apply in {r['convert_s']:.1f} s")
-    print(f"{f'query (median of {RUNS})':40} {'unpartitioned':>14} {'partitioned':>12} {'ratio':>6}")
-    for name, ms in r["plain"].items():
-        print(f"{name:40} {ms:>11.1f} ms {r['parted'][name]:>9.1f} ms {r['parted'][name] / ms:>6.2f}")
-    print(f"{'drop one month of entries':40} {r['cleanup_plain']:>11.1f} ms {r['cleanup_parted']:>9.1f} ms "
-          f"{r['cleanup_parted'] / r['cleanup_plain']:>6.2f}")
+    print(f"load average {' / '.join(f'{x:.1f}' for x in r['load'])} on {os.cpu_count()} cores (start / before "
+          "measuring / after)")
+    ms, seed = r["ms"], r["seed_ms"]
+    print(f"{f'query (median of {RUNS}; goal < {seed_pages.GOAL_MS} ms)':42} {'unpartitioned':>14} {'partitioned':>12} "
+          f"{'ratio':>6} {'goal':>5}   seed loops: unpartitioned (ratio), partitioned (ratio)")
+    for name, plain in ms["plain"].items():
+        parted = ms["parted"][name]
+        goal = "ok" if max(plain, parted) < seed_pages.GOAL_MS else "OVER"
+        loops = (f"   {seed['plain'][name]:>10,.0f} ms ({plain / seed['plain'][name]:.3f}), "
+                 f"{seed['parted'][name]:>8,.0f} ms ({parted / seed['parted'][name]:.3f})"
+                 if name in seed["plain"] else "")
+        print(f"{name:42} {plain:>11.1f} ms {parted:>9.1f} ms {parted / plain:>6.2f} {goal:>5}{loops}")
+    if "cleanup_plain" in r:
+        print(f"{'drop one month of entries':42} {r['cleanup_plain']:>11.1f} ms {r['cleanup_parted']:>9.1f} ms "
+              f"{r['cleanup_parted'] / r['cleanup_plain']:>6.2f}")
 
 
 def main() -> None:
@@ -248,9 +302,11 @@ def main() -> None:
     ap.add_argument("--entries", type=int, default=100)
     ap.add_argument("--convert", action="store_true",
                     help="partition a copy of the plain database with partition.apply (timed) instead of loading")
+    ap.add_argument("--reuse", action="store_true",
+                    help="measure the databases a previous run built (same --months), without the cleanup")
     args = ap.parse_args()
     print(f"started {datetime.now():%H:%M:%S}", flush=True)
-    report(run(args.pg_url, args.months, args.charts, args.entries, convert=args.convert))
+    report(run(args.pg_url, args.months, args.charts, args.entries, convert=args.convert, reuse=args.reuse))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,17 @@ import bench_partition  # noqa: E402
 @pytest.mark.parametrize("convert", [False, True], ids=["loaded-into-partitions", "converted-copy"])
 def test_quick_partition_benchmark(pg_url, convert):
     r = bench_partition.run(pg_url, months=2, charts=3, entries=5, audience_tracks=10, convert=convert)
-    assert r["entries"] == 3 * 60 * 5 and r["audience"] == 10 * 5 * 60
-    assert set(r["plain"]) == set(r["parted"]) and "track page" in r["plain"]
-    assert all(ms > 0 for ms in [*r["plain"].values(), *r["parted"].values(), r["cleanup_plain"], r["cleanup_parted"]])
+    assert r["entries"] == 3 * 60 * 5 and r["audience"] == (10 + 2) * 5 * 60  # the hit on 5 platforms x 2 ids
+    assert r["hit_charts"] == 3 and 0 < r["hit_entries"] < 3 * 60
+    ms, seed = r["ms"], r["seed_ms"]
+    assert set(ms["plain"]) == set(ms["parted"]) and "track page, the year-long hit" in ms["plain"]
+    assert set(seed["plain"]) == set(seed["parted"]) == {"overview", "platform page", "chart page",
+                                                         "track page, the year-long hit", "track page, a typical track"}
+    assert all(t > 0 for t in [*ms["plain"].values(), *ms["parted"].values(), *seed["plain"].values(),
+                               *seed["parted"].values(), r["cleanup_plain"], r["cleanup_parted"]])
     bench_partition.report(r)
+    if not convert:  # measured again as they are: no rebuild, no cleanup
+        again = bench_partition.run(pg_url, months=2, charts=3, entries=5, reuse=True)
+        assert "plain_build" not in again and "cleanup_plain" not in again and set(again["ms"]) == set(ms)
+        assert again["entries"] < r["entries"]  # the month the first run's cleanup removed stays removed
+        bench_partition.report(again)
