@@ -20,6 +20,7 @@ from typing import Any
 
 from soundcharts_lib import home
 from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.redact import redact
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_API_URL = "https://customer.api.soundcharts.com"
@@ -312,10 +313,8 @@ class Settings:
                 "runs": self.retention_runs_days, "audit": self.retention_audit_days}
 
     def __repr__(self) -> str:  # secrets print as Secret('***'), URL passwords as user:***@host
-        from soundcharts_lib.logs import mask
-
         values = {f.name: getattr(self, f.name) for f in fields(self)}
-        shown = ", ".join(f"{name}={mask(v) if isinstance(v, str) else v!r}" for name, v in values.items())
+        shown = ", ".join(f"{name}={redact(v) if isinstance(v, str) else v!r}" for name, v in values.items())
         return f"Settings({shown})"
 
 

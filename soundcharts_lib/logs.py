@@ -14,28 +14,17 @@ database password is ever written, whatever a library logs.
 from __future__ import annotations
 
 import logging
-import re
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from soundcharts_lib.config import Settings, configured_secrets
 from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.redact import redact
 
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-MASK = "***"
 CONSOLE_FORMAT = "%(levelname)s %(name)s: %(message)s"
 FILE_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 
-_PATTERNS = (
-    # Authorization: Bearer <token>
-    (re.compile(r"(\bbearer\s+)[A-Za-z0-9._~+/=-]+", re.I), r"\1" + MASK),
-    # x-api-key: v, 'x-api-key': 'v', api_key=v, client_secret=v, "access_token": "v", password=v
-    (re.compile(r"((?:x-api-key|api[_-]?key|client[_-]?secret|access[_-]?token|refresh[_-]?token|password)"
-                r"['\"]?\s*[:=]\s*['\"]?)[^\s'\",;&}]+", re.I), r"\1" + MASK),
-    # scheme://user:password@host: the password runs to the last "@" of the URL's authority, so a raw "@" in it
-    # is masked whole ("/" cannot be in it: it would end the authority)
-    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s'\"]*:)[^/\s'\"]*(@)", re.I), r"\1" + MASK + r"\2"),
-)
 # Third-party loggers whose INFO records are plumbing, not news (Alembic's "Context impl SQLiteImpl.",
 # "Will assume non-transactional DDL."): shown only at DEBUG.
 CHATTY = ("alembic",)
@@ -44,12 +33,7 @@ CHATTY = ("alembic",)
 def mask(text: str) -> str:
     """``text`` with the configured secrets, bearer tokens, key/secret/password values and URL passwords masked
     (``scheme://user:***@host``): what any URL or message goes through before it is printed or logged."""
-    for value in configured_secrets().values():
-        if len(value) >= 4:
-            text = text.replace(value, MASK)
-    for pattern, repl in _PATTERNS:
-        text = pattern.sub(repl, text)
-    return text
+    return redact(text, configured_secrets().values())
 
 
 class SecretFilter(logging.Filter):

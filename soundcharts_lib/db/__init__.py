@@ -4,7 +4,8 @@
 does, so importing this package does not load it.
 """
 
-from soundcharts_lib.db.engine import engine_from_env, is_postgres, make_engine
+from soundcharts_lib.db.engine import is_postgres, make_engine
+from soundcharts_lib.db.schema import engine_from_env
 
 __all__ = ["engine_from_env", "is_postgres", "make_engine", "upgrade"]
 

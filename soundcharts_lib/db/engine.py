@@ -107,16 +107,3 @@ def read_only_uri(path: Path) -> str:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
-
-
-def engine_from_env(settings=None, *, read_only: bool | None = None) -> Engine:
-    """The configured database; read-only when ``read_only``, by default when the settings say so
-    (``SOUNDCHARTS_DB_READONLY=1``, set for the viewers' kernels). A database written by a newer release, or another
-    application's, is refused (``ConfigError``)."""
-    from soundcharts_lib.config import Settings
-    from soundcharts_lib.db.schema import checked
-
-    settings = settings or Settings.from_env()
-    if read_only is None:
-        read_only = settings.db_readonly
-    return checked(make_engine(settings.db_url, read_only=read_only))

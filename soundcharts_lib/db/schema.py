@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import URL, Connection, Engine
 
+from soundcharts_lib.config import Settings
 from soundcharts_lib.db.engine import database_url, make_engine, sqlite_file
 from soundcharts_lib.errors import ConfigError, SoundchartsError
 
@@ -113,3 +114,13 @@ def open_current(url: str | URL) -> Engine:
     if path is not None and not path.exists():
         raise NotReady(f"database file not found: {path} ({INIT_DB})")
     return checked(make_engine(url, read_only=True), require_current)
+
+
+def engine_from_env(settings=None, *, read_only: bool | None = None) -> Engine:
+    """The configured database; read-only when ``read_only``, by default when the settings say so
+    (``SOUNDCHARTS_DB_READONLY=1``, set for the viewers' kernels). A database written by a newer release, or another
+    application's, is refused (``ConfigError``)."""
+    settings = settings or Settings.from_env()
+    if read_only is None:
+        read_only = settings.db_readonly
+    return checked(make_engine(settings.db_url, read_only=read_only))
