@@ -18,6 +18,7 @@ from soundcharts_lib.db.models import (
     utcnow,
 )
 from soundcharts_lib.db.tables import RUN, TA, TPI, A, C, E, P, R, T
+from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.vocab import today_utc
 from soundcharts_lib.warehouse import audience_series, health, trends
 from soundcharts_lib.warehouse.quota import quota_forecast
@@ -26,7 +27,7 @@ ATTENTION_LIMIT = 10
 UNSUCCESSFUL = R.c.status != literal_column("'success'")  # ix_ranking_unsuccessful's condition, as written
 
 
-class UnknownEntity(LookupError):
+class UnknownEntity(SoundchartsError, LookupError):
     """A platform, chart or track that is not stored (the message is one line)."""
 
     def __str__(self) -> str:
@@ -395,20 +396,32 @@ def track_charts(engine: Engine, uuid: str) -> pd.DataFrame:
     return found if len(found) else pd.DataFrame(columns=TRACK_CHART_COLUMNS)
 
 
+NOW_COLUMNS = ["chart", "chart_name", "platform", "platform_name", "country_code", "country_name", "date", "position"]
+
+
 def track_charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
     """Charts whose latest stored ranking holds the track: chart, chart_name, platform, platform_name,
     country_code, country_name, date, position; by position."""
-    # Chart by chart, the track's entries on the date of the chart's latest ranking when that is a success: an
-    # index probe per chart however long the track's history is.
+    # Each chart's latest date when its ranking there is a success, then the track's entries on those charts and
+    # dates: index probes per chart however long the track's history is (a join would let PostgreSQL's planner,
+    # which expects a track to have the average number of entries, read a year-long hit's whole history).
     latest = select(C.c.id, C.c.last_ranking_date).where(exists().where(
         R.c.chart_id == C.c.id, R.c.ranking_date == C.c.last_ranking_date, R.c.status == "success"))
-    q = (select(C.c.slug.label("chart"), C.c.name.label("chart_name"), P.c.slug.label("platform"),
-                P.c.name.label("platform_name"), C.c.country_code, C.c.country_name,
-                E.c.ranking_date.label("date"), E.c.position)
-         .select_from(E.join(C, C.c.id == E.c.chart_id).join(P, P.c.id == C.c.platform_id))
-         .where(E.c.track_id == _track_id(uuid), tuple_(E.c.chart_id, E.c.ranking_date).in_(latest))
-         .order_by(E.c.position, C.c.slug))
-    return _frame(engine, q)
+    with engine.connect() as conn:
+        pairs = set(conn.execute(latest).tuples())
+        if not pairs:
+            return pd.DataFrame(columns=NOW_COLUMNS)
+        q = (select(C.c.slug.label("chart"), C.c.name.label("chart_name"), P.c.slug.label("platform"),
+                    P.c.name.label("platform_name"), C.c.country_code, C.c.country_name,
+                    E.c.ranking_date.label("date"), E.c.position, E.c.chart_id)
+             .select_from(E.join(C, C.c.id == E.c.chart_id).join(P, P.c.id == C.c.platform_id))
+             .where(E.c.track_id == _track_id(uuid), E.c.chart_id.in_(sorted({c for c, _ in pairs})),
+                    E.c.ranking_date.in_(sorted({d for _, d in pairs})))
+             .order_by(E.c.position, C.c.slug))
+        found = _frame(conn, q)
+    latest_only = pd.Series([(c, d) in pairs for c, d in zip(found["chart_id"], found["date"], strict=True)],
+                            index=found.index, dtype=bool)
+    return found[latest_only].drop(columns="chart_id").reset_index(drop=True)
 
 
 def track_audience(engine: Engine, uuid: str, platforms: list[str] | None = None, *, start: date | None = None,

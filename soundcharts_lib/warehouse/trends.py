@@ -194,12 +194,19 @@ def ranking_pairs(conn: Connection, *, on: date | None = None, chart: str | None
 def _entries(conn: Connection, ranking_ids: list[int], tracks: Select | None) -> pd.DataFrame:
     """The stored entries of ``ranking_ids`` with the API's fields and their tracks' names."""
     q = (select(E.c.ranking_id, E.c.track_id, E.c.position, E.c.metric, E.c.old_position, E.c.entry_state,
-                E.c.entry_date, E.c.time_on_chart, E.c.time_on_chart_unit, T.c.uuid, T.c.name,
-                func.coalesce(T.c.credit_name, "").label("artist"))
-         .join_from(E, T, T.c.id == E.c.track_id).where(E.c.ranking_id.in_(ranking_ids)))
+                E.c.entry_date, E.c.time_on_chart, E.c.time_on_chart_unit).where(E.c.ranking_id.in_(ranking_ids)))
     if tracks is not None:
         q = q.where(E.c.track_id.in_(tracks))
-    return query_frame(conn, q)
+    return _named(conn, query_frame(conn, q))
+
+
+def _named(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` (with track_id) of stored tracks, with their uuid, name and artist. The tracks are looked up by id
+    apart: joined in the same query, PostgreSQL's planner hashes the whole track table for a few hundred rows."""
+    ids = sorted({int(t) for t in rows["track_id"]})
+    names = query_frame(conn, select(T.c.id.label("track_id"), T.c.uuid, T.c.name,
+                                     func.coalesce(T.c.credit_name, "").label("artist")).where(T.c.id.in_(ids)))
+    return rows.merge(names.astype({"track_id": rows["track_id"].dtype}), on="track_id")
 
 
 def _history(conn: Connection, pairs: pd.DataFrame, wanted: pd.DataFrame) -> pd.DataFrame:
@@ -323,12 +330,11 @@ def _dropouts(conn: Connection, pairs: pd.DataFrame, read: _Read, tracks: Select
               sent: frozenset[int]) -> pd.DataFrame:
     api = pd.DataFrame(columns=RANKING_DROPOUT_COLUMNS)
     if sent:
-        q = (select(DROP.c.ranking_id.label("current"), DROP.c.track_id, DROP.c.old_position, T.c.uuid, T.c.name,
-                    func.coalesce(T.c.credit_name, "").label("artist"))
-             .join_from(DROP, T, T.c.id == DROP.c.track_id).where(DROP.c.ranking_id.in_(sorted(sent))))
+        q = (select(DROP.c.ranking_id.label("current"), DROP.c.track_id, DROP.c.old_position)
+             .where(DROP.c.ranking_id.in_(sorted(sent))))
         if tracks is not None:
             q = q.where(DROP.c.track_id.in_(tracks))
-        api = query_frame(conn, q).merge(pairs, on="current").assign(source=FROM_API)
+        api = _named(conn, query_frame(conn, q)).merge(pairs, on="current").assign(source=FROM_API)
         last = _int_column(api.pop("old_position"))
         last[last.fillna(0) <= 0] = pd.NA  # 0 and null: no last position
         api["previous_position"] = last

@@ -25,7 +25,7 @@ DAY = date(2026, 2, 20)  # rankings on 5 days around a month's end: two monthly 
 TRACK = "00000000-0000-4000-8000-00000000000{}"
 # chart id -> {ranking id: (days after DAY, status, [track ids by position])}; ranking 6 is failed but holds entries
 # (what an integrity repair leaves), ranking 7 is a failed fetch without any
-RANKINGS = {1: {1: (0, "success", [1, 2, 3]), 2: (1, "success", [2, 1]), 3: (8, "success", [3, 1])},
+RANKINGS = {1: {1: (0, "success", [1, 2, 3, 4]), 2: (1, "success", [2, 1]), 3: (8, "success", [3, 1])},
             2: {4: (0, "success", [1, 3]), 6: (5, "failed", [2, 1]), 5: (9, "success", [3, 2, 1]),
                 7: (11, "failed", [])}}
 NEW_INDEX = ["track_id", "chart_id", "ranking_date", "position"]
@@ -47,7 +47,7 @@ def seed_0006(engine) -> int:
                               "consecutive_failures, last_ranking_date) values (:c, :s, :s, 1, true, '2026-01-01', 0, "
                               ":last)"), {"c": chart, "s": f"chart-{chart}", "last": last})
         conn.execute(text("insert into track (id, uuid, name, first_seen_at) values (:i, :u, :n, '2026-01-01')"),
-                     [{"i": i, "u": TRACK.format(i), "n": f"Song {i}"} for i in (1, 2, 3)])
+                     [{"i": i, "u": TRACK.format(i), "n": f"Song {i}"} for i in (1, 2, 3, 4)])
         for chart, rankings in RANKINGS.items():
             for rid, (after, status, tracks) in rankings.items():
                 day = DAY + timedelta(days=after)
@@ -80,7 +80,7 @@ def expected_charts(track: int) -> list[list]:
 
 def check_pages(engine) -> None:
     """The track pages and a chart's stored history, read through the new index, are RANKINGS counted by hand."""
-    for track in (1, 2, 3):
+    for track in (1, 2, 3, 4):
         charts = analytics.track_charts(engine, TRACK.format(track))
         assert charts[["chart", "first_date", "last_date", "appearances", "peak_position", "last_position"]] \
             .values.tolist() == expected_charts(track)
@@ -89,6 +89,8 @@ def check_pages(engine) -> None:
     now = analytics.track_charting_now(engine, TRACK.format(1))  # chart 2's failed rankings are not its latest
     assert now[["chart", "date", "position"]].values.tolist() == [["chart-1", DAY + timedelta(days=8), 2],
                                                                    ["chart-2", DAY + timedelta(days=9), 3]]
+    gone = analytics.track_charting_now(engine, TRACK.format(4))  # on no chart's latest ranking
+    assert gone.empty and list(gone.columns) == analytics.NOW_COLUMNS
     ranking = trends.chart_trends(engine, "chart-2")  # ranking 5, after 4: the failed one between is no ranking
     assert ranking[["uuid", "stored_peak_position", "stored_streak"]].values.tolist() == [
         [TRACK.format(3), 1, 2], [TRACK.format(2), 2, 1], [TRACK.format(1), 1, 2]]
