@@ -7,10 +7,8 @@
 
 from __future__ import annotations
 
-import sys
-
 from soundcharts_lib.cli import args as cliargs
-from soundcharts_lib.cli.exits import EXIT_FAILED, EXIT_OK
+from soundcharts_lib.cli.common import run_and_report
 
 
 def register(sub) -> None:
@@ -32,14 +30,8 @@ def register(sub) -> None:
 
 
 def cmd_fetch_audience(args, settings) -> int:
-    from soundcharts_lib.jobs.audience import fetch_audience
+    from soundcharts_lib.jobs.audience import AudienceParams, fetch_audience
 
-    result = fetch_audience(settings, track_uuids=args.track_uuid, platforms=args.platform, limit=args.limit,
-                            start=args.start_date, end=args.end_date, force=args.force, trigger="cli",
-                            progress=not args.quiet)
-    print(result.summary())
-    for message in result.skipped:
-        print(f"  skipped {message}", file=sys.stderr)
-    for err in result.errors[:10]:
-        print(f"  {err}", file=sys.stderr)
-    return EXIT_OK if result.status == "success" else EXIT_FAILED
+    return run_and_report(fetch_audience, settings, AudienceParams(
+        track_uuid=args.track_uuid, platform=args.platform, all_tracks=args.all_tracks, limit=args.limit,
+        start_date=args.start_date, end_date=args.end_date, force=args.force, progress=not args.quiet))

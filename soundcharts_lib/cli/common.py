@@ -1,4 +1,5 @@
-"""What the command groups share: the databases a writing and a reading command open, and who the audit log names.
+"""What the command groups share: the databases a writing and a reading command open, who the audit log names, and
+how a command runs a job.
 
 Bad input is one line on stderr and exit 2 (``ConfigError`` through :func:`soundcharts_lib.cli.main.main`).
 """
@@ -6,6 +7,10 @@ Bad input is one line on stderr and exit 2 (``ConfigError`` through :func:`sound
 from __future__ import annotations
 
 import getpass
+import sys
+from dataclasses import replace
+
+from soundcharts_lib.cli.exits import EXIT_FAILED, EXIT_OK
 
 
 def actor() -> str:
@@ -28,3 +33,23 @@ def reader(settings):
     from soundcharts_lib.jobs.runtime import reading_engine
 
     return reading_engine(settings)
+
+
+def run_and_report(job, settings, params) -> int:
+    """``job(settings, params)`` (a job function of :mod:`soundcharts_lib.jobs`) started by the command line: its
+    summary and notes on stdout, what it skipped and its first ten failures on stderr; exit 0 when it succeeded, 1
+    otherwise."""
+    from soundcharts_lib.jobs.result import SHOWN_FAILURES, JobFailed
+
+    try:
+        result = job(replace(settings, trigger="cli", job_notebook=""), params)
+    except JobFailed as exc:
+        result = exc.result
+    print(result.summary)
+    for note in result.notes:
+        print(note)
+    for message in result.skipped:
+        print(f"  skipped {message}", file=sys.stderr)
+    for failure in result.failures[:SHOWN_FAILURES]:
+        print(f"  {failure}", file=sys.stderr)
+    return EXIT_OK if result.status == "success" else EXIT_FAILED

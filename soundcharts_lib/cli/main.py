@@ -10,22 +10,10 @@ from sqlalchemy.exc import DBAPIError
 
 from soundcharts_lib import logs
 from soundcharts_lib.cli import args as cliargs
-from soundcharts_lib.cli.common import reader, writer
+from soundcharts_lib.cli.common import reader, run_and_report, writer
 from soundcharts_lib.cli.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
 from soundcharts_lib.config import Settings
 from soundcharts_lib.errors import ConfigError, SoundchartsError
-
-
-def _client(settings: Settings):
-    from soundcharts_lib.api.client import SoundchartsClient
-    from soundcharts_lib.jobs.runtime import require_credentials
-
-    require_credentials(settings)
-    return SoundchartsClient.from_settings(settings)
-
-
-
-
 
 
 def cmd_init_db(args, settings: Settings) -> int:
@@ -46,41 +34,25 @@ def cmd_localapi(args, settings: Settings) -> int:
 
 
 def cmd_sync_charts(args, settings: Settings) -> int:
-    from soundcharts_lib.curation import alerts
-    from soundcharts_lib.jobs.sync import ChartSync, check_dates
-    from soundcharts_lib.vocab import today_utc
+    from soundcharts_lib.jobs.sync import SyncParams, sync_charts
 
-    start, end = check_dates(args.date, args.start_date, args.end_date, today_utc())
-    client = _client(settings)  # credentials checked before the database is created or migrated
-    engine = writer(settings)
-    with client:
-        result = ChartSync(client, engine, trigger="cli", progress=not args.quiet).run(
-            platforms=args.platform, charts=args.chart, country=args.country, on_date=args.date,
-            backfill_days=args.backfill_days, start=start, end=end, force=args.force)
-    print(result.summary())
-    print(alerts.after_sync(engine))
-    for err in result.errors[:10]:
-        print(f"  {err}", file=sys.stderr)
-    return EXIT_OK if result.status == "success" else EXIT_FAILED
+    return run_and_report(sync_charts, settings, SyncParams(
+        platforms=args.platform, charts=args.chart, country=args.country, date=args.date,
+        backfill_days=args.backfill_days, start_date=args.start_date, end_date=args.end_date, force=args.force,
+        progress=not args.quiet))
 
 
 def cmd_fetch_metadata(args, settings: Settings) -> int:
-    from soundcharts_lib.jobs.metadata import fetch_metadata
+    from soundcharts_lib.jobs.metadata import MetadataParams, fetch_metadata
 
-    client = _client(settings)
-    engine = writer(settings)
-    with client:
-        result = fetch_metadata(client, engine, args.track_uuid, missing_only=not args.all_tracks,
-                                trigger="cli", progress=not args.quiet)
-    print(f"{result['status']}: metadata stored for {result['stored']} of {result['tracks']} tracks")
-    for err in result["errors"][:10]:
-        print(f"  {err}", file=sys.stderr)
-    return EXIT_OK if result["status"] == "success" else EXIT_FAILED
+    return run_and_report(fetch_metadata, settings, MetadataParams(
+        all_tracks=args.all_tracks, track_uuids=args.track_uuid, progress=not args.quiet))
 
 
 def cmd_run_job(args, settings: Settings) -> int:
     from soundcharts_lib.jobs.lock import JobLocked
-    from soundcharts_lib.jobs.runner import JobFailed, check_params, run_job
+    from soundcharts_lib.jobs.result import JobFailed
+    from soundcharts_lib.jobs.runner import check_params, run_job
 
     params = {key: _param_value(value) for key, value in args.param or []}
     check_params(args.name, dict(args.param or []))  # before anything is opened
@@ -93,7 +65,7 @@ def cmd_run_job(args, settings: Settings) -> int:
     except JobFailed as exc:
         print(f"soundcharts run-job: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"job {result.name} done: {result.notebook}")
+    print(result.summary)
     return EXIT_OK
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from soundcharts_lib.cli import args as cliargs
+from soundcharts_lib.cli.common import run_and_report
 from soundcharts_lib.cli.exits import EXIT_OK, EXIT_UNHEALTHY
 from soundcharts_lib.config import Settings
 from soundcharts_lib.errors import ServerError, SoundchartsError
@@ -83,28 +84,22 @@ def cmd_cleanup(args, settings: Settings) -> int:
 
 
 def cmd_check(args, settings: Settings) -> int:
-    from soundcharts_lib.jobs.maintenance import CHECKS, check_database
+    from soundcharts_lib.jobs.maintenance import check_database
     from soundcharts_lib.jobs.runtime import migrated_engine, reading_engine
 
     engine = migrated_engine(settings) if args.repair else reading_engine(settings)
     report = check_database(engine, repair=args.repair)
     for line in report.lines():
         print(line)
-    if not report.findings:
-        print(f"no problems found (checked {', '.join(CHECKS)})")
-    elif report.errors:
-        hint = "" if args.repair else " (--repair fixes what is safe)"
-        print(f"{report.errors} defects remain{hint}")
-    else:
-        print("no defects remain")
+    hint = " (--repair fixes what is safe)" if report.errors and not args.repair else ""
+    print(report.verdict() + hint)
     return EXIT_UNHEALTHY if report.errors else EXIT_OK
 
 
 def cmd_backup(args, settings: Settings) -> int:
-    from soundcharts_lib.jobs.backup import backup
+    from soundcharts_lib.jobs.backup import BackupParams, backup
 
-    print(backup(settings.db_url, args.to, force=args.force).summary())
-    return EXIT_OK
+    return run_and_report(backup, settings, BackupParams(to=args.to, force=args.force))
 
 
 def cmd_restore(args, settings: Settings) -> int:

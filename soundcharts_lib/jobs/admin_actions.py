@@ -1,6 +1,6 @@
 """Admin actions: sync charts now, backfill them, fetch tracks' metadata or audience.
 
-Each action calls the service the CLI calls (:class:`~soundcharts_lib.jobs.sync.ChartSync`,
+Each action calls the job the CLI calls (:func:`~soundcharts_lib.jobs.sync.sync_charts`,
 :func:`~soundcharts_lib.jobs.metadata.fetch_metadata`, :func:`~soundcharts_lib.jobs.audience.fetch_audience`) with
 trigger ``admin``, in a background thread, while its progress is read from the database. One action of a
 kind runs at a time: a second start is refused (in the same kernel by a lock, in another kernel or process by
@@ -12,10 +12,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -26,6 +25,7 @@ from soundcharts_lib.curation import audit
 from soundcharts_lib.db.models import utcnow
 from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.jobs.lock import JobLocked, job_lock
+from soundcharts_lib.jobs.result import JobFailed, RunResult
 from soundcharts_lib.logs import mask
 from soundcharts_lib.warehouse import admin_pages as admin_data
 
@@ -102,21 +102,15 @@ def _named(values: list[str], what: str) -> str:
     return f"{len(values)} {what}s"
 
 
-@contextmanager
-def _services(settings: Settings) -> Iterator[tuple]:
-    """``(client, engine)`` as the CLI builds them; the engine is disposed afterwards."""
-    from soundcharts_lib.jobs.runtime import job_context
-
-    with job_context(settings) as (client, engine):
-        try:
-            yield client, engine
-        finally:
-            engine.dispose()
-
-
-def _sync_outcome(result) -> Outcome:
-    message = result.summary() + (f"; first error: {result.errors[0]}" if result.errors else "")
-    return Outcome(result.status, mask(message)[:500], result.run_id)
+def _run(job: Callable[[Settings, object], RunResult], settings: Settings, params) -> Outcome:
+    """``job(settings, params)`` started by the admin area: its status, its summary with the first thing that failed
+    (or was skipped), its run."""
+    try:
+        result = job(replace(settings, trigger=TRIGGER, job_notebook=""), params)
+    except JobFailed as exc:
+        result = exc.result
+    first = [f"first error: {e}" for e in result.failures[:1]] or list(result.skipped[:1])
+    return Outcome(result.status, mask("; ".join([result.summary, *first]))[:500], result.run_id)
 
 
 def sync_charts(slugs: Sequence[str]) -> Action:
@@ -124,10 +118,10 @@ def sync_charts(slugs: Sequence[str]) -> Action:
     slugs = _distinct(slugs, "chart")
 
     def work(settings: Settings) -> Outcome:
-        from soundcharts_lib.jobs.sync import ChartSync
+        from soundcharts_lib.jobs.sync import SyncParams
+        from soundcharts_lib.jobs.sync import sync_charts as sync
 
-        with _services(settings) as (client, engine):
-            return _sync_outcome(ChartSync(client, engine, trigger=TRIGGER, progress=False).run(charts=slugs))
+        return _run(sync, settings, SyncParams(charts=slugs, progress=False))
 
     return Action("sync_charts", _named(slugs, "chart"), {"charts": slugs}, "charts", len(slugs), work,
                   lambda engine, since: admin_data.charts_synced_since(engine, slugs, since))
@@ -145,11 +139,10 @@ def backfill_charts(slugs: Sequence[str], start: date | None, end: date | None) 
         raise ConfigError(f"a backfill covers at most {MAX_BACKFILL_DAYS} days, got {days}")
 
     def work(settings: Settings) -> Outcome:
-        from soundcharts_lib.jobs.sync import ChartSync
+        from soundcharts_lib.jobs.sync import SyncParams
+        from soundcharts_lib.jobs.sync import sync_charts as sync
 
-        with _services(settings) as (client, engine):
-            sync = ChartSync(client, engine, trigger=TRIGGER, progress=False)
-            return _sync_outcome(sync.run(charts=slugs, start=start, end=end))
+        return _run(sync, settings, SyncParams(charts=slugs, start_date=start, end_date=end, progress=False))
 
     target = f"{_named(slugs, 'chart')}, {start:%Y-%m-%d} to {end:%Y-%m-%d}"
     params = {"charts": slugs, "start": start.isoformat(), "end": end.isoformat()}
@@ -162,16 +155,10 @@ def fetch_metadata(uuids: Sequence[str]) -> Action:
     uuids = _distinct(uuids, "track")
 
     def work(settings: Settings) -> Outcome:
+        from soundcharts_lib.jobs.metadata import MetadataParams
         from soundcharts_lib.jobs.metadata import fetch_metadata as fetch
 
-        with _services(settings) as (client, engine):
-            since = utcnow()
-            result = fetch(client, engine, uuids, missing_only=False, trigger=TRIGGER, progress=False)
-            run_id = admin_data.latest_run_id(engine, "fetch_metadata", TRIGGER, since)
-        message = f"{result['status']}: metadata stored for {result['stored']} of {result['tracks']} tracks"
-        if result["errors"]:
-            message += f"; first error: {result['errors'][0]}"
-        return Outcome(result["status"], mask(message)[:500], run_id)
+        return _run(fetch, settings, MetadataParams(track_uuids=uuids, all_tracks=True, progress=False))
 
     return Action("fetch_metadata", _named(uuids, "track"), {"tracks": uuids}, "tracks", len(uuids), work,
                   lambda engine, since: admin_data.metadata_fetched_since(engine, uuids, since))
@@ -186,14 +173,10 @@ def fetch_audience(uuids: Sequence[str], platforms: Sequence[str] | None = None,
     chosen = list(dict.fromkeys(platforms or []))
 
     def work(settings: Settings) -> Outcome:
+        from soundcharts_lib.jobs.audience import AudienceParams
         from soundcharts_lib.jobs.audience import fetch_audience as fetch
 
-        result = fetch(settings, track_uuids=uuids, platforms=chosen or None, force=force, trigger=TRIGGER,
-                       progress=False)
-        message = result.summary()
-        if result.errors or result.skipped:
-            message += f"; {(result.errors or result.skipped)[0]}"
-        return Outcome(result.status, mask(message)[:500], result.run_id)
+        return _run(fetch, settings, AudienceParams(track_uuid=uuids, platform=chosen, force=force, progress=False))
 
     on = f" on {', '.join(chosen)}" if chosen else " on every audience platform"
     params = {"tracks": uuids, "platforms": chosen, "force": force}

@@ -8,7 +8,7 @@ last stored date minus ``overlap_days`` (the API fills late values), or the whol
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -17,11 +17,13 @@ from tqdm.auto import tqdm
 
 from soundcharts_lib import vocab
 from soundcharts_lib.api.payloads import AudienceDay, Platform
+from soundcharts_lib.config import Settings
 from soundcharts_lib.db import store_audience as store
 from soundcharts_lib.db.runs import as_int, finish_run, start_run
 from soundcharts_lib.errors import ApiError, BadRequest, ConfigError, PayloadError, QuotaExhausted
-from soundcharts_lib.jobs.result import JobFailed, JobResult
-from soundcharts_lib.jobs.runtime import as_list, migrated_engine, require_credentials
+from soundcharts_lib.jobs.params import Params, flag, param
+from soundcharts_lib.jobs.result import RunResult, Tally
+from soundcharts_lib.jobs.runtime import migrated_engine, require_credentials
 from soundcharts_lib.vocab import check_not_after, today_utc
 
 log = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ EARLIEST = date(2000, 1, 1)  # no audience before; an earlier date is a typo tha
 
 
 @dataclass
-class AudienceResult(JobResult):
+class AudienceTally(Tally):
     tracks: int = 0
     fetches: int = 0
     up_to_date: int = 0
@@ -42,7 +44,6 @@ class AudienceResult(JobResult):
     days: int = 0
     points: int = 0
     gaps: int = 0
-    skipped: list[str] = field(default_factory=list)
 
     COUNTS = ("tracks", "fetches", "up_to_date", "empty", "days", "points", "gaps", "failures")
 
@@ -131,7 +132,7 @@ class AudienceDataProcessor:
 
     def run(self, *, track_uuids: Sequence[str] | None = None, platforms: Sequence[str] | None = None,
             limit: int | None = None, start: date | None = None, end: date | None = None,
-            force: bool = False) -> AudienceResult:
+            force: bool = False) -> AudienceTally:
         """Fetch ``track_uuids`` (default: stored tracks, stalest first, at most ``limit``) on ``platforms``
         (default: every audience platform). Bad arguments raise ``ConfigError`` before anything is written."""
         today = today_utc()
@@ -140,7 +141,7 @@ class AudienceDataProcessor:
         wanted, skipped = require_platforms(platforms, supported)
         params = {"track_uuids": list(track_uuids or [])[:50], "platforms": wanted, "limit": limit,
                   "start": start, "end": end, "force": force}
-        result = AudienceResult(skipped=list(skipped))
+        result = AudienceTally(skipped=list(skipped))
         result.run_id = start_run(self.engine, "fetch_audience", self.trigger, params, notebook_path=self.notebook)
         try:
             pids = store.audience_platform_ids(self.engine, [p for p in supported if p.code in wanted])
@@ -165,7 +166,7 @@ class AudienceDataProcessor:
 
     # -- what to fetch -----------------------------------------------------------------------------------
     def _targets(self, uuids: Sequence[str] | None, platform_ids: list[int], limit: int | None, today: date,
-                 result: AudienceResult) -> list[tuple[int, str]]:
+                 result: AudienceTally) -> list[tuple[int, str]]:
         if not uuids:
             return store.stale_tracks(self.engine, platform_ids, today=today, limit=limit,
                                       charting_days=CHARTING_DAYS)
@@ -186,7 +187,7 @@ class AudienceDataProcessor:
         return targets
 
     def _plan(self, track_id: int, uuid: str, platform: str, platform_id: int, start: date | None, end: date,
-              force: bool, result: AudienceResult) -> _Fetch | None:
+              force: bool, result: AudienceTally) -> _Fetch | None:
         """The window to ask: incremental from the last stored day minus the overlap unless ``force`` or a
         ``start`` before the first stored day; None when nothing is left to ask."""
         lo = start or end - timedelta(days=FIRST_FETCH_DAYS - 1)
@@ -208,7 +209,7 @@ class AudienceDataProcessor:
             job.error = exc
         return job
 
-    def _fetch_all(self, jobs: list[_Fetch], result: AudienceResult) -> None:
+    def _fetch_all(self, jobs: list[_Fetch], result: AudienceTally) -> None:
         unsupported: set[str] = set()
         with tqdm(total=len(jobs), desc="audience", unit="series", disable=not self.progress) as bar:
             for i in range(0, len(jobs), BATCH):
@@ -222,7 +223,7 @@ class AudienceDataProcessor:
                 if quota is not None:
                     raise quota
 
-    def _store(self, job: _Fetch, unsupported: set[str], result: AudienceResult) -> None:
+    def _store(self, job: _Fetch, unsupported: set[str], result: AudienceTally) -> None:
         if isinstance(job.error, BadRequest):  # the API's answer for a platform without song audience
             if job.platform not in unsupported:
                 unsupported.add(job.platform)
@@ -243,14 +244,10 @@ class AudienceDataProcessor:
         result.empty += not job.days
         result.points += points
 
-    def _fail(self, message: str, result: AudienceResult) -> None:
+    def _fail(self, message: str, result: AudienceTally) -> None:
         log.warning("audience fetch failed: %s", message)
         result.failures += 1
         result.errors.append(message)
-
-
-class AudienceFailed(JobFailed):
-    """An audience run that recorded failures (its ``SyncRun`` says which)."""
 
 
 def require_platforms(requested: Sequence[str] | None,
@@ -262,48 +259,49 @@ def require_platforms(requested: Sequence[str] | None,
     return wanted, skipped
 
 
-def fetch_audience(settings, *, track_uuids: Sequence[str] | None = None,
-                   platforms: Sequence[str] | None = None, limit: int | None = None,
-                   start: date | None = None, end: date | None = None,
-                   force: bool = False, trigger: str = "cli", notebook: str | None = None,
-                   progress: bool = True) -> AudienceResult:
-    """A whole run from settings: arguments and platforms checked before the database is opened or created."""
+@dataclass(frozen=True)
+class AudienceParams(Params):
+    """``scheduled/fetch_audience.ipynb``'s parameters, those of the ``fetch-audience`` command.
+
+    No track: stored tracks, charting and stalest first (at most ``limit``). No platform: every audience platform.
+    No start date: from the last stored day (a first fetch covers 90 days). No end date: today (UTC)."""
+
+    JOB = "fetch_audience"
+    track_uuid: tuple[str, ...] = param(vocab.uuid, many=True)
+    platform: tuple[str, ...] = param(vocab.platform, many=True)
+    all_tracks: bool = param(flag, False)  # stored tracks, stalest first (the default without track_uuid)
+    limit: int | None = param(vocab.limit)
+    start_date: date | None = param(vocab.iso_date)
+    end_date: date | None = param(vocab.iso_date)
+    force: bool = param(flag, False)  # refetch the whole range instead of from the last stored day
+    progress: bool = param(flag, True)  # progress bars
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.track_uuid and self.all_tracks:
+            raise vocab.BadValue("track_uuid and all_tracks exclude each other")
+
+
+def fetch_audience(settings: Settings, params: AudienceParams | Mapping | None = None) -> RunResult:
+    """The audience job, recorded as started by ``settings.trigger``. Parameters, dates and platforms are checked
+    (``ConfigError``) before the database is opened or created; a fetch that failed raises
+    :class:`~soundcharts_lib.jobs.result.JobFailed` (the run records which)."""
     from soundcharts_lib.api.client import SoundchartsClient
 
-    check_request(track_uuids, limit, start, end, today_utc())
+    params = AudienceParams.of(params)
+    track_uuids, platforms = list(params.track_uuid) or None, list(params.platform) or None
+    check_request(track_uuids, params.limit, params.start_date, params.end_date, today_utc())
     require_credentials(settings)
     with SoundchartsClient.from_settings(settings) as client:
         supported = client.social_platforms()
         require_platforms(platforms, supported)
         engine = migrated_engine(settings)
         try:
-            return AudienceDataProcessor(client, engine, trigger=trigger, notebook=notebook, progress=progress,
-                                         supported=supported).run(
-                track_uuids=track_uuids, platforms=platforms, limit=limit, start=start, end=end, force=force)
+            tally = AudienceDataProcessor(client, engine, trigger=settings.trigger,
+                                          notebook=settings.job_notebook or None, progress=params.progress,
+                                          supported=supported).run(
+                track_uuids=track_uuids, platforms=platforms, limit=params.limit, start=params.start_date,
+                end=params.end_date, force=params.force)
         finally:
             engine.dispose()
-
-
-def audience_job(*, track_uuid=None, platform=None, all_tracks: bool = False, limit=None, force: bool = False,
-                 start_date=None, end_date=None, trigger: str | None = None, settings=None,
-                 progress: bool = True) -> AudienceResult:
-    """What ``scheduled/fetch_audience.ipynb`` runs, with the ``fetch-audience`` command's parameters.
-
-    Raises ``ConfigError`` for bad parameters (nothing written) and ``AudienceFailed`` when a fetch failed.
-    """
-    from soundcharts_lib.config import Settings
-
-    uuids = [vocab.checked("track_uuid", vocab.uuid, u) for u in as_list(track_uuid) or []]
-    slugs = [vocab.checked("platform", vocab.platform, p) for p in as_list(platform) or []]
-    if uuids and all_tracks:
-        raise ConfigError("track_uuid and all_tracks exclude each other")
-    settings = settings or Settings.from_env()
-    result = fetch_audience(
-        settings, track_uuids=uuids or None, platforms=slugs or None,
-        limit=vocab.checked("limit", vocab.limit, limit), force=bool(force),
-        trigger=trigger or settings.trigger, notebook=settings.job_notebook,
-        start=vocab.checked("start_date", vocab.iso_date, start_date),
-        end=vocab.checked("end_date", vocab.iso_date, end_date), progress=progress)
-    if result.failures:
-        raise AudienceFailed(result)
-    return result
+    return tally.run_result(AudienceParams.JOB, notebook=settings.job_notebook).raise_if_failed()

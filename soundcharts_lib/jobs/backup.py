@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import time
+from collections.abc import Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +22,15 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from soundcharts_lib.config import environment
+from soundcharts_lib import vocab
+from soundcharts_lib.config import Settings, environment
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.engine import database_url, read_only_uri, sqlite_file
 from soundcharts_lib.db.models import Base
 from soundcharts_lib.db.schema import INIT_DB, ForeignDatabase, NotReady, checked, known, stored_revision
 from soundcharts_lib.errors import ConfigError, SoundchartsError
+from soundcharts_lib.jobs.params import Params, flag, param
+from soundcharts_lib.jobs.result import RunResult
 from soundcharts_lib.logs import mask
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -69,7 +73,25 @@ def _initialised(conn: Connection) -> None:
         raise NotReady(f"not initialised: the database has no soundcharts schema to back up ({INIT_DB})")
 
 
-def backup(url: str | URL, to: str | Path, *, force: bool = False) -> BackupResult:
+@dataclass(frozen=True)
+class BackupParams(Params):
+    """The ``maintenance backup`` command's parameters: the file to write, and whether to overwrite it."""
+
+    JOB = "backup"
+    to: str = param(vocab.file_path, required=True)
+    force: bool = param(flag, False)
+
+
+def backup(settings: Settings, params: BackupParams | Mapping) -> RunResult:
+    """The backup job: the configured database backed up to ``params.to`` (see :func:`write_backup`). It only reads
+    the database, so it leaves no run record."""
+    params = BackupParams.of(params)
+    written = write_backup(settings.db_url, params.to, force=params.force)
+    return RunResult(BackupParams.JOB, "success", written.summary(),
+                     {"backup": str(written.path), "bytes": written.size})
+
+
+def write_backup(url: str | URL, to: str | Path, *, force: bool = False) -> BackupResult:
     """Back up the database at ``url`` to the file ``to`` (an existing file only with ``force``).
 
     Only a soundcharts database this release knows (it may be behind it): never another application's, nor one a

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import getpass
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -26,7 +27,8 @@ from soundcharts_lib.db.models import (
 )
 from soundcharts_lib.db.runs import RUNNING, dead_runs, finish_run, interrupt_dead_runs, start_run
 from soundcharts_lib.db.tables import AUD, AUDIT, RUN, C, E, P, R, T
-from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.jobs.params import Params, flag, param
+from soundcharts_lib.jobs.result import RunResult
 
 TABLES = ("rankings", "audience", "runs", "audit")  # Settings.retention's keys
 BATCH = 500  # rankings (with their entries) deleted per transaction; other rows: ROWS_PER_RANKING times as many
@@ -192,6 +194,12 @@ class CheckReport:
         """Defects left after any repair."""
         return sum(f.remaining for f in self.findings if f.severity == "error")
 
+    def verdict(self) -> str:
+        """One line: no problems, defects remaining, or none remaining (warnings only, or all repaired)."""
+        if not self.findings:
+            return f"no problems found (checked {', '.join(CHECKS)})"
+        return f"{self.errors} defects remain" if self.errors else "no defects remain"
+
     def lines(self) -> list[str]:
         out = []
         for f in self.findings:
@@ -354,47 +362,61 @@ def check_database(engine: Engine, *, repair: bool = False, trigger: str = "cli"
 
 # --- the scheduled job ---------------------------------------------------------------------------------------------
 
-def _dated_backup(engine: Engine, folder: str | Path, keep: int) -> Path:
+def _dated_backup(settings: Settings, folder: str | Path, keep: int) -> Path:
     """A backup named by the time into ``folder``; only the newest ``keep`` of them stay."""
-    from soundcharts_lib.jobs.backup import backup, backup_suffix
+    from soundcharts_lib.jobs.backup import backup_suffix, write_backup
 
-    if keep < 1:
-        raise ConfigError(f"keep_backups must be at least 1, got {keep}")
     folder = Path(folder)
-    suffix = backup_suffix(engine.url)
-    path = backup(engine.url, folder / f"soundcharts-{utcnow():%Y%m%d-%H%M%S}{suffix}").path
+    suffix = backup_suffix(settings.db_url)
+    path = write_backup(settings.db_url, folder / f"soundcharts-{utcnow():%Y%m%d-%H%M%S}{suffix}").path
     for old in sorted(folder.glob(f"soundcharts-*{suffix}"))[:-keep]:
         old.unlink()
     return path
 
 
-def maintenance_job(*, retention_days: int | None = None, older_than: int | None = None, repair: bool = False,
-                    backup_dir: str | None = None, keep_backups: int = 7, settings: Settings | None = None) -> dict:
-    """What ``scheduled/maintenance.ipynb`` runs: cleanup by retention, integrity check, optional backup.
+@dataclass(frozen=True)
+class MaintenanceParams(Params):
+    """``scheduled/maintenance.ipynb``'s parameters. ``retention_days`` overrides the archives' retention,
+    ``older_than`` every target's (see :func:`retention_policy`)."""
 
-    ``retention_days`` overrides the archives' retention, ``older_than`` every target's.
-    """
+    JOB = "maintenance"
+    retention_days: int | None = param(vocab.days)  # days of archived job notebooks kept
+    older_than: int | None = param(vocab.days)  # days kept in every table and the archives
+    repair: bool = param(flag, False)  # fix the integrity problems that are safe to fix
+    backup_dir: str | None = param(vocab.file_path)  # a folder for a dated backup; none: no backup
+    keep_backups: int = param(vocab.limit, 7)  # dated backups kept in backup_dir, newest first
+
+
+def run_maintenance(settings: Settings, params: MaintenanceParams | Mapping | None = None) -> RunResult:
+    """The maintenance job, recorded as started by ``settings.trigger``: cleanup by retention, integrity check
+    (and safe repairs when asked), an optional dated backup. Defects that remain make the run "partial", listed in
+    the result's notes; they are the data's, not failures of the job. A step that cannot run is recorded as failed
+    and raised."""
     from soundcharts_lib.jobs.runtime import migrated_engine
     from soundcharts_lib.logs import mask
 
-    retention_days = vocab.checked("retention_days", vocab.days, retention_days)
-    older_than = vocab.checked("older_than", vocab.days, older_than)
-    keep_backups = vocab.checked("keep_backups", vocab.limit, keep_backups)
-    settings = settings or Settings.from_env()
+    params = MaintenanceParams.of(params)
     engine = migrated_engine(settings)
-    params = {"retention_days": retention_days, "older_than": older_than, "repair": repair,
-              "backup_dir": backup_dir, "keep_backups": keep_backups}
-    run_id = start_run(engine, "maintenance", settings.trigger, params, notebook_path=settings.job_notebook)
     try:
-        retention = retention_policy(settings, older_than=older_than, overrides={"archives": retention_days})
-        counts: dict = cleanup(engine, retention, runs_dir=settings.runs_dir, trigger=settings.trigger).deleted
-        report = check_database(engine, repair=bool(repair), trigger=settings.trigger)
-        counts.update({f.check: f.remaining for f in report.findings})
-        if backup_dir:
-            counts["backup"] = str(_dated_backup(engine, backup_dir, keep_backups))
-    except Exception as exc:
-        finish_run(engine, run_id, status="failed", counts={}, errors=[mask(f"{type(exc).__name__}: {exc}")])
-        raise
-    finish_run(engine, run_id, status="partial" if report.errors else "success", counts=counts,
-               errors=report.lines())
-    return counts
+        run_id = start_run(engine, MaintenanceParams.JOB, settings.trigger, asdict(params),
+                           notebook_path=settings.job_notebook)
+        try:
+            retention = retention_policy(settings, older_than=params.older_than,
+                                         overrides={"archives": params.retention_days})
+            cleaned = cleanup(engine, retention, runs_dir=settings.runs_dir, trigger=settings.trigger)
+            report = check_database(engine, repair=params.repair, trigger=settings.trigger)
+            counts: dict = {**cleaned.deleted, **{f.check: f.remaining for f in report.findings}}
+            done = [cleaned.summary(), report.verdict()]
+            if params.backup_dir:
+                counts["backup"] = str(_dated_backup(settings, params.backup_dir, params.keep_backups))
+                done.append(f"backup written: {counts['backup']}")
+        except Exception as exc:
+            finish_run(engine, run_id, status="failed", counts={}, errors=[mask(f"{type(exc).__name__}: {exc}")])
+            raise
+        status = "partial" if report.errors else "success"
+        finish_run(engine, run_id, status=status, counts=counts, errors=report.lines())
+    finally:
+        engine.dispose()
+    return RunResult(MaintenanceParams.JOB, status, f"{status}: {'; '.join(done)}", counts,
+                     notes=tuple(report.lines()), run_id=run_id,
+                     notebook=Path(settings.job_notebook) if settings.job_notebook else None)

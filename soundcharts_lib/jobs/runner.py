@@ -4,35 +4,20 @@ from __future__ import annotations
 
 import keyword
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from soundcharts_lib import logs
 from soundcharts_lib.config import Settings, configured_secrets
-from soundcharts_lib.errors import ConfigError, SoundchartsError
+from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.home import scheduled_dir
 from soundcharts_lib.jobs.lock import job_lock
+from soundcharts_lib.jobs.result import JobFailed, RunResult
 
 JOBS_DIR = scheduled_dir()
 # the kernel process's own log (start-up notes, the interrupt papermill sends to shut it down) would reach the
 # command's stderr: silenced; what the notebook prints and raises is in the archived notebook and the job's log
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
-
-
-class JobFailed(SoundchartsError):
-    """The job notebook raised; its executed copy is archived."""
-
-    def __init__(self, message: str, notebook: Path):
-        self.notebook = notebook
-        super().__init__(message)
-
-
-@dataclass
-class JobResult:
-    name: str
-    notebook: Path
-    log: Path
 
 
 def job_names() -> list[str]:
@@ -91,10 +76,12 @@ def archive_paths(settings: Settings, name: str, now: datetime | None = None) ->
 
 
 def run_job(name: str, params: dict, *, settings: Settings, trigger: str = "manual",
-            lock_scope: str | None = None) -> JobResult:
+            lock_scope: str | None = None) -> RunResult:
     """Execute ``scheduled/NAME.ipynb`` under the job's lock; archive it whether it fails or not. Its kernel reads
     ``settings``, with ``trigger`` and the archived notebook, from its own environment (this process's is left as
-    it is).
+    it is). The notebook calls the job's function (e.g. :func:`~soundcharts_lib.jobs.sync.sync_charts`), which
+    records the run; the result here names the archived notebook and its log, and a notebook that raised is a
+    :class:`~soundcharts_lib.jobs.result.JobFailed`.
 
     ``lock_scope`` narrows the lock to one part of the job (e.g. one platform of ``sync_charts``), so parts can run
     side by side while each part still runs once at a time.
@@ -120,8 +107,9 @@ def run_job(name: str, params: dict, *, settings: Settings, trigger: str = "manu
                                        **papermill_options(kernel_env))
         except papermill.PapermillExecutionError as exc:  # the command reports it: the log files keep it
             pm_log.error("job %s failed: %s: %s", name, exc.ename, exc.evalue, extra=logs.FILE_ONLY)
-            raise JobFailed(f"job {name!r} failed: {exc.ename}: {exc.evalue} (see {notebook})", notebook) from None
+            summary = f"job {name!r} failed: {exc.ename}: {exc.evalue} (see {notebook})"
+            raise JobFailed(RunResult(name, "failed", summary, notebook=notebook, log=log_path)) from None
         finally:
             pm_log.removeHandler(handler)
             handler.close()
-        return JobResult(name, notebook, log_path)
+        return RunResult(name, "success", f"job {name} done: {notebook}", notebook=notebook, log=log_path)

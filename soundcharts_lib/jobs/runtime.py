@@ -33,21 +33,15 @@ def reading_engine(settings: Settings):
 
 
 @contextmanager
-def job_context(settings: Settings | None = None):
-    """``(client, engine)`` for a job; the client is closed afterwards."""
+def job_context(settings: Settings):
+    """``(client, engine)`` for a job: credentials checked before the database is created or migrated; the client
+    is closed and the engine disposed afterwards."""
     from soundcharts_lib.api.client import SoundchartsClient
 
-    settings = settings or Settings.from_env()
     require_credentials(settings)
     engine = migrated_engine(settings)
-    with SoundchartsClient.from_settings(settings) as client:
-        yield client, engine
-
-
-def as_list(value) -> list[str] | None:
-    """A papermill/CLI parameter given as a list, a comma-separated string, or nothing."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return [str(v) for v in value]
+    try:
+        with SoundchartsClient.from_settings(settings) as client:
+            yield client, engine
+    finally:
+        engine.dispose()

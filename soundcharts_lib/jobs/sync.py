@@ -1,9 +1,13 @@
-"""Chart sync: discover charts, fetch the latest ranking, one date, or a backfill, and store them whole."""
+"""Chart sync: discover charts, fetch the latest ranking, one date, or a backfill, and store them whole.
+
+:func:`sync_charts` is the job (``sync-charts``, ``scheduled/sync_charts.ipynb``, the admin area's sync and backfill);
+:class:`ChartSync` does the work with a client and an engine it is given.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -14,11 +18,13 @@ from tqdm.auto import tqdm
 
 from soundcharts_lib import vocab
 from soundcharts_lib.api.payloads import ChartInfo, Ranking, local_date
+from soundcharts_lib.config import Settings
 from soundcharts_lib.db import rollup, store
 from soundcharts_lib.db.runs import as_int, finish_run, start_run
 from soundcharts_lib.db.tables import C
 from soundcharts_lib.errors import ApiError, ConfigError, PayloadError, QuotaExhausted
-from soundcharts_lib.jobs.result import JobFailed, JobResult
+from soundcharts_lib.jobs.params import Params, flag, param
+from soundcharts_lib.jobs.result import RunResult, Tally
 from soundcharts_lib.vocab import check_not_after, today_utc
 
 log = logging.getLogger(__name__)
@@ -28,7 +34,7 @@ RANKING_BATCH = 50  # rankings of one chart stored per transaction during a back
 
 
 @dataclass
-class SyncResult(JobResult):
+class SyncTally(Tally):
     charts: int = 0
     rankings_stored: int = 0
     rankings_skipped: int = 0
@@ -85,7 +91,7 @@ class ChartSync:
     # -- a whole run -------------------------------------------------------------------------------------
     def run(self, *, platforms: Sequence[str] | None = None, charts: Sequence[str] | None = None,
             country: str | None = None, on_date: date | None = None, backfill_days: int | None = None,
-            start: date | None = None, end: date | None = None, force: bool = False) -> SyncResult:
+            start: date | None = None, end: date | None = None, force: bool = False) -> SyncTally:
         """Sync the chosen charts: the latest ranking (default), ``on_date``, or a range of dates.
 
         A range is ``backfill_days`` ending today, or ``start``..``end``. Only dates the chart has
@@ -93,7 +99,7 @@ class ChartSync:
         """
         params = {"platforms": platforms, "charts": charts, "country": country, "date": on_date,
                   "backfill_days": backfill_days, "start": start, "end": end, "force": force}
-        result = SyncResult()
+        result = SyncTally()
         result.run_id = start_run(self.engine, "sync_charts", self.trigger, params, notebook_path=self.notebook)
         try:
             targets = self._targets(platforms, charts, country)
@@ -140,7 +146,7 @@ class ChartSync:
         return [(ids[s], s) for s in charts]
 
     def _sync_chart(self, chart_id: int, slug: str, on_date: date | None, start: date | None,
-                    end: date | None, force: bool, result: SyncResult) -> None:
+                    end: date | None, force: bool, result: SyncTally) -> None:
         try:
             if on_date is None and start is None:
                 ranking = storable(self.client.ranking_latest(slug))
@@ -186,7 +192,7 @@ class ChartSync:
         with ThreadPoolExecutor(min(self.workers, len(raws))) as pool:
             return list(pool.map(one, raws))
 
-    def _store(self, chart_id: int, rankings, force: bool, result: SyncResult) -> None:
+    def _store(self, chart_id: int, rankings, force: bool, result: SyncTally) -> None:
         rankings = rankings if isinstance(rankings, list) else [rankings]
         if not rankings:
             return
@@ -201,7 +207,7 @@ class ChartSync:
         if not any(written):
             store.mark_chart_checked(self.engine, chart_id)
 
-    def _refresh_rollup(self, result: SyncResult) -> None:
+    def _refresh_rollup(self, result: SyncTally) -> None:
         """The top-tracks rollup catches up with the rankings stored; until it does, the pages count entries (slower,
         never wrong), so a database error here is logged, not raised."""
         if not result.stored_dates:
@@ -251,32 +257,46 @@ def _chart_ids(engine: Engine, slugs: Sequence[str]) -> dict[str, int]:
         return id_map(conn, C, "slug", slugs)
 
 
-def sync_job(*, platforms=None, charts=None, country=None, date=None, backfill_days=None, force=False,
-             trigger: str | None = None, settings=None, progress: bool = True) -> SyncResult:
-    """What ``scheduled/sync_charts.ipynb`` runs: parameters as papermill gives them, errors raised.
+@dataclass(frozen=True)
+class SyncParams(Params):
+    """``scheduled/sync_charts.ipynb``'s parameters, and the ``sync-charts`` command's range and progress bar.
 
-    Raises ``SyncFailed`` when any chart failed (the run and the charts record what), so the job's
-    notebook and exit code show it. ``trigger`` defaults to the settings' (``run-job`` sets it).
+    No chart and no platform: every chart of every platform. No date, range or backfill: the latest rankings."""
+
+    JOB = "sync_charts"
+    platforms: tuple[str, ...] = param(vocab.platform, many=True)
+    charts: tuple[str, ...] = param(vocab.slug, many=True)
+    country: str | None = param(vocab.country)  # chart discovery in one country
+    date: date | None = param(vocab.iso_date)  # the ranking of that day
+    backfill_days: int | None = param(vocab.days)  # every ranking of the last N days
+    start_date: date | None = param(vocab.iso_date)  # a range, with end_date
+    end_date: date | None = param(vocab.iso_date)
+    force: bool = param(flag, False)  # refetch rankings already stored
+    progress: bool = param(flag, True)  # progress bars
+
+    def __post_init__(self):
+        super().__post_init__()
+        if sum(map(bool, (self.date, self.backfill_days, self.start_date))) > 1:
+            raise vocab.BadValue("date, backfill_days and start_date/end_date exclude each other")
+
+
+def sync_charts(settings: Settings, params: SyncParams | Mapping | None = None) -> RunResult:
+    """The chart sync job, recorded as started by ``settings.trigger``: rankings stored, then the alert rules
+    evaluated and their webhooks called (the result's note says what happened).
+
+    Bad parameters or dates, and missing credentials, raise ``ConfigError`` before the database is created or
+    migrated; charts that failed raise :class:`~soundcharts_lib.jobs.result.JobFailed` (their run and the charts
+    record what).
     """
-    from soundcharts_lib.config import Settings
     from soundcharts_lib.curation import alerts
-    from soundcharts_lib.jobs.runtime import as_list, job_context
+    from soundcharts_lib.jobs.runtime import job_context
 
-    on_date = vocab.checked("date", vocab.iso_date, date)
-    check_not_after(on_date, today_utc(), "date")
-    backfill_days = vocab.checked("backfill_days", vocab.days, backfill_days)
-    country = vocab.checked("country", vocab.country, country)
-    settings = settings or Settings.from_env()
+    params = SyncParams.of(params)
+    start, end = check_dates(params.date, params.start_date, params.end_date, today_utc())
     with job_context(settings) as (client, engine):
-        result = ChartSync(client, engine, trigger=trigger or settings.trigger, notebook=settings.job_notebook,
-                           progress=progress).run(
-            platforms=as_list(platforms), charts=as_list(charts), country=country, on_date=on_date,
-            backfill_days=backfill_days or None, force=bool(force))
-        print(alerts.after_sync(engine))  # rules evaluated and webhooks called; the job notebook shows the line
-    if result.failures:
-        raise SyncFailed(result)
-    return result
-
-
-class SyncFailed(JobFailed):
-    """A sync that recorded failures (its ``SyncRun`` and the charts say which)."""
+        tally = ChartSync(client, engine, trigger=settings.trigger, notebook=settings.job_notebook or None,
+                          progress=params.progress).run(
+            platforms=list(params.platforms) or None, charts=list(params.charts) or None, country=params.country,
+            on_date=params.date, backfill_days=params.backfill_days, start=start, end=end, force=params.force)
+        notes = (alerts.after_sync(engine),)  # never raises: alerts do not change the sync's outcome
+    return tally.run_result(SyncParams.JOB, notes=notes, notebook=settings.job_notebook).raise_if_failed()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import parse_qs
 
+from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.vocab import SLUG_RE, UUID_RE, parse_date
 from soundcharts_lib.web.preheat import wait_for_request
 
@@ -25,7 +26,7 @@ def request_query_string() -> str:
     return os.environ.get("QUERY_STRING", "")
 
 
-class BadQuery(ValueError):
+class BadQuery(SoundchartsError, ValueError):
     """A query-string value the page cannot use (one-line message)."""
 
 

@@ -255,14 +255,6 @@ def run_notebook(engine: Engine, run_id: int) -> str | None:
     return row.notebook_path
 
 
-def latest_run_id(engine: Engine, kind: str, trigger: str, since: datetime) -> int | None:
-    """The newest run of ``kind`` started by ``trigger`` at or after ``since``."""
-    q = (select(func.max(RUN.c.id)).where(RUN.c.kind == kind, RUN.c.trigger == trigger,
-                                         RUN.c.started_at >= since))
-    with engine.connect() as conn:
-        return conn.execute(q).scalar_one()
-
-
 # -- progress of admin actions: units of work the database shows done since an action started -------------
 
 def charts_synced_since(engine: Engine, slugs: Sequence[str], since: datetime) -> int:

@@ -18,12 +18,13 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from soundcharts_lib.db.tables import AUD, P, T
+from soundcharts_lib.errors import SoundchartsError
 
 GROWTH_DAYS = (7, 28, 90)
 COLUMNS = ["date", "value", "daily_change"]
 
 
-class NotStored(LookupError):
+class NotStored(SoundchartsError, LookupError):
     """An unknown track, or a platform with no audience (the message is one line)."""
 
     def __str__(self) -> str:

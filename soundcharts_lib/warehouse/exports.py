@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from soundcharts_lib.errors import SoundchartsError
+
 if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy.engine import Engine
@@ -22,7 +24,7 @@ FORMATS = ("csv", "xlsx")
 MEDIA_TYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-class ExportError(ValueError):
+class ExportError(SoundchartsError, ValueError):
     """A table or parameter the export cannot use (one-line message)."""
 
 

@@ -16,7 +16,7 @@ from jupyter_server.utils import url_path_join
 from sqlalchemy.exc import SQLAlchemyError
 from tornado import web
 
-from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.errors import ConfigError, SoundchartsError
 from soundcharts_lib.vocab import MAX_ID
 from soundcharts_lib.web.handlers import PREFIX, read_only_engine
 
@@ -25,7 +25,7 @@ NO_SCRIPTS = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; fon
               "sandbox; base-uri 'none'; form-action 'none'")
 
 
-class NoNotebook(LookupError):
+class NoNotebook(SoundchartsError, LookupError):
     """A run without a notebook that can be served (the message is one line)."""
 
 

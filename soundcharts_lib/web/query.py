@@ -6,17 +6,18 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.vocab import SLUG_RE, UUID_RE, parse_date
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
 
 
-class BadParameter(ValueError):
+class BadParameter(SoundchartsError, ValueError):
     """A parameter the endpoint cannot use (one-line message)."""
 
 
-class NoRoute(LookupError):
+class NoRoute(SoundchartsError, LookupError):
     """A path under the endpoints' prefix that names no endpoint."""
 
 

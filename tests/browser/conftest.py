@@ -185,14 +185,14 @@ def dashboard_db(synced_sqlite_url, localapi, tmp_path_factory) -> str:
     from soundcharts_lib.db import make_engine
     from soundcharts_lib.db.models import utcnow
     from soundcharts_lib.jobs.audience import AudienceDataProcessor
-    from soundcharts_lib.jobs.metadata import fetch_metadata
+    from soundcharts_lib.jobs.metadata import store_metadata
 
     url = copy_db(synced_sqlite_url, tmp_path_factory.mktemp("dashboard") / "dashboard.db")
     top = [uuid for (uuid,) in sql(url, "SELECT t.uuid FROM chart_ranking_entry e JOIN track t ON t.id = e.track_id "
                                         "GROUP BY t.id ORDER BY COUNT(*) DESC, t.uuid LIMIT 2")]
     engine = make_engine(url)
     with local_client(localapi) as client:
-        fetch_metadata(client, engine, top, progress=False)
+        store_metadata(client, engine, top, progress=False)
         AudienceDataProcessor(client, engine, progress=False).run(track_uuids=top)
     engine.dispose()
     now = utcnow()

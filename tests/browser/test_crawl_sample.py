@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from soundcharts_lib.db import make_engine
 from soundcharts_lib.jobs.audience import AudienceDataProcessor
-from soundcharts_lib.jobs.metadata import fetch_metadata
+from soundcharts_lib.jobs.metadata import store_metadata
 
 from .conftest import expect_rendered, screenshot, sql
 
@@ -29,8 +29,8 @@ def sample(synced_sqlite_url, localapi, tmp_path_factory) -> dict:
     url = copy_db(synced_sqlite_url, tmp_path_factory.mktemp("crawl-sample") / "sample.db")
     engine = make_engine(url)
     with local_client(localapi) as client:
-        meta = fetch_metadata(client, engine, progress=False)
-        assert meta["status"] == "success" and meta["stored"] == meta["tracks"], meta["errors"]
+        meta = store_metadata(client, engine, progress=False)
+        assert meta.status == "success" and meta.stored == meta.tracks, meta.errors
         stored = survey(engine)
         AudienceDataProcessor(client, engine, progress=False).run(track_uuids=stored.tracks[:5])
     engine.dispose()

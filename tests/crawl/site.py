@@ -14,7 +14,7 @@ from soundcharts_lib.curation import alerts, annotations, roster
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.tables import TA, TPI, A, C, E, P, R, T
 from soundcharts_lib.jobs.audience import AudienceDataProcessor
-from soundcharts_lib.jobs.metadata import fetch_metadata
+from soundcharts_lib.jobs.metadata import store_metadata
 from soundcharts_lib.jobs.sync import ChartSync
 
 BACKFILL_DAYS = 7  # ~450 tracks on the local catalog, each with a viewer and an admin page
@@ -45,10 +45,10 @@ def populate(url: str, srv) -> dict:
         with local_client(srv) as client:
             synced = ChartSync(client, engine, progress=False).run(backfill_days=BACKFILL_DAYS)
             assert synced.status == "success", synced.errors
-            meta = fetch_metadata(client, engine, progress=False)
-            assert meta["status"] == "success" and meta["stored"] == meta["tracks"], meta["errors"]
+            meta = store_metadata(client, engine, progress=False)
+            assert meta.status == "success" and meta.stored == meta.tracks, meta.errors
             audience = AudienceDataProcessor(client, engine, progress=False).run(
-                limit=max(1, meta["tracks"] // AUDIENCE_SHARE))
+                limit=max(1, meta.tracks // AUDIENCE_SHARE))
             assert audience.failures == 0, audience.errors
         stored = survey(engine)
         busiest = stored.tracks[:5]
@@ -71,7 +71,7 @@ def populate(url: str, srv) -> dict:
             alerts.add_rule(engine, name, kind, params, roster_only=mine, actor="crawl")
         fired = alerts.evaluate(engine)
         assert not fired.errors, fired.errors
-        return {"tracks": meta["tracks"], "audience_tracks": audience.tracks, "alerts": len(fired.fired)}
+        return {"tracks": meta.tracks, "audience_tracks": audience.tracks, "alerts": len(fired.fired)}
     finally:
         engine.dispose()
 

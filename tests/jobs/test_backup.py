@@ -18,9 +18,9 @@ from soundcharts_lib.db.models import Base, SyncRun
 from soundcharts_lib.db.runs import start_run
 from soundcharts_lib.db.schema import NotReady
 from soundcharts_lib.errors import ConfigError
-from soundcharts_lib.jobs.backup import backup, restore
+from soundcharts_lib.jobs.backup import restore, write_backup
 from soundcharts_lib.jobs.maintenance import cleanup
-from soundcharts_lib.jobs.metadata import fetch_metadata
+from soundcharts_lib.jobs.metadata import store_metadata
 
 FILLED = ("platform", "chart", "chart_ranking", "chart_ranking_entry", "track", "artist", "track_artist",
           "track_platform_identifier", "track_audience", "sync_run", "audit_event", "alembic_version")
@@ -41,7 +41,7 @@ def everything(filled, localapi):  # noqa: F811
     with filled.connect() as conn:
         uuids = conn.execute(text("SELECT uuid FROM track ORDER BY id LIMIT 3")).scalars().all()
     with local_client(localapi) as client:
-        assert fetch_metadata(client, filled, uuids, progress=False)["status"] == "success"
+        assert store_metadata(client, filled, uuids, progress=False).status == "success"
     cleanup(filled, {"audit": 3650})
     rows = table_rows(filled)
     assert all(rows[name] for name in FILLED), [name for name in FILLED if not rows[name]]
@@ -111,16 +111,16 @@ def test_backup_and_restore_refuse_what_an_operator_would_regret(tmp_path):
     db, dump = tmp_path / "a.db", tmp_path / "a-backup.db"
     url = f"sqlite:///{db}"
     with pytest.raises(NotReady, match="database file not found"):
-        backup(url, dump)
+        write_backup(url, dump)
     upgrade(make_engine(url))
-    backup(url, dump)
+    write_backup(url, dump)
     one_line_error(soundcharts("maintenance", "backup", "--to", str(dump), env={"SOUNDCHARTS_DB_URL": url}),
                    2, "already exists")
-    assert backup(url, dump, force=True).path == dump
+    assert write_backup(url, dump, force=True).path == dump
     with pytest.raises(ConfigError, match="database itself"):
-        backup(url, db, force=True)
+        write_backup(url, db, force=True)
     with pytest.raises(ConfigError, match="is a folder"):
-        backup(url, tmp_path, force=True)
+        write_backup(url, tmp_path, force=True)
 
     text_file = tmp_path / "notes.txt"
     text_file.write_text("not a backup")

@@ -144,16 +144,17 @@ def test_parameters_the_job_does_not_take_are_refused_before_anything_runs(tmp_p
 ])
 def test_job_functions_check_values_with_the_commands_types(job, params, words, tmp_path):
     """What the job notebooks call refuses a value out of range before opening the database or the API."""
-    from soundcharts_lib.jobs.audience import audience_job
-    from soundcharts_lib.jobs.maintenance import maintenance_job
-    from soundcharts_lib.jobs.metadata import metadata_job
-    from soundcharts_lib.jobs.sync import sync_job
+    from soundcharts_lib.jobs.audience import fetch_audience
+    from soundcharts_lib.jobs.maintenance import run_maintenance
+    from soundcharts_lib.jobs.metadata import fetch_metadata
+    from soundcharts_lib.jobs.sync import sync_charts
 
     settings = Settings.from_env({"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'never.db'}",
                                   "SOUNDCHARTS_API_URL": "http://127.0.0.1:9", "SOUNDCHARTS_APP_ID": "a",
                                   "SOUNDCHARTS_API_KEY": "b", "SOUNDCHARTS_RUNS_DIR": str(tmp_path / "runs")},
                                  dotenv=False)
-    run = {"sync": sync_job, "audience": audience_job, "metadata": metadata_job, "maintenance": maintenance_job}[job]
+    run = {"sync": sync_charts, "audience": fetch_audience, "metadata": fetch_metadata,
+           "maintenance": run_maintenance}[job]
     with pytest.raises(ConfigError, match=re.escape(words)):
-        run(**params, settings=settings)
+        run(settings, params)
     assert not (tmp_path / "never.db").exists()

@@ -8,12 +8,13 @@ import pytest
 from conftest import local_client
 from sqlalchemy import select, text
 
+from soundcharts_lib.config import Settings
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.models import SyncRun
 from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.jobs.maintenance import prune_archives
-from soundcharts_lib.jobs.metadata import fetch_metadata
-from soundcharts_lib.jobs.sync import ChartSync, check_dates, sync_job, today_utc
+from soundcharts_lib.jobs.metadata import store_metadata
+from soundcharts_lib.jobs.sync import ChartSync, check_dates, sync_charts, today_utc
 
 RANKING_ROWS = (
     "select c.slug, r.ranking_date, r.date_raw, r.status, r.entry_count, e.position, t.uuid, e.old_position, "
@@ -45,18 +46,18 @@ def test_a_60_day_backfill_equals_60_single_day_syncs(localapi, tmp_path):
     assert rows_a == rows_b
 
 
-def test_fetch_metadata_stores_artists_identifiers_and_is_idempotent(localapi, engine):
+def test_store_metadata_stores_artists_identifiers_and_is_idempotent(localapi, engine):
     with local_client(localapi) as client:
         ChartSync(client, engine, progress=False).run(platforms=["spotify"], charts=None)
         with engine.connect() as conn:
             n_tracks = conn.execute(text("select count(*) from track")).scalar_one()
-        first = fetch_metadata(client, engine, progress=False)
-        assert first["status"] == "success" and first["stored"] == n_tracks
+        first = store_metadata(client, engine, progress=False)
+        assert first.status == "success" and first.stored == n_tracks
         dump = {t: _rows(engine, f"select * from {t} order by 1, 2")
                 for t in ("artist", "track_artist", "track_platform_identifier")}
-        again = fetch_metadata(client, engine, progress=False)  # missing only: nothing left to fetch
-        assert again["tracks"] == 0
-        fetch_metadata(client, engine, missing_only=False, progress=False)
+        again = store_metadata(client, engine, progress=False)  # missing only: nothing left to fetch
+        assert again.tracks == 0
+        store_metadata(client, engine, missing_only=False, progress=False)
         assert {t: _rows(engine, f"select * from {t} order by 1, 2") for t in dump} == dump
         uuid = _rows(engine, "select uuid from track order by id limit 1")[0][0]
         song = client.song(uuid)
@@ -127,7 +128,8 @@ def test_dates_asked_of_a_sync_are_checked_first():
         with pytest.raises(ConfigError, match=words):
             check_dates(on_date, start, end, today)
     assert check_dates(None, today - timedelta(days=3), date(9999, 12, 31), today) == (today - timedelta(days=3), today)
+    nothing = Settings.from_env({}, dotenv=False)  # no credentials: the dates are refused before they are needed
     with pytest.raises(ConfigError, match="is after today"):
-        sync_job(date=str(today + timedelta(days=1)), settings=None)
+        sync_charts(nothing, {"date": str(today + timedelta(days=1))})
     with pytest.raises(ConfigError, match="backfill_days: must be at most 36500"):
-        sync_job(backfill_days=36_501)
+        sync_charts(nothing, {"backfill_days": 36_501})
