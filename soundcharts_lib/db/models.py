@@ -256,8 +256,10 @@ class TrackPlatformIdentifier(Base):
 class TrackAudience(Base):
     __tablename__ = "track_audience"
     __table_args__ = (
-        # analytics audience series of one track: covers the value
         UniqueConstraint("track_id", "platform_id", "platform_identifier", "date", name="uq_audience_point"),
+        # audience_series (a track page's audience): one track's points per platform by date, identifiers summed,
+        # read from the index alone (migration 0007)
+        Index("ix_audience_series", "track_id", "platform_id", "date", "audience_value"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -39,7 +39,8 @@ LAYOUTS = (
             "ix_entry_track": ("track_id", "chart_id", "ranking_date", "position")},
            ("FOREIGN KEY (ranking_id) REFERENCES chart_ranking (id) ON DELETE CASCADE",)),  # no track key (0005)
     Layout("track_audience", "date", ("id", "date"),
-           {"uq_audience_point": ("track_id", "platform_id", "platform_identifier", "date")}, {},
+           {"uq_audience_point": ("track_id", "platform_id", "platform_identifier", "date")},
+           {"ix_audience_series": ("track_id", "platform_id", "date", "audience_value")},
            ("FOREIGN KEY (track_id) REFERENCES track (id) ON DELETE CASCADE",
             "FOREIGN KEY (platform_id) REFERENCES platform (id)")),
 )

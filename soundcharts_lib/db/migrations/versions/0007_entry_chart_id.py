@@ -1,12 +1,13 @@
 """chart_ranking_entry.chart_id: the ranking's chart on each entry, backfilled; ix_entry_track by chart and date;
-ix_ranking_chart_status and ix_ranking_unsuccessful
+ix_ranking_chart_status, ix_ranking_unsuccessful and ix_audience_series
 
 A track's pages (its per-chart summary, the figure's history, where it charts now) and a chart's stored history
 read one track's entries per chart and date from ``ix_entry_track`` (track_id, chart_id, ranking_date, position)
 alone, with no join with the rankings: a year-long hit has tens of thousands of entries, and on PostgreSQL at tens of
 millions of entries the planner merge-joined them with the whole ranking table. A chart's successful rankings by
 date (a chart page reads them two or three times) come from an index alone, and the few rankings that are not a
-success (their entries count nowhere) from a partial index.
+success (their entries count nowhere) from a partial index. A track's audience (years of daily points on several
+platforms, identifiers summed per date) is read from ``ix_audience_series`` alone.
 
 The backfill rewrites every entry once (on PostgreSQL the table doubles on disk until VACUUM); entries stored
 without their ranking's date (by hand, before 0003's backfill held) get it too.
@@ -40,11 +41,14 @@ def upgrade() -> None:
     op.create_index('ix_entry_track', 'chart_ranking_entry', ['track_id', 'chart_id', 'ranking_date', 'position'],
                     unique=False)
     op.create_index('ix_ranking_chart_status', 'chart_ranking', ['chart_id', 'status', 'ranking_date'], unique=False)
+    op.create_index('ix_audience_series', 'track_audience', ['track_id', 'platform_id', 'date', 'audience_value'],
+                    unique=False)
     op.create_index('ix_ranking_unsuccessful', 'chart_ranking', ['chart_id', 'ranking_date'], unique=False,
                     sqlite_where=UNSUCCESSFUL, postgresql_where=UNSUCCESSFUL)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_audience_series', table_name='track_audience')
     op.drop_index('ix_ranking_unsuccessful', table_name='chart_ranking')
     op.drop_index('ix_ranking_chart_status', table_name='chart_ranking')
     op.drop_index('ix_entry_track', table_name='chart_ranking_entry')
