@@ -334,9 +334,12 @@ def environment(**extra: str) -> dict[str, str]:
 
 
 def take_admin_token() -> Secret:
-    """The admin token this process (the admin server) was started with, removed from its environment so no
-    kernel it starts inherits it."""
-    return Secret(os.environ.pop(VARIABLES["admin_token"].name, ""))
+    """The admin token this process (the admin server) was started with, emptied in its environment so no kernel
+    it starts inherits it (empty, not removed: a kernel loading the project's ``.env`` must not get it back)."""
+    name = VARIABLES["admin_token"].name
+    token = Secret(os.environ.get(name, ""))
+    os.environ[name] = ""
+    return token
 
 
 def configured_secrets(env: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -81,17 +81,18 @@ def voila_command(port: int, *, folder=DASHBOARDS, admin: bool = False, cull_idl
 
 def server_env(base: dict, *, admin: bool = False, token: str | None = None) -> dict:
     """The server's environment: a viewer's has no credentials and opens the database read-only; an admin's
-    carries ``token`` (the server removes it from its own environment at start)."""
+    carries ``token`` (the server removes it from its own environment at start).
+
+    What a viewer must not have is set empty, not left out: the kernels load the project's ``.env`` without
+    overriding what is set, so a key kept there would otherwise come back (empty means unset to the settings)."""
     env = dict(base)
-    env.pop(TOKEN_ENV, None)
     if admin:
         if not token or len(token) < MIN_TOKEN_LENGTH:
             raise ConfigError(f"{TOKEN_ENV} must have at least {MIN_TOKEN_LENGTH} characters")
         env[TOKEN_ENV] = token
         env.pop(READONLY_ENV, None)
     else:
-        for name in API_CREDENTIALS:
-            env.pop(name, None)
+        env.update(dict.fromkeys((*API_CREDENTIALS, TOKEN_ENV), ""))
         env[READONLY_ENV] = "1"
     return env
 

@@ -40,7 +40,10 @@ TOKEN = "serve-test-token-0123456789"
 PROBE = """import os
 from sqlalchemy import text
 from soundcharts_lib.db import engine_from_env
-print("ENV", sorted(k for k in os.environ if k.startswith("SOUNDCHARTS_")))
+print("ENV", sorted(k for k in os.environ if k.startswith("SOUNDCHARTS_") and os.environ[k]))
+from soundcharts_lib.config import Settings
+s = Settings.from_env()
+print("CREDENTIALS", bool(s.api_key.get()), bool(s.admin_token.get()), "END")
 try:
     with engine_from_env().begin() as conn:
         conn.execute(text("INSERT INTO audit_event (at, actor, action, outcome) "
@@ -104,8 +107,23 @@ def test_a_viewer_page_cannot_write_and_has_no_credentials(engine, db_url, tmp_p
     assert "REFUSED" in page and "WROTE" not in page
     names = re.search(r"ENV \[([^\]]*)\]", page)[1]
     assert "SOUNDCHARTS_DB_READONLY" in names
-    assert not any(name in names for name in (*API_CREDENTIALS, TOKEN_ENV))
+    assert not any(name in names for name in (*API_CREDENTIALS, TOKEN_ENV))  # set, they are empty
+    assert "CREDENTIALS False False END" in page
     assert _audit_rows(db_url) == 0
+
+
+def test_a_viewer_kernel_does_not_get_the_credentials_back_from_dotenv(tmp_path, monkeypatch):
+    """A key kept in the project's .env must not come back in a viewer's kernel, which loads .env itself."""
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("SOUNDCHARTS_API_KEY=from-dotenv-key-123\nSOUNDCHARTS_ADMIN_TOKEN=from-dotenv-token-12345678\n")
+    monkeypatch.setattr("soundcharts_lib.home.env_file", lambda *a, **k: dotenv)
+    for name, value in server_env({"PATH": "/bin"}).items():
+        monkeypatch.setenv(name, value)
+    settings = Settings.from_env()
+    assert not settings.api_key.get() and not settings.admin_token.get()
+    assert settings.db_readonly
+    monkeypatch.delenv("SOUNDCHARTS_API_KEY")  # the check can fail: left out, the key comes back from .env
+    assert Settings.from_env().api_key.get() == "from-dotenv-key-123"
 
 
 def test_an_admin_page_writes_with_the_credentials_but_never_sees_the_token(tmp_path):
@@ -167,7 +185,8 @@ def test_server_environments():
     base = {"SOUNDCHARTS_API_KEY": "k", "SOUNDCHARTS_APP_ID": "a", "SOUNDCHARTS_CLIENT_SECRET": "s",
             TOKEN_ENV: "left-over-token-from-the-shell", "SOUNDCHARTS_DB_READONLY": "1", "PATH": "/bin"}
     viewer = server_env(base)
-    assert viewer == {"PATH": "/bin", "SOUNDCHARTS_DB_READONLY": "1"}
+    emptied = dict.fromkeys((*API_CREDENTIALS, TOKEN_ENV), "")
+    assert viewer == {"PATH": "/bin", "SOUNDCHARTS_DB_READONLY": "1", **emptied}
     admin = server_env(base, admin=True, token=TOKEN)
     assert admin[TOKEN_ENV] == TOKEN and "SOUNDCHARTS_DB_READONLY" not in admin
     assert admin["SOUNDCHARTS_API_KEY"] == "k"
