@@ -24,6 +24,9 @@ from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.ui.params import BadQuery, Query
 from soundcharts_lib.warehouse import exports
 from soundcharts_lib.warehouse.analytics import UnknownEntity
+from soundcharts_lib.web.widget_state import number_widgets_in_voila
+
+number_widgets_in_voila()  # a page built twice from the same data has the same model ids (snapshot pages)
 
 BLUE = "#2563eb"
 LIGHT_BLUE = "#93c5fd"

@@ -31,6 +31,8 @@ from soundcharts_lib.web.handlers import PREFIX, handlers
 from soundcharts_lib.web.launch import MIN_TOKEN_LENGTH, TOKEN_ENV
 from soundcharts_lib.web.login import WorkbenchIdentityProvider
 from soundcharts_lib.web.pages import CONTENT_SECURITY_POLICY, RenderHandler, TemplateFiles
+from soundcharts_lib.web.replay import handlers as snapshot_kernel_handlers
+from soundcharts_lib.web.snapshots import SERVICE, PageHandler, snapshot_service
 from soundcharts_lib.web.wsguard import KernelChannelsHandler
 
 ADMIN_FOLDER = "admin"
@@ -103,7 +105,9 @@ class WorkbenchVoila(Voila):
         else:
             hidden = rf"/voila/(?:render|tree|files|api/contents)/{ADMIN_FOLDER}(?:/.*)?"
             ours.append((url_path_join(self.server_url, hidden), NotFoundHandler))
-        voila = [(pattern, SAFER_HANDLERS.get(handler, handler), *rest) for pattern, handler, *rest
+            ours += snapshot_kernel_handlers(self.server_url)  # the kernels of snapshot pages (web.replay)
+        safer = SAFER_HANDLERS if self.admin else {**SAFER_HANDLERS, TornadoVoilaHandler: PageHandler}
+        voila = [(pattern, safer.get(handler, handler), *rest) for pattern, handler, *rest
                  in super().init_handlers()]
         return ours + voila
 
@@ -111,6 +115,8 @@ class WorkbenchVoila(Voila):
         self.app.default_router = RequestGate(
             self.app, self.app.default_router, hosts=allowed_hosts(Settings.from_env()),
             template=self.voila_configuration.template, endpoints_prefix=url_path_join(self.server_url, PREFIX))
+        if not self.admin:  # snapshot pages and the visitors' kernels gate (web.snapshots, web.capacity)
+            self.app.settings[SERVICE] = snapshot_service(self, Settings.from_env())
         super().listen()
 
     def start(self) -> None:

@@ -240,7 +240,8 @@ class ReplayConnection:
             session.promoting = None
 
     async def _same_widgets(self, kernel_id: str) -> bool:
-        """Whether the live kernel holds every model of the snapshot (the same page from the same data)."""
+        """Whether the live kernel holds the snapshot's models, no more, each of the same kind: the same page built
+        from the same data (a changed roster, a new ranking add or remove widgets, which shifts every later id)."""
         client = _sessions(self.handler).snapshots.app.kernel_manager.get_kernel(kernel_id).client()
         client.start_channels()
         try:
@@ -253,7 +254,8 @@ class ReplayConnection:
             await client.execute_interactive(MODEL_IDS, store_history=False, timeout=60, output_hook=output)
         finally:
             client.stop_channels()
-        return set(self.session.snapshot.models) <= set(json.loads("".join(printed) or "[]"))
+        snapshot = {model_id: model["model_name"] for model_id, model in self.session.snapshot.models.items()}
+        return json.loads("".join(printed) or "{}") == snapshot
 
 
 class VirtualKernelChannels(KernelChannelsHandler):

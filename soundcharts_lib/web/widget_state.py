@@ -9,7 +9,7 @@
   code, a traitlets link): a visitor's change to it must reach a live kernel; the others (a tab, a hovered point) can
   stay in the browser.
 - :func:`capture`: the two, printed as one JSON line, for the server that rendered the page;
-  :func:`print_model_ids`: the ids alone, for the server that takes a snapshot page live.
+  :func:`print_model_ids`: each model's id and kind, for the server that takes a snapshot page live.
 """
 
 from __future__ import annotations
@@ -123,10 +123,12 @@ def live_models(widgets=None) -> list[str]:
 
 
 def print_model_ids(out=None) -> None:
-    """Print the model id of every live widget as a JSON list (the server compares them with a snapshot's)."""
+    """Print ``{model id: model name}`` of every live widget as JSON (the server compares a live page's with its
+    snapshot's: the same page from the same data has the same widgets)."""
     from ipywidgets.widgets.widget import _instances
 
-    print(json.dumps(sorted(_instances)), file=out or sys.stdout, flush=True)
+    print(json.dumps({model_id: widget._model_name for model_id, widget in list(_instances.items())}),
+          file=out or sys.stdout, flush=True)
 
 
 def capture(out=None, widgets=None) -> dict:
