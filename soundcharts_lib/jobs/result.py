@@ -24,10 +24,11 @@ class RunResult:
     """What a job run did.
 
     ``status``: success, partial (some failed, some done) or failed. ``summary``: one line, what the command prints.
-    ``counts``: what the run's record stores. ``failures``: what failed, one line each. ``skipped``: what was left out
-    on purpose (not a failure). ``notes``: further lines for people (alerts evaluated, integrity findings).
-    ``run_id``: its ``SyncRun`` (none for a backup, which writes nothing). ``notebook`` and ``log``: the archived job
-    notebook and its log, for a run of ``run-job`` (and for a job function called in that notebook).
+    ``counts``: what the run's record stores. ``failures``: what failed, one line each (a job notebook that raised
+    says why in its summary). ``skipped``: what was left out on purpose (not a failure). ``notes``: further lines for
+    people (alerts evaluated, integrity findings). ``run_id``: its ``SyncRun`` (none for a backup, which writes
+    nothing). ``notebook`` and ``log``: the archived job notebook and its log, for a run of ``run-job`` (and for a job
+    function called in that notebook).
     """
 
     job: str
