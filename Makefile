@@ -1,10 +1,11 @@
-# soundcharts-workbench: `make demo` runs the main job, `make test` the whole suite. Both set themselves up.
+# soundcharts-workbench: `make demo` runs the main job, `make test` the whole suite, `make test-fast` the inner loop.
+# Each sets itself up.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check -c constraints.txt
 
-.PHONY: install install-test demo test lint clean
+.PHONY: install install-test demo test test-fast lint clean
 
 install: $(VENV)/.installed
 
@@ -24,6 +25,10 @@ demo: install
 
 test: install-test
 	scripts/test.sh
+
+# lint, then the suite on SQLite without what is marked postgres, browser or slow (see pyproject's markers)
+test-fast: install-test lint
+	$(PY) -m pytest -q -rfE -m "not postgres and not browser and not slow"
 
 lint: install-test
 	$(VENV)/bin/ruff check .

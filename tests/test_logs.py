@@ -114,6 +114,7 @@ def test_a_bad_level_or_an_unwritable_file_is_a_config_error(root_logging, tmp_p
         logs.setup(file=blocker / "sub" / "x.log")
 
 
+@pytest.mark.slow
 def test_cli_runs_with_canary_credentials_log_to_the_file_and_never_the_secrets(api_env, tmp_path):
     log_file = tmp_path / "cli.log"
     env = {"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'c.db'}", "SOUNDCHARTS_LOG_FILE": str(log_file),

@@ -26,7 +26,8 @@ from soundcharts_lib.web.launch import free_port, wait_ready
 ROOT = Path(__file__).resolve().parent.parent
 LEFT_OUT = re.compile(r"(^|/)(\.[^/]*|__pycache__)(/|$)|\.pyc$")  # what the wheel leaves out (setup.py's LEFT_OUT)
 
-pytestmark = pytest.mark.timeout(1200)  # a pip install of the whole stack: ~40 s here with pip's cache, more without
+# a pip install of the whole stack: ~40 s here with pip's cache, more without
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 
 def _run(command: list, *, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:

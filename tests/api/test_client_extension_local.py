@@ -22,6 +22,7 @@ def srv(request):
         yield server
 
 
+@pytest.mark.slow
 def test_every_artist_and_reach_endpoint_parses_from_the_local_server(srv):
     start, end = TODAY - timedelta(days=199), TODAY  # three windows: 90 + 90 + 20 days
     with SoundchartsClient(srv.base_url, "soundcharts", "soundcharts", rate_limit_per_minute=600_000) as c:

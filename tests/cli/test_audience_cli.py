@@ -13,6 +13,8 @@ from sqlalchemy import create_engine, text
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.store_audience import ensure_track
 
+pytestmark = pytest.mark.slow  # the audience job and commands as processes
+
 CANARY = "CANARY-audience-key-51c7"
 
 

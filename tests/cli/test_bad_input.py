@@ -309,6 +309,7 @@ def recorded_failure(db_url: str) -> list[str]:
     return runs[0].errors
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(CLI_CASES))
 def test_commands_and_configuration(outcomes, name):
     case, got = CLI_CASES[name], outcomes[name]

@@ -35,6 +35,7 @@ def test_init_db_is_safe_to_run_twice(tmp_path):
     assert f"revision {head()}" in second.stdout
 
 
+@pytest.mark.slow
 def test_sync_charts_from_the_local_api(api_env, tmp_path):
     db = tmp_path / "cli.db"
     env = {"SOUNDCHARTS_DB_URL": f"sqlite:///{db}"}
@@ -63,6 +64,7 @@ def test_bad_input_is_one_line_and_exit_2(args, word, api_env, tmp_path):
     assert len(lines) == 1 and word in lines[0] and "Traceback" not in res.stderr
 
 
+@pytest.mark.slow
 def test_missing_credentials_and_bad_database_url(tmp_path):
     res = run("sync-charts", env={"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'c.db'}"})
     assert res.returncode == 2 and "credentials" in res.stderr and len(res.stderr.strip().splitlines()) == 1
@@ -87,6 +89,7 @@ FAILING = {  # case: (command, the words of its one line)
 }
 
 
+@pytest.mark.slow
 def test_a_failing_command_reports_its_failure_once(tmp_path):
     """Exit 1 and one line on stderr: not that line again as a log record, nor a kernel's start-up warning."""
     with crafted_api(BROKEN) as api:

@@ -14,6 +14,8 @@ from soundcharts_lib.db.models import utcnow
 from soundcharts_lib.localapi import LocalApiConfig, running
 from soundcharts_lib.web.launch import free_port
 
+pytestmark = pytest.mark.slow  # syncs and commands as processes
+
 
 def lines(res) -> dict[str, str]:
     """``{check: "ok|FAIL  detail"}`` from the report."""

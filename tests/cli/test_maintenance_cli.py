@@ -15,6 +15,8 @@ from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.models import utcnow
 from soundcharts_lib.jobs.sync import ChartSync
 
+pytestmark = pytest.mark.slow  # the maintenance job and syncs as processes
+
 CHART = "spotify-top-200-fr-daily"
 
 

@@ -151,6 +151,7 @@ def as_reader(argv, db_url: str, out: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_the_read_only_sqlite_setup_really_refuses_writes(read_only_sqlite):
     db_url, out = read_only_sqlite
     res = as_reader(("roster", "add", "--track", TRACK), db_url, out)
@@ -158,6 +159,7 @@ def test_the_read_only_sqlite_setup_really_refuses_writes(read_only_sqlite):
     assert stat.S_IMODE(sqlite_path(db_url).stat().st_mode) == 0o444
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", list(READING))
 def test_reading_commands_work_on_a_read_only_sqlite_file_in_a_read_only_folder(command, read_only_sqlite):
     db_url, out = read_only_sqlite
@@ -197,6 +199,7 @@ def test_reading_commands_work_for_a_postgres_role_that_may_only_select(command,
 
 # --- serve ---------------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_serve_on_a_database_behind_this_release_says_run_init_db(sqlite_dbs, tmp_path):
     db_url = sqlite_dbs.new("behind")
     before = digest(db_url)

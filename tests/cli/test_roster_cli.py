@@ -128,6 +128,7 @@ def test_alert_rules_evaluate_and_list(soundcharts):
         server.server_close()
 
 
+@pytest.mark.slow
 def test_evaluate_exits_1_when_a_delivery_fails(soundcharts):
     from soundcharts_lib.web.launch import free_port
 

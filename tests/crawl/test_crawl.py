@@ -22,6 +22,8 @@ from soundcharts_lib.db import make_engine
 from .pages import build
 from .site import populate, survey
 
+pytestmark = pytest.mark.slow  # every page of every stored entity
+
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def site(request, localapi, tmp_path_factory):

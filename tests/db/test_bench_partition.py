@@ -9,6 +9,8 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
 
 import bench_partition  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a benchmark
+
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("convert", [False, True], ids=["loaded-into-partitions", "converted-copy"])

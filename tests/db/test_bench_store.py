@@ -9,6 +9,8 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
 
 import bench_store  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a benchmark
+
 
 @pytest.mark.postgres
 def test_quick_store_benchmark_on_sqlite_and_postgres(pg_url):

@@ -18,6 +18,8 @@ from soundcharts_lib.jobs import maintenance
 from soundcharts_lib.jobs.sync import ChartSync, today_utc
 from soundcharts_lib.warehouse import analytics
 
+pytestmark = pytest.mark.slow  # several syncs
+
 PLATFORMS = ["spotify", "deezer"]
 ENTRIES = ("select r.ranking_date, r.status, c.platform_id, r.chart_id, e.position, t.uuid, t.name, t.credit_name "
            "from chart_ranking_entry e join chart_ranking r on r.id = e.ranking_id "

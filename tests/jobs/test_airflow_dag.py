@@ -18,6 +18,8 @@ from filelock import FileLock
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+pytestmark = pytest.mark.slow  # airflow dags test runs
+
 DAGS = ROOT / "scheduled" / "airflow"
 CANARY = "CANARY-airflow-key-5e1d"  # the local API's key in the end-to-end test: never in a log or notebook
 PLATFORMS = "spotify,apple-music"  # the end-to-end run's sync tasks (the first test checks the full list)

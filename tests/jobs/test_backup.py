@@ -59,6 +59,7 @@ def second_url(db_url, tmp_path):
     drop()
 
 
+@pytest.mark.slow
 def test_backup_then_restore_into_an_empty_database_gives_the_same_rows(everything, db_url, second_url, tmp_path):
     original = table_rows(everything)
     dump = tmp_path / ("backup.db" if db_url.startswith("sqlite") else "backup.dump")
@@ -107,6 +108,7 @@ def test_the_sqlite_backup_is_online_consistent_and_self_contained(tmp_path):
     assert not (tmp_path / "copy.db-wal").exists()
 
 
+@pytest.mark.slow
 def test_backup_and_restore_refuse_what_an_operator_would_regret(tmp_path):
     db, dump = tmp_path / "a.db", tmp_path / "a-backup.db"
     url = f"sqlite:///{db}"

@@ -6,6 +6,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
 
 import bench_sync  # noqa: E402
+import pytest
+
+pytestmark = pytest.mark.slow  # a benchmark
 
 
 def test_quick_pacing_never_crosses_the_servers_limit():

@@ -70,6 +70,7 @@ def _recorded_as(result: RunResult, settings: Settings, kind: str) -> None:
     assert result.notebook == Path(settings.job_notebook)
 
 
+@pytest.mark.slow
 def test_every_job_function_takes_settings_and_params_and_returns_what_its_run_records(settings, tmp_path):
     synced = sync_charts(settings, {"charts": CHART, "backfill_days": "3", "progress": False})
     _recorded_as(synced, settings, "sync_charts")

@@ -22,6 +22,7 @@ def run_job(*args, env):
                           text=True, env=dict(os.environ, **env), timeout=600)
 
 
+@pytest.mark.slow
 def test_sync_job_runs_with_parameters_and_is_archived(api_env, tmp_path):
     db = tmp_path / "job.db"
     env = {"SOUNDCHARTS_DB_URL": f"sqlite:///{db}"}
@@ -41,6 +42,7 @@ def test_sync_job_runs_with_parameters_and_is_archived(api_env, tmp_path):
     assert platforms == ["spotify"]
 
 
+@pytest.mark.slow
 def test_failing_job_is_archived_and_exits_1(tmp_path, monkeypatch):
     monkeypatch.setenv("SOUNDCHARTS_RUNS_DIR", str(tmp_path / "runs"))
     env = {"SOUNDCHARTS_DB_URL": f"sqlite:///{tmp_path / 'f.db'}", "SOUNDCHARTS_API_URL": "http://127.0.0.1:9",
@@ -100,6 +102,7 @@ def test_every_job_notebook_has_a_parseable_parameters_cell(caplog):
         caplog.clear()
 
 
+@pytest.mark.slow
 def test_parameters_the_job_does_not_take_are_refused_before_anything_runs(tmp_path):
     """A key that is not in the notebook's parameters cell (papermill's inspection), a key that is code or a keyword,
     a value that is a configured secret: exit 2, one line (the secret never in it), no kernel, no lock, no archive,

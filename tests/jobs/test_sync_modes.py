@@ -28,6 +28,7 @@ def _rows(engine, sql):
         return [tuple(str(v) for v in row) for row in conn.execute(text(sql))]
 
 
+@pytest.mark.slow
 def test_a_60_day_backfill_equals_60_single_day_syncs(localapi, tmp_path):
     a, b = (make_engine(f"sqlite:///{tmp_path / n}") for n in ("a.db", "b.db"))
     upgrade(a), upgrade(b)
@@ -46,6 +47,7 @@ def test_a_60_day_backfill_equals_60_single_day_syncs(localapi, tmp_path):
     assert rows_a == rows_b
 
 
+@pytest.mark.slow
 def test_store_metadata_stores_artists_identifiers_and_is_idempotent(localapi, engine):
     with local_client(localapi) as client:
         ChartSync(client, engine, progress=False).run(platforms=["spotify"], charts=None)

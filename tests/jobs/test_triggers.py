@@ -47,6 +47,7 @@ def test_settings_read_the_trigger_run_job_gives_its_kernel():
         Settings.from_env({"SOUNDCHARTS_TRIGGER": "dashboard"})
 
 
+@pytest.mark.slow
 def test_run_job_records_its_trigger_and_notebook_and_the_environment_rewrites_no_other_run(api_env, tmp_path):
     db = tmp_path / "t.db"
     env = {"SOUNDCHARTS_DB_URL": f"sqlite:///{db}"}

@@ -442,6 +442,7 @@ def _artist_bodies(config):
         return [raw(http, server, path).content for path in paths]
 
 
+@pytest.mark.slow
 def test_same_seed_same_artist_bodies():
     config = LocalApiConfig(seed=5, today=TODAY, history_days=60)
     first = _artist_bodies(config)

@@ -69,6 +69,7 @@ def test_every_song_of_a_latest_ranking_lists_that_chart_with_the_same_figures(s
             assert 1 <= mine[0]["peakPosition"] <= item["position"] and day(mine[0]["peakDate"]) <= TODAY
 
 
+@pytest.mark.slow
 def test_current_entries_on_every_platform_are_exactly_the_latest_rankings(srv, http):
     song = max(srv.catalog.song_list, key=lambda s: s.base + s.hype)
     for platform in CHART_PLATFORMS:
@@ -80,6 +81,7 @@ def test_current_entries_on_every_platform_are_exactly_the_latest_rankings(srv, 
         assert listed <= {i["chart"]["slug"] for i in ranks(http, srv, song.uuid, platform, currentOnly=0)}
 
 
+@pytest.mark.slow
 def test_past_entries_point_at_the_last_served_ranking_they_were_on(srv, http):
     checked = 0
     for song in (s for s in srv.catalog.song_list[:70] if "ranks-older" not in reach(srv, s).quirks):
@@ -350,6 +352,7 @@ def _reach_bodies(config):
         return [raw(http, server, path).content for path in paths]
 
 
+@pytest.mark.slow
 def test_same_seed_same_reach_bodies():
     config = LocalApiConfig(seed=5, today=TODAY, history_days=60)
     first = _reach_bodies(config)

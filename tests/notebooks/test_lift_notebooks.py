@@ -16,6 +16,8 @@ from soundcharts_lib.db import make_engine
 from soundcharts_lib.jobs.audience import AudienceDataProcessor
 from soundcharts_lib.warehouse import lift
 
+pytestmark = pytest.mark.slow  # papermill and nbval kernels
+
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM = "spotify"
 

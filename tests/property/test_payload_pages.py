@@ -31,6 +31,8 @@ from soundcharts_lib.vocab import today_utc
 
 from .contract import audience_bodies, identifier_bodies, ranking_bodies, song_bodies, song_refs
 
+pytestmark = pytest.mark.slow  # hypothesis renders pages many times
+
 TODAY = today_utc()
 # No shrinking: an example builds several pages (~1 s), and the failure names the page and shows its traceback.
 # Hypothesis' files (failing examples, replayed first next time) go beside the other test output, not in the checkout.

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import FAST, local_client
 from sqlalchemy import select
 
@@ -22,6 +23,8 @@ from soundcharts_lib.db.models import SyncRun
 from soundcharts_lib.jobs.audience import AudienceDataProcessor
 from soundcharts_lib.jobs.sync import ChartSync
 from soundcharts_lib.localapi import LocalApiConfig, running
+
+pytestmark = pytest.mark.slow  # whole syncs at once
 
 DAYS = 5
 LATENCY_MS = 20  # keeps the three runs overlapping

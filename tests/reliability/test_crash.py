@@ -34,6 +34,8 @@ from soundcharts_lib.jobs.sync import ChartSync
 from soundcharts_lib.localapi import running
 from soundcharts_lib.warehouse.health import last_runs
 
+pytestmark = pytest.mark.slow  # kill -9 runs of a whole sync
+
 LATENCY_MS = 30  # every request answers late, so the sync is caught in all its phases
 REQUESTS = 55  # API requests of the whole sync
 

@@ -21,6 +21,8 @@ from cli.test_maintenance_cli import CHART, soundcharts, synced  # noqa: F401  (
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.web.launch import TOKEN_ENV, free_port
 
+pytestmark = pytest.mark.slow  # servers and demo started and stopped
+
 STOP_WITHIN = 10.0
 TOKEN = "exits-test-token-0123456789"
 KERNEL = "ipykernel_launcher"

@@ -29,6 +29,8 @@ from soundcharts_lib.jobs.audience import OVERLAP_DAYS, AudienceDataProcessor
 from soundcharts_lib.jobs.sync import ChartSync
 from soundcharts_lib.localapi import LocalApiConfig, running
 
+pytestmark = pytest.mark.slow  # whole syncs under faults, then reruns
+
 TODAY = date(2025, 3, 14)
 START = TODAY - timedelta(days=7)
 PLATFORMS = ["deezer", "tiktok"]  # 4 daily charts of 100 and 4 weekly charts of 50

@@ -14,6 +14,8 @@ from sqlalchemy import create_engine, inspect, text
 from soundcharts_lib.db.migrate import head
 from soundcharts_lib.db.models import Base
 
+pytestmark = pytest.mark.slow  # commands started at once
+
 AT_ONCE = textwrap.dedent("""
     import sys
     from soundcharts_lib.cli import main as cli

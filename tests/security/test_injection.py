@@ -28,6 +28,8 @@ from soundcharts_lib.warehouse import admin_pages as admin_data
 from soundcharts_lib.warehouse import analytics
 from soundcharts_lib.web.launch import free_port, start_voila, wait_ready
 
+pytestmark = pytest.mark.slow  # Voila pages and the endpoints
+
 PAYLOADS = (
     "Robert'); DROP TABLE track; --",
     "1; DELETE FROM chart_ranking WHERE 1=1; --",

@@ -29,6 +29,8 @@ from sqlalchemy.engine import make_url
 from soundcharts_lib.localapi import LocalApiConfig, running
 from soundcharts_lib.web.launch import free_port, start_voila, wait_ready
 
+pytestmark = pytest.mark.slow  # every command run with canaries
+
 ROOT = Path(__file__).resolve().parents[2]
 KEY = f"CANARY-key-{uuid.uuid4().hex}"
 CLIENT_SECRET = f"CANARY-secret-{uuid.uuid4().hex}"

@@ -34,6 +34,8 @@ from websockets.sync.client import connect
 
 from soundcharts_lib.web.launch import PREHEATED_PAGES, free_port, start_voila, wait_ready
 
+pytestmark = pytest.mark.slow  # Voila servers and their kernels
+
 TOKEN = "probe-admin-token-5f1c0a7e9b"
 V1 = "v1.kernel.websocket.jupyter.org"
 TRACK = "00000000-0000-4000-a000-000000000000"

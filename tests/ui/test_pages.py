@@ -72,6 +72,7 @@ def render(monkeypatch, tmp_path, db_url: str, query: str) -> dict:
     return json.loads(nb.cells[-1].outputs[0]["text"])
 
 
+@pytest.mark.slow
 def test_template_renders_the_warehouse(monkeypatch, tmp_path, synced_sqlite_url):
     shown = render(monkeypatch, tmp_path, synced_sqlite_url, "days=14")
     assert [c for c in shown["classes"] if "my-top-tracks" in c] and [c for c in shown["classes"] if "my-per-day" in c]
@@ -83,6 +84,7 @@ def test_template_renders_the_warehouse(monkeypatch, tmp_path, synced_sqlite_url
     assert f'{top["appearances"].iloc[0]:,}' in table
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("query", "state", "text"), [
     ("days=abc", "error-state", "days must be a whole number from 1 to 365"),
     ("roster=1", "sc-card", "No chart entries in these days."),  # an empty roster

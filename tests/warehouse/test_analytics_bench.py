@@ -6,11 +6,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
 
 import bench_dashboard  # noqa: E402
+import pytest
 import seed_pages  # noqa: E402
 
 from soundcharts_lib.db import make_engine  # noqa: E402
 from soundcharts_lib.vocab import today_utc  # noqa: E402
 from soundcharts_lib.warehouse import analytics  # noqa: E402
+
+pytestmark = pytest.mark.slow  # a benchmark
 
 
 def test_quick_dashboard_benchmark(tmp_path):

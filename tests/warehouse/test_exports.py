@@ -126,6 +126,7 @@ def downloads(widget, fmt: str = "csv") -> dict[str, bytes]:
     return {table: base64.b64decode(body) for table, body in found}
 
 
+@pytest.mark.slow
 def test_the_command_writes_what_the_dashboards_offer(db_url, tmp_path):
     engine = make_engine(db_url, read_only=True)
     overview = downloads(build_overview(viewer_data.overview(engine)))
@@ -151,6 +152,7 @@ def test_the_command_writes_what_the_dashboards_offer(db_url, tmp_path):
     assert set(excel["history_start"].astype(str).str[:10]) == {str(analytics.chart_dates(engine, CHART)[0])}
 
 
+@pytest.mark.slow
 def test_track_and_audience_tables_from_the_command(db_url, track, tmp_path):
     res = soundcharts("export", "audience", "--track-uuid", track, "--platform", "youtube", "--limit", "3",
                       "--start-date", "2026-01-02", db_url=db_url)

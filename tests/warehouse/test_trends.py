@@ -282,6 +282,7 @@ def shown(frame: pd.DataFrame) -> dict[int, tuple]:
                               r.entry_date) for r in frame.itertuples()}
 
 
+@pytest.mark.slow
 def test_pages_agree_with_each_other_and_with_what_the_server_sends(db_url, localapi):
     """Charts synced for their last days only, so their history starts before the stored window: for every stored
     ranking and every entry, the chart page's data, the admin ranking page's data and the export hold the server's

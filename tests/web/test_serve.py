@@ -36,6 +36,8 @@ from soundcharts_lib.web.launch import (
     wait_ready,
 )
 
+pytestmark = pytest.mark.slow  # Voila servers and their kernels
+
 TOKEN = "serve-test-token-0123456789"
 PROBE = """import os
 from sqlalchemy import text

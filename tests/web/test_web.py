@@ -93,6 +93,7 @@ def expected_points(frame: pd.DataFrame, limit: int) -> list[dict]:
              "daily_change": None if pd.isna(r["daily_change"]) else int(r["daily_change"])} for r in rows]
 
 
+@pytest.mark.slow
 def test_one_platform_equals_the_analytics_functions(server, ro, track):
     end = today_utc() - timedelta(days=3)
     start = end - timedelta(days=60)
@@ -113,6 +114,7 @@ def test_one_platform_equals_the_analytics_functions(server, ro, track):
     assert [p["daily_change"] is None for p in body["points"]] == frame["daily_change"].tail(30).isna().tolist()
 
 
+@pytest.mark.slow
 def test_every_platform_equals_the_analytics_functions(server, ro, track):
     resp = requests.get(f"{server}{CHART}/{track}/", params={"limit": 5})
     assert resp.status_code == 200
@@ -123,6 +125,7 @@ def test_every_platform_equals_the_analytics_functions(server, ro, track):
         assert body["platforms"][slug] == expected_points(frame, 5)
 
 
+@pytest.mark.slow
 def test_defaults_return_the_whole_stored_series(server, ro, track):
     body = requests.get(f"{server}{CHART}/{track}/spotify").json()   # the trailing slash is optional
     frame = series.audience_series(ro, track, "spotify")
@@ -130,6 +133,7 @@ def test_defaults_return_the_whole_stored_series(server, ro, track):
     assert body["points"] == expected_points(frame, len(frame))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path, status, words", [
     (f"{CHART}/not-a-uuid/", 400, "not a SoundCharts UUID"),
     (f"{CHART}/{{track}}/Spotify!/", 400, "not a platform code"),
@@ -152,6 +156,7 @@ def test_bad_requests_are_one_line_json_errors(server, track, path, status, word
     assert list(body) == ["error"] and words in body["error"] and "\n" not in body["error"]
 
 
+@pytest.mark.slow
 def test_dashboards_share_the_port_and_no_jupyter_api_is_exposed(server):
     page = requests.get(f"{server}/voila/render/overview.ipynb", timeout=60)
     assert page.status_code == 200 and "<html" in page.text.lower()
@@ -159,12 +164,14 @@ def test_dashboards_share_the_port_and_no_jupyter_api_is_exposed(server):
         assert requests.get(server + path).status_code in (403, 404)
 
 
+@pytest.mark.slow
 def test_the_openapi_document_is_served(server):
     served = requests.get(f"{server}/soundcharts/openapi.json").json()
     assert served == yaml.safe_load(OPENAPI.read_text())
     assert set(served["paths"]) == {f"{CHART}/{{track_uuid}}/{{platform_slug}}/", f"{CHART}/{{track_uuid}}/"}
 
 
+@pytest.mark.slow
 def test_responses_with_data_conform_to_the_schema(server, track):
     import schemathesis
 
@@ -180,6 +187,7 @@ def test_responses_with_data_conform_to_the_schema(server, track):
         case.validate_response(case.call(base_url=server))
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(server, track, tmp_path):
     today = today_utc()
     dates = [(today - timedelta(days=n)).isoformat() for n in (0, 5, 40, 150)]
@@ -219,6 +227,7 @@ def test_the_endpoints_open_the_database_read_only(audience_db, monkeypatch):
         read_only_engine.cache_clear()
 
 
+@pytest.mark.slow
 def test_a_token_protects_the_endpoints_and_a_missing_database_is_a_json_503(tmp_path):
     port = free_port()
     env = _server_env(f"sqlite:///{tmp_path / 'missing.db'}", tmp_path)

@@ -6,6 +6,10 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a benchmark
+
 
 def _bench_module():
     path = Path(__file__).parent.parent / "bench" / "bench_endpoint.py"
