@@ -22,6 +22,10 @@ def raw_frame(conn: Connection, query, columns: Sequence[str], dates: Sequence[s
     (SQLite returns dates as text)."""
     frame = pd.DataFrame(conn.execute(query).cursor.fetchall(), columns=list(columns))
     for column in dates:
-        days = {d: d if isinstance(d, date) else date.fromisoformat(d) for d in frame[column].unique()}
-        frame[column] = frame[column].map(days)
+        frame[column] = frame[column].map({d: as_date(d) for d in frame[column].unique()})
     return frame
+
+
+def as_date(value: date | str) -> date:
+    """A date column's value as the driver gives it (SQLite: ISO text) as a date."""
+    return value if isinstance(value, date) else date.fromisoformat(value)

@@ -35,7 +35,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
-from soundcharts_lib.db.frames import query_frame, raw_frame
+from soundcharts_lib.db.frames import as_date, query_frame
 from soundcharts_lib.db.tables import DROP, C, E, P, R, T
 
 FROM_API, DERIVED, STORED = "api", "api-derived", "stored"
@@ -182,13 +182,13 @@ def ranking_pairs(conn: Connection, *, on: date | None = None, chart: str | None
                 ranked.c.history_start, C.c.slug.label("chart"), C.c.name.label("chart_name"),
                 P.c.slug.label("platform"), C.c.country_code, C.c.frequency)
          .join(C, C.c.id == ranked.c.chart_id).join(P, P.c.id == C.c.platform_id).where(ranked.c.rn <= 2))
-    rows = query_frame(conn, q)
-    previous = rows[rows["rn"] == 2][["chart_id", "id", "date"]].rename(columns={"id": "previous",
-                                                                                "date": "previous_date"})
-    current = rows[rows["rn"] == 1].rename(columns={"id": "current"})
-    out = current.merge(previous, on="chart_id", how="left").astype({"previous": "Int64"})
-    out["unit"] = [chart_unit(f) for f in out["frequency"]]
-    return out[PAIR_COLUMNS].sort_values("chart").reset_index(drop=True)
+    rows = conn.execute(q).all()  # at most two per chart: assembled here, not by frame operations
+    before = {r.chart_id: r for r in rows if r.rn == 2}
+    nothing = (pd.NA, np.nan)
+    records = [(r.chart_id, r.chart, r.chart_name, r.platform, r.country_code, chart_unit(r.frequency), r.id, r.date,
+                *((before[r.chart_id].id, before[r.chart_id].date) if r.chart_id in before else nothing),
+                r.history_start) for r in sorted((r for r in rows if r.rn == 1), key=lambda r: r.chart)]
+    return pd.DataFrame(records, columns=PAIR_COLUMNS).astype({"previous": "Int64", "previous_date": object})
 
 
 def _entries(conn: Connection, ranking_ids: list[int], tracks: Select | None) -> pd.DataFrame:
@@ -203,10 +203,11 @@ def _entries(conn: Connection, ranking_ids: list[int], tracks: Select | None) ->
 def _named(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
     """``rows`` (with track_id) of stored tracks, with their uuid, name and artist. The tracks are looked up by id
     apart: joined in the same query, PostgreSQL's planner hashes the whole track table for a few hundred rows."""
-    ids = sorted({int(t) for t in rows["track_id"]})
-    names = query_frame(conn, select(T.c.id.label("track_id"), T.c.uuid, T.c.name,
-                                     func.coalesce(T.c.credit_name, "").label("artist")).where(T.c.id.in_(ids)))
-    return rows.merge(names.astype({"track_id": rows["track_id"].dtype}), on="track_id")
+    names = {row[0]: row[1:] for row in conn.execute(select(
+        T.c.id, T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "")).where(
+        T.c.id.in_(sorted({int(t) for t in rows["track_id"]}))))}
+    rows = rows[rows["track_id"].isin(list(names)).to_numpy(dtype=bool)].reset_index(drop=True)
+    return rows.join(pd.DataFrame([names[t] for t in rows["track_id"]], columns=["uuid", "name", "artist"]))
 
 
 def _history(conn: Connection, pairs: pd.DataFrame, wanted: pd.DataFrame) -> pd.DataFrame:
@@ -217,17 +218,15 @@ def _history(conn: Connection, pairs: pd.DataFrame, wanted: pd.DataFrame) -> pd.
     upto = dict(zip(pairs["chart_id"], pairs["date"], strict=True))
     parts = []
     for chart_id, tracks in wanted.groupby("chart_id")["track_id"]:
-        stored = raw_frame(conn, select(R.c.ranking_date).where(
+        stored = [day for (day,) in conn.execute(select(R.c.ranking_date).where(
             R.c.chart_id == int(chart_id), R.c.status == "success", R.c.ranking_date <= upto[chart_id])
-            .order_by(R.c.ranking_date), ["date"], dates=["date"])["date"].tolist()
-        hist = raw_frame(conn, select(E.c.ranking_date, E.c.track_id, E.c.position).where(
+            .order_by(R.c.ranking_date)).cursor.fetchall()]
+        index = {day: i for i, day in enumerate(stored)}  # the driver's values: an entry's date is its ranking's
+        found = conn.execute(select(E.c.ranking_date, E.c.track_id, E.c.position).where(
             E.c.track_id.in_(sorted({int(t) for t in tracks})), E.c.chart_id == int(chart_id),
-            E.c.ranking_date <= upto[chart_id]), ["date", "track_id", "position"], dates=["date"])
-        index = hist["date"].map({day: i for i, day in enumerate(stored)}).to_numpy(dtype=float)
-        counted = ~np.isnan(index)
-        parts.append(_history_figures(hist["track_id"].to_numpy(dtype=np.int64)[counted],
-                                      index[counted].astype(np.int64),
-                                      hist["position"].to_numpy(dtype=np.int64)[counted], stored)
+            E.c.ranking_date <= upto[chart_id])).cursor.fetchall()
+        counted = np.array([(index[d], t, p) for d, t, p in found if d in index], dtype=np.int64).reshape(-1, 3)
+        parts.append(_history_figures(counted[:, 1], counted[:, 0], counted[:, 2], [as_date(d) for d in stored])
                      .assign(chart_id=chart_id))
     columns = ["chart_id", "track_id", "stored_count", *HISTORY_COLUMNS]
     if not parts:
@@ -270,16 +269,21 @@ class _Read:
 def _read(conn: Connection, pairs: pd.DataFrame, tracks: Select | None) -> _Read:
     before = pairs["previous"].dropna().astype(int).tolist()
     rows = _entries(conn, [*pairs["current"].astype(int).tolist(), *before], tracks)
-    current = rows.merge(pairs, left_on="ranking_id", right_on="current")
+    at = pd.Index(pairs["current"]).get_indexer(rows["ranking_id"])  # each current entry's pair, by position
+    current = pd.concat([rows[at >= 0].reset_index(drop=True), pairs.iloc[at[at >= 0]].reset_index(drop=True)],
+                        axis=1)
     previous = rows[rows["ranking_id"].isin(before)].rename(columns={"ranking_id": "previous"})
     return _Read(current, previous)
 
 
 def _ranking_entries(conn: Connection, pairs: pd.DataFrame, read: _Read, history: bool) -> pd.DataFrame:
-    best_before = (read.previous.sort_values("position").drop_duplicates(["previous", "track_id"])
-                   [["previous", "track_id", "position"]].rename(columns={"position": "stored_previous"}))
-    frame = read.current.merge(best_before.astype({"previous": "Int64"}), on=["previous", "track_id"], how="left")
-    frame["has_previous"] = frame["previous"].notna()
+    best_before: dict[tuple[int, int], int] = {}  # (previous ranking, track): its best position there
+    for key in zip(read.previous["previous"].tolist(), read.previous["track_id"].tolist(),
+                   read.previous["position"].tolist(), strict=True):
+        best_before[key[:2]] = min(best_before.get(key[:2], key[2]), key[2])
+    keys = zip(read.current["previous"].fillna(-1).astype(int).tolist(), read.current["track_id"].tolist(), strict=True)
+    frame = read.current.assign(stored_previous=pd.array([best_before.get(key) for key in keys], dtype="Int64"),
+                                has_previous=read.current["previous"].notna())
     # stored history stands in only where the API sent no state, nothing to derive one from, or no time
     wanted = frame if history else frame[needs_history(frame)]
     if wanted.empty:
