@@ -37,6 +37,7 @@ from tornado.websocket import WebSocketClosedError
 
 from soundcharts_lib.web.wsguard import V1, KernelChannelsHandler
 
+SESSIONS = "soundcharts_snapshot_sessions"  # where the handlers find the sessions, in the Tornado settings
 VIRTUAL_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-0[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}"
 UNCLAIMED_SECONDS = 120.0  # a served page whose websocket never came
 GONE_SECONDS = 60.0  # after its websocket closed: the front end reconnects a dropped one within this
@@ -105,9 +106,7 @@ class Sessions:
 
 
 def _sessions(handler) -> Sessions:
-    from soundcharts_lib.web.snapshots import SERVICE
-
-    return handler.settings[SERVICE].sessions
+    return handler.settings[SESSIONS]
 
 
 class ReplayConnection:

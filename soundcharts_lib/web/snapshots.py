@@ -37,6 +37,7 @@ from tornado import web
 from soundcharts_lib.web.capacity import LiveGate, busy_page, default_live_kernels, pools_ready
 from soundcharts_lib.web.launch import PREHEATED_PAGES
 from soundcharts_lib.web.pages import RenderHandler
+from soundcharts_lib.web.replay import SESSIONS, Sessions
 
 SERVICE = "soundcharts_snapshots"  # where the handlers find the service, in the Tornado settings
 RENDER_HEADER = "X-Soundcharts-Render"  # the server's own requests: its secret, so no visitor can pass for them
@@ -123,8 +124,6 @@ class Snapshots:
 
     def __init__(self, app, *, enabled: bool, keep: int, max_age: float, live_kernels: int, read_version,
                  read_subjects):
-        from soundcharts_lib.web.replay import Sessions
-
         self.app, self.enabled, self.keep, self.max_age = app, enabled, keep, max_age
         self.secret = secrets.token_urlsafe(24)
         self.store: OrderedDict[tuple[str, str], Snapshot] = OrderedDict()
@@ -340,6 +339,7 @@ def snapshot_service(app, settings) -> Snapshots:
                         live_kernels=settings.live_kernels or default_live_kernels(),
                         read_version=lambda: data_version(read_only_engine()),
                         read_subjects=lambda: page_subjects(read_only_engine()))
+    app.app.settings[SESSIONS] = service.sessions  # for the snapshot pages' kernel handlers (web.replay)
     IOLoop.current().add_callback(service.start)
     return service
 
@@ -366,6 +366,7 @@ class PageHandler(RenderHandler):
         async with snapshots.gate.admitted() as room:
             if not room:
                 return self.busy()
+            _ = self.xsrf_token  # its cookie: the page's beforeunload beacon may then shut its kernel down
             await super().get(path)
 
     def should_use_rendered_notebook(self, *args, **kwargs) -> bool:

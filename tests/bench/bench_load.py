@@ -1,13 +1,16 @@
 """Many visitors opening the same dashboard at once: the time until each has the page's first figure, failures, and
-the server's memory and process count while they wait.
+the server's memory, process count and CPU while they wait.
 
     python tests/bench/bench_load.py [--db PATH] [--pages overview,platform,chart,track] [--visitors 1,5,10,25,50]
-                                     [--browser 10] [--mode snapshot|live|both] [--timeout 120]
+                                     [--browser 10] [--mode snapshot|live|both] [--timeout 120] [--live-kernels N]
 
-Each round starts ``soundcharts serve``'s server afresh on the database (``--db``: a synced SQLite file; default:
-the demo database, built as ``make demo`` builds it: the local API and a 28-day sync), waits until it is idle (its
-preheated kernels started, its snapshots rendered), then lets N visitors open the same page at the same moment.
-Two clients, reported apart:
+``soundcharts serve``'s server runs on the database (``--db``: a synced SQLite file; default: the demo database,
+built as ``make demo`` builds it: the local API and a 28-day sync) with ``SOUNDCHARTS_SNAPSHOTS`` set by ``--mode``
+(``snapshot``: on, ``live``: off, a kernel per visit; ``--live-kernels`` sets ``SOUNDCHARTS_LIVE_KERNELS``). Before
+each round the server is idle (its preheated kernels started, the snapshots it renders ahead rendered); then N
+visitors open the same page at the same moment. Snapshot pages: one server per page, whose first visit (``cold``:
+the page was not rendered ahead, so that visit waits for its render) is reported apart. A kernel per visit: a fresh
+server per round, since a round's kernels stay until culled. Two clients, reported apart:
 
 - **light**: the page's protocol without drawing anything, all visitors in this one asyncio process (a few % of a
   core): GET the page as a browser does (a "busy, retrying" answer is retried after its ``Retry-After``, as the
@@ -15,46 +18,40 @@ Two clients, reported apart:
   front end speaks it: ``kernel_info_request``, then the widget control comm's ``request_states``; the visitor has
   its figure when the states arrive holding the page's first figure (a bqplot ``FigureModel`` and the card it sits
   in; on the chart page, which draws none, its ranking table) and no error state.
-- **chromium**: headless Chromium, one context per visitor (nothing cached, as separate people), from navigation
-  until the first figure is visible (the end-to-end figure: scripts, widgets drawn, the browser's own CPU on the
-  same cores).
+- **chromium**: headless Chromium on the same cores, one context per visitor (nothing cached, as separate people),
+  from navigation until the overview's figure is visible: the end-to-end figure, scripts and widgets drawn (the
+  browser's own ~1.3 s of CPU per page included).
 
 Per N: median, p95 and max seconds, failures (no figure within ``--timeout`` s, an error, an error state), busy
 answers retried, the server's peak memory (RSS summed over the server and every process it started) and process
-count, and the median's ratio to one visitor's. ``--mode`` sets ``SOUNDCHARTS_SNAPSHOTS`` for the server (``on``:
-snapshot pages, ``off``: a kernel per visit). ``run_light(...)`` is importable; ``quick()`` is the small variant
-tests/web/test_load_bench.py runs.
+count, the CPU seconds they used, the median's ratio to one visitor's, and the load average before and after.
+:class:`PageClient` is the light client; ``quick()`` is the small variant tests/web/test_load_bench.py runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import os
-import re
 import statistics
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psutil  # noqa: E402
+from page_client import CONFIG, PageClient  # noqa: E402, F401  (CONFIG: for the tests, with the client)
 
 from soundcharts_lib.web.launch import free_port, start_voila, wait_ready  # noqa: E402
 
-V1 = "v1.kernel.websocket.jupyter.org"
-CONFIG = re.compile(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', re.S)
-VIEW = re.compile(r'"application/vnd\.jupyter\.widget-view\+json": \{"model_id": "([^"]+)"')
 # The page's first figure: the card holding it, in the states (light client) and in the page (Chromium).
 FIRST = {"overview": ("rankings-per-day", True), "platform": ("platform-rankings", True),
          "chart": ("chart-ranking", False), "track": ("chart-history", True)}
@@ -63,7 +60,6 @@ BROWSER_FIRST = {"overview": ".rankings-per-day svg.svg-figure", "platform": ".p
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
-CONTROL_VERSION = {"version": "1.0.0"}  # the widget control comm's protocol (ipywidgets 8)
 SETTLE_TIMEOUT = 300.0
 
 
@@ -85,6 +81,7 @@ class Round:
     visits: list[Visit] = field(default_factory=list)
     peak_mb: float = 0.0
     peak_processes: int = 0
+    cpu: float = 0.0  # CPU seconds the server and its processes used during the round
     load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average before and after
 
     @property
@@ -111,7 +108,7 @@ class Round:
         return (f"{self.page:<9} {self.client:<8} N={self.visitors:<3} median {self.stat('median'):6.2f} s  "
                 f"p95 {self.stat('p95'):6.2f} s  max {self.stat('max'):6.2f} s  failures {self.failures:<3} "
                 f"busy {sum(v.busy for v in self.visits):<4} peak {self.peak_mb:6.0f} MB {self.peak_processes:>3} "
-                f"processes  x{ratio:5.2f}  load {self.load[0]:.2f}->{self.load[1]:.2f}"
+                f"processes  server CPU {self.cpu:5.1f} s  x{ratio:5.2f}  load {self.load[0]:.2f}->{self.load[1]:.2f}"
                 + (f"  errors: {'; '.join(errors)[:200]}" if errors else ""))
 
 
@@ -189,10 +186,11 @@ def settle(pid: int, log: Path, pools: int, timeout: float = SETTLE_TIMEOUT) -> 
 
 
 @contextmanager
-def server(db_url: str, mode: str, state: Path):
-    """A fresh server (its own Jupyter folders) on a free port: yields (base URL, pid, log path)."""
+def server(db_url: str, mode: str, state: Path, extra: dict | None = None):
+    """A fresh server (its own Jupyter folders; ``extra`` variables on top) on a free port: yields (base URL, pid,
+    log path)."""
     env = dict(os.environ, SOUNDCHARTS_DB_URL=db_url, SOUNDCHARTS_SNAPSHOTS="on" if mode == "snapshot" else "off",
-               SOUNDCHARTS_LOG_FILE="off")
+               SOUNDCHARTS_LOG_FILE="off", **(extra or {}))
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
         env[var] = str(state / var.lower())
     port = free_port()
@@ -212,105 +210,6 @@ def server(db_url: str, mode: str, state: Path):
 
 
 # -- the light client ------------------------------------------------------------------------------------------------
-
-def _message(msg_type: str, content: dict, session: str, metadata: dict | None = None) -> tuple[str, bytes]:
-    """``(msg_id, v1 frame)`` of a shell message as Voila's front end sends it."""
-    from jupyter_server.services.kernels.connection.base import serialize_msg_to_ws_v1
-
-    header = {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "username": "bench", "session": session,
-              "date": datetime.now(UTC).isoformat(), "version": "5.3"}
-    parts = [json.dumps(part).encode() for part in (header, {}, metadata or {}, content)]
-    return header["msg_id"], serialize_msg_to_ws_v1(parts, "shell")
-
-
-def _parse(frame: bytes) -> tuple[str, dict, dict, list[bytes]]:
-    """(channel, header, content, buffers) of a v1 frame from the server."""
-    from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1
-
-    channel, parts = deserialize_msg_from_ws_v1(frame)
-    return channel, json.loads(parts[0]), json.loads(parts[3]), parts[4:]
-
-
-class Busy(Exception):
-    """The server answered the busy page past the visitor's deadline."""
-
-
-class PageClient:
-    """One visitor speaking a Voila page's protocol without drawing: the page over HTTP (the busy page retried after
-    its ``Retry-After``), the kernel model, then the kernel websocket (v1) as Voila's front end uses it."""
-
-    def __init__(self, base: str, deadline: float):
-        from tornado.httpclient import AsyncHTTPClient
-
-        self.base, self.deadline, self.http = base, deadline, AsyncHTTPClient()
-        self.busy, self.kernel_id, self.html, self.socket = 0, "", "", None
-        self.session = uuid.uuid4().hex
-
-    def left(self) -> float:
-        left = self.deadline - time.perf_counter()
-        if left <= 0:
-            raise TimeoutError
-        return left
-
-    async def open(self, path: str) -> None:
-        """GET the page (retrying busy answers) and the kernel model it names; ``RuntimeError`` for anything else."""
-        while True:
-            response = await self.http.fetch(self.base + path, raise_error=False, request_timeout=self.left())
-            if response.code == 503 and "Retry-After" in response.headers:
-                self.busy += 1
-                await asyncio.sleep(min(float(response.headers["Retry-After"]), self.left()))
-                continue
-            if response.code != 200:
-                raise RuntimeError(f"HTTP {response.code} for the page")
-            break
-        self.html = response.body.decode()
-        found = CONFIG.search(self.html)
-        if not found or not VIEW.search(self.html):
-            raise RuntimeError("the page has no kernel or no widget")
-        self.kernel_id = json.loads(found.group(1))["kernelId"]
-        model = await self.http.fetch(f"{self.base}/api/kernels/{self.kernel_id}", raise_error=False)
-        if model.code != 200:
-            raise RuntimeError(f"HTTP {model.code} for the kernel model")
-
-    async def connect(self) -> None:
-        from tornado.httpclient import HTTPRequest
-        from tornado.websocket import websocket_connect
-
-        url = f"{self.base.replace('http://', 'ws://', 1)}/api/kernels/{self.kernel_id}/channels?session_id=" \
-              f"{self.session}"
-        self.socket = await websocket_connect(HTTPRequest(url, request_timeout=self.left()), subprotocols=[V1],
-                                              max_message_size=256 * 2**20)
-
-    async def send(self, msg_type: str, content: dict, metadata: dict | None = None) -> str:
-        msg_id, frame = _message(msg_type, content, self.session, metadata)
-        await self.socket.write_message(frame, binary=True)
-        return msg_id
-
-    async def read(self) -> tuple[str, dict, dict, list[bytes]]:
-        """The next message; ``ConnectionError`` when the socket closed."""
-        frame = await asyncio.wait_for(self.socket.read_message(), self.left())
-        if frame is None:
-            raise ConnectionError(f"the kernel websocket closed ({self.socket.close_code})")
-        return _parse(frame)
-
-    async def states(self) -> dict:
-        """``kernel_info``, then the widget control comm's ``request_states``: ``{model id: model}``."""
-        control = uuid.uuid4().hex
-        await self.send("kernel_info_request", {})
-        await self.send("comm_open", {"comm_id": control, "data": {}, "target_name": "jupyter.widget.control"},
-                        CONTROL_VERSION)
-        await self.send("comm_msg", {"comm_id": control, "data": {"method": "request_states"}})
-        while True:
-            _channel, header, content, _buffers = await self.read()
-            data = content.get("data") or {}
-            if header["msg_type"] == "comm_msg" and content.get("comm_id") == control \
-                    and data.get("method") == "update_states":
-                return data["states"]
-
-    def close(self) -> None:
-        if self.socket is not None:
-            self.socket.close()
-
 
 def has_first_figure(states: dict, page: str) -> str:
     """Why ``states`` (model id -> model) do not hold ``page``'s first figure, or an empty string when they do."""
@@ -433,23 +332,54 @@ def page_paths(db_url: str) -> dict[str, str]:
             "chart": f"/voila/render/chart.ipynb?slug={chart}", "track": f"/voila/render/track.ipynb?uuid={track}"}
 
 
-def one_round(db_url: str, mode: str, page: str, path: str, visitors: int, client: str, timeout: float,
-              state: Path) -> Round:
-    result = Round(page, visitors, client)
-    with server(db_url, mode, state) as (base, pid, log):
-        settle(pid, log, pools=4)
-        before = os.getloadavg()[0]
-        with Sampler(pid) as sampler:
-            runner = run_light if client == "light" else run_browser
-            result.visits = runner(base, path, page, visitors, timeout)
-            time.sleep(0.5)  # kernels the visits started are counted
-        result.peak_mb, result.peak_processes = sampler.peak_mb, sampler.peak_processes
-        result.load = (before, os.getloadavg()[0])
+def measured(result: Round, pid: int, run) -> Round:
+    """``result`` with the visits ``run()`` makes, the server's peak footprint meanwhile and the load around it."""
+    before, used = os.getloadavg()[0], cpu_seconds(pid)
+    with Sampler(pid) as sampler:
+        result.visits = run()
+        time.sleep(0.5)  # kernels the visits started are counted
+    result.peak_mb, result.peak_processes = sampler.peak_mb, sampler.peak_processes
+    result.cpu = cpu_seconds(pid) - used
+    result.load = (before, os.getloadavg()[0])
     return result
 
 
+def page_rounds(db_url: str, mode: str, page: str, path: str, visitors: list[int], timeout: float, state: Path,
+                env: dict, out) -> list[Round]:
+    """Every count of light visitors of one page. Snapshot pages: one server, whose first visit of the page (after
+    a start or a sync, when the page is not among those rendered ahead) waits for its render, reported as
+    ``cold``; then each count on the settled server. A kernel per visit: a fresh server each count (the kernels of a
+    round stay until culled, as they do for visitors who close the page)."""
+    rounds = []
+    if mode == "snapshot":
+        with server(db_url, mode, state, env) as (base, pid, log):
+            settle(pid, log, pools=4)
+            cold = measured(Round(page, 1, "cold"), pid, lambda: run_light(base, path, page, 1, timeout))
+            out(cold.line(math.nan))
+            for n in visitors:
+                settle(pid, log, pools=4)
+                rounds.append(measured(Round(page, n, "light"), pid,
+                                       lambda n=n: run_light(base, path, page, n, timeout)))
+                out(rounds[-1].line(rounds[0].stat("median")))
+        return rounds
+    for n in visitors:
+        with server(db_url, mode, state, env) as (base, pid, log):
+            settle(pid, log, pools=4)
+            rounds.append(measured(Round(page, n, "light"), pid, lambda n=n: run_light(base, path, page, n, timeout)))
+            out(rounds[-1].line(rounds[0].stat("median")))
+    return rounds
+
+
+def browser_round(db_url: str, mode: str, path: str, visitors: int, timeout: float, state: Path, env: dict) -> Round:
+    """``visitors`` Chromium visitors of the overview on a fresh, settled server (its snapshot rendered ahead)."""
+    with server(db_url, mode, state, env) as (base, pid, log):
+        settle(pid, log, pools=4)
+        return measured(Round("overview", visitors, "chromium"), pid,
+                        lambda: run_browser(base, path, "overview", visitors, timeout))
+
+
 def run(db_url: str, *, modes: list[str], pages: list[str], visitors: list[int], browser: int, timeout: float,
-        out=print) -> list[Round]:
+        env: dict | None = None, out=print) -> list[Round]:
     paths = page_paths(db_url)
     rounds = []
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
@@ -457,17 +387,10 @@ def run(db_url: str, *, modes: list[str], pages: list[str], visitors: list[int],
             out(f"== {mode}: {'snapshot pages' if mode == 'snapshot' else 'a kernel per visit'}; "
                 f"light = the page's protocol in one asyncio process, chromium = headless Chromium end to end")
             for page in pages:
-                single = None
-                for n in visitors:
-                    result = one_round(db_url, mode, page, paths[page], n, "light", timeout, Path(tmp))
-                    single = single if single is not None else result.stat("median")
-                    out(result.line(single))
-                    rounds.append(result)
+                rounds += page_rounds(db_url, mode, page, paths[page], visitors, timeout, Path(tmp), env or {}, out)
             if browser:
-                result = one_round(db_url, mode, "overview", paths["overview"], browser, "chromium", timeout,
-                                   Path(tmp))
-                out(result.line(math.nan))
-                rounds.append(result)
+                rounds.append(browser_round(db_url, mode, paths["overview"], browser, timeout, Path(tmp), env or {}))
+                out(rounds[-1].line(math.nan))
     return rounds
 
 
@@ -485,6 +408,7 @@ def main() -> None:
     ap.add_argument("--browser", type=int, default=10, help="Chromium visitors of the overview (0: none)")
     ap.add_argument("--mode", choices=("snapshot", "live", "both"), default="snapshot")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds a visitor waits for its figure")
+    ap.add_argument("--live-kernels", type=int, help="SOUNDCHARTS_LIVE_KERNELS for the server (default: its own)")
     args = ap.parse_args()
     pages = [p for p in args.pages.split(",") if p]
     unknown = sorted(set(pages) - set(FIRST))
@@ -498,8 +422,9 @@ def main() -> None:
             print("building the demo database (local API, 28-day sync) ...", flush=True)
             db_url = demo_database(Path(tmp) / "demo.db")
         print(f"{os.cpu_count()} cores; load {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+        env = {} if args.live_kernels is None else {"SOUNDCHARTS_LIVE_KERNELS": str(args.live_kernels)}
         run(db_url, modes=modes, pages=pages, visitors=[int(n) for n in args.visitors.split(",")],
-            browser=args.browser, timeout=args.timeout, out=lambda line: print(line, flush=True))
+            browser=args.browser, timeout=args.timeout, env=env, out=lambda line: print(line, flush=True))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 """Dashboard pages built in this process exactly as Voila builds them: the notebook's code cells run in a fresh
 namespace with the page's query string in ``QUERY_STRING`` and the database in ``SOUNDCHARTS_DB_URL`` (read-only
-for the viewers' pages, as ``soundcharts serve`` opens it), then the widget tree is checked for error states."""
+for the viewers' pages, as ``soundcharts serve`` opens it), then the widget tree is checked for error states, and a
+viewer page's snapshot (what the server serves without a kernel) for the same, and for its controls that need
+Python."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import traceback
@@ -17,10 +20,15 @@ import IPython.display
 import ipywidgets as w
 
 from soundcharts_lib.ui import common
+from soundcharts_lib.web import widget_state
 
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 BAD_STATES = {"error-state", "notfound-state", "loading-state"}
 BAD_TEXT = ("Could not load this page", "Not found</b>", "Traceback")
+# Controls whose change runs the page's Python: from a snapshot page, using one takes the page live.
+PYTHON_CONTROLS = {"date-picker", "prev-date", "next-date", "latest-date", "roster-toggle", "auto-refresh",
+                   "prepare-download", "audience-start", "audience-end", "audience-limit", "audience-mode",
+                   "platform-toggle"}
 # What each page shows once it has its data (the browser tests wait for the same classes).
 MAIN_CONTENT = {
     "overview.ipynb": {"top-tracks", "top-platforms", "rankings-per-day", "recent-alerts"},
@@ -133,6 +141,8 @@ def build(notebook: str, query: str, db_url: str) -> Built:
         return built
     built.widget = pages[0]
     built.problems.extend(_check(notebook, built.widget))
+    if not admin:
+        built.problems.extend(snapshot_problems(notebook, built.widget))
     return built
 
 
@@ -142,6 +152,25 @@ def shown_problems(root: w.Widget) -> list[str]:
     found = {c for n in nodes for c in getattr(n, "_dom_classes", ())}
     markup = "".join(n.value for n in nodes if isinstance(n, w.HTML))
     return [f"shows the {c}" for c in sorted(found & BAD_STATES)] + [f"shows {t!r}" for t in BAD_TEXT if t in markup]
+
+
+def snapshot_problems(notebook: str, root: w.Widget) -> list[str]:
+    """What the page's snapshot lacks (the capture :mod:`soundcharts_lib.web.snapshots` stores, read back from its
+    JSON as the server reads it): its main content, or a control that needs Python not marked so (a visitor using it
+    would not take the page live)."""
+    out = io.StringIO()
+    widget_state.capture(out, widget_state.reachable(root))
+    found = json.loads(out.getvalue())
+    classes = {model_id: set(model["state"].get("_dom_classes") or ()) for model_id, model in found["states"].items()}
+    problems = [f"its snapshot shows the {c}" for c in sorted(set().union(*classes.values()) & BAD_STATES)]
+    missing = MAIN_CONTENT[notebook] - set().union(*classes.values())
+    if missing:
+        problems.append(f"its snapshot lacks its main content {sorted(missing)}")
+    unmarked = sorted({c for model_id, found_classes in classes.items() for c in found_classes & PYTHON_CONTROLS
+                       if model_id not in found["live"]})
+    if unmarked:
+        problems.append(f"its snapshot does not mark {unmarked} as needing Python")
+    return problems
 
 
 def _check(notebook: str, root: w.Widget) -> list[str]:

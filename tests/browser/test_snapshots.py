@@ -1,0 +1,57 @@
+"""Snapshot pages in headless Chromium: the overview's figure and a chart's ranking draw with no kernel of their own;
+the chart's "previous" button (Python behind it) takes the page live and shows the day before; leaving the page shuts
+its live kernel down. (The other browser tests pass in either mode: ``SOUNDCHARTS_SNAPSHOTS=off`` runs them live.)"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlparse
+
+import pytest
+from conftest import copy_db
+from playwright.sync_api import expect
+from web.test_snapshots import _chart, bench, kernels, serving
+
+from .conftest import LOCAL_HOSTS, VIEWPORT, expect_rendered, screenshot
+
+pytestmark = pytest.mark.browser
+RENDER = "/voila/render/"
+
+
+def _settled_kernels(pid: int, log) -> int:
+    bench.settle(pid, log, pools=4)
+    return len(kernels(pid))
+
+
+def test_snapshot_pages_draw_without_a_kernel_and_a_control_that_needs_python_takes_them_live(
+        dashboard_db, browser, tmp_path):
+    # A context of its own: routing requests through Playwright (the page fixture's way of blocking other hosts)
+    # drops the beacon a page sends as it unloads. Every request is checked to be local instead.
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    hosts = set()
+    page.on("request", lambda request: hosts.add(urlparse(request.url).hostname))
+    url = copy_db(dashboard_db, tmp_path / "snapshots.db")
+    slug, previous = _chart(url)
+    with serving(url, tmp_path, SOUNDCHARTS_SNAPSHOTS="on") as (base, pid, log):
+        pooled = _settled_kernels(pid, log)
+        page.goto(base + RENDER + "overview.ipynb")
+        expect_rendered(page, ".rankings-per-day svg.svg-figure")
+        page.goto(base + RENDER + f"chart.ipynb?slug={slug}")
+        expect_rendered(page, ".chart-ranking tbody tr")
+        assert _settled_kernels(pid, log) == pooled  # the chart's render came and went; no visitor's kernel
+
+        page.locator(".prev-date").click()
+        expect(page.locator(".permalink a")).to_have_attribute("href", f"chart.ipynb?slug={slug}&date={previous}",
+                                                                timeout=60_000)
+        expect_rendered(page, ".chart-ranking tbody tr")
+        screenshot(page, "snapshot-chart-live")
+        assert _settled_kernels(pid, log) == pooled + 1  # the visitor's live kernel
+
+        page.goto("about:blank")  # the page's beforeunload beacon ends its session
+        deadline = time.monotonic() + 30
+        while len(kernels(pid)) > pooled and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert len(kernels(pid)) == pooled
+    context.close()
+    assert hosts <= LOCAL_HOSTS
