@@ -26,9 +26,10 @@ demo: install
 test: install-test
 	scripts/test.sh
 
-# lint, then the suite on SQLite without what is marked postgres, browser or slow (see pyproject's markers)
+# lint, then the suite on SQLite without what is marked postgres, browser or slow (see pyproject's markers), on two
+# pytest-xdist workers, a test file to a worker (its module fixtures are made once)
 test-fast: install-test lint
-	$(PY) -m pytest -q -rfE -m "not postgres and not browser and not slow"
+	$(PY) -m pytest -q -rfE -m "not postgres and not browser and not slow" -n 2 --dist loadfile
 
 lint: install-test
 	$(VENV)/bin/ruff check .

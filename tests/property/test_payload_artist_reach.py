@@ -29,6 +29,8 @@ from .contract_artist_reach import (
     related_artists,
 )
 
+pytestmark = pytest.mark.slow  # hypothesis: many bodies a test
+
 set_hypothesis_home_dir(OUTPUT / "hypothesis")
 SETTINGS = settings(max_examples=200, deadline=None,
                     database=DirectoryBasedExampleDatabase(OUTPUT / "hypothesis" / "examples"))

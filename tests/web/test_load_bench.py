@@ -3,9 +3,12 @@ process more for three visitors than for one."""
 
 from __future__ import annotations
 
+import pytest
 from conftest import copy_db
 
 from web.test_snapshots import bench
+
+pytestmark = pytest.mark.slow  # a benchmark
 
 
 def test_quick_load_bench_gives_every_visitor_the_figure_and_no_kernel_of_its_own(synced_sqlite_url, tmp_path):

@@ -27,6 +27,8 @@ from soundcharts_lib.web.capacity import RETRY_SECONDS
 from soundcharts_lib.web.launch import free_port, start_voila, wait_ready
 from soundcharts_lib.web.replay import RELOAD, VIRTUAL_ID
 
+pytestmark = pytest.mark.slow  # Voila servers and their kernels
+
 
 def _bench():
     path = Path(__file__).parent.parent / "bench" / "bench_load.py"
