@@ -13,6 +13,7 @@ from sqlalchemy import exists, func, literal_column, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db import rollup
+from soundcharts_lib.db.filters import among
 from soundcharts_lib.db.frames import query_frame, raw_frame
 from soundcharts_lib.db.models import (
     utcnow,
@@ -340,15 +341,17 @@ def _track_id(uuid: str):
 
 def _counted(conn: Connection, uuid: str) -> list:
     """The conditions keeping a track's entries that count: those of successful rankings. An entry carries its
-    ranking's chart and date, which name the ranking (migration 0007), so the few rankings that are not a success
-    yet hold some of the track's entries (almost always none: a failed fetch stores none, an integrity repair may
-    fail a stored ranking) are looked up first, by a partial index, and left out by name; the entries are then read
-    from ``ix_entry_track`` alone, with no join with the rankings."""
+    ranking's chart and date, which name the ranking (migration 0007), so the rankings that are not a success (a
+    failed fetch stores no entries; an integrity repair may fail a stored ranking) are read first from their partial
+    index, those holding some of the track's entries are left out by name, and the entries are then read from
+    ``ix_entry_track`` alone, with no join with the rankings."""
     track_id = _track_id(uuid)
-    failed = conn.execute(select(R.c.chart_id, R.c.ranking_date).where(
-        UNSUCCESSFUL, exists().where(E.c.ranking_id == R.c.id, E.c.track_id == track_id))).all()
+    failed = {r.id: (r.chart_id, r.ranking_date) for r in conn.execute(
+        select(R.c.id, R.c.chart_id, R.c.ranking_date).where(UNSUCCESSFUL))}
+    held = conn.execute(select(E.c.ranking_id).distinct().where(
+        among(conn, E.c.ranking_id, sorted(failed)), E.c.track_id == track_id)).scalars().all() if failed else []
     mine = [E.c.track_id == track_id]
-    return mine + [tuple_(E.c.chart_id, E.c.ranking_date).not_in([tuple(f) for f in failed])] if failed else mine
+    return mine + [tuple_(E.c.chart_id, E.c.ranking_date).not_in([failed[r] for r in held])] if held else mine
 
 
 def track_chart_history(engine: Engine, uuid: str, charts: Sequence[str] | None = None) -> pd.DataFrame:
@@ -415,7 +418,7 @@ def track_charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
                     P.c.name.label("platform_name"), C.c.country_code, C.c.country_name,
                     E.c.ranking_date.label("date"), E.c.position, E.c.chart_id)
              .select_from(E.join(C, C.c.id == E.c.chart_id).join(P, P.c.id == C.c.platform_id))
-             .where(E.c.track_id == _track_id(uuid), E.c.chart_id.in_(sorted({c for c, _ in pairs})),
+             .where(E.c.track_id == _track_id(uuid), among(conn, E.c.chart_id, sorted({c for c, _ in pairs})),
                     E.c.ranking_date.in_(sorted({d for _, d in pairs})))
              .order_by(E.c.position, C.c.slug))
         found = _frame(conn, q)

@@ -35,6 +35,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
+from soundcharts_lib.db.filters import among
 from soundcharts_lib.db.frames import as_date, query_frame
 from soundcharts_lib.db.tables import DROP, C, E, P, R, T
 
@@ -194,7 +195,8 @@ def ranking_pairs(conn: Connection, *, on: date | None = None, chart: str | None
 def _entries(conn: Connection, ranking_ids: list[int], tracks: Select | None) -> pd.DataFrame:
     """The stored entries of ``ranking_ids`` with the API's fields and their tracks' names."""
     q = (select(E.c.ranking_id, E.c.track_id, E.c.position, E.c.metric, E.c.old_position, E.c.entry_state,
-                E.c.entry_date, E.c.time_on_chart, E.c.time_on_chart_unit).where(E.c.ranking_id.in_(ranking_ids)))
+                E.c.entry_date, E.c.time_on_chart, E.c.time_on_chart_unit)
+         .where(among(conn, E.c.ranking_id, ranking_ids)))
     if tracks is not None:
         q = q.where(E.c.track_id.in_(tracks))
     return _named(conn, query_frame(conn, q))
@@ -205,7 +207,7 @@ def _named(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
     apart: joined in the same query, PostgreSQL's planner hashes the whole track table for a few hundred rows."""
     names = {row[0]: row[1:] for row in conn.execute(select(
         T.c.id, T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "")).where(
-        T.c.id.in_(sorted({int(t) for t in rows["track_id"]}))))}
+        among(conn, T.c.id, sorted({int(t) for t in rows["track_id"]}))))}
     rows = rows[rows["track_id"].isin(list(names)).to_numpy(dtype=bool)].reset_index(drop=True)
     return rows.join(pd.DataFrame([names[t] for t in rows["track_id"]], columns=["uuid", "name", "artist"]))
 
@@ -223,7 +225,7 @@ def _history(conn: Connection, pairs: pd.DataFrame, wanted: pd.DataFrame) -> pd.
             .order_by(R.c.ranking_date)).cursor.fetchall()]
         index = {day: i for i, day in enumerate(stored)}  # the driver's values: an entry's date is its ranking's
         found = conn.execute(select(E.c.ranking_date, E.c.track_id, E.c.position).where(
-            E.c.track_id.in_(sorted({int(t) for t in tracks})), E.c.chart_id == int(chart_id),
+            among(conn, E.c.track_id, sorted({int(t) for t in tracks})), E.c.chart_id == int(chart_id),
             E.c.ranking_date <= upto[chart_id])).cursor.fetchall()
         counted = np.array([(index[d], t, p) for d, t, p in found if d in index], dtype=np.int64).reshape(-1, 3)
         parts.append(_history_figures(counted[:, 1], counted[:, 0], counted[:, 2], [as_date(d) for d in stored])
@@ -342,14 +344,18 @@ def _dropouts(conn: Connection, pairs: pd.DataFrame, read: _Read, tracks: Select
         last = _int_column(api.pop("old_position"))
         last[last.fillna(0) <= 0] = pd.NA  # 0 and null: no last position
         api["previous_position"] = last
-    compared = pairs[~pairs["current"].isin(sent)].dropna(subset=["previous"]).astype({"previous": int})
+    compared = pairs[pairs["previous"].notna().to_numpy(dtype=bool) & ~pairs["current"].isin(sent).to_numpy(dtype=bool)]
+    by_previous = pd.Index(compared["previous"].astype(int))
     stayed = set(zip(read.current["previous"], read.current["track_id"], strict=True))
-    before = read.previous[read.previous["previous"].isin(compared["previous"])]
-    gone = before.loc[np.array([key not in stayed for key in zip(before["previous"], before["track_id"], strict=True)],
-                               dtype=bool)]
-    gone = (gone.sort_values("position").drop_duplicates(["previous", "track_id"])
-            .merge(compared, on="previous").rename(columns={"position": "previous_position"})
-            .assign(source=STORED_HISTORY))
+    previous = read.previous
+    left = np.array([key not in stayed for key in zip(previous["previous"], previous["track_id"], strict=True)],
+                    dtype=bool)
+    gone = (previous[left & (by_previous.get_indexer(previous["previous"]) >= 0)].sort_values("position")
+            .drop_duplicates(["previous", "track_id"]).reset_index(drop=True))
+    pair = compared.iloc[by_previous.get_indexer(gone["previous"])].reset_index(drop=True)
+    gone = pd.concat([pair[["chart_id", "chart", "chart_name", "platform", "country_code", "date"]],
+                      gone[["track_id", "uuid", "name", "artist", "position"]]], axis=1)
+    gone = gone.rename(columns={"position": "previous_position"}).assign(source=STORED_HISTORY)
     out = pd.concat([api[RANKING_DROPOUT_COLUMNS], gone[RANKING_DROPOUT_COLUMNS]], ignore_index=True)
     out["previous_position"] = out["previous_position"].astype("Int64")
     return out.sort_values(["chart", "previous_position"], na_position="last").reset_index(drop=True)
