@@ -304,7 +304,8 @@ class SqliteDatabases:
 def database_fixtures(folder: str):
     """A test module's fixtures ``sqlite_dbs`` (SQLite databases under a temporary ``folder``), ``pg_dbs``
     (databases on the PostgreSQL test server, dropped after the module) and ``new_db(backend, state)`` (the URL of a
-    new database in that state): ``sqlite_dbs, pg_dbs, new_db = database_fixtures("probes")``."""
+    new database in that state): ``sqlite_dbs, pg_dbs, new_db = database_fixtures("probes")``. A test using ``pg_dbs``
+    is marked ``postgres``; one taking ``backend`` takes it from ``conftest.BACKENDS`` (its PostgreSQL case marked)."""
 
     @pytest.fixture(scope="module")
     def sqlite_dbs(tmp_path_factory) -> SqliteDatabases:
