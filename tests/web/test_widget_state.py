@@ -38,7 +38,7 @@ def test_two_voila_kernels_building_the_same_page_give_its_widgets_the_same_ids(
     assert first == second and len(set(first)) == 4
     assert all(re.fullmatch(rf"{ID_PREFIX}[0-9a-f]{{{ID_DIGITS}}}", model_id) for model_id in first)
     elsewhere = _ids_in_a_new_process({"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})  # an analyst's notebook
-    assert not any(model_id.startswith(ID_PREFIX) for model_id in elsewhere)
+    assert not set(elsewhere) & set(first)  # random ids (a random one may start with the prefix: 1 in 256)
     assert elsewhere != _ids_in_a_new_process({"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
 
 
