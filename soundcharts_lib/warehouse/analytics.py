@@ -436,9 +436,13 @@ def track_audience(engine: Engine, uuid: str, platforms: list[str] | None = None
     up to ``end`` (see :func:`soundcharts_lib.warehouse.audience_series.growth`); ``available``: platforms with data.
     """
     try:
-        available = audience_series.audience_platforms(engine, uuid)
-        chosen = list(platforms) if platforms is not None else available
-        history = audience_series.audience_by_platform(engine, uuid, chosen, end=end)
+        if platforms is None:  # every platform holding some: which they are is read once, with the series
+            history = audience_series.audience_by_platform(engine, uuid, end=end)
+            available = chosen = list(history)
+        else:
+            available = audience_series.audience_platforms(engine, uuid)
+            chosen = list(platforms)
+            history = audience_series.audience_by_platform(engine, uuid, chosen, end=end)
     except audience_series.NotStored as exc:
         raise UnknownEntity(str(exc)) from None
     series = {}
