@@ -84,10 +84,11 @@ class ChartRanking(Base):
         Index("ix_ranking_date_chart", "ranking_date", "chart_id"),
         Index("ix_ranking_fetched_at", "fetched_at"),
         # analytics.chart_dates, trends.ranking_pairs / ranking_entries (a chart page): one chart's successful
-        # rankings by date, read from the index alone
-        Index("ix_ranking_chart_status", "chart_id", "status", "ranking_date"),
+        # rankings by date, read from the index alone (queries write the condition as tables.SUCCESS)
+        Index("ix_ranking_success", "chart_id", "ranking_date", sqlite_where=text("status = 'success'"),
+              postgresql_where=text("status = 'success'")),
         # analytics.track_charts / track_chart_history: the few rankings that are not a success (their entries
-        # count nowhere), found without reading the others
+        # count nowhere), found without reading the others (tables.UNSUCCESSFUL)
         Index("ix_ranking_unsuccessful", "chart_id", "ranking_date", sqlite_where=text("status <> 'success'"),
               postgresql_where=text("status <> 'success'")),
     )

@@ -1,4 +1,7 @@
-"""One short name per table, for every query module: ``AUD`` is the track audience, ``A`` the artists."""
+"""One short name per table, for every query module: ``AUD`` is the track audience, ``A`` the artists; and the
+conditions of ``chart_ranking``'s partial indexes as queries must write them."""
+
+from sqlalchemy import literal_column
 
 from soundcharts_lib.db.models import (
     Alert,
@@ -41,3 +44,8 @@ TPI = TrackPlatformIdentifier.__table__
 TR = TrackTopRollup.__table__
 TRW = TrackTopRollupWindow.__table__
 WATCH = WatchItem.__table__
+
+# A ranking stored whole (SUCCESS) or not (UNSUCCESSFUL), written as ix_ranking_success / ix_ranking_unsuccessful
+# declare them: SQLite uses a partial index only for a query holding the same condition with the value written out
+SUCCESS = R.c.status == literal_column("'success'")
+UNSUCCESSFUL = R.c.status != literal_column("'success'")

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import exists, func, literal_column, select, tuple_
+from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db import rollup
@@ -18,14 +18,13 @@ from soundcharts_lib.db.frames import query_frame, raw_frame
 from soundcharts_lib.db.models import (
     utcnow,
 )
-from soundcharts_lib.db.tables import RUN, TA, TPI, A, C, E, P, R, T
+from soundcharts_lib.db.tables import RUN, SUCCESS, TA, TPI, UNSUCCESSFUL, A, C, E, P, R, T
 from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.vocab import today_utc
 from soundcharts_lib.warehouse import audience_series, health, trends
 from soundcharts_lib.warehouse.quota import quota_forecast
 
 ATTENTION_LIMIT = 10
-UNSUCCESSFUL = R.c.status != literal_column("'success'")  # ix_ranking_unsuccessful's condition, as written
 
 
 class UnknownEntity(SoundchartsError, LookupError):
@@ -287,7 +286,7 @@ def chart_info(engine: Engine, slug: str) -> dict:
 def chart_dates(engine: Engine, slug: str) -> list[date]:
     """The chart's successfully stored ranking dates, ascending (one indexed query)."""
     q = (select(R.c.ranking_date).join(C, C.c.id == R.c.chart_id)
-         .where(C.c.slug == slug, R.c.status == "success").order_by(R.c.ranking_date))
+         .where(C.c.slug == slug, SUCCESS).order_by(R.c.ranking_date))
     with engine.connect() as conn:  # years of daily dates: parsed once each, not through per-row processing
         return raw_frame(conn, q, ["date"], dates=["date"])["date"].tolist()
 
@@ -409,7 +408,7 @@ def track_charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
     # dates: index probes per chart however long the track's history is (a join would let PostgreSQL's planner,
     # which expects a track to have the average number of entries, read a year-long hit's whole history).
     latest = select(C.c.id, C.c.last_ranking_date).where(exists().where(
-        R.c.chart_id == C.c.id, R.c.ranking_date == C.c.last_ranking_date, R.c.status == "success"))
+        R.c.chart_id == C.c.id, R.c.ranking_date == C.c.last_ranking_date, SUCCESS))
     with engine.connect() as conn:
         pairs = set(conn.execute(latest).tuples())
         if not pairs:

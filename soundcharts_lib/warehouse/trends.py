@@ -37,7 +37,7 @@ from sqlalchemy.sql import Select
 
 from soundcharts_lib.db.filters import among
 from soundcharts_lib.db.frames import as_date, query_frame
-from soundcharts_lib.db.tables import DROP, C, E, P, R, T
+from soundcharts_lib.db.tables import DROP, SUCCESS, C, E, P, R, T
 
 FROM_API, DERIVED, STORED = "api", "api-derived", "stored"
 STORED_HISTORY = "stored history"  # a drop-out's source when the API sent no position-0 item
@@ -166,7 +166,7 @@ def ranking_pairs(conn: Connection, *, on: date | None = None, chart: str | None
     """Per chart, its latest successfully stored ranking up to ``on`` (default: its latest) and the one before:
     chart_id, chart, chart_name, platform, country_code, unit (:func:`chart_unit`), current (ranking id), date,
     previous (ranking id or NA), previous_date, history_start (the chart's first stored ranking)."""
-    stored = [R.c.status == "success", *([R.c.ranking_date <= on] if on is not None else [])]
+    stored = [SUCCESS, *([R.c.ranking_date <= on] if on is not None else [])]
     if chart:  # one chart: its first and its two latest rankings, from the (chart, date) index, none numbered
         chart_id = select(C.c.id).where(C.c.slug == chart).scalar_subquery()
         start = (select(R.c.ranking_date).where(R.c.chart_id == chart_id, *stored).order_by(R.c.ranking_date)
@@ -221,7 +221,7 @@ def _history(conn: Connection, pairs: pd.DataFrame, wanted: pd.DataFrame) -> pd.
     parts = []
     for chart_id, tracks in wanted.groupby("chart_id")["track_id"]:
         stored = [day for (day,) in conn.execute(select(R.c.ranking_date).where(
-            R.c.chart_id == int(chart_id), R.c.status == "success", R.c.ranking_date <= upto[chart_id])
+            R.c.chart_id == int(chart_id), SUCCESS, R.c.ranking_date <= upto[chart_id])
             .order_by(R.c.ranking_date)).cursor.fetchall()]
         index = {day: i for i, day in enumerate(stored)}  # the driver's values: an entry's date is its ranking's
         found = conn.execute(select(E.c.ranking_date, E.c.track_id, E.c.position).where(

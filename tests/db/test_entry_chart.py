@@ -106,7 +106,7 @@ def test_upgrade_backfills_every_entrys_chart_and_date_and_downgrade_restores_00
         assert conn.execute(text(MATCHING)).scalar_one() == entries  # every entry, the undated one included
     assert index_columns(engine, "chart_ranking_entry", "ix_entry_track") == NEW_INDEX
     assert index_columns(engine, "chart_ranking", "ix_ranking_unsuccessful") == ["chart_id", "ranking_date"]
-    assert index_columns(engine, "chart_ranking", "ix_ranking_chart_status") == ["chart_id", "status", "ranking_date"]
+    assert index_columns(engine, "chart_ranking", "ix_ranking_success") == ["chart_id", "ranking_date"]
     assert index_columns(engine, "track_audience", "ix_audience_series") == ["track_id", "platform_id", "date",
                                                                              "audience_value"]
     check_pages(engine)

@@ -1,12 +1,12 @@
 """chart_ranking_entry.chart_id: the ranking's chart on each entry, backfilled; ix_entry_track by chart and date;
-ix_ranking_chart_status, ix_ranking_unsuccessful and ix_audience_series
+ix_ranking_success, ix_ranking_unsuccessful and ix_audience_series
 
 A track's pages (its per-chart summary, the figure's history, where it charts now) and a chart's stored history
 read one track's entries per chart and date from ``ix_entry_track`` (track_id, chart_id, ranking_date, position)
 alone, with no join with the rankings: a year-long hit has tens of thousands of entries, and on PostgreSQL at tens of
 millions of entries the planner merge-joined them with the whole ranking table. A chart's successful rankings by
-date (a chart page reads them two or three times) come from an index alone, and the few rankings that are not a
-success (their entries count nowhere) from a partial index. A track's audience (years of daily points on several
+date (a chart page reads them two or three times) and the few rankings that are not a success (their entries count
+nowhere) come from partial indexes alone. A track's audience (years of daily points on several
 platforms, identifiers summed per date) is read from ``ix_audience_series`` alone.
 
 The backfill rewrites every entry once (on PostgreSQL the table doubles on disk until VACUUM); entries stored
@@ -23,6 +23,7 @@ down_revision = '0006'
 branch_labels = None
 depends_on = None
 
+SUCCESS = sa.text("status = 'success'")
 UNSUCCESSFUL = sa.text("status <> 'success'")
 
 
@@ -40,7 +41,8 @@ def upgrade() -> None:
                    "(SELECT r.chart_id, r.ranking_date FROM chart_ranking r WHERE r.id = chart_ranking_entry.ranking_id)")
     op.create_index('ix_entry_track', 'chart_ranking_entry', ['track_id', 'chart_id', 'ranking_date', 'position'],
                     unique=False)
-    op.create_index('ix_ranking_chart_status', 'chart_ranking', ['chart_id', 'status', 'ranking_date'], unique=False)
+    op.create_index('ix_ranking_success', 'chart_ranking', ['chart_id', 'ranking_date'], unique=False,
+                    sqlite_where=SUCCESS, postgresql_where=SUCCESS)
     op.create_index('ix_audience_series', 'track_audience', ['track_id', 'platform_id', 'date', 'audience_value'],
                     unique=False)
     op.create_index('ix_ranking_unsuccessful', 'chart_ranking', ['chart_id', 'ranking_date'], unique=False,
@@ -50,7 +52,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_audience_series', table_name='track_audience')
     op.drop_index('ix_ranking_unsuccessful', table_name='chart_ranking')
-    op.drop_index('ix_ranking_chart_status', table_name='chart_ranking')
+    op.drop_index('ix_ranking_success', table_name='chart_ranking')
     op.drop_index('ix_entry_track', table_name='chart_ranking_entry')
     with op.batch_alter_table('chart_ranking_entry', schema=None) as batch_op:
         batch_op.drop_column('chart_id')
