@@ -410,7 +410,7 @@ def track_charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
     latest = select(C.c.id, C.c.last_ranking_date).where(exists().where(
         R.c.chart_id == C.c.id, R.c.ranking_date == C.c.last_ranking_date, SUCCESS))
     with engine.connect() as conn:
-        pairs = set(conn.execute(latest).tuples())
+        pairs = {tuple(row) for row in conn.execute(latest)}
         if not pairs:
             return pd.DataFrame(columns=NOW_COLUMNS)
         q = (select(C.c.slug.label("chart"), C.c.name.label("chart_name"), P.c.slug.label("platform"),
