@@ -6,6 +6,11 @@ Python): 150-200 MB and seconds of CPU to start and run its page. :class:`LiveGa
 core are starting; a visitor that finds no room within :data:`QUEUE_SECONDS` gets :func:`busy_page`: a short page
 (HTTP 503 with ``Retry-After``) that reloads itself a few seconds later, never a request that hangs. Preheated kernels
 waiting in Voila's pools are not visitors' kernels.
+
+A visitor who leaves frees its kernel: the page's ``beforeunload`` beacon shuts it down, and :class:`Orphans` shuts
+down a visitor's kernel no page is connected to and that did nothing for :data:`ORPHAN_SECONDS` (a browser that closed
+without the beacon, a page whose websocket never came), so the room comes back within a minute or two, not at the
+10-minute cull.
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ import random
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime
 
 KERNELS_PER_CORE = 4
 QUEUE_SECONDS = 10.0  # a visitor waits this long for room before the busy page
 POLL_SECONDS = 0.25  # a kernel shut down or culled frees room without telling anyone: look again this often
 RETRY_SECONDS = (3, 6)  # the busy page reloads after a random number of seconds in this range
+ORPHAN_SECONDS = 60.0  # longer than a page takes to load and connect on a busy machine, or to reconnect
 
 
 def default_live_kernels(cores: int | None = None) -> int:
@@ -46,6 +53,35 @@ def pools_ready(kernel_manager) -> bool:
         if len(pool) < config.get(name, {}).get("pool_size", default) or not all(task.done() for task in pool):
             return False
     return True
+
+
+class Orphans:
+    """Shuts down the visitors' kernels no page is connected to, idle for ``seconds`` (the pooled ones and those
+    ``kept(kernel_id)`` says the server itself uses are left alone; a kernel running a page is busy, not idle)."""
+
+    def __init__(self, kernel_manager, kept, seconds: float = ORPHAN_SECONDS):
+        self.kernel_manager, self.kept, self.seconds = kernel_manager, kept, seconds
+
+    def orphans(self, now: datetime | None = None) -> list[str]:
+        manager, now = self.kernel_manager, now or datetime.now(UTC)
+        found = []
+        for kernel_id in set(manager.list_kernel_ids()) - pooled_kernels(manager):
+            kernel = manager.get_kernel(kernel_id)
+            last = getattr(kernel, "last_activity", None) or now
+            if not (self.kept(kernel_id) or manager._kernel_connections.get(kernel_id, 0)
+                    or getattr(kernel, "execution_state", "") == "busy"
+                    or (now - last).total_seconds() <= self.seconds):
+                found.append(kernel_id)
+        return found
+
+    async def reap(self) -> list[str]:
+        """Shut the orphans down; their ids."""
+        from jupyter_core.utils import ensure_async
+
+        gone = self.orphans()
+        for kernel_id in gone:
+            await ensure_async(self.kernel_manager.shutdown_kernel(kernel_id))
+        return gone
 
 
 class LiveGate:

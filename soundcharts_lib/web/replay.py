@@ -318,6 +318,8 @@ class VirtualKernelShutdown(APIHandler):
 
     @web.authenticated
     async def post(self, kernel_id: str) -> None:
+        if _sessions(self).get(kernel_id) is None:
+            raise web.HTTPError(404, "no such kernel")
         await _sessions(self).end(kernel_id)
         self.set_status(204)
         self.finish()

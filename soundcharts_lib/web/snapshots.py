@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl, urlencode
 from jupyter_core.utils import ensure_async
 from tornado import web
 
-from soundcharts_lib.web.capacity import LiveGate, busy_page, default_live_kernels, pools_ready
+from soundcharts_lib.web.capacity import LiveGate, Orphans, busy_page, default_live_kernels, pools_ready
 from soundcharts_lib.web.launch import PREHEATED_PAGES
 from soundcharts_lib.web.pages import RenderHandler
 from soundcharts_lib.web.replay import SESSIONS, Sessions
@@ -45,6 +45,7 @@ BACKGROUND_HEADER = "X-Soundcharts-Background"  # a render nobody waits for: it 
 PAGES = PREHEATED_PAGES  # the viewer pages served as snapshots
 VISITOR_WAIT = 30.0  # seconds a visitor waits for its page's render (a live page takes as long) before the busy page
 QUIET_POLL = 0.5  # the background looks this often whether visitors still wait
+REAP_SECONDS = 5.0  # visitors' kernels left alone (capacity.Orphans) are looked for this often
 RENDER_TIMEOUT = 120.0
 POLL_SECONDS = 10.0  # the background checks the data version this often
 REFRESH_SHARE = 0.8  # a snapshot visited since its render is rendered again at this share of its maximum age
@@ -132,6 +133,8 @@ class Snapshots:
         self.read_subjects = read_subjects
         self.gate = LiveGate(app.kernel_manager, live_kernels)
         self.sessions = Sessions(self)
+        self._rendering: set[str] = set()  # kernels rendering a snapshot now (this server shuts them down)
+        self.orphans = Orphans(app.kernel_manager, kept=self._kept)
         self._renders: dict[tuple[str, str], asyncio.Future] = {}
         self._visitor_renders = asyncio.Semaphore(os.cpu_count() or 1)
         self._visitors = 0  # renders and live kernels visitors wait for now: the background waits for them
@@ -166,6 +169,8 @@ class Snapshots:
             self.app.log.warning("snapshots: data version not readable (%s); serving live", type(exc).__name__)
             return None
         self.visits[key] += 1
+        if len(self.visits) > 2 * self.keep:  # many one-off addresses between two syncs: keep the most visited
+            self.visits = Counter(dict(self.visits.most_common(self.keep)))
         found = self.store.get(key)
         if found is None or found.version != version or found.age() > self.max_age:
             found = await asyncio.wait_for(asyncio.shield(self.render(key, visitor=True)), VISITOR_WAIT)
@@ -181,8 +186,9 @@ class Snapshots:
     def render(self, key: tuple[str, str], *, visitor: bool = False) -> asyncio.Future:
         """The page's render, one at a time per page: a caller arriving while one runs shares it."""
         running = self._renders.get(key)
-        if running is None or running.done():
+        if running is None:
             running = self._renders[key] = asyncio.ensure_future(self._render(key, visitor))
+            running.add_done_callback(lambda _: self._renders.pop(key, None))
         return running
 
     async def _render(self, key: tuple[str, str], visitor: bool) -> Snapshot | None:
@@ -211,10 +217,12 @@ class Snapshots:
         try:
             version = await self.freshness.current()
             page_html, kernel_id = await self.kernel_page(*key, pooled=pooled)
+            self._rendering.add(kernel_id)
             try:
                 found, info = await self.capture(kernel_id)
             finally:
                 await ensure_async(self.app.kernel_manager.shutdown_kernel(kernel_id))
+                self._rendering.discard(kernel_id)
         except Exception as exc:  # noqa: BLE001  (any failure: the visit goes live, which shows what is wrong)
             self.app.log.warning("snapshot of %s not rendered: %s: %s", self.address(key), type(exc).__name__,
                                  str(exc).splitlines()[0][:200] if str(exc) else "")
@@ -308,6 +316,23 @@ class Snapshots:
         snap = self.store.get(key)
         return snap if snap is not None and snap.version == version and snap.age() < self.max_age else None
 
+    def _kept(self, kernel_id: str) -> bool:
+        """Whether a kernel is this server's (a render) or a snapshot page's gone live (its session ends it)."""
+        return kernel_id in self._rendering or any(session.kernel_id == kernel_id
+                                                   for session in self.sessions.by_id.values())
+
+    async def reap(self) -> None:
+        """Every ``REAP_SECONDS``: the visitors' kernels no page is connected to any more shut down."""
+        while True:
+            try:
+                gone = await self.orphans.reap()
+            except Exception as exc:  # noqa: BLE001  (a kernel that went meanwhile: the next round sees)
+                self.app.log.warning("kernels left alone not reaped: %s", type(exc).__name__)
+            else:
+                if gone:
+                    self.app.log.info("shut down %d kernel(s) no page is connected to", len(gone))
+            await asyncio.sleep(REAP_SECONDS)
+
     async def run(self) -> None:
         """The background loop: :meth:`warm` every ``POLL_SECONDS``, expired visitor sessions dropped."""
         while True:
@@ -320,9 +345,9 @@ class Snapshots:
             await asyncio.sleep(POLL_SECONDS)
 
     def start(self) -> None:
-        """The background loop, when snapshots are on (the gate works either way)."""
-        if self.enabled:
-            task = asyncio.get_event_loop().create_task(self.run())
+        """The background: the orphaned kernels' reaper, and the snapshots' loop when snapshots are on."""
+        for loop in [self.reap(), *([self.run()] if self.enabled else [])]:
+            task = asyncio.get_event_loop().create_task(loop)
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 

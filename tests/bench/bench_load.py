@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psutil  # noqa: E402
 from page_client import CONFIG, PageClient  # noqa: E402, F401  (CONFIG: for the tests, with the client)
 
-from soundcharts_lib.web.launch import free_port, start_voila, wait_ready  # noqa: E402
+from soundcharts_lib.web.launch import FILL_DELAY_SECONDS, free_port, start_voila, wait_ready  # noqa: E402
 
 # The page's first figure: the card holding it, in the states (light client) and in the page (Chromium).
 FIRST = {"overview": ("rankings-per-day", True), "platform": ("platform-rankings", True),
@@ -170,14 +170,15 @@ def cpu_seconds(pid: int) -> float:
 
 def settle(pid: int, log: Path, pools: int, timeout: float = SETTLE_TIMEOUT) -> None:
     """Wait until the server's preheated pools are filled (``pools`` of them) and its whole tree has used under 5 %
-    of a core for 2 s in a row: kernels started and waiting, snapshots rendered."""
+    of a core for longer than a pool waits before it refills, in a row: kernels started and waiting, snapshots
+    rendered."""
     deadline = time.monotonic() + timeout
     while log.read_text(errors="replace").count("is filled with") < pools:
         if time.monotonic() > deadline:
             raise SystemExit(f"the server's kernel pools were not filled within {timeout:.0f} s")
         time.sleep(0.2)
     quiet, used = 0, cpu_seconds(pid)
-    while quiet < 2:
+    while quiet < FILL_DELAY_SECONDS + 2:
         time.sleep(1.0)
         used, before = cpu_seconds(pid), used
         quiet = quiet + 1 if used - before < 0.05 else 0
