@@ -3,10 +3,12 @@ the server's memory, process count and CPU while they wait.
 
     python tests/bench/bench_load.py [--db PATH] [--pages overview,platform,chart,track] [--visitors 1,5,10,25,50]
                                      [--browser 10] [--mode snapshot|live|both] [--timeout 120] [--live-kernels N]
+                                     [--pool N]
 
 ``soundcharts serve``'s server runs on the database (``--db``: a synced SQLite file; default: the demo database,
 built as ``make demo`` builds it: the local API and a 28-day sync) with ``SOUNDCHARTS_SNAPSHOTS`` set by ``--mode``
-(``snapshot``: on, ``live``: off, a kernel per visit; ``--live-kernels`` sets ``SOUNDCHARTS_LIVE_KERNELS``). Before
+(``snapshot``: on, ``live``: off, a kernel per visit; ``--live-kernels`` sets ``SOUNDCHARTS_LIVE_KERNELS``,
+``--pool`` the preheated kernels per page: a candidate for live pages). Before
 each round the server is idle (its preheated kernels started, the snapshots it renders ahead rendered); then N
 visitors open the same page at the same moment. Snapshot pages: one server per page, whose first visit (``cold``:
 the page was not rendered ahead, so that visit waits for its render) is reported apart. A kernel per visit: a fresh
@@ -187,9 +189,9 @@ def settle(pid: int, log: Path, pools: int, timeout: float = SETTLE_TIMEOUT) -> 
 
 
 @contextmanager
-def server(db_url: str, mode: str, state: Path, extra: dict | None = None):
-    """A fresh server (its own Jupyter folders; ``extra`` variables on top) on a free port: yields (base URL, pid,
-    log path)."""
+def server(db_url: str, mode: str, state: Path, extra: dict | None = None, pool: int | None = None):
+    """A fresh server (its own Jupyter folders; ``extra`` variables on top; ``pool`` preheated kernels per viewer
+    page instead of the server's own number) on a free port: yields (base URL, pid, log path)."""
     env = dict(os.environ, SOUNDCHARTS_DB_URL=db_url, SOUNDCHARTS_SNAPSHOTS="on" if mode == "snapshot" else "off",
                SOUNDCHARTS_LOG_FILE="off", **(extra or {}))
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
@@ -197,7 +199,7 @@ def server(db_url: str, mode: str, state: Path, extra: dict | None = None):
     port = free_port()
     log_path = state / f"voila-{port}.log"
     with log_path.open("w") as log:
-        proc = start_voila(port, env=env, log=log)
+        proc = start_voila(port, env=env, log=log, **({} if pool is None else {"pool_size": pool}))
         try:
             yield wait_ready(proc, port, timeout=120), proc.pid, log_path
         finally:
@@ -346,14 +348,14 @@ def measured(result: Round, pid: int, run) -> Round:
 
 
 def page_rounds(db_url: str, mode: str, page: str, path: str, visitors: list[int], timeout: float, state: Path,
-                env: dict, out) -> list[Round]:
+                env: dict, out, pool: int | None = None) -> list[Round]:
     """Every count of light visitors of one page. Snapshot pages: one server, whose first visit of the page (after
     a start or a sync, when the page is not among those rendered ahead) waits for its render, reported as
     ``cold``; then each count on the settled server. A kernel per visit: a fresh server each count (the kernels of a
     round stay until culled, as they do for visitors who close the page)."""
     rounds = []
     if mode == "snapshot":
-        with server(db_url, mode, state, env) as (base, pid, log):
+        with server(db_url, mode, state, env, pool) as (base, pid, log):
             settle(pid, log, pools=4)
             cold = measured(Round(page, 1, "cold"), pid, lambda: run_light(base, path, page, 1, timeout))
             out(cold.line(math.nan))
@@ -364,23 +366,24 @@ def page_rounds(db_url: str, mode: str, page: str, path: str, visitors: list[int
                 out(rounds[-1].line(rounds[0].stat("median")))
         return rounds
     for n in visitors:
-        with server(db_url, mode, state, env) as (base, pid, log):
+        with server(db_url, mode, state, env, pool) as (base, pid, log):
             settle(pid, log, pools=4)
             rounds.append(measured(Round(page, n, "light"), pid, lambda n=n: run_light(base, path, page, n, timeout)))
             out(rounds[-1].line(rounds[0].stat("median")))
     return rounds
 
 
-def browser_round(db_url: str, mode: str, path: str, visitors: int, timeout: float, state: Path, env: dict) -> Round:
+def browser_round(db_url: str, mode: str, path: str, visitors: int, timeout: float, state: Path, env: dict,
+                  pool: int | None = None) -> Round:
     """``visitors`` Chromium visitors of the overview on a fresh, settled server (its snapshot rendered ahead)."""
-    with server(db_url, mode, state, env) as (base, pid, log):
+    with server(db_url, mode, state, env, pool) as (base, pid, log):
         settle(pid, log, pools=4)
         return measured(Round("overview", visitors, "chromium"), pid,
                         lambda: run_browser(base, path, "overview", visitors, timeout))
 
 
 def run(db_url: str, *, modes: list[str], pages: list[str], visitors: list[int], browser: int, timeout: float,
-        env: dict | None = None, out=print) -> list[Round]:
+        env: dict | None = None, pool: int | None = None, out=print) -> list[Round]:
     paths = page_paths(db_url)
     rounds = []
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
@@ -388,9 +391,11 @@ def run(db_url: str, *, modes: list[str], pages: list[str], visitors: list[int],
             out(f"== {mode}: {'snapshot pages' if mode == 'snapshot' else 'a kernel per visit'}; "
                 f"light = the page's protocol in one asyncio process, chromium = headless Chromium end to end")
             for page in pages:
-                rounds += page_rounds(db_url, mode, page, paths[page], visitors, timeout, Path(tmp), env or {}, out)
+                rounds += page_rounds(db_url, mode, page, paths[page], visitors, timeout, Path(tmp), env or {}, out,
+                                      pool)
             if browser:
-                rounds.append(browser_round(db_url, mode, paths["overview"], browser, timeout, Path(tmp), env or {}))
+                rounds.append(browser_round(db_url, mode, paths["overview"], browser, timeout, Path(tmp), env or {},
+                                            pool))
                 out(rounds[-1].line(math.nan))
     return rounds
 
@@ -410,6 +415,7 @@ def main() -> None:
     ap.add_argument("--mode", choices=("snapshot", "live", "both"), default="snapshot")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds a visitor waits for its figure")
     ap.add_argument("--live-kernels", type=int, help="SOUNDCHARTS_LIVE_KERNELS for the server (default: its own)")
+    ap.add_argument("--pool", type=int, help="preheated kernels per viewer page (default: the server's, 1)")
     args = ap.parse_args()
     pages = [p for p in args.pages.split(",") if p]
     unknown = sorted(set(pages) - set(FIRST))
@@ -425,7 +431,8 @@ def main() -> None:
         print(f"{os.cpu_count()} cores; load {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
         env = {} if args.live_kernels is None else {"SOUNDCHARTS_LIVE_KERNELS": str(args.live_kernels)}
         run(db_url, modes=modes, pages=pages, visitors=[int(n) for n in args.visitors.split(",")],
-            browser=args.browser, timeout=args.timeout, env=env, out=lambda line: print(line, flush=True))
+            browser=args.browser, timeout=args.timeout, env=env, pool=args.pool,
+            out=lambda line: print(line, flush=True))
 
 
 if __name__ == "__main__":
