@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psutil  # noqa: E402
-from page_client import CONFIG, PageClient  # noqa: E402, F401  (CONFIG: for the tests, with the client)
+from page_client import CONFIG, PageClient, run_apart  # noqa: E402, F401  (CONFIG: for the tests, with the client)
 
 from soundcharts_lib.web.launch import FILL_DELAY_SECONDS, free_port, start_voila, wait_ready  # noqa: E402
 
@@ -257,7 +257,7 @@ def run_light(base: str, path: str, page: str, visitors: int, timeout: float) ->
         AsyncHTTPClient.configure(None, max_clients=visitors + 10)
         return list(await asyncio.gather(*(visit(base, path, page, timeout) for _ in range(visitors))))
 
-    return asyncio.run(everyone())
+    return run_apart(everyone())
 
 
 # -- headless Chromium -----------------------------------------------------------------------------------------------
@@ -291,7 +291,7 @@ def run_browser(base: str, path: str, page: str, visitors: int, timeout: float) 
             finally:
                 await browser.close()
 
-    return asyncio.run(everyone())
+    return run_apart(everyone())
 
 
 # -- the database and the rounds -------------------------------------------------------------------------------------

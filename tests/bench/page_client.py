@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -16,6 +17,25 @@ V1 = "v1.kernel.websocket.jupyter.org"
 CONFIG = re.compile(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', re.S)
 VIEW = re.compile(r'"application/vnd\.jupyter\.widget-view\+json": \{"model_id": "([^"]+)"')
 CONTROL_VERSION = {"version": "1.0.0"}  # the widget control comm's protocol (ipywidgets 8)
+
+
+def run_apart(coro):
+    """``asyncio.run(coro)`` on a thread of its own, its result or its exception: the caller's thread may be running
+    an event loop already (Playwright's sync API does, for as long as a session-wide browser lives in the tests)."""
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["result"] = asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001  (handed to the caller as is)
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="page-client")
+    worker.start()
+    worker.join()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
 
 
 def _message(msg_type: str, content: dict, session: str, metadata: dict | None = None) -> tuple[str, bytes]:

@@ -6,7 +6,6 @@ data changed reloads instead; past capacity a visitor gets the busy page, which 
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import json
 import os
@@ -111,12 +110,12 @@ def test_a_write_the_page_shows_renders_it_again_before_it_is_served(site):
         client.close()
         return states[with_class(states, "job-runs")]["state"]["value"]
 
-    assert "fetch_metadata" not in asyncio.run(job_runs())
+    assert "fetch_metadata" not in bench.run_apart(job_runs())
     engine = make_engine(url)
     run = start_run(engine, "fetch_metadata", "cli", {})
     finish_run(engine, run, status="success", counts={}, errors=[])
     engine.dispose()
-    assert "fetch_metadata" in asyncio.run(job_runs())  # the very next visit
+    assert "fetch_metadata" in bench.run_apart(job_runs())  # the very next visit
 
 
 def _chart(url: str) -> tuple[str, str]:
@@ -152,7 +151,7 @@ def test_a_control_that_needs_python_takes_the_page_live_and_closing_the_page_en
         finally:
             client.close()
 
-    kernel_id, shown = asyncio.run(click_previous())
+    kernel_id, shown = bench.run_apart(click_previous())
     assert "link to this ranking" in shown
     bench.settle(pid, log, pools=4)
     assert len(kernels(pid)) == before + 1  # the visitor's live kernel; the preheated ones all there again
@@ -183,7 +182,7 @@ def test_a_change_without_python_stays_in_the_browser(site):
         finally:
             client.close()
 
-    asyncio.run(switch_tab())
+    bench.run_apart(switch_tab())
     time.sleep(1)
     assert kernels(pid) == before
 
@@ -204,7 +203,7 @@ def test_a_page_whose_data_changed_reloads_when_it_goes_live(synced_sqlite_url, 
                     await client.read()
             return client.socket.close_code
 
-        assert asyncio.run(open_then_click()) == RELOAD
+        assert bench.run_apart(open_then_click()) == RELOAD
         assert "changed since it was served: reloading it" in log.read_text()
 
 
