@@ -5,10 +5,9 @@ Indexes name the ``analytics`` query they serve.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Date,
@@ -23,20 +22,19 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-# JSON on SQLite, JSONB on PostgreSQL (comparable, so upserts can skip unchanged rows)
-JSONType = JSON().with_variant(JSONB(), "postgresql")
-
-
-def utcnow() -> datetime:
-    """Naive UTC now: every timestamp column stores naive UTC."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-class Base(DeclarativeBase):
-    pass
+from soundcharts_lib.db.base import Base, JSONType, utcnow
+from soundcharts_lib.db.models_reach import (  # noqa: F401  (their tables are part of the schema wherever it is read)
+    ArtistAudience,
+    ArtistListeners,
+    Digest,
+    DigestDelivery,
+    PlaylistSnapshot,
+    SeriesCheck,
+    TrackChartReach,
+    TrackPopularity,
+)
 
 
 class Platform(Base):
@@ -212,6 +210,15 @@ class Artist(Base):
     name: Mapped[str] = mapped_column(String(500))
     app_url: Mapped[str | None] = mapped_column(String(1000))
     image_url: Mapped[str | None] = mapped_column(String(1000))
+    # the artist's metadata (contract 7.1), when fetched: "" (unknown) is stored as NULL
+    country_code: Mapped[str | None] = mapped_column(String(8))
+    genres: Mapped[list | None] = mapped_column(JSONType)
+    career_stage: Mapped[str | None] = mapped_column(String(64))
+    growth_level: Mapped[str | None] = mapped_column(String(64))
+    artist_type: Mapped[str | None] = mapped_column(String(64))
+    metadata_fetched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # why the last metadata fetch found nothing (e.g. "not known to the API (404)"); NULL once it succeeds
+    metadata_error: Mapped[str | None] = mapped_column(String(500))
 
 
 class Track(Base):

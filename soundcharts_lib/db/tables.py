@@ -24,20 +24,38 @@ from soundcharts_lib.db.models import (
     TrackTopRollupWindow,
     WatchItem,
 )
+from soundcharts_lib.db.models_reach import (
+    ArtistAudience,
+    ArtistListeners,
+    Digest,
+    DigestDelivery,
+    PlaylistSnapshot,
+    SeriesCheck,
+    TrackChartReach,
+    TrackPopularity,
+)
 
 A = Artist.__table__
+AFOL = ArtistAudience.__table__
+ALIS = ArtistListeners.__table__
 ALERT = Alert.__table__
 AUD = TrackAudience.__table__
 AUDIT = AuditEvent.__table__
 C = Chart.__table__
 CHECK = AudienceCheck.__table__
+DIG = Digest.__table__
+DIGD = DigestDelivery.__table__
 DROP = ChartRankingDropout.__table__
 E = ChartRankingEntry.__table__
 N = Annotation.__table__
 P = Platform.__table__
+PL = PlaylistSnapshot.__table__
+POP = TrackPopularity.__table__
 R = ChartRanking.__table__
+REACH = TrackChartReach.__table__
 RULE = AlertRule.__table__
 RUN = SyncRun.__table__
+SCHK = SeriesCheck.__table__
 T = Track.__table__
 TA = TrackArtist.__table__
 TPI = TrackPlatformIdentifier.__table__

@@ -101,7 +101,7 @@ def test_upgrade_backfills_every_entrys_chart_and_date_and_downgrade_restores_00
     upgrade(engine, "0006")
     entries = seed_0006(engine)
     assert index_columns(engine, "chart_ranking_entry", "ix_entry_track") == OLD_INDEX
-    assert upgrade(engine) == "0007"
+    assert upgrade(engine, "0007") == "0007"
     with engine.connect() as conn:
         assert conn.execute(text(MATCHING)).scalar_one() == entries  # every entry, the undated one included
     assert index_columns(engine, "chart_ranking_entry", "ix_entry_track") == NEW_INDEX
@@ -114,7 +114,7 @@ def test_upgrade_backfills_every_entrys_chart_and_date_and_downgrade_restores_00
         command.downgrade(alembic_config(conn), "0006")
     assert "chart_id" not in {c["name"] for c in inspect(engine).get_columns("chart_ranking_entry")}
     assert index_columns(engine, "chart_ranking_entry", "ix_entry_track") == OLD_INDEX
-    assert upgrade(engine) == "0007"
+    assert upgrade(engine, "0007") == "0007"
     check_pages(engine)
     engine.dispose()
 
