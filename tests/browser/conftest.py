@@ -65,18 +65,19 @@ def _wait_ready(proc: subprocess.Popen, url: str, log: Path) -> None:
 @pytest.fixture(scope="session")
 def voila(tmp_path_factory) -> Iterator[Callable[[str], str]]:
     """``voila(db_url)`` -> base URL of a Voila serving ``dashboards/`` on that database (one per URL);
-    ``voila(db_url, {"VoilaConfiguration": {...}})`` another one with that configuration (its voila.json)."""
+    ``voila(db_url, {"VoilaConfiguration": {...}})`` another one with that configuration (its voila.json);
+    ``voila(db_url, env={"SOUNDCHARTS_SNAPSHOTS": "off"})`` another one with those variables."""
     state = tmp_path_factory.mktemp("voila-state")
     (OUTPUT / "logs").mkdir(parents=True, exist_ok=True)
     servers: dict[tuple, tuple[str, subprocess.Popen]] = {}
     logs = []
 
-    def start(db_url: str, configuration: dict | None = None) -> str:
-        key = (db_url, json.dumps(configuration, sort_keys=True))
+    def start(db_url: str, configuration: dict | None = None, env: dict | None = None) -> str:
+        key = (db_url, json.dumps(configuration, sort_keys=True), json.dumps(env, sort_keys=True))
         if key in servers:
             return servers[key][0]
         port = free_port()
-        env = dict(os.environ, SOUNDCHARTS_DB_URL=db_url)
+        env = dict(os.environ, SOUNDCHARTS_DB_URL=db_url, **(env or {}))
         for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
             env[var] = str(state / var.lower())
         if configuration:

@@ -56,10 +56,12 @@ def identifiers(db_url: str, uuid: str, *, linked: bool) -> list[str]:
         ORDER BY i.platform_code, i.is_default DESC, i.identifier""", uuid)]
 
 
+@pytest.mark.parametrize("mode", ["snapshot", "live"])
 @pytest.mark.parametrize("name", SAMPLE)
-def test_sampled_page_renders_in_chromium(voila, sample, page, name):
+def test_sampled_page_renders_in_chromium(voila, sample, page, name, mode):
     address = sample["pages"][name]
-    page.goto(f"{voila(sample['url'])}/voila/render/{address}")
+    server = voila(sample["url"], env={"SOUNDCHARTS_SNAPSHOTS": "on" if mode == "snapshot" else "off"})
+    page.goto(f"{server}/voila/render/{address}")
     if address.startswith("chart.ipynb"):
         expect_rendered(page, ".chart-ranking")
         expect(page.locator(".chart-summary")).to_be_visible()
@@ -77,4 +79,4 @@ def test_sampled_page_renders_in_chromium(voila, sample, page, name):
             assert page.locator(".track-summary td a").all_inner_texts() == identifiers(sample["url"], uuid,
                                                                                          linked=True)
     assert page.locator("text=Could not load this page").count() == 0
-    screenshot(page, f"crawl-{name.replace(' ', '-')}")
+    screenshot(page, f"crawl-{mode}-{name.replace(' ', '-')}")
