@@ -101,6 +101,14 @@ def track_ids_query() -> Select:
     return select(union(direct, by_artist).subquery().c.track_id)
 
 
+def artist_ids_query() -> Select:
+    """``SELECT artist id`` of every stored roster artist: followed, or credited on a followed track."""
+    followed = select(A.c.id.label("artist_id")).join(WATCH, (WATCH.c.uuid == A.c.uuid) & (WATCH.c.kind == "artist"))
+    on_tracks = (select(TA.c.artist_id).join(T, T.c.id == TA.c.track_id)
+                 .join(WATCH, (WATCH.c.uuid == T.c.uuid) & (WATCH.c.kind == "track")))
+    return select(union(followed, on_tracks).subquery().c.artist_id)
+
+
 def roster_track_ids(engine: Engine) -> set[int]:
     """Stored track ids on the roster (directly or through a roster artist)."""
     with engine.connect() as conn:
