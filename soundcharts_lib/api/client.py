@@ -298,6 +298,10 @@ class SoundchartsClient(ArtistEndpoints, ReachEndpoints):
     def social_platforms(self) -> list[Platform]:
         return list(self._iter("/api/v2/referential/platforms/social", parse_platforms))
 
+    def streaming_platforms(self) -> list[Platform]:
+        """Platforms with artist listening figures (contract 7.5)."""
+        return list(self._iter("/api/v2/referential/platforms/streaming", parse_platforms))
+
     def chart_platforms(self) -> list[Platform]:
         return list(self._iter("/api/v2/chart/song/platforms", parse_platforms))
 
