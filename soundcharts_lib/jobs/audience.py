@@ -82,14 +82,14 @@ def choose_platforms(requested: Sequence[str] | None,
     return wanted, skipped
 
 
-def check_request(track_uuids: Sequence[str] | None, limit: int | None, start: date | None, end: date | None,
-                  today: date) -> tuple[date | None, date]:
+def check_request(uuids: Sequence[str] | None, limit: int | None, start: date | None, end: date | None,
+                  today: date, subject: str = "tracks") -> tuple[date | None, date]:
     """The range asked for, its end capped at ``today`` (default ``today``); ``ConfigError`` for a reversed
-    range, a date before :data:`EARLIEST` or after today, or a bad limit."""
+    range, a date before :data:`EARLIEST` or after today, or a bad limit (``uuids``: the ``subject`` named)."""
     if limit is not None and not 1 <= limit <= vocab.MAX_LIMIT:
         raise ConfigError(f"limit must be from 1 to {vocab.MAX_LIMIT}, got {limit}")
-    if track_uuids and limit is not None:
-        raise ConfigError("limit applies to the stale-first selection, not to named tracks")
+    if uuids and limit is not None:
+        raise ConfigError(f"limit applies to the stale-first selection, not to named {subject}")
     for name, day in (("start date", start), ("end date", end)):
         if day is not None and day < EARLIEST:
             raise ConfigError(f"{name} {day} is before {EARLIEST}: no audience is that old")
@@ -98,6 +98,16 @@ def check_request(track_uuids: Sequence[str] | None, limit: int | None, start: d
     if start is not None and start > end:
         raise ConfigError(f"start date {start} is after end date {end}")
     return start, end
+
+
+def first_day(start: date | None, end: date, stored: tuple[date, date] | None, force: bool, overlap_days: int) -> date:
+    """The first day to ask of a series: from the last stored day minus the overlap (incremental) unless ``force``
+    or a ``start`` before the first stored day; else ``start``, or the :data:`FIRST_FETCH_DAYS` up to ``end``. A
+    day after ``end`` means nothing is left to ask."""
+    lo = start or end - timedelta(days=FIRST_FETCH_DAYS - 1)
+    if not force and stored is not None and stored[1] is not None and not (start is not None and start < stored[0]):
+        lo = max(lo if start else date.min, stored[1] - timedelta(days=overlap_days))
+    return lo
 
 
 def count_gaps(days: Sequence[AudienceDay]) -> int:
@@ -190,11 +200,8 @@ class AudienceDataProcessor:
               force: bool, result: AudienceTally) -> _Fetch | None:
         """The window to ask: incremental from the last stored day minus the overlap unless ``force`` or a
         ``start`` before the first stored day; None when nothing is left to ask."""
-        lo = start or end - timedelta(days=FIRST_FETCH_DAYS - 1)
-        if not force:
-            first, last = store.stored_range(self.engine, track_id, platform_id)
-            if last is not None and not (start is not None and start < first):
-                lo = max(lo if start else date.min, last - timedelta(days=self.overlap_days))
+        stored = None if force else store.stored_range(self.engine, track_id, platform_id)
+        lo = first_day(start, end, stored, force, self.overlap_days)
         if lo > end:
             result.up_to_date += 1
             return None
