@@ -1,0 +1,189 @@
+"""Record labels on the charts: the share of chart entries each label holds over time, and its top labels.
+
+Labels are the tracks' stored ``labels`` (a JSON list of names, as the API spells them; null, empty or holding
+blank and odd values for some tracks). Names are grouped case-insensitively and by their words (``"Sony  music "``
+and ``"SONY MUSIC"`` are one label), shown under their most frequent spelling. A chart entry of a track with
+several labels counts in full for each in ``entries`` and is split between them in ``share``, so shares add up to
+100 % with the entries of tracks without a stored label ("no label stored").
+
+The window is the ``days`` ranking dates up to the scope's latest stored ranking; the trend compares it with the
+``days`` before.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from soundcharts_lib.curation import roster
+from soundcharts_lib.db.frames import raw_frame
+from soundcharts_lib.db.tables import SUCCESS, C, E, P, R, T
+from soundcharts_lib.warehouse.analytics import UnknownEntity
+
+TOP_LABELS = 8
+DEFAULT_DAYS = 30
+MAX_DAYS = 365
+OTHER, NO_LABEL = "Other labels", "No label stored"
+LABEL_COLUMNS = ["label", "entries", "share", "tracks", "best_position", "previous_entries", "trend_pct", "roster"]
+SHARE_COLUMNS = ["date", "label", "kind", "share"]
+
+
+def label_key(name) -> str | None:
+    """The key a label is grouped by: its words, case-folded; None for what names no label (not text, blank)."""
+    if not isinstance(name, str):
+        return None
+    return " ".join(name.split()).casefold() or None
+
+
+def track_labels(raw) -> list[str]:
+    """The label names of a stored ``track.labels`` value, one per key, in order (a bare string is one name;
+    null, blank and non-text values name none)."""
+    names = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    seen: dict[str, str] = {}
+    for name in names:
+        key = label_key(name)
+        if key is not None and key not in seen:
+            seen[key] = name.strip()
+    return list(seen.values())
+
+
+def scopes(engine: Engine) -> pd.DataFrame:
+    """Charts with a stored ranking, to choose a page's scope from: platform, platform_name, chart, chart_name."""
+    q = (select(P.c.slug.label("platform"), P.c.name.label("platform_name"), C.c.slug.label("chart"),
+                C.c.name.label("chart_name"))
+         .join_from(C, P, P.c.id == C.c.platform_id).where(C.c.last_ranking_date.is_not(None))
+         .order_by(P.c.name, P.c.slug, C.c.name, C.c.slug))
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(q).all(), columns=["platform", "platform_name", "chart", "chart_name"])
+
+
+def _charts(engine: Engine, platform: str | None, chart: str | None) -> tuple[list[int], dict]:
+    """The chart ids of the scope and its description; ``UnknownEntity`` for a platform or chart not stored, or a
+    chart of another platform."""
+    with engine.connect() as conn:
+        if chart is not None:
+            row = conn.execute(select(C.c.id, C.c.name, P.c.slug).join_from(C, P, P.c.id == C.c.platform_id)
+                               .where(C.c.slug == chart)).first()
+            if row is None:
+                raise UnknownEntity(f"no chart {chart!r} is stored")
+            if platform is not None and row.slug != platform:
+                raise UnknownEntity(f"chart {chart!r} is a chart of {row.slug!r}, not of {platform!r}")
+            return [row.id], {"platform": row.slug, "chart": chart, "chart_name": row.name}
+        if platform is not None:
+            found = conn.execute(select(P.c.id).where(P.c.slug == platform)).scalar()
+            if found is None:
+                raise UnknownEntity(f"no platform {platform!r} is stored")
+            ids = list(conn.execute(select(C.c.id).where(C.c.platform_id == found)).scalars())
+            return ids, {"platform": platform, "chart": None, "chart_name": None}
+        return list(conn.execute(select(C.c.id)).scalars()), {"platform": None, "chart": None, "chart_name": None}
+
+
+def _entries(engine: Engine, chart_ids: list[int], start: date, end: date) -> tuple[pd.DataFrame, dict[int, list]]:
+    """Entries of successful rankings per ranking date and track (date, track_id, entries, best), and the labels of
+    those tracks ``{track_id: [name, ...]}``."""
+    rankings = select(R.c.id).where(SUCCESS, R.c.chart_id.in_(chart_ids), R.c.ranking_date.between(start, end))
+    kept = (E.c.ranking_id.in_(rankings), E.c.ranking_date.between(start, end))  # the entry's date prunes partitions
+    per_day = (select(E.c.ranking_date, E.c.track_id, func.count(), func.min(E.c.position)).where(*kept)
+               .group_by(E.c.ranking_date, E.c.track_id))
+    with engine.connect() as conn:
+        frame = raw_frame(conn, per_day, ["date", "track_id", "entries", "best"], dates=["date"])
+        labels = {track_id: track_labels(raw) for track_id, raw in conn.execute(
+            select(T.c.id, T.c.labels).where(T.c.id.in_(select(E.c.track_id).where(*kept))))}
+    return frame, labels
+
+
+def roster_label_keys(engine: Engine) -> set[str]:
+    """The keys of the labels of the roster's stored tracks (its own and its artists')."""
+    with engine.connect() as conn:
+        found = conn.execute(select(T.c.labels).where(T.c.id.in_(roster.track_ids_query()))).scalars()
+        return {label_key(name) for raw in found for name in track_labels(raw)}
+
+
+def _latest(engine: Engine, chart_ids: list[int]) -> date | None:
+    with engine.connect() as conn:
+        return conn.execute(select(func.max(R.c.ranking_date)).where(SUCCESS, R.c.chart_id.in_(chart_ids))).scalar()
+
+
+def _spellings(rows: pd.DataFrame) -> dict[str, str]:
+    """Each key's most frequent spelling, weighted by entries (ties: the spelling that sorts first)."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for key, name, entries in zip(rows["key"], rows["name"], rows["entries"], strict=True):
+        counts[key][name] += int(entries)
+    return {key: min(found, key=lambda name: (-found[name], name)) for key, found in counts.items()}
+
+
+def _exploded(frame: pd.DataFrame, labels: dict[int, list]) -> pd.DataFrame:
+    """One row per entry group and label (key None: the track has no label), ``weight`` its part of the entries."""
+    rows = []
+    for day, track_id, entries, best in frame.itertuples(index=False):
+        names = labels.get(track_id) or [None]
+        for name in names:
+            rows.append((day, track_id, entries, best, label_key(name), name, entries / len(names)))
+    return pd.DataFrame(rows, columns=["date", "track_id", "entries", "best", "key", "name", "weight"])
+
+
+def _table(current: pd.DataFrame, previous: pd.DataFrame, roster_keys: set[str]) -> pd.DataFrame:
+    labelled = current[current["key"].notna()]
+    if labelled.empty:
+        return pd.DataFrame(columns=["key", *LABEL_COLUMNS])
+    total = current["weight"].sum()  # an entry group's weights add up to its entries
+    by_key = labelled.groupby("key").agg(entries=("entries", "sum"), weight=("weight", "sum"),
+                                         tracks=("track_id", "nunique"), best_position=("best", "min"))
+    before = previous[previous["key"].notna()].groupby("key")["entries"].sum()
+    names = _spellings(labelled)
+    out = by_key.reset_index()
+    out["label"] = out["key"].map(names)
+    out["share"] = out.pop("weight") / total
+    out["previous_entries"] = out["key"].map(before).fillna(0).astype(int)
+    out["trend_pct"] = [round((now - was) / was * 100, 1) if was else None
+                        for now, was in zip(out["entries"], out["previous_entries"], strict=True)]
+    out["roster"] = out["key"].isin(roster_keys)
+    out = out.astype({"entries": int, "tracks": int, "best_position": int})
+    out = out.sort_values(["share", "entries", "label", "key"], ascending=[False, False, True, True])
+    return out[["key", *LABEL_COLUMNS]].reset_index(drop=True)
+
+
+def _shares(current: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Per ranking date, the share of that date's entries of each top label, then the other labels, then the tracks
+    without one (long form: date, label, kind, share; kind is label, other or none)."""
+    if current.empty:
+        return pd.DataFrame(columns=SHARE_COLUMNS)
+    top = {key: (i, name) for i, (key, name) in enumerate(zip(table["key"].head(TOP_LABELS),
+                                                             table["label"].head(TOP_LABELS), strict=True))}
+    other, none = (len(top), OTHER, "other"), (len(top) + 1, NO_LABEL, "none")
+    bands = [(*top[key], "label") if key in top else none if pd.isna(key) else other
+             for key in current["key"]]
+    parts = current.assign(order=[b[0] for b in bands], label=[b[1] for b in bands], kind=[b[2] for b in bands])
+    grouped = parts.groupby(["date", "order", "label", "kind"])["weight"].sum().reset_index()
+    grouped["share"] = grouped["weight"] / grouped["date"].map(current.groupby("date")["weight"].sum())
+    return grouped[SHARE_COLUMNS]
+
+
+def label_share(engine: Engine, *, platform: str | None = None, chart: str | None = None,
+                days: int = DEFAULT_DAYS) -> dict:
+    """The labels page: ``scope`` (platform, chart, chart_name; None for all), ``start`` / ``end`` (None when the
+    scope has no stored ranking), ``days``, ``entries`` (chart entries in the window), ``unlabelled`` (those of
+    tracks without a stored label), ``labels`` (one row per label: label, entries, share, tracks, best_position,
+    previous_entries, trend_pct (None without entries before), roster), ``shares`` (per date and band, see
+    :func:`_shares`) and ``roster`` (whether there is a roster)."""
+    chart_ids, scope = _charts(engine, platform, chart)
+    end = _latest(engine, chart_ids) if chart_ids else None
+    out = {"scope": scope, "days": days, "start": None, "end": end, "entries": 0, "unlabelled": 0,
+           "labels": pd.DataFrame(columns=LABEL_COLUMNS), "shares": pd.DataFrame(columns=SHARE_COLUMNS),
+           "roster": roster.has_roster(engine)}
+    if end is None:
+        return out
+    start = end - timedelta(days=days - 1)
+    frame, labels = _entries(engine, chart_ids, start - timedelta(days=days), end)
+    rows = _exploded(frame, labels)
+    current, previous = rows[rows["date"] >= start], rows[rows["date"] < start]
+    table = _table(current, previous, roster_label_keys(engine) if out["roster"] else set())
+    window = frame[frame["date"] >= start]
+    unlabelled = sum(int(n) for track_id, n in zip(window["track_id"], window["entries"], strict=True)
+                     if not labels.get(track_id))
+    return {**out, "start": start, "entries": int(window["entries"].sum()), "unlabelled": unlabelled,
+            "labels": table.drop(columns="key"), "shares": _shares(current, table)}
