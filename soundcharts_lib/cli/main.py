@@ -136,12 +136,14 @@ def build_parser() -> cliargs.OneLineParser:
 
     from soundcharts_lib.cli import alerts as cli_alerts
     from soundcharts_lib.cli import annotations as cli_annotations
+    from soundcharts_lib.cli import artists as cli_artists
     from soundcharts_lib.cli import audience as cli_audience
     from soundcharts_lib.cli import export as cli_export
     from soundcharts_lib.cli import maintenance as cli_maintenance
     from soundcharts_lib.cli import roster as cli_roster
 
     cli_audience.register(sub)
+    cli_artists.register(sub)
     cli_export.register(sub)
     cli_maintenance.register(sub)
     cli_roster.register(sub)

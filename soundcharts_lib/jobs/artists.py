@@ -78,7 +78,7 @@ class ArtistTally(Tally):
         return (f"{self.status}: {self.artists} artists ({self.metadata} with metadata, {self.unknown} {UNKNOWN}), "
                 f"{self.fetches} artist/platform series fetched ({self.points} points, {self.gaps} missing days), "
                 f"{self.empty} without data, {self.up_to_date} up to date, {self.not_asked} without data lately "
-                f"not asked, {self.failures} failures")
+                f"(not asked), {self.failures} failures")
 
 
 @dataclass
