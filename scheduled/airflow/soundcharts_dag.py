@@ -1,5 +1,5 @@
 """The scheduled job notebooks on Apache Airflow 3: a chart sync task per platform, then metadata for new
-tracks, then audience, then maintenance (Sundays). The parameters are the crontab's.
+tracks, then artists, then audience, then maintenance (Sundays). The parameters are the crontab's.
 
 Each task runs the project's own ``soundcharts run-job`` from the project's virtualenv, so the notebooks are
 locked, archived under ``runs/YYYY/MM/DD/`` and recorded as a SyncRun exactly as under cron, and Airflow needs
@@ -120,6 +120,11 @@ def soundcharts():
         return run_job("fetch_metadata")
 
     @task
+    def fetch_artists() -> str:
+        """Metadata, followers and monthly listeners of 200 artists, the roster's first, then the stalest."""
+        return run_job("fetch_artists", {"limit": 200})
+
+    @task
     def fetch_audience() -> str:
         """Audience of the stalest 200 tracks on every audience platform."""
         return run_job("fetch_audience", {"limit": 200})
@@ -130,7 +135,7 @@ def soundcharts():
         """Archive pruning and integrity checks."""
         return run_job("maintenance")
 
-    sync >> fetch_metadata() >> fetch_audience() >> maintenance()
+    sync >> fetch_metadata() >> fetch_artists() >> fetch_audience() >> maintenance()
 
 
 soundcharts()

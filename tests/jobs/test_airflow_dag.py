@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow  # airflow dags test runs
 DAGS = ROOT / "scheduled" / "airflow"
 CANARY = "CANARY-airflow-key-5e1d"  # the local API's key in the end-to-end test: never in a log or notebook
 PLATFORMS = "spotify,apple-music"  # the end-to-end run's sync tasks (the first test checks the full list)
-JOBS = [("sync_charts", "-p", "platforms", PLATFORMS), ("fetch_metadata",),
+JOBS = [("sync_charts", "-p", "platforms", PLATFORMS), ("fetch_metadata",), ("fetch_artists", "-p", "limit", "200"),
         ("fetch_audience", "-p", "limit", "200"), ("maintenance",)]
 
 INSPECT = textwrap.dedent("""
@@ -68,6 +68,8 @@ NATURAL = {  # what the jobs store, by natural keys (slugs, dates, UUIDs), never
     "audience": "SELECT t.uuid, p.slug, a.platform_identifier, a.date, a.audience_value "
                 "FROM track_audience a JOIN track t ON t.id = a.track_id "
                 "JOIN platform p ON p.id = a.platform_id",
+    "artist_series": "SELECT a.uuid, p.slug, s.date, s.followers FROM artist_audience s "
+                     "JOIN artist a ON a.id = s.artist_id JOIN platform p ON p.id = s.platform_id",
     "runs": "SELECT kind, status, notebook_path FROM sync_run",
 }
 
@@ -100,8 +102,9 @@ def test_the_dag_imports_with_the_expected_tasks_and_edges(airflow_env, localapi
     assert found["errors"] == {} and found["dags"] == ["soundcharts"]
     with local_client(localapi) as client:  # one parallel sync task per song-chart platform the API lists
         sync = {f"sync_charts.{p.code}" for p in client.chart_platforms()}
-    assert found["edges"] == {**{t: ["fetch_metadata"] for t in sync}, "fetch_metadata": ["fetch_audience"],
-                              "fetch_audience": ["maintenance"], "maintenance": []}
+    assert found["edges"] == {**{t: ["fetch_metadata"] for t in sync}, "fetch_metadata": ["fetch_artists"],
+                              "fetch_artists": ["fetch_audience"], "fetch_audience": ["maintenance"],
+                              "maintenance": []}
     assert all(retries >= 3 and backoff >= 2 for retries, backoff in found["retries"].values())
     # isolation both ways: the DAG needs nothing of ours, and Airflow never reached the project's .venv
     assert found["project_importable"] is False
@@ -189,11 +192,12 @@ def test_airflow_dags_test_stores_what_run_job_stores(airflow_env, pg_url, tmp_p
     picked = [{r[0] for r in rows["audience"]} for rows in (airflow_rows, cron_rows)]
     assert len(picked[0]) == 200 and picked[0] == picked[1]
     assert airflow_rows["audience"] == cron_rows["audience"]
+    assert airflow_rows["artist_series"] == cron_rows["artist_series"] and airflow_rows["artist_series"]
 
     # every task went through run-job: one SyncRun per job, linked to its notebook archived like run-job's
     kinds = sorted(kind for kind, status, _ in airflow_rows["runs"] if status == "success")
     assert kinds == sorted(["sync_charts"] * len(airflow_rows["chart_platforms"])
-                           + ["fetch_metadata", "fetch_audience", "maintenance"])
+                           + ["fetch_metadata", "fetch_artists", "fetch_audience", "maintenance"])
     archived = sorted(runs.rglob("*.ipynb"))
     assert {str(p) for p in archived} == {path for *_, path in airflow_rows["runs"]}
     for path in archived:  # runs/YYYY/MM/DD/NAME-HHMMSS.ipynb beside its log
