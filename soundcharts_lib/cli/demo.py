@@ -1,4 +1,5 @@
-"""``soundcharts demo`` / ``make demo``: the local API, a 28-day sync into the default database, dashboards."""
+"""``soundcharts demo`` / ``make demo``: the local API, a 28-day sync into the default database, the tracks' metadata
+and artists, dashboards."""
 
 from __future__ import annotations
 
@@ -38,9 +39,13 @@ def run_demo(settings: Settings, *, port: int = 8866, api_port: int = 8765, back
         logging.getLogger("papermill").addHandler(echo)
         try:
             job = run_job("sync_charts", {"backfill_days": backfill_days}, settings=settings, trigger="cli")
+            print(f"    sync done; executed notebook archived at {job.notebook}", flush=True)
+            print("    the tracks' artists, then their metadata, followers and monthly listeners ...", flush=True)
+            run_job("fetch_metadata", {}, settings=settings, trigger="cli")
+            job = run_job("fetch_artists", {"limit": 200}, settings=settings, trigger="cli")
+            print(f"    artists done; executed notebook archived at {job.notebook}", flush=True)
         finally:
             logging.getLogger("papermill").removeHandler(echo)
-        print(f"    sync done; executed notebook archived at {job.notebook}", flush=True)
         voila = start_voila(port, env=settings.child_env())
         print(f"3/3 dashboards: http://127.0.0.1:{port}/voila/render/overview.ipynb  (Ctrl-C stops everything)",
               flush=True)
