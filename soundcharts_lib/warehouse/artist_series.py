@@ -1,0 +1,87 @@
+"""An artist's series: followers per platform (``artist_audience``: running totals), monthly listeners per platform
+(``artist_listeners``: they go up and down) and the chart positions of their stored tracks.
+
+Series are ``frame(date, value, daily_change)`` like a track's audience (:mod:`.audience_series`): ascending, gaps
+kept as gaps (a change only where the day before is stored).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from soundcharts_lib.db.frames import raw_frame
+from soundcharts_lib.db.tables import AFOL, ALIS, TA, UNSUCCESSFUL, A, C, E, P, R
+from soundcharts_lib.warehouse.audience_series import NotStored, with_daily_change
+
+KINDS = ("followers", "listeners")
+_VALUES = {"followers": (AFOL, AFOL.c.followers), "listeners": (ALIS, ALIS.c.value)}
+HISTORY_COLUMNS = ["date", "chart", "chart_name", "platform", "country_code", "position", "entries"]
+
+
+def artist_info(engine: Engine, uuid: str) -> dict:
+    """A stored artist: id, uuid, name, image_url, app_url, country_code, genres, career_stage, growth_level,
+    artist_type, metadata_fetched_at, metadata_error; ``NotStored`` otherwise."""
+    q = select(A.c.id, A.c.uuid, A.c.name, A.c.image_url, A.c.app_url, A.c.country_code, A.c.genres,
+               A.c.career_stage, A.c.growth_level, A.c.artist_type, A.c.metadata_fetched_at,
+               A.c.metadata_error).where(A.c.uuid == uuid)
+    with engine.connect() as conn:
+        row = conn.execute(q).first()
+    if row is None:
+        raise NotStored(f"no artist {uuid}")
+    return dict(row._mapping)
+
+
+def platforms(engine: Engine, artist_id: int) -> dict[str, list[str]]:
+    """``{kind: [platform slugs holding some of that series of the artist]}`` for followers and listeners."""
+    out = {}
+    with engine.connect() as conn:
+        for kind, (table, _) in _VALUES.items():
+            held = select(table.c.platform_id).where(table.c.artist_id == artist_id).distinct()
+            out[kind] = sorted(conn.execute(select(P.c.slug).where(P.c.id.in_(held))).scalars())
+    return out
+
+
+def series(engine: Engine, artist_id: int, kind: str, platform: str | None = None, *, start: date | None = None,
+           end: date | None = None) -> dict[str, pd.DataFrame]:
+    """``{platform: frame(date, value, daily_change)}`` of one kind (followers or listeners) from ``start`` to
+    ``end`` (each optional), on every platform holding some (or only ``platform``, which may then be empty)."""
+    table, value = _VALUES[kind]
+    q = (select(P.c.slug, table.c.date, value).join(P, P.c.id == table.c.platform_id)
+         .where(table.c.artist_id == artist_id).order_by(P.c.slug, table.c.date))
+    if platform is not None:
+        q = q.where(P.c.slug == platform)
+    if end is not None:
+        q = q.where(table.c.date <= end)
+    with engine.connect() as conn:
+        found = raw_frame(conn, q, ["platform", "date", "value"], dates=["date"])
+    found["value"] = found["value"].astype("int64")
+    out = {slug: with_daily_change(rows) for slug, rows in found.groupby("platform", sort=True)}
+    if platform is not None and platform not in out:
+        out[platform] = with_daily_change(found.iloc[0:0])
+    if start is not None:  # read from the first day: the start's own change is known
+        out = {slug: frame[frame["date"] >= start].reset_index(drop=True) for slug, frame in out.items()}
+    return out
+
+
+def chart_history(engine: Engine, artist_id: int) -> pd.DataFrame:
+    """The best position of the artist's stored tracks per chart and ranking date (successful rankings only) and how
+    many entries they had there: date, chart, chart_name, platform, country_code, position, entries; by chart and
+    date."""
+    tracks = select(TA.c.track_id).where(TA.c.artist_id == artist_id)
+    failed = select(R.c.id).where(UNSUCCESSFUL)
+    q = (select(E.c.ranking_date, E.c.chart_id, func.min(E.c.position), func.count())
+         .where(E.c.track_id.in_(tracks), E.c.ranking_id.not_in(failed)).group_by(E.c.ranking_date, E.c.chart_id))
+    with engine.connect() as conn:
+        found = raw_frame(conn, q, ["date", "chart_id", "position", "entries"], dates=["date"])
+        if found.empty:
+            return pd.DataFrame(columns=HISTORY_COLUMNS)
+        names = raw_frame(conn, select(C.c.id, C.c.slug, C.c.name, P.c.slug, C.c.country_code)
+                          .join_from(C, P, P.c.id == C.c.platform_id)
+                          .where(C.c.id.in_(found["chart_id"].unique().tolist())),
+                          ["chart_id", "chart", "chart_name", "platform", "country_code"])
+    history = found.merge(names, on="chart_id").sort_values(["chart", "date"], kind="stable")
+    return history[HISTORY_COLUMNS].reset_index(drop=True)

@@ -1,0 +1,227 @@
+"""Tracks or artists side by side (the compare page): their audience per platform overlaid, their chart positions
+on the charts they share, and their key figures in one table; and the items a "compare with…" picker offers.
+
+Tracks: their audience per platform (:mod:`.audience_series`), chart history and charts (:mod:`.analytics`).
+Artists: their followers and monthly listeners per platform and the best daily position of their stored tracks
+(:mod:`.artist_series`). Each item has a ``label`` (its name, made unique on the page).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from soundcharts_lib.db.tables import TA, A, E, T
+from soundcharts_lib.errors import SoundchartsError
+from soundcharts_lib.warehouse import analytics, artist_series, audience_series
+from soundcharts_lib.warehouse.analytics import UnknownEntity
+from soundcharts_lib.warehouse.labels import track_labels
+
+MAX_ITEMS = 6
+KINDS = ("tracks", "artists")
+SHOWN_CHARTS = 4  # shared charts drawn as figures (the table lists them all)
+GROWTH_DAYS = 28
+CANDIDATES = 30
+CANDIDATE_DAYS = 30
+SHARED_COLUMNS = ["chart", "chart_name", "platform", "country_code", "items", "entries"]
+
+
+class CompareError(SoundchartsError, ValueError):
+    """A comparison that cannot be made: an unknown kind, or more items than :data:`MAX_ITEMS`."""
+
+
+def unique_labels(names: list[str], reserved=frozenset(SHARED_COLUMNS)) -> list[str]:
+    """``names`` made distinct (and distinct from ``reserved`` column names): a repeat gets " (2)", " (3)", …"""
+    out: list[str] = []
+    for name in names:
+        label, n = name, 1
+        while label in out or label in reserved:
+            n += 1
+            label = f"{name} ({n})"
+        out.append(label)
+    return out
+
+
+def _tracks(engine: Engine, uuids: list[str]) -> dict[str, dict]:
+    q = select(T.c.uuid, T.c.name, T.c.credit_name, T.c.release_date, T.c.labels).where(T.c.uuid.in_(uuids))
+    with engine.connect() as conn:
+        return {row.uuid: dict(row._mapping) for row in conn.execute(q)}
+
+
+def _artists(engine: Engine, uuids: list[str]) -> dict[str, dict]:
+    tracks = select(func.count()).where(TA.c.artist_id == A.c.id).scalar_subquery()
+    q = select(A.c.id, A.c.uuid, A.c.name, A.c.country_code, A.c.career_stage, A.c.genres,
+               tracks.label("tracks")).where(A.c.uuid.in_(uuids))
+    with engine.connect() as conn:
+        return {row.uuid: dict(row._mapping) for row in conn.execute(q)}
+
+
+def _track_parts(engine: Engine, item: dict) -> tuple[dict, pd.DataFrame, list]:
+    """A track's panels ``{(metric, platform): frame}``, its chart history and its figures."""
+    uuid = item["uuid"]
+    charts = analytics.track_charts(engine, uuid)
+    panels = {("audience", slug): frame for slug, frame in audience_series.audience_by_platform(engine, uuid).items()
+              if len(frame)}
+    figures = [("Artists", "text", item["credit_name"]), ("Released", "date", item["release_date"]),
+               ("Labels", "text", ", ".join(track_labels(item["labels"]))),
+               ("Charts", "number", len(charts)), ("Chart entries", "number", int(charts["appearances"].sum())),
+               ("Best position", "number", charts["peak_position"].min() if len(charts) else None),
+               ("Charting now", "number", len(analytics.track_charting_now(engine, uuid)))]
+    return panels, analytics.track_chart_history(engine, uuid), figures
+
+
+def _artist_parts(engine: Engine, item: dict) -> tuple[dict, pd.DataFrame, list]:
+    """An artist's panels ``{(metric, platform): frame}``, the best daily positions of its tracks and its figures."""
+    panels = {(kind, slug): frame for kind in artist_series.KINDS
+              for slug, frame in artist_series.series(engine, item["id"], kind).items() if len(frame)}
+    history = artist_series.chart_history(engine, item["id"])
+    genres = item["genres"] if isinstance(item["genres"], list) else []
+    figures = [("Country", "text", item["country_code"]), ("Career stage", "text", item["career_stage"]),
+               ("Genres", "text", ", ".join(g for g in genres if isinstance(g, str))),
+               ("Tracks stored", "number", item["tracks"]), ("Charts", "number", history["chart"].nunique()),
+               ("Chart entries", "number", int(history["entries"].sum())),
+               ("Best position", "number", history["position"].min() if len(history) else None),
+               ("Last on a chart", "date", history["date"].max() if len(history) else None)]
+    return panels, history, figures
+
+
+def _series_figures(panels: dict[tuple[str, str], dict[str, pd.DataFrame]], labels: list[str]) -> list:
+    """Per panel, the latest value and its growth over :data:`GROWTH_DAYS` days, for each item."""
+    out = []
+    for (metric, slug), by_item in panels.items():
+        latest = [int(by_item[label]["value"].iloc[-1]) if label in by_item else None for label in labels]
+        growth = [audience_series.growth(by_item[label], (GROWTH_DAYS,))[GROWTH_DAYS]["pct"]
+                  if label in by_item else None for label in labels]
+        out += [(f"{slug} {metric}", "number", latest), (f"{slug} {metric}, {GROWTH_DAYS} days", "pct", growth)]
+    return out
+
+
+def _shared(histories: dict[str, pd.DataFrame], labels: list[str]) -> pd.DataFrame:
+    """The charts at least two items were on: chart, chart_name, platform, country_code, items, entries, then each
+    item's best position there (a column per label); most items, then most entries first."""
+    frames = [h.assign(item=label) for label, h in histories.items() if len(h)]
+    if not frames:
+        return pd.DataFrame(columns=[*SHARED_COLUMNS, *labels])
+    rows = pd.concat(frames, ignore_index=True)
+    keys = ["chart", "chart_name", "platform", "country_code"]
+    best = rows.pivot_table(index="chart", columns="item", values="position", aggfunc="min")
+    out = (rows.groupby("chart").agg(items=("item", "nunique"), entries=("position", "size"))
+           .join(rows.drop_duplicates("chart").set_index("chart")[keys[1:]]).reset_index())
+    out = out[out["items"] >= 2]
+    for label in labels:
+        out[label] = out["chart"].map(best[label]).astype("Int64") if label in best else pd.NA
+    out = out.sort_values(["items", "entries", "chart"], ascending=[False, False, True])
+    return out[[*SHARED_COLUMNS, *labels]].reset_index(drop=True)
+
+
+def compare(engine: Engine, kind: str, uuids: list[str]) -> dict:
+    """Up to :data:`MAX_ITEMS` tracks or artists (``kind``), lower-case UUIDs in the page's order.
+
+    ``items``: frame(uuid, name, label); ``unknown``: the UUIDs not stored; ``panels``: ``{(metric, platform):
+    {label: frame(date, value, daily_change)}}`` (metric: audience for tracks, followers or listeners for artists),
+    the platforms most items have first; ``shared``: :func:`_shared`; ``positions``: ``{chart: {label:
+    frame(date, position)}}`` for the first :data:`SHOWN_CHARTS` shared charts; ``figures``: ``[(figure, kind,
+    [value per item])]`` (kind: text, date, number, pct). ``UnknownEntity`` when none is stored."""
+    if kind not in KINDS:
+        raise CompareError(f"compare tracks or artists, not {kind!r}")
+    if len(uuids) > MAX_ITEMS:
+        raise CompareError(f"at most {MAX_ITEMS} {kind} can be compared, got {len(uuids)}")
+    stored = (_tracks if kind == "tracks" else _artists)(engine, uuids)
+    unknown = [uuid for uuid in uuids if uuid not in stored]
+    if not stored:
+        raise UnknownEntity(f"no {kind[:-1]} is stored for {', '.join(unknown)}")
+    found = [stored[uuid] for uuid in uuids if uuid in stored]
+    labels = unique_labels([item["name"] for item in found])
+    parts = [(_track_parts if kind == "tracks" else _artist_parts)(engine, item) for item in found]
+    panels: dict[tuple[str, str], dict[str, pd.DataFrame]] = {}
+    for label, (own, _, _) in zip(labels, parts, strict=True):
+        for key, frame in own.items():
+            panels.setdefault(key, {})[label] = frame
+    order = {metric: i for i, metric in enumerate(("audience", *artist_series.KINDS))}
+    panels = dict(sorted(panels.items(), key=lambda kv: (-len(kv[1]), order[kv[0][0]], kv[0][1])))
+    histories = {label: history for label, (_, history, _) in zip(labels, parts, strict=True)}
+    shared = _shared(histories, labels)
+    positions = {chart: {label: h.loc[h["chart"] == chart, ["date", "position"]].reset_index(drop=True)
+                         for label, h in histories.items() if (h["chart"] == chart).any()}
+                 for chart in shared["chart"].head(SHOWN_CHARTS)}
+    figures = [(name, fkind, [own[i][2] for _, _, own in parts]) for i, (name, fkind, _) in enumerate(parts[0][2])]
+    items = pd.DataFrame({"uuid": [item["uuid"] for item in found], "name": [item["name"] for item in found],
+                          "label": labels})
+    return {"kind": kind, "items": items, "unknown": unknown, "panels": panels, "shared": shared,
+            "positions": positions, "figures": figures + _series_figures(panels, labels)}
+
+
+def figures_frame(data: dict) -> pd.DataFrame:
+    """:func:`compare`'s figures as a table: figure, then a column per item label."""
+    labels = data["items"]["label"].tolist()
+    return pd.DataFrame([[name, *values] for name, _, values in data["figures"]], columns=["figure", *labels])
+
+
+def value_at(frame: pd.DataFrame, day: date) -> float | None:
+    """The last stored value on or before ``day`` (None when the series starts after it)."""
+    at = bisect_right(frame["date"].tolist(), day) - 1
+    return None if at < 0 else float(frame["value"].iloc[at])
+
+
+def indexed_to(frame: pd.DataFrame, day: date) -> pd.DataFrame:
+    """``frame`` (date, value) as date, indexed: 100 at the last value on or before ``day``; NA throughout when
+    there is none or it is 0."""
+    base = value_at(frame, day)
+    values = frame["value"].astype(float) / base * 100 if base else pd.Series(float("nan"), index=frame.index)
+    return pd.DataFrame({"date": frame["date"], "indexed": values.to_numpy(dtype=float)})
+
+
+def default_index_date(panels: dict[tuple[str, str], dict[str, pd.DataFrame]]) -> date | None:
+    """The latest first day of any series shown: from it on, every series has a value to be indexed to."""
+    firsts = [frame["date"].iloc[0] for by_item in panels.values() for frame in by_item.values() if len(frame)]
+    return max(firsts) if firsts else None
+
+
+def _window(conn, mine) -> tuple[date, date] | None:
+    """The :data:`CANDIDATE_DAYS` days up to the last entry of the tracks ``mine`` (a selection of track ids)."""
+    last = conn.execute(select(func.max(E.c.ranking_date)).where(E.c.track_id.in_(mine))).scalar()
+    return None if last is None else (last - timedelta(days=CANDIDATE_DAYS - 1), last)
+
+
+def _ranked(conn, top, q) -> pd.DataFrame:
+    """``q`` (uuid, name, sub of the items of ``top``: item, n) by ``n``, most first."""
+    return pd.DataFrame(conn.execute(q.order_by(top.c.n.desc(), "name", "uuid")).all(), columns=["uuid", "name", "sub"])
+
+
+def track_candidates(engine: Engine, uuid: str, limit: int = CANDIDATES) -> pd.DataFrame:
+    """Tracks to compare a track with: those with most entries on the charts it was on, in the month to its last
+    entry (uuid, name, sub: the credit); empty when it has no entry."""
+    mine = select(T.c.id).where(T.c.uuid == uuid)
+    with engine.connect() as conn:
+        window = _window(conn, mine)
+        if window is None:
+            return pd.DataFrame(columns=["uuid", "name", "sub"])
+        charts = select(E.c.chart_id).where(E.c.track_id.in_(mine)).distinct()
+        n = func.count().label("n")
+        top = (select(E.c.track_id.label("item"), n)
+               .where(E.c.chart_id.in_(charts), E.c.ranking_date.between(*window), E.c.track_id.not_in(mine))
+               .group_by(E.c.track_id).order_by(n.desc(), E.c.track_id).limit(limit).subquery())
+        return _ranked(conn, top, select(T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "").label("sub"))
+                       .join_from(top, T, T.c.id == top.c.item))
+
+
+def artist_candidates(engine: Engine, uuid: str, limit: int = CANDIDATES) -> pd.DataFrame:
+    """Artists to compare an artist with: those whose tracks have most entries on the charts the artist's tracks
+    were on, in the month to their last entry (uuid, name, sub: the country code); empty without entries."""
+    artist = select(A.c.id).where(A.c.uuid == uuid).scalar_subquery()
+    mine = select(TA.c.track_id).where(TA.c.artist_id == artist)
+    with engine.connect() as conn:
+        window = _window(conn, mine)
+        if window is None:
+            return pd.DataFrame(columns=["uuid", "name", "sub"])
+        charts = select(E.c.chart_id).where(E.c.track_id.in_(mine)).distinct()
+        n = func.count().label("n")
+        top = (select(TA.c.artist_id.label("item"), n).select_from(E.join(TA, TA.c.track_id == E.c.track_id))
+               .where(E.c.chart_id.in_(charts), E.c.ranking_date.between(*window), TA.c.artist_id != artist)
+               .group_by(TA.c.artist_id).order_by(n.desc(), TA.c.artist_id).limit(limit).subquery())
+        return _ranked(conn, top, select(A.c.uuid, A.c.name, func.coalesce(A.c.country_code, "").label("sub"))
+                       .join_from(top, A, A.c.id == top.c.item))
