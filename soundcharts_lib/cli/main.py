@@ -140,10 +140,12 @@ def build_parser() -> cliargs.OneLineParser:
     from soundcharts_lib.cli import audience as cli_audience
     from soundcharts_lib.cli import export as cli_export
     from soundcharts_lib.cli import maintenance as cli_maintenance
+    from soundcharts_lib.cli import reach as cli_reach
     from soundcharts_lib.cli import roster as cli_roster
 
     cli_audience.register(sub)
     cli_artists.register(sub)
+    cli_reach.register(sub)
     cli_export.register(sub)
     cli_maintenance.register(sub)
     cli_roster.register(sub)
