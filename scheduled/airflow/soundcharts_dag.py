@@ -129,13 +129,18 @@ def soundcharts():
         """Audience of the stalest 200 tracks on every audience platform."""
         return run_job("fetch_audience", {"limit": 200})
 
+    @task
+    def fetch_reach() -> str:
+        """The roster's songs: chart entries everywhere, popularity and current playlists."""
+        return run_job("fetch_reach", {"roster": True})
+
     @task.run_if(_sunday, skip_message="maintenance runs on Sundays")
     @task
     def maintenance() -> str:
         """Archive pruning and integrity checks."""
         return run_job("maintenance")
 
-    sync >> fetch_metadata() >> fetch_artists() >> fetch_audience() >> maintenance()
+    sync >> fetch_metadata() >> fetch_artists() >> fetch_audience() >> fetch_reach() >> maintenance()
 
 
 soundcharts()
