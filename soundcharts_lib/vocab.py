@@ -34,7 +34,8 @@ MAX_SECONDS = 3_600
 MAX_ID = 2 ** 63 - 1  # a 64-bit database id
 SLUG_MAX, PLATFORM_MAX = 255, 64  # the chart and platform slug columns
 PLATFORM_ID_MAX = 255  # a song's or artist's identifier on a platform
-ALERT_KINDS = ("top_entry", "re_entry", "audience_growth", "chart_stale")  # what an alert rule watches
+ALERT_KINDS = ("top_entry", "re_entry", "audience_growth", "chart_stale", "artist_growth",
+               "artist_entry")  # what an alert rule watches
 
 
 class BadValue(ConfigError, ValueError):

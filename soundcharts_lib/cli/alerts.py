@@ -1,7 +1,7 @@
 """``soundcharts alerts``: alert rules, their evaluation and the alerts fired.
 
     soundcharts alerts rules add NAME --kind KIND [--top N] [--chart SLUG] [--platform SLUG] [--pct X] [--days N]
-                                 [--roster-only] [--webhook URL] [--disabled]
+                                 [--series followers|listeners] [--roster-only] [--webhook URL] [--disabled]
     soundcharts alerts rules list | rules remove NAME
     soundcharts alerts evaluate [--no-deliver]       exit 1 when a rule or a delivery failed
     soundcharts alerts list [--days N] [--limit N]
@@ -26,12 +26,15 @@ def register(sub) -> None:
     s = rule_actions.add_parser("add", help="add a rule")
     s.add_argument("name", type=cliargs.text, help="a unique name")
     s.add_argument("--kind", required=True, choices=vocab.ALERT_KINDS)
-    s.add_argument("--top", type=cliargs.limit, metavar="N", help="top_entry / re_entry: the top N")
+    s.add_argument("--top", type=cliargs.limit, metavar="N", help="top_entry / re_entry / artist_entry: the top N")
     s.add_argument("--chart", type=cliargs.slug, help="one chart (default: every chart)")
-    s.add_argument("--platform", type=cliargs.platform, help="audience_growth: one platform (default: every one)")
-    s.add_argument("--pct", type=cliargs.number(0, vocab.MAX_LIMIT), help="audience_growth: growth above this %%")
-    s.add_argument("--days", type=cliargs.days, help="audience_growth: over this many days (default 7)")
-    s.add_argument("--roster-only", action="store_true", help="only tracks on the roster")
+    s.add_argument("--platform", type=cliargs.platform,
+                   help="audience_growth / artist_growth: one platform (default: every one)")
+    s.add_argument("--pct", type=cliargs.number(0, vocab.MAX_LIMIT),
+                   help="audience_growth / artist_growth: growth above this %%")
+    s.add_argument("--days", type=cliargs.days, help="audience_growth / artist_growth: over this many days (default 7)")
+    s.add_argument("--series", choices=("followers", "listeners"), help="artist_growth: one series (default: both)")
+    s.add_argument("--roster-only", action="store_true", help="only tracks (artists) on the roster")
     s.add_argument("--webhook", type=cliargs.text, metavar="URL", help="POST each alert there as JSON")
     s.add_argument("--disabled", action="store_true", help="store the rule without evaluating it yet")
     s.set_defaults(func=cmd_rule_add)
@@ -51,7 +54,8 @@ def register(sub) -> None:
 def cmd_rule_add(args, settings) -> int:
     from soundcharts_lib.curation import alerts
 
-    params = {"n": args.top, "chart": args.chart, "platform": args.platform, "pct": args.pct, "days": args.days}
+    params = {"n": args.top, "chart": args.chart, "platform": args.platform, "pct": args.pct, "days": args.days,
+              "series": args.series}
     rule_id = alerts.add_rule(writer(settings), args.name, args.kind, params, roster_only=args.roster_only,
                               webhook_url=args.webhook, enabled=not args.disabled, actor=actor())
     print(f"rule {rule_id} {args.name!r} added ({args.kind})")

@@ -10,13 +10,18 @@ Rule kinds and their ``params``:
   ``pct`` % in ``days`` days (default 7), from the last stored day back; identifiers present on both days are
   summed; at most one alert per track and platform every ``days`` days;
 - ``chart_stale``: an active chart (``chart``, default every chart) has no ranking newer than its period plus
-  a grace period (see :mod:`soundcharts_lib.warehouse.health`); once per missing ranking.
+  a grace period (see :mod:`soundcharts_lib.warehouse.health`); once per missing ranking;
+- ``artist_growth``: an artist's followers or listeners (``series``: followers or listeners, default both) on a
+  platform (``platform``, default every one) grew more than ``pct`` % in ``days`` days (default 7), as
+  ``audience_growth`` reads a track's; at most one alert per artist, series and platform every ``days`` days;
+- ``artist_entry``: a track of a roster artist (:func:`soundcharts_lib.curation.roster.artist_ids_query`) enters
+  a chart (``chart``, optional ``n``: only into the top ``n``): its state is NEW or RE-ENTRY.
 
 Chart rules look at each chart's latest stored ranking when it is at most ``FRESH_DAYS`` old, as
 :func:`soundcharts_lib.warehouse.trends.ranking_entries` reads it (the chart pages read the same): previous position and
 state are the API's where it sent them, else from stored history (an entry whose state is unknown fires nothing).
-``roster_only`` keeps track rules to the roster. Each alert has a ``dedupe_key`` unique per rule, so evaluating
-again fires nothing new. Delivery to a rule's webhook is in :mod:`soundcharts_lib.curation.webhooks`.
+``roster_only`` keeps track and artist rules to the roster. Each alert has a ``dedupe_key`` unique per rule, so
+evaluating again fires nothing new. Delivery to a rule's webhook is in :mod:`soundcharts_lib.curation.webhooks`.
 """
 
 from __future__ import annotations
@@ -29,12 +34,13 @@ from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, literal, select, union_all
 from sqlalchemy.engine import Connection, Engine
 
-from soundcharts_lib.curation import audit, roster, webhooks
+from soundcharts_lib.curation import audit, growth, roster, webhooks
 from soundcharts_lib.db.models import utcnow
-from soundcharts_lib.db.tables import ALERT, AUD, RULE, P, T
+from soundcharts_lib.db.store_artists import SERIES
+from soundcharts_lib.db.tables import ALERT, AUD, RULE, TA, A, P, T
 from soundcharts_lib.db.upsert import dialect_insert
 from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.vocab import SLUG_RE, today_utc
@@ -53,6 +59,7 @@ class Param:
     required: bool = False
     default: object = None
     minimum: float | None = None
+    choices: tuple[str, ...] = ()
 
 
 PARAMS: dict[str, dict[str, Param]] = {
@@ -61,6 +68,9 @@ PARAMS: dict[str, dict[str, Param]] = {
     "audience_growth": {"pct": Param(float, required=True, minimum=0), "days": Param(int, default=7, minimum=1),
                         "platform": Param(str)},
     "chart_stale": {"chart": Param(str)},
+    "artist_growth": {"pct": Param(float, required=True, minimum=0), "days": Param(int, default=7, minimum=1),
+                      "platform": Param(str), "series": Param(str, choices=tuple(SERIES))},
+    "artist_entry": {"n": Param(int, minimum=1), "chart": Param(str)},
 }
 KINDS = tuple(PARAMS)  # vocab.ALERT_KINDS names them for the command line without importing pandas
 
@@ -88,6 +98,8 @@ def _checked(kind: str, name: str, p: Param, value):
     if p.kind is str:
         if not isinstance(value, str) or not SLUG_RE.match(value):
             raise ConfigError(f"{kind} {name} must be a slug, got {value!r}")
+        if p.choices and value not in p.choices:
+            raise ConfigError(f"{kind} {name} must be one of {', '.join(p.choices)}, got {value!r}")
         return value
     try:
         number = p.kind(value)
@@ -252,6 +264,19 @@ def _re_entries(conn: Connection, params: dict, tracks, today: date) -> list[Can
             for _, row in back.iterrows()]
 
 
+def _grew(row, days: int, what: str, fired: dict, key: tuple[str, str]) -> tuple[str, dict] | None:
+    """What a grown row says (its message's end, its details), or None when ``key`` fired less than ``days`` days
+    before."""
+    previous = fired.get(key)
+    if previous is not None and (row["to_date"] - previous).days < days:
+        return None
+    return (f"{what} grew {row['pct']:.1f}% in {days} days ({row['from_value']:,} on {row['from_date']} to "
+            f"{row['to_value']:,} on {row['to_date']})."), {
+        "platform": row["platform"], "days": days, "from_date": row["from_date"].isoformat(),
+        "to_date": row["to_date"].isoformat(), "from_value": int(row["from_value"]),
+        "to_value": int(row["to_value"]), "pct": float(row["pct"])}
+
+
 def _growth(conn: Connection, params: dict, tracks, today: date, fired: dict) -> list[Candidate]:
     days, pct = params["days"], params["pct"]
     q = (select(AUD.c.track_id, P.c.slug.label("platform"), AUD.c.platform_identifier.label("ident"), AUD.c.date,
@@ -262,49 +287,76 @@ def _growth(conn: Connection, params: dict, tracks, today: date, fired: dict) ->
         q = q.where(P.c.slug == params["platform"])
     if tracks is not None:
         q = q.where(AUD.c.track_id.in_(tracks))
-    points = _frame(conn, q)
-    rows = []
-    for (track_id, platform), series in points.groupby(["track_id", "platform"], sort=True):
-        last = series["date"].max()
-        earlier = series[series["date"] <= last - timedelta(days=days)]
-        if earlier.empty:
-            continue
-        base_day = earlier["date"].max()
-        ends = series[series["date"].isin([base_day, last])].pivot(index="ident", columns="date", values="value")
-        ends = ends.dropna()
-        base, latest = int(ends[base_day].sum()), int(ends[last].sum())
-        if base <= 0 or (latest - base) / base * 100 <= pct:
-            continue
-        rows.append({"track_id": track_id, "platform": platform, "from_date": base_day, "to_date": last,
-                     "from_value": base, "to_value": latest, "pct": round((latest - base) / base * 100, 2)})
-    if not rows:
+    grown = growth.grown(_frame(conn, q), ["track_id", "platform"], days, pct)
+    if grown.empty:
         return []
     names = select(T.c.id.label("track_id"), T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "").label("artist"))
-    grown = pd.DataFrame(rows).merge(_frame(conn, names.where(T.c.id.in_([r["track_id"] for r in rows]))),
-                                     on="track_id")
+    grown = grown.merge(_frame(conn, names.where(T.c.id.in_([int(i) for i in grown["track_id"]]))), on="track_id")
     out = []
     for _, row in grown.iterrows():
-        previous = fired.get((row["uuid"], row["platform"]))
-        if previous is not None and (row["to_date"] - previous).days < days:
-            continue
-        details = {"track_uuid": row["uuid"], "track": row["name"], "artist": row["artist"] or None,
-                   "platform": row["platform"], "days": days, "from_date": row["from_date"].isoformat(),
-                   "to_date": row["to_date"].isoformat(), "from_value": int(row["from_value"]),
-                   "to_value": int(row["to_value"]), "pct": float(row["pct"])}
-        out.append(Candidate(
-            f"{row['uuid']}:{row['platform']}:{row['to_date']}",
-            f"{row['platform']} audience +{row['pct']:.1f}%: {row['name']}",
-            f"{_who(row)}: {row['platform']} audience grew {row['pct']:.1f}% in {days} days "
-            f"({row['from_value']:,} on {row['from_date']} to {row['to_value']:,} on {row['to_date']}).", details))
+        said = _grew(row, days, f"{row['platform']} audience", fired, (row["uuid"], row["platform"]))
+        if said:
+            out.append(Candidate(
+                f"{row['uuid']}:{row['platform']}:{row['to_date']}",
+                f"{row['platform']} audience +{row['pct']:.1f}%: {row['name']}", f"{_who(row)}: {said[0]}",
+                {"track_uuid": row["uuid"], "track": row["name"], "artist": row["artist"] or None, **said[1]}))
     return out
 
 
-def _fired_growth(conn: Connection, rule_id: int) -> dict[tuple[str, str], date]:
-    """The latest data day each (track uuid, platform) already fired for, from the rule's dedupe keys."""
-    out: dict[tuple[str, str], date] = {}
-    for key in conn.execute(select(ALERT.c.dedupe_key).where(ALERT.c.rule_id == rule_id)).scalars():
-        uuid, platform, day = key.rsplit(":", 2)
-        out[(uuid, platform)] = max(out.get((uuid, platform), date.min), date.fromisoformat(day))
+def _artist_growth(conn: Connection, params: dict, artists, today: date, fired: dict) -> list[Candidate]:
+    """``audience_growth`` for artists: each series (followers, listeners) a value per day, no identifiers."""
+    days, pct = params["days"], params["pct"]
+    parts = []
+    for series, (table, column) in SERIES.items():
+        if params.get("series") in (None, series):
+            q = (select(table.c.artist_id, literal(series).label("series"), P.c.slug.label("platform"),
+                        literal(series).label("ident"), table.c.date, table.c[column].label("value"))
+                 .join(P, P.c.id == table.c.platform_id)
+                 .where(table.c.date.between(today - timedelta(days=days + SLACK_DAYS), today)))
+            if params.get("platform"):
+                q = q.where(P.c.slug == params["platform"])
+            if artists is not None:
+                q = q.where(table.c.artist_id.in_(artists))
+            parts.append(q)
+    grown = growth.grown(_frame(conn, union_all(*parts)), ["artist_id", "series", "platform"], days, pct)
+    if grown.empty:
+        return []
+    names = select(A.c.id.label("artist_id"), A.c.uuid, A.c.name).where(
+        A.c.id.in_([int(i) for i in grown["artist_id"]]))
+    out = []
+    for _, row in grown.merge(_frame(conn, names), on="artist_id").iterrows():
+        what = f"{row['platform']} {row['series']}"
+        said = _grew(row, days, what, fired, (f"{row['uuid']}:{row['series']}", row["platform"]))
+        if said:
+            out.append(Candidate(
+                f"{row['uuid']}:{row['series']}:{row['platform']}:{row['to_date']}",
+                f"{what} +{row['pct']:.1f}%: {row['name']}", f"{row['name']}: {said[0]}",
+                {"artist_uuid": row["uuid"], "artist": row["name"], "series": row["series"], **said[1]}))
+    return out
+
+
+def _artist_entries(conn: Connection, params: dict, today: date) -> list[Candidate]:
+    followed = roster.artist_ids_query()
+    moved = _chart_moves(conn, params, select(TA.c.track_id).where(TA.c.artist_id.in_(followed)), today)
+    entered = moved[moved["status"].isin(["NEW", "RE-ENTRY"])]
+    if params.get("n"):
+        entered = entered[entered["position"] <= params["n"]]
+    if entered.empty:
+        return []
+    credited = (select(T.c.uuid, A.c.uuid.label("artist_uuid"), A.c.name).join(TA, TA.c.track_id == T.c.id)
+                .join(A, A.c.id == TA.c.artist_id).where(A.c.id.in_(followed), T.c.uuid.in_(list(entered["uuid"])))
+                .order_by(T.c.uuid, TA.c.position))
+    by_track: dict[str, list[dict]] = {}
+    for uuid, artist_uuid, name in conn.execute(credited):
+        by_track.setdefault(uuid, []).append({"uuid": artist_uuid, "name": name})
+    out = []
+    for _, row in entered.iterrows():
+        names = " & ".join(a["name"] for a in by_track.get(row["uuid"], []))
+        how = "new on" if row["status"] == "NEW" else "back on"
+        out.append(Candidate(
+            _entry_key(row), f"{names}: {row['name']} {how} {row['chart_name']}",
+            f"{names}'s {row['name']} is {how} {row['chart_name']} at #{row['position']} on {row['date']}.",
+            {**_entry_details(row), "status": row["status"], "roster_artists": by_track.get(row["uuid"], [])}))
     return out
 
 
@@ -344,7 +396,12 @@ def _candidates(engine: Engine, rule: _Rule, today: date) -> list[Candidate]:
     finders: dict[str, Callable[..., list[Candidate]]] = {"top_entry": _top_entries, "re_entry": _re_entries}
     with engine.connect() as conn:
         if rule.kind == "audience_growth":
-            return _growth(conn, rule.params, tracks, today, _fired_growth(conn, rule.id))
+            return _growth(conn, rule.params, tracks, today, growth.fired(conn, rule.id))
+        if rule.kind == "artist_growth":
+            artists = roster.artist_ids_query() if rule.roster_only else None
+            return _artist_growth(conn, rule.params, artists, today, growth.fired(conn, rule.id))
+        if rule.kind == "artist_entry":
+            return _artist_entries(conn, rule.params, today)
         return finders[rule.kind](conn, rule.params, tracks, today)
 
 

@@ -81,7 +81,8 @@ def fired(engine, name: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("kind", "params", "message"), [
-    ("top", {}, "unknown alert kind 'top' \\(kinds: top_entry, re_entry, audience_growth, chart_stale\\)"),
+    ("top", {}, "unknown alert kind 'top' \\(kinds: top_entry, re_entry, audience_growth, chart_stale, "
+              "artist_growth, artist_entry\\)"),
     ("top_entry", {}, "top_entry needs n"),
     ("top_entry", {"n": 0}, "top_entry n must be a number >= 1, got 0"),
     ("top_entry", {"n": 2.5}, "top_entry n must be a number >= 1, got 2.5"),
