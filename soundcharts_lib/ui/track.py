@@ -39,6 +39,7 @@ from soundcharts_lib.ui.common import (
     table_card,
     text,
 )
+from soundcharts_lib.ui.compare import compare_picker
 from soundcharts_lib.ui.figures import lines_chart
 from soundcharts_lib.ui.params import BadQuery, Query
 from soundcharts_lib.warehouse import audience_series
@@ -244,7 +245,8 @@ class TrackView:
         self._set_platforms(data["audience"])
         self._show_audience(data["audience"])
         self.widget.children = [
-            grid([track_summary(data["track"], data["follow"]), track_kpis(data)], min_width="340px"),
+            grid([track_summary(data["track"], data["follow"]), track_kpis(data),
+                  compare_picker("tracks", data["track"]["uuid"], data["compare"])], min_width="340px"),
             chart_history(data["history"], data["charts"], self.notes, self._load_history),
             charting_now(data["now"]),
             self._audience_card(data["track"]["uuid"], data["audience"]),

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy.engine import Engine
 
 from soundcharts_lib.curation import alerts, annotations, roster
-from soundcharts_lib.warehouse import analytics
+from soundcharts_lib.warehouse import analytics, compare_pages
 
 OVERVIEW_TRACKS, PLATFORM_TRACKS, TOP_DAYS = 10, 20, 30  # as analytics.overview / platform_page list them
 CHART_TABLES = ("ranking", "climbers", "fallers", "new_entries", "dropouts")
@@ -57,6 +57,8 @@ def chart_page(engine: Engine, slug: str, on: date | None = None, *, mine: bool 
 
 def track_page(engine: Engine, uuid: str, **settings) -> dict:
     """:func:`analytics.track_page` (``settings``: its audience settings) plus ``notes``
-    (:func:`annotations.for_track`) and ``follow`` (:func:`roster.follow_state`)."""
+    (:func:`annotations.for_track`), ``follow`` (:func:`roster.follow_state`) and ``compare`` (the tracks its
+    "compare with" picker offers, :func:`compare_pages.track_candidates`)."""
     data = analytics.track_page(engine, uuid, **settings)
-    return {**data, "notes": annotations.for_track(engine, uuid), "follow": roster.follow_state(engine, uuid)}
+    return {**data, "notes": annotations.for_track(engine, uuid), "follow": roster.follow_state(engine, uuid),
+            "compare": compare_pages.track_candidates(engine, uuid)}

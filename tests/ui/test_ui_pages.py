@@ -358,6 +358,7 @@ def track_data(history_charts: int | None = None, **settings) -> dict:
         "notes": pd.DataFrame({"id": [1], "date": [D[0]], "kind": ["release"], "text": ["Single <out>"],
                                "created_at": [None], "created_by": ["ana"]}),
         "follow": {"roster": True, "track": False, "artists": []},
+        "compare": pd.DataFrame({"uuid": ["00000000-0000-4000-8000-000000000002"], "name": [XSS], "sub": ["B"]}),
     }
 
 
@@ -387,6 +388,9 @@ def test_track_page_summary_history_and_where_it_charts():
         ["release: Single <out>"]]
     assert "track-notes" in classes(body) and "Single &lt;out&gt;" in html_of(body.children[-1])
     assert '<div class="roster-state sc-sub">Not in your roster</div>' in shown
+    assert (f'<input type="hidden" name="tracks" value="{UUID}"><label class="sc-sub">Compare with <select '
+            'name="tracks"><option value="00000000-0000-4000-8000-000000000002">&lt;img src=x onerror=alert(1)&gt; '
+            '— B</option></select>') in shown  # the "compare with" picker, its names escaped
 
 
 @pytest.mark.parametrize(("follow", "shown"), [
