@@ -30,6 +30,15 @@ class ChartQuery:
     limit: int
 
 
+@dataclass(frozen=True)
+class ArtistQuery:
+    artist_uuid: str
+    platform: str | None
+    start: date | None
+    end: date | None
+    limit: int
+
+
 def _date(name: str, raw: str | None) -> date | None:
     if raw is None:
         return None
@@ -50,19 +59,45 @@ def _limit(raw: str | None) -> int:
     return value
 
 
-def parse(rest: str, args: dict[str, str | None]) -> ChartQuery:
-    """``rest`` = the path after ``/soundcharts/audience/chart/``; ``args`` = query values by name."""
+def _parts(rest: str) -> list[str]:
     parts = rest.split("/")
     if parts and parts[-1] == "":
         parts.pop()
-    if len(parts) not in (1, 2):
-        raise NoRoute("no such endpoint: use /soundcharts/audience/chart/{track_uuid}/[{platform_slug}/]")
-    if not UUID_RE.fullmatch(parts[0]):
-        raise BadParameter(f"track_uuid is not a SoundCharts UUID: {parts[0][:60]!r}")
-    platform = parts[1] if len(parts) == 2 else None
-    if platform is not None and (len(platform) > 64 or not SLUG_RE.fullmatch(platform)):
-        raise BadParameter(f"platform_slug is not a platform code: {platform[:60]!r}")
+    return parts
+
+
+def _uuid(name: str, raw: str) -> str:
+    if not UUID_RE.fullmatch(raw):
+        raise BadParameter(f"{name} is not a SoundCharts UUID: {raw[:60]!r}")
+    return raw.lower()
+
+
+def _platform(raw: str | None) -> str | None:
+    if raw is not None and (len(raw) > 64 or not SLUG_RE.fullmatch(raw)):
+        raise BadParameter(f"platform_slug is not a platform code: {raw[:60]!r}")
+    return raw
+
+
+def _range(args: dict[str, str | None]) -> tuple[date | None, date | None, int]:
     start, end = _date("start_date", args.get("start_date")), _date("end_date", args.get("end_date"))
     if start and end and start > end:
         raise BadParameter(f"start_date {start} is after end_date {end}")
-    return ChartQuery(parts[0].lower(), platform, start, end, _limit(args.get("limit")))
+    return start, end, _limit(args.get("limit"))
+
+
+def parse(rest: str, args: dict[str, str | None]) -> ChartQuery:
+    """``rest`` = the path after ``/soundcharts/audience/chart/``; ``args`` = query values by name."""
+    parts = _parts(rest)
+    if len(parts) not in (1, 2):
+        raise NoRoute("no such endpoint: use /soundcharts/audience/chart/{track_uuid}/[{platform_slug}/]")
+    uuid = _uuid("track_uuid", parts[0])
+    return ChartQuery(uuid, _platform(parts[1] if len(parts) == 2 else None), *_range(args))
+
+
+def parse_artist(rest: str, args: dict[str, str | None]) -> ArtistQuery:
+    """``rest`` = the path after ``/soundcharts/artist/``; ``args`` = query values by name."""
+    parts = _parts(rest)
+    if len(parts) not in (1, 3) or (len(parts) == 3 and parts[1] != "audience"):
+        raise NoRoute("no such endpoint: use /soundcharts/artist/{artist_uuid}/[audience/{platform_slug}/]")
+    uuid = _uuid("artist_uuid", parts[0])
+    return ArtistQuery(uuid, _platform(parts[2] if len(parts) == 3 else None), *_range(args))
