@@ -1,4 +1,5 @@
-"""JSON bodies of the audience endpoints, built from :mod:`soundcharts_lib.warehouse.audience_series` results."""
+"""JSON bodies of the audience endpoints, built from :mod:`soundcharts_lib.warehouse.audience_series` results, with the
+track's stored popularity (:func:`soundcharts_lib.warehouse.reach_pages.popularity`) over the same range."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from soundcharts_lib.warehouse import audience_series as series
+from soundcharts_lib.warehouse import reach_pages
 from soundcharts_lib.web.query import ChartQuery
 
 
@@ -20,6 +22,14 @@ def points(frame: pd.DataFrame, limit: int) -> list[dict]:
     return [{"date": d.isoformat(), "value": v, "daily_change": c}
             for d, v, c in zip(tail["date"], tail["value"].tolist(),
                                changes.where(changes.notna(), None).tolist(), strict=True)]
+
+
+def popularity(engine: Engine, q: ChartQuery, platform: str | None = None) -> dict[str, list[dict]]:
+    """``{platform: [{"date", "value"}]}``: the stored popularity in range, the most recent ``limit`` days each."""
+    found = reach_pages.popularity(engine, q.track_uuid, None if platform is None else [platform], start=q.start,
+                                   end=q.end)
+    return {slug: [{"date": d.isoformat(), "value": int(v)} for d, v in frame.tail(q.limit).itertuples(index=False)]
+            for slug, frame in found.items()}
 
 
 def _track(engine: Engine, uuid: str) -> dict:
@@ -41,11 +51,13 @@ def one_platform(engine: Engine, q: ChartQuery) -> dict:
               for g in series.growth(history).values()]
     pts = points(frame, q.limit)
     return {**head, "platform": q.platform, "total": len(frame), "count": len(pts), "points": pts,
-            "growth": growth}
+            "growth": growth, "popularity": popularity(engine, q, q.platform).get(q.platform, [])}
 
 
 def all_platforms(engine: Engine, q: ChartQuery) -> dict:
-    """Every platform holding the track's audience: ``{"platforms": {slug: points}}``, ``limit`` each."""
+    """Every platform holding the track's audience: ``{"platforms": {slug: points}}``, and every platform holding its
+    popularity: ``{"popularity": {slug: points}}``, ``limit`` each."""
     head = _head(engine, q)
     frames = series.audience_by_platform(engine, q.track_uuid, start=q.start, end=q.end)
-    return {**head, "platforms": {slug: points(frame, q.limit) for slug, frame in frames.items()}}
+    return {**head, "platforms": {slug: points(frame, q.limit) for slug, frame in frames.items()},
+            "popularity": popularity(engine, q)}

@@ -23,8 +23,10 @@ from soundcharts_lib.config import Settings
 from soundcharts_lib.db import make_engine
 from soundcharts_lib.db.models import Track, TrackAudience
 from soundcharts_lib.jobs.audience import AudienceDataProcessor
+from soundcharts_lib.jobs.reach import ReachProcessor
 from soundcharts_lib.jobs.sync import today_utc
 from soundcharts_lib.warehouse import audience_series as series
+from soundcharts_lib.warehouse import reach_pages
 from soundcharts_lib.web.gate import ALLOWED_HOSTS_ENV, RequestGate, allowed_hosts
 from soundcharts_lib.web.handlers import OPENAPI, read_only_engine
 from soundcharts_lib.web.launch import free_port, start_voila, voila_command, wait_ready
@@ -38,13 +40,19 @@ CHART = "/soundcharts/audience/chart"
 
 @pytest.fixture(scope="module")
 def audience_db(synced_sqlite_url, localapi, tmp_path_factory) -> str:
-    """A copy of the synced database plus 200 days of audience of its 4 stalest charting tracks."""
+    """A copy of the synced database plus 200 days of audience of its 4 stalest charting tracks, and their Spotify
+    popularity (fetch-reach)."""
     url = copy_db(synced_sqlite_url, tmp_path_factory.mktemp("web") / "web.db")
     engine = make_engine(url)
     with SoundchartsClient(localapi.base_url, "soundcharts", "soundcharts") as client:
         result = AudienceDataProcessor(client, engine, progress=False).run(
             limit=4, start=today_utc() - timedelta(days=199))
+        with engine.connect() as conn:
+            fetched = list(conn.execute(select(Track.uuid).distinct()
+                                        .join(TrackAudience, TrackAudience.track_id == Track.id)).scalars())
+        reach = ReachProcessor(client, engine, progress=False).run(track_uuids=fetched, platforms=["spotify"])
     assert result.status == "success" and result.points > 1000, result.errors
+    assert reach.status == "success" and reach.popularity_days > 100, reach.errors
     engine.dispose()
     return url
 
@@ -93,6 +101,10 @@ def expected_points(frame: pd.DataFrame, limit: int) -> list[dict]:
              "daily_change": None if pd.isna(r["daily_change"]) else int(r["daily_change"])} for r in rows]
 
 
+def expected_popularity(frame: pd.DataFrame, limit: int) -> list[dict]:
+    return [{"date": r["date"].isoformat(), "value": int(r["value"])} for r in frame.tail(limit).to_dict("records")]
+
+
 @pytest.mark.slow
 def test_one_platform_equals_the_analytics_functions(server, ro, track):
     end = today_utc() - timedelta(days=3)
@@ -110,6 +122,8 @@ def test_one_platform_equals_the_analytics_functions(server, ro, track):
     assert [(g["days"], g["units"], g["pct"]) for g in body["growth"]] == \
         [(n, g["units"], g["pct"]) for n, g in growth.items()]
     assert body["growth"][0]["to_date"] == growth[7]["to_date"].isoformat()
+    popularity = reach_pages.popularity(ro, track, ["spotify"], start=start, end=end)["spotify"]
+    assert body["popularity"] == expected_popularity(popularity, 30) and len(body["popularity"]) == 30
     # A day without a change (a gap before it) is null, exactly where the series has one among those 30 days.
     assert [p["daily_change"] is None for p in body["points"]] == frame["daily_change"].tail(30).isna().tolist()
 
@@ -123,6 +137,9 @@ def test_every_platform_equals_the_analytics_functions(server, ro, track):
     assert len(frames) >= 2 and sorted(body["platforms"]) == sorted(frames)
     for slug, frame in frames.items():
         assert body["platforms"][slug] == expected_points(frame, 5)
+    popularity = reach_pages.popularity(ro, track)
+    assert list(popularity) == ["spotify"]
+    assert body["popularity"] == {"spotify": expected_popularity(popularity["spotify"], 5)}
 
 
 @pytest.mark.slow
