@@ -75,10 +75,15 @@ def _chart(engine: Engine, p: Params) -> dict:
 
 
 def _track(engine: Engine, p: Params) -> dict:
+    from soundcharts_lib.warehouse import reach_pages
     from soundcharts_lib.warehouse.viewer_pages import track_page
 
-    return track_page(engine, p.track_uuid, platforms=list(p.platforms) or None, start=p.start, end=p.end,
-                      limit=p.limit)
+    platforms = list(p.platforms) or None
+    data = track_page(engine, p.track_uuid, platforms=platforms, start=p.start, end=p.end, limit=p.limit)
+    reach = {"popularity": reach_pages.popularity(engine, p.track_uuid, platforms, start=p.start, end=p.end),
+             "charting": reach_pages.charting_now(engine, p.track_uuid),
+             "playlists": reach_pages.playlists_now(engine, p.track_uuid, top=None)}
+    return {**data, "reach": reach}
 
 
 PAGES: dict[str, PageKind] = {
@@ -107,6 +112,12 @@ def _status(key: str) -> Callable[[dict], pd.DataFrame]:
 
 def _audience(data: dict) -> pd.DataFrame:
     return data["audience"]["wide"].reset_index()
+
+
+def _popularity(data: dict) -> pd.DataFrame:
+    from soundcharts_lib.warehouse.audience_series import aligned
+
+    return aligned(data["reach"]["popularity"]).reset_index()
 
 
 def _growth(data: dict) -> pd.DataFrame:
@@ -140,6 +151,12 @@ TABLES: dict[str, Table] = {t.name: t for t in [
           lambda data: data["track"]["identifiers"]),
     Table("audience", "track", "a track's audience per platform, aligned by date", _audience),
     Table("audience-growth", "track", "a track's 7 / 28 / 90-day audience growth per platform", _growth),
+    Table("track-popularity", "track", "a track's popularity per platform (fetch-reach), aligned by date",
+          _popularity),
+    Table("track-charting-everywhere", "track", "every chart a track is on now, as the API lists them (fetch-reach)",
+          lambda data: data["reach"]["charting"]),
+    Table("track-playlists", "track", "every playlist a track is on now, the biggest first (fetch-reach)",
+          lambda data: data["reach"]["playlists"]["top"]),
 ]}
 
 OPTION_NAMES = {"chart": "--chart", "date": "--date", "track_uuid": "--track-uuid", "platforms": "--platform",

@@ -110,12 +110,12 @@ def popularity(engine: Engine, uuid: str, platforms: list[str] | None = None, *,
     return {slug: pd.DataFrame(points, columns=["date", "value"]) for slug, points in out.items()}
 
 
-def playlists_now(engine: Engine, uuid: str, top: int = TOP_PLAYLISTS) -> dict:
+def playlists_now(engine: Engine, uuid: str, top: int | None = TOP_PLAYLISTS) -> dict:
     """The playlists the song is on now: ``count`` (playlists), ``followers`` (their followers summed, the
     audience they reach), ``platforms`` (per platform: platform, platform_name, fetched_on, playlists, followers)
-    and ``top`` (the ``top`` biggest by followers: platform, playlist (its name), playlist_uuid, playlist_type,
-    country_code, followers, position, peak_position, entry_date, fetched_on). ``UnknownEntity`` for a track not
-    stored."""
+    and ``top`` (the ``top`` biggest by followers, every one with None: platform, playlist (its name),
+    playlist_uuid, playlist_type, country_code, followers, position, peak_position, entry_date, fetched_on).
+    ``UnknownEntity`` for a track not stored."""
     columns = [PL.c.playlist_uuid, PL.c.playlist_name.label("playlist"), PL.c.playlist_type, PL.c.country_code,
                PL.c.subscribers.label("followers"), PL.c.position, PL.c.peak_position, PL.c.entry_date,
                PL.c.fetched_on]
@@ -129,9 +129,10 @@ def playlists_now(engine: Engine, uuid: str, top: int = TOP_PLAYLISTS) -> dict:
                     .sort_values(["playlists", "platform"], ascending=[False, True], kind="stable"))
     ranked = frame.sort_values(["followers", "platform", "playlist_uuid"], ascending=[False, True, True],
                                na_position="last", kind="stable")
+    ranked = ranked if top is None else ranked.head(top)
     return {"count": len(frame), "followers": int(frame["followers"].sum()),
             "platforms": per_platform.reset_index(drop=True).reindex(columns=PLATFORM_COLUMNS),
-            "top": ranked.head(top).reset_index(drop=True).reindex(columns=PLAYLIST_COLUMNS)}
+            "top": ranked.reset_index(drop=True).reindex(columns=PLAYLIST_COLUMNS)}
 
 
 def playlist_trend(engine: Engine, uuid: str) -> pd.DataFrame:

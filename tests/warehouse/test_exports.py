@@ -80,7 +80,8 @@ def test_every_table_reads_from_its_page(db_url, track):
     for name in exports.TABLES:
         frame = exports.read_table(engine, name, params_for(name, track))
         assert isinstance(frame, pd.DataFrame) and len(frame.columns), name
-        assert len(frame) or name in ("charts-attention", "failed-runs", "track-identifiers", "overview-alerts"), name
+        assert len(frame) or name in ("charts-attention", "failed-runs", "track-identifiers", "overview-alerts",
+                                      "track-popularity", "track-charting-everywhere", "track-playlists"), name
     assert exports.read_table(engine, "audience", exports.Params(track_uuid=track))[
         ["spotify", "youtube"]].iloc[-1].tolist() == [1063, 113]
 
