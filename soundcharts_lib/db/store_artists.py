@@ -88,7 +88,9 @@ def series_points(record: ArtistFollowers | ArtistListening) -> dict[date, int]:
 
 
 def series_platform_ids(engine: Engine, platforms: Sequence[PlatformRecord]) -> dict[str, int]:
-    """Record ``platforms`` (their names; no song flag changes) and return ``{slug: id}``."""
+    """Record ``platforms`` (their names; no song flag changes; a platform listed twice once) and return
+    ``{slug: id}``."""
+    platforms = list({p.code: p for p in platforms}.values())
     upsert_platforms(engine, platforms)
     with engine.connect() as conn:
         return id_map(conn, P, "slug", [p.code for p in platforms])
