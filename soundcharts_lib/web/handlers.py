@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from functools import cache
 from http.client import responses
 from pathlib import Path
@@ -17,8 +18,8 @@ from tornado import web
 
 from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.warehouse.audience_series import NotStored
-from soundcharts_lib.web import payload
-from soundcharts_lib.web.query import BadParameter, NoRoute, parse
+from soundcharts_lib.web import artist_payload, payload
+from soundcharts_lib.web.query import ArtistQuery, BadParameter, ChartQuery, NoRoute, parse, parse_artist
 
 log = logging.getLogger(__name__)
 OPENAPI = Path(__file__).with_name("openapi.yaml")
@@ -53,27 +54,54 @@ class JsonHandler(APIHandler):
         self.write_json({"error": message}, status_code)
 
 
-class AudienceChartHandler(JsonHandler):
-    """``GET /soundcharts/audience/chart/{track_uuid}/[{platform_slug}/]``."""
+class SeriesHandler(JsonHandler):
+    """A GET whose path (after the endpoint's prefix) and query are checked by ``parse`` (400 / 404) and whose body
+    ``build`` makes from the database on a worker thread (404 for what is not stored, 503 without a database)."""
+
+    def parse(self, rest: str, args: dict[str, str | None]):
+        raise NotImplementedError
+
+    def build(self, query) -> Callable[[Engine, object], dict]:
+        raise NotImplementedError
 
     async def get(self, rest: str) -> None:
         args = {name: self.get_query_argument(name, None, strip=False)  # " 2026-01-01\n" is not a date
                 for name in ("start_date", "end_date", "limit")}
         try:
-            query = parse(rest, args)
+            query = self.parse(rest, args)
         except BadParameter as exc:
             return self.write_json({"error": str(exc)}, 400)
         except NoRoute as exc:
             return self.write_json({"error": str(exc)}, 404)
-        build = payload.one_platform if query.platform else payload.all_platforms
         try:
-            body = await asyncio.get_running_loop().run_in_executor(None, build, read_only_engine(), query)
+            body = await asyncio.get_running_loop().run_in_executor(None, self.build(query), read_only_engine(),
+                                                                    query)
         except NotStored as exc:
             return self.write_json({"error": str(exc)}, 404)
         except (ConfigError, SQLAlchemyError) as exc:  # details go to the server log, not to viewers
-            log.error("audience endpoint: database not available: %s", str(exc).splitlines()[0][:300])
+            log.error("%s: database not available: %s", self.request.path[:100], str(exc).splitlines()[0][:300])
             return self.write_json({"error": "database not available"}, 503)
         self.write_json(body)
+
+
+class AudienceChartHandler(SeriesHandler):
+    """``GET /soundcharts/audience/chart/{track_uuid}/[{platform_slug}/]``."""
+
+    def parse(self, rest: str, args: dict[str, str | None]) -> ChartQuery:
+        return parse(rest, args)
+
+    def build(self, query: ChartQuery) -> Callable:
+        return payload.one_platform if query.platform else payload.all_platforms
+
+
+class ArtistHandler(SeriesHandler):
+    """``GET /soundcharts/artist/{artist_uuid}/[audience/{platform_slug}/]``."""
+
+    def parse(self, rest: str, args: dict[str, str | None]) -> ArtistQuery:
+        return parse_artist(rest, args)
+
+    def build(self, query: ArtistQuery) -> Callable:
+        return artist_payload.one_platform if query.platform else artist_payload.artist
 
 
 class OpenApiHandler(JsonHandler):
@@ -88,4 +116,5 @@ def handlers(server_url: str = "/") -> list[tuple]:
     from jupyter_server.utils import url_path_join
 
     return [(url_path_join(server_url, rf"{PREFIX}/audience/chart/(.*)"), AudienceChartHandler),
+            (url_path_join(server_url, rf"{PREFIX}/artist/(.*)"), ArtistHandler),
             (url_path_join(server_url, rf"{PREFIX}/openapi.json"), OpenApiHandler)]

@@ -11,8 +11,14 @@ from soundcharts_lib.warehouse import reach_pages
 from soundcharts_lib.web.query import ChartQuery
 
 
-def _iso(value) -> str | None:
+def iso(value) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def growth_rows(history: pd.DataFrame) -> list[dict]:
+    """Growth over 7, 28 and 90 days up to the last day of ``history`` (date, value), its dates as text."""
+    return [{**g, "from_date": iso(g["from_date"]), "to_date": iso(g["to_date"])}
+            for g in series.growth(history).values()]
 
 
 def points(frame: pd.DataFrame, limit: int) -> list[dict]:
@@ -38,7 +44,7 @@ def _track(engine: Engine, uuid: str) -> dict:
 
 
 def _head(engine: Engine, q: ChartQuery) -> dict:
-    return {"track": _track(engine, q.track_uuid), "start_date": _iso(q.start), "end_date": _iso(q.end),
+    return {"track": _track(engine, q.track_uuid), "start_date": iso(q.start), "end_date": iso(q.end),
             "limit": q.limit}
 
 
@@ -47,11 +53,9 @@ def one_platform(engine: Engine, q: ChartQuery) -> dict:
     head = _head(engine, q)
     history = series.audience_series(engine, q.track_uuid, q.platform, end=q.end)
     frame = history[history["date"] >= q.start] if q.start else history
-    growth = [{**g, "from_date": _iso(g["from_date"]), "to_date": _iso(g["to_date"])}
-              for g in series.growth(history).values()]
     pts = points(frame, q.limit)
     return {**head, "platform": q.platform, "total": len(frame), "count": len(pts), "points": pts,
-            "growth": growth, "popularity": popularity(engine, q, q.platform).get(q.platform, [])}
+            "growth": growth_rows(history), "popularity": popularity(engine, q, q.platform).get(q.platform, [])}
 
 
 def all_platforms(engine: Engine, q: ChartQuery) -> dict:
