@@ -7,17 +7,18 @@ kept as gaps (a change only where the day before is stored).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from soundcharts_lib.db.frames import raw_frame
-from soundcharts_lib.db.tables import AFOL, ALIS, TA, UNSUCCESSFUL, A, C, E, P, R
+from soundcharts_lib.db.tables import AFOL, ALIS, SUCCESS, TA, UNSUCCESSFUL, A, C, E, P, R, T
 from soundcharts_lib.warehouse.audience_series import NotStored, with_daily_change
 
 KINDS = ("followers", "listeners")
+TRACK_COLUMNS = ["uuid", "name", "credit_name", "release_date", "charts", "entries", "best_position", "last_date"]
 _VALUES = {"followers": (AFOL, AFOL.c.followers), "listeners": (ALIS, ALIS.c.value)}
 HISTORY_COLUMNS = ["date", "chart", "chart_name", "platform", "country_code", "position", "entries"]
 
@@ -85,3 +86,40 @@ def chart_history(engine: Engine, artist_id: int) -> pd.DataFrame:
                           ["chart_id", "chart", "chart_name", "platform", "country_code"])
     history = found.merge(names, on="chart_id").sort_values(["chart", "date"], kind="stable")
     return history[HISTORY_COLUMNS].reset_index(drop=True)
+
+
+def tracks(engine: Engine, artist_id: int) -> pd.DataFrame:
+    """The artist's stored tracks with their chart presence (successful rankings): uuid, name, credit_name,
+    release_date, charts, entries, best_position and last_date (None without entries); most entries first."""
+    failed = select(R.c.id).where(UNSUCCESSFUL)
+    counted = (select(E.c.track_id, func.count(func.distinct(E.c.chart_id)).label("charts"),
+                      func.count().label("entries"), func.min(E.c.position).label("best_position"),
+                      func.max(E.c.ranking_date).label("last_date"))
+               .where(E.c.track_id.in_(select(TA.c.track_id).where(TA.c.artist_id == artist_id)),
+                      E.c.ranking_id.not_in(failed)).group_by(E.c.track_id).subquery())
+    q = (select(T.c.uuid, T.c.name, T.c.credit_name, T.c.release_date,
+                func.coalesce(counted.c.charts, 0), func.coalesce(counted.c.entries, 0), counted.c.best_position,
+                counted.c.last_date)
+         .select_from(TA.join(T, T.c.id == TA.c.track_id).outerjoin(counted, counted.c.track_id == T.c.id))
+         .where(TA.c.artist_id == artist_id)
+         .order_by(func.coalesce(counted.c.entries, 0).desc(), T.c.name, T.c.uuid))
+    with engine.connect() as conn:
+        found = pd.DataFrame(conn.execute(q).all(), columns=TRACK_COLUMNS)
+    return found.astype({"best_position": "Int64"})
+
+
+def top_artists(engine: Engine, days: int = 30, limit: int = 10) -> pd.DataFrame:
+    """Artists by the chart entries of their stored tracks in the last ``days`` ranking dates up to the latest
+    stored ranking: uuid, name, entries, tracks (that charted); most entries first."""
+    with engine.connect() as conn:
+        end = conn.execute(select(func.max(R.c.ranking_date)).where(SUCCESS)).scalar()
+        if end is None:
+            return pd.DataFrame(columns=["uuid", "name", "entries", "tracks"])
+        start = end - timedelta(days=days - 1)
+        rankings = select(R.c.id).where(SUCCESS, R.c.ranking_date.between(start, end))
+        n = func.count().label("entries")
+        q = (select(A.c.uuid, A.c.name, n, func.count(func.distinct(E.c.track_id)).label("tracks"))
+             .select_from(E.join(TA, TA.c.track_id == E.c.track_id).join(A, A.c.id == TA.c.artist_id))
+             .where(E.c.ranking_id.in_(rankings), E.c.ranking_date.between(start, end))
+             .group_by(A.c.uuid, A.c.name).order_by(n.desc(), A.c.name, A.c.uuid).limit(limit))
+        return pd.DataFrame(conn.execute(q).all(), columns=["uuid", "name", "entries", "tracks"])

@@ -188,3 +188,18 @@ def test_the_pickers_candidates(db):
     assert compare_pages.track_candidates(db, UNKNOWN).empty
     assert compare_pages.artist_candidates(db, AR[1]).values.tolist() == [[AR[2], "A2", ""]]
     assert compare_pages.artist_candidates(db, AR[3]).empty
+
+
+def test_an_artists_tracks_and_the_top_artists(db):
+    a1, a3 = (artist_series.artist_info(db, AR[i])["id"] for i in (1, 3))
+    found = artist_series.tracks(db, a1)
+    assert found.columns.tolist() == artist_series.TRACK_COLUMNS
+    assert found.astype(object).values.tolist() == [[T[1], "Song", "A1", date(2025, 1, 3), 2, 3, 1, D0],
+                                                     [T[2], "Song", "A1 & <b>x</b>", None, 1, 2, 1, D0]]
+    assert artist_series.tracks(db, a3).empty
+    assert artist_series.top_artists(db).values.tolist() == [[AR[1], "A1", 5, 2], [AR[2], "A2", 2, 1]]
+    assert artist_series.top_artists(db, days=1, limit=1).values.tolist() == [[AR[1], "A1", 3, 2]]
+
+
+def test_no_top_artists_without_rankings(engine):
+    assert artist_series.top_artists(engine).empty
