@@ -10,7 +10,7 @@ that never charted is followed like any other (its track page has no chart histo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from soundcharts_lib import vocab
 from soundcharts_lib.api.payloads import Song
@@ -96,6 +96,13 @@ class Followed:
         head = f"{self.song.name}{credit} ({self.song.uuid}): {state}, {self.identifiers} platform identifiers"
         return [head, *(f"{run.job}: {run.summary}" for run in self.runs)]
 
+    def message(self) -> str:
+        """One line for a page: the song, whether it was added, how its audience and reach went."""
+        state = "followed" if self.added else "already on the roster:"
+        credit = f" by {self.song.credit_name}" if self.song.credit_name else ""
+        runs = "its audience and reach fetched" if self.ok else "its audience or reach partly failed (see the runs)"
+        return f"{state} {self.song.name}{credit}; {runs}"
+
 
 def resolve(client, params: FollowParams) -> Song:
     """The song ``params`` name; :class:`SongNotFound` for a 404 or a 410, ``ConfigError`` for a platform code
@@ -138,3 +145,11 @@ def follow_song(settings: Settings, params: FollowParams | Mapping, *, actor: st
             engine.dispose()
     runs = (audience.run_result("fetch_audience"), reach.run_result(REACH_JOB))
     return Followed(song, added, len(identifiers), runs)
+
+
+def follow_given(settings: Settings, by: str, value: str, platform: str | None = None, *,
+                 actor: str | None = None) -> str:
+    """The admin roster page's box: follow the song given ``by`` one of :data:`BY` (recorded as started by the
+    admin area); its one-line :meth:`Followed.message`."""
+    params = FollowParams.given(by, value, platform, progress=False)
+    return follow_song(replace(settings, trigger="admin", job_notebook=""), params, actor=actor).message()

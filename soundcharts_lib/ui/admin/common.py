@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 import ipywidgets as w
 import pandas as pd
 
-from soundcharts_lib.errors import ConfigError
+from soundcharts_lib.errors import ConfigError, SoundchartsError
 from soundcharts_lib.jobs.admin_actions import Action, Runner, Status
 from soundcharts_lib.ui.common import Page, guarded, loading_state, pill, stack, styled
 from soundcharts_lib.ui.params import BadQuery
@@ -162,10 +162,13 @@ def outcome_line(state: str, message: str) -> str:
 
 def quick_action(notice: w.HTML, work: Callable[[], str], reload: Callable[[], None]) -> None:
     """Run ``work`` now (a quick edit through the library, such as a roster or a note change, audited there),
-    ``reload``, then show its one-line message in ``notice``; bad input (``ConfigError``) shows as invalid."""
+    ``reload``, then show its one-line message in ``notice``; bad input (``ConfigError``) shows as invalid, another
+    error of the library (an API's answer) as failed."""
     try:
         state, message = "success", work()
     except ConfigError as exc:
         state, message = "invalid", str(exc)
+    except SoundchartsError as exc:
+        state, message = "failed", (str(exc).splitlines() or [""])[0]
     reload()
     notice.value = outcome_line(state, message)

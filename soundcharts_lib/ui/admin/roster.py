@@ -1,9 +1,11 @@
 """The admin roster page (``roster.ipynb``): the tracks and artists followed, added by UUID or from a track
-search, removed by selection. Each change goes through :mod:`soundcharts_lib.curation.roster` (as ``soundcharts roster``
-does), which writes the audit event.
+search, removed by selection, and any song followed by ISRC, Spotify link or platform id (as ``soundcharts follow``
+does). Each change goes through :mod:`soundcharts_lib.curation.roster` (as ``soundcharts roster`` does), which writes
+the audit event.
 
-:class:`RosterView` gets callables around :func:`curation.roster.items`, ``add`` and ``remove`` and a track
-search (:func:`soundcharts_lib.warehouse.admin_pages.tracks`' rows); it never reads the database itself.
+:class:`RosterView` gets callables around :func:`curation.roster.items`, ``add`` and ``remove``, a track
+search (:func:`soundcharts_lib.warehouse.admin_pages.tracks`' rows) and a song follower
+(:func:`soundcharts_lib.jobs.follow.follow_given`); it never reads the database itself.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from soundcharts_lib.ui.common import (
 )
 
 KINDS = (("Track", "track"), ("Artist", "artist"))
+FOLLOW_BY = (("ISRC", "isrc"), ("Spotify link or id", "spotify"), ("Platform id", "platform"))
 
 
 def _name(row: pd.Series) -> str:
@@ -58,8 +61,9 @@ class RosterView(View):
     """Add by UUID (track or artist) or from a track search, remove the items selected; the list reloads."""
 
     def __init__(self, load: Callable[[], pd.DataFrame], find: Callable[[str], pd.DataFrame],
-                 add: Callable[[str, str, str | None], dict], remove: Callable[[str, str], None]):
-        self.load, self.find, self._add, self._remove = load, find, add, remove
+                 add: Callable[[str, str, str | None], dict], remove: Callable[[str, str], None],
+                 follow: Callable[[str, str, str | None], str] | None = None):
+        self.load, self.find, self._add, self._remove, self._follow = load, find, add, remove, follow
         self.kind = styled(w.Dropdown(options=KINDS, value="track", description="Follow a",
                                       layout=w.Layout(width="auto")), "roster-kind")
         self.uuid = styled(w.Text(placeholder="SoundCharts UUID", layout=w.Layout(width="330px")), "roster-uuid")
@@ -78,10 +82,21 @@ class RosterView(View):
         remove = button("Remove the items selected", "roster-remove", style="danger")
         remove.on_click(lambda _: self.act(self.remove_selected))
         self.notice = styled(w.HTML(""), "action-notice")
-        adding = card("Add to the roster", styled(w.HBox([self.kind, self.uuid, self.label, add]), "sc-actions"),
-                      styled(w.HBox([self.search, self.found_count]), "sc-actions"),
-                      styled(w.HBox([self.found.widget, add_found]), "sc-actions"),
-                      css_class="roster-adding")
+        rows = [styled(w.HBox([self.kind, self.uuid, self.label, add]), "sc-actions"),
+                styled(w.HBox([self.search, self.found_count]), "sc-actions"),
+                styled(w.HBox([self.found.widget, add_found]), "sc-actions")]
+        if follow is not None:  # any song, stored or not, charting or not: resolved by the API
+            self.follow_by = styled(w.Dropdown(options=FOLLOW_BY, value="isrc", description="Follow a song by",
+                                               style={"description_width": "auto"}, layout=w.Layout(width="auto")),
+                                    "roster-follow-by")
+            self.follow_platform = styled(w.Text(placeholder="platform code", layout=w.Layout(width="130px")),
+                                          "roster-follow-platform")
+            self.follow_value = styled(w.Text(placeholder="ISRC, Spotify link or id", layout=w.Layout(width="330px")),
+                                       "roster-follow-value")
+            go = button("Follow", "roster-follow", style="primary")
+            go.on_click(lambda _: self.act(self.follow_song))
+            rows.append(styled(w.HBox([self.follow_by, self.follow_platform, self.follow_value, go]), "sc-actions"))
+        adding = card("Add to the roster", *rows, css_class="roster-adding")
         removing = card("Remove from the roster", styled(w.HBox([self.picker.widget, remove]), "sc-actions"),
                         css_class="roster-removing")
         super().__init__([adding, removing, styled(w.HBox([self.notice]), "sc-action-bar")])
@@ -104,6 +119,13 @@ class RosterView(View):
         done = self._add(self.kind.value, self.uuid.value.strip(), self.label.value.strip() or None)
         self.uuid.value, self.label.value = "", ""
         return _added([done])
+
+    def follow_song(self) -> str:
+        """Follow the song in the box (its platform code only for a platform id); the box is emptied once done."""
+        platform = self.follow_platform.value if self.follow_by.value == "platform" else None
+        done = self._follow(self.follow_by.value, self.follow_value.value, platform)
+        self.follow_value.value, self.follow_platform.value = "", ""
+        return done
 
     def show_found(self) -> None:
         wanted = self.search.value.strip()
