@@ -170,10 +170,8 @@ class ReachProcessor:
         for uuid in items.loc[(items["kind"] == "track") & ~items["stored"], "uuid"][:limit]:
             if (tid := self._stored(uuid, result)) is not None:
                 targets.append((tid, uuid))
-        room = None if limit is None else limit - len(targets)
-        stale = store.stale_tracks(self.engine, roster.track_ids_query(), roster_only=roster_only,
-                                   limit=room) if room != 0 else []
-        return targets + [t for t in stale if t not in targets]
+        stale = store.stale_tracks(self.engine, roster.track_ids_query(), roster_only=roster_only, limit=limit)
+        return (targets + [t for t in stale if t not in targets])[:limit]
 
     def _metadata(self, targets: list[tuple[int, str]], result: ReachTally) -> None:
         """Metadata (and so platform identifiers) of the targets that never had it."""
