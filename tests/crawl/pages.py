@@ -28,13 +28,16 @@ BAD_TEXT = ("Could not load this page", "Not found</b>", "Traceback")
 # Controls whose change runs the page's Python: from a snapshot page, using one takes the page live.
 PYTHON_CONTROLS = {"date-picker", "prev-date", "next-date", "latest-date", "roster-toggle", "auto-refresh",
                    "prepare-download", "audience-start", "audience-end", "audience-limit", "audience-mode",
-                   "platform-toggle"}
+                   "platform-toggle", "labels-platform", "labels-chart", "labels-days", "compare-mode",
+                   "compare-index"}
 # What each page shows once it has its data (the browser tests wait for the same classes).
 MAIN_CONTENT = {
     "overview.ipynb": {"top-tracks", "top-platforms", "rankings-per-day", "recent-alerts"},
     "platform.ipynb": {"platform-summary", "platform-charts", "platform-tracks"},
     "chart.ipynb": {"chart-summary", "chart-ranking"},
     "track.ipynb": {"track-summary", "track-kpis", "chart-history", "charting-now", "audience"},
+    "labels.ipynb": {"labels-scope", "label-share", "top-labels"},
+    "compare.ipynb": {"compare-summary", "compare-audience", "compare-charts", "compare-figures"},
     "admin/charts.ipynb": {"chart-list"},
     "admin/chart.ipynb": {"ranking-list"},
     "admin/ranking.ipynb": {"entry-list"},

@@ -4,7 +4,7 @@ stores (the entities whose pages the crawl builds)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from conftest import local_client
@@ -35,6 +35,8 @@ class Stored:
     tracks: list[str]  # every stored track, busiest first
     rankings: dict[str, list[date]]  # slug -> its stored ranking dates (the chart with most rankings only)
     null_tracks: dict[str, list[str]]  # a null field -> tracks with metadata lacking it
+    chart_platforms: list[str] = field(default_factory=list)  # platforms with a stored ranking (the labels page)
+    compared_artists: list[str] = field(default_factory=list)  # the 6 artists with most stored tracks (compare)
 
 
 def populate(url: str, srv) -> dict:
@@ -100,4 +102,9 @@ def survey(engine) -> Stored:
         nulls["identifier url"] = list(conn.execute(
             select(T.c.uuid).join(TPI, TPI.c.track_id == T.c.id).where(TPI.c.url.is_(None)).group_by(T.c.uuid)
             .order_by(T.c.uuid)).scalars())
-    return Stored(platforms, charts, tracks, {busiest_chart: dates}, nulls)
+        chart_platforms = list(conn.execute(select(P.c.slug).join(C, C.c.platform_id == P.c.id)
+                                            .join(R, R.c.chart_id == C.c.id).where(ok).distinct()
+                                            .order_by(P.c.slug)).scalars())
+        artists = list(conn.execute(select(A.c.uuid).join(TA, TA.c.artist_id == A.c.id).group_by(A.c.uuid)
+                                    .order_by(func.count().desc(), A.c.uuid).limit(6)).scalars())
+    return Stored(platforms, charts, tracks, {busiest_chart: dates}, nulls, chart_platforms, artists)

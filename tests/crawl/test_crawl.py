@@ -49,7 +49,13 @@ def viewer_lists(stored) -> list[tuple[str, str]]:
     for slug, (first, _last) in stored.charts.items():
         pages += [("chart.ipynb", f"slug={slug}"), ("chart.ipynb", f"slug={slug}&roster=1"),
                   ("chart.ipynb", f"slug={slug}&date={first}")]
-    return pages
+    pages += [("labels.ipynb", ""), ("labels.ipynb", "days=7")]
+    pages += [("labels.ipynb", f"platform={p}") for p in stored.chart_platforms]
+    pages += [("labels.ipynb", f"chart={slug}&days=365") for slug in stored.charts]
+    busiest, least = stored.tracks[:6], stored.tracks[-1]
+    return pages + [("compare.ipynb", f"tracks={','.join(busiest)}"),
+                    ("compare.ipynb", f"tracks={busiest[0]},{least}&mode=indexed"),
+                    ("compare.ipynb", f"artists={','.join(stored.compared_artists)}")]
 
 
 def admin_lists(stored) -> list[tuple[str, str]]:
