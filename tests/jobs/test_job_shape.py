@@ -26,6 +26,7 @@ from soundcharts_lib.config import Settings
 from soundcharts_lib.db import make_engine
 from soundcharts_lib.db.models import SyncRun, Track
 from soundcharts_lib.errors import ConfigError, SoundchartsError
+from soundcharts_lib.jobs.artists import ArtistParams, fetch_artists
 from soundcharts_lib.jobs.audience import AudienceParams, fetch_audience
 from soundcharts_lib.jobs.backup import BackupParams, backup, backup_suffix
 from soundcharts_lib.jobs.maintenance import MaintenanceParams, run_maintenance
@@ -37,7 +38,8 @@ from soundcharts_lib.vocab import BadValue
 
 CHART = "spotify-top-200-global-daily"
 NOTEBOOKS = {"sync_charts": (SyncParams, sync_charts), "fetch_audience": (AudienceParams, fetch_audience),
-             "fetch_metadata": (MetadataParams, fetch_metadata), "maintenance": (MaintenanceParams, run_maintenance)}
+             "fetch_metadata": (MetadataParams, fetch_metadata), "maintenance": (MaintenanceParams, run_maintenance),
+             "fetch_artists": (ArtistParams, fetch_artists)}
 
 
 @pytest.fixture
