@@ -54,6 +54,8 @@ def labels_query(query: Query) -> dict:
 
 
 def _trend(row: pd.Series) -> str:
+    if not row["before_stored"]:
+        return '<span class="sc-sub">–</span>'
     if row["trend_pct"] is None or pd.isna(row["trend_pct"]):
         return pill("new", "new") if row["entries"] else ""
     tone = "up" if row["trend_pct"] > 0 else "down" if row["trend_pct"] < 0 else "flat"
@@ -69,7 +71,7 @@ LABEL_COLUMNS = [RANK, Column("Label", _label), Column("Share", lambda r: f"{r['
                  Column("Entries", lambda r: number(r["entries"]), True),
                  Column("Tracks", lambda r: number(r["tracks"]), True),
                  Column("Best", lambda r: number(r["best_position"]), True),
-                 Column("Before", lambda r: number(r["previous_entries"]), True),
+                 Column("Before", lambda r: number(r["previous_entries"]) if r["before_stored"] else "", True),
                  Column("Trend", _trend, True)]
 
 
@@ -107,8 +109,8 @@ def share_figure(data: dict) -> w.VBox:
                     labels=["", *[b["label"] for b in drawn]])
     axes = [bq.Axis(scale=sx, side="bottom", tick_format="%d %b", grid_lines="none", color=MUTED, num_ticks=6),
             bq.Axis(scale=sy, side="left", tick_format=".0%", grid_lines="dashed", grid_color="#e5e7eb",
-                    color=MUTED, num_ticks=5)]
-    figure = bq.Figure(marks=[area], axes=axes, display_toolbar=False,
+                    color=MUTED, tick_values=[0.0, 0.25, 0.5, 0.75, 1.0])]
+    figure = bq.Figure(marks=[area], axes=axes, display_toolbar=False, padding_x=0.0, padding_y=0.0,
                        fig_margin={"top": 16, "bottom": 36, "left": 56, "right": 20},
                        layout=w.Layout(width="100%", height="340px"))
     keys = "".join(f'<span class="sc-key"><i style="background:{b["colour"]}"></i>{html.escape(b["label"])}'
@@ -139,8 +141,11 @@ def labels_body(data: dict) -> w.Widget:
                   downloads=[downloads("label-shares", data["shares"], "Shares")])
     roster_note = f" {ROSTER_MARK}: a label of your roster's tracks." if data["roster"] else ""
     before = f"{day(data['start'] - timedelta(days=data['days']))} → {day(data['start'] - timedelta(days=1))}"
-    note = nothing(f"Trend: entries vs the {data['days']} days before ({before}).{roster_note}")
-    table = card("Top labels", note, styled(w.VBox([w.HTML(html_table(data["labels"], LABEL_COLUMNS))]), "sc-tall"),
+    trend = f"entries vs the {data['days']} days before ({before})" if data["before_stored"] else \
+        f"no ranking of these charts is stored for the {data['days']} days before ({before})"
+    note = nothing(f"Trend: {trend}.{roster_note}")
+    rows = data["labels"].assign(before_stored=data["before_stored"])
+    table = card("Top labels", note, styled(w.VBox([w.HTML(html_table(rows, LABEL_COLUMNS))]), "sc-tall"),
                  css_class="top-labels", downloads=[downloads("labels", data["labels"], "Labels")])
     return stack([figure, table])
 
@@ -157,7 +162,7 @@ class LabelsView:
         self.settings = {"platform": platform, "chart": chart, "days": days}
         platforms = scopes.drop_duplicates("platform")
         self.platform = styled(w.Dropdown(
-            options=[("All platforms", None), *zip(platforms["platform_name"], platforms["platform"], strict=True)],
+            options=[("All platforms", ""), *zip(platforms["platform_name"], platforms["platform"], strict=True)],
             description="Platform", layout=w.Layout(width="auto")), "labels-platform")
         self.chart = styled(w.Dropdown(description="Chart", layout=w.Layout(width="auto")), "labels-chart")
         self.days = styled(w.Dropdown(options=[(f"{n} days", n) for n in sorted({*DAY_CHOICES, days})],
@@ -182,7 +187,8 @@ class LabelsView:
         """Read the data of the controls' scope again."""
         if self._quiet:
             return
-        self.settings = {"platform": self.platform.value, "chart": self.chart.value, "days": self.days.value}
+        self.settings = {"platform": self.platform.value or None, "chart": self.chart.value or None,
+                         "days": self.days.value}
         self.body.children = [loading_state()]
         with guarded(lambda state: setattr(self.body, "children", [state])):
             self.render()
@@ -192,26 +198,26 @@ class LabelsView:
             return
         self._quiet = True
         try:
-            self.chart.options, self.chart.value = self._chart_options(self.platform.value), None
+            self.chart.options, self.chart.value = self._chart_options(self.platform.value or None), ""
         finally:
             self._quiet = False
         self.reload()
 
     def _chart_options(self, platform: str | None) -> list:
         charts = self.scopes if platform is None else self.scopes[self.scopes["platform"] == platform]
-        return [("All charts", None), *zip(charts["chart_name"], charts["chart"], strict=True)]
+        return [("All charts", ""), *zip(charts["chart_name"], charts["chart"], strict=True)]
 
     def _set_controls(self, scope: dict) -> None:
         platform, chart = scope["platform"], scope["chart"]
         self._quiet = True
         try:  # a scope without a stored ranking is not among the choices: it is added
-            if platform not in [value for _, value in self.platform.options]:
+            if (platform or "") not in [value for _, value in self.platform.options]:
                 self.platform.options = [*self.platform.options, (platform, platform)]
-            self.platform.value = platform
+            self.platform.value = platform or ""
             charts = self._chart_options(platform)
-            self.chart.options = charts if chart in [value for _, value in charts] else [
+            self.chart.options = charts if (chart or "") in [value for _, value in charts] else [
                 *charts, (scope["chart_name"], chart)]
-            self.chart.value = chart
+            self.chart.value = chart or ""
             self.days.value = self.settings["days"]
         finally:
             self._quiet = False

@@ -169,12 +169,13 @@ def label_share(engine: Engine, *, platform: str | None = None, chart: str | Non
     scope has no stored ranking), ``days``, ``entries`` (chart entries in the window), ``unlabelled`` (those of
     tracks without a stored label), ``labels`` (one row per label: label, entries, share, tracks, best_position,
     previous_entries, trend_pct (None without entries before), roster), ``shares`` (per date and band, see
-    :func:`_shares`) and ``roster`` (whether there is a roster)."""
+    :func:`_shares`), ``before_stored`` (whether the scope has entries in the period before) and ``roster``
+    (whether there is a roster)."""
     chart_ids, scope = _charts(engine, platform, chart)
     end = _latest(engine, chart_ids) if chart_ids else None
     out = {"scope": scope, "days": days, "start": None, "end": end, "entries": 0, "unlabelled": 0,
            "labels": pd.DataFrame(columns=LABEL_COLUMNS), "shares": pd.DataFrame(columns=SHARE_COLUMNS),
-           "roster": roster.has_roster(engine)}
+           "before_stored": False, "roster": roster.has_roster(engine)}
     if end is None:
         return out
     start = end - timedelta(days=days - 1)
@@ -186,4 +187,4 @@ def label_share(engine: Engine, *, platform: str | None = None, chart: str | Non
     unlabelled = sum(int(n) for track_id, n in zip(window["track_id"], window["entries"], strict=True)
                      if not labels.get(track_id))
     return {**out, "start": start, "entries": int(window["entries"].sum()), "unlabelled": unlabelled,
-            "labels": table.drop(columns="key"), "shares": _shares(current, table)}
+            "labels": table.drop(columns="key"), "shares": _shares(current, table), "before_stored": len(previous) > 0}

@@ -73,7 +73,7 @@ def test_every_chart_the_share_table_and_trend(db):
     roster.add(db, "track", U[7], actor="test")
     page = labels.label_share(db, days=2)
     assert (page["start"], page["end"], page["days"]) == (END - timedelta(days=1), END, 2)
-    assert page["entries"] == 12 and page["unlabelled"] == 2 and page["roster"] is True
+    assert page["entries"] == 12 and page["unlabelled"] == 2 and page["roster"] is True and page["before_stored"]
     assert page["scope"] == {"platform": None, "chart": None, "chart_name": None}
     assert page["labels"].columns.tolist() == labels.LABEL_COLUMNS
     assert rows(page["labels"]) == [
@@ -116,6 +116,7 @@ def test_a_platform_or_a_chart(db, scope, entries, expected):
     assert page["entries"] == entries and page["roster"] is False
     assert [row[:3] for row in rows(page["labels"])] == expected
     assert page["scope"]["chart"] == scope.get("chart")
+    assert page["before_stored"] is False  # none of these charts has a ranking in the two days before
 
 
 @pytest.mark.parametrize("scope, words", [
