@@ -96,7 +96,9 @@ def replace_snapshot(engine: Engine, series: str, track_id: int, platform_id: in
     """Store ``rows`` (:func:`chart_rows` or :func:`playlist_rows`) as the track's ``series`` snapshot of ``day``
     on the platform, replacing that day's whole, and record the check; how many rows were stored."""
     table = SNAPSHOTS[series]
-    full = [{"track_id": track_id, "platform_id": platform_id, "fetched_on": day, **row} for row in rows]
+    columns = set().union(*rows)  # one statement for all rows: each names every column any of them has
+    full = [{"track_id": track_id, "platform_id": platform_id, "fetched_on": day, **dict.fromkeys(columns), **row}
+            for row in rows]
     _checked(table, full, f"{series} snapshot of {day}")
     with engine.begin() as conn:
         conn.execute(table.delete().where(table.c.track_id == track_id, table.c.platform_id == platform_id,

@@ -37,12 +37,12 @@ def _track_id(conn: Connection, uuid: str) -> int:
 
 
 def _said_empty(conn: Connection, track_id: int, series: str) -> dict[int, date]:
-    """``{platform id: day}`` of the platforms whose last answer for ``series`` was empty (the day it was asked,
-    when the check itself succeeded; None when a refusal followed it)."""
-    q = (select(SCHK.c.platform_id, SCHK.c.checked_at, SCHK.c.error)
+    """``{platform id: day of the last check}`` of the platforms whose last answer for ``series`` was empty (a
+    refusal since then, e.g. a 404, changes nothing of that)."""
+    q = (select(SCHK.c.platform_id, SCHK.c.checked_at)
          .where(SCHK.c.subject == "track", SCHK.c.subject_id == track_id, SCHK.c.series == series,
                 SCHK.c.had_data.is_(False)))
-    return {pid: None if error else at.date() for pid, at, error in conn.execute(q)}
+    return {pid: at.date() for pid, at in conn.execute(q)}
 
 
 def _latest(conn: Connection, table: Table, series: str, track_id: int, columns) -> pd.DataFrame:
@@ -69,6 +69,15 @@ def _named(values: pd.Series, fallback: pd.Series) -> pd.Series:
     return values.where(~blank, fallback)
 
 
+def _global(frame: pd.DataFrame) -> pd.Series:
+    """Whether each row is global (no country, or a blank one); ``country_code`` is None there."""
+    codes = frame["country_code"]
+    blank = (codes.isna() | (codes.astype("string").str.strip() == "")).astype(bool)
+    frame["country_code"] = pd.Series([None if no else code for code, no in zip(codes, blank, strict=True)],
+                                      index=frame.index, dtype=object)
+    return blank
+
+
 def charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
     """Where the song charts now, on every chart the API knows of its platforms: platform, platform_name, chart
     (slug), chart_name, chart_type, country_code (None: a global chart), is_global, position, position_evolution,
@@ -79,11 +88,10 @@ def charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
                REACH.c.rank_date, REACH.c.fetched_on]
     with engine.connect() as conn:
         frame = _latest(conn, REACH, "charts", _track_id(conn, uuid), columns)
-    frame = frame[frame["position"] > 0].copy()
+    frame = frame[frame["position"] > 0].astype({c: "Int64" for c in ("position", "position_evolution",
+                                                                       "peak_position")})
     frame["chart_name"] = _named(frame["chart_name"], frame["chart"])
-    blank = frame["country_code"].isna() | (frame["country_code"].astype("string").str.strip() == "")
-    frame["country_code"] = frame["country_code"].where(~blank, None).astype(object)
-    frame["is_global"] = blank.astype(bool)
+    frame["is_global"] = _global(frame)
     frame = _dates(frame, "peak_date", "rank_date", "fetched_on")
     frame = frame.sort_values(["position", "platform", "chart"], kind="stable").reset_index(drop=True)
     return frame.reindex(columns=CHART_COLUMNS)
@@ -114,7 +122,8 @@ def playlists_now(engine: Engine, uuid: str, top: int | None = TOP_PLAYLISTS) ->
     """The playlists the song is on now: ``count`` (playlists), ``followers`` (their followers summed, the
     audience they reach), ``platforms`` (per platform: platform, platform_name, fetched_on, playlists, followers)
     and ``top`` (the ``top`` biggest by followers, every one with None: platform, playlist (its name),
-    playlist_uuid, playlist_type, country_code, followers, position, peak_position, entry_date, fetched_on).
+    playlist_uuid, playlist_type, country_code (None: a global playlist), followers, position, peak_position,
+    entry_date, fetched_on).
     ``UnknownEntity`` for a track not stored."""
     columns = [PL.c.playlist_uuid, PL.c.playlist_name.label("playlist"), PL.c.playlist_type, PL.c.country_code,
                PL.c.subscribers.label("followers"), PL.c.position, PL.c.peak_position, PL.c.entry_date,
@@ -122,7 +131,8 @@ def playlists_now(engine: Engine, uuid: str, top: int | None = TOP_PLAYLISTS) ->
     with engine.connect() as conn:
         frame = _latest(conn, PL, "playlists", _track_id(conn, uuid), columns)
     frame["playlist"] = _named(frame["playlist"], frame["playlist_uuid"])
-    frame["followers"] = frame["followers"].astype("Int64")
+    _global(frame)
+    frame = frame.astype({c: "Int64" for c in ("followers", "position", "peak_position")})
     frame = _dates(frame, "entry_date", "fetched_on")
     per_platform = (frame.groupby(["platform", "platform_name", "fetched_on"], as_index=False)
                     .agg(playlists=("playlist_uuid", "size"), followers=("followers", "sum"))
@@ -137,8 +147,8 @@ def playlists_now(engine: Engine, uuid: str, top: int | None = TOP_PLAYLISTS) ->
 
 def playlist_trend(engine: Engine, uuid: str) -> pd.DataFrame:
     """Playlists per stored snapshot: fetched_on, platform, playlists, followers (their followers summed); a
-    platform whose last answer was empty ends on that day with 0. By platform and day. ``UnknownEntity`` for a
-    track not stored."""
+    platform whose last answer was empty ends with 0 on the day of its last check. By platform and day.
+    ``UnknownEntity`` for a track not stored."""
     with engine.connect() as conn:
         track_id = _track_id(conn, uuid)
         q = (select(PL.c.fetched_on, P.c.slug.label("platform"), func.count().label("playlists"),
@@ -146,8 +156,8 @@ def playlist_trend(engine: Engine, uuid: str) -> pd.DataFrame:
              .join(P, P.c.id == PL.c.platform_id).where(PL.c.track_id == track_id)
              .group_by(PL.c.fetched_on, P.c.slug))
         frame = query_frame(conn, q)
-        empty = {pid: day for pid, day in _said_empty(conn, track_id, "playlists").items() if day is not None}
-        slugs = dict(conn.execute(select(P.c.id, P.c.slug).where(P.c.id.in_(list(empty))))) if empty else {}
+        empty = _said_empty(conn, track_id, "playlists")
+        slugs = dict(conn.execute(select(P.c.id, P.c.slug).where(P.c.id.in_(list(empty)))).all()) if empty else {}
     frame = _dates(frame, "fetched_on")
     last = frame.groupby("platform")["fetched_on"].max().to_dict() if len(frame) else {}
     ends = [{"fetched_on": day, "platform": slugs[pid], "playlists": 0, "followers": 0}
