@@ -95,8 +95,8 @@ def compare_picker(kind: str, uuid: str, candidates: pd.DataFrame) -> w.HTML:
     options = "".join(f'<option value="{html.escape(row.uuid)}">{text(row.name, 120)}'
                       f'{" — " + text(row.sub, 120) if row.sub else ""}</option>' for row in candidates.itertuples())
     form = (f'<form class="compare-form" action="compare.ipynb" method="get">{inputs}'
-            f'<label class="sc-sub">Compare with <select name="{kind}">{options}</select></label> '
-            f'<button type="submit">Compare</button></form>')
+            f'<label class="sc-sub">Compare with<br><select name="{kind}" style="max-width: 100%">{options}</select>'
+            f'</label><br><button type="submit">Compare</button></form>')
     return html_card("Compare", form, nothing_html(f"The {kind} with most chart entries on the same charts in the "
                                                    "last month."), css_class="compare-picker")
 

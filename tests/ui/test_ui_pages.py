@@ -388,9 +388,9 @@ def test_track_page_summary_history_and_where_it_charts():
         ["release: Single <out>"]]
     assert "track-notes" in classes(body) and "Single &lt;out&gt;" in html_of(body.children[-1])
     assert '<div class="roster-state sc-sub">Not in your roster</div>' in shown
-    assert (f'<input type="hidden" name="tracks" value="{UUID}"><label class="sc-sub">Compare with <select '
-            'name="tracks"><option value="00000000-0000-4000-8000-000000000002">&lt;img src=x onerror=alert(1)&gt; '
-            '— B</option></select>') in shown  # the "compare with" picker, its names escaped
+    assert (f'<input type="hidden" name="tracks" value="{UUID}"><label class="sc-sub">Compare with<br><select '
+            'name="tracks" style="max-width: 100%"><option value="00000000-0000-4000-8000-000000000002">&lt;img '
+            'src=x onerror=alert(1)&gt; — B</option></select>') in shown  # the "compare with" picker, names escaped
 
 
 @pytest.mark.parametrize(("follow", "shown"), [
