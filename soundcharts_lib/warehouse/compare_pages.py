@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from soundcharts_lib.db.tables import TA, A, E, T
+from soundcharts_lib.db.tables import TA, A, E, R, T
 from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.warehouse import analytics, artist_series, audience_series
 from soundcharts_lib.warehouse.analytics import UnknownEntity
@@ -27,6 +27,7 @@ SHOWN_CHARTS = 4  # shared charts drawn as figures (the table lists them all)
 GROWTH_DAYS = 28
 CANDIDATES = 30
 CANDIDATE_DAYS = 30
+CANDIDATE_CHARTS = 3  # a track's candidates are counted on its busiest charts of the month (a hit is on a hundred)
 SHARED_COLUMNS = ["chart", "chart_name", "platform", "country_code", "items", "entries"]
 
 
@@ -193,17 +194,22 @@ def _ranked(conn, top, q) -> pd.DataFrame:
 
 
 def track_candidates(engine: Engine, uuid: str, limit: int = CANDIDATES) -> pd.DataFrame:
-    """Tracks to compare a track with: those with most entries on the charts it was on, in the month to its last
-    entry (uuid, name, sub: the credit); empty when it has no entry."""
+    """Tracks to compare a track with: those with most entries on the charts it was on most (its
+    :data:`CANDIDATE_CHARTS` charts with most of its entries), in the month to its last entry (uuid, name, sub: the
+    credit); empty when it has no entry."""
     mine = select(T.c.id).where(T.c.uuid == uuid)
     with engine.connect() as conn:
         window = _window(conn, mine)
         if window is None:
             return pd.DataFrame(columns=["uuid", "name", "sub"])
-        charts = select(E.c.chart_id).where(E.c.track_id.in_(mine)).distinct()
+        # those charts' rankings of the month, then their entries from (ranking, track): a few thousand index
+        # entries, where every chart the track was on would be a whole month of a hit's hundred charts
+        charts = (select(E.c.chart_id).where(E.c.track_id.in_(mine), E.c.ranking_date.between(*window))
+                  .group_by(E.c.chart_id).order_by(func.count().desc(), E.c.chart_id).limit(CANDIDATE_CHARTS))
+        rankings = select(R.c.id).where(R.c.chart_id.in_(charts), R.c.ranking_date.between(*window))
         n = func.count().label("n")
         top = (select(E.c.track_id.label("item"), n)
-               .where(E.c.chart_id.in_(charts), E.c.ranking_date.between(*window), E.c.track_id.not_in(mine))
+               .where(E.c.ranking_id.in_(rankings), E.c.ranking_date.between(*window), E.c.track_id.not_in(mine))
                .group_by(E.c.track_id).order_by(n.desc(), E.c.track_id).limit(limit).subquery())
         return _ranked(conn, top, select(T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "").label("sub"))
                        .join_from(top, T, T.c.id == top.c.item))
