@@ -195,6 +195,19 @@ def test_a_songs_reach_is_stored_as_the_server_serves_it(localapi, client, engin
     assert checks(engine, song.uuid) == expected_checks
 
 
+def test_popularity_served_as_date_and_value_is_stored_too(localapi, client, engine):
+    """The contract's second item shape ({date, value}, no identifier): served for some songs."""
+    today = today_utc()
+    flat = next(s for s in localapi.catalog.extra_songs
+                if "popularity-flat" in s.quirks and s.identifiers_on("spotify"))
+    served = items(localapi, f"/api/v2/song/{flat.uuid}/popularity/spotify",
+                   {"startDate": (today - timedelta(days=89)).isoformat(), "endDate": today.isoformat()})
+    assert served and all("value" in i and "plots" not in i for i in served)
+    result = processor(client, engine).run(track_uuids=[flat.uuid], platforms=["spotify"])
+    assert result.status == "success" and result.popularity_days == len(served), result.errors
+    assert stored_popularity(engine, flat.uuid, "spotify") == {day(i["date"]): i["value"] for i in served}
+
+
 def test_a_second_run_the_same_day_replaces_the_snapshot_whole(localapi, client, engine):
     song = charting_songs(localapi, 1)[0]
     today = today_utc()
