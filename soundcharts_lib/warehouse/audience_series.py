@@ -81,13 +81,15 @@ def _platform_ids(engine: Engine, slugs: Iterable[str], track_id: int) -> dict[s
     return found
 
 
-def _load(engine: Engine, track_id: int, platform_ids: Mapping[str, int], start: date | None,
+def _load(engine: Engine, track_id: int, platform_ids: Mapping[str, int] | None, start: date | None,
           end: date | None, identifier: str | None = None) -> dict[str, pd.DataFrame]:
-    """``{slug: frame(date, value)}`` summed over identifiers (or one), ascending, one query."""
+    """``{slug: frame(date, value, daily_change)}`` summed over identifiers (or one), ascending, one query;
+    ``platform_ids`` None: every platform holding some of the track's audience from ``start`` to ``end``, by slug."""
     total = func.sum(AUD.c.audience_value).label("value")
-    q = (select(AUD.c.platform_id, AUD.c.date, total)
-         .where(AUD.c.track_id == track_id, AUD.c.platform_id.in_(list(platform_ids.values())))
+    q = (select(AUD.c.platform_id, AUD.c.date, total).where(AUD.c.track_id == track_id)
          .group_by(AUD.c.platform_id, AUD.c.date).order_by(AUD.c.platform_id, AUD.c.date))
+    if platform_ids is not None:
+        q = q.where(AUD.c.platform_id.in_(list(platform_ids.values())))
     if start is not None:
         q = q.where(AUD.c.date >= start)
     if end is not None:
@@ -98,6 +100,10 @@ def _load(engine: Engine, track_id: int, platform_ids: Mapping[str, int], start:
         # the driver's own tuples, split per platform in one pass: years of daily points on several platforms
         # cost more in per-row processing than in the query
         rows = conn.execute(q).cursor.fetchall()
+        if platform_ids is None:  # the platforms of the rows: no distinct read of the track's audience apart
+            held = sorted({pid for pid, _, _ in rows})
+            platform_ids = dict(sorted(conn.execute(select(P.c.slug, P.c.id).where(P.c.id.in_(held))).all())) \
+                if held else {}
     slugs = {pid: slug for slug, pid in platform_ids.items()}
     out = {slug: _series([], []) for slug in platform_ids}
     days: dict = {}
@@ -112,19 +118,26 @@ def _day(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)  # SQLite returns dates as text
 
 
+def _changes(dates: Sequence[date], values: np.ndarray) -> pd.arrays.IntegerArray:
+    """Each value minus the day before's, NA where that day is missing (``dates`` ascending)."""
+    days = np.fromiter((d.toordinal() for d in dates), dtype=np.int64, count=len(dates))
+    change, follows = np.zeros(len(days), dtype=np.int64), np.zeros(len(days), dtype=bool)
+    change[1:], follows[1:] = np.diff(values), np.diff(days) == 1
+    return pd.arrays.IntegerArray(change, ~follows)
+
+
 def _series(dates: list[date], values: list[int]) -> pd.DataFrame:
-    return pd.DataFrame({"date": pd.Series(dates, dtype=object), "value": np.array(values, dtype=np.int64)})
+    """A series frame (date, value, daily_change) from ascending dates and their values."""
+    values = np.array(values, dtype=np.int64)
+    return pd.DataFrame({"date": pd.Series(dates, dtype=object), "value": values,
+                         "daily_change": _changes(dates, values)})
 
 
 def with_daily_change(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` (date, value; ascending) plus ``daily_change``: value minus the day before's, or NA when
     that day is missing."""
     out = frame[["date", "value"]].reset_index(drop=True)
-    days = np.fromiter((d.toordinal() for d in out["date"]), dtype=np.int64, count=len(out))
-    values = out["value"].to_numpy(dtype=np.int64)
-    change, follows = np.zeros(len(out), dtype=np.int64), np.zeros(len(out), dtype=bool)
-    change[1:], follows[1:] = np.diff(values), np.diff(days) == 1
-    out["daily_change"] = pd.arrays.IntegerArray(change, ~follows)
+    out["daily_change"] = _changes(out["date"].tolist(), out["value"].to_numpy(dtype=np.int64))
     return out
 
 
@@ -141,8 +154,7 @@ def audience_series(engine: Engine, uuid: str, platform: str, *, start: date | N
     """One platform's series for ``start``..``end`` (each optional): date, value, daily_change."""
     track = track_info(engine, uuid)
     pids = _platform_ids(engine, [platform], track["id"])
-    frame = _load(engine, track["id"], pids, _day_before(start), end, identifier)[platform]
-    return _between(with_daily_change(frame), start)
+    return _between(_load(engine, track["id"], pids, _day_before(start), end, identifier)[platform], start)
 
 
 def audience_by_platform(engine: Engine, uuid: str, platforms: Sequence[str] | None = None, *,
@@ -151,22 +163,28 @@ def audience_by_platform(engine: Engine, uuid: str, platforms: Sequence[str] | N
     this track's audience)."""
     track = track_info(engine, uuid)
     if platforms is None:
-        pids = _held(engine, track["id"])
+        frames = _load(engine, track["id"], None, _day_before(start), end)
+        if start is not None or end is not None:  # platforms holding none of it in the range are listed, empty
+            frames = {slug: frames.get(slug, _series([], [])) for slug in _held(engine, track["id"])}
     else:
         pids = _platform_ids(engine, platforms, track["id"]) if platforms else {}
-    frames = _load(engine, track["id"], pids, _day_before(start), end) if pids else {}
-    order = list(pids) if platforms is None else list(dict.fromkeys(platforms))
-    return {slug: _between(with_daily_change(frames[slug]), start) for slug in order}
+        frames = _load(engine, track["id"], pids, _day_before(start), end) if pids else {}
+    order = list(frames) if platforms is None else list(dict.fromkeys(platforms))
+    return {slug: _between(frames[slug], start) for slug in order}
 
 
 def aligned(series: Mapping[str, pd.DataFrame], column: str = "value") -> pd.DataFrame:
     """One column per platform on the union of their dates (ascending); NA where a platform has no day."""
-    parts = [frame.set_index("date")[column].astype("Int64").rename(slug) for slug, frame in series.items()]
-    if not parts:
-        return pd.DataFrame(index=pd.Index([], name="date"))
-    wide = pd.concat(parts, axis=1).sort_index()
-    wide.index.name = "date"
-    return wide
+    columns = {slug: (frame["date"].tolist(), frame[column].astype("Int64").array) for slug, frame in series.items()}
+    days = sorted(set().union(*(dates for dates, _ in columns.values())))
+    at = {day: i for i, day in enumerate(days)}
+    wide = {}
+    for slug, (dates, values) in columns.items():
+        where = np.fromiter((at[d] for d in dates), dtype=np.intp, count=len(dates))
+        data, missing = np.zeros(len(days), dtype=np.int64), np.ones(len(days), dtype=bool)
+        data[where], missing[where] = values.to_numpy(dtype=np.int64, na_value=0), values.isna()
+        wide[slug] = pd.arrays.IntegerArray(data, missing)
+    return pd.DataFrame(wide, index=pd.Index(days, name="date", dtype=object))
 
 
 def growth(frame: pd.DataFrame, days: Sequence[int] = GROWTH_DAYS) -> dict[int, dict]:
