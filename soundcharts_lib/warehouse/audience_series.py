@@ -9,12 +9,10 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
-from itertools import groupby
-from operator import itemgetter
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.engine import Engine
 
 from soundcharts_lib.db.tables import AUD, P, T
@@ -85,7 +83,7 @@ def _load(engine: Engine, track_id: int, platform_ids: Mapping[str, int] | None,
           end: date | None, identifier: str | None = None) -> dict[str, pd.DataFrame]:
     """``{slug: frame(date, value, daily_change)}`` summed over identifiers (or one), ascending, one query;
     ``platform_ids`` None: every platform holding some of the track's audience from ``start`` to ``end``, by slug."""
-    total = func.sum(AUD.c.audience_value).label("value")
+    total = cast(func.sum(AUD.c.audience_value), BigInteger).label("value")  # not a numeric: no Decimal per row
     q = (select(AUD.c.platform_id, AUD.c.date, total).where(AUD.c.track_id == track_id)
          .group_by(AUD.c.platform_id, AUD.c.date).order_by(AUD.c.platform_id, AUD.c.date))
     if platform_ids is not None:
@@ -104,13 +102,20 @@ def _load(engine: Engine, track_id: int, platform_ids: Mapping[str, int] | None,
             held = sorted({pid for pid, _, _ in rows})
             platform_ids = dict(sorted(conn.execute(select(P.c.slug, P.c.id).where(P.c.id.in_(held))).all())) \
                 if held else {}
+    out = {slug: _empty() for slug in platform_ids}
+    if not rows:
+        return out
+    # columns at once, each distinct date parsed and numbered once, then each platform's run of rows
+    pids, stored, values = zip(*rows, strict=True)
+    day = {d: _day(d) for d in set(stored)}
+    dates = list(map(day.__getitem__, stored))
+    number = {d: d.toordinal() for d in day.values()}
+    days = np.fromiter(map(number.__getitem__, dates), dtype=np.int64, count=len(dates))
+    values, pids = np.array(values, dtype=np.int64), np.array(pids, dtype=np.int64)
     slugs = {pid: slug for slug, pid in platform_ids.items()}
-    out = {slug: _series([], []) for slug in platform_ids}
-    days: dict = {}
-    for pid, points in groupby(rows, key=itemgetter(0)):
-        points = list(points)
-        dates = [days[d] if d in days else days.setdefault(d, _day(d)) for _, d, _ in points]
-        out[slugs[pid]] = _series(dates, [v for *_, v in points])
+    starts = [0, *(np.flatnonzero(np.diff(pids)) + 1).tolist(), len(pids)]
+    for lo, hi in zip(starts[:-1], starts[1:], strict=True):
+        out[slugs[int(pids[lo])]] = _series(dates[lo:hi], days[lo:hi], values[lo:hi])
     return out
 
 
@@ -118,26 +123,30 @@ def _day(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)  # SQLite returns dates as text
 
 
-def _changes(dates: Sequence[date], values: np.ndarray) -> pd.arrays.IntegerArray:
-    """Each value minus the day before's, NA where that day is missing (``dates`` ascending)."""
-    days = np.fromiter((d.toordinal() for d in dates), dtype=np.int64, count=len(dates))
+def _changes(days: np.ndarray, values: np.ndarray) -> pd.arrays.IntegerArray:
+    """Each value minus the day before's, NA where that day is missing (``days``: ascending day numbers)."""
     change, follows = np.zeros(len(days), dtype=np.int64), np.zeros(len(days), dtype=bool)
     change[1:], follows[1:] = np.diff(values), np.diff(days) == 1
     return pd.arrays.IntegerArray(change, ~follows)
 
 
-def _series(dates: list[date], values: list[int]) -> pd.DataFrame:
-    """A series frame (date, value, daily_change) from ascending dates and their values."""
-    values = np.array(values, dtype=np.int64)
+def _series(dates: list[date], days: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+    """A series frame (date, value, daily_change) from ascending dates, their day numbers and their values."""
     return pd.DataFrame({"date": pd.Series(dates, dtype=object), "value": values,
-                         "daily_change": _changes(dates, values)})
+                         "daily_change": _changes(days, values)})
+
+
+def _empty() -> pd.DataFrame:
+    nothing = np.zeros(0, dtype=np.int64)
+    return _series([], nothing, nothing)
 
 
 def with_daily_change(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` (date, value; ascending) plus ``daily_change``: value minus the day before's, or NA when
     that day is missing."""
     out = frame[["date", "value"]].reset_index(drop=True)
-    out["daily_change"] = _changes(out["date"].tolist(), out["value"].to_numpy(dtype=np.int64))
+    days = np.fromiter((d.toordinal() for d in out["date"]), dtype=np.int64, count=len(out))
+    out["daily_change"] = _changes(days, out["value"].to_numpy(dtype=np.int64))
     return out
 
 
@@ -165,7 +174,7 @@ def audience_by_platform(engine: Engine, uuid: str, platforms: Sequence[str] | N
     if platforms is None:
         frames = _load(engine, track["id"], None, _day_before(start), end)
         if start is not None or end is not None:  # platforms holding none of it in the range are listed, empty
-            frames = {slug: frames.get(slug, _series([], [])) for slug in _held(engine, track["id"])}
+            frames = {slug: frames.get(slug, _empty()) for slug in _held(engine, track["id"])}
     else:
         pids = _platform_ids(engine, platforms, track["id"]) if platforms else {}
         frames = _load(engine, track["id"], pids, _day_before(start), end) if pids else {}
