@@ -42,6 +42,7 @@ from soundcharts_lib.ui.common import (
 from soundcharts_lib.ui.compare import compare_picker
 from soundcharts_lib.ui.figures import lines_chart
 from soundcharts_lib.ui.params import BadQuery, Query
+from soundcharts_lib.ui.track_reach import reach_cards
 from soundcharts_lib.warehouse import audience_series
 from soundcharts_lib.warehouse.analytics import growth_table
 
@@ -250,6 +251,7 @@ class TrackView:
             chart_history(data["history"], data["charts"], self.notes, self._load_history),
             charting_now(data["now"]),
             self._audience_card(data["track"]["uuid"], data["audience"]),
+            *reach_cards(data["track"]["uuid"], data["reach"]),
             *([notes_card(self.notes)] if len(self.notes) else []),
         ]
         return self.widget

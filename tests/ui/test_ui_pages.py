@@ -19,6 +19,7 @@ from soundcharts_lib.ui.roster_filter import NO_ROSTER, RosterFilter
 from soundcharts_lib.warehouse import exports
 from soundcharts_lib.warehouse.analytics import UnknownEntity
 from soundcharts_lib.warehouse.trends import TREND_COLUMNS
+from ui.test_track_reach import no_reach
 from ui.test_ui import classes, html_of, walk
 
 D = [date(2026, 11, 20) + timedelta(days=i) for i in range(3)]
@@ -359,6 +360,7 @@ def track_data(history_charts: int | None = None, **settings) -> dict:
                                "created_at": [None], "created_by": ["ana"]}),
         "follow": {"roster": True, "track": False, "artists": []},
         "compare": pd.DataFrame({"uuid": ["00000000-0000-4000-8000-000000000002"], "name": [XSS], "sub": ["B"]}),
+        "reach": no_reach(),
     }
 
 
