@@ -217,17 +217,20 @@ def track_candidates(engine: Engine, uuid: str, limit: int = CANDIDATES) -> pd.D
 
 def artist_candidates(engine: Engine, uuid: str, limit: int = CANDIDATES) -> pd.DataFrame:
     """Artists to compare an artist with: those whose tracks have most entries on the charts the artist's tracks
-    were on, in the month to their last entry (uuid, name, sub: the country code); empty without entries."""
+    were on most (their :data:`CANDIDATE_CHARTS` charts with most of their entries), in the month to their last entry
+    (uuid, name, sub: the country code); empty without entries."""
     artist = select(A.c.id).where(A.c.uuid == uuid).scalar_subquery()
     mine = select(TA.c.track_id).where(TA.c.artist_id == artist)
     with engine.connect() as conn:
         window = _window(conn, mine)
         if window is None:
             return pd.DataFrame(columns=["uuid", "name", "sub"])
-        charts = select(E.c.chart_id).where(E.c.track_id.in_(mine)).distinct()
+        charts = (select(E.c.chart_id).where(E.c.track_id.in_(mine), E.c.ranking_date.between(*window))
+                  .group_by(E.c.chart_id).order_by(func.count().desc(), E.c.chart_id).limit(CANDIDATE_CHARTS))
+        rankings = select(R.c.id).where(R.c.chart_id.in_(charts), R.c.ranking_date.between(*window))
         n = func.count().label("n")
         top = (select(TA.c.artist_id.label("item"), n).select_from(E.join(TA, TA.c.track_id == E.c.track_id))
-               .where(E.c.chart_id.in_(charts), E.c.ranking_date.between(*window), TA.c.artist_id != artist)
+               .where(E.c.ranking_id.in_(rankings), E.c.ranking_date.between(*window), TA.c.artist_id != artist)
                .group_by(TA.c.artist_id).order_by(n.desc(), TA.c.artist_id).limit(limit).subquery())
         return _ranked(conn, top, select(A.c.uuid, A.c.name, func.coalesce(A.c.country_code, "").label("sub"))
                        .join_from(top, A, A.c.id == top.c.item))
