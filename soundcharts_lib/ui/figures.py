@@ -7,6 +7,7 @@ import math
 
 import bqplot as bq
 import ipywidgets as w
+import numpy as np
 import pandas as pd
 
 from soundcharts_lib.ui.common import MUTED, styled
@@ -31,9 +32,10 @@ def integer_ticks(low: float, high: float, most: int = 6) -> list[int]:
 
 
 def lines_chart(series: dict[str, pd.DataFrame], y: str, *, reverse: bool = False, y_format: str = "~s",
-                height: str = "320px") -> w.VBox:
+                height: str = "320px", gaps: bool = False) -> w.VBox:
     """One line with dots per label of ``series`` (each a frame with ``date`` and the ``y`` column, NA dropped) on a
-    shared date axis, and a legend under it; ``reverse`` puts the smallest value on top (chart positions)."""
+    shared date axis, and a legend under it; ``reverse`` puts the smallest value on top (chart positions); ``gaps``:
+    a day without a value between two dates breaks the line (dates ascending)."""
     sx = bq.DateScale()
     values = [v for frame in series.values() for v in frame[y].dropna().astype(float)]
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
@@ -42,7 +44,11 @@ def lines_chart(series: dict[str, pd.DataFrame], y: str, *, reverse: bool = Fals
     for i, (label, frame) in enumerate(series.items()):
         rows = frame.dropna(subset=[y])
         colour = PALETTE[i % len(PALETTE)]
-        marks.append(bq.Lines(x=pd.to_datetime(rows["date"]).to_numpy(), y=rows[y].to_numpy(dtype=float),
+        x, ys = pd.to_datetime(rows["date"]).to_numpy(), rows[y].to_numpy(dtype=float)
+        if gaps:  # bqplot draws no line through a NaN: one on the day after each point a gap follows
+            after = np.flatnonzero(np.diff(x) > np.timedelta64(1, "D")) + 1
+            x, ys = np.insert(x, after, x[after - 1] + np.timedelta64(1, "D")), np.insert(ys, after, np.nan)
+        marks.append(bq.Lines(x=x, y=ys,
                               scales={"x": sx, "y": sy}, colors=[colour], labels=[label], marker="circle",
                               marker_size=16, stroke_width=2, tooltip=bq.Tooltip(fields=["name"], labels=[""])))
         keys.append(f'<span class="sc-key"><i style="background:{colour}"></i>{html.escape(label)}</span>')
