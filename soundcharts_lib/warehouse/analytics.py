@@ -8,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db import rollup
 from soundcharts_lib.db.filters import among
-from soundcharts_lib.db.frames import query_frame, raw_frame
+from soundcharts_lib.db.frames import as_date, query_frame, raw_frame
 from soundcharts_lib.db.models import (
     utcnow,
 )
@@ -312,6 +313,11 @@ def chart_page(engine: Engine, slug: str, on: date | None = None) -> dict:
 def track_details(engine: Engine, uuid: str) -> dict:
     """Metadata, ``artists`` (list of dicts: uuid, name, app_url) and ``identifiers`` (frame: platform,
     identifier, url, is_default); ``UnknownEntity`` when not stored."""
+    with engine.connect() as conn:
+        return _details(conn, uuid)
+
+
+def _details(conn: Connection, uuid: str) -> dict:
     q = select(T.c.id, T.c.uuid, T.c.name, T.c.credit_name, T.c.isrc, T.c.release_date, T.c.duration, T.c.explicit,
                T.c.genres, T.c.labels, T.c.metadata_fetched_at).where(T.c.uuid == uuid)
     artists = (select(A.c.uuid, A.c.name, A.c.app_url).join(TA, TA.c.artist_id == A.c.id)
@@ -319,19 +325,19 @@ def track_details(engine: Engine, uuid: str) -> dict:
     idents = (select(TPI.c.platform_code.label("platform"), TPI.c.identifier, TPI.c.url, TPI.c.is_default)
               .join(T, T.c.id == TPI.c.track_id).where(T.c.uuid == uuid)
               .order_by(TPI.c.platform_code, TPI.c.is_default.desc(), TPI.c.identifier))
-    with engine.connect() as conn:
-        row = conn.execute(q).first()
-        if row is None:
-            raise UnknownEntity(f"no track {uuid!r} is stored")
-        found = [dict(r._mapping) for r in conn.execute(artists)]
+    row = conn.execute(q).first()
+    if row is None:
+        raise UnknownEntity(f"no track {uuid!r} is stored")
+    found = [dict(r._mapping) for r in conn.execute(artists)]
     out = dict(row._mapping)
     out.pop("id")
-    return {**out, "artists": found, "identifiers": _frame(engine, idents)}
+    return {**out, "artists": found, "identifiers": _frame(conn, idents)}
 
 
 HISTORY_COLUMNS = ["date", "chart", "chart_name", "platform", "country_code", "position"]
 TRACK_CHART_COLUMNS = ["chart", "chart_name", "platform", "country_code", "first_date", "last_date", "appearances",
                        "peak_position", "last_position"]
+CHART_NAME_COLUMNS = ["chart_id", "chart", "chart_name", "platform", "country_code"]
 
 
 def _track_id(uuid: str):
@@ -353,49 +359,75 @@ def _counted(conn: Connection, uuid: str) -> list:
     return mine + [tuple_(E.c.chart_id, E.c.ranking_date).not_in([failed[r] for r in held])] if held else mine
 
 
+def _chart_names(conn: Connection, which) -> pd.DataFrame:
+    """``CHART_NAME_COLUMNS`` of the charts ``which`` (a condition on the chart table) keeps."""
+    return _frame(conn, select(C.c.id.label("chart_id"), C.c.slug.label("chart"), C.c.name.label("chart_name"),
+                               P.c.slug.label("platform"), C.c.country_code)
+                  .join_from(C, P, P.c.id == C.c.platform_id).where(which))
+
+
 def track_chart_history(engine: Engine, uuid: str, charts: Sequence[str] | None = None) -> pd.DataFrame:
     """Every stored chart position of a track (only on ``charts``, slugs, when given): date, chart, chart_name,
     platform, country_code, position, ordered by chart and date."""
-    # The entries alone, from the index (chart, date and position), their charts joined here: a year-long hit has
-    # tens of thousands of entries, and per-row joins, sorting and rows cost more than the lookups.
     with engine.connect() as conn:
-        entries = select(E.c.ranking_date, E.c.chart_id, E.c.position).where(*_counted(conn, uuid))
-        if charts is not None:
-            ids = conn.execute(select(C.c.id).where(C.c.slug.in_(list(charts)))).scalars().all()
-            entries = entries.where(E.c.chart_id.in_(ids))
-        found = raw_frame(conn, entries, ["date", "chart_id", "position"], dates=["date"])
-        if found.empty:
-            return pd.DataFrame(columns=HISTORY_COLUMNS)
-        names = _frame(conn, select(C.c.id.label("chart_id"), C.c.slug.label("chart"), C.c.name.label("chart_name"),
-                                    P.c.slug.label("platform"), C.c.country_code)
-                       .join_from(C, P, P.c.id == C.c.platform_id)
-                       .where(C.c.id.in_(found["chart_id"].unique().tolist())))
-    history = found.merge(names, on="chart_id").sort_values(["chart", "date"], kind="stable")
-    return history[HISTORY_COLUMNS].reset_index(drop=True)
+        names = None if charts is None else _chart_names(conn, C.c.slug.in_(list(charts)))
+        return _history(conn, _counted(conn, uuid), None if names is None else names["chart_id"].tolist(), names)
+
+
+def _history(conn: Connection, counted: list, only: list[int] | None, names: pd.DataFrame | None) -> pd.DataFrame:
+    """The counted entries (on the charts ``only`` when given, ids), as :func:`track_chart_history` gives them;
+    ``names``: the charts' ``CHART_NAME_COLUMNS`` when known, else read."""
+    # The entries alone, from the index (chart, date and position), their charts' names joined here: a year-long hit
+    # has tens of thousands of entries, and per-row joins, sorting and rows cost more than the lookups.
+    entries = select(E.c.ranking_date, E.c.chart_id, E.c.position).where(*counted)
+    if only is not None:
+        entries = entries.where(E.c.chart_id.in_(only))
+    rows = conn.execute(entries).cursor.fetchall()  # the driver's tuples, ordered here by numbers, not objects
+    if not rows:
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    stored, chart_ids, positions = zip(*rows, strict=True)
+    if names is None:
+        names = _chart_names(conn, C.c.id.in_(sorted(set(chart_ids))))
+    names = names.sort_values("chart", kind="stable").reset_index(drop=True)
+    chart = pd.Index(names["chart_id"]).get_indexer(chart_ids)  # each entry's chart, by slug
+    day = {d: as_date(d) for d in set(stored)}
+    dates = list(map(day.__getitem__, stored))
+    number = np.fromiter((d.toordinal() for d in dates), dtype=np.int64, count=len(dates))
+    order = np.lexsort((number, chart))  # stable: an entry's ties keep the index's order
+    order = order[chart[order] >= 0]
+    out = names.take(chart[order])[HISTORY_COLUMNS[1:-1]].reset_index(drop=True)
+    out.insert(0, "date", pd.Series([dates[i] for i in order], dtype=object))
+    out["position"] = np.array(positions, dtype=np.int64)[order]
+    return out
 
 
 def track_charts(engine: Engine, uuid: str) -> pd.DataFrame:
     """One row per chart the track has been on: chart, chart_name, platform, country_code, first_date,
     last_date, appearances, peak_position, last_position (its position on last_date); most appearances first."""
+    with engine.connect() as conn:
+        return _charts(conn, uuid, _counted(conn, uuid)).drop(columns="chart_id")
+
+
+def _charts(conn: Connection, uuid: str, counted: list) -> pd.DataFrame:
+    """:func:`track_charts` with each chart's ``chart_id`` first."""
     # Aggregated in SQL from the index alone (its entries grouped by chart, dates and positions in the index): a
     # year-long hit's tens of thousands of entries never leave the database.
-    with engine.connect() as conn:
-        per_chart = (select(E.c.chart_id, func.min(E.c.ranking_date).label("first_date"),
-                            func.max(E.c.ranking_date).label("last_date"), func.count().label("appearances"),
-                            func.min(E.c.position).label("peak_position"))
-                     .where(*_counted(conn, uuid)).group_by(E.c.chart_id).subquery())
-        last_entry = E.alias()  # (chart, date) names one ranking: the last date's entries are a counted ranking's
-        last_position = (select(func.min(last_entry.c.position))
-                         .where(last_entry.c.track_id == _track_id(uuid), last_entry.c.chart_id == per_chart.c.chart_id,
-                                last_entry.c.ranking_date == per_chart.c.last_date)
-                         .scalar_subquery())
-        q = (select(C.c.slug.label("chart"), C.c.name.label("chart_name"), P.c.slug.label("platform"),
-                    C.c.country_code, per_chart.c.first_date, per_chart.c.last_date, per_chart.c.appearances,
-                    per_chart.c.peak_position, last_position.label("last_position"))
-             .join_from(per_chart, C, C.c.id == per_chart.c.chart_id).join(P, P.c.id == C.c.platform_id)
-             .order_by(per_chart.c.appearances.desc(), per_chart.c.peak_position, C.c.slug))
-        found = _frame(conn, q)
-    return found if len(found) else pd.DataFrame(columns=TRACK_CHART_COLUMNS)
+    per_chart = (select(E.c.chart_id, func.min(E.c.ranking_date).label("first_date"),
+                        func.max(E.c.ranking_date).label("last_date"), func.count().label("appearances"),
+                        func.min(E.c.position).label("peak_position"))
+                 .where(*counted).group_by(E.c.chart_id).subquery())
+    last_entry = E.alias()  # (chart, date) names one ranking: the last date's entries are a counted ranking's
+    last_position = (select(func.min(last_entry.c.position))
+                     .where(last_entry.c.track_id == _track_id(uuid), last_entry.c.chart_id == per_chart.c.chart_id,
+                            last_entry.c.ranking_date == per_chart.c.last_date)
+                     .scalar_subquery())
+    q = (select(per_chart.c.chart_id, C.c.slug.label("chart"), C.c.name.label("chart_name"),
+                P.c.slug.label("platform"), C.c.country_code, per_chart.c.first_date, per_chart.c.last_date,
+                per_chart.c.appearances, per_chart.c.peak_position, last_position.label("last_position"))
+         .join_from(per_chart, C, C.c.id == per_chart.c.chart_id).join(P, P.c.id == C.c.platform_id)
+         .order_by(per_chart.c.appearances.desc(), per_chart.c.peak_position, C.c.slug))
+    found = _frame(conn, q)
+    return found if len(found) else pd.DataFrame(columns=["chart_id", *TRACK_CHART_COLUMNS])
 
 
 NOW_COLUMNS = ["chart", "chart_name", "platform", "platform_name", "country_code", "country_name", "date", "position"]
@@ -404,23 +436,27 @@ NOW_COLUMNS = ["chart", "chart_name", "platform", "platform_name", "country_code
 def track_charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
     """Charts whose latest stored ranking holds the track: chart, chart_name, platform, platform_name,
     country_code, country_name, date, position; by position."""
+    with engine.connect() as conn:
+        return _charting_now(conn, uuid)
+
+
+def _charting_now(conn: Connection, uuid: str) -> pd.DataFrame:
     # Each chart's latest date when its ranking there is a success, then the track's entries on those charts and
     # dates: index probes per chart however long the track's history is (a join would let PostgreSQL's planner,
     # which expects a track to have the average number of entries, read a year-long hit's whole history).
     latest = select(C.c.id, C.c.last_ranking_date).where(exists().where(
         R.c.chart_id == C.c.id, R.c.ranking_date == C.c.last_ranking_date, SUCCESS))
-    with engine.connect() as conn:
-        pairs = {tuple(row) for row in conn.execute(latest)}
-        if not pairs:
-            return pd.DataFrame(columns=NOW_COLUMNS)
-        q = (select(C.c.slug.label("chart"), C.c.name.label("chart_name"), P.c.slug.label("platform"),
-                    P.c.name.label("platform_name"), C.c.country_code, C.c.country_name,
-                    E.c.ranking_date.label("date"), E.c.position, E.c.chart_id)
-             .select_from(E.join(C, C.c.id == E.c.chart_id).join(P, P.c.id == C.c.platform_id))
-             .where(E.c.track_id == _track_id(uuid), among(conn, E.c.chart_id, sorted({c for c, _ in pairs})),
-                    E.c.ranking_date.in_(sorted({d for _, d in pairs})))
-             .order_by(E.c.position, C.c.slug))
-        found = _frame(conn, q)
+    pairs = {tuple(row) for row in conn.execute(latest)}
+    if not pairs:
+        return pd.DataFrame(columns=NOW_COLUMNS)
+    q = (select(C.c.slug.label("chart"), C.c.name.label("chart_name"), P.c.slug.label("platform"),
+                P.c.name.label("platform_name"), C.c.country_code, C.c.country_name,
+                E.c.ranking_date.label("date"), E.c.position, E.c.chart_id)
+         .select_from(E.join(C, C.c.id == E.c.chart_id).join(P, P.c.id == C.c.platform_id))
+         .where(E.c.track_id == _track_id(uuid), among(conn, E.c.chart_id, sorted({c for c, _ in pairs})),
+                E.c.ranking_date.in_(sorted({d for _, d in pairs})))
+         .order_by(E.c.position, C.c.slug))
+    found = _frame(conn, q)
     latest_only = pd.Series([(c, d) in pairs for c, d in zip(found["chart_id"], found["date"], strict=True)],
                             index=found.index, dtype=bool)
     return found[latest_only].drop(columns="chart_id").reset_index(drop=True)
@@ -467,10 +503,13 @@ def track_page(engine: Engine, uuid: str, *, platforms: list[str] | None = None,
 
     ``history`` holds every stored position, or with ``history_charts`` only those on that many of its charts
     (the first of ``charts``: most appearances), as a figure shows them."""
-    details = track_details(engine, uuid)
-    charts = track_charts(engine, uuid)
-    shown = None if history_charts is None or len(charts) <= history_charts else \
-        charts["chart"].head(history_charts).tolist()
-    return {"track": details, "history": track_chart_history(engine, uuid, shown), "charts": charts,
-            "now": track_charting_now(engine, uuid),
+    with engine.connect() as conn:  # the counted entries read once for the charts and their history
+        details = _details(conn, uuid)
+        counted = _counted(conn, uuid)
+        charts = _charts(conn, uuid, counted)
+        shown = None if history_charts is None or len(charts) <= history_charts else \
+            charts["chart_id"].head(history_charts).tolist()
+        history = _history(conn, counted, shown, charts[CHART_NAME_COLUMNS])
+        now = _charting_now(conn, uuid)
+    return {"track": details, "history": history, "charts": charts.drop(columns="chart_id"), "now": now,
             "audience": track_audience(engine, uuid, platforms, start=start, end=end, limit=limit)}
