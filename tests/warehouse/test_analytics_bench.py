@@ -25,10 +25,11 @@ def test_quick_dashboard_benchmark(tmp_path):
     assert all(wall > 0 and cpu >= 0 for wall, cpu in result["ms"].values())
     assert list(result["pages"]) == ["overview", "platform page", "chart page", "track page, the year-long hit",
                                      "track page, a typical track"]
-    assert all(wall > 0 and cpu >= 0 and seed > 0 for wall, cpu, seed in result["pages"].values())
+    # the time in the database driver is part of the page's wall time
+    assert all(0 < driver < wall and cpu >= 0 and seed > 0 for wall, driver, cpu, seed in result["pages"].values())
     overview, track = result["pages"]["overview"], result["pages"]["track page, the year-long hit"]
-    print(f"quick dashboard bench: overview {overview[0]:.0f} ms (CPU {overview[1]:.0f}), "
-          f"track page {track[0]:.0f} ms (CPU {track[1]:.0f})")
+    print(f"quick dashboard bench: overview {overview[0]:.0f} ms (driver {overview[1]:.0f}), "
+          f"track page {track[0]:.0f} ms (driver {track[1]:.0f})")
     bench_dashboard.report_pages(result["pages"])
     # the seed's loops, timed beside ours, read the same figures
     engine = make_engine(f"sqlite:///{tmp_path / 'quick.db'}", read_only=True)
