@@ -198,16 +198,18 @@ def growth_table_html(audience: dict) -> str:
     return html_table(pd.DataFrame(rows), columns)
 
 
-def audience_figure(audience: dict, mode: str):
+def audience_figure(audience: dict, mode: str, *, gaps: bool = False):
+    """``audience``'s series (value, indexed or daily_change: ``mode``) as lines; ``gaps``: see ``lines_chart``."""
     series = audience["series"]
     if mode == "indexed":
         wide = audience_series.indexed(audience["wide"])
         frames = {slug: pd.DataFrame({"date": wide.index, "indexed": wide[slug].to_numpy(dtype=float,
                                                                                         na_value=float("nan"))})
                   for slug in wide.columns}
-        return lines_chart(frames, "indexed", y_format=".0f")
+        return lines_chart(frames, "indexed", y_format=".0f", gaps=gaps)
     column = "value" if mode == "value" else "daily_change"
-    return lines_chart({slug: frame.astype({column: "Float64"}) for slug, frame in series.items()}, column)
+    return lines_chart({slug: frame.astype({column: "Float64"}) for slug, frame in series.items()}, column,
+                       gaps=gaps)
 
 
 class TrackView:
