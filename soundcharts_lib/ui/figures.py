@@ -56,6 +56,9 @@ def lines_chart(series: dict[str, pd.DataFrame], y: str, *, reverse: bool = Fals
                      color=MUTED, num_ticks=5)
     if y_format == "d":  # whole numbers only: d3's ticks at 1.5, 2.5 … would print as repeated integers
         y_axis.tick_values = integer_ticks(sy.min, sy.max)
+    elif y_format == "~s" and not reverse and sy.min == 0:  # round ticks up to a round top (bqplot's own, on a
+        y_axis.tick_values = nice_ticks(sy.max)              # domain ending at the largest value, are not)
+        sy.max = float(y_axis.tick_values[-1])
     axes = [bq.Axis(scale=sx, side="bottom", tick_format="%d %b", grid_lines="none", color=MUTED, num_ticks=6),
             y_axis]
     figure = bq.Figure(marks=marks, axes=axes, display_toolbar=False,
