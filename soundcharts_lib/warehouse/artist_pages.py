@@ -1,0 +1,265 @@
+"""What the artist page reads (``artist.ipynb?uuid=``), the top artists of the overview, and the artists credited on
+tracks (every page links an artist's name to the artist page).
+
+An artist's chart presence is read from the entries of their stored tracks (``track_artist``) by the entries' track
+index alone (track, chart, date, position), grouped per track and chart: a year-long hit on a hundred charts is
+36,500 index entries, never a join per entry. Entries of rankings that are not a success are left out by naming
+those rankings (read from their partial index, few), as the track page does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy.engine import Connection, Engine
+
+from soundcharts_lib.curation import roster
+from soundcharts_lib.db import rollup
+from soundcharts_lib.db.filters import among
+from soundcharts_lib.db.frames import raw_frame
+from soundcharts_lib.db.tables import SUCCESS, TA, TR, UNSUCCESSFUL, A, C, E, N, P, R, T
+from soundcharts_lib.vocab import today_utc
+from soundcharts_lib.warehouse import artist_series, audience_series, compare_pages
+from soundcharts_lib.warehouse.analytics import UnknownEntity
+
+FIGURE_CHARTS = 8  # the artist's charts with most entries drawn in the positions figure (the table lists them all)
+TRACK_COLUMNS = ["uuid", "name", "credit_name", "release_date", "charts", "entries", "best_position", "best_date",
+                 "last_date", "charts_now", "best_now"]
+CHART_COLUMNS = ["chart", "chart_name", "platform", "country_code", "tracks", "entries", "best_position",
+                 "first_date", "last_date"]
+HISTORY_COLUMNS = ["date", "chart", "chart_name", "platform", "country_code", "position", "entries"]
+NOTE_COLUMNS = ["date", "kind", "text", "uuid", "name"]
+TOP_COLUMNS = ["uuid", "name", "appearances", "tracks"]
+SERIES = {"followers": "Followers", "listeners": "Monthly listeners"}
+
+
+def _not_stored(uuid: str) -> UnknownEntity:
+    return UnknownEntity(f"no artist {uuid!r} is stored")
+
+
+def _counted(conn: Connection, track_ids: list[int]) -> list:
+    """The conditions keeping the entries of ``track_ids`` that count: those of successful rankings. The rankings
+    that are not a success are read from their partial index, those holding some of the tracks' entries are named
+    by chart and date (which name a ranking), so the entries are read from the track index alone."""
+    mine = [among(conn, E.c.track_id, track_ids)]
+    failed = {r.id: (r.chart_id, r.ranking_date) for r in conn.execute(
+        select(R.c.id, R.c.chart_id, R.c.ranking_date).where(UNSUCCESSFUL))}
+    if not failed:
+        return mine
+    held = conn.execute(select(E.c.ranking_id).distinct().where(
+        among(conn, E.c.ranking_id, sorted(failed)), *mine)).scalars().all()
+    return mine + [tuple_(E.c.chart_id, E.c.ranking_date).not_in([failed[r] for r in held])] if held else mine
+
+
+def _chart_names(conn: Connection, chart_ids: Iterable[int]) -> pd.DataFrame:
+    return raw_frame(conn, select(C.c.id, C.c.slug, C.c.name, P.c.slug, C.c.country_code)
+                     .join_from(C, P, P.c.id == C.c.platform_id).where(among(conn, C.c.id, sorted(set(chart_ids)))),
+                     ["chart_id", "chart", "chart_name", "platform", "country_code"])
+
+
+PAIR_COLUMNS = ["track_id", "chart_id", "entries", "best_position", "first_date", "last_date"]
+
+
+def _per_track_chart(conn: Connection, counted: list) -> pd.DataFrame:
+    """PAIR_COLUMNS: one row per track and chart, in the track index's order (no sort); dates as datetime64, so
+    that pandas aggregates them in compiled code."""
+    q = (select(E.c.track_id, E.c.chart_id, func.count(), func.min(E.c.position), func.min(E.c.ranking_date),
+                func.max(E.c.ranking_date)).where(*counted).group_by(E.c.track_id, E.c.chart_id))
+    found = pd.DataFrame(conn.execute(q).cursor.fetchall(), columns=PAIR_COLUMNS)
+    return found.astype({"first_date": "datetime64[s]", "last_date": "datetime64[s]"})
+
+
+def _best_dates(conn: Connection, counted: list, pairs: pd.DataFrame, best: pd.Series) -> pd.Series:
+    """The first date of each track's ``best`` position (a series by track_id), read on the (track, chart) pairs
+    where it was reached."""
+    reached = pairs[pairs["best_position"].to_numpy() == best.reindex(pairs["track_id"]).to_numpy()]
+    if reached.empty:
+        return pd.Series(dtype="datetime64[s]")
+    triples = list(zip(*(reached[c].tolist() for c in ("track_id", "chart_id", "best_position")), strict=True))
+    q = (select(E.c.track_id, func.min(E.c.ranking_date))
+         .where(*counted, tuple_(E.c.track_id, E.c.chart_id, E.c.position).in_(triples)).group_by(E.c.track_id))
+    found = pd.DataFrame(conn.execute(q).cursor.fetchall(), columns=["track_id", "date"])
+    return found.set_index("track_id")["date"].astype("datetime64[s]")
+
+
+def _now(conn: Connection, track_ids: list[int]) -> pd.DataFrame:
+    """track_id, chart_id, position of the tracks in each chart's latest ranking, when that ranking is a success:
+    index probes per chart and date, however long the tracks' histories are."""
+    latest = select(C.c.id, C.c.last_ranking_date).where(exists().where(
+        R.c.chart_id == C.c.id, R.c.ranking_date == C.c.last_ranking_date, SUCCESS))
+    pairs = {tuple(row) for row in conn.execute(latest)}
+    if not pairs:
+        return pd.DataFrame(columns=["track_id", "chart_id", "position"])
+    q = select(E.c.track_id, E.c.chart_id, E.c.ranking_date, E.c.position).where(
+        among(conn, E.c.track_id, track_ids), among(conn, E.c.chart_id, sorted({c for c, _ in pairs})),
+        E.c.ranking_date.in_(sorted({d for _, d in pairs})))
+    found = raw_frame(conn, q, ["track_id", "chart_id", "date", "position"], dates=["date"])
+    keep = [(c, d) in pairs for c, d in zip(found["chart_id"], found["date"], strict=True)]
+    return found[pd.Series(keep, index=found.index, dtype=bool)].drop(columns="date")
+
+
+def _tracks(conn: Connection, artist_id: int) -> pd.DataFrame:
+    """The artist's stored tracks in credit order: track_id, uuid, name, credit_name, release_date."""
+    q = (select(T.c.id, T.c.uuid, T.c.name, T.c.credit_name, T.c.release_date)
+         .join_from(TA, T, T.c.id == TA.c.track_id).where(TA.c.artist_id == artist_id)
+         .order_by(TA.c.position, T.c.name, T.c.uuid))
+    return pd.DataFrame(conn.execute(q).all(), columns=["track_id", "uuid", "name", "credit_name", "release_date"])
+
+
+def _days(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """``columns`` (datetime64) as dates, None where missing (as every page's frames hold them)."""
+    for column in columns:
+        frame[column] = [None if pd.isna(v) else v.date() for v in frame[column]]
+    return frame
+
+
+def _presence(conn: Connection, tracks: pd.DataFrame) -> dict:
+    """The tracks' chart presence: ``tracks`` (TRACK_COLUMNS, most entries first), ``charts`` (CHART_COLUMNS with
+    chart_id, most entries first) and ``counted`` (the entries' conditions)."""
+    ids = tracks["track_id"].tolist()
+    counted = _counted(conn, ids) if ids else [E.c.track_id.in_([])]
+    pairs = _per_track_chart(conn, counted) if ids else pd.DataFrame(columns=PAIR_COLUMNS).astype(
+        {"first_date": "datetime64[s]", "last_date": "datetime64[s]"})
+    by_track = pairs.groupby("track_id")
+    per_track = pd.DataFrame({"charts": by_track["chart_id"].nunique(), "entries": by_track["entries"].sum(),
+                              "best_position": by_track["best_position"].min(),
+                              "last_date": by_track["last_date"].max()})
+    per_track["best_date"] = _best_dates(conn, counted, pairs, per_track["best_position"])
+    now = _now(conn, ids) if ids else pd.DataFrame(columns=["track_id", "chart_id", "position"])
+    by_now = now.groupby("track_id")
+    per_track["charts_now"] = by_now["chart_id"].nunique()
+    per_track["best_now"] = by_now["position"].min()
+    out = tracks.join(per_track, on="track_id")
+    out = out.astype({c: "Int64" for c in ("charts", "entries", "best_position", "charts_now", "best_now")})
+    out = out.fillna({"charts": 0, "entries": 0, "charts_now": 0})
+    out = out.sort_values(["entries", "best_position"], ascending=[False, True], na_position="last", kind="stable")
+    by_chart = pairs.groupby("chart_id")
+    charts = pd.DataFrame({"tracks": by_chart["track_id"].nunique(), "entries": by_chart["entries"].sum(),
+                           "best_position": by_chart["best_position"].min(),
+                           "first_date": by_chart["first_date"].min(), "last_date": by_chart["last_date"].max()})
+    charts = charts.reset_index().merge(_chart_names(conn, charts.index), on="chart_id") if len(charts) \
+        else pd.DataFrame(columns=["chart_id", *CHART_COLUMNS])
+    charts = charts.sort_values(["entries", "best_position", "chart"], ascending=[False, True, True], kind="stable")
+    return {"tracks": _days(out[TRACK_COLUMNS].reset_index(drop=True), ("best_date", "last_date")),
+            "charts": _days(charts[["chart_id", *CHART_COLUMNS]].reset_index(drop=True), ("first_date", "last_date")),
+            "counted": counted}
+
+
+def _history(conn: Connection, counted: list, charts: pd.DataFrame) -> pd.DataFrame:
+    """The tracks' best position per day on ``charts`` (chart_id and their names) and their entries that day:
+    HISTORY_COLUMNS by chart (as ``charts`` lists them) and date."""
+    if charts.empty:
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    q = (select(E.c.ranking_date, E.c.chart_id, func.min(E.c.position), func.count())
+         .where(*counted, among(conn, E.c.chart_id, charts["chart_id"].tolist()))
+         .group_by(E.c.chart_id, E.c.ranking_date).order_by(E.c.chart_id, E.c.ranking_date))
+    found = raw_frame(conn, q, ["date", "chart_id", "position", "entries"], dates=["date"])
+    names = charts[["chart_id", "chart", "chart_name", "platform", "country_code"]]
+    return found.merge(names, on="chart_id")[HISTORY_COLUMNS]
+
+
+def _notes(conn: Connection, track_ids: list[int]) -> pd.DataFrame:
+    """The annotations of the tracks (date, kind, text, the track's uuid and name), by date."""
+    if not track_ids:
+        return pd.DataFrame(columns=NOTE_COLUMNS)
+    q = (select(N.c.date, N.c.kind, N.c.text, T.c.uuid, T.c.name).join_from(N, T, T.c.id == N.c.track_id)
+         .where(among(conn, N.c.track_id, track_ids)).order_by(N.c.date, N.c.id))
+    return raw_frame(conn, q, NOTE_COLUMNS, dates=["date"])
+
+
+def _series(engine: Engine, artist_id: int) -> dict:
+    """``{kind: {"series": {platform: frame}, "growth": {platform: growth}, "wide": aligned values}}`` for
+    followers and listeners."""
+    out = {}
+    for kind in SERIES:
+        found = artist_series.series(engine, artist_id, kind)
+        out[kind] = {"series": found, "growth": {slug: audience_series.growth(frame) for slug, frame in found.items()},
+                     "wide": audience_series.aligned(found)}
+    return out
+
+
+def artist_page(engine: Engine, uuid: str) -> dict:
+    """Everything the artist page shows; ``UnknownEntity`` for an artist not stored.
+
+    ``artist``: :func:`artist_series.artist_info`; ``tracks``: TRACK_COLUMNS (charts, entries, best position and the
+    first date of it, last date on a chart, charts whose latest ranking holds it now and its best position there);
+    ``charts``: CHART_COLUMNS; ``history``: HISTORY_COLUMNS on the :data:`FIGURE_CHARTS` charts with most entries;
+    ``since``: the first stored ranking date (None without rankings); ``followers`` / ``listeners``: ``{"series",
+    "growth", "wide"}``; ``notes``: their tracks' annotations; ``compare``: the artists a "compare with" picker
+    offers."""
+    try:
+        artist = artist_series.artist_info(engine, uuid)
+    except audience_series.NotStored:
+        raise _not_stored(uuid) from None
+    with engine.connect() as conn:
+        tracks = _tracks(conn, artist["id"])
+        presence = _presence(conn, tracks)
+        charts = presence["charts"]
+        history = _history(conn, presence["counted"], charts.head(FIGURE_CHARTS))
+        since = conn.execute(select(func.min(R.c.ranking_date))).scalar()
+        notes = _notes(conn, tracks["track_id"].tolist())
+    return {"artist": artist, "tracks": presence["tracks"], "charts": charts.drop(columns="chart_id"),
+            "history": history, "since": since, **_series(engine, artist["id"]), "notes": notes,
+            "compare": compare_pages.artist_candidates(engine, uuid)}
+
+
+def chart_history(engine: Engine, uuid: str) -> pd.DataFrame:
+    """The artist's tracks' best position per day on every chart they were on (HISTORY_COLUMNS; the history
+    download); ``UnknownEntity`` for an artist not stored."""
+    with engine.connect() as conn:
+        artist_id = conn.execute(select(A.c.id).where(A.c.uuid == uuid)).scalar()
+        if artist_id is None:
+            raise _not_stored(uuid)
+        ids = conn.execute(select(TA.c.track_id).where(TA.c.artist_id == artist_id)).scalars().all()
+        if not ids:
+            return pd.DataFrame(columns=HISTORY_COLUMNS)
+        counted = _counted(conn, ids)
+        charts = conn.execute(select(E.c.chart_id).where(*counted).distinct()).scalars().all()
+        return _history(conn, counted, _chart_names(conn, charts))
+
+
+def credits(engine: Engine, track_uuids: Iterable[str]) -> dict[str, list[dict]]:
+    """``{track uuid: [{"uuid", "name"} of its stored artists, in credit order]}`` (tracks without any are left
+    out: their credit is only a name)."""
+    uuids = sorted({u for u in track_uuids if isinstance(u, str)})
+    if not uuids:
+        return {}
+    with engine.connect() as conn:
+        q = (select(T.c.uuid, A.c.uuid, A.c.name).select_from(TA.join(T, T.c.id == TA.c.track_id)
+                                                               .join(A, A.c.id == TA.c.artist_id))
+             .where(among(conn, T.c.uuid, uuids)).order_by(T.c.uuid, TA.c.position, A.c.name))
+        rows = conn.execute(q).all()
+    out: dict[str, list[dict]] = {}
+    for track, artist, name in rows:
+        out.setdefault(track, []).append({"uuid": artist, "name": name})
+    return out
+
+
+def top_artists(engine: Engine, days: int = 30, today: date | None = None, limit: int = 10, *,
+                mine: bool = False) -> pd.DataFrame:
+    """Artists by the chart appearances (entries) of their stored tracks in the last ``days`` days up to ``today``
+    (the overview's window, as its top tracks): uuid, name, appearances, tracks (that charted); with ``mine`` the
+    roster's artists only. Read from the top-tracks rollup while it matches the stored rankings, else counted."""
+    end = today or today_utc()
+    start = end - timedelta(days=days - 1)
+    with engine.connect() as conn:
+        if rollup.is_current(conn, end, days):
+            per_track = (select(TR.c.track_id, TR.c.appearances.label("n"))
+                         .where(TR.c.window_end == end, TR.c.days == days, TR.c.platform_id == rollup.ALL_PLATFORMS))
+        else:
+            recent = select(R.c.id).where(SUCCESS, R.c.ranking_date.between(start, end))
+            per_track = (select(E.c.track_id, func.count().label("n"))
+                         .where(E.c.ranking_id.in_(recent), E.c.ranking_date.between(start, end))
+                         .group_by(E.c.track_id))
+        counts = per_track.subquery()
+        n = func.sum(counts.c.n).label("appearances")
+        q = (select(A.c.uuid, A.c.name, n, func.count().label("tracks"))
+             .select_from(counts.join(TA, TA.c.track_id == counts.c.track_id).join(A, A.c.id == TA.c.artist_id))
+             .group_by(A.c.id, A.c.uuid, A.c.name).order_by(n.desc(), A.c.name, A.c.uuid).limit(limit))
+        if mine:
+            q = q.where(A.c.id.in_(roster.artist_ids_query()))
+        found = pd.DataFrame(conn.execute(q).all(), columns=TOP_COLUMNS)
+    return found.astype({"appearances": "int64", "tracks": "int64"})
