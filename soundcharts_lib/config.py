@@ -267,6 +267,23 @@ class Settings:
     live_kernels: int = setting("SOUNDCHARTS_LIVE_KERNELS", 0,
                                 "visitors' kernels at once (live pages, snapshot pages taken live); more visitors "
                                 "get a busy page that retries; 0: 4 per core", parse=_whole(), shown="0 (4 per core)")
+    public_url: str = setting("SOUNDCHARTS_PUBLIC_URL", "http://127.0.0.1:8866",
+                              "the dashboards' address as their readers reach it (the digest's links)",
+                              parse=_http_url)
+    smtp_host: str = setting("SOUNDCHARTS_SMTP_HOST", "", "the SMTP server the digest is mailed through")
+    smtp_port: int = setting("SOUNDCHARTS_SMTP_PORT", 587, "its port", parse=_whole(minimum=1))
+    smtp_security: str = setting("SOUNDCHARTS_SMTP_SECURITY", "starttls",
+                                 "`starttls`, `ssl` (SMTPS) or `off` (plain: a relay on the same host)",
+                                 parse=_one_of("starttls", "ssl", "off"))
+    smtp_user: str = setting("SOUNDCHARTS_SMTP_USER", "", "SMTP login (none: no login)")
+    smtp_password: Secret = setting("SOUNDCHARTS_SMTP_PASSWORD", Secret(""), "SMTP password", parse=_secret)
+    smtp_from: str = setting("SOUNDCHARTS_SMTP_FROM", "soundcharts@localhost", "the digest's From address")
+    digest_to: tuple[str, ...] = setting("SOUNDCHARTS_DIGEST_TO", (),
+                                         "addresses the digest is mailed to without --to (comma-separated)",
+                                         parse=_names)
+    digest_webhook: Secret = setting("SOUNDCHARTS_DIGEST_WEBHOOK", Secret(""),
+                                     "a Slack-compatible webhook the digest is posted to without --webhook",
+                                     parse=_secret)
     db_readonly: bool = setting("SOUNDCHARTS_DB_READONLY", False,
                                 "1: the database opened read-only (set by serve for the viewers' kernels)",
                                 parse=_flag, shown="unset")
