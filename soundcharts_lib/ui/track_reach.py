@@ -35,6 +35,7 @@ from soundcharts_lib.ui.common import (
 from soundcharts_lib.ui.figures import lines_chart
 from soundcharts_lib.ui.world_codes import WORLD_MAP_IDS
 
+ANTARCTICA = 10  # its id on the world map
 LIGHT, DARK, LAND = "#bfdbfe", "#1e3a8a", "#e5e7eb"  # a worse position, position 1, a country without an entry
 
 CHART_TABLE = [
@@ -87,7 +88,9 @@ def world_map(charts: pd.DataFrame) -> tuple[bq.Figure, list[str]]:
     codes that have no shape on that map (small countries)."""
     best = _country_best(charts)
     data = copy.deepcopy(_world())
-    shapes = {g["id"]: g for g in data["objects"]["subunits"]["geometries"]}
+    countries = data["objects"]["subunits"]
+    countries["geometries"] = [g for g in countries["geometries"] if g["id"] != ANTARCTICA]  # no charts; half the map
+    shapes = {g["id"]: g for g in countries["geometries"]}
     colours, unplaced = {}, []
     for row in best.itertuples():
         shape = shapes.get(WORLD_MAP_IDS.get(row.country_code))
@@ -98,7 +101,7 @@ def world_map(charts: pd.DataFrame) -> tuple[bq.Figure, list[str]]:
         shape["properties"]["name"] = f"{shape['properties'].get('name') or row.country_code}: {row.entries}"
     top = max(colours.values(), default=2)
     scale = bq.ColorScale(colors=[DARK, LIGHT], min=1, max=max(top, 2))
-    mark = bq.Map(map_data=data, scales={"projection": bq.Mercator(scale_factor=110, center=(10, 25)),
+    mark = bq.Map(map_data=data, scales={"projection": bq.Mercator(scale_factor=300, center=(0, 50)),
                                          "color": scale},
                   color=colours, colors={"default_color": LAND}, stroke_color="#ffffff",
                   tooltip=bq.Tooltip(fields=["name"], labels=[""]))
