@@ -84,11 +84,12 @@ def _send(url: str, data: bytes, headers: dict, timeout: float) -> tuple[int, st
 
 
 def post(url: str, body: dict, *, retries: int = 3, backoff: float = 0.5, max_backoff: float = 8.0,
-         timeout: float = 5.0, sleep: Callable[[float], None] = time.sleep) -> _Outcome:
-    """POST ``body`` with up to ``retries`` retries; the outcome and how many attempts it took."""
+         timeout: float = 5.0, sleep: Callable[[float], None] = time.sleep, key: str | None = None) -> _Outcome:
+    """POST ``body`` with up to ``retries`` retries; the outcome and how many attempts it took. ``key``: the
+    ``Idempotency-Key`` (default: the alert's, from ``body["id"]``)."""
     data = json.dumps(body, default=str).encode()
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               "Idempotency-Key": f"soundcharts-alert-{body['id']}"}
+               "Idempotency-Key": key or f"soundcharts-alert-{body['id']}"}
     attempt = 0
     while True:
         attempt += 1
