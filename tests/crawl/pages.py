@@ -38,6 +38,8 @@ MAIN_CONTENT = {
     "track.ipynb": {"track-summary", "track-kpis", "chart-history", "charting-now", "audience"},
     "labels.ipynb": {"labels-scope", "label-share", "top-labels"},
     "compare.ipynb": {"compare-summary", "compare-audience", "compare-charts", "compare-figures"},
+    "artist.ipynb": {"artist-summary", "artist-kpis", "artist-tracks", "artist-positions", "artist-followers",
+                     "artist-listeners"},
     "admin/charts.ipynb": {"chart-list"},
     "admin/chart.ipynb": {"ranking-list"},
     "admin/ranking.ipynb": {"entry-list"},
