@@ -34,6 +34,12 @@ def d(ago: int) -> date:
 
 @pytest.fixture
 def db(engine):
+    return filled_warehouse(engine)
+
+
+def filled_warehouse(engine):
+    """``engine`` with three charts, five tracks, four artists (one with nothing but a name, one hostile), their
+    followers and listeners and two notes."""
     with engine.begin() as conn:
         conn.execute(insert(Platform), [{"id": i, "slug": s, "name": s.title(), "supports_audience": True}
                                         for i, s in enumerate(("spotify", "youtube", "instagram", "deezer"), 1)])

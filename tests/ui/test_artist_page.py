@@ -1,0 +1,162 @@
+"""The artist page's widgets on its data (SQLite + PostgreSQL, no browser): who they are with an image or a
+placeholder, their tracks, chart positions, followers and listeners with growth or "not enough history", notes and
+downloads; hostile artists (null or empty image, empty country, no genres, no tracks, markup in every string) render
+whole and escaped; the notebook as Voila runs it for a stored, an unknown and a malformed UUID; the artist links."""
+
+from __future__ import annotations
+
+import base64
+import re
+from urllib.parse import unquote
+
+import bqplot as bq
+import pandas as pd
+import pytest
+from crawl.pages import build, shown_problems
+from warehouse.test_artist_pages import AR, D0, UNKNOWN, T, d, filled_warehouse
+
+from soundcharts_lib.ui import artist as artist_ui
+from soundcharts_lib.ui.credits import artist_link, artists_column, artists_html
+from soundcharts_lib.ui.figures import lines_chart
+from soundcharts_lib.ui.params import BadQuery, Query
+from soundcharts_lib.warehouse import artist_pages, exports
+from soundcharts_lib.warehouse.analytics import UnknownEntity
+from ui.test_ui import classes, html_of, walk
+
+
+@pytest.fixture
+def db(engine):
+    return filled_warehouse(engine)
+
+
+def page(engine, uuid: str):
+    return artist_ui.build_artist(artist_pages.artist_page(engine, uuid),
+                                  lambda: artist_pages.chart_history(engine, uuid))
+
+
+def card_of(root, css: str):
+    found = [node for node in walk(root) if css in getattr(node, "_dom_classes", ())]
+    assert len(found) == 1, css
+    return found[0]
+
+
+def downloads_in(root) -> dict[str, bytes]:
+    """``{table: CSV bytes}`` of every CSV link under ``root``."""
+    links = re.findall(r'data-table="([^"]+)" download="[^"]+\.csv" href="data:text/csv;base64,([^"]+)"',
+                       html_of(root))
+    return {table: base64.b64decode(body) for table, body in links}
+
+
+def test_a_charting_artist_shows_who_their_tracks_positions_and_series(db):
+    root = page(db, AR[1])
+    found = classes(root)
+    assert {"artist-summary", "artist-kpis", "compare-picker", "artist-tracks", "artist-positions",
+            "artist-followers", "artist-listeners", "artist-notes"} <= found
+    summary = html_of(card_of(root, "artist-summary"))
+    assert "<h2 " in summary and ">A1</h2>" in summary and "pop, electro" in summary and "Developing" in summary
+    assert "url('https://img.example/a1.jpg')" in summary and "artist-placeholder" in summary
+    assert "Metadata not fetched yet: run <code>soundcharts fetch-artists --artist-uuid " + AR[1] in summary
+    kpis = re.findall(r'class="sc-kpi">([^<]+)<', html_of(card_of(root, "artist-kpis")))
+    assert kpis == ["3", "2", "3", "8", "1", "2"]  # tracks stored, charted, charts, entries, best, charting now
+    tracks = html_of(card_of(root, "artist-tracks"))
+    assert tracks.index(">Song<") < tracks.index(">Duet<") < tracks.index(">Lonely<")  # most entries first
+    assert f'href="track.ipynb?uuid={T[1]}"' in tracks and "(best #1)" in tracks
+    positions = card_of(root, "artist-positions")
+    lines = [m for node in walk(positions) if isinstance(node, bq.Figure) for m in node.marks
+             if isinstance(m, bq.Lines) and m.line_style != "dashed"]
+    assert sorted(m.labels[0] for m in lines) == ["Deezer France", "Spotify Global", "Spotify US"]
+    assert any(isinstance(m, bq.Lines) and m.line_style == "dashed" for node in walk(positions)
+               if isinstance(node, bq.Figure) for m in node.marks)  # the note on Duet, drawn on
+    assert f"since {d(5)}" in html_of(positions)
+    followers = html_of(card_of(root, "artist-followers"))
+    assert "Followers are running totals" in followers and "a day without a stored point is a gap" in followers
+    growth = html_of(card_of(root, "artist-followers-growth"))
+    assert "+490 (+49.00%)" in growth and growth.count("not enough history") == 4  # spotify's 90; instagram's 3
+    listeners = html_of(card_of(root, "artist-listeners"))
+    assert "they go up and down" in listeners and "not enough history" in listeners
+    notes = html_of(card_of(root, "artist-notes"))
+    assert "playlist add" in notes and ">Duet<" in notes and "not theirs" not in notes
+
+
+def test_each_table_downloads_what_the_page_read(db):
+    data = artist_pages.artist_page(db, AR[1])
+    offered = downloads_in(page(db, AR[1]))
+    assert {"artist-tracks", "artist-charts", "artist-followers", "artist-followers-growth", "artist-listeners",
+            "artist-listeners-growth", "artist-notes"} <= set(offered)
+    assert offered["artist-tracks"] == exports.to_csv(data["tracks"])
+    assert offered["artist-followers"] == exports.to_csv(data["followers"]["wide"].reset_index())
+    header = offered["artist-followers-growth"].decode().splitlines()[0]
+    assert header == "platform,days,from_date,to_date,units,pct"
+
+
+@pytest.mark.parametrize("who", [3, 4])
+def test_an_artist_with_nothing_or_hostile_values_renders_whole(db, who):
+    root = page(db, AR[who])
+    markup = html_of(root)
+    assert not shown_problems(root) and "<script" not in markup and "<b>Robert" not in markup
+    summary = html_of(card_of(root, "artist-summary"))
+    assert "artist-placeholder" in summary and "artist-image" not in summary  # no image, or an empty address
+    assert "<dt>Country</dt>" not in summary and "<dt>Genres</dt>" not in summary  # "" country, no usable genre
+    assert "No followers stored for this artist yet" in html_of(card_of(root, "artist-followers"))
+    assert "fetch-artists --artist-uuid " + AR[who] in html_of(card_of(root, "artist-listeners"))
+    assert "None of their stored tracks has a stored chart entry." in html_of(card_of(root, "artist-positions"))
+    if who == 3:
+        assert "No track of this artist is stored" in html_of(card_of(root, "artist-tracks"))
+        assert "artist-notes" not in classes(root)
+    else:
+        assert "&lt;b&gt;Robert&#x27;); DROP TABLE artist;--&lt;/b&gt; &amp; &quot;Co&quot;" in summary
+        assert ">&lt;i&gt;x&lt;/i&gt;<" in summary and ">L<" not in summary  # the stage escaped; initial "<"
+        assert ">&lt;</span>" in summary
+
+
+@pytest.mark.parametrize("url, shown", [(None, False), ("", False), ("javascript:alert(1)", False),
+                                        ("https://x.example/a'b.jpg", False), ("http://x.example/a.png", True)])
+def test_only_a_web_address_is_drawn_as_the_image(url, shown):
+    markup = artist_ui.avatar({"name": "", "image_url": url})
+    assert ("artist-image" in markup) is shown and ">?</span>" in markup
+
+
+def test_the_page_as_voila_runs_it(db):
+    url = db.url.render_as_string(hide_password=False)
+    assert not build("artist.ipynb", f"uuid={AR[1].upper()}", url).problems  # any case of a stored UUID
+    assert not build("artist.ipynb", f"uuid={AR[3]}", url).problems
+    for query, words in ((f"uuid={UNKNOWN}", f"no artist &#x27;{UNKNOWN}&#x27; is stored"),
+                         ("uuid=abc%3Cb%3E", "no artist &#x27;abc&lt;b&gt;&#x27; is stored (not a SoundCharts UUID)"),
+                         ("", "the link has no uuid")):
+        built = build("artist.ipynb", query, url)
+        state = "notfound-state" if query else "error-state"
+        assert f"shows the {state}" in built.problems and words in html_of(built.widget), query
+        assert not any("Traceback" in node.value for node in walk(built.widget) if hasattr(node, "value")
+                       and isinstance(node.value, str))
+
+
+def test_a_malformed_uuid_is_an_artist_not_stored():
+    with pytest.raises(UnknownEntity, match=r"no artist 'x{60}' is stored \(not a SoundCharts UUID\)"):
+        artist_ui.artist_uuid(Query.parse("uuid=" + "x" * 80))
+    with pytest.raises(BadQuery, match="the link has no uuid"):
+        artist_ui.artist_uuid(Query.parse("uuid="))
+    assert artist_ui.artist_uuid(Query.parse(f"uuid={AR[1].upper()}")) == AR[1]
+
+
+def test_artist_names_link_to_their_page_or_stay_a_credit():
+    credits = {T[1]: [{"uuid": AR[1], "name": "<b>A</b>"}, {"uuid": AR[2], "name": ""}]}
+    assert artists_html(credits[T[1]]) == (f'<a href="artist.ipynb?uuid={AR[1]}">&lt;b&gt;A&lt;/b&gt;</a>, '
+                                           f'<a href="artist.ipynb?uuid={AR[2]}">{AR[2]}</a>')
+    assert artists_html(None, "Some <i>credit</i>") == "Some &lt;i&gt;credit&lt;/i&gt;"  # a name alone: no link
+    assert artists_html([], None) == ""
+    assert artist_link(AR[1], "A", prefix="../") == f'<a href="../artist.ipynb?uuid={AR[1]}">A</a>'
+    column = artists_column(credits)
+    rows = pd.DataFrame({"uuid": [T[1], T[2]], "artist": ["credit 1", "credit 2"]})
+    assert [column.cell(row) for _, row in rows.iterrows()] == [artists_html(credits[T[1]]), "credit 2"]
+
+
+def test_lines_break_at_gaps_and_values_tick_round_numbers():
+    frame = pd.DataFrame({"date": [d(9), d(8), d(5), d(4), D0], "value": [1.0, 2.0, 3.0, 4.0, 1234.0]})
+    figure = lines_chart({"a": frame}, "value", gaps=True).children[0]
+    line, = figure.marks
+    assert [unquote(str(x))[:10] for x in line.x] == [str(d(9)), str(d(8)), str(d(7)), str(d(5)), str(d(4)),
+                                                      str(d(3)), str(D0)]
+    assert [None if v != v else v for v in line.y] == [1.0, 2.0, None, 3.0, 4.0, None, 1234.0]
+    assert figure.axes[1].tick_values.tolist() == [0, 500, 1000, 1500] and figure.axes[1].scale.max == 1500
+    joined = lines_chart({"a": frame}, "value").children[0].marks[0]
+    assert len(joined.x) == 5  # without gaps=True every point joins the next
