@@ -305,10 +305,13 @@ def run(entries: int, *, charts: int = 100, per_ranking: int = 100, db: Path | N
     with tempfile.TemporaryDirectory() as tmp:
         path = db or Path(tmp) / "bench.db"
         shape = None
+        url = f"sqlite:///{path}"
         if not (reuse and path.exists()):
             path.unlink(missing_ok=True)
             shape = build(path, entries, charts, per_ranking)
-        url = f"sqlite:///{path}"
+        else:  # a warehouse an earlier version built: migrated to the schema the pages read
+            upgrade(engine := make_engine(url))
+            engine.dispose()
         con = sqlite3.connect(path)
         n_charts, n_entries = con.execute("SELECT (SELECT COUNT(*) FROM chart), "
                                           "(SELECT MAX(id) FROM chart_ranking_entry)").fetchone()
@@ -356,7 +359,7 @@ def main() -> None:
     ap.add_argument("--charts", type=int, default=100, help="daily charts (spread over 8 platforms)")
     ap.add_argument("--per-ranking", type=int, default=100, help="entries per ranking")
     ap.add_argument("--db", type=Path, help="build the database here (default: a temporary file)")
-    ap.add_argument("--reuse", action="store_true", help="time an existing --db without rebuilding it")
+    ap.add_argument("--reuse", action="store_true", help="time an existing --db without rebuilding it (migrated first)")
     ap.add_argument("--browser", action="store_true", help="also time the overview in headless Chromium")
     args = ap.parse_args()
     r = run(args.entries, charts=args.charts, per_ranking=args.per_ranking, db=args.db, reuse=args.reuse,

@@ -225,8 +225,8 @@ def cleanup_ms(url: str, month: date, partitioned: bool) -> float:
 
 def run(pg_url: str, months: int, charts: int, entries: int, audience_tracks: int = AUDIENCE_TRACKS,
         convert: bool = False, reuse: bool = False, seed_loops: bool = True) -> dict:
-    """Build both databases (``reuse``: measure the ones a previous run built, and leave them whole), measure the
-    pages, then (unless ``reuse``) the cleanup of a month."""
+    """Build both databases (``reuse``: measure the ones a previous run built, migrated to the current schema and
+    otherwise left whole), measure the pages, then (unless ``reuse``) the cleanup of a month."""
     today = date.today()
     start = today - timedelta(days=30 * months - 1)
     urls = {name: make_url(pg_url).set(drivername="postgresql+psycopg", database=f"bench_{name}")
@@ -234,6 +234,9 @@ def run(pg_url: str, months: int, charts: int, entries: int, audience_tracks: in
     out = {"load": [os.getloadavg()[0]]}
     if not reuse:
         out |= build_both(pg_url, today, months, charts, entries, audience_tracks, convert)
+    for url in urls.values() if reuse else ():  # built by an earlier version: migrated to the schema the pages read
+        upgrade(engine := make_engine(url))
+        engine.dispose()
     engine = make_engine(urls["plain"])
     with engine.connect() as conn:
         out["entries"] = conn.execute(text("SELECT count(*) FROM chart_ranking_entry")).scalar_one()
