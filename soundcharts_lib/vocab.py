@@ -21,6 +21,9 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*\Z")
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")  # ASCII digits only: not 20250101, not "２０２６-01-01"
 WHOLE_RE = re.compile(r"-?[0-9]+\Z")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+EMAIL_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+\Z")
+EMAIL_MAX = 254
 
 # ISRC: country (2 letters), registrant (3 letters or digits), year (2 digits), designation (5 digits); the display
 # form's dashes are allowed. A Spotify track id is 22 base-62 characters, alone or in an open.spotify.com link or URI.
@@ -183,6 +186,14 @@ def text(value: str) -> str:
     if found:
         raise BadValue(f"must not contain control characters (found {found.group()!r})")
     return value
+
+
+def email_address(text: str) -> str:
+    """An e-mail address as a mail server takes it: ``local@domain``, a domain of dotted names (letters, digits,
+    hyphens), no spaces, angle brackets, commas or control characters, at most 254 characters."""
+    if len(text) > EMAIL_MAX or not EMAIL_RE.match(text):
+        raise BadValue(f"not an e-mail address (name@domain.example): {shown(text)}")
+    return text
 
 
 def file_path(value: str) -> str:
