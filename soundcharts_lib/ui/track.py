@@ -42,7 +42,7 @@ from soundcharts_lib.ui.common import (
 from soundcharts_lib.ui.compare import compare_picker
 from soundcharts_lib.ui.figures import lines_chart
 from soundcharts_lib.ui.params import BadQuery, Query
-from soundcharts_lib.ui.track_reach import reach_cards
+from soundcharts_lib.ui.track_reach import reach_cards, with_forecast
 from soundcharts_lib.warehouse import audience_series
 from soundcharts_lib.warehouse.analytics import growth_table
 
@@ -229,6 +229,7 @@ class TrackView:
         self.audience_downloads = w.HBox()
         self.checks: dict[str, w.Checkbox] = {}
         self.notes = pd.DataFrame(columns=["date", "kind", "text"])
+        self.forecasts: dict = {}  # a roster track's audience forecast per platform
         self.start = styled(w.DatePicker(description="From", value=start, layout=w.Layout(width="auto")),
                             "audience-start")
         self.end = styled(w.DatePicker(description="To", value=end, layout=w.Layout(width="auto")), "audience-end")
@@ -244,7 +245,7 @@ class TrackView:
 
     def render(self) -> w.Widget:
         data = self._load(history_charts=HISTORY_LINES, **self.settings)
-        self.notes = data["notes"]
+        self.notes, self.forecasts = data["notes"], data["forecast"]
         self._set_platforms(data["audience"])
         self._show_audience(data["audience"])
         self.widget.children = [
@@ -295,7 +296,8 @@ class TrackView:
         points, platforms = sum(len(f) for f in audience["series"].values()), len(audience["series"])
         sub = nothing(f"{points:,} daily points on {platforms} platform{'s' * (platforms != 1)}; growth is measured "
                       f"up to the last stored day{' before the end date' if self.settings['end'] else ''}.")
-        self.audience_body.children = [sub, annotate(audience_figure(audience, self.mode), self.notes),
+        self.audience_body.children = [sub, annotate(with_forecast(
+            audience_figure(audience, self.mode), self.forecasts, self.mode, self.settings["end"]), self.notes),
                                        styled(w.HTML(growth_table_html(audience)), "audience-growth")]
 
     def _audience_card(self, uuid: str, audience: dict) -> w.VBox:

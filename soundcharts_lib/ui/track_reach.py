@@ -4,7 +4,7 @@ its global charts beside, a table of every chart it is on now; its popularity pe
 now and their count over the stored snapshots. Figures and tables only: nothing here needs the kernel once drawn.
 
 :func:`reach_cards` takes :func:`soundcharts_lib.warehouse.viewer_pages.track_reach`'s dict; it never reads the
-database.
+database. :func:`with_forecast` draws a roster track's audience forecast on the audience figure.
 """
 
 from __future__ import annotations
@@ -181,6 +181,56 @@ def playlists_card(playlists: dict, trend: pd.DataFrame) -> w.VBox:
         parts.append(nothing("One playlist snapshot stored so far: the trend starts with the next one."))
     offered = [downloads("track-playlists", top, "Playlists")] if len(top) else []
     return card("Playlists", *parts, css_class="reach-playlists", downloads=offered)
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f} %"
+
+
+def forecast_caption(forecasts: dict, shown: list[str]) -> str:
+    """One line per platform of ``shown``: the backtest error of its forecast, or why there is none."""
+    lines = []
+    for slug in shown:
+        made = forecasts.get(slug)
+        if made is None:
+            continue
+        if made.ok:
+            lines.append(f"<b>{text(slug)}</b>: next {len(made.dates)} days dashed, {made.level:.0%} band shaded; "
+                         f"backtest error (last 4 weeks held out) {_percent(made.backtest_mape)} of the audience, "
+                         f"{_percent(made.growth_mape)} of its growth")
+        else:
+            lines.append(f"<b>{text(slug)}</b>: no forecast ({text(made.reason)})")
+    return ('<div class="sc-sub audience-forecast">Forecast: ' + "; ".join(lines) + "</div>") if lines else ""
+
+
+def with_forecast(chart: w.VBox, forecasts: dict, mode: str, end) -> w.VBox:
+    """``chart`` (:func:`~soundcharts_lib.ui.figures.lines_chart`'s audience lines) with each shown platform's
+    forecast (``{slug: forecast.Forecast}``) drawn dashed from its last stored day, its band shaded, and a caption
+    saying the backtest error (or why there is none). Only on values with no end date (a forecast continues the
+    stored series); ``chart`` unchanged otherwise or without forecasts."""
+    figure = next((c for c in chart.children if isinstance(c, bq.Figure)), None)
+    if not forecasts or mode != "value" or end is not None or figure is None or not figure.marks:
+        return chart
+    lines = {m.labels[0]: m for m in figure.marks if isinstance(m, bq.Lines) and m.labels}
+    sx, sy = figure.marks[0].scales["x"], figure.marks[0].scales["y"]
+    added, top = [], sy.max
+    for slug, made in forecasts.items():
+        if slug not in lines or not made.ok:
+            continue
+        colour = lines[slug].colors[0]
+        days = pd.to_datetime(list(made.dates)).to_numpy()
+        added.append(bq.Lines(x=[days, days], y=[list(made.lower), list(made.upper)], fill="between",
+                              fill_colors=[colour], fill_opacities=[0.15], colors=[colour, colour],
+                              stroke_width=0, scales={"x": sx, "y": sy}))
+        start = pd.to_datetime([made.last_date]).to_numpy()
+        added.append(bq.Lines(x=list(start) + list(days), y=[made.last_value, *made.point], colors=[colour],
+                              line_style="dashed", stroke_width=2, scales={"x": sx, "y": sy}))
+        top = max(top, max(made.upper))
+    figure.marks = [*figure.marks, *added]
+    sy.max = float(top)
+    caption = forecast_caption(forecasts, list(lines))
+    chart.children = [*chart.children, *([styled(w.HTML(caption), "audience-forecast")] if caption else [])]
+    return chart
 
 
 def reach_cards(uuid: str, reach: dict) -> list[w.Widget]:

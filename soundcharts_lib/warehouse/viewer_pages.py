@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy.engine import Engine
 
 from soundcharts_lib.curation import alerts, annotations, roster
-from soundcharts_lib.warehouse import analytics, compare_pages, reach_pages
+from soundcharts_lib.warehouse import analytics, compare_pages, forecast, reach_pages
 
 OVERVIEW_TRACKS, PLATFORM_TRACKS, TOP_DAYS = 10, 20, 30  # as analytics.overview / platform_page list them
 CHART_TABLES = ("ranking", "climbers", "fallers", "new_entries", "dropouts")
@@ -58,10 +58,14 @@ def chart_page(engine: Engine, slug: str, on: date | None = None, *, mine: bool 
 def track_page(engine: Engine, uuid: str, **settings) -> dict:
     """:func:`analytics.track_page` (``settings``: its audience settings) plus ``notes``
     (:func:`annotations.for_track`), ``follow`` (:func:`roster.follow_state`) and ``compare`` (the tracks its
-    "compare with" picker offers, :func:`compare_pages.track_candidates`) and ``reach`` (:func:`track_reach`)."""
+    "compare with" picker offers, :func:`compare_pages.track_candidates`), ``reach`` (:func:`track_reach`) and
+    ``forecast`` (a roster track's audience forecast per platform, :func:`forecast.track_forecast`; else empty)."""
     data = analytics.track_page(engine, uuid, **settings)
-    return {**data, "notes": annotations.for_track(engine, uuid), "follow": roster.follow_state(engine, uuid),
-            "compare": compare_pages.track_candidates(engine, uuid), "reach": track_reach(engine, uuid)}
+    follow = roster.follow_state(engine, uuid)
+    ahead = forecast.track_forecast(engine, uuid) if follow["track"] or follow["artists"] else {}
+    return {**data, "notes": annotations.for_track(engine, uuid), "follow": follow,
+            "compare": compare_pages.track_candidates(engine, uuid), "reach": track_reach(engine, uuid),
+            "forecast": ahead}
 
 
 def track_reach(engine: Engine, uuid: str) -> dict:

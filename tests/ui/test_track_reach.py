@@ -16,8 +16,10 @@ from soundcharts_lib.db.base import utcnow
 from soundcharts_lib.db.store_audience import ensure_track
 from soundcharts_lib.db.tables import PL, POP, REACH
 from soundcharts_lib.ui import track_reach
+from soundcharts_lib.ui.figures import lines_chart
 from soundcharts_lib.ui.world_codes import WORLD_MAP_IDS
 from soundcharts_lib.warehouse import reach_pages
+from soundcharts_lib.warehouse.forecast import forecast_series
 from soundcharts_lib.warehouse.viewer_pages import track_reach as read_reach
 from ui.test_ui import classes, html_of, marks
 
@@ -104,3 +106,28 @@ def test_a_darker_shade_is_a_better_position():
     scale = figure.marks[0].scales["color"]
     assert unplaced == [] and (scale.min, scale.max) == (1, 200)
     assert scale.colors == [track_reach.DARK, track_reach.LIGHT]
+
+
+def audience_of(days: int) -> pd.DataFrame:
+    """A growing audience: ``days`` daily values ending on DAY."""
+    return pd.DataFrame({"date": [DAY - timedelta(days=days - 1 - d) for d in range(days)],
+                         "value": [1_000_000 + 5_000 * d + 37 * (d % 7) for d in range(days)]})
+
+
+def test_a_forecast_is_drawn_dashed_with_its_band_and_backtest_error_or_says_why_not():
+    series = {"spotify": audience_of(120), "deezer": audience_of(20)}
+    forecasts = {slug: forecast_series(frame, slug) for slug, frame in series.items()}
+    assert forecasts["spotify"].ok and not forecasts["deezer"].ok
+    chart = track_reach.with_forecast(lines_chart(series, "value"), forecasts, "value", None)
+    figure = chart.children[0]
+    band, dashed = figure.marks[2:]
+    made = forecasts["spotify"]
+    assert band.fill == "between" and list(band.y[1]) == list(made.upper) and dashed.line_style == "dashed"
+    assert dashed.y[0] == made.last_value and list(dashed.y[1:]) == list(made.point)
+    assert figure.marks[0].scales["y"].max >= max(made.upper)  # the band fits
+    caption = html_of(chart)
+    assert f"backtest error (last 4 weeks held out) {made.backtest_mape:.1f} % of the audience" in caption
+    assert f"<b>deezer</b>: no forecast ({forecasts['deezer'].reason})" in caption
+    for mode, end in (("indexed", None), ("value", DAY)):  # a forecast continues stored values only
+        plain = track_reach.with_forecast(lines_chart(series, "value"), forecasts, mode, end)
+        assert len(plain.children[0].marks) == 2 and "audience-forecast" not in classes(plain)

@@ -361,6 +361,7 @@ def track_data(history_charts: int | None = None, **settings) -> dict:
         "follow": {"roster": True, "track": False, "artists": []},
         "compare": pd.DataFrame({"uuid": ["00000000-0000-4000-8000-000000000002"], "name": [XSS], "sub": ["B"]}),
         "reach": no_reach(),
+        "forecast": {},
     }
 
 
