@@ -138,6 +138,7 @@ def build_parser() -> cliargs.OneLineParser:
     from soundcharts_lib.cli import annotations as cli_annotations
     from soundcharts_lib.cli import artists as cli_artists
     from soundcharts_lib.cli import audience as cli_audience
+    from soundcharts_lib.cli import digest as cli_digest
     from soundcharts_lib.cli import export as cli_export
     from soundcharts_lib.cli import maintenance as cli_maintenance
     from soundcharts_lib.cli import reach as cli_reach
@@ -151,6 +152,7 @@ def build_parser() -> cliargs.OneLineParser:
     cli_roster.register(sub)
     cli_alerts.register(sub)
     cli_annotations.register(sub)
+    cli_digest.register(sub)
 
     s = sub.add_parser("run-job", help="run scheduled/NAME.ipynb with papermill, locked and archived")
     s.add_argument("name", type=cliargs.slug)
