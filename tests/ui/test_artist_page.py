@@ -138,16 +138,22 @@ def test_a_malformed_uuid_is_an_artist_not_stored():
     assert artist_ui.artist_uuid(Query.parse(f"uuid={AR[1].upper()}")) == AR[1]
 
 
-def test_artist_names_link_to_their_page_or_stay_a_credit():
-    credits = {T[1]: [{"uuid": AR[1], "name": "<b>A</b>"}, {"uuid": AR[2], "name": ""}]}
-    assert artists_html(credits[T[1]]) == (f'<a href="artist.ipynb?uuid={AR[1]}">&lt;b&gt;A&lt;/b&gt;</a>, '
-                                           f'<a href="artist.ipynb?uuid={AR[2]}">{AR[2]}</a>')
+def test_artist_names_link_to_their_page_inside_their_credit():
+    a, b, c = ({"uuid": AR[i], "name": n} for i, n in ((1, "Jay"), (2, "Jay-Z"), (3, "<b>B</b>")))
+    link = {key: f'<a class="artist-link" href="artist.ipynb?uuid={AR[i]}">{label}</a>'
+            for key, i, label in (("a", 1, "Jay"), ("b", 2, "Jay-Z"), ("c", 3, "&lt;b&gt;B&lt;/b&gt;"))}
+    # the credit's own words kept, each name linked where it is spelt (the longer first: "Jay" is not "Jay-Z")
+    assert artists_html([a, b], "Jay-Z feat. Jay") == f"{link['b']} feat. {link['a']}"
+    assert artists_html([a, c], "<b>B</b> & Jay") == f"{link['c']} &amp; {link['a']}"
+    assert artists_html([a, b], "Jay & Co") == f"{link['a']} &amp; Co · {link['b']}"  # not in the credit: after it
+    assert artists_html([a, b], None) == f"{link['a']}, {link['b']}"  # no credit: the artists
     assert artists_html(None, "Some <i>credit</i>") == "Some &lt;i&gt;credit&lt;/i&gt;"  # a name alone: no link
-    assert artists_html([], None) == ""
-    assert artist_link(AR[1], "A", prefix="../") == f'<a href="../artist.ipynb?uuid={AR[1]}">A</a>'
-    column = artists_column(credits)
-    rows = pd.DataFrame({"uuid": [T[1], T[2]], "artist": ["credit 1", "credit 2"]})
-    assert [column.cell(row) for _, row in rows.iterrows()] == [artists_html(credits[T[1]]), "credit 2"]
+    assert artists_html([], float("nan")) == ""
+    assert artist_link(AR[4], "", prefix="../") == f'<a class="artist-link" href="../artist.ipynb?uuid={AR[4]}">' \
+                                                   f"{AR[4]}</a>"
+    column = artists_column({T[1]: [a]})
+    rows = pd.DataFrame({"uuid": [T[1], T[2]], "artist": ["Jay", "credit 2"]})
+    assert [column.cell(row) for _, row in rows.iterrows()] == [link["a"], "credit 2"]
 
 
 def test_lines_break_at_gaps_and_values_tick_round_numbers():
