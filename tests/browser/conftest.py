@@ -154,8 +154,15 @@ def cells(page, selector: str) -> list[list[str]]:
         f"{selector} tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText.trim()))")
 
 
-def hrefs(page, selector: str) -> list[str]:
-    return page.eval_on_selector_all(f"{selector} tbody a", "links => links.map(a => a.getAttribute('href'))")
+def hrefs(page, selector: str, links: str = "a:not(.artist-link)") -> list[str]:
+    """The addresses of the ``links`` in the table bodies under ``selector`` (default: all but artist names, see
+    :func:`artist_hrefs`)."""
+    return page.eval_on_selector_all(f"{selector} tbody {links}", "found => found.map(a => a.getAttribute('href'))")
+
+
+def artist_hrefs(page, selector: str) -> list[str]:
+    """The artist links (``ui.credits``) in the table bodies under ``selector``."""
+    return hrefs(page, selector, "a.artist-link")
 
 
 def download_csv(page, selector: str) -> tuple[str, list[dict]]:
