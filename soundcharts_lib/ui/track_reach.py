@@ -200,7 +200,7 @@ def forecast_caption(forecasts: dict, shown: list[str]) -> str:
                          f"{_percent(made.growth_mape)} of its growth")
         else:
             lines.append(f"<b>{text(slug)}</b>: no forecast ({text(made.reason)})")
-    return ('<div class="sc-sub audience-forecast">Forecast: ' + "; ".join(lines) + "</div>") if lines else ""
+    return ('<div class="sc-sub">Forecast (roster track):<br>' + "<br>".join(lines) + "</div>") if lines else ""
 
 
 def with_forecast(chart: w.VBox, forecasts: dict, mode: str, end) -> w.VBox:

@@ -11,6 +11,7 @@ import pytest
 from jobs.test_reach import charting_hit
 from playwright.sync_api import expect
 
+from soundcharts_lib.curation import roster
 from soundcharts_lib.db.store_audience import ensure_track
 from soundcharts_lib.ui.world_codes import WORLD_MAP_IDS
 
@@ -38,8 +39,14 @@ def reach_db(dashboard_db, localapi, tmp_path_factory) -> tuple[str, str]:
         result = ReachProcessor(client, engine, progress=False).run(track_uuids=[song.uuid])
     assert result.status == "success", result.errors
     ensure_track(engine, QUIET, "Never charted", None, None)
+    roster.add(engine, "track", audience_track(url))  # a roster track with stored audience: its forecast
     engine.dispose()
     return url, song.uuid
+
+
+def audience_track(url: str) -> str:
+    return sql(url, "SELECT t.uuid FROM track_audience a JOIN track t ON t.id = a.track_id GROUP BY t.id "
+                    "ORDER BY COUNT(DISTINCT a.date) DESC, t.uuid LIMIT 1")[0][0]
 
 
 def test_a_charting_hit_shows_its_map_charts_popularity_and_playlists(voila, reach_db, page):
@@ -92,3 +99,21 @@ def test_a_song_that_never_charted_gets_an_empty_map_and_a_sentence(voila, reach
     expect(page.locator(".reach-popularity")).to_contain_text("No popularity stored for this track.")
     expect(page.locator(".reach-chart-table")).to_have_count(0)
     screenshot(page, "track-reach-never-charted")
+
+
+def test_a_roster_track_shows_its_forecast_on_the_audience_figure(voila, reach_db, page):
+    url, _ = reach_db
+    uuid = audience_track(url)
+    page.goto(voila(url) + f"/voila/render/track.ipynb?uuid={uuid}")
+    expect_rendered(page, ".audience-growth")
+    caption = page.locator(".audience .audience-forecast")
+    expect(caption).to_contain_text("Forecast (roster track):")
+    days, = sql(url, "SELECT COUNT(DISTINCT a.date) FROM track_audience a JOIN track t ON t.id = a.track_id "
+                     "WHERE t.uuid = ?", uuid)[0]
+    if days >= 56:  # 28 days to fit and 4 weeks held out
+        expect(caption).to_contain_text("backtest error (last 4 weeks held out)")
+        assert page.locator(".audience .bqplot path.line[style*='stroke-dasharray']").count() >= 1
+    else:
+        expect(caption).to_contain_text("no forecast (")
+    page.locator(".audience").screenshot(path=str(screenshot(page, "track-forecast").with_name(
+        "track-forecast-audience.png")))
