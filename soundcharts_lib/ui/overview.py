@@ -6,7 +6,7 @@ Builders take what :func:`soundcharts_lib.warehouse.analytics.overview` returns;
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import bqplot as bq
 import ipywidgets as w
@@ -42,6 +42,7 @@ from soundcharts_lib.ui.common import (
     table_card,
     text,
 )
+from soundcharts_lib.ui.credits import artist_link, artists_column, artists_html
 from soundcharts_lib.ui.figures import nice_ticks
 from soundcharts_lib.ui.roster_filter import ROSTER_TITLE
 
@@ -60,10 +61,11 @@ def build_overview(data: dict, pages: Sequence[dict] = ()) -> w.Widget:
         return stack([empty, *system_status(status), *own]) if len(status["runs"]) or own else empty
     return stack([
         grid([week_comparison(data["weeks"]), chart_health(data["health"])]),
-        recent_alerts(data["alerts"], data["roster"]),
+        recent_alerts(data["alerts"], data["roster"], data["credits"]),
         rankings_per_day(data["per_day"]),
-        grid([top_platforms(data["platforms"]), top_tracks(data["tracks"], data["roster"])], min_width="420px"),
-        charts_attention(data["attention"]),
+        grid([top_tracks(data["tracks"], data["roster"], data["credits"]),
+              top_artists(data["artists"], data["roster"])], min_width="420px"),
+        grid([top_platforms(data["platforms"]), charts_attention(data["attention"])], min_width="420px"),
         *system_status(status),
         *own,
     ])
@@ -171,17 +173,33 @@ def platforms_figure(platforms: pd.DataFrame) -> bq.Figure:
                      layout=w.Layout(width="100%", height=f"{60 + 34 * len(names)}px"))
 
 
-def top_tracks(tracks: pd.DataFrame, mine: bool = False) -> w.Widget:
-    """The most-charted tracks (``mine``: the roster's)."""
+def top_tracks(tracks: pd.DataFrame, mine: bool = False, credits: Mapping | None = None) -> w.Widget:
+    """The most-charted tracks (``mine``: the roster's), their artists linked (``credits``: ``{track uuid:
+    artists}``, :func:`warehouse.artist_pages.credits`)."""
     columns = [
         RANK,
         Column("Track", lambda r: link(dashboard_link("track.ipynb", uuid=r["uuid"]), r["name"])),
-        Column("Artist", lambda r: text(r["artist"])),
+        artists_column(credits or {}),
         Column("Appearances", lambda r: number(r["appearances"]), numeric=True),
     ]
     return table_card(f"Top tracks · 30 days{ROSTER_TITLE * mine}", "overview-tracks", tracks, columns,
                       css_class="top-tracks", empty="None of your roster's tracks charted in the last 30 days." if mine
                       else "No chart entries in the last 30 days.", single=True)
+
+
+def top_artists(artists: pd.DataFrame, mine: bool = False) -> w.Widget:
+    """The artists whose stored tracks have most chart appearances (``mine``: the roster's), each linked to its
+    page (``artists``: :func:`warehouse.artist_pages.top_artists`)."""
+    columns = [
+        RANK,
+        Column("Artist", lambda r: artist_link(r["uuid"], r["name"])),
+        Column("Appearances", lambda r: number(r["appearances"]), numeric=True),
+        Column("Tracks", lambda r: number(r["tracks"]), numeric=True),
+    ]
+    return table_card(f"Top artists · 30 days{ROSTER_TITLE * mine}", "overview-artists", artists, columns,
+                      css_class="top-artists", empty="None of your roster's artists had a track on a chart in the "
+                      "last 30 days." if mine else "No track with a stored artist charted in the last 30 days: "
+                      "soundcharts fetch-metadata stores the tracks' artists.", single=True)
 
 
 def _details(row: pd.Series) -> dict:
@@ -202,6 +220,16 @@ def _alert_chart(row: pd.Series) -> str:
     return link(dashboard_link("chart.ipynb", slug=slug, date=details.get("date")), details.get("chart_name") or slug)
 
 
+def _alert_artists(credits: Mapping) -> Column:
+    """The artist an alert is about (artist_growth), else its track's credit with the track's artists linked."""
+    def cell(row: pd.Series) -> str:
+        details = _details(row)
+        if details.get("artist_uuid"):
+            return artist_link(details["artist_uuid"], details.get("artist"))
+        return artists_html(credits.get(details.get("track_uuid")), details.get("artist"))
+    return Column("Artist", cell)
+
+
 ALERT_COLUMNS = [
     Column("When", lambda r: moment(r["fired_at"]), nowrap=True),
     Column("Rule", lambda r: f'{text(r["rule"])} <span class="sc-sub">{text(r["kind"])}</span>'),
@@ -211,12 +239,13 @@ ALERT_COLUMNS = [
 ]
 
 
-def recent_alerts(alerts: pd.DataFrame, mine: bool = False) -> w.Widget:
-    """Alerts fired in the last 7 days (:func:`curation.alerts.recent_alerts`), newest first, their track
-    and chart linked to their pages (``mine``: those about roster tracks)."""
+def recent_alerts(alerts: pd.DataFrame, mine: bool = False, credits: Mapping | None = None) -> w.Widget:
+    """Alerts fired in the last 7 days (:func:`curation.alerts.recent_alerts`), newest first, their track, artist
+    (``credits``: the tracks' artists) and chart linked to their pages (``mine``: those about roster tracks)."""
     empty = (f"No alert {'about your roster ' * mine}in the last 7 days. Rules fire at the end of each sync; add "
              "one with: soundcharts alerts rules add NAME --kind top_entry --top 10")
-    return table_card(f"Alerts · 7 days{ROSTER_TITLE * mine}", "alerts", alerts, ALERT_COLUMNS,
+    columns = [*ALERT_COLUMNS[:4], _alert_artists(credits or {}), *ALERT_COLUMNS[4:]]
+    return table_card(f"Alerts · 7 days{ROSTER_TITLE * mine}", "alerts", alerts, columns,
                       css_class="recent-alerts", empty=empty, single=True)
 
 

@@ -56,6 +56,8 @@ def data() -> dict:
         "status": {"runs": RUNS, "failures_24h": {"runs": 1, "rankings": 4}, "failed_runs": RUNS.iloc[1:],
                    "quota": QUOTA},
         "alerts": ALERTS, "roster": False,
+        "artists": pd.DataFrame({"uuid": ["a-1"], "name": ["<b>Bold</b>"], "appearances": [12], "tracks": [1]}),
+        "credits": {"u-1": [{"uuid": "a-1", "name": "<b>Bold</b>"}]},
     }
 
 
