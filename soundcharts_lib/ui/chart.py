@@ -38,6 +38,7 @@ from soundcharts_lib.ui.common import (
     table_card,
     text,
 )
+from soundcharts_lib.ui.credits import artists_column
 from soundcharts_lib.ui.roster_filter import ROSTER_TITLE
 
 UNKNOWN_STATE = "no state from the API and no earlier ranking stored"
@@ -93,7 +94,7 @@ def ranking_table(data: dict) -> w.VBox:
         Column("Prev", lambda r: number(r["previous_position"]), numeric=True),
         Column("Move", movement),
         Column("Track", track_cell),
-        Column("Artist", lambda r: text(r["artist"])),
+        artists_column(data["credits"]),
         Column("On chart", on_chart_cell, numeric=True),
         Column("Peak*", lambda r: number(r["stored_peak_position"]), numeric=True),
         Column("Peak date*", lambda r: day(r["stored_peak_date"]), nowrap=True),
@@ -141,7 +142,7 @@ def movers(data: dict) -> w.GridBox:
              Column("Position", lambda r: f'{number(r["previous_position"])} → {number(r["position"])}', numeric=True)]
     entries = [Column("Track", track_cell), Column("Flag", movement),
                Column("Position", lambda r: number(r["position"]), numeric=True)]
-    dropped = [Column("Track", track_cell), Column("Artist", lambda r: text(r["artist"])),
+    dropped = [Column("Track", track_cell), artists_column(data["credits"]),
                Column("Was", lambda r: number(r["previous_position"]), numeric=True)]
     return grid([
         table_card(f"Climbers{mine}", "chart-climbers", data["climbers"], moved, css_class="climbers",

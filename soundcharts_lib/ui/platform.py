@@ -6,6 +6,7 @@ Builders take what :func:`soundcharts_lib.warehouse.analytics.platform_page` ret
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 
 import bqplot as bq
 import ipywidgets as w
@@ -31,6 +32,7 @@ from soundcharts_lib.ui.common import (
     table_card,
     text,
 )
+from soundcharts_lib.ui.credits import artists_column
 from soundcharts_lib.ui.figures import nice_ticks
 from soundcharts_lib.ui.roster_filter import ROSTER_TITLE
 
@@ -43,7 +45,7 @@ def build_platform(data: dict) -> w.Widget:
     return stack([
         grid([platform_summary(data["platform"], charts), rankings_over_time(data["per_day"])], min_width="360px"),
         platform_charts(charts),
-        platform_tracks(data["tracks"], data["roster"]),
+        platform_tracks(data["tracks"], data["roster"], data["credits"]),
     ])
 
 
@@ -112,12 +114,12 @@ def platform_charts(charts: pd.DataFrame) -> w.VBox:
                       empty="No charts discovered on this platform yet: run soundcharts sync-charts")
 
 
-def platform_tracks(tracks: pd.DataFrame, mine: bool = False) -> w.VBox:
-    """The platform's most-charted tracks (``mine``: the roster's)."""
+def platform_tracks(tracks: pd.DataFrame, mine: bool = False, credits: Mapping | None = None) -> w.VBox:
+    """The platform's most-charted tracks (``mine``: the roster's), their artists linked (``credits``)."""
     columns = [
         RANK,
         Column("Track", lambda r: link(dashboard_link("track.ipynb", uuid=r["uuid"]), r["name"])),
-        Column("Artist", lambda r: text(r["artist"])),
+        artists_column(credits or {}),
         Column("Appearances", lambda r: number(r["appearances"]), numeric=True),
         Column("Best", lambda r: number(r["best_position"]), numeric=True),
         Column("Charts", lambda r: number(r["charts"]), numeric=True),

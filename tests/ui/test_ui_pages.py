@@ -207,7 +207,7 @@ def platform_data() -> dict:
                            "charts": [2]})
     return {"platform": {"slug": "spotify", "name": "Spotify", "supports_charts": True, "supports_audience": True,
                          "audience_metric": None}, "charts": charts, "per_day": per_day, "tracks": tracks,
-            "roster": False}
+            "roster": False, "credits": {}}
 
 
 def test_platform_page_health_links_and_bars():
@@ -263,7 +263,8 @@ def chart_loader(calls: list, fail: date | None = None):
                 "climbers": moved[moved["movement"] > 0], "fallers": moved[moved["movement"] < 0],
                 "new_entries": frame[frame["status"].isin(["NEW", "RE-ENTRY"])],
                 "dropouts": pd.DataFrame({"uuid": ["u-9"], "name": ["Gone"], "artist": [""],
-                                          "previous_position": [7], "source": ["api"]}), "dropouts_from": "api"}
+                                          "previous_position": [7], "source": ["api"]}), "dropouts_from": "api",
+                "credits": {}}
     return load
 
 
