@@ -40,6 +40,7 @@ from soundcharts_lib.ui.common import (
     text,
 )
 from soundcharts_lib.ui.compare import compare_picker
+from soundcharts_lib.ui.credits import artists_html
 from soundcharts_lib.ui.figures import lines_chart
 from soundcharts_lib.ui.params import BadQuery, Query
 from soundcharts_lib.ui.track_reach import reach_cards, with_forecast
@@ -85,7 +86,7 @@ IDENTIFIER_COLUMNS = [Column("Platform", lambda r: text(r["platform"])),
 
 
 def track_summary(track: dict, follow: dict) -> w.VBox:
-    artists = ", ".join(text(a["name"]) for a in track["artists"]) or text(track["credit_name"])
+    artists = artists_html(track["artists"]) or text(track["credit_name"])
     facts = [("Artists", artists), ("ISRC", text(track["isrc"])), ("Released", day(track["release_date"])),
              ("Duration", _duration(track["duration"])), ("Genres", _listed(track["genres"])),
              ("Labels", _listed(track["labels"])),
