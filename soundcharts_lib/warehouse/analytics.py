@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import BigInteger, Date, cast, exists, func, literal, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db import rollup
@@ -338,6 +338,8 @@ HISTORY_COLUMNS = ["date", "chart", "chart_name", "platform", "country_code", "p
 TRACK_CHART_COLUMNS = ["chart", "chart_name", "platform", "country_code", "first_date", "last_date", "appearances",
                        "peak_position", "last_position"]
 CHART_NAME_COLUMNS = ["chart_id", "chart", "chart_name", "platform", "country_code"]
+POSITIONS = 1_000_000  # above any chart position
+EPOCH = literal(date(1970, 1, 1), Date)
 
 
 def _track_id(uuid: str):
@@ -412,15 +414,20 @@ def _charts(conn: Connection, uuid: str, counted: list) -> pd.DataFrame:
     """:func:`track_charts` with each chart's ``chart_id`` first."""
     # Aggregated in SQL from the index alone (its entries grouped by chart, dates and positions in the index): a
     # year-long hit's tens of thousands of entries never leave the database.
-    per_chart = (select(E.c.chart_id, func.min(E.c.ranking_date).label("first_date"),
-                        func.max(E.c.ranking_date).label("last_date"), func.count().label("appearances"),
-                        func.min(E.c.position).label("peak_position"))
-                 .where(*counted).group_by(E.c.chart_id).subquery())
-    last_entry = E.alias()  # (chart, date) names one ranking: the last date's entries are a counted ranking's
-    last_position = (select(func.min(last_entry.c.position))
-                     .where(last_entry.c.track_id == _track_id(uuid), last_entry.c.chart_id == per_chart.c.chart_id,
-                            last_entry.c.ranking_date == per_chart.c.last_date)
-                     .scalar_subquery())
+    aggregates = [func.min(E.c.ranking_date).label("first_date"), func.max(E.c.ranking_date).label("last_date"),
+                  func.count().label("appearances"), func.min(E.c.position).label("peak_position")]
+    if conn.dialect.name == "postgresql":  # the last date's smallest position from the same pass: the largest
+        # day x POSITIONS - position (a probe per chart, planned over every partition, costs more than the pass)
+        per_chart = (select(E.c.chart_id, *aggregates, func.max(_day(E.c.ranking_date) * POSITIONS - E.c.position)
+                            .label("last")).where(*counted).group_by(E.c.chart_id).subquery())
+        last_position = _day(per_chart.c.last_date) * POSITIONS - per_chart.c.last
+    else:  # SQLite: a probe per chart costs less than a date computed for each entry
+        per_chart = select(E.c.chart_id, *aggregates).where(*counted).group_by(E.c.chart_id).subquery()
+        last_entry = E.alias()  # (chart, date) names one ranking: the last date's entries are a counted ranking's
+        last_position = (select(func.min(last_entry.c.position))
+                         .where(last_entry.c.track_id == _track_id(uuid), last_entry.c.chart_id == per_chart.c.chart_id,
+                                last_entry.c.ranking_date == per_chart.c.last_date)
+                         .scalar_subquery())
     q = (select(per_chart.c.chart_id, C.c.slug.label("chart"), C.c.name.label("chart_name"),
                 P.c.slug.label("platform"), C.c.country_code, per_chart.c.first_date, per_chart.c.last_date,
                 per_chart.c.appearances, per_chart.c.peak_position, last_position.label("last_position"))
@@ -428,6 +435,11 @@ def _charts(conn: Connection, uuid: str, counted: list) -> pd.DataFrame:
          .order_by(per_chart.c.appearances.desc(), per_chart.c.peak_position, C.c.slug))
     found = _frame(conn, q)
     return found if len(found) else pd.DataFrame(columns=["chart_id", *TRACK_CHART_COLUMNS])
+
+
+def _day(column):
+    """PostgreSQL: a date as its number of days since 1970-01-01, a big integer."""
+    return cast(column - EPOCH, BigInteger)
 
 
 NOW_COLUMNS = ["chart", "chart_name", "platform", "platform_name", "country_code", "country_name", "date", "position"]

@@ -214,6 +214,15 @@ def test_track_charts_agree_with_its_history_and_a_page_may_hold_its_top_charts_
     assert analytics.track_chart_history(db, U[1], []).empty
 
 
+def test_a_track_twice_on_its_last_ranking_is_at_its_best_position_there(db):
+    with db.begin() as conn:  # track 1 also at position 3 of dz-fr's ranking of today (id 7), after position 2
+        conn.execute(insert(ChartRankingEntry), [{"ranking_id": 7, "ranking_date": d(0), "track_id": 1,
+                                                  "position": 3}])
+    charts = analytics.track_charts(db, U[1]).set_index("chart")
+    assert charts.loc["dz-fr", ["appearances", "peak_position", "last_position"]].tolist() == [2, 2, 2]
+    assert charts.loc["sp-us", ["peak_position", "last_position"]].tolist() == [1, 2]  # its best was earlier
+
+
 def test_track_audience_range_limit_and_growth(db):
     audience = analytics.track_audience(db, U[1], start=d(9), limit=5)
     assert audience["available"] == ["spotify"] and audience["platforms"] == ["spotify"]
