@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db.runs import INTERRUPTED, RUNNING
 from soundcharts_lib.db.tables import AUD, CHECK, RUN, C, E, P, R, T
-from soundcharts_lib.warehouse import health, trends
+from soundcharts_lib.warehouse import artist_pages, health, trends
 from soundcharts_lib.warehouse.analytics import UnknownEntity, chart_info, track_details
 
 CHART_STATES = ("ok", "failing", "stale", "inactive")
@@ -90,7 +90,8 @@ ENTRY_COLUMNS = ["position", "previous_position", "movement", "status", "status_
 
 def ranking_entries(engine: Engine, slug: str, on: date | None = None) -> dict:
     """One ranking of a chart, ``on`` a date or the newest (``ranking``: ranking_date, fetched_at, status,
-    entry_count, error), its ``chart``, its ``entries`` by position, its ``dropouts`` and ``dropouts_from``, as
+    entry_count, error), its ``chart``, its ``entries`` by position, its ``dropouts`` and ``dropouts_from`` (and the
+    ``credits`` of their tracks, :func:`artist_pages.credits`), as
     :func:`warehouse.trends.ranking_entries` reads them (the chart page reads the same): ``ENTRY_COLUMNS``,
     where entry_state is the API's word as stored (status is what it means) and metadata_fetched_at the track's."""
     info = chart_info(engine, slug)
@@ -110,7 +111,8 @@ def ranking_entries(engine: Engine, slug: str, on: date | None = None) -> dict:
     ranking.pop("id")
     return {"chart": info, "ranking": ranking, "entries": entries[ENTRY_COLUMNS],
             "dropouts": read.dropouts[trends.DROPOUT_COLUMNS],
-            "dropouts_from": trends.FROM_API if read.sent_dropouts else trends.STORED_HISTORY}
+            "dropouts_from": trends.FROM_API if read.sent_dropouts else trends.STORED_HISTORY,
+            "credits": artist_pages.credits(engine, [*entries["uuid"], *read.dropouts["uuid"]])}
 
 
 # -- tracks -------------------------------------------------------------------------------------------------
@@ -161,8 +163,9 @@ def track_admin(engine: Engine, uuid: str) -> dict:
 def tracks(engine: Engine, *, search: str | None = None, missing: str | None = None,
            limit: int = TRACKS_SHOWN) -> dict:
     """Tracks by name (``rows``: uuid, name, artist, isrc, metadata_fetched_at, audience_platforms,
-    last_audience) and how many match (``total``). ``search`` matches name, artist, ISRC (as plain text, in any
-    case) or UUID; ``missing`` is ``metadata`` (never fetched) or ``audience`` (no point stored)."""
+    last_audience), how many match (``total``) and their ``credits`` (:func:`artist_pages.credits`). ``search``
+    matches name, artist, ISRC (as plain text, in any case) or UUID; ``missing`` is ``metadata`` (never fetched) or
+    ``audience`` (no point stored)."""
     where = []
     if search:
         holds = [_holds(column, search, engine.dialect.name) for column in (T.c.name, T.c.credit_name, T.c.isrc)]
@@ -186,7 +189,7 @@ def tracks(engine: Engine, *, search: str | None = None, missing: str | None = N
          .order_by(T.c.name, T.c.uuid))
     rows = _frame(engine, q)
     total = int(rows["total"].iloc[0]) if len(rows) else 0
-    return {"rows": rows.drop(columns="total"), "total": total}
+    return {"rows": rows.drop(columns="total"), "total": total, "credits": artist_pages.credits(engine, rows["uuid"])}
 
 
 def _holds(column, text: str, dialect: str):
