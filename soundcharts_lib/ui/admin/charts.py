@@ -10,7 +10,7 @@ database themselves.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 
 import ipywidgets as w
@@ -23,6 +23,7 @@ from soundcharts_lib.ui.admin.track import Picker, TrackActions, track_label
 from soundcharts_lib.ui.chart import on_chart_cell, state_cell
 from soundcharts_lib.ui.common import Column, card, dashboard_link, day, link, nothing, number, pill, styled, text
 from soundcharts_lib.ui.common import html_table as table
+from soundcharts_lib.ui.credits import artists_column
 from soundcharts_lib.vocab import today_utc
 from soundcharts_lib.warehouse.admin_pages import CHART_STATES
 
@@ -154,12 +155,16 @@ class ChartView(View):
 
 # -- one ranking's entries ----------------------------------------------------------------------------------
 
-ENTRY_COLUMNS = [
+def entry_columns(credits: Mapping) -> list[Column]:
+    """A ranking's entries, their artists linked to the artist page (``credits``: ``{track uuid: artists}``)."""
+    return [*ENTRY_COLUMNS[:4], artists_column(credits, prefix="../"), *ENTRY_COLUMNS[4:]]
+
+
+ENTRY_COLUMNS = [  # without the artists: see entry_columns
     Column("#", lambda r: number(r["position"]), numeric=True),
     Column("Prev", lambda r: number(r["previous_position"]), numeric=True),
     Column("State", state_cell),
     Column("Track", lambda r: link(dashboard_link("track.ipynb", uuid=r["uuid"]), r["name"])),
-    Column("Artist", lambda r: text(r["artist"])),
     Column("entryState sent", lambda r: f"<code>{text(r['entry_state'])}</code>" if isinstance(r["entry_state"], str)
            else '<span class="sc-sub">empty</span>'),
     Column("On chart", on_chart_cell, numeric=True),
@@ -181,7 +186,6 @@ def _ranking_facts(chart: dict, ranking: dict) -> str:
 DROPOUT_COLUMNS = [
     Column("Last position", lambda r: number(r["previous_position"]), numeric=True),
     Column("Track", lambda r: link(dashboard_link("track.ipynb", uuid=r["uuid"]), r["name"])),
-    Column("Artist", lambda r: text(r["artist"])),
 ]
 
 
@@ -191,7 +195,8 @@ def _dropouts(data: dict) -> w.Widget:
     if data["dropouts_from"] != "api":
         return card("Drop-outs", nothing("The API sent no position-0 item with this ranking: the chart page takes "
                                          "the drop-outs from the previous stored ranking."), css_class="dropout-list")
-    return card("Drop-outs sent by the API (position 0)", w.HTML(table(gone, DROPOUT_COLUMNS)),
+    columns = [*DROPOUT_COLUMNS, artists_column(data["credits"], prefix="../")]
+    return card("Drop-outs sent by the API (position 0)", w.HTML(table(gone, columns)),
                 css_class="dropout-list")
 
 
@@ -211,7 +216,7 @@ class RankingView(View):
         self.picker.offer([(f"#{r['position']} {track_label(r)}", r["uuid"]) for _, r in entries.iterrows()])
         about = card("Ranking", w.HTML(_ranking_facts(data["chart"], data["ranking"])),
                      css_class="ranking-facts")
-        body = (w.HTML(table(entries, ENTRY_COLUMNS)) if len(entries)
+        body = (w.HTML(table(entries, entry_columns(data["credits"]))) if len(entries)
                 else nothing("This ranking has no entries (its fetch failed?)."))
         parts = [about, card("Entries", body, css_class="entry-list")]
         if data["ranking"]["status"] == "success":  # a failed fetch has no items at all

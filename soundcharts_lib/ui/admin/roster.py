@@ -30,6 +30,7 @@ from soundcharts_lib.ui.common import (
     styled,
     text,
 )
+from soundcharts_lib.ui.credits import artist_link
 
 KINDS = (("Track", "track"), ("Artist", "artist"))
 FOLLOW_BY = (("ISRC", "isrc"), ("Spotify link or id", "spotify"), ("Platform id", "platform"))
@@ -39,6 +40,8 @@ def _name(row: pd.Series) -> str:
     label = row["label"] if isinstance(row["label"], str) and row["label"] else row["uuid"]
     if row["kind"] == "track" and row["stored"]:
         return link(f"../{dashboard_link('track.ipynb', uuid=row['uuid'])}", label)
+    if row["kind"] == "artist" and row["stored"]:
+        return artist_link(row["uuid"], label, prefix="../")
     return text(label)
 
 

@@ -9,7 +9,7 @@ database themselves.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import ipywidgets as w
 import pandas as pd
@@ -34,6 +34,7 @@ from soundcharts_lib.ui.common import (
     styled,
     text,
 )
+from soundcharts_lib.ui.credits import artists_column, artists_html
 
 MISSING = (("Metadata never fetched", "metadata"), ("No audience stored", "audience"))
 Platforms = Sequence[tuple[str, str]]  # (slug, name) of the audience platforms
@@ -94,10 +95,10 @@ class TrackActions:
 # -- one track ----------------------------------------------------------------------------------------------
 
 def _track_facts(track: dict, appearances: int) -> str:
-    artists = ", ".join(a["name"] for a in track["artists"]) or track["credit_name"]
     duration = f"{track['duration'] // 60}:{track['duration'] % 60:02d}" if track["duration"] else ""
     fetched = when(track["metadata_fetched_at"]) or pill("never fetched", "warn")
-    rows = [("UUID", f"<code>{text(track['uuid'])}</code>"), ("Artists", text(artists)),
+    artists = artists_html(track["artists"], prefix="../") or text(track["credit_name"])
+    rows = [("UUID", f"<code>{text(track['uuid'])}</code>"), ("Artists", artists),
             ("ISRC", text(track["isrc"])), ("Release date", day(track["release_date"])),
             ("Duration", duration),
             ("Explicit", text({True: "yes", False: "no"}.get(track["explicit"], ""))),
@@ -164,9 +165,13 @@ def track_label(row: pd.Series) -> str:
     return f"{row['name']}{artist}"[:90]
 
 
-TRACK_COLUMNS = [
+def track_columns(credits: Mapping) -> list[Column]:
+    """The track list's columns, the artists linked to the artist page (``credits``: ``{track uuid: artists}``)."""
+    return [TRACK_COLUMNS[0], artists_column(credits, prefix="../"), *TRACK_COLUMNS[1:]]
+
+
+TRACK_COLUMNS = [  # without the artists: see track_columns
     Column("Track", lambda r: link(dashboard_link("track.ipynb", uuid=r["uuid"]), r["name"])),
-    Column("Artist", lambda r: text(r["artist"])),
     Column("ISRC", lambda r: text(r["isrc"])),
     Column("Metadata", lambda r: when(r["metadata_fetched_at"])[:10] or pill("missing", "warn")),
     Column("Audience platforms", lambda r: number(r["audience_platforms"]), numeric=True),
@@ -200,4 +205,4 @@ class TracksView(View):
         if rows.empty:
             return card("Tracks", nothing("No track matches."), css_class="track-list")
         head = w.HTML(f'<div class="sc-sub track-count">{html.escape(shown)}</div>')
-        return card("Tracks", head, w.HTML(html_table(rows, TRACK_COLUMNS)), css_class="track-list")
+        return card("Tracks", head, w.HTML(html_table(rows, track_columns(found["credits"]))), css_class="track-list")
