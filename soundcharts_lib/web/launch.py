@@ -41,7 +41,7 @@ MIN_TOKEN_LENGTH = 16
 VIEWER_PORT = 8866
 ADMIN_PORT = 8867
 PREHEATED_PAGES = ("overview.ipynb", "chart.ipynb", "track.ipynb", "platform.ipynb", "labels.ipynb",
-                   "compare.ipynb")  # the viewer pages: they wait for their request
+                   "compare.ipynb", "artist.ipynb")  # the viewer pages: they wait for their request
 POOL_SIZE = 1
 FILL_DELAY_SECONDS = 3  # the served page loads (~2 s) before its pool starts the next kernel (2-3 s of CPU)
 API_CREDENTIALS = tuple(VARIABLES[name].name for name in ("app_id", "api_key", "client_id", "client_secret"))
