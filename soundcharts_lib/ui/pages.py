@@ -12,7 +12,7 @@ from pathlib import Path
 
 from soundcharts_lib.web.launch import DASHBOARDS
 
-BUILTIN = frozenset({"overview", "platform", "chart", "track", "labels", "compare"})
+BUILTIN = frozenset({"overview", "platform", "chart", "track", "labels", "compare", "artist"})
 
 
 def page_title(path: Path) -> str:
