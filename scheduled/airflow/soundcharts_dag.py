@@ -1,5 +1,6 @@
 """The scheduled job notebooks on Apache Airflow 3: a chart sync task per platform, then metadata for new
-tracks, then artists, then audience, then maintenance (Sundays). The parameters are the crontab's.
+tracks, then artists, then audience, then the roster's reach, then its digest, then maintenance (Sundays). The
+parameters are the crontab's.
 
 Each task runs the project's own ``soundcharts run-job`` from the project's virtualenv, so the notebooks are
 locked, archived under ``runs/YYYY/MM/DD/`` and recorded as a SyncRun exactly as under cron, and Airflow needs
@@ -134,13 +135,18 @@ def soundcharts():
         """The roster's songs: chart entries everywhere, popularity and current playlists."""
         return run_job("fetch_reach", {"roster": True})
 
+    @task
+    def digest() -> str:
+        """The roster's digest of yesterday, mailed and posted (recipients and webhook from the environment)."""
+        return run_job("digest")
+
     @task.run_if(_sunday, skip_message="maintenance runs on Sundays")
     @task
     def maintenance() -> str:
         """Archive pruning and integrity checks."""
         return run_job("maintenance")
 
-    sync >> fetch_metadata() >> fetch_artists() >> fetch_audience() >> fetch_reach() >> maintenance()
+    sync >> fetch_metadata() >> fetch_artists() >> fetch_audience() >> fetch_reach() >> digest() >> maintenance()
 
 
 soundcharts()

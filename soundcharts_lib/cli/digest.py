@@ -17,6 +17,7 @@ from soundcharts_lib import vocab
 from soundcharts_lib.cli import args as cliargs
 from soundcharts_lib.cli.common import run_and_report
 from soundcharts_lib.cli.exits import EXIT_LOCKED
+from soundcharts_lib.errors import ConfigError
 
 
 def register(sub) -> None:
@@ -39,6 +40,9 @@ def cmd_digest(args, settings) -> int:
     from soundcharts_lib.jobs.lock import JobLocked
 
     params = DigestParams(days=args.days, to=args.to, webhook=args.webhook, dry_run=args.dry_run)
+    if not (args.to or args.webhook or args.dry_run or settings.digest_to or settings.digest_webhook):
+        raise ConfigError("nowhere to send the digest: give --to or --webhook (or set SOUNDCHARTS_DIGEST_TO or "
+                          "SOUNDCHARTS_DIGEST_WEBHOOK), or --dry-run FILE")
     try:
         return run_and_report(digest, settings, params)
     except JobLocked as exc:

@@ -3,7 +3,8 @@
 address (``to``, else ``SOUNDCHARTS_DIGEST_TO``) and posted to each Slack-compatible webhook (``webhook``, else
 ``SOUNDCHARTS_DIGEST_WEBHOOK``), each delivery recorded (``digest_delivery``).
 
-A delivery that fails (the SMTP server or the webhook unreachable, a refusal) is kept as not sent and counted as a
+Without any recipient the digest is rendered and kept, and nothing is sent (a note says so). A delivery that fails
+(the SMTP server or the webhook unreachable, a refusal) is kept as not sent and counted as a
 failure (one line each, one for all the mail of a server that could not be reached): the run raises
 :class:`~soundcharts_lib.jobs.result.JobFailed`, and the next run naming the same target sends it, the older
 periods first; what was sent is never sent again. ``dry_run``: the HTML (figure inside) is written to that file
@@ -152,6 +153,7 @@ def _deliver(engine, settings: Settings, emails: list[str], hooks: list[str], ta
             tally.sent += 1
         else:
             tally.unsent += 1
+            log.warning("digest %s to %s not sent: %s", delivery["period_end"], delivery["target"][:20], error)
 
     mails = [d for d in waiting if d["target"] in emails]
     if mails:
@@ -185,14 +187,13 @@ def digest(settings: Settings, params: DigestParams | Mapping | None = None) -> 
     end = today_utc() - timedelta(days=1)
     start = end - timedelta(days=params.days - 1)
     if params.dry_run:
+        if not Path(params.dry_run).parent.is_dir():
+            raise vocab.BadValue(f"dry_run: no folder {str(Path(params.dry_run).parent)!r} to write the file in")
         return _dry_run(settings, params, start, end)
-    if not emails and not hooks:
-        raise vocab.BadValue("nowhere to send the digest: give --to or --webhook (or set SOUNDCHARTS_DIGEST_TO or "
-                             "SOUNDCHARTS_DIGEST_WEBHOOK), or --dry-run FILE")
     if emails and not settings.smtp_host:
         raise ConfigError("SOUNDCHARTS_SMTP_HOST is not set: there is no SMTP server to mail the digest through")
     engine = migrated_engine(settings)
-    tally = DigestTally(period=period_text(start, end))
+    tally, notes = DigestTally(period=period_text(start, end)), ()
     try:
         with job_lock(LOCK, settings):
             recorded = {"days": params.days, "to": emails, "webhooks": [digests.webhook_target(u) for u in hooks]}
@@ -209,6 +210,9 @@ def digest(settings: Settings, params: DigestParams | Mapping | None = None) -> 
                 digests.ensure_deliveries(engine, kept.id, targets)
                 tally.already_sent = digests.sent_already(engine, kept.id, targets)
                 _deliver(engine, settings, emails, hooks, tally)
+                if not targets:
+                    notes = ("no recipient: set SOUNDCHARTS_DIGEST_TO or SOUNDCHARTS_DIGEST_WEBHOOK (kept: a later run "
+                             "naming one sends it)",)
             except Exception as exc:
                 tally.failures += 1
                 tally.errors.append(f"stopped by {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}")
@@ -217,4 +221,4 @@ def digest(settings: Settings, params: DigestParams | Mapping | None = None) -> 
                 finish_run(engine, tally.run_id, status=tally.status, counts=tally.counts(), errors=tally.errors)
     finally:
         engine.dispose()
-    return tally.run_result(JOB, notebook=settings.job_notebook).raise_if_failed()
+    return tally.run_result(JOB, notes=notes, notebook=settings.job_notebook).raise_if_failed()

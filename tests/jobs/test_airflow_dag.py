@@ -24,7 +24,8 @@ DAGS = ROOT / "scheduled" / "airflow"
 CANARY = "CANARY-airflow-key-5e1d"  # the local API's key in the end-to-end test: never in a log or notebook
 PLATFORMS = "spotify,apple-music"  # the end-to-end run's sync tasks (the first test checks the full list)
 JOBS = [("sync_charts", "-p", "platforms", PLATFORMS), ("fetch_metadata",), ("fetch_artists", "-p", "limit", "200"),
-        ("fetch_audience", "-p", "limit", "200"), ("fetch_reach", "-p", "roster", "true"), ("maintenance",)]
+        ("fetch_audience", "-p", "limit", "200"), ("fetch_reach", "-p", "roster", "true"), ("digest",),
+        ("maintenance",)]
 
 INSPECT = textwrap.dedent("""
     import importlib.util, json, sys
@@ -104,7 +105,7 @@ def test_the_dag_imports_with_the_expected_tasks_and_edges(airflow_env, localapi
         sync = {f"sync_charts.{p.code}" for p in client.chart_platforms()}
     assert found["edges"] == {**{t: ["fetch_metadata"] for t in sync}, "fetch_metadata": ["fetch_artists"],
                               "fetch_artists": ["fetch_audience"], "fetch_audience": ["fetch_reach"],
-                              "fetch_reach": ["maintenance"], "maintenance": []}
+                              "fetch_reach": ["digest"], "digest": ["maintenance"], "maintenance": []}
     assert all(retries >= 3 and backoff >= 2 for retries, backoff in found["retries"].values())
     # isolation both ways: the DAG needs nothing of ours, and Airflow never reached the project's .venv
     assert found["project_importable"] is False
@@ -197,7 +198,8 @@ def test_airflow_dags_test_stores_what_run_job_stores(airflow_env, pg_url, tmp_p
     # every task went through run-job: one SyncRun per job, linked to its notebook archived like run-job's
     kinds = sorted(kind for kind, status, _ in airflow_rows["runs"] if status == "success")
     assert kinds == sorted(["sync_charts"] * len(airflow_rows["chart_platforms"])
-                           + ["fetch_metadata", "fetch_artists", "fetch_audience", "fetch_reach", "maintenance"])
+                           + ["fetch_metadata", "fetch_artists", "fetch_audience", "fetch_reach", "digest",
+                              "maintenance"])
     archived = sorted(runs.rglob("*.ipynb"))
     assert {str(p) for p in archived} == {path for *_, path in airflow_rows["runs"]}
     for path in archived:  # runs/YYYY/MM/DD/NAME-HHMMSS.ipynb beside its log
