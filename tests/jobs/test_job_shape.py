@@ -29,6 +29,7 @@ from soundcharts_lib.errors import ConfigError, SoundchartsError
 from soundcharts_lib.jobs.artists import ArtistParams, fetch_artists
 from soundcharts_lib.jobs.audience import AudienceParams, fetch_audience
 from soundcharts_lib.jobs.backup import BackupParams, backup, backup_suffix
+from soundcharts_lib.jobs.digest import DigestParams, digest
 from soundcharts_lib.jobs.maintenance import MaintenanceParams, run_maintenance
 from soundcharts_lib.jobs.metadata import MetadataParams, fetch_metadata
 from soundcharts_lib.jobs.reach import ReachParams, fetch_reach
@@ -40,7 +41,8 @@ from soundcharts_lib.vocab import BadValue
 CHART = "spotify-top-200-global-daily"
 NOTEBOOKS = {"sync_charts": (SyncParams, sync_charts), "fetch_audience": (AudienceParams, fetch_audience),
              "fetch_metadata": (MetadataParams, fetch_metadata), "maintenance": (MaintenanceParams, run_maintenance),
-             "fetch_artists": (ArtistParams, fetch_artists), "fetch_reach": (ReachParams, fetch_reach)}
+             "fetch_artists": (ArtistParams, fetch_artists), "fetch_reach": (ReachParams, fetch_reach),
+             "digest": (DigestParams, digest)}
 
 
 @pytest.fixture
