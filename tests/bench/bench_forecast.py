@@ -21,9 +21,11 @@ forecast takes.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -138,8 +140,9 @@ def report(figures: dict[str, Platform]) -> list[str]:
                      f"{_q(p.growth, .9):>6} {_q(p.naive_growth, .5):>9} {_q(p.naive_growth, .9):>6} "
                      f"{p.inside / p.held if p.held else 0:>8.3f} {_q(p.record_mape, .5):>10} "
                      f"{1000 * float(np.median(p.seconds)) if p.seconds else 0:>5.1f}")
-    reasons = sorted({r.split(";")[0].split(" stored")[0] for p in figures.values() for r in p.refused})
-    lines.append(f"no forecast for {len(every.refused)} series ({', '.join(reasons) or 'none'})")
+    reasons = Counter(re.sub(r"[0-9]+", "N", r) for r in every.refused)
+    lines.append(f"no forecast from the cut for {len(every.refused)} series, its reasons:" + "".join(
+        f"\n  {n} {reason}" for reason, n in reasons.most_common()))
     return lines
 
 
