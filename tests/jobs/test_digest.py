@@ -204,6 +204,9 @@ def test_the_digest_arrives_by_mail_with_its_links_and_figure_once(db, tmp_path)
         assert len(chart_links) == counts["entries"] + counts["exits"] + counts["moves"] > 0
         assert all(f"&amp;date={YESTERDAY}" in link for link in chart_links)  # each chart on the day of the change
         assert counts["tracks"] == len(followed) == 4 and counts["alerts"] > 0
+        with_followers = sql(db, "SELECT DISTINCT a.uuid FROM artist a JOIN artist_audience f ON f.artist_id = a.id")
+        assert counts["followers"] > 0 and [u for (u,) in with_followers
+                                            if f'href="{PUBLIC}/voila/render/artist.ipynb?uuid={u}"' in page]
 
         # the leaders as this test counts them: the first one's growth is the first row's
         pct, uuid, platform = best[0]
