@@ -96,7 +96,8 @@ def _targets(settings: Settings, params: DigestParams) -> tuple[list[str], list[
     emails = list(params.to) or [vocab.checked("SOUNDCHARTS_DIGEST_TO", vocab.email_address, a)
                                  for a in settings.digest_to]
     hooks = [w.get() for w in params.webhook] or (
-        [webhook_url(settings.digest_webhook.get()).get()] if settings.digest_webhook else [])
+        [vocab.checked("SOUNDCHARTS_DIGEST_WEBHOOK", webhook_url, settings.digest_webhook.get()).get()]
+        if settings.digest_webhook else [])
     return list(dict.fromkeys(emails)), list(dict.fromkeys(hooks))
 
 
