@@ -1,6 +1,6 @@
 """A warehouse as a user's first week makes it, from the local API: charts with a backfill, metadata for every track,
-audience for a third of them, a roster with tracks and an artist, annotations, evaluated alert rules; and what it
-stores (the entities whose pages the crawl builds)."""
+audience for a third of them, followers and listeners for a third of the artists, a roster with tracks and an
+artist, annotations, evaluated alert rules; and what it stores (the entities whose pages the crawl builds)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from sqlalchemy import func, select
 from soundcharts_lib.curation import alerts, annotations, roster
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.tables import TA, TPI, A, C, E, P, R, T
+from soundcharts_lib.jobs.artists import ArtistDataProcessor
 from soundcharts_lib.jobs.audience import AudienceDataProcessor
 from soundcharts_lib.jobs.metadata import store_metadata
 from soundcharts_lib.jobs.sync import ChartSync
 
 BACKFILL_DAYS = 7  # ~450 tracks on the local catalog, each with a viewer and an admin page
 AUDIENCE_SHARE = 3  # audience for one track in AUDIENCE_SHARE (the stalest first, as fetch-audience picks them)
+ARTIST_SHARE = 3  # followers and listeners for one artist in ARTIST_SHARE (as fetch-artists picks them)
 ODD_TEXT = ("<b>Single</b> out & about", "حملة الإطلاق 🚀", "x" * 300)
 UNKNOWN_TRACK = "00000000-0000-4000-8000-000000000016"  # followed before any chart holds it
 RULES = (("top 10", "top_entry", {"n": 10}, False), ("my top 50", "top_entry", {"n": 50}, True),
@@ -37,6 +39,7 @@ class Stored:
     null_tracks: dict[str, list[str]]  # a null field -> tracks with metadata lacking it
     chart_platforms: list[str] = field(default_factory=list)  # platforms with a stored ranking (the labels page)
     compared_artists: list[str] = field(default_factory=list)  # the 6 artists with most stored tracks (compare)
+    artists: list[str] = field(default_factory=list)  # every stored artist, most stored tracks first
 
 
 def populate(url: str, srv) -> dict:
@@ -52,7 +55,10 @@ def populate(url: str, srv) -> dict:
             audience = AudienceDataProcessor(client, engine, progress=False).run(
                 limit=max(1, meta.tracks // AUDIENCE_SHARE))
             assert audience.failures == 0, audience.errors
-        stored = survey(engine)
+            stored = survey(engine)
+            artists = ArtistDataProcessor(client, engine, progress=False).run(
+                limit=max(1, len(stored.artists) // ARTIST_SHARE))
+            assert artists.status == "success", artists.errors
         busiest = stored.tracks[:5]
         with engine.connect() as conn:
             artist = conn.execute(select(A.c.uuid).join(TA, TA.c.artist_id == A.c.id).group_by(A.c.uuid)
@@ -73,7 +79,8 @@ def populate(url: str, srv) -> dict:
             alerts.add_rule(engine, name, kind, params, roster_only=mine, actor="crawl")
         fired = alerts.evaluate(engine)
         assert not fired.errors, fired.errors
-        return {"tracks": meta.tracks, "audience_tracks": audience.tracks, "alerts": len(fired.fired)}
+        return {"tracks": meta.tracks, "audience_tracks": audience.tracks, "alerts": len(fired.fired),
+                "artists": len(stored.artists)}
     finally:
         engine.dispose()
 
@@ -105,6 +112,6 @@ def survey(engine) -> Stored:
         chart_platforms = list(conn.execute(select(P.c.slug).join(C, C.c.platform_id == P.c.id)
                                             .join(R, R.c.chart_id == C.c.id).where(ok).distinct()
                                             .order_by(P.c.slug)).scalars())
-        artists = list(conn.execute(select(A.c.uuid).join(TA, TA.c.artist_id == A.c.id).group_by(A.c.uuid)
-                                    .order_by(func.count().desc(), A.c.uuid).limit(6)).scalars())
-    return Stored(platforms, charts, tracks, {busiest_chart: dates}, nulls, chart_platforms, artists)
+        artists = list(conn.execute(select(A.c.uuid).outerjoin(TA, TA.c.artist_id == A.c.id).group_by(A.c.uuid)
+                                    .order_by(func.count(TA.c.track_id).desc(), A.c.uuid)).scalars())
+    return Stored(platforms, charts, tracks, {busiest_chart: dates}, nulls, chart_platforms, artists[:6], artists)

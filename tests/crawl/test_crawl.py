@@ -2,9 +2,9 @@
 
 The warehouse is synced from the local API (:mod:`crawl.site`: whatever its catalog serves, nulls, histories that
 start before the window, position-0 items), then every viewer page (overview, each platform, each chart on its
-latest and its first stored date, every track; the roster view of each list) and every admin page (the lists,
-each chart, each chart's latest ranking and every ranking of the chart with most rankings, each track) is built
-by running its notebook's code as Voila does (:mod:`crawl.pages`). An exception, an error, not-found or loading
+latest and its first stored date, every track, every artist; the roster view of each list) and every admin page (the
+lists, each chart, each chart's latest ranking and every ranking of the chart with most rankings, each track) is
+built by running its notebook's code as Voila does (:mod:`crawl.pages`). An exception, an error, not-found or loading
 state, or a page without its main content fails the test, which lists every failed page, with the traceback of
 the first page of each distinct failure.
 """
@@ -67,9 +67,10 @@ def admin_lists(stored) -> list[tuple[str, str]]:
                     for day in days]
 
 
-GROUPS = {  # one test each (a time limit each): lists and charts, then a page per stored track
+GROUPS = {  # one test each (a time limit each): lists and charts, then a page per stored track and artist
     "viewer": viewer_lists,
     "viewer-tracks": lambda stored: [("track.ipynb", f"uuid={uuid}") for uuid in stored.tracks],
+    "viewer-artists": lambda stored: [("artist.ipynb", f"uuid={uuid}") for uuid in stored.artists],
     "admin": admin_lists,
     "admin-tracks": lambda stored: [("admin/track.ipynb", f"uuid={uuid}") for uuid in stored.tracks],
 }
@@ -95,6 +96,7 @@ def crawl(pages: list[tuple[str, str]], url: str) -> str:
 def test_every_page_renders_for_every_stored_entity(site, group, record_property):
     backend, url, stored, counts = site
     assert len(stored.tracks) == counts["tracks"] > 100 and len(stored.charts) > 10 and len(stored.platforms) > 3
+    assert len(stored.artists) == counts["artists"] > 50
     assert stored.null_tracks["identifier url"], "the catalog served no identifier without a URL"
     pages = GROUPS[group](stored)
     started, cpu = time.monotonic(), time.process_time()

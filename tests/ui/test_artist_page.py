@@ -7,19 +7,28 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import datetime
 from urllib.parse import unquote
 
 import bqplot as bq
 import pandas as pd
 import pytest
 from crawl.pages import build, shown_problems
-from warehouse.test_artist_pages import AR, D0, UNKNOWN, T, d, filled_warehouse
+from warehouse.test_artist_pages import AR, D0, HOSTILE, UNKNOWN, T, d, filled_warehouse
 
+from soundcharts_lib.curation import roster
 from soundcharts_lib.ui import artist as artist_ui
+from soundcharts_lib.ui import chart as chart_ui
+from soundcharts_lib.ui import overview
+from soundcharts_lib.ui import platform as platform_ui
+from soundcharts_lib.ui.admin import charts as admin_charts
+from soundcharts_lib.ui.admin import roster as admin_roster
+from soundcharts_lib.ui.admin import track as admin_track
+from soundcharts_lib.ui.common import html_table
 from soundcharts_lib.ui.credits import artist_link, artists_column, artists_html
 from soundcharts_lib.ui.figures import lines_chart
 from soundcharts_lib.ui.params import BadQuery, Query
-from soundcharts_lib.warehouse import artist_pages, exports
+from soundcharts_lib.warehouse import admin_pages, artist_pages, exports, viewer_pages
 from soundcharts_lib.warehouse.analytics import UnknownEntity
 from ui.test_ui import classes, html_of, walk
 
@@ -166,3 +175,48 @@ def test_lines_break_at_gaps_and_values_tick_round_numbers():
     assert figure.axes[1].tick_values.tolist() == [0, 500, 1000, 1500] and figure.axes[1].scale.max == 1500
     joined = lines_chart({"a": frame}, "value").children[0].marks[0]
     assert len(joined.x) == 5  # without gaps=True every point joins the next
+
+
+def test_every_viewer_table_of_tracks_links_their_artists(db):
+    at = datetime.combine(D0, datetime.min.time())
+    link = {i: f'<a class="artist-link" href="artist.ipynb?uuid={AR[i]}">A{i}</a>' for i in (1, 2)}
+    home = overview.build_overview(viewer_pages.overview(db, today=D0, now=at))
+    top = html_of(card_of(home, "top-artists"))
+    assert top.index(link[1]) < top.index(link[2]) and '<td class="num">8</td>' in top  # A1: 8 appearances
+    tracks = html_of(card_of(home, "top-tracks"))
+    assert f"<td>{link[2]} &amp; {link[1]}</td>" in tracks and "<td>Nobody stored</td>" not in tracks
+    assert f"<td>{link[1]}</td>" in tracks  # Song, credited "A1"
+    ranking = html_of(chart_ui.ranking_table(viewer_pages.chart_page(db, "sp-global", D0)))
+    assert f"<td>{link[2]}</td>" in ranking and f"<td>{link[1]}</td>" in ranking
+    spotify = html_of(platform_ui.build_platform(viewer_pages.platform_page(db, "spotify", today=D0)))
+    assert link[1] in spotify and link[2] in spotify
+    mine = overview.top_artists(pd.DataFrame(columns=["uuid", "name", "appearances", "tracks"]), mine=True)
+    assert "None of your roster&#x27;s artists" in html_of(mine)
+
+
+def test_alerts_link_the_artist_they_are_about(db):
+    alerts = pd.DataFrame({
+        "fired_at": [datetime(2026, 3, 10, 9)] * 3, "rule": ["fans", "top", "stale"],
+        "kind": ["artist_growth", "top_entry", "chart_stale"], "subject": ["s"] * 3, "message": ["m"] * 3,
+        "details": [{"artist_uuid": AR[4], "artist": HOSTILE, "series": "followers"},
+                    {"track_uuid": T[2], "track": "Duet", "artist": "A2 & A1", "chart": "sp-us"},
+                    {"chart": "dz-fr"}]})
+    shown = html_of(overview.recent_alerts(alerts, credits=artist_pages.credits(db, [T[2]])))
+    assert f'href="artist.ipynb?uuid={AR[4]}">&lt;b&gt;Robert' in shown and "<b>Robert" not in shown
+    assert f'href="artist.ipynb?uuid={AR[2]}">A2</a> &amp; <a class="artist-link" href="artist.ipynb?uuid={AR[1]}"' \
+        in shown
+
+
+def test_admin_pages_link_artists_to_the_viewer_page(db):
+    entries = admin_pages.ranking_entries(db, "sp-global", D0)
+    table = html_table(entries["entries"], admin_charts.entry_columns(entries["credits"]))
+    assert f'href="../artist.ipynb?uuid={AR[2]}">A2</a>' in table
+    found = admin_pages.tracks(db, search="Duet")
+    assert f'href="../artist.ipynb?uuid={AR[1]}">A1</a>' in html_table(found["rows"],
+                                                                      admin_track.track_columns(found["credits"]))
+    assert admin_pages.tracks(db, search="Ghost")["credits"] == {}
+    roster.add(db, "artist", AR[3], actor="test")
+    roster.add(db, "artist", UNKNOWN, actor="test")
+    listed = html_table(roster.items(db), admin_roster.ROSTER_COLUMNS)
+    assert f'href="../artist.ipynb?uuid={AR[3]}">Only a name</a>' in listed  # stored: its label linked
+    assert f"artist.ipynb?uuid={UNKNOWN}" not in listed  # followed before it is stored: no page yet
