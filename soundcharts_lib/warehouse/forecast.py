@@ -67,7 +67,8 @@ class Forecast:
     audience, 12 % of its growth".
 
     - ``platform``: the platform's slug.
-    - ``dates``: the forecast days, ``last_date`` + 1 to + 28 (empty when there is no forecast).
+    - ``dates``: the forecast days, ``last_date`` + 1 to + 28 (+ ``horizon`` when asked for another; empty when
+      there is no forecast).
     - ``point``: the expected audience on each of those days (a running total: never below ``last_value``, never
       decreasing).
     - ``lower``, ``upper``: the band holding the audience with 80 % probability (``level``), as backtested.
