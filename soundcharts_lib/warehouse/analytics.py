@@ -16,16 +16,10 @@ from sqlalchemy.engine import Connection, Engine
 from soundcharts_lib.db import rollup
 from soundcharts_lib.db.filters import among
 from soundcharts_lib.db.frames import as_date, query_frame, raw_frame
-from soundcharts_lib.db.models import (
-    utcnow,
-)
-from soundcharts_lib.db.tables import RUN, SUCCESS, TA, TPI, UNSUCCESSFUL, A, C, E, P, R, T
+from soundcharts_lib.db.tables import SUCCESS, TA, TPI, UNSUCCESSFUL, A, C, E, P, R, T
 from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.vocab import today_utc
 from soundcharts_lib.warehouse import audience_series, health, trends
-from soundcharts_lib.warehouse.quota import quota_forecast
-
-ATTENTION_LIMIT = 10
 
 
 class UnknownEntity(SoundchartsError, LookupError):
@@ -153,8 +147,8 @@ def overview(engine: Engine, today: date | None = None, now: datetime | None = N
         "platforms": top_platforms(engine, 30, today),
         "tracks": top_tracks(engine, 30, today),
         "health": chart_health_summary(engine),
-        "attention": charts_needing_attention(engine, today),
-        "status": system_status(engine, now),
+        "attention": health.charts_needing_attention(engine, today),
+        "status": health.system_status(engine, now),
     }
 
 
@@ -163,47 +157,6 @@ def _frame(db: Engine | Connection, query) -> pd.DataFrame:
         with db.connect() as conn:
             return _frame(conn, query)
     return query_frame(db, query)
-
-
-# -- overview: what needs attention and the system status -------------------------------------------------
-
-def charts_needing_attention(engine: Engine, today: date | None = None,
-                             limit: int = ATTENTION_LIMIT) -> pd.DataFrame:
-    """Active charts that are failing or stale, worst first: slug, name, platform, country_code,
-    last_ranking_date, consecutive_failures, stale, last_error."""
-    charts = health.chart_health(engine, today=today)
-    bad = charts[charts["is_active"].astype(bool) & (charts["stale"] | (charts["consecutive_failures"] > 0))]
-    bad = bad.sort_values(["consecutive_failures", "slug"], ascending=[False, True]).head(limit)
-    columns = ["slug", "name", "platform", "country_code", "last_ranking_date", "consecutive_failures", "stale",
-               "last_error"]
-    return bad[columns].reset_index(drop=True)
-
-
-def failed_runs(engine: Engine, since: datetime, limit: int = 10) -> pd.DataFrame:
-    """Job runs started since ``since`` that failed or partly failed: kind, trigger, status, started_at, error."""
-    q = (select(RUN.c.kind, RUN.c.trigger, RUN.c.status, RUN.c.started_at, RUN.c.errors)
-         .where(RUN.c.started_at >= since, RUN.c.status.in_(("failed", "partial")))
-         .order_by(RUN.c.started_at.desc()).limit(limit))
-    frame = _frame(engine, q)
-    frame["error"] = [(errors or [""])[0] if isinstance(errors, list) else "" for errors in frame.pop("errors")]
-    return frame
-
-
-def system_status(engine: Engine, now: datetime | None = None) -> dict:
-    """Last run of each job, failures in the 24 h before ``now`` (naive UTC) and the API quota forecast."""
-    now = now or utcnow()
-    since = now - timedelta(hours=24)
-    counts = select(
-        select(func.count()).select_from(RUN).where(RUN.c.started_at >= since,
-                                                    RUN.c.status.in_(("failed", "partial")))
-        .scalar_subquery().label("runs"),
-        select(func.count()).select_from(R).where(R.c.fetched_at >= since, R.c.status == "failed")
-        .scalar_subquery().label("rankings"),
-    )
-    with engine.connect() as conn:
-        failures = dict(conn.execute(counts).one()._mapping)
-    return {"runs": health.last_runs(engine), "failures_24h": failures, "failed_runs": failed_runs(engine, since),
-            "quota": quota_forecast(engine, now)}
 
 
 # -- platform page --------------------------------------------------------------------------------------------

@@ -1,19 +1,24 @@
-"""Chart and platform health: last success, last error, consecutive failures, staleness."""
+"""Chart and platform health: last success, last error, consecutive failures, staleness; the charts needing attention
+and the system status the overview shows."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
+from soundcharts_lib.db.frames import query_frame
+from soundcharts_lib.db.models import utcnow
 from soundcharts_lib.db.runs import INTERRUPTED, RUNNING, dead_runs
-from soundcharts_lib.db.tables import RUN, C, P
+from soundcharts_lib.db.tables import RUN, C, P, R
 from soundcharts_lib.vocab import today_utc
+from soundcharts_lib.warehouse.quota import quota_forecast
 
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 31}
 GRACE_DAYS = 2
+ATTENTION_LIMIT = 10
 
 
 def period_days(frequency: str | None) -> int:
@@ -79,3 +84,45 @@ def with_dead_runs_interrupted(conn: Connection, runs: pd.DataFrame) -> pd.DataF
         runs = runs.assign(status=[INTERRUPTED if i in dead else s for i, s in zip(runs["id"], runs["status"],
                                                                                     strict=True)])
     return runs
+
+
+# -- the overview: what needs attention and the system status -------------------------------------------------
+
+def charts_needing_attention(engine: Engine, today: date | None = None,
+                             limit: int = ATTENTION_LIMIT) -> pd.DataFrame:
+    """Active charts that are failing or stale, worst first: slug, name, platform, country_code,
+    last_ranking_date, consecutive_failures, stale, last_error."""
+    charts = chart_health(engine, today=today)
+    bad = charts[charts["is_active"].astype(bool) & (charts["stale"] | (charts["consecutive_failures"] > 0))]
+    bad = bad.sort_values(["consecutive_failures", "slug"], ascending=[False, True]).head(limit)
+    columns = ["slug", "name", "platform", "country_code", "last_ranking_date", "consecutive_failures", "stale",
+               "last_error"]
+    return bad[columns].reset_index(drop=True)
+
+
+def failed_runs(engine: Engine, since: datetime, limit: int = 10) -> pd.DataFrame:
+    """Job runs started since ``since`` that failed or partly failed: kind, trigger, status, started_at, error."""
+    q = (select(RUN.c.kind, RUN.c.trigger, RUN.c.status, RUN.c.started_at, RUN.c.errors)
+         .where(RUN.c.started_at >= since, RUN.c.status.in_(("failed", "partial")))
+         .order_by(RUN.c.started_at.desc()).limit(limit))
+    with engine.connect() as conn:
+        frame = query_frame(conn, q)
+    frame["error"] = [(errors or [""])[0] if isinstance(errors, list) else "" for errors in frame.pop("errors")]
+    return frame
+
+
+def system_status(engine: Engine, now: datetime | None = None) -> dict:
+    """Last run of each job, failures in the 24 h before ``now`` (naive UTC) and the API quota forecast."""
+    now = now or utcnow()
+    since = now - timedelta(hours=24)
+    counts = select(
+        select(func.count()).select_from(RUN).where(RUN.c.started_at >= since,
+                                                    RUN.c.status.in_(("failed", "partial")))
+        .scalar_subquery().label("runs"),
+        select(func.count()).select_from(R).where(R.c.fetched_at >= since, R.c.status == "failed")
+        .scalar_subquery().label("rankings"),
+    )
+    with engine.connect() as conn:
+        failures = dict(conn.execute(counts).one()._mapping)
+    return {"runs": last_runs(engine), "failures_24h": failures, "failed_runs": failed_runs(engine, since),
+            "quota": quota_forecast(engine, now)}

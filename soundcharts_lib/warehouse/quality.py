@@ -1,6 +1,6 @@
 """Data quality for analysts: audience coverage per platform and audience series with missing days.
 
-Stale and failing charts are :func:`soundcharts_lib.warehouse.analytics.charts_needing_attention`; quota use is
+Stale and failing charts are :func:`soundcharts_lib.warehouse.health.charts_needing_attention`; quota use is
 :mod:`soundcharts_lib.warehouse.quota`.
 """
 

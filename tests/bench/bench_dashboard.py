@@ -41,7 +41,7 @@ from soundcharts_lib.db import make_engine, rollup, upgrade  # noqa: E402
 from soundcharts_lib.db.models import utcnow  # noqa: E402
 from soundcharts_lib.jobs.sync import today_utc  # noqa: E402
 from soundcharts_lib.ui.track import HISTORY_LINES  # noqa: E402
-from soundcharts_lib.warehouse import analytics, trends  # noqa: E402
+from soundcharts_lib.warehouse import analytics, health, trends  # noqa: E402
 
 PLATFORMS = ["spotify", "apple-music", "deezer", "youtube", "shazam", "tiktok", "soundcloud", "airplay"]
 AUDIENCE_PLATFORMS = [1, 4, 5, 6, 7]  # spotify, youtube, shazam, tiktok, soundcloud
@@ -193,8 +193,8 @@ def query_times(url: str, track_uuid: str, typical_uuid: str, chart: str) -> dic
         "overview: top_platforms": lambda: a.top_platforms(engine, 30),
         "overview: top_tracks": lambda: a.top_tracks(engine, 30),
         "overview: chart_health_summary": lambda: a.chart_health_summary(engine),
-        "overview: charts_needing_attention": lambda: a.charts_needing_attention(engine),
-        "overview: system_status": lambda: a.system_status(engine),
+        "overview: charts_needing_attention": lambda: health.charts_needing_attention(engine),
+        "overview: system_status": lambda: health.system_status(engine),
         "track: track_details": lambda: a.track_details(engine, track_uuid),
         "track: track_charts": lambda: a.track_charts(engine, track_uuid),
         "track: track_chart_history, the figure's charts": lambda: a.track_chart_history(

@@ -22,7 +22,7 @@ from soundcharts_lib.db.models import (
     TrackAudience,
     TrackPlatformIdentifier,
 )
-from soundcharts_lib.warehouse import analytics, quota, trends
+from soundcharts_lib.warehouse import analytics, health, quota, trends
 
 TODAY = date(2026, 3, 10)
 NOW = datetime(2026, 3, 10, 12, 0)
@@ -248,13 +248,13 @@ def test_track_page_bundles_everything(db):
 
 
 def test_charts_needing_attention_are_active_failing_or_stale(db):
-    bad = analytics.charts_needing_attention(db, TODAY)
+    bad = health.charts_needing_attention(db, TODAY)
     assert bad[["slug", "consecutive_failures", "stale"]].values.tolist() == [["dz-fr", 2, False],
                                                                               ["sp-us", 0, True]]
 
 
 def test_system_status_counts_failures_of_the_last_24_hours(db):
-    status = analytics.system_status(db, NOW)
+    status = health.system_status(db, NOW)
     assert status["failures_24h"] == {"runs": 1, "rankings": 1}
     assert status["failed_runs"][["kind", "status", "error"]].values.tolist() == [
         ["sync_charts", "partial", "dz-fr: HTTP 500"]]

@@ -1,10 +1,9 @@
 """warehouse.reach_pages on SQLite and PostgreSQL: what the track page reads of a song's reach equals what the local
 API served (read here over plain HTTP) once fetch-reach stored it; each platform's latest snapshot, an empty answer
-ending it; hostile rows shown as the page can; the exports read the same; each read under 50 ms of SQL."""
+ending it; hostile rows shown as the page can; the exports read the same; each read a few statements."""
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 
 import pandas as pd
@@ -29,8 +28,6 @@ from soundcharts_lib.jobs.reach import POPULARITY_PLATFORMS, ReachProcessor
 from soundcharts_lib.vocab import today_utc
 from soundcharts_lib.warehouse import exports, reach_pages
 from soundcharts_lib.warehouse.analytics import UnknownEntity
-
-SQL_BUDGET = 0.050  # seconds of SQL per read
 
 
 @pytest.fixture
@@ -210,29 +207,23 @@ def _seed(engine, uuid: str) -> None:
             conn.execute(text("ANALYZE"))
 
 
-def test_each_read_is_under_50_ms_of_sql(engine):
+def test_each_read_is_a_few_statements_however_long_the_history(engine):
+    """A year of daily snapshots is read in a statement or two per read, never a statement per day or per row (the
+    time each takes is measured by the dashboard benches, not here)."""
     uuid = "6f1c9a8e-0000-4000-8000-00000000b05e"
     _seed(engine, uuid)
-    spent: list[float] = []
+    statements: list[str] = []
 
-    def started(conn, cursor, statement, parameters, context, executemany):
-        conn.info["started"] = time.perf_counter()
+    def counted(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
 
-    def finished(conn, cursor, statement, parameters, context, executemany):
-        spent.append(time.perf_counter() - conn.info.pop("started"))
-
-    event.listen(engine, "before_cursor_execute", started)
-    event.listen(engine, "after_cursor_execute", finished)
+    event.listen(engine, "before_cursor_execute", counted)
     try:
         for read, rows in [(reach_pages.charting_now, 40), (reach_pages.popularity, 3), (reach_pages.playlists_now, 10),
                            (reach_pages.playlist_trend, 365 * 3)]:
-            best = float("inf")
-            for _ in range(3):  # the best of three: a shared machine's hiccups are not the query's
-                spent.clear()
-                found = read(engine, uuid)
-                best = min(best, sum(spent))
+            statements.clear()
+            found = read(engine, uuid)
             assert len(found if not isinstance(found, dict) or "top" not in found else found["top"]) == rows
-            assert best < SQL_BUDGET, f"{read.__name__}: {best * 1000:.1f} ms of SQL"
+            assert 1 <= len(statements) <= 3, f"{read.__name__}: {len(statements)} statements"
     finally:
-        event.remove(engine, "before_cursor_execute", started)
-        event.remove(engine, "after_cursor_execute", finished)
+        event.remove(engine, "before_cursor_execute", counted)
