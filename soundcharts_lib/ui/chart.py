@@ -39,6 +39,7 @@ from soundcharts_lib.ui.common import (
     text,
 )
 from soundcharts_lib.ui.credits import artists_column
+from soundcharts_lib.ui.labels import labels_link
 from soundcharts_lib.ui.roster_filter import ROSTER_TITLE
 
 UNKNOWN_STATE = "no state from the API and no earlier ranking stored"
@@ -164,7 +165,8 @@ def chart_summary(chart: dict) -> w.VBox:
     place = first(chart["city_name"], chart["country_name"], chart["country_code"], "Global")
     platform = link(dashboard_link("platform.ipynb", slug=chart["platform"]), chart["platform_name"])
     facts = [("Platform", platform), ("Where", text(place)), ("Frequency", text(chart["frequency"])),
-             ("Metric", text(metric_label(chart))), ("Status", state)]
+             ("Metric", text(metric_label(chart))), ("Status", state),
+             ("Labels", labels_link("share of this chart by label", chart=chart["slug"]))]
     rows = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     body = w.HTML(f'<h2>{html.escape(chart["name"])}</h2><dl class="sc-facts">{rows}</dl>')
     return card("Chart", body, css_class="chart-summary")

@@ -46,6 +46,12 @@ BAND_COLOURS = {"other": "#9ca3af", "none": "#e5e7eb"}
 ROSTER_MARK = "★"
 
 
+def labels_link(label: str, **scope) -> str:
+    """A link to the labels page for ``scope`` (``platform=`` or ``chart=``), with the class ``labels-link``."""
+    href = html.escape(dashboard_link("labels.ipynb", **scope), quote=True)
+    return f'<a class="labels-link" href="{href}">{html.escape(label)}</a>'
+
+
 def labels_query(query: Query) -> dict:
     """The scope a link may carry: ``platform`` and ``chart`` (codes; absent: all) and ``days`` (1 to 365)."""
     return {"platform": query.slug("platform") if query.text("platform") else None,

@@ -44,6 +44,7 @@ from soundcharts_lib.ui.common import (
 )
 from soundcharts_lib.ui.credits import artist_link, artists_column, artists_html
 from soundcharts_lib.ui.figures import nice_ticks
+from soundcharts_lib.ui.labels import labels_link
 from soundcharts_lib.ui.roster_filter import ROSTER_TITLE
 
 EMPTY_MESSAGE = ("<b>No data yet</b>: run <code>make demo</code> or "
@@ -147,7 +148,8 @@ def top_platforms(platforms: pd.DataFrame) -> w.Widget:
         Column("Rankings", lambda r: number(r["rankings"]), numeric=True),
         Column("Share", lambda r: _share_bar(r["rankings"], total)),
     ]
-    table = w.HTML(html_table(platforms, columns))
+    share = labels_link("Labels' share of these charts")
+    table = w.HTML(f'{html_table(platforms, columns)}<div class="sc-sub">{share}</div>')
     tabs = styled(w.Tab(children=[table, platforms_figure(platforms)]), "sc-tabs")
     tabs.titles = ("Table", "Chart")
     return card("Top platforms · 30 days", tabs, css_class="top-platforms",  # a top 10: its files in the page

@@ -34,6 +34,7 @@ from soundcharts_lib.ui.common import (
 )
 from soundcharts_lib.ui.credits import artists_column
 from soundcharts_lib.ui.figures import nice_ticks
+from soundcharts_lib.ui.labels import labels_link
 from soundcharts_lib.ui.roster_filter import ROSTER_TITLE
 
 DATE_TICKS = 6  # bqplot labels every date of an ordinal scale unless num_ticks thins them out
@@ -58,9 +59,10 @@ def health_counts(charts: pd.DataFrame) -> dict:
 def platform_summary(platform: dict, charts: pd.DataFrame) -> w.VBox:
     counts = health_counts(charts)
     audience = "yes" if platform["supports_audience"] else "no"
+    share = labels_link("labels' share of its charts", platform=platform["slug"])
     body = w.HTML(
         f'<h2>{html.escape(platform["name"])}</h2><div class="sc-sub">code <code>{html.escape(platform["slug"])}'
-        f'</code> · song audience: {audience}</div>'
+        f'</code> · song audience: {audience} · {share}</div>'
         f'<div class="sc-kpi">{counts["active"]:,} <span class="sc-sub">of {counts["charts"]:,} charts active</span>'
         f'</div><div>{pill(str(counts["stale"]) + " stale", "warn" if counts["stale"] else "flat")}'
         f'{pill(str(counts["failing"]) + " failing", "down" if counts["failing"] else "flat")}</div>')

@@ -91,6 +91,26 @@ def test_top_labels_share_and_scope(voila, labels_db, page):
     assert charts[0] == "All charts" and all("deezer" in name.lower() for name in charts[1:])
 
 
+@pytest.mark.parametrize("start, where, scope", [
+    ("overview.ipynb", ".top-platforms", {}),
+    ("platform.ipynb?slug=deezer", ".platform-summary", {"platform": ["deezer"]}),
+    ("chart.ipynb?slug=spotify-top-200-us-daily", ".chart-summary", {"chart": ["spotify-top-200-us-daily"]}),
+])
+def test_the_overview_platform_and_chart_pages_lead_to_their_labels_share(voila, labels_db, page, start, where,
+                                                                           scope):
+    page.goto(f"{voila(labels_db)}/voila/render/{start}")
+    expect_rendered(page, f"{where} a.labels-link")
+    href = page.locator(f"{where} a.labels-link").get_attribute("href")
+    assert urlparse(href).path == "labels.ipynb" and parse_qs(urlparse(href).query) == scope
+    page.locator(f"{where} a.labels-link").click()
+    page.wait_for_url("**/labels.ipynb**")
+    expect_rendered(page, ".top-labels tbody tr")
+    if "platform" in scope:
+        expect(page.locator(".labels-platform select")).to_have_value("deezer")
+    if "chart" in scope:
+        expect(page.locator(".labels-chart select")).to_have_value(scope["chart"][0])
+
+
 @pytest.mark.parametrize("query, words", [
     ("days=999", "days must be a whole number from 1 to 365, got '999'"),
     ("platform=Deezer!", "platform must be a code of lowercase letters"),
