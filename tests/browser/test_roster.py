@@ -16,6 +16,7 @@ from soundcharts_lib.curation import alerts, annotations, roster
 from soundcharts_lib.db import make_engine
 from soundcharts_lib.db.models import utcnow
 from soundcharts_lib.jobs.sync import today_utc
+from soundcharts_lib.ui.annotations import NOTE_COLOUR
 
 from .conftest import cells, download_csv, expect_rendered, hrefs, screenshot, sql
 
@@ -59,6 +60,9 @@ def followed(dashboard_db, tmp_path_factory) -> dict:
     return {"url": url, "top": top, "mine": {u for (u,) in sql(url, ROSTER_TRACKS)}}
 
 
+NOTE_RGB = "rgb({}, {}, {})".format(*bytes.fromhex(NOTE_COLOUR[1:]))
+
+
 def expected_alerts(url: str, mine: set[str] | None = None) -> list[list[str]]:
     rows = sql(url, """SELECT a.fired_at, r.name, r.kind, a.subject, a.details FROM alert a
                        JOIN alert_rule r ON r.id = a.rule_id WHERE a.fired_at >= ?
@@ -68,8 +72,18 @@ def expected_alerts(url: str, mine: set[str] | None = None) -> list[list[str]]:
         d = json.loads(details)
         if mine is None or d.get("track_uuid") in mine:
             out.append([datetime.fromisoformat(fired).strftime("%Y-%m-%d %H:%M UTC"), f"{rule} {kind}", subject,
-                        d.get("track", ""), d.get("chart_name", "")])
+                        d.get("track", ""), credit_shown(url, d.get("track_uuid"), d.get("artist") or ""),
+                        d.get("chart_name", "")])
     return out
+
+
+def credit_shown(url: str, track_uuid: str | None, credit: str) -> str:
+    """The artist cell's text: the credit, then the track's stored artists it does not name (" · ", comma-separated)."""
+    names = [n for (n,) in sql(url, "SELECT a.name FROM artist a JOIN track_artist ta ON ta.artist_id = a.id "
+                                    "JOIN track t ON t.id = ta.track_id WHERE t.uuid = ? ORDER BY ta.position, a.name",
+                               track_uuid)]
+    rest = [n for n in names if n not in credit]
+    return credit + (" · " if credit and rest else "") + ", ".join(rest)
 
 
 def expected_top_tracks(url: str, mine: set[str]) -> list[tuple]:
@@ -139,8 +153,8 @@ def test_roster_deep_links_on_the_overview_chart_and_platform(voila, followed, p
     name, rows = download_csv(page, ".chart-ranking")
     assert [int(r["position"]) for r in rows] == [int(p) for p, _ in kept]
     screenshot(page, "chart-roster")
-    page.locator("button.roster-toggle").click()
-    expect(page.locator(".chart-ranking tbody tr")).to_have_count(len(ranking))
+    page.locator("button.roster-toggle").click()  # it takes the page live: a kernel starts
+    expect(page.locator(".chart-ranking tbody tr")).to_have_count(len(ranking), timeout=60_000)
 
     page.goto(base + "platform.ipynb?slug=spotify&roster=1")
     expect_rendered(page, ".platform-tracks")
@@ -167,8 +181,9 @@ def test_track_notes_are_drawn_and_listed_with_the_roster_state(voila, followed,
     for figure in (".chart-history", ".audience"):  # a dashed line per note, its kind on top
         expect(page.locator(f"{figure} .bqplot svg.svg-figure")).to_be_visible()
         expect(page.locator(f"{figure} text.label")).to_have_text([kind for _, kind, _ in notes])
-        dashed = page.locator(f"{figure} path.line").evaluate_all(
-            "paths => paths.filter(p => getComputedStyle(p).strokeDasharray !== 'none').length")
+        dashed = page.locator(f"{figure} path.line").evaluate_all(  # upright, in the notes' colour (a forecast is
+            "paths => paths.filter(p => getComputedStyle(p).strokeDasharray !== 'none'"  # dashed too, and may share it)
+            f" && getComputedStyle(p).stroke === '{NOTE_RGB}' && p.getBBox().width < 1).length")
         assert dashed == len(notes), figure
     assert page.evaluate("window.__pwned") is None
     screenshot(page, "track-notes")

@@ -15,6 +15,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 from conftest import copy_db, sql
@@ -62,8 +63,15 @@ def serving(db_url: str, state: Path, cull: int = 600, **env):
 
 
 def kernels(pid: int) -> set[int]:
-    """The kernel processes the server runs."""
-    return {p.pid for p in bench.tree(pid) if "ipykernel_launcher" in " ".join(p.cmdline())}
+    """The kernel processes the server runs (one that ended while it was listed is not one)."""
+    return {p.pid for p in bench.tree(pid) if "ipykernel_launcher" in " ".join(_cmdline(p))}
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except (psutil.ZombieProcess, psutil.NoSuchProcess):
+        return []
 
 
 def with_class(states: dict, name: str) -> str:
