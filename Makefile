@@ -23,8 +23,9 @@ $(VENV)/.installed-test: $(VENV)/.installed
 demo: install
 	$(VENV)/bin/soundcharts demo
 
+# the whole suite on two pytest-xdist workers, a test file to a worker (measured: 30 min serial became 25-30 min)
 test: install-test
-	scripts/test.sh
+	scripts/test.sh -n 2 --dist loadfile
 
 # lint, then the suite on SQLite without what is marked postgres, browser or slow (see pyproject's markers), on two
 # pytest-xdist workers, a test file to a worker (its module fixtures are made once)
