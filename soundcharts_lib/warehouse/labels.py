@@ -12,7 +12,6 @@ The window is the ``days`` ranking dates up to the scope's latest stored ranking
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 import pandas as pd
@@ -110,20 +109,21 @@ def _latest(engine: Engine, chart_ids: list[int]) -> date | None:
 
 def _spellings(rows: pd.DataFrame) -> dict[str, str]:
     """Each key's most frequent spelling, weighted by entries (ties: the spelling that sorts first)."""
-    counts: dict[str, Counter] = defaultdict(Counter)
-    for key, name, entries in zip(rows["key"], rows["name"], rows["entries"], strict=True):
-        counts[key][name] += int(entries)
-    return {key: min(found, key=lambda name: (-found[name], name)) for key, found in counts.items()}
+    counts = rows.groupby(["key", "name"], sort=False)["entries"].sum().reset_index()
+    best = counts.sort_values(["key", "entries", "name"], ascending=[True, False, True]).drop_duplicates("key")
+    return dict(zip(best["key"], best["name"], strict=True))
 
 
 def _exploded(frame: pd.DataFrame, labels: dict[int, list]) -> pd.DataFrame:
-    """One row per entry group and label (key None: the track has no label), ``weight`` its part of the entries."""
-    rows = []
-    for day, track_id, entries, best in frame.itertuples(index=False):
-        names = labels.get(track_id) or [None]
-        for name in names:
-            rows.append((day, track_id, entries, best, label_key(name), name, entries / len(names)))
-    return pd.DataFrame(rows, columns=["date", "track_id", "entries", "best", "key", "name", "weight"])
+    """One row per entry group and label (key None: the track has no label), ``weight`` its part of the entries.
+    Each track's labels are keyed once, then joined to its entry groups."""
+    pairs = [(track_id, label_key(name), name, len(names) or 1)
+             for track_id, names in labels.items() for name in (names or [None])]
+    per_track = pd.DataFrame(pairs, columns=["track_id", "key", "name", "count"])
+    rows = frame.merge(per_track, on="track_id", how="left", sort=False)
+    rows["count"] = rows["count"].fillna(1)  # a track whose labels were not read: none
+    rows["weight"] = rows["entries"] / rows["count"]
+    return rows[["date", "track_id", "entries", "best", "key", "name", "weight"]]
 
 
 def _table(current: pd.DataFrame, previous: pd.DataFrame, roster_keys: set[str]) -> pd.DataFrame:
@@ -152,13 +152,13 @@ def _shares(current: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     without one (long form: date, label, kind, share; kind is label, other or none)."""
     if current.empty:
         return pd.DataFrame(columns=SHARE_COLUMNS)
-    top = {key: (i, name) for i, (key, name) in enumerate(zip(table["key"].head(TOP_LABELS),
-                                                             table["label"].head(TOP_LABELS), strict=True))}
-    other, none = (len(top), OTHER, "other"), (len(top) + 1, NO_LABEL, "none")
-    bands = [(*top[key], "label") if key in top else none if pd.isna(key) else other
-             for key in current["key"]]
-    parts = current.assign(order=[b[0] for b in bands], label=[b[1] for b in bands], kind=[b[2] for b in bands])
-    grouped = parts.groupby(["date", "order", "label", "kind"])["weight"].sum().reset_index()
+    keys, names = table["key"].head(TOP_LABELS).tolist(), table["label"].head(TOP_LABELS).tolist()
+    order = current["key"].map({key: i for i, key in enumerate(keys)})
+    unlabelled = current["key"].isna()
+    order = order.where(order.notna(), unlabelled.map({False: len(keys), True: len(keys) + 1})).astype(int)
+    bands = pd.DataFrame({"label": [*names, OTHER, NO_LABEL], "kind": ["label"] * len(keys) + ["other", "none"]})
+    grouped = (current.assign(order=order).groupby(["date", "order"])["weight"].sum().reset_index()
+               .join(bands, on="order"))
     grouped["share"] = grouped["weight"] / grouped["date"].map(current.groupby("date")["weight"].sum())
     return grouped[SHARE_COLUMNS]
 

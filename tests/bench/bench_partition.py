@@ -234,8 +234,10 @@ def run(pg_url: str, months: int, charts: int, entries: int, audience_tracks: in
     out = {"load": [os.getloadavg()[0]]}
     if not reuse:
         out |= build_both(pg_url, today, months, charts, entries, audience_tracks, convert)
-    for url in urls.values() if reuse else ():  # built by an earlier version: migrated to the schema the pages read
+    for url in urls.values():  # migrated to the schema the pages read (an earlier version's), the new pages' data
         upgrade(engine := make_engine(url))
+        seed_pages.seed_new_pages(engine, HIT_UUID, today)
+        vacuum(engine)
         engine.dispose()
     engine = make_engine(urls["plain"])
     with engine.connect() as conn:

@@ -3,7 +3,8 @@ query per day, per platform, per track, per chart and per entry, each answer com
 viewer pages read (``warehouse.viewer_pages``): the overview (rankings per day this week and last, rankings per
 platform and top tracks over 30 days, chart health), a platform page (its charts, rankings per day, top tracks), a
 chart page (a ranking with each entry's previous position, peak and streak over the stored rankings, its drop-outs)
-and a track page (its positions on each chart, its audience on each platform)."""
+and a track page (its positions on each chart, its audience on each platform). The pages the seed did not have (an
+artist, the labels' share, a comparison) are timed as ours only, on the data :func:`seed_new_pages` adds."""
 
 from __future__ import annotations
 
@@ -11,16 +12,20 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from soundcharts_lib.db.models import TrackAudience
-from soundcharts_lib.db.tables import TA, A, C, E, P, R, T
+from soundcharts_lib.db.tables import AFOL, ALIS, TA, A, C, E, P, R, T
 from soundcharts_lib.ui.track import HISTORY_LINES
+from soundcharts_lib.warehouse import artist_pages, compare_pages, labels
 from soundcharts_lib.warehouse import viewer_pages as viewer_data
 
 AUDIENCE = TrackAudience.__table__
 GOAL_MS = 50  # every viewer page's queries, at 10M entries on SQLite and 64.8M on PostgreSQL
+ARTIST = "00000000-0000-4000-8000-0000000a0001"  # the hit's artist (seed_new_pages)
+LABELS = [f"Label {n}" for n in range(40)]
+SERIES_DAYS = 3 * 365
 
 
 def viewer_pages(today: date, platform: str, chart: str, on: date, tracks: dict[str, str]) -> dict[str, tuple[
@@ -37,7 +42,45 @@ def viewer_pages(today: date, platform: str, chart: str, on: date, tracks: dict[
     for what, uuid in tracks.items():
         pages[f"track page, {what}"] = (lambda e, u=uuid: viewer_data.track_page(e, u, history_charts=HISTORY_LINES),
                                         lambda e, u=uuid: track_page(e, u))
+    compared = list(tracks.values())
+    pages |= {
+        "artist page, the hit's artist": (lambda e: artist_pages.artist_page(e, ARTIST), None),
+        "labels page, all charts, 30 days": (lambda e: labels.label_share(e, days=30), None),
+        f"labels page, {platform}, 30 days": (lambda e: labels.label_share(e, platform=platform, days=30), None),
+        "compare page, those tracks": (lambda e: compare_pages.compare(e, "tracks", compared), None),
+    }
     return pages
+
+
+def seed_new_pages(engine: Engine, hit_uuid: str, today: date) -> None:
+    """What the artist, labels and compare pages read, added to a bench database (again on each run: idempotent):
+    the hit credited to :data:`ARTIST` with 3 years of daily followers and monthly listeners on 2 platforms, a
+    second artist credited on every 7th track, and every track's labels (1 or 2 of :data:`LABELS`)."""
+    ours = A.c.uuid.like(ARTIST[:-4] + "%")
+    with engine.begin() as conn:
+        conn.execute(delete(TA).where(TA.c.artist_id.in_(select(A.c.id).where(ours))))
+        conn.execute(delete(AFOL))
+        conn.execute(delete(ALIS))
+        conn.execute(delete(A).where(ours))
+        conn.execute(insert(A), [{"uuid": ARTIST, "name": "The Hit's Artist"},
+                                 {"uuid": ARTIST[:-1] + "2", "name": "Every Seventh"}])
+        ids = dict(conn.execute(select(A.c.uuid, A.c.id).where(ours)).all())
+        hit = conn.execute(select(T.c.id).where(T.c.uuid == hit_uuid)).scalar_one()
+        tracks = conn.execute(select(T.c.id)).scalars().all()
+        credited = [{"track_id": hit, "artist_id": ids[ARTIST], "position": 0}]
+        credited += [{"track_id": t, "artist_id": ids[ARTIST[:-1] + "2"], "position": 9} for t in tracks if t % 7 == 0]
+        conn.execute(insert(TA), credited)
+        conn.execute(update(T).where(T.c.id == hit).values(labels=["Label 0"]))
+        for n, label in enumerate(LABELS):
+            conn.execute(update(T).where(T.c.id != hit, T.c.id % len(LABELS) == n)
+                         .values(labels=[label] + ([LABELS[(n + 1) % len(LABELS)]] * (n % 3 == 0))))
+        platforms = conn.execute(select(P.c.id).order_by(P.c.id).limit(2)).scalars().all()
+        start = today - timedelta(days=SERIES_DAYS - 1)
+        for table, column in ((AFOL, "followers"), (ALIS, "value")):
+            conn.execute(insert(table), [
+                {"artist_id": ids[ARTIST], "platform_id": p, "date": start + timedelta(days=i),
+                 column: 1_000_000 + 900 * i * p if table is AFOL else 5_000_000 + (i % 30) * 10_000 * p}
+                for p in platforms for i in range(SERIES_DAYS) if i % 11])  # a gap every 11 days
 
 
 def overview(engine: Engine, today: date) -> dict:

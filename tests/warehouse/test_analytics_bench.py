@@ -11,7 +11,7 @@ import seed_pages  # noqa: E402
 
 from soundcharts_lib.db import make_engine  # noqa: E402
 from soundcharts_lib.vocab import today_utc  # noqa: E402
-from soundcharts_lib.warehouse import analytics  # noqa: E402
+from soundcharts_lib.warehouse import analytics, artist_pages, labels  # noqa: E402
 
 pytestmark = pytest.mark.slow  # a benchmark
 
@@ -24,9 +24,12 @@ def test_quick_dashboard_benchmark(tmp_path):
     assert result["rollup_current"]  # the pages read the top-tracks rollup, as after a sync
     assert all(wall > 0 and cpu >= 0 for wall, cpu in result["ms"].values())
     assert list(result["pages"]) == ["overview", "platform page", "chart page", "track page, the year-long hit",
-                                     "track page, a typical track"]
-    # the time in the database driver is part of the page's wall time
-    assert all(0 < driver < wall and cpu >= 0 and seed > 0 for wall, driver, cpu, seed in result["pages"].values())
+                                     "track page, a typical track", "artist page, the hit's artist",
+                                     "labels page, all charts, 30 days", "labels page, spotify, 30 days",
+                                     "compare page, those tracks"]
+    # the time in the database driver is part of the page's wall time; the seed's loops for the pages it had
+    assert all(0 < driver < wall and cpu >= 0 for wall, driver, cpu, _ in result["pages"].values())
+    assert [seed > 0 for *_, seed in result["pages"].values() if seed is not None] == [True] * 5
     overview, track = result["pages"]["overview"], result["pages"]["track page, the year-long hit"]
     print(f"quick dashboard bench: overview {overview[0]:.0f} ms (driver {overview[1]:.0f}), "
           f"track page {track[0]:.0f} ms (driver {track[1]:.0f})")
@@ -56,4 +59,10 @@ def test_quick_dashboard_benchmark(tmp_path):
     assert [(p, t.uuid, prev, peak, streak) for p, t, prev, peak, streak in seed["ranking"]] == list(zip(
         ranking["position"], ranking["uuid"], ranking["previous_position"], ranking["stored_peak_position"],
         ranking["stored_streak"], strict=True))
+    # the new pages read what seed_new_pages added: the hit's artist, every track's labels
+    artist = artist_pages.artist_page(engine, seed_pages.ARTIST)
+    assert artist["tracks"]["uuid"].tolist() == [bench_dashboard.uuid_of(bench_dashboard.HIT)]
+    assert len(artist["charts"]) == 40 and len(artist["followers"]["growth"]) == 2
+    shares = labels.label_share(engine, days=30)["labels"]
+    assert sorted(shares["label"]) == sorted(seed_pages.LABELS) and shares["entries"].sum() > 30 * 40 * 50
     engine.dispose()
