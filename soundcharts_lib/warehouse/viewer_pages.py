@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pandas as pd
 from sqlalchemy.engine import Engine
 
 from soundcharts_lib.curation import alerts, annotations, roster
@@ -35,7 +36,8 @@ def overview(engine: Engine, *, mine: bool = False, today: date | None = None, n
         ranked = analytics.top_tracks(engine, TOP_DAYS, today, limit=None)
         data["tracks"] = roster.keep_tracks(ranked, keep).head(OVERVIEW_TRACKS)
         found = data["alerts"]
-        data["alerts"] = found[[alert_track(d) in keep for d in found["details"]]].reset_index(drop=True)
+        about = pd.Series([alert_track(d) in keep for d in found["details"]], index=found.index, dtype=bool)
+        data["alerts"] = found[about].reset_index(drop=True)  # a mask, never a list (an empty list picks no column)
     tracks = [*data["tracks"]["uuid"], *(alert_track(d) for d in data["alerts"]["details"])]
     return {**data, "credits": artist_pages.credits(engine, tracks)}
 

@@ -11,7 +11,9 @@ from conftest import copy_db, sql
 from soundcharts_lib.curation import alerts, annotations, roster
 from soundcharts_lib.db import make_engine
 from soundcharts_lib.jobs.sync import today_utc
+from soundcharts_lib.ui.overview import build_overview
 from soundcharts_lib.warehouse import viewer_pages as viewer_data
+from ui.test_ui import html_of
 
 CHART = "spotify-top-200-global-daily"
 
@@ -68,6 +70,21 @@ def test_overview_keeps_the_roster_top_tracks_and_alerts(followed):
     assert about and set(about) <= mine
     assert sorted(about) == sorted(d["track_uuid"] for d in whole["alerts"]["details"]
                                    if d.get("track_uuid") in mine)
+
+
+def test_a_roster_without_any_alert_gets_its_overview(synced_sqlite_url, tmp_path):
+    """A fresh install with a roster and no alert rule (the demo's): the roster's view has no alert, not an error."""
+    url = copy_db(synced_sqlite_url, tmp_path / "quiet.db")
+    engine = make_engine(url)
+    top = sql(url, "SELECT t.uuid FROM chart_ranking_entry e JOIN track t ON t.id = e.track_id GROUP BY t.id "
+                   "ORDER BY COUNT(*) DESC, t.uuid LIMIT 1")[0][0]
+    roster.add(engine, "track", top, actor="test")
+    data = viewer_data.overview(engine, mine=True)
+    engine.dispose()
+    assert data["alerts"].empty and "details" in data["alerts"].columns
+    assert data["tracks"]["uuid"].tolist() == [top]
+    shown = html_of(build_overview(data))
+    assert "No alert about your roster in the last 7 days" in shown and "Traceback" not in shown
 
 
 def test_chart_page_keeps_roster_entries_at_their_positions(followed):
