@@ -1,5 +1,6 @@
 """``soundcharts demo`` / ``make demo``: the local API, a 28-day sync into the default database, the tracks' metadata
-and artists, a roster (the most-charted tracks, when none is followed yet) and its songs' reach, dashboards."""
+and artists, a roster (the most-charted tracks, when none is followed yet), its songs' audience (the track page's
+forecast) and reach, dashboards."""
 
 from __future__ import annotations
 
@@ -13,21 +14,23 @@ from soundcharts_lib.web.processes import stop_on_signals, stop_started
 
 DEMO_CREDENTIALS = {"app_id": "soundcharts", "api_key": Secret("soundcharts"), "client_id": ""}  # the local API's
 DEMO_ROSTER = 5  # tracks followed when the roster is empty: the most charted of the synced days
+DEMO_AUDIENCE = 20  # roster tracks whose audience the demo fetches
 
 
-def seed_roster(db_url: str, days: int) -> int:
+def seed_roster(db_url: str, days: int) -> tuple[int, list[str]]:
     """Follow the :data:`DEMO_ROSTER` most-charted tracks of the last ``days`` days unless something is followed
-    already; how many were added."""
+    already; how many were added, and the roster's stored tracks."""
     from soundcharts_lib.curation import roster
     from soundcharts_lib.db import make_engine
     from soundcharts_lib.warehouse.analytics import top_tracks
 
     engine = make_engine(db_url)
     try:
-        if roster.has_roster(engine):
-            return 0
-        uuids = top_tracks(engine, days, limit=DEMO_ROSTER)["uuid"]
-        return sum(roster.add(engine, "track", uuid, actor="demo")["added"] for uuid in uuids)
+        added = 0
+        if not roster.has_roster(engine):
+            uuids = top_tracks(engine, days, limit=DEMO_ROSTER)["uuid"]
+            added = sum(roster.add(engine, "track", uuid, actor="demo")["added"] for uuid in uuids)
+        return added, list(roster.roster_track_uuids(engine))
     finally:
         engine.dispose()
 
@@ -58,9 +61,13 @@ def run_demo(settings: Settings, *, port: int = 8866, api_port: int = 8765, back
         try:
             job = run_job("sync_charts", {"backfill_days": backfill_days}, settings=settings, trigger="cli")
             print(f"    sync done; executed notebook archived at {job.notebook}", flush=True)
-            followed = seed_roster(settings.db_url, backfill_days)
+            followed, mine = seed_roster(settings.db_url, backfill_days)
             print(f"    roster: {f'the {followed} most-charted tracks followed' if followed else 'kept as it is'}",
                   flush=True)
+            if mine:  # 90 days of their audience: the track page draws a forecast from it
+                params = {"track_uuid": ",".join(mine[:DEMO_AUDIENCE])}
+                job = run_job("fetch_audience", params, settings=settings, trigger="cli")
+                print(f"    the roster's audience done; executed notebook archived at {job.notebook}", flush=True)
             print("    the tracks' artists, then their metadata, followers and monthly listeners ...", flush=True)
             run_job("fetch_metadata", {}, settings=settings, trigger="cli")
             job = run_job("fetch_artists", {"limit": 200}, settings=settings, trigger="cli")
