@@ -115,7 +115,8 @@ def artist_kpis(data: dict) -> w.HTML:
     best = tracks["best_position"].min() if len(charted) else None
     cells = [("Tracks stored", f"{len(tracks):,}"), ("Tracks charted", f"{len(charted):,}"),
              ("Charts", f"{len(data['charts']):,}"), ("Chart entries", f"{int(tracks['entries'].sum()):,}"),
-             ("Best position", number(best) or "–"), ("Charting now", f"{int((tracks['charts_now'] > 0).sum()):,}")]
+             ("Best position", number(best) or "–"),
+             ("Tracks charting now", f"{int((tracks['charts_now'] > 0).sum()):,}")]
     body = "".join(f'<div><div class="sc-sub">{k}</div><div class="sc-kpi">{v}</div></div>' for k, v in cells)
     since = f" since {day(data['since'])}" if data["since"] else ""
     return html_card("On the charts", f'<div class="sc-kpis">{body}</div>',
@@ -142,7 +143,7 @@ TRACK_COLUMNS = [
     Column("Best", lambda r: number(r["best_position"]), numeric=True),
     Column("Best on", lambda r: day(r["best_date"]), nowrap=True),
     Column("Last on a chart", lambda r: day(r["last_date"]), nowrap=True),
-    Column("Charting now", _now_cell, numeric=True),
+    Column("Charts now", _now_cell, numeric=True),
 ]
 
 
