@@ -31,7 +31,7 @@ from soundcharts_lib.config import Settings
 from soundcharts_lib.curation import roster
 from soundcharts_lib.db import store_artists as store
 from soundcharts_lib.db.base import utcnow
-from soundcharts_lib.db.runs import as_int, finish_run, start_run
+from soundcharts_lib.db.runs import start_run
 from soundcharts_lib.errors import (
     ApiError,
     BadRequest,
@@ -43,7 +43,7 @@ from soundcharts_lib.errors import (
 )
 from soundcharts_lib.jobs.audience import OVERLAP_DAYS, check_request, count_gaps, first_day
 from soundcharts_lib.jobs.params import Params, flag, param
-from soundcharts_lib.jobs.result import RunResult, Tally
+from soundcharts_lib.jobs.result import RunResult, Tally, recorded
 from soundcharts_lib.jobs.runtime import migrated_engine, require_credentials
 from soundcharts_lib.vocab import today_utc
 
@@ -153,7 +153,7 @@ class ArtistDataProcessor:
                   "platforms": sorted({p.code for ps in wanted.values() for p in ps}), "limit": limit,
                   "start": start, "end": end, "force": force}
         result.run_id = start_run(self.engine, JOB, self.trigger, params, notebook_path=self.notebook)
-        try:
+        with recorded(self.engine, self.client, result):
             pids = store.series_platform_ids(self.engine, [p for ps in wanted.values() for p in ps])
             targets = self._store_named(named, profiles) if artist_uuids else \
                 self._selection(roster_only, limit, today, profiles, result)
@@ -162,17 +162,6 @@ class ArtistDataProcessor:
             plans = self._plans(known, {s: [(p.code, pids[p.code]) for p in ps] for s, ps in wanted.items()},
                                 start, end, force, result)
             self._fetch_all(plans, result)
-        except QuotaExhausted as exc:
-            result.failures += 1
-            result.errors.append(f"quota exhausted: {exc}")
-        except Exception as exc:  # recorded on the run, then raised: a crash never reads as a success
-            result.failures += 1
-            result.errors.append(f"stopped by {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}")
-            raise
-        finally:
-            result.quota_remaining = as_int(getattr(self.client, "quota_remaining", None))
-            finish_run(self.engine, result.run_id, status=result.status, counts=result.counts(),
-                       errors=result.skipped + result.errors, quota_remaining=result.quota_remaining)
         return result
 
     # -- which artists ------------------------------------------------------------------------------------------

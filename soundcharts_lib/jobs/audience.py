@@ -19,10 +19,10 @@ from soundcharts_lib import vocab
 from soundcharts_lib.api.payloads import AudienceDay, Platform
 from soundcharts_lib.config import Settings
 from soundcharts_lib.db import store_audience as store
-from soundcharts_lib.db.runs import as_int, finish_run, start_run
+from soundcharts_lib.db.runs import start_run
 from soundcharts_lib.errors import ApiError, BadRequest, ConfigError, PayloadError, QuotaExhausted
 from soundcharts_lib.jobs.params import Params, flag, param
-from soundcharts_lib.jobs.result import RunResult, Tally
+from soundcharts_lib.jobs.result import RunResult, Tally, recorded
 from soundcharts_lib.jobs.runtime import migrated_engine, require_credentials
 from soundcharts_lib.vocab import check_not_after, today_utc
 
@@ -153,25 +153,13 @@ class AudienceDataProcessor:
                   "start": start, "end": end, "force": force}
         result = AudienceTally(skipped=list(skipped))
         result.run_id = start_run(self.engine, "fetch_audience", self.trigger, params, notebook_path=self.notebook)
-        try:
+        with recorded(self.engine, self.client, result):
             pids = store.audience_platform_ids(self.engine, [p for p in supported if p.code in wanted])
             targets = self._targets(track_uuids, list(pids.values()), limit, today, result)
             result.tracks = len(targets)
             plans = [self._plan(tid, uuid, slug, pids[slug], start, end, force, result)
                      for tid, uuid in targets for slug in wanted]
             self._fetch_all([p for p in plans if p is not None], result)
-        except QuotaExhausted as exc:
-            result.failures += 1
-            result.errors.append(f"quota exhausted: {exc}")
-        except Exception as exc:  # recorded on the run, then raised: a crash never reads as a success
-            result.failures += 1
-            first_line = (str(exc).splitlines() or [""])[0][:300]
-            result.errors.append(f"stopped by {type(exc).__name__}: {first_line}")
-            raise
-        finally:
-            result.quota_remaining = as_int(getattr(self.client, "quota_remaining", None))
-            finish_run(self.engine, result.run_id, status=result.status, counts=result.counts(),
-                       errors=result.skipped + result.errors, quota_remaining=result.quota_remaining)
         return result
 
     # -- what to fetch -----------------------------------------------------------------------------------

@@ -29,13 +29,13 @@ from soundcharts_lib import vocab
 from soundcharts_lib.config import Settings
 from soundcharts_lib.curation import roster
 from soundcharts_lib.db import store_reach as store
-from soundcharts_lib.db.runs import as_int, finish_run, start_run
+from soundcharts_lib.db.runs import start_run
 from soundcharts_lib.db.store import upsert_platforms
 from soundcharts_lib.db.store_tracks import store_song
 from soundcharts_lib.errors import ApiError, BadRequest, Gone, NotFound, PayloadError, QuotaExhausted
 from soundcharts_lib.jobs.audience import OVERLAP_DAYS, check_request, first_day
 from soundcharts_lib.jobs.params import Params, flag, param
-from soundcharts_lib.jobs.result import RunResult, Tally
+from soundcharts_lib.jobs.result import RunResult, Tally, recorded
 from soundcharts_lib.jobs.runtime import job_context
 from soundcharts_lib.vocab import today_utc
 
@@ -121,7 +121,7 @@ class ReachProcessor:
         params = {"track_uuids": list(track_uuids or [])[:50], "roster": roster_only, "limit": limit,
                   "platforms": list(platforms or [])}
         result.run_id = start_run(self.engine, JOB, self.trigger, params, notebook_path=self.notebook)
-        try:
+        with recorded(self.engine, self.client, result):
             charts = self.client.chart_platforms()
             upsert_platforms(self.engine, charts, charts=True)
             targets = self._named(track_uuids, result) if track_uuids else self._selection(roster_only, limit, result)
@@ -129,17 +129,6 @@ class ReachProcessor:
             self._metadata(targets, result)
             plans = self._plans(targets, {p.code for p in charts}, set(platforms or ()), today)
             self._fetch_all(plans, today, result)
-        except QuotaExhausted as exc:
-            result.failures += 1
-            result.errors.append(f"quota exhausted: {exc}")
-        except Exception as exc:  # recorded on the run, then raised: a crash never reads as a success
-            result.failures += 1
-            result.errors.append(f"stopped by {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}")
-            raise
-        finally:
-            result.quota_remaining = as_int(getattr(self.client, "quota_remaining", None))
-            finish_run(self.engine, result.run_id, status=result.status, counts=result.counts(),
-                       errors=result.skipped + result.errors, quota_remaining=result.quota_remaining)
         return result
 
     # -- which tracks -------------------------------------------------------------------------------------------

@@ -9,12 +9,14 @@ counts while it runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from soundcharts_lib.errors import SoundchartsError
+from soundcharts_lib.db.runs import as_int, finish_run
+from soundcharts_lib.errors import QuotaExhausted, SoundchartsError
 
 SHOWN_FAILURES = 10  # failures listed in a JobFailed's message (the run's record keeps them all)
 
@@ -94,3 +96,23 @@ class Tally:
     def run_result(self, job: str, *, notes: tuple[str, ...] = (), notebook: str | Path | None = None) -> RunResult:
         return RunResult(job, self.status, self.summary(), self.counts(), tuple(self.errors), tuple(self.skipped),
                          tuple(notes), self.run_id, self.quota_remaining, Path(notebook) if notebook else None)
+
+
+@contextmanager
+def recorded(engine, client, tally: Tally) -> Iterator[Tally]:
+    """A job's work on its run record (``tally.run_id``): an exhausted quota is a failure that ends the work (what
+    was fetched stays stored); any other exception is recorded on the run, then raised (a crash never reads as a
+    success); in every case the run is finished with its counts, errors and the quota the client saw left."""
+    try:
+        yield tally
+    except QuotaExhausted as exc:
+        tally.failures += 1
+        tally.errors.append(f"quota exhausted: {exc}")
+    except Exception as exc:
+        tally.failures += 1
+        tally.errors.append(f"stopped by {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}")
+        raise
+    finally:
+        tally.quota_remaining = as_int(getattr(client, "quota_remaining", None))
+        finish_run(engine, tally.run_id, status=tally.status, counts=tally.counts(),
+                   errors=tally.skipped + tally.errors, quota_remaining=tally.quota_remaining)
