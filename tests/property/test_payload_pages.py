@@ -136,7 +136,11 @@ def test_any_song_metadata_the_contract_allows_renders_both_track_pages(fresh, d
     song_ref = data.draw(song_refs())
     charted = data.draw(st.booleans())
     if charted:
-        store_rankings(url, data.draw(ranking_bodies(TODAY, songs=[song_ref])))
+        try:
+            store_rankings(url, data.draw(ranking_bodies(TODAY, songs=[song_ref])))
+        except PayloadError as exc:  # a chart text longer than its column: refused whole, the song stays uncharted
+            assert re.fullmatch(r"chart '[^']*': \w+ is longer than \d+ characters", str(exc)), exc
+            assert stored_rankings(url) == 0
     uuid = song_ref["uuid"]
     song = payloads.parse_song(data.draw(song_bodies(uuid)))
     identifiers = payloads.parse_identifiers(data.draw(identifier_bodies(uuid)))
@@ -160,7 +164,12 @@ def test_any_song_metadata_the_contract_allows_renders_both_track_pages(fresh, d
 def test_any_audience_series_the_contract_allows_renders_both_track_pages(fresh, data):
     url = fresh()
     song_ref = data.draw(song_refs())
-    store_rankings(url, data.draw(ranking_bodies(TODAY, songs=[song_ref])))
+    try:
+        store_rankings(url, data.draw(ranking_bodies(TODAY, songs=[song_ref])))
+    except PayloadError as exc:  # a chart text longer than its column: refused whole, no track to fetch for
+        assert re.fullmatch(r"chart '[^']*': \w+ is longer than \d+ characters", str(exc)), exc
+        assert stored_rankings(url) == 0
+        return
     engine = make_engine(url)
     chosen = data.draw(st.lists(st.sampled_from(AUDIENCE_PLATFORMS), min_size=1, max_size=3,
                                 unique_by=lambda p: p.code))
