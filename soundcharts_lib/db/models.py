@@ -201,6 +201,27 @@ class TrackTopRollupWindow(Base):
     refreshed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class LabelShareRollup(Base):
+    """The labels page of a scope (every chart: platform_id and chart_id 0; a platform: chart_id 0; a chart) over
+    ``days`` ranking dates to ``window_end``, as built (``page``, JSON) from the successful rankings of its window and
+    the window before, summed up like ``TrackTopRollupWindow``, and the tracks' metadata as last written
+    (``metadata_fetched_at``): it is read only while both are still the same."""
+
+    __tablename__ = "label_share_rollup"
+
+    platform_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chart_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    window_end: Mapped[date] = mapped_column(Date)
+    rankings: Mapped[int] = mapped_column(Integer)
+    entries: Mapped[int] = mapped_column(BigInteger)
+    ranking_ids: Mapped[int] = mapped_column(BigInteger)
+    last_fetched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    metadata_fetched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    page: Mapped[dict] = mapped_column(JSONType)
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Artist(Base):
     __tablename__ = "artist"
 
@@ -236,7 +257,8 @@ class Track(Base):
     genres: Mapped[list | None] = mapped_column(JSONType)
     labels: Mapped[list | None] = mapped_column(JSONType)
     first_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    metadata_fetched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # every write of a track's metadata sets it: its latest value stamps the labels a label rollup was built from
+    metadata_fetched_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
 
 
 class TrackArtist(Base):

@@ -14,6 +14,7 @@ from soundcharts_lib.db.models import (
     ChartRanking,
     ChartRankingDropout,
     ChartRankingEntry,
+    LabelShareRollup,
     Platform,
     SyncRun,
     Track,
@@ -47,6 +48,7 @@ DIG = Digest.__table__
 DIGD = DigestDelivery.__table__
 DROP = ChartRankingDropout.__table__
 E = ChartRankingEntry.__table__
+LSR = LabelShareRollup.__table__
 N = Annotation.__table__
 P = Platform.__table__
 PL = PlaylistSnapshot.__table__

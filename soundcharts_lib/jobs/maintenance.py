@@ -20,13 +20,13 @@ from sqlalchemy.engine import Engine
 
 from soundcharts_lib import vocab
 from soundcharts_lib.config import Settings
-from soundcharts_lib.db import rollup
 from soundcharts_lib.db.models import (
     Base,
     utcnow,
 )
 from soundcharts_lib.db.runs import RUNNING, dead_runs, finish_run, interrupt_dead_runs, start_run
 from soundcharts_lib.db.tables import AUD, AUDIT, RUN, C, E, P, R, T
+from soundcharts_lib.jobs import rollups
 from soundcharts_lib.jobs.params import Params, flag, param
 from soundcharts_lib.jobs.result import RunResult
 
@@ -160,7 +160,7 @@ def cleanup(engine: Engine, retention: dict[str, int | None], *, runs_dir: str |
     result = CleanupResult(retention, deleted, dry_run)
     if not dry_run:
         if deleted.get("rankings"):
-            rollup.refresh(engine)  # keeps the top-tracks pages on the rollup (they read the entries meanwhile)
+            rollups.catch_up(engine)  # keeps the top-tracks and labels pages on their rollups
         record_audit(engine, "maintenance.cleanup", "success", {"retention": retention, "deleted": deleted},
                      trigger=trigger)
     return result
@@ -354,7 +354,7 @@ def check_database(engine: Engine, *, repair: bool = False, trigger: str = "cli"
     findings += _audience_gaps(engine) + _duplicate_isrcs(engine)
     report = CheckReport(findings)
     if repair and any(f.repaired for f in findings):
-        rollup.refresh(engine)
+        rollups.catch_up(engine)
         record_audit(engine, "maintenance.repair", "success",
                      {f.problem: f.repaired for f in findings if f.repaired}, trigger=trigger)
     return report

@@ -18,6 +18,7 @@ from soundcharts_lib.config import Settings
 from soundcharts_lib.db.runs import as_int, finish_run, start_run
 from soundcharts_lib.db.store_tracks import store_song, track_uuids
 from soundcharts_lib.errors import ApiError, PayloadError, QuotaExhausted
+from soundcharts_lib.jobs import rollups
 from soundcharts_lib.jobs.params import Params, flag, param
 from soundcharts_lib.jobs.result import RunResult, Tally
 
@@ -60,6 +61,8 @@ def store_metadata(client, engine: Engine, uuids: Sequence[str] | None = None, *
             except (ApiError, PayloadError) as exc:
                 log.warning("metadata of %s failed: %s", uuid, exc)
                 _fail(tally, f"{uuid}: {exc}")
+        if tally.stored:
+            rollups.catch_up(engine, rankings=False)  # the labels pages read the labels stored
     finally:
         tally.quota_remaining = as_int(getattr(client, "quota_remaining", None))
         finish_run(engine, tally.run_id, status=tally.status, counts=tally.counts(), errors=tally.errors,

@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 from tqdm.auto import tqdm
 
 from soundcharts_lib import vocab
 from soundcharts_lib.api.payloads import ChartInfo, Ranking, local_date
 from soundcharts_lib.config import Settings
-from soundcharts_lib.db import rollup, store
+from soundcharts_lib.db import store
 from soundcharts_lib.db.runs import as_int, finish_run, start_run
 from soundcharts_lib.db.tables import C
 from soundcharts_lib.errors import ApiError, ConfigError, PayloadError, QuotaExhausted
+from soundcharts_lib.jobs import rollups
 from soundcharts_lib.jobs.params import Params, flag, param
 from soundcharts_lib.jobs.result import RunResult, Tally
 from soundcharts_lib.vocab import check_not_after, today_utc
@@ -208,14 +208,9 @@ class ChartSync:
             store.mark_chart_checked(self.engine, chart_id)
 
     def _refresh_rollup(self, result: SyncTally) -> None:
-        """The top-tracks rollup catches up with the rankings stored; until it does, the pages count entries (slower,
-        never wrong), so a database error here is logged, not raised."""
-        if not result.stored_dates:
-            return
-        try:
-            rollup.refresh(self.engine, result.stored_dates)
-        except SQLAlchemyError as exc:
-            log.warning("top-tracks rollup not refreshed: %s", str(exc).splitlines()[0][:300])
+        """The rollups catch up with the rankings stored (see :mod:`soundcharts_lib.jobs.rollups`)."""
+        if result.stored_dates:
+            rollups.catch_up(self.engine, result.stored_dates)
 
     def _fail(self, chart_id, slug, exc, result, ranking_date=None, raw=None) -> None:
         message = f"{slug}: {exc}"

@@ -234,9 +234,10 @@ def run(pg_url: str, months: int, charts: int, entries: int, audience_tracks: in
     out = {"load": [os.getloadavg()[0]]}
     if not reuse:
         out |= build_both(pg_url, today, months, charts, entries, audience_tracks, convert)
-    for url in urls.values():  # migrated to the schema the pages read (an earlier version's), the new pages' data
+    for name, url in urls.items():  # migrated to the schema the pages read (an earlier version's), the new pages' data
         upgrade(engine := make_engine(url))
-        seed_pages.seed_new_pages(engine, HIT_UUID, today)
+        vacuum(engine)  # statistics for the label rollup's refresh, then for the pages
+        out[f"label_refresh_s_{name}"] = seed_pages.seed_new_pages(engine, HIT_UUID, today)
         vacuum(engine)
         engine.dispose()
     engine = make_engine(urls["plain"])
@@ -291,6 +292,8 @@ def report(r: dict) -> None:
               f"{'; ' + steps if steps else ''})")
     if "convert_s" in r:
         print(f"parted: copy of plain converted by partition.apply in {r['convert_s']:.1f} s")
+    print(f"label rollup rebuilt after the seed's metadata write (as a sync or metadata fetch does): plain "
+          f"{r['label_refresh_s_plain']:.1f} s, partitioned {r['label_refresh_s_parted']:.1f} s")
     print(f"load average {' / '.join(f'{x:.1f}' for x in r['load'])} on {os.cpu_count()} cores (start / before "
           "measuring / after)")
     ms, driver, seed = r["ms"], r["driver_ms"], r["seed_ms"]

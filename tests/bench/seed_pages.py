@@ -8,6 +8,7 @@ artist, the labels' share, a comparison) are timed as ours only, on the data :fu
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -15,7 +16,7 @@ from datetime import date, timedelta
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
-from soundcharts_lib.db.models import TrackAudience
+from soundcharts_lib.db.models import TrackAudience, utcnow
 from soundcharts_lib.db.tables import AFOL, ALIS, TA, A, C, E, P, R, T
 from soundcharts_lib.ui.track import HISTORY_LINES
 from soundcharts_lib.warehouse import artist_pages, compare_pages, labels
@@ -52,10 +53,11 @@ def viewer_pages(today: date, platform: str, chart: str, on: date, tracks: dict[
     return pages
 
 
-def seed_new_pages(engine: Engine, hit_uuid: str, today: date) -> None:
+def seed_new_pages(engine: Engine, hit_uuid: str, today: date) -> float:
     """What the artist, labels and compare pages read, added to a bench database (again on each run: idempotent):
     the hit credited to :data:`ARTIST` with 3 years of daily followers and monthly listeners on 2 platforms, a
-    second artist credited on every 7th track, and every track's labels (1 or 2 of :data:`LABELS`)."""
+    second artist credited on every 7th track, and every track's labels (1 or 2 of :data:`LABELS`), written as a
+    metadata fetch writes them; then the label rollup refreshed as that fetch does. Returns the refresh's seconds."""
     ours = A.c.uuid.like(ARTIST[:-4] + "%")
     with engine.begin() as conn:
         conn.execute(delete(TA).where(TA.c.artist_id.in_(select(A.c.id).where(ours))))
@@ -70,10 +72,12 @@ def seed_new_pages(engine: Engine, hit_uuid: str, today: date) -> None:
         credited = [{"track_id": hit, "artist_id": ids[ARTIST], "position": 0}]
         credited += [{"track_id": t, "artist_id": ids[ARTIST[:-1] + "2"], "position": 9} for t in tracks if t % 7 == 0]
         conn.execute(insert(TA), credited)
-        conn.execute(update(T).where(T.c.id == hit).values(labels=["Label 0"]))
+        fetched = utcnow()
+        conn.execute(update(T).where(T.c.id == hit).values(labels=["Label 0"], metadata_fetched_at=fetched))
         for n, label in enumerate(LABELS):
             conn.execute(update(T).where(T.c.id != hit, T.c.id % len(LABELS) == n)
-                         .values(labels=[label] + ([LABELS[(n + 1) % len(LABELS)]] * (n % 3 == 0))))
+                         .values(labels=[label] + ([LABELS[(n + 1) % len(LABELS)]] * (n % 3 == 0)),
+                                 metadata_fetched_at=fetched))
         platforms = conn.execute(select(P.c.id).order_by(P.c.id).limit(2)).scalars().all()
         start = today - timedelta(days=SERIES_DAYS - 1)
         for table, column in ((AFOL, "followers"), (ALIS, "value")):
@@ -81,6 +85,9 @@ def seed_new_pages(engine: Engine, hit_uuid: str, today: date) -> None:
                 {"artist_id": ids[ARTIST], "platform_id": p, "date": start + timedelta(days=i),
                  column: 1_000_000 + 900 * i * p if table is AFOL else 5_000_000 + (i % 30) * 10_000 * p}
                 for p in platforms for i in range(SERIES_DAYS) if i % 11])  # a gap every 11 days
+    began = time.perf_counter()
+    labels.refresh(engine)
+    return time.perf_counter() - began
 
 
 def overview(engine: Engine, today: date) -> dict:

@@ -18,7 +18,8 @@ from soundcharts_lib.errors import ConfigError
 TABLES = {"platform", "chart", "chart_ranking", "chart_ranking_entry", "artist", "track", "track_artist",
           "track_platform_identifier", "track_audience", "sync_run", "audit_event", "audience_check", "watch_item",
           "alert_rule", "alert", "annotation", "artist_audience", "artist_listeners", "series_check",
-          "track_chart_reach", "track_popularity", "playlist_snapshot", "digest", "digest_delivery"}
+          "track_chart_reach", "track_popularity", "playlist_snapshot", "digest", "digest_delivery",
+          "label_share_rollup"}
 
 
 def test_0008_goes_down_to_0007_and_up_again_with_the_artists_kept(db_url):
@@ -31,21 +32,21 @@ def test_0008_goes_down_to_0007_and_up_again_with_the_artists_kept(db_url):
     upgrade(eng, "0007")
     with eng.begin() as conn:
         conn.execute(text("INSERT INTO artist (uuid, name) VALUES ('a-1', 'Before')"))
-    assert upgrade(eng) == "0008"
+    assert upgrade(eng, "0008") == "0008"
     with eng.connect() as conn:
         assert conn.execute(text("SELECT name, country_code, genres FROM artist")).one() == ("Before", None, None)
     with eng.begin() as conn:
         command.downgrade(alembic_config(conn), "0007")
     assert "artist_audience" not in inspect(eng).get_table_names()
     assert "country_code" not in {c["name"] for c in inspect(eng).get_columns("artist")}
-    assert upgrade(eng) == "0008"
+    assert upgrade(eng, "0008") == "0008"
     assert {"artist_audience", "digest_delivery"} <= set(inspect(eng).get_table_names())
     eng.dispose()
 
 
 def test_migration_creates_every_table_and_is_safe_to_rerun(db_url):
     eng = make_engine(db_url)
-    assert upgrade(eng) == head() == "0008"
+    assert upgrade(eng) == head() == "0009"
     assert upgrade(eng) == head()
     insp = inspect(eng)
     assert set(insp.get_table_names()) >= TABLES

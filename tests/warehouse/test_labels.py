@@ -3,13 +3,17 @@ share of entries, the top labels table with its trend, the roster's labels, scop
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import event, insert, update
 
+from soundcharts_lib.api.payloads import Song
 from soundcharts_lib.curation import roster
+from soundcharts_lib.db.engine import make_engine
 from soundcharts_lib.db.models import Chart, ChartRanking, ChartRankingEntry, Platform, Track
+from soundcharts_lib.db.store_tracks import store_song
 from soundcharts_lib.warehouse import labels
 from soundcharts_lib.warehouse.analytics import UnknownEntity
 
@@ -143,3 +147,98 @@ def test_scopes_are_the_charts_with_rankings(db):
     assert rows(labels.scopes(db)) == [["deezer", "Deezer", "dz-fr", "Deezer France"],
                                        ["spotify", "Spotify", "sp-global", "Spotify Global"],
                                        ["spotify", "Spotify", "sp-us", "Spotify US"]]
+
+
+# --- the label rollup (db.label_rollup): what the jobs keep is the page built from the entries, read only while current
+
+
+def same_page(held: dict, live: dict) -> None:
+    for key in ("start", "end", "entries", "unlabelled", "before_stored", "roster"):
+        assert held[key] == live[key], key
+    assert rows(held["labels"]) == rows(live["labels"])
+    assert rows(held["shares"]) == rows(live["shares"])
+
+
+@contextmanager
+def entry_reads(engine):
+    """The statements that read chart entries while the block runs."""
+    found: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        if "chart_ranking_entry" in statement:
+            found.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield found
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+@pytest.mark.parametrize("scope", [{}, {"platform": "spotify"}, {"platform": "deezer"}])
+def test_the_rollup_holds_each_page_as_built_from_the_entries_and_is_read_instead(db, scope):
+    roster.add(db, "track", U[7], actor="test")
+    live = labels.label_share(db, days=2, **scope)
+    assert labels.refresh(db, days=2) == ["every chart", "deezer", "spotify"]
+    assert labels.refresh(db, days=2) == []  # nothing changed: nothing rebuilt
+    with entry_reads(db) as reads:
+        held = labels.label_share(db, days=2, **scope)
+    assert reads == []
+    same_page(held, live)
+    with entry_reads(db) as reads:  # another window length is not kept: built from the entries
+        labels.label_share(db, days=3, **scope)
+    assert reads
+
+
+def test_a_ranking_stored_after_the_rollup_shows_at_once_and_the_next_refresh_keeps_it(db):
+    labels.refresh(db, days=2)
+    day = END + timedelta(days=1)
+    with db.begin() as conn:
+        conn.execute(insert(ChartRanking), [{"id": 50, "chart_id": 3, "ranking_date": day, "date_raw": str(day),
+                                             "status": "success", "entry_count": 2}])
+        conn.execute(insert(ChartRankingEntry), [{"ranking_id": 50, "chart_id": 3, "ranking_date": day,
+                                                  "track_id": t, "position": p} for p, t in ((1, 7), (2, 4))])
+    page = labels.label_share(db, days=2)
+    # the window moves a day: END's 8 entries and the new ranking's 2 (track 4 without a label)
+    assert page["end"] == day and page["entries"] == 8 + 2 and page["unlabelled"] == 1 + 1
+    assert "Sub Pop" in page["labels"]["label"].tolist()
+    assert labels.refresh(db, days=2) == ["every chart", "deezer"]  # Spotify's rankings did not change
+    same_page(labels.label_share(db, days=2), page)
+
+
+def test_labels_stored_by_a_metadata_fetch_after_the_rollup_show_at_once(db):
+    labels.refresh(db)
+    song = Song(uuid=U[4], name="Song 4", labels=["Warp Records"])
+    store_song(db, song, [])  # track 4 had no label stored
+    page = labels.label_share(db)
+    assert "Warp Records" in page["labels"]["label"].tolist()
+    assert labels.refresh(db) == ["every chart", "deezer", "spotify"]
+    same_page(labels.label_share(db), page)
+
+
+def test_a_ranking_deleted_or_failed_after_the_rollup_leaves_it(db):
+    labels.refresh(db, days=2)
+    with db.begin() as conn:
+        conn.execute(update(ChartRanking).where(ChartRanking.id == 3).values(status="failed"))
+    page = labels.label_share(db, platform="spotify", days=2)
+    assert page["entries"] == 10 - 2  # sp-us's ranking of END no longer counts
+
+
+def test_the_roster_stars_change_without_a_refresh(db):
+    labels.refresh(db, days=2)
+    assert not labels.label_share(db, days=2)["labels"]["roster"].any()
+    roster.add(db, "track", U[8], actor="test")
+    page = labels.label_share(db, days=2)
+    assert page["labels"].set_index("label").loc["XL Recordings", "roster"]
+
+
+def test_a_read_only_viewer_reads_the_rollup_and_never_writes(db, db_url):
+    labels.refresh(db, days=2)
+    viewer = make_engine(db_url, read_only=True)
+    try:
+        same_page(labels.label_share(viewer, days=2), labels.label_share(db, days=2))
+        with db.begin() as conn:
+            conn.execute(update(ChartRanking).where(ChartRanking.id == 1).values(status="failed"))
+        assert labels.label_share(viewer, days=2)["entries"] == 12 - 4  # stale row unused, nothing written
+    finally:
+        viewer.dispose()
