@@ -9,6 +9,7 @@ Artists: their followers and monthly listeners per platform and the best daily p
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pandas as pd
@@ -61,8 +62,12 @@ def _artists(engine: Engine, uuids: list[str]) -> dict[str, dict]:
         return {row.uuid: dict(row._mapping) for row in conn.execute(q)}
 
 
-def _track_parts(engine: Engine, item: dict) -> tuple[dict, pd.DataFrame, list]:
-    """A track's panels ``{(metric, platform): frame}``, its chart history and its figures."""
+PER_CHART = ["chart", "chart_name", "platform", "country_code", "entries", "best"]
+
+
+def _track_parts(engine: Engine, item: dict) -> tuple[dict, pd.DataFrame, Callable, list]:
+    """A track's panels ``{(metric, platform): frame}``, its charts (:data:`PER_CHART`), its positions on some
+    charts (a function of their slugs: date, chart, position) and its figures."""
     uuid = item["uuid"]
     charts = analytics.track_charts(engine, uuid)
     panels = {("audience", slug): frame for slug, frame in audience_series.audience_by_platform(engine, uuid).items()
@@ -72,11 +77,14 @@ def _track_parts(engine: Engine, item: dict) -> tuple[dict, pd.DataFrame, list]:
                ("Charts", "number", len(charts)), ("Chart entries", "number", int(charts["appearances"].sum())),
                ("Best position", "number", charts["peak_position"].min() if len(charts) else None),
                ("Charting now", "number", len(analytics.track_charting_now(engine, uuid)))]
-    return panels, analytics.track_chart_history(engine, uuid), figures
+    per_chart = charts.rename(columns={"appearances": "entries", "peak_position": "best"})[PER_CHART]
+    return panels, per_chart, lambda slugs: analytics.track_chart_history(engine, uuid, slugs), figures
 
 
-def _artist_parts(engine: Engine, item: dict) -> tuple[dict, pd.DataFrame, list]:
-    """An artist's panels ``{(metric, platform): frame}``, the best daily positions of its tracks and its figures."""
+def _artist_parts(engine: Engine, item: dict) -> tuple[dict, pd.DataFrame, Callable, list]:
+    """An artist's panels ``{(metric, platform): frame}``, the charts of its tracks (:data:`PER_CHART`; entries:
+    the days a track of it was there), their best daily positions on some charts (a function of their slugs) and
+    its figures."""
     panels = {(kind, slug): frame for kind in artist_series.KINDS
               for slug, frame in artist_series.series(engine, item["id"], kind).items() if len(frame)}
     history = artist_series.chart_history(engine, item["id"])
@@ -87,7 +95,9 @@ def _artist_parts(engine: Engine, item: dict) -> tuple[dict, pd.DataFrame, list]
                ("Chart entries", "number", int(history["entries"].sum())),
                ("Best position", "number", history["position"].min() if len(history) else None),
                ("Last on a chart", "date", history["date"].max() if len(history) else None)]
-    return panels, history, figures
+    per_chart = (history.groupby(PER_CHART[:4], sort=False, dropna=False).agg(entries=("position", "size"),
+                                                                 best=("position", "min")).reset_index())
+    return panels, per_chart, lambda slugs: history[history["chart"].isin(slugs)], figures
 
 
 def _series_figures(panels: dict[tuple[str, str], dict[str, pd.DataFrame]], labels: list[str]) -> list:
@@ -101,17 +111,17 @@ def _series_figures(panels: dict[tuple[str, str], dict[str, pd.DataFrame]], labe
     return out
 
 
-def _shared(histories: dict[str, pd.DataFrame], labels: list[str]) -> pd.DataFrame:
+def _shared(per_chart: dict[str, pd.DataFrame], labels: list[str]) -> pd.DataFrame:
     """The charts at least two items were on: chart, chart_name, platform, country_code, items, entries, then each
-    item's best position there (a column per label); most items, then most entries first."""
-    frames = [h.assign(item=label) for label, h in histories.items() if len(h)]
+    item's best position there (a column per label); most items, then most entries first. ``per_chart``: each
+    item's charts (:data:`PER_CHART`) by label."""
+    frames = [frame.assign(item=label) for label, frame in per_chart.items() if len(frame)]
     if not frames:
         return pd.DataFrame(columns=[*SHARED_COLUMNS, *labels])
     rows = pd.concat(frames, ignore_index=True)
-    keys = ["chart", "chart_name", "platform", "country_code"]
-    best = rows.pivot_table(index="chart", columns="item", values="position", aggfunc="min")
-    out = (rows.groupby("chart").agg(items=("item", "nunique"), entries=("position", "size"))
-           .join(rows.drop_duplicates("chart").set_index("chart")[keys[1:]]).reset_index())
+    best = rows.pivot_table(index="chart", columns="item", values="best", aggfunc="min")
+    out = (rows.groupby("chart").agg(items=("item", "nunique"), entries=("entries", "sum"))
+           .join(rows.drop_duplicates("chart").set_index("chart")[PER_CHART[1:4]]).reset_index())
     out = out[out["items"] >= 2]
     for label in labels:
         out[label] = out["chart"].map(best[label]).astype("Int64") if label in best else pd.NA
@@ -139,17 +149,19 @@ def compare(engine: Engine, kind: str, uuids: list[str]) -> dict:
     labels = unique_labels([item["name"] for item in found])
     parts = [(_track_parts if kind == "tracks" else _artist_parts)(engine, item) for item in found]
     panels: dict[tuple[str, str], dict[str, pd.DataFrame]] = {}
-    for label, (own, _, _) in zip(labels, parts, strict=True):
+    for label, (own, _, _, _) in zip(labels, parts, strict=True):
         for key, frame in own.items():
             panels.setdefault(key, {})[label] = frame
     order = {metric: i for i, metric in enumerate(("audience", *artist_series.KINDS))}
     panels = dict(sorted(panels.items(), key=lambda kv: (-len(kv[1]), order[kv[0][0]], kv[0][1])))
-    histories = {label: history for label, (_, history, _) in zip(labels, parts, strict=True)}
-    shared = _shared(histories, labels)
+    shared = _shared({label: per_chart for label, (_, per_chart, _, _) in zip(labels, parts, strict=True)}, labels)
+    shown = shared["chart"].head(SHOWN_CHARTS).tolist()  # positions read on the charts drawn only
+    histories = {label: positions_on(shown) if shown else None
+                 for label, (_, _, positions_on, _) in zip(labels, parts, strict=True)}
     positions = {chart: {label: h.loc[h["chart"] == chart, ["date", "position"]].reset_index(drop=True)
                          for label, h in histories.items() if (h["chart"] == chart).any()}
-                 for chart in shared["chart"].head(SHOWN_CHARTS)}
-    figures = [(name, fkind, [own[i][2] for _, _, own in parts]) for i, (name, fkind, _) in enumerate(parts[0][2])]
+                 for chart in shown}
+    figures = [(name, fkind, [own[i][2] for *_, own in parts]) for i, (name, fkind, _) in enumerate(parts[0][3])]
     items = pd.DataFrame({"uuid": [item["uuid"] for item in found], "name": [item["name"] for item in found],
                           "label": labels})
     return {"kind": kind, "items": items, "unknown": unknown, "panels": panels, "shared": shared,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, exists, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db.frames import as_date, query_frame
@@ -164,3 +164,20 @@ def playlist_trend(engine: Engine, uuid: str) -> pd.DataFrame:
             for pid, day in empty.items() if slugs[pid] in last and day > last[slugs[pid]]]
     frame = pd.concat([frame, pd.DataFrame(ends, columns=TREND_COLUMNS)]) if ends else frame
     return frame.sort_values(["platform", "fetched_on"], kind="stable").reset_index(drop=True)[TREND_COLUMNS]
+
+
+def track_reach(engine: Engine, uuid: str) -> dict:
+    """The song's stored reach as its track page shows it: ``charts`` (:func:`charting_now`), ``popularity``
+    (:func:`popularity`), ``playlists`` (:func:`playlists_now`) and ``trend`` (:func:`playlist_trend`); a part whose
+    table holds no row of the song is its empty value without reading it (most tracks are never fetched).
+    ``UnknownEntity`` for a track not stored."""
+    with engine.connect() as conn:
+        track_id = _track_id(conn, uuid)
+        charts, popular, listed = conn.execute(select(*(exists().where(table.c.track_id == track_id)
+                                                        for table in (REACH, POP, PL)))).one()
+    no_playlists = {"count": 0, "followers": 0, "platforms": pd.DataFrame(columns=PLATFORM_COLUMNS),
+                    "top": pd.DataFrame(columns=PLAYLIST_COLUMNS)}
+    return {"charts": charting_now(engine, uuid) if charts else pd.DataFrame(columns=CHART_COLUMNS),
+            "popularity": popularity(engine, uuid) if popular else {},
+            "playlists": playlists_now(engine, uuid) if listed else no_playlists,
+            "trend": playlist_trend(engine, uuid) if listed else pd.DataFrame(columns=TREND_COLUMNS)}

@@ -65,18 +65,12 @@ def chart_page(engine: Engine, slug: str, on: date | None = None, *, mine: bool 
 def track_page(engine: Engine, uuid: str, **settings) -> dict:
     """:func:`analytics.track_page` (``settings``: its audience settings) plus ``notes``
     (:func:`annotations.for_track`), ``follow`` (:func:`roster.follow_state`) and ``compare`` (the tracks its
-    "compare with" picker offers, :func:`compare_pages.track_candidates`), ``reach`` (:func:`track_reach`) and
-    ``forecast`` (a roster track's audience forecast per platform, :func:`forecast.track_forecast`; else empty)."""
+    "compare with" picker offers, :func:`compare_pages.track_candidates`), ``reach``
+    (:func:`reach_pages.track_reach`) and ``forecast`` (a roster track's audience forecast per platform,
+    :func:`forecast.track_forecast`; else empty)."""
     data = analytics.track_page(engine, uuid, **settings)
     follow = roster.follow_state(engine, uuid)
     ahead = forecast.track_forecast(engine, uuid) if follow["track"] or follow["artists"] else {}
     return {**data, "notes": annotations.for_track(engine, uuid), "follow": follow,
-            "compare": compare_pages.track_candidates(engine, uuid), "reach": track_reach(engine, uuid),
+            "compare": compare_pages.track_candidates(engine, uuid), "reach": reach_pages.track_reach(engine, uuid),
             "forecast": ahead}
-
-
-def track_reach(engine: Engine, uuid: str) -> dict:
-    """The song's stored reach (:mod:`reach_pages`): ``charts`` (where it charts now), ``popularity`` (per platform),
-    ``playlists`` (now) and ``trend`` (playlists per snapshot)."""
-    return {"charts": reach_pages.charting_now(engine, uuid), "popularity": reach_pages.popularity(engine, uuid),
-            "playlists": reach_pages.playlists_now(engine, uuid), "trend": reach_pages.playlist_trend(engine, uuid)}

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import bqplot as bq
 import pandas as pd
+import pytest
 from sqlalchemy import insert
 
 from soundcharts_lib.db import store_reach
@@ -19,8 +20,9 @@ from soundcharts_lib.ui import track_reach
 from soundcharts_lib.ui.figures import lines_chart
 from soundcharts_lib.ui.world_codes import WORLD_MAP_IDS
 from soundcharts_lib.warehouse import reach_pages
+from soundcharts_lib.warehouse.analytics import UnknownEntity
 from soundcharts_lib.warehouse.forecast import forecast_series
-from soundcharts_lib.warehouse.viewer_pages import track_reach as read_reach
+from soundcharts_lib.warehouse.reach_pages import track_reach as read_reach
 from ui.test_ui import classes, html_of, marks
 
 DAY = date(2026, 12, 3)
@@ -33,6 +35,22 @@ def no_reach() -> dict:
             "playlists": {"count": 0, "followers": 0, "platforms": pd.DataFrame(columns=reach_pages.PLATFORM_COLUMNS),
                           "top": pd.DataFrame(columns=reach_pages.PLAYLIST_COLUMNS)},
             "trend": pd.DataFrame(columns=reach_pages.TREND_COLUMNS)}
+
+
+def test_a_song_never_fetched_is_read_in_one_query_as_each_part_would_say_it(engine):
+    ensure_track(engine, UUID, "Never fetched", None, None)
+    fast = read_reach(engine, UUID)
+    playlists = reach_pages.playlists_now(engine, UUID)
+    assert fast["popularity"] == reach_pages.popularity(engine, UUID) == {}
+    assert fast["playlists"]["count"] == playlists["count"] == 0
+    assert fast["playlists"]["followers"] == playlists["followers"] == 0
+    for got, read in ((fast["charts"], reach_pages.charting_now(engine, UUID)),
+                      (fast["playlists"]["platforms"], playlists["platforms"]),
+                      (fast["playlists"]["top"], playlists["top"]),
+                      (fast["trend"], reach_pages.playlist_trend(engine, UUID))):
+        assert got.empty and read.empty and got.columns.tolist() == read.columns.tolist()
+    with pytest.raises(UnknownEntity):
+        read_reach(engine, "00000000-0000-4000-8000-00000000dead")
 
 
 def hostile(engine) -> dict:
