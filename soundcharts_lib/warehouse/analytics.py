@@ -20,6 +20,7 @@ from soundcharts_lib.db.tables import SUCCESS, TA, TPI, UNSUCCESSFUL, A, C, E, P
 from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.vocab import today_utc
 from soundcharts_lib.warehouse import audience_series, health, trends
+from soundcharts_lib.warehouse.side_by_side import side_by_side
 
 
 class UnknownEntity(SoundchartsError, LookupError):
@@ -371,9 +372,9 @@ def _charts(conn: Connection, uuid: str, counted: list) -> pd.DataFrame:
                   func.count().label("appearances"), func.min(E.c.position).label("peak_position")]
     if conn.dialect.name == "postgresql":  # the last date's smallest position from the same pass: the largest
         # day x POSITIONS - position (a probe per chart, planned over every partition, costs more than the pass)
-        per_chart = (select(E.c.chart_id, *aggregates, func.max(_day(E.c.ranking_date) * POSITIONS - E.c.position)
+        per_chart = (select(E.c.chart_id, *aggregates, func.max(day_number(E.c.ranking_date) * POSITIONS - E.c.position)
                             .label("last")).where(*counted).group_by(E.c.chart_id).subquery())
-        last_position = _day(per_chart.c.last_date) * POSITIONS - per_chart.c.last
+        last_position = day_number(per_chart.c.last_date) * POSITIONS - per_chart.c.last
     else:  # SQLite: a probe per chart costs less than a date computed for each entry
         per_chart = select(E.c.chart_id, *aggregates).where(*counted).group_by(E.c.chart_id).subquery()
         last_entry = E.alias()  # (chart, date) names one ranking: the last date's entries are a counted ranking's
@@ -390,7 +391,7 @@ def _charts(conn: Connection, uuid: str, counted: list) -> pd.DataFrame:
     return found if len(found) else pd.DataFrame(columns=["chart_id", *TRACK_CHART_COLUMNS])
 
 
-def _day(column):
+def day_number(column):
     """PostgreSQL: a date as its number of days since 1970-01-01, a big integer."""
     return cast(column - EPOCH, BigInteger)
 
@@ -467,14 +468,18 @@ def track_page(engine: Engine, uuid: str, *, platforms: list[str] | None = None,
     """Everything the track page shows: details, its charts, chart history, where it charts now, audience.
 
     ``history`` holds every stored position, or with ``history_charts`` only those on that many of its charts
-    (the first of ``charts``: most appearances), as a figure shows them."""
-    with engine.connect() as conn:  # the counted entries read once for the charts and their history
-        details = _details(conn, uuid)
-        counted = _counted(conn, uuid)
-        charts = _charts(conn, uuid, counted)
-        shown = None if history_charts is None or len(charts) <= history_charts else \
-            charts["chart_id"].head(history_charts).tolist()
-        history = _history(conn, counted, shown, charts[CHART_NAME_COLUMNS])
-        now = _charting_now(conn, uuid)
-    return {"track": details, "history": history, "charts": charts.drop(columns="chart_id"), "now": now,
-            "audience": track_audience(engine, uuid, platforms, start=start, end=end, limit=limit)}
+    (the first of ``charts``: most appearances), as a figure shows them. Its charts, where it charts now and its
+    audience are read side by side."""
+    def entries() -> dict:
+        with engine.connect() as conn:  # the counted entries read once for the charts and their history
+            details = _details(conn, uuid)
+            counted = _counted(conn, uuid)
+            charts = _charts(conn, uuid, counted)
+            shown = None if history_charts is None or len(charts) <= history_charts else \
+                charts["chart_id"].head(history_charts).tolist()
+            history = _history(conn, counted, shown, charts[CHART_NAME_COLUMNS])
+        return {"track": details, "history": history, "charts": charts.drop(columns="chart_id")}
+
+    read = side_by_side(entries=entries, now=lambda: track_charting_now(engine, uuid),
+                        audience=lambda: track_audience(engine, uuid, platforms, start=start, end=end, limit=limit))
+    return {**read.pop("entries"), **read}

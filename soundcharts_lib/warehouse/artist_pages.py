@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.engine import Connection, Engine
@@ -23,7 +24,8 @@ from soundcharts_lib.db.frames import raw_frame
 from soundcharts_lib.db.tables import SUCCESS, TA, TR, UNSUCCESSFUL, A, C, E, N, P, R, T
 from soundcharts_lib.vocab import today_utc
 from soundcharts_lib.warehouse import artist_series, audience_series, compare_pages
-from soundcharts_lib.warehouse.analytics import UnknownEntity
+from soundcharts_lib.warehouse.analytics import POSITIONS, UnknownEntity, day_number
+from soundcharts_lib.warehouse.side_by_side import side_by_side
 
 FIGURE_CHARTS = 8  # the artist's charts with most entries drawn in the positions figure (the table lists them all)
 TRACK_COLUMNS = ["uuid", "name", "credit_name", "release_date", "charts", "entries", "best_position", "best_date",
@@ -65,16 +67,26 @@ PAIR_COLUMNS = ["track_id", "chart_id", "entries", "best_position", "first_date"
 
 def _per_track_chart(conn: Connection, counted: list) -> pd.DataFrame:
     """PAIR_COLUMNS: one row per track and chart, in the track index's order (no sort); dates as datetime64, so
-    that pandas aggregates them in compiled code."""
-    q = (select(E.c.track_id, E.c.chart_id, func.count(), func.min(E.c.position), func.min(E.c.ranking_date),
-                func.max(E.c.ranking_date)).where(*counted).group_by(E.c.track_id, E.c.chart_id))
-    found = pd.DataFrame(conn.execute(q).cursor.fetchall(), columns=PAIR_COLUMNS)
+    that pandas aggregates them in compiled code. PostgreSQL adds ``best_key``: the smallest position x
+    :data:`analytics.POSITIONS` + day number, the best position and the first day of it in the same pass."""
+    columns = [E.c.track_id, E.c.chart_id, func.count(), func.min(E.c.position), func.min(E.c.ranking_date),
+               func.max(E.c.ranking_date)]
+    names = list(PAIR_COLUMNS)
+    if conn.dialect.name == "postgresql":  # a second pass over every partition costs more than a key per entry
+        columns.append(func.min(E.c.position * POSITIONS + day_number(E.c.ranking_date)))
+        names.append("best_key")
+    q = select(*columns).where(*counted).group_by(E.c.track_id, E.c.chart_id)
+    found = pd.DataFrame(conn.execute(q).cursor.fetchall(), columns=names)
     return found.astype({"first_date": "datetime64[s]", "last_date": "datetime64[s]"})
 
 
 def _best_dates(conn: Connection, counted: list, pairs: pd.DataFrame, best: pd.Series) -> pd.Series:
-    """The first date of each track's ``best`` position (a series by track_id), read on the (track, chart) pairs
-    where it was reached."""
+    """The first date of each track's ``best`` position (a series by track_id): from ``best_key`` when the pairs
+    carry it, else read on the (track, chart) pairs where it was reached."""
+    if "best_key" in pairs:
+        keys = pairs.groupby("track_id")["best_key"].min().astype("int64")
+        days = (keys % POSITIONS).to_numpy()
+        return pd.Series(np.datetime64("1970-01-01", "D") + days, index=keys.index).astype("datetime64[s]")
     reached = pairs[pairs["best_position"].to_numpy() == best.reindex(pairs["track_id"]).to_numpy()]
     if reached.empty:
         return pd.Series(dtype="datetime64[s]")
@@ -189,21 +201,24 @@ def artist_page(engine: Engine, uuid: str) -> dict:
     ``charts``: CHART_COLUMNS; ``history``: HISTORY_COLUMNS on the :data:`FIGURE_CHARTS` charts with most entries;
     ``since``: the first stored ranking date (None without rankings); ``followers`` / ``listeners``: ``{"series",
     "growth", "wide"}``; ``notes``: their tracks' annotations; ``compare``: the artists a "compare with" picker
-    offers."""
+    offers. Its chart presence, series and candidates are read side by side."""
     try:
         artist = artist_series.artist_info(engine, uuid)
     except audience_series.NotStored:
         raise _not_stored(uuid) from None
-    with engine.connect() as conn:
-        tracks = _tracks(conn, artist["id"])
-        presence = _presence(conn, tracks)
-        charts = presence["charts"]
-        history = _history(conn, presence["counted"], charts.head(FIGURE_CHARTS))
-        since = conn.execute(select(func.min(R.c.ranking_date))).scalar()
-        notes = _notes(conn, tracks["track_id"].tolist())
-    return {"artist": artist, "tracks": presence["tracks"], "charts": charts.drop(columns="chart_id"),
-            "history": history, "since": since, **_series(engine, artist["id"]), "notes": notes,
-            "compare": compare_pages.artist_candidates(engine, uuid)}
+    def entries() -> dict:
+        with engine.connect() as conn:
+            tracks = _tracks(conn, artist["id"])
+            presence = _presence(conn, tracks)
+            charts = presence["charts"]
+            return {"tracks": presence["tracks"], "charts": charts.drop(columns="chart_id"),
+                    "history": _history(conn, presence["counted"], charts.head(FIGURE_CHARTS)),
+                    "since": conn.execute(select(func.min(R.c.ranking_date))).scalar(),
+                    "notes": _notes(conn, tracks["track_id"].tolist())}
+
+    read = side_by_side(entries=entries, series=lambda: _series(engine, artist["id"]),
+                        compare=lambda: compare_pages.artist_candidates(engine, uuid))
+    return {"artist": artist, **read["entries"], **read["series"], "compare": read["compare"]}
 
 
 def chart_history(engine: Engine, uuid: str) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -21,6 +22,7 @@ from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.warehouse import analytics, artist_series, audience_series
 from soundcharts_lib.warehouse.analytics import UnknownEntity
 from soundcharts_lib.warehouse.labels import track_labels
+from soundcharts_lib.warehouse.side_by_side import side_by_side
 
 MAX_ITEMS = 6
 KINDS = ("tracks", "artists")
@@ -147,7 +149,8 @@ def compare(engine: Engine, kind: str, uuids: list[str]) -> dict:
         raise UnknownEntity(f"no {kind[:-1]} is stored for {', '.join(unknown)}")
     found = [stored[uuid] for uuid in uuids if uuid in stored]
     labels = unique_labels([item["name"] for item in found])
-    parts = [(_track_parts if kind == "tracks" else _artist_parts)(engine, item) for item in found]
+    read = _track_parts if kind == "tracks" else _artist_parts
+    parts = list(side_by_side(**{str(i): partial(read, engine, item) for i, item in enumerate(found)}).values())
     panels: dict[tuple[str, str], dict[str, pd.DataFrame]] = {}
     for label, (own, _, _, _) in zip(labels, parts, strict=True):
         for key, frame in own.items():

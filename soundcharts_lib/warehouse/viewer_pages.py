@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from soundcharts_lib.curation import alerts, annotations, roster
 from soundcharts_lib.warehouse import analytics, artist_pages, compare_pages, forecast, reach_pages
+from soundcharts_lib.warehouse.side_by_side import side_by_side
 
 OVERVIEW_TRACKS, PLATFORM_TRACKS, TOP_DAYS = 10, 20, 30  # as analytics.overview / platform_page list them
 CHART_TABLES = ("ranking", "climbers", "fallers", "new_entries", "dropouts")
@@ -68,9 +69,11 @@ def track_page(engine: Engine, uuid: str, **settings) -> dict:
     "compare with" picker offers, :func:`compare_pages.track_candidates`), ``reach``
     (:func:`reach_pages.track_reach`) and ``forecast`` (a roster track's audience forecast per platform,
     :func:`forecast.track_forecast`; else empty)."""
-    data = analytics.track_page(engine, uuid, **settings)
-    follow = roster.follow_state(engine, uuid)
+    read = side_by_side(data=lambda: analytics.track_page(engine, uuid, **settings),
+                        follow=lambda: roster.follow_state(engine, uuid),
+                        notes=lambda: annotations.for_track(engine, uuid),
+                        compare=lambda: compare_pages.track_candidates(engine, uuid),
+                        reach=lambda: reach_pages.track_reach(engine, uuid))
+    follow = read["follow"]
     ahead = forecast.track_forecast(engine, uuid) if follow["track"] or follow["artists"] else {}
-    return {**data, "notes": annotations.for_track(engine, uuid), "follow": follow,
-            "compare": compare_pages.track_candidates(engine, uuid), "reach": reach_pages.track_reach(engine, uuid),
-            "forecast": ahead}
+    return {**read.pop("data"), **read, "forecast": ahead}

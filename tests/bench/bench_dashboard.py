@@ -354,8 +354,8 @@ def report_pages(pages: dict[str, tuple[float, float, float, float]]) -> None:
         goal = "ok" if wall < seed_pages.GOAL_MS else "OVER"
         loops = f"{seed:>15,.0f}{wall / seed:>8.3f}  ({seed / wall:,.0f}x faster)" if seed else f"{'(a new page)':>15}"
         print(f"{name:<48}{wall:>9.1f}{driver:>11.1f}{cpu:>8.1f}{goal:>6}{loops}")
-    print("wall: the page's whole read as its dashboard makes it; driver: the part of it spent in the database "
-          "driver (statements executed, rows fetched); the goal is checked on the wall time")
+    print("wall: the page's whole read as its dashboard makes it; driver: its time in the database driver (statements "
+          "executed, rows fetched), summed over the reads it runs side by side; the goal is checked on the wall time")
 
 
 def main() -> None:

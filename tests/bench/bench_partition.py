@@ -308,8 +308,8 @@ def report(r: dict) -> None:
                  if name in seed["plain"] else "")
         print(f"{name:42} {plain:>10.1f}{driver['plain'][name]:>10.1f} {parted:>10.1f}{driver['parted'][name]:>10.1f} "
               f"{parted / plain:>6.2f} {goal:>5}{loops}")
-    print("wall: the page's whole read as its dashboard makes it; driver: the part of it spent in the database driver "
-          "(statements executed, rows fetched); the goal is checked on the wall time")
+    print("wall: the page's whole read as its dashboard makes it; driver: its time in the database driver (statements "
+          "executed, rows fetched), summed over the reads it runs side by side; the goal is checked on the wall time")
     if "cleanup_plain" in r:
         print(f"{'drop one month of entries':42} {r['cleanup_plain']:>11.1f} ms {r['cleanup_parted']:>9.1f} ms "
               f"{r['cleanup_parted'] / r['cleanup_plain']:>6.2f}")

@@ -6,11 +6,14 @@ the driver's own cursor calls (sqlite3 / psycopg), so a bench can print it besid
 
 What the driver does is counted whoever calls it (SQLAlchemy's results, ``.cursor.fetchall()`` on the driver's
 tuples); the rest of a page's wall time is Python: building statements, rows into frames, assembling the page.
+A page whose reads run side by side (``warehouse.side_by_side``) adds up the driver time of each: it may pass the
+page's wall time.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 
 import psycopg
@@ -25,6 +28,7 @@ class DriverClock:
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.lock = threading.Lock()  # reads side by side add their time from several threads
 
     @property
     def ms(self) -> float:
@@ -70,7 +74,9 @@ def _timed(base: type, clock: DriverClock) -> type:
             try:
                 return call(self, *args, **kwargs)
             finally:
-                clock.seconds += time.perf_counter() - t0
+                spent = time.perf_counter() - t0
+                with clock.lock:
+                    clock.seconds += spent
         return timed
 
     methods = {name: wrap(name) for name in TIMED}
@@ -86,7 +92,9 @@ def _timed(base: type, clock: DriverClock) -> type:
                 except StopIteration:
                     return
                 finally:
-                    clock.seconds += time.perf_counter() - t0
+                    spent = time.perf_counter() - t0
+                    with clock.lock:
+                        clock.seconds += spent
                 yield row
         methods["__iter__"] = rows
     return type(f"Timed{base.__name__}", (base,), methods)

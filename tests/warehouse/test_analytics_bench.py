@@ -27,8 +27,9 @@ def test_quick_dashboard_benchmark(tmp_path):
                                      "track page, a typical track", "artist page, the hit's artist",
                                      "labels page, all charts, 30 days", "labels page, spotify, 30 days",
                                      "compare page, those tracks"]
-    # the time in the database driver is part of the page's wall time; the seed's loops for the pages it had
-    assert all(0 < driver < wall and cpu >= 0 for wall, driver, cpu, _ in result["pages"].values())
+    # time in the database driver (summed over reads side by side: it may pass the wall time); the seed's loops for
+    # the pages it had
+    assert all(wall > 0 and driver > 0 and cpu >= 0 for wall, driver, cpu, _ in result["pages"].values())
     assert [seed > 0 for *_, seed in result["pages"].values() if seed is not None] == [True] * 5
     overview, track = result["pages"]["overview"], result["pages"]["track page, the year-long hit"]
     print(f"quick dashboard bench: overview {overview[0]:.0f} ms (driver {overview[1]:.0f}), "
