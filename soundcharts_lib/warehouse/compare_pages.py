@@ -121,12 +121,13 @@ def _shared(per_chart: dict[str, pd.DataFrame], labels: list[str]) -> pd.DataFra
     if not frames:
         return pd.DataFrame(columns=[*SHARED_COLUMNS, *labels])
     rows = pd.concat(frames, ignore_index=True)
-    best = rows.pivot_table(index="chart", columns="item", values="best", aggfunc="min")
-    out = (rows.groupby("chart").agg(items=("item", "nunique"), entries=("entries", "sum"))
+    rows = rows[rows.groupby("chart")["item"].transform("nunique").to_numpy() >= 2]  # an item has a chart once
+    best = {(chart, item): position for chart, item, position in zip(rows["chart"], rows["item"], rows["best"],
+                                                                      strict=True)}
+    out = (rows.groupby("chart").agg(items=("item", "size"), entries=("entries", "sum"))
            .join(rows.drop_duplicates("chart").set_index("chart")[PER_CHART[1:4]]).reset_index())
-    out = out[out["items"] >= 2]
     for label in labels:
-        out[label] = out["chart"].map(best[label]).astype("Int64") if label in best else pd.NA
+        out[label] = pd.array([best.get((chart, label)) for chart in out["chart"]], dtype="Int64")
     out = out.sort_values(["items", "entries", "chart"], ascending=[False, False, True])
     return out[[*SHARED_COLUMNS, *labels]].reset_index(drop=True)
 
