@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import Integer, cast, exists, func, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.curation import roster
@@ -63,38 +63,30 @@ def _chart_names(conn: Connection, chart_ids: Iterable[int]) -> pd.DataFrame:
 
 
 PAIR_COLUMNS = ["track_id", "chart_id", "entries", "best_position", "first_date", "last_date"]
+UNIX_JULIAN_DAY = 2440587.5  # SQLite's julianday('1970-01-01')
 
 
 def _per_track_chart(conn: Connection, counted: list) -> pd.DataFrame:
     """PAIR_COLUMNS: one row per track and chart, in the track index's order (no sort); dates as datetime64, so
-    that pandas aggregates them in compiled code. PostgreSQL adds ``best_key``: the smallest position x
+    that pandas aggregates them in compiled code; and ``best_key``: the smallest position x
     :data:`analytics.POSITIONS` + day number, the best position and the first day of it in the same pass."""
     columns = [E.c.track_id, E.c.chart_id, func.count(), func.min(E.c.position), func.min(E.c.ranking_date),
                func.max(E.c.ranking_date)]
-    names = list(PAIR_COLUMNS)
-    if conn.dialect.name == "postgresql":  # a second pass over every partition costs more than a key per entry
-        columns.append(func.min(E.c.position * POSITIONS + day_number(E.c.ranking_date)))
-        names.append("best_key")
+    # a second pass over the (track, chart, position) pairs costs more than a key per entry
+    day = day_number(E.c.ranking_date) if conn.dialect.name == "postgresql" else \
+        cast(func.julianday(E.c.ranking_date) - UNIX_JULIAN_DAY, Integer)  # SQLite: dates are ISO text
+    columns.append(func.min(E.c.position * POSITIONS + day))
+    names = [*PAIR_COLUMNS, "best_key"]
     q = select(*columns).where(*counted).group_by(E.c.track_id, E.c.chart_id)
     found = pd.DataFrame(conn.execute(q).cursor.fetchall(), columns=names)
     return found.astype({"first_date": "datetime64[s]", "last_date": "datetime64[s]"})
 
 
-def _best_dates(conn: Connection, counted: list, pairs: pd.DataFrame, best: pd.Series) -> pd.Series:
-    """The first date of each track's ``best`` position (a series by track_id): from ``best_key`` when the pairs
-    carry it, else read on the (track, chart) pairs where it was reached."""
-    if "best_key" in pairs:
-        keys = pairs.groupby("track_id")["best_key"].min().astype("int64")
-        days = (keys % POSITIONS).to_numpy()
-        return pd.Series(np.datetime64("1970-01-01", "D") + days, index=keys.index).astype("datetime64[s]")
-    reached = pairs[pairs["best_position"].to_numpy() == best.reindex(pairs["track_id"]).to_numpy()]
-    if reached.empty:
-        return pd.Series(dtype="datetime64[s]")
-    triples = list(zip(*(reached[c].tolist() for c in ("track_id", "chart_id", "best_position")), strict=True))
-    q = (select(E.c.track_id, func.min(E.c.ranking_date))
-         .where(*counted, tuple_(E.c.track_id, E.c.chart_id, E.c.position).in_(triples)).group_by(E.c.track_id))
-    found = pd.DataFrame(conn.execute(q).cursor.fetchall(), columns=["track_id", "date"])
-    return found.set_index("track_id")["date"].astype("datetime64[s]")
+def _best_dates(pairs: pd.DataFrame) -> pd.Series:
+    """The first date of each track's best position (a series by track_id), from the pairs' ``best_key``."""
+    keys = pairs.groupby("track_id")["best_key"].min().astype("int64")
+    days = (keys % POSITIONS).to_numpy()
+    return pd.Series(np.datetime64("1970-01-01", "D") + days, index=keys.index).astype("datetime64[s]")
 
 
 def _now(conn: Connection, track_ids: list[int]) -> pd.DataFrame:
@@ -133,13 +125,13 @@ def _presence(conn: Connection, tracks: pd.DataFrame) -> dict:
     chart_id, most entries first) and ``counted`` (the entries' conditions)."""
     ids = tracks["track_id"].tolist()
     counted = _counted(conn, ids) if ids else [E.c.track_id.in_([])]
-    pairs = _per_track_chart(conn, counted) if ids else pd.DataFrame(columns=PAIR_COLUMNS).astype(
+    pairs = _per_track_chart(conn, counted) if ids else pd.DataFrame(columns=[*PAIR_COLUMNS, "best_key"]).astype(
         {"first_date": "datetime64[s]", "last_date": "datetime64[s]"})
     by_track = pairs.groupby("track_id")
     per_track = pd.DataFrame({"charts": by_track["chart_id"].nunique(), "entries": by_track["entries"].sum(),
                               "best_position": by_track["best_position"].min(),
                               "last_date": by_track["last_date"].max()})
-    per_track["best_date"] = _best_dates(conn, counted, pairs, per_track["best_position"])
+    per_track["best_date"] = _best_dates(pairs)
     now = _now(conn, ids) if ids else pd.DataFrame(columns=["track_id", "chart_id", "position"])
     by_now = now.groupby("track_id")
     per_track["charts_now"] = by_now["chart_id"].nunique()
