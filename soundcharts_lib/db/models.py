@@ -185,15 +185,10 @@ class TrackTopRollup(Base):
     charts: Mapped[int] = mapped_column(Integer)
 
 
-class TrackTopRollupWindow(Base):
-    """The successful rankings a platform's ``TrackTopRollup`` rows were built from, summed up: the rollup is read
-    only while the rankings still sum up the same (else the query runs over the entries)."""
+class RankingsSummedUp:
+    """The successful rankings a rollup's rows were built from, summed up (counted, their entries and ids summed,
+    the last fetch): a rollup is read only while the rankings stored now sum up the same."""
 
-    __tablename__ = "track_top_rollup_window"
-
-    window_end: Mapped[date] = mapped_column(Date, primary_key=True)
-    days: Mapped[int] = mapped_column(Integer, primary_key=True)
-    platform_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rankings: Mapped[int] = mapped_column(Integer)
     entries: Mapped[int] = mapped_column(BigInteger)
     ranking_ids: Mapped[int] = mapped_column(BigInteger)  # sum of the rankings' ids
@@ -201,7 +196,17 @@ class TrackTopRollupWindow(Base):
     refreshed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class LabelShareRollup(Base):
+class TrackTopRollupWindow(RankingsSummedUp, Base):
+    """What a platform's ``TrackTopRollup`` rows were built from (else the query runs over the entries)."""
+
+    __tablename__ = "track_top_rollup_window"
+
+    window_end: Mapped[date] = mapped_column(Date, primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class LabelShareRollup(RankingsSummedUp, Base):
     """The labels page of a scope (every chart: platform_id and chart_id 0; a platform: chart_id 0; a chart) over
     ``days`` ranking dates to ``window_end``, as built (``page``, JSON) from the successful rankings of its window and
     the window before, summed up like ``TrackTopRollupWindow``, and the tracks' metadata as last written
@@ -213,13 +218,8 @@ class LabelShareRollup(Base):
     chart_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     days: Mapped[int] = mapped_column(Integer, primary_key=True)
     window_end: Mapped[date] = mapped_column(Date)
-    rankings: Mapped[int] = mapped_column(Integer)
-    entries: Mapped[int] = mapped_column(BigInteger)
-    ranking_ids: Mapped[int] = mapped_column(BigInteger)
-    last_fetched_at: Mapped[datetime | None] = mapped_column(DateTime)
     metadata_fetched_at: Mapped[datetime | None] = mapped_column(DateTime)
     page: Mapped[dict] = mapped_column(JSONType)
-    refreshed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class Artist(Base):
