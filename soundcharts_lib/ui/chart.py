@@ -70,8 +70,16 @@ def state_cell(row: pd.Series) -> str:
     return f'<span title="{SOURCES[row["status_from"]]}">{html.escape(row["status"])}</span>'
 
 
+MOVER_NAME = 60  # characters of a track's name in the narrow climbers, fallers, new entries and drop-outs cards
+
+
 def track_cell(row: pd.Series) -> str:
     return link(dashboard_link("track.ipynb", uuid=row["uuid"]), row["name"])
+
+
+def mover_track_cell(row: pd.Series) -> str:
+    """A track's name cut to :data:`MOVER_NAME` characters (the whole of it in the tooltip), linking to its page."""
+    return link(dashboard_link("track.ipynb", uuid=row["uuid"]), row["name"], MOVER_NAME)
 
 
 def on_chart_cell(row: pd.Series) -> str:
@@ -139,11 +147,11 @@ def dropouts_title(data: dict) -> str:
 def movers(data: dict) -> w.GridBox:
     """The day's climbers, fallers, new entries and drop-outs (the roster's only when ``data["roster"]``)."""
     mine = ROSTER_TITLE * data["roster"]
-    moved = [RANK, Column("Track", track_cell), Column("Move", movement),
+    moved = [RANK, Column("Track", mover_track_cell), Column("Move", movement),
              Column("Position", lambda r: f'{number(r["previous_position"])} → {number(r["position"])}', numeric=True)]
-    entries = [Column("Track", track_cell), Column("Flag", movement),
+    entries = [Column("Track", mover_track_cell), Column("Flag", movement),
                Column("Position", lambda r: number(r["position"]), numeric=True)]
-    dropped = [Column("Track", track_cell), artists_column(data["credits"]),
+    dropped = [Column("Track", mover_track_cell), artists_column(data["credits"]),
                Column("Was", lambda r: number(r["previous_position"]), numeric=True)]
     return grid([
         table_card(f"Climbers{mine}", "chart-climbers", data["climbers"], moved, css_class="climbers",

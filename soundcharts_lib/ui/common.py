@@ -413,12 +413,17 @@ def text(value, limit: int | None = None) -> str:
     return "" if missing(value) else html.escape(str(value)[:limit])
 
 
-def link(href: str | None, label) -> str:
+def link(href: str | None, label, limit: int | None = None) -> str:
     """``label`` linking to ``href``; the label alone when there is no address (a NULL or empty one: the API may
-    send an identifier without its ``url``)."""
+    send an identifier without its ``url``). With ``limit``, a longer label is cut to that many characters ending
+    in "…", the whole of it in the tooltip."""
+    shown, title = text(label), ""
+    if limit is not None and not missing(label) and len(str(label)) > limit:
+        shown = text(str(label)[:limit - 1].rstrip() + "…")
+        title = f' title="{html.escape(str(label), quote=True)}"'
     if missing(href) or href == "":
-        return text(label)
-    return f'<a href="{html.escape(str(href), quote=True)}">{text(label)}</a>'
+        return f"<span{title}>{shown}</span>" if title else shown
+    return f'<a href="{html.escape(str(href), quote=True)}"{title}>{shown}</a>'
 
 
 def number(value) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import re
 import threading
 import time
@@ -479,3 +480,23 @@ def test_refresh_interval_from_the_query_and_a_bad_one_keeps_its_error():
     page.show(lambda: w.Label("never"))
     assert classes(page.body) == {"sc-state", "error-state"}
     assert "refresh must be a whole number from 2 to 3600" in html_of(page.body)
+
+
+def test_a_long_track_name_is_cut_in_the_movers_cards_and_whole_in_the_ranking():
+    long_name = "<Very> long & " + "x" * 300  # names the contract allows, as long as the track column holds
+    load = chart_loader([])
+
+    def with_long_name(on):
+        data = load(on)
+        for key in ("ranking", "climbers"):
+            data[key] = data[key].assign(name=long_name)
+        return data
+
+    body = chart.ChartView(with_long_name).render()
+    climbers = html_of(next(w for w in walk(body) if "climbers" in w._dom_classes))
+    cut = chart.MOVER_NAME - 1
+    shown = re.findall(r'<a href="track\.ipynb\?uuid=[^"]*" title="([^"]*)">([^<]*)</a>', climbers)
+    assert shown and all(title == html.escape(long_name, quote=True) for title, _ in shown)
+    assert all(text == html.escape(long_name[:cut].rstrip() + "…") for _, text in shown)
+    ranking = html_of(next(w for w in walk(body) if "chart-ranking" in w._dom_classes))
+    assert html.escape(long_name) in ranking and "title=" not in ranking  # the wide table shows it whole
