@@ -480,6 +480,6 @@ def track_page(engine: Engine, uuid: str, *, platforms: list[str] | None = None,
             history = _history(conn, counted, shown, charts[CHART_NAME_COLUMNS])
         return {"track": details, "history": history, "charts": charts.drop(columns="chart_id")}
 
-    read = side_by_side(entries=entries, now=lambda: track_charting_now(engine, uuid),
+    read = side_by_side(engine, entries=entries, now=lambda: track_charting_now(engine, uuid),
                         audience=lambda: track_audience(engine, uuid, platforms, start=start, end=end, limit=limit))
     return {**read.pop("entries"), **read}

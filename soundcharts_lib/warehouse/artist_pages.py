@@ -208,7 +208,7 @@ def artist_page(engine: Engine, uuid: str) -> dict:
                     "since": conn.execute(select(func.min(R.c.ranking_date))).scalar(),
                     "notes": _notes(conn, tracks["track_id"].tolist())}
 
-    read = side_by_side(entries=entries, series=lambda: _series(engine, artist["id"]),
+    read = side_by_side(engine, entries=entries, series=lambda: _series(engine, artist["id"]),
                         compare=lambda: compare_pages.artist_candidates(engine, uuid))
     return {"artist": artist, **read["entries"], **read["series"], "compare": read["compare"]}
 

@@ -151,7 +151,7 @@ def compare(engine: Engine, kind: str, uuids: list[str]) -> dict:
     found = [stored[uuid] for uuid in uuids if uuid in stored]
     labels = unique_labels([item["name"] for item in found])
     read = _track_parts if kind == "tracks" else _artist_parts
-    parts = list(side_by_side(**{str(i): partial(read, engine, item) for i, item in enumerate(found)}).values())
+    parts = list(side_by_side(engine, **{str(i): partial(read, engine, item) for i, item in enumerate(found)}).values())
     panels: dict[tuple[str, str], dict[str, pd.DataFrame]] = {}
     for label, (own, _, _, _) in zip(labels, parts, strict=True):
         for key, frame in own.items():

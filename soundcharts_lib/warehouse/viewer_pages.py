@@ -69,7 +69,7 @@ def track_page(engine: Engine, uuid: str, **settings) -> dict:
     "compare with" picker offers, :func:`compare_pages.track_candidates`), ``reach``
     (:func:`reach_pages.track_reach`) and ``forecast`` (a roster track's audience forecast per platform,
     :func:`forecast.track_forecast`; else empty)."""
-    read = side_by_side(data=lambda: analytics.track_page(engine, uuid, **settings),
+    read = side_by_side(engine, data=lambda: analytics.track_page(engine, uuid, **settings),
                         follow=lambda: roster.follow_state(engine, uuid),
                         notes=lambda: annotations.for_track(engine, uuid),
                         compare=lambda: compare_pages.track_candidates(engine, uuid),
