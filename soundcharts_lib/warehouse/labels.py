@@ -214,7 +214,8 @@ def label_share(engine: Engine, *, platform: str | None = None, chart: str | Non
     with engine.connect() as conn:
         end = _latest(conn, chart_ids) if chart_ids is None or chart_ids else None
         start = end - timedelta(days=days - 1) if end else None
-        page = end and label_rollup.read(conn, (*key, days), end, label_rollup.built_from(
+        kept = end is not None and key[1] == 0  # the rollup keeps every chart's and each platform's pages only
+        page = kept and label_rollup.read(conn, (*key, days), end, label_rollup.built_from(
             conn, chart_ids, start - timedelta(days=days), end))
     has_roster = roster.has_roster(engine)
     out = {"scope": scope, "days": days, "start": start, "end": end, "entries": 0, "unlabelled": 0,
