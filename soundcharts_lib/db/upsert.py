@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache
 
-from sqlalchemy import BigInteger, Integer, String, Table, or_, select
+from sqlalchemy import JSON, BigInteger, Integer, String, Table, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -15,21 +15,46 @@ BATCH = 500
 def misfit(table: Table, row: dict) -> str | None:
     """Why ``row`` cannot go into ``table`` as it is (naming the column), or None.
 
-    A text longer than its column or holding a NUL character, a whole number beyond its column's range:
-    PostgreSQL refuses them (aborting the whole transaction) and SQLite would store them as they are.
+    A text longer than its column, a text (or a text inside a JSON value) holding a NUL character or a lone
+    surrogate (JSON's ``"\\ud800"``: no UTF-8 for it), a whole number beyond its column's range: PostgreSQL refuses
+    them (aborting the whole transaction) and SQLite would store them as they are.
     """
     limits = _limits(table)
     for name, value in row.items():
         if value is None or name not in limits:
             continue
         kind, limit = limits[name]
-        if kind == "text" and isinstance(value, str):
-            if "\x00" in value:
-                return f"{name} holds a NUL character"
-            if limit and len(value) > limit:
-                return f"{name} is longer than {limit} characters"
+        if kind in ("text", "json"):
+            problem = next(filter(None, map(_unstorable, _texts(value))), None)
+            if problem:
+                return f"{name} holds {problem}"
+        if kind == "text" and isinstance(value, str) and limit and len(value) > limit:
+            return f"{name} is longer than {limit} characters"
         elif kind == "int" and isinstance(value, int) and not -(2 ** (limit - 1)) <= value < 2 ** (limit - 1):
             return f"{name} {value} does not fit in {limit} bits"
+    return None
+
+
+def _texts(value) -> Iterator[str]:
+    """The texts of a value: itself, or those inside a JSON value (keys included)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(key)
+            yield from _texts(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _texts(item)
+
+
+def _unstorable(text: str) -> str | None:
+    if "\x00" in text:
+        return "a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "a lone surrogate (no UTF-8 for it)"
     return None
 
 
@@ -42,6 +67,8 @@ def _limits(table: Table) -> dict[str, tuple[str, int]]:
             out[column.name] = ("text", column.type.length or 0)
         elif isinstance(column.type, Integer):
             out[column.name] = ("int", 64 if isinstance(column.type, BigInteger) else 32)
+        elif isinstance(column.type, JSON):
+            out[column.name] = ("json", 0)
     return out
 
 
