@@ -70,7 +70,7 @@ def state_cell(row: pd.Series) -> str:
     return f'<span title="{SOURCES[row["status_from"]]}">{html.escape(row["status"])}</span>'
 
 
-MOVER_NAME = 60  # characters of a track's name in the narrow climbers, fallers, new entries and drop-outs cards
+MOVER_NAME = 40  # characters of a track's name in the narrow climbers, fallers, new entries and drop-outs cards
 
 
 def track_cell(row: pd.Series) -> str:
