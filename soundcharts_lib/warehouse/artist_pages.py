@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Integer, cast, exists, func, select, tuple_
 from sqlalchemy.engine import Connection, Engine
@@ -20,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from soundcharts_lib.curation import roster
 from soundcharts_lib.db import rollup
 from soundcharts_lib.db.filters import among
-from soundcharts_lib.db.frames import raw_frame
+from soundcharts_lib.db.frames import as_date, raw_frame
 from soundcharts_lib.db.tables import SUCCESS, TA, TR, UNSUCCESSFUL, A, C, E, N, P, R, T
 from soundcharts_lib.vocab import today_utc
 from soundcharts_lib.warehouse import artist_series, audience_series, compare_pages
@@ -56,53 +55,45 @@ def _counted(conn: Connection, track_ids: list[int]) -> list:
     return mine + [tuple_(E.c.chart_id, E.c.ranking_date).not_in([failed[r] for r in held])] if held else mine
 
 
-def _chart_names(conn: Connection, chart_ids: Iterable[int]) -> pd.DataFrame:
-    return raw_frame(conn, select(C.c.id, C.c.slug, C.c.name, P.c.slug, C.c.country_code)
-                     .join_from(C, P, P.c.id == C.c.platform_id).where(among(conn, C.c.id, sorted(set(chart_ids)))),
-                     ["chart_id", "chart", "chart_name", "platform", "country_code"])
+CHART_NAMES = ["chart", "chart_name", "platform", "country_code"]
 
 
-PAIR_COLUMNS = ["track_id", "chart_id", "entries", "best_position", "first_date", "last_date"]
+def _chart_names(conn: Connection, chart_ids: Iterable[int]) -> dict[int, tuple]:
+    """``{chart_id: (chart, chart_name, platform, country_code)}``."""
+    q = (select(C.c.id, C.c.slug, C.c.name, P.c.slug, C.c.country_code)
+         .join_from(C, P, P.c.id == C.c.platform_id).where(among(conn, C.c.id, sorted(set(chart_ids)))))
+    return {row[0]: tuple(row[1:]) for row in conn.execute(q).cursor.fetchall()}
+
+
 UNIX_JULIAN_DAY = 2440587.5  # SQLite's julianday('1970-01-01')
+EPOCH = date(1970, 1, 1)
 
 
-def _per_track_chart(conn: Connection, counted: list) -> pd.DataFrame:
-    """PAIR_COLUMNS: one row per track and chart, in the track index's order (no sort); dates as datetime64, so
-    that pandas aggregates them in compiled code; and ``best_key``: the smallest position x
-    :data:`analytics.POSITIONS` + day number, the best position and the first day of it in the same pass."""
-    columns = [E.c.track_id, E.c.chart_id, func.count(), func.min(E.c.position), func.min(E.c.ranking_date),
-               func.max(E.c.ranking_date)]
+def _per_track_chart(conn: Connection, counted: list) -> list[tuple]:
+    """One row per track and chart that holds counted entries: track_id, chart_id, entries, best position, first
+    and last date, and the smallest position x :data:`analytics.POSITIONS` + day number, which gives the best
+    position and the first day of it in the same pass."""
     # a second pass over the (track, chart, position) pairs costs more than a key per entry
     day = day_number(E.c.ranking_date) if conn.dialect.name == "postgresql" else \
         cast(func.julianday(E.c.ranking_date) - UNIX_JULIAN_DAY, Integer)  # SQLite: dates are ISO text
-    columns.append(func.min(E.c.position * POSITIONS + day))
-    names = [*PAIR_COLUMNS, "best_key"]
-    q = select(*columns).where(*counted).group_by(E.c.track_id, E.c.chart_id)
-    found = pd.DataFrame(conn.execute(q).cursor.fetchall(), columns=names)
-    return found.astype({"first_date": "datetime64[s]", "last_date": "datetime64[s]"})
+    q = (select(E.c.track_id, E.c.chart_id, func.count(), func.min(E.c.position), func.min(E.c.ranking_date),
+                func.max(E.c.ranking_date), func.min(E.c.position * POSITIONS + day))
+         .where(*counted).group_by(E.c.track_id, E.c.chart_id))
+    return [(*row[:4], as_date(row[4]), as_date(row[5]), row[6]) for row in conn.execute(q).cursor.fetchall()]
 
 
-def _best_dates(pairs: pd.DataFrame) -> pd.Series:
-    """The first date of each track's best position (a series by track_id), from the pairs' ``best_key``."""
-    keys = pairs.groupby("track_id")["best_key"].min().astype("int64")
-    days = (keys % POSITIONS).to_numpy()
-    return pd.Series(np.datetime64("1970-01-01", "D") + days, index=keys.index).astype("datetime64[s]")
-
-
-def _now(conn: Connection, track_ids: list[int]) -> pd.DataFrame:
-    """track_id, chart_id, position of the tracks in each chart's latest ranking, when that ranking is a success:
+def _now(conn: Connection, track_ids: list[int]) -> list[tuple]:
+    """(track_id, chart_id, position) of the tracks in each chart's latest ranking, when that ranking is a success:
     index probes per chart and date, however long the tracks' histories are."""
     latest = select(C.c.id, C.c.last_ranking_date).where(exists().where(
         R.c.chart_id == C.c.id, R.c.ranking_date == C.c.last_ranking_date, SUCCESS))
     pairs = {tuple(row) for row in conn.execute(latest)}
     if not pairs:
-        return pd.DataFrame(columns=["track_id", "chart_id", "position"])
+        return []
     q = select(E.c.track_id, E.c.chart_id, E.c.ranking_date, E.c.position).where(
         among(conn, E.c.track_id, track_ids), among(conn, E.c.chart_id, sorted({c for c, _ in pairs})),
         E.c.ranking_date.in_(sorted({d for _, d in pairs})))
-    found = raw_frame(conn, q, ["track_id", "chart_id", "date", "position"], dates=["date"])
-    keep = [(c, d) in pairs for c, d in zip(found["chart_id"], found["date"], strict=True)]
-    return found[pd.Series(keep, index=found.index, dtype=bool)].drop(columns="date")
+    return [(t, c, p) for t, c, d, p in conn.execute(q).cursor.fetchall() if (c, as_date(d)) in pairs]
 
 
 def _tracks(conn: Connection, artist_id: int) -> pd.DataFrame:
@@ -113,42 +104,54 @@ def _tracks(conn: Connection, artist_id: int) -> pd.DataFrame:
     return pd.DataFrame(conn.execute(q).all(), columns=["track_id", "uuid", "name", "credit_name", "release_date"])
 
 
-def _days(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
-    """``columns`` (datetime64) as dates, None where missing (as every page's frames hold them)."""
-    for column in columns:
-        frame[column] = [None if pd.isna(v) else v.date() for v in frame[column]]
-    return frame
+def _summed(rows: Iterable[tuple], key: int) -> dict[int, dict]:
+    """The pairs (:func:`_per_track_chart`) summed up by their ``key`` column (0: track, 1: chart): the other ids,
+    entries, best position, first and last date and the smallest best key."""
+    out: dict[int, dict] = {}
+    for row in rows:
+        track_id, chart_id, n, best, first, last, best_key = row
+        other = chart_id if key == 0 else track_id
+        seen = out.get(row[key])
+        if seen is None:
+            out[row[key]] = {"ids": {other}, "entries": n, "best_position": best, "first_date": first,
+                             "last_date": last, "best_key": best_key}
+            continue
+        seen["ids"].add(other)
+        seen["entries"] += n
+        seen["best_position"] = min(seen["best_position"], best)
+        seen["first_date"] = min(seen["first_date"], first)
+        seen["last_date"] = max(seen["last_date"], last)
+        seen["best_key"] = min(seen["best_key"], best_key)
+    return out
 
 
 def _presence(conn: Connection, tracks: pd.DataFrame) -> dict:
     """The tracks' chart presence: ``tracks`` (TRACK_COLUMNS, most entries first), ``charts`` (CHART_COLUMNS with
-    chart_id, most entries first) and ``counted`` (the entries' conditions)."""
+    chart_id, most entries first) and ``counted`` (the entries' conditions). Summed up in Python: a hundred or a
+    few thousand (track, chart) pairs, for which pandas' per-call costs outweigh the work."""
     ids = tracks["track_id"].tolist()
     counted = _counted(conn, ids) if ids else [E.c.track_id.in_([])]
-    pairs = _per_track_chart(conn, counted) if ids else pd.DataFrame(columns=[*PAIR_COLUMNS, "best_key"]).astype(
-        {"first_date": "datetime64[s]", "last_date": "datetime64[s]"})
-    by_track = pairs.groupby("track_id")
-    per_track = pd.DataFrame({"charts": by_track["chart_id"].nunique(), "entries": by_track["entries"].sum(),
-                              "best_position": by_track["best_position"].min(),
-                              "last_date": by_track["last_date"].max()})
-    per_track["best_date"] = _best_dates(pairs)
-    now = _now(conn, ids) if ids else pd.DataFrame(columns=["track_id", "chart_id", "position"])
-    by_now = now.groupby("track_id")
-    per_track["charts_now"] = by_now["chart_id"].nunique()
-    per_track["best_now"] = by_now["position"].min()
-    out = tracks.join(per_track, on="track_id")
+    pairs = _per_track_chart(conn, counted) if ids else []
+    per_track, per_chart = _summed(pairs, 0), _summed(pairs, 1)
+    now: dict[int, list] = {}
+    for track_id, chart_id, position in _now(conn, ids) if ids else []:
+        now.setdefault(track_id, []).append((chart_id, position))
+    rows = []
+    for order, (track_id, uuid, name, credit, released) in enumerate(tracks.itertuples(index=False)):
+        seen, here = per_track.get(track_id), now.get(track_id, [])
+        best_date = None if seen is None else EPOCH + timedelta(days=int(seen["best_key"] % POSITIONS))
+        rows.append((uuid, name, credit, released, len(seen["ids"]) if seen else 0, seen["entries"] if seen else 0,
+                     seen and seen["best_position"], best_date, seen and seen["last_date"],
+                     len({c for c, _ in here}), min((p for _, p in here), default=None), order))
+    rows.sort(key=lambda r: (-r[5], r[6] is None, r[6] or 0, r[-1]))
+    names = _chart_names(conn, per_chart) if per_chart else {}
+    charts = sorted(((chart_id, *names[chart_id], len(s["ids"]), s["entries"], s["best_position"], s["first_date"],
+                      s["last_date"]) for chart_id, s in per_chart.items()),
+                    key=lambda r: (-r[6], r[7], r[1], r[0]))
+    out = pd.DataFrame([r[:-1] for r in rows], columns=TRACK_COLUMNS)
     out = out.astype({c: "Int64" for c in ("charts", "entries", "best_position", "charts_now", "best_now")})
-    out = out.fillna({"charts": 0, "entries": 0, "charts_now": 0})
-    out = out.sort_values(["entries", "best_position"], ascending=[False, True], na_position="last", kind="stable")
-    by_chart = pairs.groupby("chart_id")
-    charts = pd.DataFrame({"tracks": by_chart["track_id"].nunique(), "entries": by_chart["entries"].sum(),
-                           "best_position": by_chart["best_position"].min(),
-                           "first_date": by_chart["first_date"].min(), "last_date": by_chart["last_date"].max()})
-    charts = charts.reset_index().merge(_chart_names(conn, charts.index), on="chart_id") if len(charts) \
-        else pd.DataFrame(columns=["chart_id", *CHART_COLUMNS])
-    charts = charts.sort_values(["entries", "best_position", "chart"], ascending=[False, True, True], kind="stable")
-    return {"tracks": _days(out[TRACK_COLUMNS].reset_index(drop=True), ("best_date", "last_date")),
-            "charts": _days(charts[["chart_id", *CHART_COLUMNS]].reset_index(drop=True), ("first_date", "last_date")),
+    charts = pd.DataFrame(charts, columns=["chart_id", *CHART_COLUMNS])
+    return {"tracks": out, "charts": charts.astype({c: "int64" for c in ("tracks", "entries", "best_position")}),
             "counted": counted}
 
 
@@ -161,7 +164,7 @@ def _history(conn: Connection, counted: list, charts: pd.DataFrame) -> pd.DataFr
          .where(*counted, among(conn, E.c.chart_id, charts["chart_id"].tolist()))
          .group_by(E.c.chart_id, E.c.ranking_date).order_by(E.c.chart_id, E.c.ranking_date))
     found = raw_frame(conn, q, ["date", "chart_id", "position", "entries"], dates=["date"])
-    names = charts[["chart_id", "chart", "chart_name", "platform", "country_code"]]
+    names = charts[["chart_id", *CHART_NAMES]]
     return found.merge(names, on="chart_id")[HISTORY_COLUMNS]
 
 
@@ -225,7 +228,9 @@ def chart_history(engine: Engine, uuid: str) -> pd.DataFrame:
             return pd.DataFrame(columns=HISTORY_COLUMNS)
         counted = _counted(conn, ids)
         charts = conn.execute(select(E.c.chart_id).where(*counted).distinct()).scalars().all()
-        return _history(conn, counted, _chart_names(conn, charts))
+        names = _chart_names(conn, charts)
+        return _history(conn, counted, pd.DataFrame([(c, *names[c]) for c in sorted(names)],
+                                                    columns=["chart_id", *CHART_NAMES]))
 
 
 def credits(engine: Engine, track_uuids: Iterable[str]) -> dict[str, list[dict]]:

@@ -15,7 +15,8 @@ from sqlalchemy.engine import Engine
 
 from soundcharts_lib.db.frames import raw_frame
 from soundcharts_lib.db.tables import AFOL, ALIS, SUCCESS, TA, UNSUCCESSFUL, A, C, E, P, R, T
-from soundcharts_lib.warehouse.audience_series import NotStored, with_daily_change
+from soundcharts_lib.warehouse import audience_series
+from soundcharts_lib.warehouse.audience_series import NotStored
 
 KINDS = ("followers", "listeners")
 TRACK_COLUMNS = ["uuid", "name", "credit_name", "release_date", "charts", "entries", "best_position", "last_date"]
@@ -51,18 +52,20 @@ def series(engine: Engine, artist_id: int, kind: str, platform: str | None = Non
     """``{platform: frame(date, value, daily_change)}`` of one kind (followers or listeners) from ``start`` to
     ``end`` (each optional), on every platform holding some (or only ``platform``, which may then be empty)."""
     table, value = _VALUES[kind]
-    q = (select(P.c.slug, table.c.date, value).join(P, P.c.id == table.c.platform_id)
-         .where(table.c.artist_id == artist_id).order_by(P.c.slug, table.c.date))
-    if platform is not None:
-        q = q.where(P.c.slug == platform)
+    q = (select(table.c.platform_id, table.c.date, value).where(table.c.artist_id == artist_id)
+         .order_by(table.c.platform_id, table.c.date))
     if end is not None:
         q = q.where(table.c.date <= end)
     with engine.connect() as conn:
-        found = raw_frame(conn, q, ["platform", "date", "value"], dates=["date"])
-    found["value"] = found["value"].astype("int64")
-    out = {slug: with_daily_change(rows) for slug, rows in found.groupby("platform", sort=True)}
-    if platform is not None and platform not in out:
-        out[platform] = with_daily_change(found.iloc[0:0])
+        held = select(table.c.platform_id).where(table.c.artist_id == artist_id).distinct()
+        slugs = dict(conn.execute(select(P.c.id, P.c.slug).where(
+            P.c.id.in_(held) if platform is None else P.c.slug == platform)).all())
+        # the driver's own tuples, split per platform in one pass (years of daily points on several platforms)
+        rows = conn.execute(q.where(table.c.platform_id.in_(list(slugs)))).cursor.fetchall() if slugs else []
+    if platform is not None and not slugs:
+        slugs = {0: platform}  # a platform not stored: listed, empty
+    found = audience_series.split(rows, slugs)
+    out = {slug: found[slug] for slug in sorted(found)}
     if start is not None:  # read from the first day: the start's own change is known
         out = {slug: frame[frame["date"] >= start].reset_index(drop=True) for slug, frame in out.items()}
     return out

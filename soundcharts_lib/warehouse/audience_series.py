@@ -102,7 +102,13 @@ def _load(engine: Engine, track_id: int, platform_ids: Mapping[str, int] | None,
             held = sorted({pid for pid, _, _ in rows})
             platform_ids = dict(sorted(conn.execute(select(P.c.slug, P.c.id).where(P.c.id.in_(held))).all())) \
                 if held else {}
-    out = {slug: _empty() for slug in platform_ids}
+    return split(rows, {pid: slug for slug, pid in platform_ids.items()})
+
+
+def split(rows: Sequence[tuple], slugs: Mapping[int, str]) -> dict[str, pd.DataFrame]:
+    """``{slug: frame(date, value, daily_change)}`` from the driver's (platform_id, date, value) tuples ordered by
+    platform and date, an empty frame for a platform of ``slugs`` ({platform_id: slug}) without rows."""
+    out = {slug: _empty() for slug in slugs.values()}
     if not rows:
         return out
     # columns at once, each distinct date parsed and numbered once, then each platform's run of rows
@@ -112,7 +118,6 @@ def _load(engine: Engine, track_id: int, platform_ids: Mapping[str, int] | None,
     number = {d: d.toordinal() for d in day.values()}
     days = np.fromiter(map(number.__getitem__, dates), dtype=np.int64, count=len(dates))
     values, pids = np.array(values, dtype=np.int64), np.array(pids, dtype=np.int64)
-    slugs = {pid: slug for slug, pid in platform_ids.items()}
     starts = [0, *(np.flatnonzero(np.diff(pids)) + 1).tolist(), len(pids)]
     for lo, hi in zip(starts[:-1], starts[1:], strict=True):
         out[slugs[int(pids[lo])]] = _series(dates[lo:hi], days[lo:hi], values[lo:hi])
@@ -139,15 +144,6 @@ def _series(dates: list[date], days: np.ndarray, values: np.ndarray) -> pd.DataF
 def _empty() -> pd.DataFrame:
     nothing = np.zeros(0, dtype=np.int64)
     return _series([], nothing, nothing)
-
-
-def with_daily_change(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` (date, value; ascending) plus ``daily_change``: value minus the day before's, or NA when
-    that day is missing."""
-    out = frame[["date", "value"]].reset_index(drop=True)
-    days = np.fromiter((d.toordinal() for d in out["date"]), dtype=np.int64, count=len(out))
-    out["daily_change"] = _changes(days, out["value"].to_numpy(dtype=np.int64))
-    return out
 
 
 def _between(frame: pd.DataFrame, start: date | None) -> pd.DataFrame:
