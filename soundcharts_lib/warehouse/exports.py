@@ -7,7 +7,6 @@ used, so the ``soundcharts`` command starts fast.
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -206,15 +205,11 @@ def to_csv(frame: pd.DataFrame) -> bytes:
 
 
 def to_xlsx(frame: pd.DataFrame, sheet: str) -> bytes:
-    """An Excel workbook with one sheet (dates as dates, missing values as empty cells, control characters
-    dropped: a worksheet cannot hold them)."""
-    import pandas as pd
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # control characters no worksheet cell can hold
+    """An Excel workbook with one sheet (:mod:`.xlsx_sheet`: dates as dates, missing values as empty cells, control
+    characters dropped: a worksheet cannot hold them)."""
+    from soundcharts_lib.warehouse import xlsx_sheet
 
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        plain(frame).replace(ILLEGAL_CHARACTERS_RE, "", regex=True).to_excel(writer, sheet_name=sheet[:31], index=False)
-    return buffer.getvalue()
+    return xlsx_sheet.workbook(plain(frame), sheet)
 
 
 def render(frame: pd.DataFrame, fmt: str, sheet: str) -> bytes:
