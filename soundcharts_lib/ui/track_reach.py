@@ -9,7 +9,6 @@ database. :func:`with_forecast` draws a roster track's audience forecast on the 
 
 from __future__ import annotations
 
-import copy
 import html
 from functools import lru_cache
 
@@ -87,10 +86,13 @@ def world_map(charts: pd.DataFrame) -> tuple[bq.Figure, list[str]]:
     shaded by their best position (darker is better) and named with their charts in the tooltip; and the country
     codes that have no shape on that map (small countries)."""
     best = _country_best(charts)
-    data = copy.deepcopy(_world())
-    countries = data["objects"]["subunits"]
-    countries["geometries"] = [g for g in countries["geometries"] if g["id"] != ANTARCTICA]  # no charts; half the map
-    shapes = {g["id"]: g for g in countries["geometries"]}
+    world = _world()
+    # the shapes' properties are this page's own (their tooltips); the arcs, most of the map, are shared unchanged
+    geometries = [{**g, "properties": dict(g.get("properties") or {})}
+                  for g in world["objects"]["subunits"]["geometries"] if g["id"] != ANTARCTICA]  # half the map's height
+    data = {**world, "objects": {**world["objects"], "subunits": {**world["objects"]["subunits"],
+                                                                  "geometries": geometries}}}
+    shapes = {g["id"]: g for g in geometries}
     colours, unplaced = {}, []
     for row in best.itertuples():
         shape = shapes.get(WORLD_MAP_IDS.get(row.country_code))

@@ -65,10 +65,14 @@ def widget_states(widgets=None) -> tuple[dict, list, list[bytes]]:
 
 def reachable(root) -> list:
     """``root`` and every widget its synced traits refer to, however deep (children, layouts, styles, bqplot marks,
-    scales and axes): what the page's front end needs to draw it."""
+    scales and axes): what the page's front end needs to draw it. Only the traits serialised as widget references
+    are followed (``widget_serialization``): a map's topology or a figure's data hold none, and walking them cost
+    more than the rest of the page's capture."""
     from ipywidgets import Widget
+    from ipywidgets.widgets.widget import widget_serialization
 
     found: dict[int, Widget] = {}
+    refers = widget_serialization["to_json"]
 
     def visit(value) -> None:
         if isinstance(value, Widget):
@@ -76,7 +80,8 @@ def reachable(root) -> list:
                 return
             found[id(value)] = value
             for name in value.keys:
-                visit(getattr(value, name))
+                if value.trait_metadata(name, "to_json") is refers:
+                    visit(getattr(value, name))
         elif isinstance(value, (list, tuple)):
             for item in value:
                 visit(item)

@@ -44,7 +44,7 @@ WORKS = {  # a reading command on the filled database: what its output shows
     "annotations-list": f"no annotations on {TRACK}", "check": "no problems found", "cleanup-dry-run": "would delete",
     "backup": "backup written", "health": "healthy",
 }
-NOBODY = 65534
+BYPASS = ",".join(f"-{cap}" for cap in ("dac_override", "dac_read_search"))  # capabilities passing file permissions
 
 
 sqlite_dbs, pg_dbs, new_db = database_fixtures("read-only")
@@ -123,8 +123,8 @@ def test_writing_commands_migrate_a_database_behind_this_release(backend, new_db
 
 @pytest.fixture
 def read_only_sqlite(sqlite_dbs):
-    """The filled database in a folder of its own that another user can reach, then the file made 0444 and the
-    folder 0555 (read-only for everyone but root: the commands then run as ``nobody`` when the tests run as root).
+    """The filled database in a folder of its own, then the file made 0444 and the folder 0555 (read-only for
+    everyone but root: when the tests run as root, the commands run without root's file-permission capabilities).
     Its URL and a writable folder for output."""
     top = Path(tempfile.mkdtemp(prefix="scw-read-only-"))
     top.chmod(0o755)
@@ -142,8 +142,10 @@ def read_only_sqlite(sqlite_dbs):
 
 
 def as_reader(argv, db_url: str, out: Path) -> subprocess.CompletedProcess:
-    """The real command as its own process; as the ``nobody`` user when this runs as root (root writes anything)."""
-    drop = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"] if os.geteuid() == 0 else []
+    """The real command as its own process; when this runs as root (root writes anything), without the capabilities
+    that let root pass file permissions: it can then write no file or folder without a write bit, as any user. (Not
+    as another user: the checkout, its virtualenv included, may be a private folder another user cannot enter.)"""
+    drop = ["setpriv", f"--bounding-set={BYPASS}", f"--inh-caps={BYPASS}"] if os.geteuid() == 0 else []
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOUNDCHARTS_")} | environment(db_url, out)
     env |= {"HOME": str(out), "PYTHONDONTWRITEBYTECODE": "1"}
     argv = [a.replace("{tmp}", str(out)) for a in argv]
@@ -169,7 +171,8 @@ def test_reading_commands_work_on_a_read_only_sqlite_file_in_a_read_only_folder(
     assert WORKS[command] in res.stdout + res.stderr, res.stdout
     assert digest(db_url) == before
     assert sorted(p.name for p in sqlite_path(db_url).parent.iterdir()) == ["soundcharts.db"]
-    print(f"{command}: works on a 0444 file in a 0555 folder{' as nobody' if os.geteuid() == 0 else ''}")
+    who = " as root without DAC override" if os.geteuid() == 0 else ""
+    print(f"{command}: works on a 0444 file in a 0555 folder{who}")
 
 
 @pytest.fixture

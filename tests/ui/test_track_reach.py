@@ -102,6 +102,8 @@ def test_hostile_rows_shade_the_map_list_global_charts_and_fill_the_tables(engin
     assert names[WORLD_MAP_IDS["FR"]] == "France: dz-fr (deezer) #3; Top France (spotify) #7"
     assert names[WORLD_MAP_IDS["US"]] == "United States"  # position 0 is no entry; the shared map is not renamed
     assert track_reach.world_map(reach["charts"])[0].marks[0].map_data is not world.map_data
+    kept = {g["id"]: g["properties"].get("name") for g in track_reach._world()["objects"]["subunits"]["geometries"]}
+    assert kept[WORLD_MAP_IDS["FR"]] == "France"  # a page's tooltips never reach the map the next page starts from
     shown = html_of(charts)
     assert "Top &lt;Global&gt;" in shown and "Deezer World" in shown and "Also charting in SG" in shown
     assert "Top USA" not in shown and "as of 2026-12-03" in shown and "6 charts now (4 in a country)" in shown
