@@ -116,20 +116,20 @@ def _series_figures(panels: dict[tuple[str, str], dict[str, pd.DataFrame]], labe
 def _shared(per_chart: dict[str, pd.DataFrame], labels: list[str]) -> pd.DataFrame:
     """The charts at least two items were on: chart, chart_name, platform, country_code, items, entries, then each
     item's best position there (a column per label); most items, then most entries first. ``per_chart``: each
-    item's charts (:data:`PER_CHART`) by label."""
-    frames = [frame.assign(item=label) for label, frame in per_chart.items() if len(frame)]
-    if not frames:
-        return pd.DataFrame(columns=[*SHARED_COLUMNS, *labels])
-    rows = pd.concat(frames, ignore_index=True)
-    rows = rows[rows.groupby("chart")["item"].transform("nunique").to_numpy() >= 2]  # an item has a chart once
-    best = {(chart, item): position for chart, item, position in zip(rows["chart"], rows["item"], rows["best"],
-                                                                      strict=True)}
-    out = (rows.groupby("chart").agg(items=("item", "size"), entries=("entries", "sum"))
-           .join(rows.drop_duplicates("chart").set_index("chart")[PER_CHART[1:4]]).reset_index())
-    for label in labels:
-        out[label] = pd.array([best.get((chart, label)) for chart in out["chart"]], dtype="Int64")
-    out = out.sort_values(["items", "entries", "chart"], ascending=[False, False, True])
-    return out[[*SHARED_COLUMNS, *labels]].reset_index(drop=True)
+    item's charts (:data:`PER_CHART`, a chart once) by label. Counted in Python: a few hundred rows, for which
+    pandas' per-call costs outweigh the work."""
+    charts: dict[str, dict] = {}
+    for label, frame in per_chart.items():
+        for chart, name, platform, country, entries, best in zip(*(frame[c].tolist() for c in PER_CHART),
+                                                                  strict=True):
+            seen = charts.setdefault(chart, {"names": (name, platform, country), "entries": 0, "best": {}})
+            seen["entries"] += int(entries)
+            seen["best"][label] = None if pd.isna(best) else int(best)
+    rows = [(chart, *seen["names"], len(seen["best"]), seen["entries"], *(seen["best"].get(label) for label in labels))
+            for chart, seen in charts.items() if len(seen["best"]) >= 2]
+    rows.sort(key=lambda row: (-row[4], -row[5], row[0]))
+    out = pd.DataFrame(rows, columns=[*SHARED_COLUMNS, *labels])
+    return out.astype({"items": "int64", "entries": "int64", **{label: "Int64" for label in labels}})
 
 
 def compare(engine: Engine, kind: str, uuids: list[str]) -> dict:
@@ -160,8 +160,9 @@ def compare(engine: Engine, kind: str, uuids: list[str]) -> dict:
     panels = dict(sorted(panels.items(), key=lambda kv: (-len(kv[1]), order[kv[0][0]], kv[0][1])))
     shared = _shared({label: per_chart for label, (_, per_chart, _, _) in zip(labels, parts, strict=True)}, labels)
     shown = shared["chart"].head(SHOWN_CHARTS).tolist()  # positions read on the charts drawn only
-    histories = {label: positions_on(shown) if shown else None
-                 for label, (_, _, positions_on, _) in zip(labels, parts, strict=True)}
+    drawn = side_by_side(engine, **{str(i): partial(positions_on, shown)
+                                    for i, (_, _, positions_on, _) in enumerate(parts)}) if shown else {}
+    histories = {label: drawn.get(str(i)) for i, label in enumerate(labels)}
     positions = {chart: {label: h.loc[h["chart"] == chart, ["date", "position"]].reset_index(drop=True)
                          for label, h in histories.items() if (h["chart"] == chart).any()}
                  for chart in shown}
