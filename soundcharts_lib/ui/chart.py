@@ -16,7 +16,6 @@ import ipywidgets as w
 import pandas as pd
 
 from soundcharts_lib.ui.common import (
-    RANK,
     Column,
     card,
     dashboard_link,
@@ -147,7 +146,8 @@ def dropouts_title(data: dict) -> str:
 def movers(data: dict) -> w.GridBox:
     """The day's climbers, fallers, new entries and drop-outs (the roster's only when ``data["roster"]``)."""
     mine = ROSTER_TITLE * data["roster"]
-    moved = [RANK, Column("Track", mover_track_cell), Column("Move", movement),
+    # no rank column: the cards are a quarter of the page wide, and their order is the rank
+    moved = [Column("Track", mover_track_cell), Column("Move", movement),
              Column("Position", lambda r: f'{number(r["previous_position"])} → {number(r["position"])}', numeric=True)]
     entries = [Column("Track", mover_track_cell), Column("Flag", movement),
                Column("Position", lambda r: number(r["position"]), numeric=True)]
