@@ -200,8 +200,17 @@ def default_index_date(panels: dict[tuple[str, str], dict[str, pd.DataFrame]]) -
 
 
 def _window(conn, mine) -> tuple[date, date] | None:
-    """The :data:`CANDIDATE_DAYS` days up to the last entry of the tracks ``mine`` (a selection of track ids)."""
-    last = conn.execute(select(func.max(E.c.ranking_date)).where(E.c.track_id.in_(mine))).scalar()
+    """The :data:`CANDIDATE_DAYS` days up to the last entry of the tracks ``mine`` (a selection of track ids).
+
+    Looked for first among the entries of the last stored days (on monthly partitions, one or two partitions
+    instead of the tracks' whole history): the last entry of a track charting now is there, and any entry found
+    there is the last one."""
+    last_stored = conn.execute(select(func.max(R.c.ranking_date))).scalar()
+    if last_stored is None:
+        return None
+    last_of = select(func.max(E.c.ranking_date)).where(E.c.track_id.in_(mine))
+    last = conn.execute(last_of.where(E.c.ranking_date >= last_stored - timedelta(days=CANDIDATE_DAYS))).scalar()
+    last = last if last is not None else conn.execute(last_of).scalar()
     return None if last is None else (last - timedelta(days=CANDIDATE_DAYS - 1), last)
 
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from soundcharts_lib.db.models import (
     Artist,
@@ -203,3 +203,22 @@ def test_an_artists_tracks_and_the_top_artists(db):
 
 def test_no_top_artists_without_rankings(engine):
     assert artist_series.top_artists(engine).empty
+
+
+def test_a_track_s_window_is_its_last_entry_s_month_however_long_before_the_last_stored_day(db):
+    """The picker's month ends on the track's last entry: found among the last stored days for a track charting now,
+    in its whole history for one that stopped long before."""
+    before = compare_pages.track_candidates(db, T[1]).values.tolist()
+    later = D0 + timedelta(days=60)
+    with db.begin() as conn:  # a later ranking on which only the fourth track charts
+        conn.execute(insert(ChartRanking), [{"id": 99, "chart_id": 3, "ranking_date": later, "date_raw": str(later),
+                                             "status": "success", "entry_count": 1}])
+        conn.execute(insert(ChartRankingEntry), [{"ranking_id": 99, "chart_id": 3, "ranking_date": later,
+                                                  "track_id": 4, "position": 1}])
+    with db.connect() as conn:
+        def window(n: int):
+            return compare_pages._window(conn, select(Track.id).where(Track.uuid == T[n]))
+        days = timedelta(days=compare_pages.CANDIDATE_DAYS - 1)
+        assert window(1) == (D0 - days, D0) and window(4) == (later - days, later)
+        assert window(5) is None  # no such track: no entry
+    assert compare_pages.track_candidates(db, T[1]).values.tolist() == before
