@@ -161,8 +161,8 @@ def shown_problems(root: w.Widget) -> list[str]:
 
 def snapshot_problems(notebook: str, root: w.Widget) -> list[str]:
     """What the page's snapshot lacks (the capture :mod:`soundcharts_lib.web.snapshots` stores: ``capture`` returns
-    what it printed for the server, whose own reading the web tests check): its main content, or a control that needs Python not marked so (a visitor using it
-    would not take the page live)."""
+    what it printed for the server, whose own reading the web tests check): its main content, or a control that
+    needs Python not marked so (a visitor using it would not take the page live)."""
     found = widget_state.capture(io.StringIO(), widget_state.reachable(root))  # what it printed for the server
     classes = {model_id: set(model["state"].get("_dom_classes") or ()) for model_id, model in found["states"].items()}
     problems = [f"its snapshot shows the {c}" for c in sorted(set().union(*classes.values()) & BAD_STATES)]
