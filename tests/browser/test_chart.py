@@ -81,7 +81,7 @@ def test_the_first_stored_ranking_shows_the_apis_states_and_stored_history_since
     assert hrefs(page, ".chart-ranking") == [f"track.ipynb?uuid={uuid}" for _, uuid, *_ in
                                              positions(dashboard_db, on)]
     climbers = sorted((r for r in expected_ if r[2].startswith("▲ ")), key=lambda r: (-int(r[2][2:]), int(r[0])))
-    assert [row[1] for row in cells(page, ".climbers")] == [r[3] for r in climbers[:10]]
+    assert [row[0] for row in cells(page, ".climbers")] == [r[3] for r in climbers[:10]]
     assert len(cells(page, ".new-entries")) == sum(r[2] in ("NEW", "RE") for r in expected_)
     gone = [item for item in served(localapi, CHART, on) if not item["position"]]
     if gone:  # the API's position-0 items; else nothing to compare with on the first stored ranking
