@@ -30,8 +30,10 @@ def overview(engine: Engine, *, mine: bool = False, today: date | None = None, n
     """:func:`analytics.overview` plus ``alerts`` (:func:`alerts.recent_alerts`), ``artists`` (the top artists,
     :func:`artist_pages.top_artists`), ``credits`` (of the top tracks and the alerts' tracks) and ``roster`` (=
     ``mine``); with ``mine``, the top tracks and artists are the roster's and the alerts those about roster tracks."""
-    data = {**analytics.overview(engine, today, now), "alerts": alerts.recent_alerts(engine, now=now), "roster": mine,
-            "artists": artist_pages.top_artists(engine, TOP_DAYS, today, OVERVIEW_TRACKS, mine=mine)}
+    read = side_by_side(engine, overview=lambda: analytics.overview(engine, today, now),
+                        alerts=lambda: alerts.recent_alerts(engine, now=now),
+                        artists=lambda: artist_pages.top_artists(engine, TOP_DAYS, today, OVERVIEW_TRACKS, mine=mine))
+    data = {**read["overview"], "alerts": read["alerts"], "roster": mine, "artists": read["artists"]}
     if mine:
         keep = set(roster.roster_track_uuids(engine))
         ranked = analytics.top_tracks(engine, TOP_DAYS, today, limit=None)
