@@ -137,18 +137,18 @@ def _presence(conn: Connection, tracks: pd.DataFrame) -> dict:
     for track_id, chart_id, position in _now(conn, ids) if ids else []:
         now.setdefault(track_id, []).append((chart_id, position))
     rows = []
-    for order, (track_id, uuid, name, credit, released) in enumerate(tracks.itertuples(index=False)):
+    for track_id, uuid, name, credit, released in tracks.itertuples(index=False):
         seen, here = per_track.get(track_id), now.get(track_id, [])
         best_date = None if seen is None else EPOCH + timedelta(days=int(seen["best_key"] % POSITIONS))
         rows.append((uuid, name, credit, released, len(seen["ids"]) if seen else 0, seen["entries"] if seen else 0,
                      seen and seen["best_position"], best_date, seen and seen["last_date"],
-                     len({c for c, _ in here}), min((p for _, p in here), default=None), order))
-    rows.sort(key=lambda r: (-r[5], r[6] is None, r[6] or 0, r[-1]))
+                     len({c for c, _ in here}), min((p for _, p in here), default=None)))
+    rows.sort(key=lambda r: (-r[5], r[6] is None, r[6] or 0))  # stable: ties keep the credit order
     names = _chart_names(conn, per_chart) if per_chart else {}
     charts = sorted(((chart_id, *names[chart_id], len(s["ids"]), s["entries"], s["best_position"], s["first_date"],
                       s["last_date"]) for chart_id, s in per_chart.items()),
                     key=lambda r: (-r[6], r[7], r[1], r[0]))
-    out = pd.DataFrame([r[:-1] for r in rows], columns=TRACK_COLUMNS)
+    out = pd.DataFrame(rows, columns=TRACK_COLUMNS)
     out = out.astype({c: "Int64" for c in ("charts", "entries", "best_position", "charts_now", "best_now")})
     charts = pd.DataFrame(charts, columns=["chart_id", *CHART_COLUMNS])
     return {"tracks": out, "charts": charts.astype({c: "int64" for c in ("tracks", "entries", "best_position")}),

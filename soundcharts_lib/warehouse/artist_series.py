@@ -54,14 +54,15 @@ def series(engine: Engine, artist_id: int, kind: str, platform: str | None = Non
     table, value = _VALUES[kind]
     q = (select(table.c.platform_id, table.c.date, value).where(table.c.artist_id == artist_id)
          .order_by(table.c.platform_id, table.c.date))
+    if platform is not None:
+        q = q.where(table.c.platform_id.in_(select(P.c.id).where(P.c.slug == platform)))
     if end is not None:
         q = q.where(table.c.date <= end)
     with engine.connect() as conn:
-        held = select(table.c.platform_id).where(table.c.artist_id == artist_id).distinct()
-        slugs = dict(conn.execute(select(P.c.id, P.c.slug).where(
-            P.c.id.in_(held) if platform is None else P.c.slug == platform)).all())
         # the driver's own tuples, split per platform in one pass (years of daily points on several platforms)
-        rows = conn.execute(q.where(table.c.platform_id.in_(list(slugs)))).cursor.fetchall() if slugs else []
+        rows = conn.execute(q).cursor.fetchall()
+        held = sorted({pid for pid, _, _ in rows})
+        slugs = dict(conn.execute(select(P.c.id, P.c.slug).where(P.c.id.in_(held))).all()) if held else {}
     if platform is not None and not slugs:
         slugs = {0: platform}  # a platform not stored: listed, empty
     found = audience_series.split(rows, slugs)
