@@ -115,7 +115,8 @@ def compare_summary(data: dict) -> w.HTML:
                  f'</div>')
     if len(data["items"]) == 1:
         body += nothing_html(f"Add another {kind[:-1]} to the link to compare it with.")
-    return html_card(f"Comparing {len(data['items'])} {kind}", body, css_class="compare-summary")
+    n = len(data["items"])
+    return html_card(f"Comparing {n} {kind if n != 1 else kind[:-1]}", body, css_class="compare-summary")
 
 
 def panel_title(key: tuple[str, str]) -> str:

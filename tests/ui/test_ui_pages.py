@@ -500,3 +500,15 @@ def test_a_long_track_name_is_cut_in_the_movers_cards_and_whole_in_the_ranking()
     assert all(text == html.escape(long_name[:cut].rstrip() + "…") for _, text in shown)
     ranking = html_of(next(w for w in walk(body) if "chart-ranking" in w._dom_classes))
     assert html.escape(long_name) in ranking and "title=" not in ranking  # the wide table shows it whole
+
+
+@pytest.mark.parametrize(("kind", "n", "title"), [
+    ("tracks", 1, "Comparing 1 track"), ("tracks", 2, "Comparing 2 tracks"), ("artists", 1, "Comparing 1 artist"),
+    ("artists", 3, "Comparing 3 artists")])
+def test_the_compare_summary_counts_its_items_in_words(kind, n, title):
+    from soundcharts_lib.ui.compare import compare_summary
+
+    items = pd.DataFrame({"uuid": [f"00000000-0000-4000-8000-00000000000{i}" for i in range(n)],
+                          "name": [f"N{i}" for i in range(n)], "label": [f"N{i}" for i in range(n)]})
+    shown = compare_summary({"kind": kind, "items": items, "unknown": []}).value
+    assert f">{title}<" in shown and (("Add another" in shown) == (n == 1))
