@@ -12,6 +12,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) -e '.[lab]'
+	$(PY) -m soundcharts_lib.web.embed_assets
 	@touch $@
 
 install-test: $(VENV)/.installed-test

@@ -257,8 +257,9 @@ class Settings:
     admin_name: str = setting("SOUNDCHARTS_ADMIN_NAME", "admin",
                               "who the audit log names for admin actions without an X-Soundcharts-User header")
     snapshots: str = setting("SOUNDCHARTS_SNAPSHOTS", "on",
-                             "`on`: viewer pages served as snapshots, a kernel only for a visitor who needs Python; "
-                             "`off`: a kernel per visit", parse=_one_of("on", "off"))
+                             "`on`: viewer pages served as snapshots (light pages drawn without Voila's front end), "
+                             "a kernel only for a visitor who needs Python; `voila`: snapshots drawn by Voila's front "
+                             "end; `off`: a kernel per visit", parse=_one_of("on", "voila", "off"))
     snapshot_minutes: int = setting("SOUNDCHARTS_SNAPSHOT_MINUTES", 15,
                                     "minutes a snapshot page is served before it is rendered again (a sync renders "
                                     "it again at once)", parse=_whole(minimum=1))

@@ -26,9 +26,12 @@ from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from soundcharts_lib.config import Settings, take_admin_token
+from soundcharts_lib.web.embed_assets import folder as embed_folder
+from soundcharts_lib.web.embed_assets import nbextensions
 from soundcharts_lib.web.gate import RequestGate, allowed_hosts
 from soundcharts_lib.web.handlers import PREFIX, handlers
 from soundcharts_lib.web.launch import MIN_TOKEN_LENGTH, TOKEN_ENV
+from soundcharts_lib.web.light_page import handlers as light_page_handlers
 from soundcharts_lib.web.login import WorkbenchIdentityProvider
 from soundcharts_lib.web.pages import CONTENT_SECURITY_POLICY, RenderHandler, TemplateFiles
 from soundcharts_lib.web.replay import handlers as snapshot_kernel_handlers
@@ -95,6 +98,7 @@ class WorkbenchVoila(Voila):
         super().setup_template_dirs()
         self.template_paths.insert(0, str(TEMPLATES))
         self.static_paths.insert(0, str(STATIC))
+        self.static_paths += [str(embed_folder()), str(nbextensions())]  # the light snapshot page's (web.light_page)
 
     def init_handlers(self) -> list:
         ours = handlers(self.server_url)
@@ -106,6 +110,7 @@ class WorkbenchVoila(Voila):
             hidden = rf"/voila/(?:render|tree|files|api/contents)/{ADMIN_FOLDER}(?:/.*)?"
             ours.append((url_path_join(self.server_url, hidden), NotFoundHandler))
             ours += snapshot_kernel_handlers(self.server_url)  # the kernels of snapshot pages (web.replay)
+            ours += light_page_handlers(self.server_url)  # a light snapshot page taken live
         safer = SAFER_HANDLERS if self.admin else {**SAFER_HANDLERS, TornadoVoilaHandler: PageHandler}
         voila = [(pattern, safer.get(handler, handler), *rest) for pattern, handler, *rest
                  in super().init_handlers()]

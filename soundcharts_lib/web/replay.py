@@ -69,6 +69,7 @@ class Session:
     promoting: asyncio.Future | None = None
     kept: list[bytes] = field(default_factory=list)  # the browser's changes to models without Python
     waiting: list[bytes] = field(default_factory=list)  # frames that came while the page was being taken live
+    pending: list[bytes] = field(default_factory=list)  # a light page's changes: the page goes live as it connects
 
 
 class Sessions:
@@ -78,9 +79,12 @@ class Sessions:
         self.snapshots = snapshots
         self.by_id: dict[str, Session] = {}
 
-    def open(self, snapshot) -> str:
+    def open(self, snapshot, pending: list[dict] = ()) -> str:
+        """A new session of ``snapshot``: its kernel id. ``pending``: the changes of a light page taken live
+        (:func:`.light_page.pending_changes`), handed to the live kernel as soon as the page connects."""
         kernel_id = virtual_id()
-        self.by_id[kernel_id] = Session(snapshot)
+        session = self.by_id[kernel_id] = Session(snapshot)
+        session.pending = [change_frame(change, session.kernel_session) for change in pending]
         return kernel_id
 
     def get(self, kernel_id: str) -> Session | None:
@@ -105,6 +109,18 @@ class Sessions:
                 await self.end(kernel_id)
 
 
+def change_frame(change: dict, session_id: str) -> bytes:
+    """A websocket frame (protocol v1) of the ``comm_msg`` a front end sends for ``change``."""
+    if change["method"] == "update":
+        data = {"method": "update", "state": change["state"], "buffer_paths": []}
+    else:
+        data = {"method": "custom", "content": change["content"]}
+    header = {"msg_id": uuid.uuid4().hex, "msg_type": "comm_msg", "username": "visitor", "session": session_id,
+              "date": _now(), "version": "5.3"}
+    content = {"comm_id": change["model_id"], "data": data}
+    return serialize_msg_to_ws_v1([json.dumps(header).encode(), b"{}", b"{}", json.dumps(content).encode()], "shell")
+
+
 def _sessions(handler) -> Sessions:
     return handler.settings[SESSIONS]
 
@@ -119,7 +135,10 @@ class ReplayConnection:
         self.control: str | None = None  # the widget control comm the front end opened
 
     async def connect(self) -> None:
-        """Nothing to connect to."""
+        """Nothing to connect to; a light page taken live goes live now, with its changes."""
+        if self.session.pending and self.session.promoting is None and self.session.kernel_id is None:
+            pending, self.session.pending = self.session.pending, []
+            self.take_live(*pending)
 
     def disconnect(self) -> None:
         """Nothing to let go of (the session stays, for a reconnecting front end)."""
@@ -201,9 +220,9 @@ class ReplayConnection:
 
     # -- going live ----------------------------------------------------------------------------------------------
 
-    def take_live(self, frame: bytes) -> None:
+    def take_live(self, *frames: bytes) -> None:
         self.handler.log.info("snapshot page %s goes live", self.handler.kernel_id)
-        self.session.waiting.append(frame)
+        self.session.waiting.extend(frames)
         self.session.promoting = asyncio.ensure_future(self._go_live())
 
     async def _go_live(self) -> None:

@@ -32,10 +32,13 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
 from jupyter_core.utils import ensure_async
+from jupyter_server.utils import url_path_join
 from tornado import web
 
 from soundcharts_lib.web.capacity import LiveGate, Orphans, busy_page, default_live_kernels, pools_ready
+from soundcharts_lib.web.embed_assets import installed
 from soundcharts_lib.web.launch import PREHEATED_PAGES
+from soundcharts_lib.web.light_page import LIVE_COOKIE, light_page
 from soundcharts_lib.web.pages import RenderHandler
 from soundcharts_lib.web.replay import SESSIONS, Sessions
 
@@ -76,6 +79,8 @@ class Snapshot:
     version: tuple
     rendered_at: float = field(default_factory=time.monotonic)
     served: int = 0
+    stamp: str = field(default_factory=lambda: secrets.token_hex(8))  # names this render to its light pages
+    light: str | None = None  # its light page, once made (web.light_page), "" when it has none
 
     @classmethod
     def from_render(cls, key, page_html: str, kernel_id: str, found: dict, kernel_info: dict,
@@ -124,8 +129,8 @@ class Snapshots:
     """The snapshot service of one viewers' server ``app`` (a :class:`~soundcharts_lib.web.app.WorkbenchVoila`)."""
 
     def __init__(self, app, *, enabled: bool, keep: int, max_age: float, live_kernels: int, read_version,
-                 read_subjects):
-        self.app, self.enabled, self.keep, self.max_age = app, enabled, keep, max_age
+                 read_subjects, light: bool = False):
+        self.app, self.enabled, self.keep, self.max_age, self.light = app, enabled, keep, max_age, light
         self.secret = secrets.token_urlsafe(24)
         self.store: OrderedDict[tuple[str, str], Snapshot] = OrderedDict()
         self.visits: Counter = Counter()  # per page since the last warm-up
@@ -157,6 +162,18 @@ class Snapshots:
     @staticmethod
     def eligible(path: str | None) -> bool:
         return path in PAGES
+
+    def current(self, path: str, query: str) -> Snapshot | None:
+        """The page's stored snapshot, whatever its age (a light page taken live names the one it was served)."""
+        return self.store.get(page_key(path, query))
+
+    def light_page(self, snap: Snapshot, base_url: str) -> str | None:
+        """``snap``'s light page (:mod:`.light_page`), made once; ``None`` when light pages are off or it has none."""
+        if not self.light:
+            return None
+        if snap.light is None:
+            snap.light = light_page(snap, url_path_join(base_url, "voila/static/"), base_url) or ""
+        return snap.light or None
 
     async def snapshot(self, path: str, query: str) -> Snapshot | None:
         """The page's current snapshot, rendered now if there is none (waiting at most ``VISITOR_WAIT``). ``None``
@@ -359,7 +376,12 @@ def snapshot_service(app, settings) -> Snapshots:
     from soundcharts_lib.warehouse.freshness import data_version, page_subjects
     from soundcharts_lib.web.handlers import read_only_engine
 
-    service = Snapshots(app, enabled=settings.snapshots == "on", keep=settings.snapshot_pages,
+    light = settings.snapshots == "on" and installed()
+    if settings.snapshots == "on" and not light:
+        app.log.warning("snapshots: the light page's files are not installed (python -m %s): Voila's front end "
+                        "draws snapshot pages", installed.__module__)
+    service = Snapshots(app, enabled=settings.snapshots in ("on", "voila"), light=light,
+                        keep=settings.snapshot_pages,
                         max_age=60.0 * settings.snapshot_minutes,
                         live_kernels=settings.live_kernels or default_live_kernels(),
                         read_version=lambda: data_version(read_only_engine()),
@@ -387,12 +409,25 @@ class PageHandler(RenderHandler):
             if snap is not None:
                 self.set_header("Content-Type", "text/html")
                 self.set_header("Cache-Control", "no-cache, no-store, must-revalidate")
-                return self.finish(snap.page(snapshots.sessions.open(snap)))
+                return self.finish(self.live_session(snap) or snapshots.light_page(snap, self.base_url)
+                                   or snap.page(snapshots.sessions.open(snap)))
         async with snapshots.gate.admitted() as room:
             if not room:
                 return self.busy()
             _ = self.xsrf_token  # its cookie: the page's beforeunload beacon may then shut its kernel down
             await super().get(path)
+
+    def live_session(self, snap: Snapshot) -> str | None:
+        """The page with Voila's front end on the session a light page taken live opened (its cookie), if it is this
+        page's and was not used yet: the session hands the page's changes to a live kernel."""
+        kernel_id = self.get_cookie(LIVE_COOKIE)
+        if not kernel_id:
+            return None
+        self.clear_cookie(LIVE_COOKIE, path=self.request.path)
+        session = self.settings[SESSIONS].get(kernel_id)
+        if session is None or session.snapshot.key != snap.key or not session.pending:
+            return None
+        return session.snapshot.page(kernel_id)
 
     def should_use_rendered_notebook(self, *args, **kwargs) -> bool:
         """Voila's choice of a preheated kernel, except for the server's background renders: those leave them to
