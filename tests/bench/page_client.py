@@ -1,7 +1,9 @@
 """A visitor of a Voila page that speaks the page's protocol without drawing anything: the page over HTTP (the busy
 page retried after its ``Retry-After``, as the page itself does), the kernel model, then the kernel websocket
 (``v1.kernel.websocket.jupyter.org``) as Voila's front end uses it: ``kernel_info_request``, then the widget control
-comm's ``request_states``. The light client of ``bench_load.py``, and the tests' view of a page's protocol."""
+comm's ``request_states``. A light snapshot page (``soundcharts_lib.web.light_page``) carries its states: no kernel,
+until :meth:`PageClient.go_live` does what the page's script does when a control needs Python. The light client of
+``bench_load.py``, and the tests' view of a page's protocol."""
 
 from __future__ import annotations
 
@@ -16,6 +18,9 @@ from datetime import UTC, datetime
 V1 = "v1.kernel.websocket.jupyter.org"
 CONFIG = re.compile(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', re.S)
 VIEW = re.compile(r'"application/vnd\.jupyter\.widget-view\+json": \{"model_id": "([^"]+)"')
+LIGHT = re.compile(r'<script type="application/json" id="workbench-light">(.*?)</script>', re.S)
+LIGHT_STATE = re.compile(r'<script type="application/vnd\.jupyter\.widget-state\+json">(.*?)</script>', re.S)
+LIGHT_VIEW = re.compile(r'<script type="application/vnd\.jupyter\.widget-view\+json">\{"model_id":"([^"]+)"')
 CONTROL_VERSION = {"version": "1.0.0"}  # the widget control comm's protocol (ipywidgets 8)
 
 
@@ -70,6 +75,8 @@ class PageClient:
         self.base, self.deadline, self.http = base, deadline, AsyncHTTPClient()
         self.busy, self.kernel_id, self.html, self.socket = 0, "", "", None
         self.session = uuid.uuid4().hex
+        self.light: dict | None = None  # a light page's settings (its states are then in self.embedded)
+        self.embedded: dict = {}
 
     def left(self) -> float:
         left = self.deadline - time.perf_counter()
@@ -77,10 +84,12 @@ class PageClient:
             raise TimeoutError
         return left
 
-    async def open(self, path: str) -> None:
-        """GET the page (retrying busy answers) and the kernel model it names; ``RuntimeError`` for anything else."""
+    async def open(self, path: str, headers: dict | None = None) -> None:
+        """GET the page (retrying busy answers) and the kernel model it names, or a light page's embedded states;
+        ``RuntimeError`` for anything else."""
         while True:
-            response = await self.http.fetch(self.base + path, raise_error=False, request_timeout=self.left())
+            response = await self.http.fetch(self.base + path, raise_error=False, request_timeout=self.left(),
+                                             headers=headers)
             if response.code == 503 and "Retry-After" in response.headers:
                 self.busy += 1
                 await asyncio.sleep(min(float(response.headers["Retry-After"]), self.left()))
@@ -89,6 +98,14 @@ class PageClient:
                 raise RuntimeError(f"HTTP {response.code} for the page")
             break
         self.html = response.body.decode()
+        light = LIGHT.search(self.html)
+        if light:
+            self.light = json.loads(light.group(1))
+            self.embedded = json.loads(LIGHT_STATE.search(self.html).group(1))["state"]
+            if not LIGHT_VIEW.search(self.html):
+                raise RuntimeError("the light page has no widget")
+            return
+        self.light = None
         found = CONFIG.search(self.html)
         if not found or not VIEW.search(self.html):
             raise RuntimeError("the page has no kernel or no widget")
@@ -97,7 +114,23 @@ class PageClient:
         if model.code != 200:
             raise RuntimeError(f"HTTP {model.code} for the kernel model")
 
+    async def go_live(self, path: str, changes: list[dict]) -> int:
+        """What a light page does when a control needs Python: post its ``changes`` with the page and its stamp,
+        then load the page again with the session's cookie, and connect. The answer's status (204: live; 409: the
+        data changed, the page was loaded again as a fresh light page)."""
+        body = json.dumps({"page": path, "stamp": self.light["stamp"], "changes": changes})
+        answer = await self.http.fetch(self.base + self.light["goLive"], method="POST", body=body, raise_error=False,
+                                       headers={"Content-Type": "application/json"}, request_timeout=self.left())
+        cookies = "; ".join(found.split(";", 1)[0] for found in answer.headers.get_list("Set-Cookie"))
+        await self.open(path, headers={"Cookie": cookies} if cookies else None)
+        if answer.code == 204:
+            await self.connect()
+        return answer.code
+
     async def connect(self) -> None:
+        """The kernel websocket (nothing for a light page)."""
+        if self.light is not None:
+            return
         from tornado.httpclient import HTTPRequest
         from tornado.websocket import websocket_connect
 
@@ -119,7 +152,10 @@ class PageClient:
         return _parse(frame)
 
     async def states(self) -> dict:
-        """``kernel_info``, then the widget control comm's ``request_states``: ``{model id: model}``."""
+        """``kernel_info``, then the widget control comm's ``request_states``: ``{model id: model}`` (a light page's
+        embedded states)."""
+        if self.light is not None:
+            return self.embedded
         control = uuid.uuid4().hex
         await self.send("kernel_info_request", {})
         await self.send("comm_open", {"comm_id": control, "data": {}, "target_name": "jupyter.widget.control"},

@@ -1,8 +1,10 @@
-"""Snapshot pages on the real viewers' server (``soundcharts serve``'s Voila) and the page protocol as Voila's front
-end speaks it (``tests/bench/bench_load.py``'s light client): visitors get a page's figure with no kernel of their
-own; a write the page shows renders it again before it is served; a control that needs Python takes the page live (a
-kernel starts, answers the click, and goes when the page closes); one that does not stays in the browser; a page whose
-data changed reloads instead; past capacity a visitor gets the busy page, which retries."""
+"""Snapshot pages drawn by Voila's front end (``SOUNDCHARTS_SNAPSHOTS=voila``; the light pages of the default,
+which go live through the same sessions, are tests/web/test_light_pages.py) on the real viewers' server
+(``soundcharts serve``'s Voila) and the page protocol as Voila's front end speaks it (``tests/bench/bench_load.py``'s
+light client): visitors get a page's figure with no kernel of their own; a write the page shows renders it again
+before it is served; a control that needs Python takes the page live (a kernel starts, answers the click, and goes
+when the page closes); one that does not stays in the browser; a page whose data changed reloads instead; past
+capacity a visitor gets the busy page, which retries."""
 
 from __future__ import annotations
 
@@ -90,10 +92,11 @@ async def opened(base: str, path: str, timeout: float = 120):
 
 @pytest.fixture(scope="module")
 def site(synced_sqlite_url, tmp_path_factory):
-    """(database URL, base URL, server pid, log) of a server with snapshots on, on a copy of the synced database."""
+    """(database URL, base URL, server pid, log) of a server with snapshots drawn by Voila's front end, on a copy of
+    the synced database."""
     state = tmp_path_factory.mktemp("snapshots")
     url = copy_db(synced_sqlite_url, state / "site.db")
-    with serving(url, state, SOUNDCHARTS_SNAPSHOTS="on") as (base, pid, log):
+    with serving(url, state, SOUNDCHARTS_SNAPSHOTS="voila") as (base, pid, log):
         yield url, base, pid, log
 
 
@@ -198,7 +201,7 @@ def test_a_change_without_python_stays_in_the_browser(site):
 def test_a_page_whose_data_changed_reloads_when_it_goes_live(synced_sqlite_url, tmp_path):
     url = copy_db(synced_sqlite_url, tmp_path / "changing.db")
     slug, _previous = _chart(url)
-    with serving(url, tmp_path, SOUNDCHARTS_SNAPSHOTS="on") as (base, _pid, log):
+    with serving(url, tmp_path, SOUNDCHARTS_SNAPSHOTS="voila") as (base, _pid, log):
 
         async def open_then_click() -> int:
             client, states = await opened(base, f"/voila/render/chart.ipynb?slug={slug}")
