@@ -2,27 +2,29 @@
 the server's memory, process count and CPU while they wait.
 
     python tests/bench/bench_load.py [--db PATH] [--pages overview,platform,chart,track] [--visitors 1,5,10,25,50]
-                                     [--browser 10] [--mode snapshot|live|both] [--timeout 120] [--live-kernels N]
-                                     [--pool N]
+                                     [--browser 10] [--mode snapshot|voila|live|both] [--timeout 120]
+                                     [--live-kernels N] [--pool N]
 
 ``soundcharts serve``'s server runs on the database (``--db``: a synced SQLite file; default: the demo database,
 built as ``make demo`` builds it: the local API and a 28-day sync) with ``SOUNDCHARTS_SNAPSHOTS`` set by ``--mode``
-(``snapshot``: on, ``live``: off, a kernel per visit; ``--live-kernels`` sets ``SOUNDCHARTS_LIVE_KERNELS``,
-``--pool`` the preheated kernels per page: a candidate for live pages). Before
-each round the server is idle (its preheated kernels started, the snapshots it renders ahead rendered); then N
-visitors open the same page at the same moment. Snapshot pages: one server per page, whose first visit (``cold``:
-the page was not rendered ahead, so that visit waits for its render) is reported apart. A kernel per visit: a fresh
-server per round, since a round's kernels stay until culled. Two clients, reported apart:
+(``snapshot``: on, light snapshot pages; ``voila``: snapshot pages drawn by Voila's front end; ``live``: off, a
+kernel per visit; ``both``: snapshot and live; ``--live-kernels`` sets ``SOUNDCHARTS_LIVE_KERNELS``, ``--pool`` the
+preheated kernels per page: a candidate for live pages). Before each round the server is idle (its preheated kernels
+started, the snapshots it renders ahead rendered); then N visitors open the same page at the same moment. Snapshot
+pages: one server per page, whose first visit (``cold``: the page was not rendered ahead, so that visit waits for
+its render) is reported apart. A kernel per visit: a fresh server per round, since a round's kernels stay until
+culled. Two clients, reported apart:
 
 - **light**: the page's protocol without drawing anything, all visitors in this one asyncio process (a few % of a
   core): GET the page as a browser does (a "busy, retrying" answer is retried after its ``Retry-After``, as the
-  page itself does), the kernel model, then the kernel websocket (``v1.kernel.websocket.jupyter.org``) as Voila's
-  front end speaks it: ``kernel_info_request``, then the widget control comm's ``request_states``; the visitor has
-  its figure when the states arrive holding the page's first figure (a bqplot ``FigureModel`` and the card it sits
-  in; on the chart page, which draws none, its ranking table) and no error state.
+  page itself does); a light page carries its states, so that is all; otherwise the kernel model, then the kernel
+  websocket (``v1.kernel.websocket.jupyter.org``) as Voila's front end speaks it: ``kernel_info_request``, then the
+  widget control comm's ``request_states``. The visitor has its figure when the states hold the page's first figure
+  (a bqplot ``FigureModel`` and the card it sits in; on the chart page, which draws none, its ranking table) and no
+  error state.
 - **chromium**: headless Chromium on the same cores, one context per visitor (nothing cached, as separate people),
   from navigation until the overview's figure is visible: the end-to-end figure, scripts and widgets drawn (the
-  browser's own ~1.3 s of CPU per page included).
+  browser's own CPU per page included: ~1.3 s with Voila's front end).
 
 Per N: median, p95 and max seconds, failures (no figure within ``--timeout`` s, an error, an error state), busy
 answers retried, the server's peak memory (RSS summed over the server and every process it started) and process
@@ -188,11 +190,16 @@ def settle(pid: int, log: Path, pools: int, timeout: float = SETTLE_TIMEOUT) -> 
             raise SystemExit("the server did not settle")
 
 
+SNAPSHOTS = {"snapshot": "on", "voila": "voila", "live": "off"}  # --mode: SOUNDCHARTS_SNAPSHOTS
+TITLES = {"snapshot": "light snapshot pages", "voila": "snapshot pages drawn by Voila's front end",
+          "live": "a kernel per visit"}
+
+
 @contextmanager
 def server(db_url: str, mode: str, state: Path, extra: dict | None = None, pool: int | None = None):
     """A fresh server (its own Jupyter folders; ``extra`` variables on top; ``pool`` preheated kernels per viewer
     page instead of the server's own number) on a free port: yields (base URL, pid, log path)."""
-    env = dict(os.environ, SOUNDCHARTS_DB_URL=db_url, SOUNDCHARTS_SNAPSHOTS="on" if mode == "snapshot" else "off",
+    env = dict(os.environ, SOUNDCHARTS_DB_URL=db_url, SOUNDCHARTS_SNAPSHOTS=SNAPSHOTS[mode],
                SOUNDCHARTS_LOG_FILE="off", **(extra or {}))
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
         env[var] = str(state / var.lower())
@@ -354,7 +361,7 @@ def page_rounds(db_url: str, mode: str, page: str, path: str, visitors: list[int
     ``cold``; then each count on the settled server. A kernel per visit: a fresh server each count (the kernels of a
     round stay until culled, as they do for visitors who close the page)."""
     rounds = []
-    if mode == "snapshot":
+    if mode != "live":
         with server(db_url, mode, state, env, pool) as (base, pid, log):
             settle(pid, log, pools=4)
             cold = measured(Round(page, 1, "cold"), pid, lambda: run_light(base, path, page, 1, timeout))
@@ -388,7 +395,7 @@ def run(db_url: str, *, modes: list[str], pages: list[str], visitors: list[int],
     rounds = []
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         for mode in modes:
-            out(f"== {mode}: {'snapshot pages' if mode == 'snapshot' else 'a kernel per visit'}; "
+            out(f"== {mode}: {TITLES[mode]}; "
                 f"light = the page's protocol in one asyncio process, chromium = headless Chromium end to end")
             for page in pages:
                 rounds += page_rounds(db_url, mode, page, paths[page], visitors, timeout, Path(tmp), env or {}, out,
@@ -412,7 +419,7 @@ def main() -> None:
     ap.add_argument("--pages", default="overview,platform,chart,track")
     ap.add_argument("--visitors", default="1,5,10,25,50", help="visitor counts, comma-separated")
     ap.add_argument("--browser", type=int, default=10, help="Chromium visitors of the overview (0: none)")
-    ap.add_argument("--mode", choices=("snapshot", "live", "both"), default="snapshot")
+    ap.add_argument("--mode", choices=(*SNAPSHOTS, "both"), default="snapshot")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds a visitor waits for its figure")
     ap.add_argument("--live-kernels", type=int, help="SOUNDCHARTS_LIVE_KERNELS for the server (default: its own)")
     ap.add_argument("--pool", type=int, help="preheated kernels per viewer page (default: the server's, 1)")

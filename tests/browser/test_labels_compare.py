@@ -18,7 +18,7 @@ from soundcharts_lib.jobs.audience import AudienceDataProcessor
 from soundcharts_lib.jobs.metadata import store_metadata
 from soundcharts_lib.warehouse.compare_pages import unique_labels
 
-from .conftest import cells, expect_rendered, screenshot, sql
+from .conftest import PAGE_TIMEOUT_MS, cells, expect_rendered, screenshot, sql
 
 pytestmark = pytest.mark.browser
 
@@ -142,8 +142,9 @@ def test_tracks_side_by_side(voila, labels_db, page):
     expect(page.locator(".compare-audience .bqplot path.line").first).to_be_visible()
     assert page.locator(".compare-charts tbody tr").count() >= 1
     screenshot(page, "compare-tracks")
-    page.get_by_role("button", name="Indexed to 100").click()
-    expect(page.locator(".compare-audience")).to_contain_text("100 = each one's last value on or before")
+    page.get_by_role("button", name="Indexed to 100").click()  # from a snapshot page: live (the page loads again)
+    expect(page.locator(".compare-audience")).to_contain_text("100 = each one's last value on or before",
+                                                              timeout=PAGE_TIMEOUT_MS)
     expect(page.locator(".compare-audience .bqplot path.line").first).to_be_visible()
     expect_rendered(page, ".compare-figures")
 

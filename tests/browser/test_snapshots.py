@@ -1,6 +1,7 @@
-"""Snapshot pages in headless Chromium: the overview's figure and a chart's ranking draw with no kernel of their own;
-the chart's "previous" button (Python behind it) takes the page live and shows the day before; leaving the page shuts
-its live kernel down. (The other browser tests pass in either mode: ``SOUNDCHARTS_SNAPSHOTS=off`` runs them live.)"""
+"""Snapshot pages in headless Chromium, light (the default) and drawn by Voila's front end: the overview's figure and
+a chart's ranking draw with no kernel of their own (a light page without loading Voila's front end at all); the
+chart's "previous" button (Python behind it) takes the page live and shows the day before; leaving the page shuts its
+live kernel down. (The other browser tests pass in either mode: ``SOUNDCHARTS_SNAPSHOTS=off`` runs them live.)"""
 
 from __future__ import annotations
 
@@ -23,29 +24,36 @@ def _settled_kernels(pid: int, log) -> int:
     return len(kernels(pid))
 
 
+@pytest.mark.parametrize("mode", ["on", "voila"])
 def test_snapshot_pages_draw_without_a_kernel_and_a_control_that_needs_python_takes_them_live(
-        dashboard_db, browser, tmp_path):
+        dashboard_db, browser, tmp_path, mode):
     # A context of its own: routing requests through Playwright (the page fixture's way of blocking other hosts)
     # drops the beacon a page sends as it unloads. Every request is checked to be local instead.
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
-    hosts = set()
+    hosts, scripts = set(), []
     page.on("request", lambda request: hosts.add(urlparse(request.url).hostname))
+    page.on("request", lambda request: scripts.append(urlparse(request.url).path)
+            if request.resource_type == "script" else None)
     url = copy_db(dashboard_db, tmp_path / "snapshots.db")
     slug, previous = _chart(url)
-    with serving(url, tmp_path, SOUNDCHARTS_SNAPSHOTS="on") as (base, pid, log):
+    with serving(url, tmp_path, SOUNDCHARTS_SNAPSHOTS=mode) as (base, pid, log):
         pooled = _settled_kernels(pid, log)
         page.goto(base + RENDER + "overview.ipynb")
         expect_rendered(page, ".rankings-per-day svg.svg-figure")
         page.goto(base + RENDER + f"chart.ipynb?slug={slug}")
         expect_rendered(page, ".chart-ranking tbody tr")
         assert _settled_kernels(pid, log) == pooled  # the chart's render came and went; no visitor's kernel
+        light = mode == "on"
+        assert page.locator("#workbench-light").count() == int(light)
+        assert ("/voila/static/voila.js" in scripts) is not light, scripts
 
         page.locator(".prev-date").click()
         expect(page.locator(".permalink a")).to_have_attribute("href", f"chart.ipynb?slug={slug}&date={previous}",
                                                                 timeout=60_000)
         expect_rendered(page, ".chart-ranking tbody tr")
-        screenshot(page, "snapshot-chart-live")
+        screenshot(page, f"snapshot-{mode}-chart-live")
+        assert page.locator("#workbench-light").count() == 0  # live: Voila's front end on the page's kernel
         assert _settled_kernels(pid, log) == pooled + 1  # the visitor's live kernel
 
         page.goto("about:blank")  # the page's beforeunload beacon ends its session

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import PAYLOAD_NAME, cells, download_csv, expect_rendered, hrefs, screenshot, sql
+from .conftest import PAGE_TIMEOUT_MS, PAYLOAD_NAME, cells, download_csv, expect_rendered, hrefs, screenshot, sql
 
 pytestmark = pytest.mark.browser
 
@@ -87,8 +87,8 @@ def test_track_page_matches_sql(voila, dashboard_db, uuid, page):
 
     # Unticking a platform reloads the audience only, without it.
     dropped = next(iter(audience))
-    page.locator(f".platform-{dropped} input").uncheck()
-    expect(page.locator(".audience-growth tbody tr")).to_have_count(len(audience) - 1)
+    page.locator(f".platform-{dropped} input").uncheck()  # from a snapshot page: live (the page loads again)
+    expect(page.locator(".audience-growth tbody tr")).to_have_count(len(audience) - 1, timeout=PAGE_TIMEOUT_MS)
     assert dropped not in [row[0] for row in cells(page, ".audience-growth")]
     page.get_by_role("button", name="Indexed to 100").click()
     expect(page.locator(".audience .bqplot path.line")).to_have_count(len(audience) - 1)

@@ -112,7 +112,7 @@ def test_a_roster_track_shows_its_forecast_on_the_audience_figure(voila, reach_d
                      "WHERE t.uuid = ?", uuid)[0]
     if days >= 56:  # 28 days to fit and 4 weeks held out
         expect(caption).to_contain_text("backtest error (last 4 weeks held out)")
-        assert page.locator(".audience .bqplot path.line[style*='stroke-dasharray']").count() >= 1
+        expect(page.locator(".audience .bqplot path.line[style*='stroke-dasharray']").first).to_be_attached()
     else:
         expect(caption).to_contain_text("no forecast (")
     page.locator(".audience").screenshot(path=str(screenshot(page, "track-forecast").with_name(
