@@ -39,9 +39,13 @@ MAX_CHANGES = 500  # models a page taken live may carry changes of
 MAX_BODY = 1_000_000
 
 
+SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
 def _script_json(value) -> str:
-    """JSON safe inside a ``<script>`` element."""
-    return json.dumps(value, separators=(",", ":")).replace("</", "<\\/").replace("<!--", "<\\!--")
+    """JSON safe inside a ``<script>`` element: no ``<``, ``>`` or ``&`` at all (the same JSON once parsed), so no
+    text of the page's data (a visitor's query shown in a message) can end the element or start a comment."""
+    return json.dumps(value, separators=(",", ":")).translate(SCRIPT_SAFE)
 
 
 def manager_state(snapshot) -> dict:

@@ -5,6 +5,7 @@ live kernel down. (The other browser tests pass in either mode: ``SOUNDCHARTS_SN
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import urlparse
 
@@ -13,7 +14,7 @@ from conftest import copy_db
 from playwright.sync_api import expect
 from web.test_snapshots import _chart, bench, kernels, serving
 
-from .conftest import LOCAL_HOSTS, VIEWPORT, expect_rendered, screenshot
+from .conftest import LOCAL_HOSTS, PAGE_TIMEOUT_MS, VIEWPORT, expect_rendered, screenshot
 
 pytestmark = pytest.mark.browser
 RENDER = "/voila/render/"
@@ -63,3 +64,25 @@ def test_snapshot_pages_draw_without_a_kernel_and_a_control_that_needs_python_ta
         assert len(kernels(pid)) == pooled
     context.close()
     assert hosts <= LOCAL_HOSTS
+
+
+def test_a_light_page_taken_live_keeps_what_the_visitor_chose_before(dashboard_db, browser, tmp_path):
+    """A tab chosen on the light page (no Python: it stays in the browser) is still chosen on the live page the
+    auto-refresh toggle takes it to."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    url = copy_db(dashboard_db, tmp_path / "carried.db")
+    with serving(url, tmp_path, SOUNDCHARTS_SNAPSHOTS="on") as (base, _pid, _log):
+        page.goto(base + RENDER + "overview.ipynb")
+        expect_rendered(page, ".top-platforms .sc-tabs")
+        assert page.locator("#workbench-light").count() == 1
+        tabs = page.locator(".top-platforms .sc-tabs .lm-TabBar-tab")
+        tabs.filter(has_text="Chart").click()
+        expect(page.locator(".top-platforms .sc-tabs .lm-TabBar-tab.lm-mod-current")).to_have_text("Chart")
+        assert page.locator("#workbench-light").count() == 1  # a tab needs no kernel
+        page.locator(".auto-refresh").click()
+        expect(page.locator("#workbench-light")).to_have_count(0, timeout=PAGE_TIMEOUT_MS)
+        expect_rendered(page, ".top-platforms .sc-tabs")
+        expect(page.locator(".top-platforms .sc-tabs .lm-TabBar-tab.lm-mod-current")).to_have_text("Chart")
+        expect(page.locator(".auto-refresh")).to_have_class(re.compile(r"\bmod-active\b"))
+    context.close()

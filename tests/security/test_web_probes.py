@@ -64,15 +64,17 @@ class Server:
         raise AssertionError("no VmRSS")
 
 
-def _server(tmp_path_factory, synced_sqlite_url: str, *, admin: bool) -> Iterator[Server]:
+def _server(tmp_path_factory, synced_sqlite_url: str, *, admin: bool, snapshots: str = "voila") -> Iterator[Server]:
+    """A server; a viewers' one serves snapshot pages with Voila's front end by default, so that every page has the
+    kernel websocket the probes aim at (``light_viewer``: the default light pages)."""
     folder = tmp_path_factory.mktemp("admin" if admin else "viewer")
     env = {"SOUNDCHARTS_DB_URL": copy_db(synced_sqlite_url, folder / "probes.db"), "SOUNDCHARTS_LOG_FILE": "off",
-           "SOUNDCHARTS_RUNS_DIR": str(folder / "runs")}
+           "SOUNDCHARTS_RUNS_DIR": str(folder / "runs"), "SOUNDCHARTS_SNAPSHOTS": snapshots}
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
         env[var] = str(folder / var.lower())
     (OUTPUT / "logs").mkdir(parents=True, exist_ok=True)
     port = free_port()
-    log_path = OUTPUT / "logs" / f"web-probes-{'admin' if admin else 'viewer'}.log"
+    log_path = OUTPUT / "logs" / f"web-probes-{'admin' if admin else 'viewer'}-{snapshots}.log"
     with log_path.open("w") as log:
         proc = start_voila(port, env=dict(os.environ, **env), log=log, admin=admin, token=TOKEN if admin else None,
                            cull_idle_seconds=30)  # the probes' kernels go soon
@@ -101,6 +103,11 @@ def _wait_for_pools(log_path: Path, pools: int, timeout: float = 120) -> None:
 @pytest.fixture(scope="module")
 def viewer(tmp_path_factory, synced_sqlite_url) -> Iterator[Server]:
     yield from _server(tmp_path_factory, synced_sqlite_url, admin=False)
+
+
+@pytest.fixture(scope="module")
+def light_viewer(tmp_path_factory, synced_sqlite_url) -> Iterator[Server]:
+    yield from _server(tmp_path_factory, synced_sqlite_url, admin=False, snapshots="on")
 
 
 @pytest.fixture(scope="module")
@@ -241,10 +248,18 @@ def assert_nothing_reflected(html: bytes) -> None:
 
 
 @pytest.mark.parametrize("page", VIEWER_PAGES)
-def test_no_viewer_page_writes_a_query_value_into_its_html(viewer, page):
+@pytest.mark.parametrize("front", ["voila", "light"])
+def test_no_viewer_page_writes_a_query_value_into_its_html(request, page, front):
+    viewer = request.getfixturevalue("viewer" if front == "voila" else "light_viewer")
     answer = send(viewer, f"/voila/render/{page}?theme=dark&{_payload_query()}")
-    assert answer.status == 200 and b'"kernelId"' in answer.body and b"theme-dark" in answer.body
-    assert_nothing_reflected(answer.body)
+    drawn = b'"kernelId"' if front == "voila" else b'id="workbench-light"'
+    assert answer.status == 200 and drawn in answer.body and b"theme-dark" in answer.body
+    # A light page carries its widgets' states, and a page shows what was wrong with its query (escaped for the
+    # widget that shows it): as JSON data with no "<", ">" or "&" at all, which no browser runs or parses as markup.
+    data = re.compile(rb'(<script type="application/[a-z.+-]*json"[^>]*>)(.*?)</script>', re.S)
+    for _tag, text in data.findall(answer.body):
+        assert not re.search(rb"[<>&]", text) and json.loads(text) is not None
+    assert_nothing_reflected(data.sub(rb"\1</script>", answer.body) if front == "light" else answer.body)
     csp = answer.headers["content-security-policy"]
     assert "script-src 'self';" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
     assert "object-src 'none'" in csp and "frame-ancestors 'none'" in csp and "base-uri 'self'" in csp

@@ -38,9 +38,13 @@
     });
   }
 
+  // Changes carried to the live page besides the one that takes it there: the controls' (a chosen tab, an open
+  // accordion); a figure's hover and zoom stay behind (their binary traits would not survive the trip as JSON).
+  const CARRIED = "@jupyter-widgets/controls";
+
   function follow(model) {
     model.on("change", function () {
-      if (leaving) {
+      if (leaving || (!live.has(model.model_id) && model.get("_model_module") !== CARRIED)) {
         return;
       }
       const serialised = JSON.parse(JSON.stringify(model.serialize(model.changedAttributes() || {})));
