@@ -2,9 +2,9 @@
 which go live through the same sessions, are tests/web/test_light_pages.py) on the real viewers' server
 (``soundcharts serve``'s Voila) and the page protocol as Voila's front end speaks it (``tests/bench/bench_load.py``'s
 light client): visitors get a page's figure with no kernel of their own; a write the page shows renders it again
-before it is served; a control that needs Python takes the page live (a kernel starts, answers the click, and goes
-when the page closes); one that does not stays in the browser; a page whose data changed reloads instead; past
-capacity a visitor gets the busy page, which retries."""
+before it is served; a change to a control without Python stays in the browser; a page whose data changed reloads
+when a control takes it live; past capacity a visitor gets the busy page, which retries. (A control taking such a
+page live, and its kernel going when the page closes: tests/browser/test_snapshots.py, in both front ends.)"""
 
 from __future__ import annotations
 
@@ -140,39 +140,6 @@ def _chart(url: str) -> tuple[str, str]:
 
 async def _click(client, model_id: str) -> None:
     await client.send("comm_msg", {"comm_id": model_id, "data": {"method": "custom", "content": {"event": "click"}}})
-
-
-def test_a_control_that_needs_python_takes_the_page_live_and_closing_the_page_ends_it(site):
-    url, base, pid, log = site
-    slug, previous = _chart(url)
-    path = f"/voila/render/chart.ipynb?slug={slug}"
-    assert bench.run_light(base, path, "chart", 1, 120)[0].error == ""  # its snapshot rendered
-    bench.settle(pid, log, pools=4)
-    before = len(kernels(pid))
-
-    async def click_previous() -> tuple[str, str]:
-        client, states = await opened(base, path)
-        try:
-            await _click(client, with_class(states, "prev-date"))
-            while True:  # the live kernel's answer: the ranking of the day before, its link shown
-                _channel, header, content, _buffers = await client.read()
-                value = str(((content.get("data") or {}).get("state") or {}).get("value", ""))
-                if header["msg_type"] == "comm_msg" and f"date={previous}" in value:
-                    return client.kernel_id, value
-        finally:
-            client.close()
-
-    kernel_id, shown = bench.run_apart(click_previous())
-    assert "link to this ranking" in shown
-    bench.settle(pid, log, pools=4)
-    assert len(kernels(pid)) == before + 1  # the visitor's live kernel; the preheated ones all there again
-    answer = requests.post(f"{base}/voila/api/shutdown/{kernel_id}", timeout=30)  # the page's beforeunload beacon
-    assert answer.status_code == 204
-    assert requests.get(f"{base}/api/kernels/{kernel_id}", timeout=10).status_code == 404
-    deadline = time.monotonic() + 30
-    while len(kernels(pid)) > before and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert len(kernels(pid)) == before
 
 
 def test_a_change_without_python_stays_in_the_browser(site):
