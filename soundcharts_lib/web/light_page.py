@@ -36,7 +36,8 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 LIVE_COOKIE = "soundcharts_live"  # the session a page taken live gets on its next load (web.snapshots.PageHandler)
 LIVE_COOKIE_SECONDS = 60
 MAX_CHANGES = 500  # models a page taken live may carry changes of
-MAX_BODY = 1_000_000
+MAX_BODY = 64 * 1024  # a page's changes are its controls' values: a few hundred bytes
+MAX_WAITING = 200  # sessions of pages taken live whose page has not connected yet; past that, 503 (retry)
 
 
 SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
@@ -123,7 +124,8 @@ class GoLive(APIHandler):
     """``POST /voila/api/snapshot-live``: a light page's visitor used a control that needs Python. Body:
     ``{"page": "/voila/render/<notebook>?<query>", "stamp": <the snapshot's>, "changes": [...]}``. 204 with the
     session in :data:`LIVE_COOKIE` when the page's snapshot is still the one served; 409 when the data changed since
-    (the page loads again, fresh); 400 with a JSON error for anything malformed."""
+    (the page loads again, fresh); 400 with a JSON error for anything malformed; 503 when :data:`MAX_WAITING` such
+    sessions wait for their page already (each holds up to :data:`MAX_BODY` until it connects or expires)."""
 
     def check_xsrf_cookie(self) -> None:
         return None  # a page served without a session has no XSRF cookie; opening a page needs none either
@@ -153,7 +155,13 @@ class GoLive(APIHandler):
             changes = pending_changes(self.request.body, snap)
         except ValueError as exc:
             raise web.HTTPError(400, str(exc)) from None
-        kernel_id = self.settings[SESSIONS].open(snap, pending=changes)
+        sessions = self.settings[SESSIONS]
+        if sessions.waiting() >= MAX_WAITING:
+            self.set_status(503)
+            self.set_header("Retry-After", "5")
+            self.set_header("Content-Type", "application/json")
+            return self.finish(json.dumps({"message": "too many pages are being taken live: try again"}))
+        kernel_id = sessions.open(snap, pending=changes)
         self.set_cookie(LIVE_COOKIE, kernel_id, path=path, expires_days=None, max_age=LIVE_COOKIE_SECONDS,
                         httponly=True, samesite="Strict")
         self.set_status(204)

@@ -90,6 +90,10 @@ class Sessions:
     def get(self, kernel_id: str) -> Session | None:
         return self.by_id.get(kernel_id)
 
+    def waiting(self) -> int:
+        """Sessions holding a light page's changes for a page that has not connected yet."""
+        return sum(1 for session in self.by_id.values() if session.pending)
+
     async def end(self, kernel_id: str) -> None:
         session = self.by_id.pop(kernel_id, None)
         if session is not None and session.kernel_id is not None:

@@ -1,7 +1,8 @@
 """Light snapshot pages (``SOUNDCHARTS_SNAPSHOTS=on``, the default) on the real viewers' server: a page carries its
 widgets' states and the standalone widget manager's scripts, no kernel and no Voila front end; a control that needs
 Python takes it live with the visitor's change (the page's script's protocol, as ``tests/bench/page_client.py``
-speaks it); a page whose data changed since it was served loads fresh; malformed or hostile posts get a JSON 400."""
+speaks it); a page whose data changed since it was served loads fresh; malformed or hostile posts get a JSON 400,
+another site's a 404, and a flood of them a 503 past its cap."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from conftest import copy_db
 
 from soundcharts_lib.db import make_engine
 from soundcharts_lib.db.runs import finish_run, start_run
-from soundcharts_lib.web.light_page import LIVE_COOKIE, MAX_BODY, MAX_CHANGES
+from soundcharts_lib.web.light_page import LIVE_COOKIE, MAX_BODY, MAX_CHANGES, MAX_WAITING
 from soundcharts_lib.web.replay import VIRTUAL_ID
 from web.test_snapshots import _chart, bench, kernels, serving, with_class
 
@@ -187,3 +188,19 @@ def test_a_live_cookie_serves_voila_only_for_its_own_page(site):
     own = requests.get(base + chart, cookies={LIVE_COOKIE: session}, timeout=60)
     assert "voila.js" in own.text and f'"kernelId": "{session}"' in own.text
     assert requests.post(f"{base}/voila/api/shutdown/{session}", timeout=30).status_code == 204
+
+
+def test_a_post_from_another_site_is_refused_and_a_flood_of_them_is_capped(site):
+    """Last in this module: it leaves the server's waiting sessions full until they expire."""
+    _url, base, _pid, _log = site
+    client = bench.run_apart(_opened(base, "/voila/render/overview.ipynb"))
+    body = {"page": "/voila/render/overview.ipynb", "stamp": client.light["stamp"],
+            "changes": [{"model_id": client.light["live"][0], "method": "update", "state": {}}]}
+    other = _post(base, body, Origin="http://evil.example")
+    assert other.status_code == 404 and LIVE_COOKIE not in other.headers.get("Set-Cookie", "")
+    answers = [_post(base, body).status_code for _ in range(MAX_WAITING + 1)]
+    assert answers[:MAX_WAITING] == [204] * MAX_WAITING
+    refused = _post(base, body)
+    assert answers[-1] == 503 and refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+    assert json.loads(refused.text)["message"].startswith("too many pages")
+    assert requests.get(f"{base}/voila/render/overview.ipynb", timeout=60).status_code == 200  # visits go on
