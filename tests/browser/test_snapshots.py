@@ -32,10 +32,12 @@ def test_snapshot_pages_draw_without_a_kernel_and_a_control_that_needs_python_ta
     # drops the beacon a page sends as it unloads. Every request is checked to be local instead.
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
-    hosts, scripts = set(), []
+    hosts, scripts, failed = set(), [], []
     page.on("request", lambda request: hosts.add(urlparse(request.url).hostname))
     page.on("request", lambda request: scripts.append(urlparse(request.url).path)
             if request.resource_type == "script" else None)
+    page.on("response", lambda response: failed.append(f"{response.status} {response.url}")
+            if response.status >= 400 else None)
     url = copy_db(dashboard_db, tmp_path / "snapshots.db")
     slug, previous = _chart(url)
     with serving(url, tmp_path, SOUNDCHARTS_SNAPSHOTS=mode) as (base, pid, log):
@@ -48,6 +50,8 @@ def test_snapshot_pages_draw_without_a_kernel_and_a_control_that_needs_python_ta
         light = mode == "on"
         assert page.locator("#workbench-light").count() == int(light)
         assert ("/voila/static/voila.js" in scripts) is not light, scripts
+        page.wait_for_timeout(500)  # the fonts and styles a drawn page asks for
+        assert failed == []  # every file a page asks for is there (the widget manager's fonts among them)
 
         page.locator(".prev-date").click()
         expect(page.locator(".permalink a")).to_have_attribute("href", f"chart.ipynb?slug={slug}&date={previous}",

@@ -11,8 +11,13 @@
 
   window.__jupyter_widgets_assets_path__ = settings.static + "/";  // the manager's fonts
   window.themeLoaded = true;  // the theme's CSS is in the page (workbench-page.js waits for it)
-  window.require.config({paths: {bqplot: settings.static + "/bqplot/index",
-                                 bqscales: settings.static + "/bqscales/index"}});
+  // Where each module is: bqplot's own files, and the manager's modules in the file the page loaded (a module's
+  // fonts are found beside its file, so its id must map to it).
+  const paths = {bqplot: settings.static + "/bqplot/index", bqscales: settings.static + "/bqscales/index"};
+  ["base", "base7", "controls", "controls7", "html-manager"].forEach(function (name) {
+    paths["@jupyter-widgets/" + name] = settings.static + "/libembed-amd";
+  });
+  window.require.config({paths: paths});
 
   function goLive(last) {
     if (leaving) {
