@@ -3,9 +3,11 @@
 A snapshot is what Voila's front end gets from a live page: the page's HTML and, over the kernel websocket, the state
 of every widget (:mod:`.widget_state`), bqplot figures and tables included. The server renders it by asking itself
 for the page (a kernel runs the notebook as for any visit), captures the kernel's widget states, shuts the kernel
-down and keeps the result. A visitor then gets the HTML with a kernel id of its own that names no kernel: the server
-answers its kernel websocket from the snapshot (:mod:`.replay`), so the page draws in the browser with no kernel, and
-a live kernel starts only when the visitor uses a control that needs Python (a date picker, the roster toggle, a
+down and keeps the result. A visitor then gets its light page (:mod:`.light_page`, the default): the HTML with the
+states in it, drawn by Jupyter's standalone widget manager, no kernel and no Voila front end. With
+``SOUNDCHARTS_SNAPSHOTS=voila`` (or without the light page's files) a visitor gets the HTML with a kernel id of its
+own that names no kernel: the server answers its kernel websocket from the snapshot (:mod:`.replay`). Either way a
+live kernel starts only when the visitor uses a control that needs Python (a date picker, the roster toggle, a
 download button): the page says nothing of the difference.
 
 Freshness: a snapshot carries the data version read before its render (:func:`.freshness.data_version`: job runs,
