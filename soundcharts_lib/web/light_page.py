@@ -132,9 +132,8 @@ class GoLive(APIHandler):
 
     @web.authenticated
     async def post(self) -> None:
-        from soundcharts_lib.web.snapshots import SERVICE
-
-        snapshots = self.settings.get(SERVICE)
+        sessions = self.settings.get(SESSIONS)
+        snapshots = sessions.snapshots if sessions is not None else None
         if len(self.request.body) > MAX_BODY:
             raise web.HTTPError(413, "the changes are too large")
         try:
@@ -155,7 +154,6 @@ class GoLive(APIHandler):
             changes = pending_changes(self.request.body, snap)
         except ValueError as exc:
             raise web.HTTPError(400, str(exc)) from None
-        sessions = self.settings[SESSIONS]
         if sessions.waiting() >= MAX_WAITING:
             self.set_status(503)
             self.set_header("Retry-After", "5")
