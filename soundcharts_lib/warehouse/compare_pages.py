@@ -128,8 +128,17 @@ def _shared(per_chart: dict[str, pd.DataFrame], labels: list[str]) -> pd.DataFra
     rows = [(chart, *seen["names"], len(seen["best"]), seen["entries"], *(seen["best"].get(label) for label in labels))
             for chart, seen in charts.items() if len(seen["best"]) >= 2]
     rows.sort(key=lambda row: (-row[4], -row[5], row[0]))
-    out = pd.DataFrame(rows, columns=[*SHARED_COLUMNS, *labels])
-    return out.astype({"items": "int64", "entries": "int64", **{label: "Int64" for label in labels}})
+    columns = list(zip(*rows, strict=True)) if rows else [()] * (len(SHARED_COLUMNS) + len(labels))
+    types = ["object"] * 4 + ["int64"] * 2 + ["Int64"] * len(labels)  # each column made with its type at once
+    return pd.DataFrame({name: pd.array(list(values), dtype=kind)
+                         for name, values, kind in zip([*SHARED_COLUMNS, *labels], columns, types, strict=True)})
+
+
+def _by_chart(history: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``history`` (chart, date, position, ...) split by chart: ``{chart: frame(date, position)}``."""
+    kept = history[["date", "position"]]
+    return {chart: kept.iloc[rows].reset_index(drop=True)
+            for chart, rows in history.groupby("chart", sort=False, dropna=False).indices.items()}
 
 
 def compare(engine: Engine, kind: str, uuids: list[str]) -> dict:
@@ -162,9 +171,8 @@ def compare(engine: Engine, kind: str, uuids: list[str]) -> dict:
     shown = shared["chart"].head(SHOWN_CHARTS).tolist()  # positions read on the charts drawn only
     drawn = side_by_side(engine, **{str(i): partial(positions_on, shown)
                                     for i, (_, _, positions_on, _) in enumerate(parts)}) if shown else {}
-    histories = {label: drawn.get(str(i)) for i, label in enumerate(labels)}
-    positions = {chart: {label: h.loc[h["chart"] == chart, ["date", "position"]].reset_index(drop=True)
-                         for label, h in histories.items() if (h["chart"] == chart).any()}
+    by_chart = {label: _by_chart(drawn[str(i)]) for i, label in enumerate(labels) if str(i) in drawn}
+    positions = {chart: {label: charts[chart] for label, charts in by_chart.items() if chart in charts}
                  for chart in shown}
     figures = [(name, fkind, [own[i][2] for *_, own in parts]) for i, (name, fkind, _) in enumerate(parts[0][3])]
     items = pd.DataFrame({"uuid": [item["uuid"] for item in found], "name": [item["name"] for item in found],
