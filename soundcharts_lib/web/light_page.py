@@ -14,7 +14,8 @@ states are known. The light page is the snapshot's own HTML (same template, styl
   session, and the session hands the changes to a live kernel running the same page.
 
 A snapshot whose cells hold anything else than widgets (a traceback, text) has no light page: it is served with
-Voila's front end.
+Voila's front end. So is a page the script could not draw (a module that did not load): it sets
+:data:`FRONT_COOKIE` for a minute and loads again.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ VOILA_SCRIPT = re.compile(r'<script src="[^"]*/voila\.js"></script>')
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 LIVE_COOKIE = "soundcharts_live"  # the session a page taken live gets on its next load (web.snapshots.PageHandler)
 LIVE_COOKIE_SECONDS = 60
+FRONT_COOKIE = "soundcharts_front"  # "voila": the page's script could not draw it light; the next load is Voila's
 MAX_CHANGES = 500  # models a page taken live may carry changes of
 MAX_BODY = 64 * 1024  # a page's changes are its controls' values: a few hundred bytes
 MAX_WAITING = 200  # sessions of pages taken live whose page has not connected yet; past that, 503 (retry)
@@ -82,7 +84,7 @@ def light_page(snapshot, static_url: str, base_url: str) -> str | None:
     if any(view not in snapshot.models for view in re.findall(r'"model_id":"([^"]+)"', page)):
         return None
     settings = {"static": static_url.rstrip("/"), "goLive": url_path_join(base_url, "voila/api/snapshot-live"),
-                "stamp": snapshot.stamp, "live": sorted(snapshot.live)}
+                "stamp": snapshot.stamp, "live": sorted(snapshot.live), "frontCookie": FRONT_COOKIE}
     scripts = "".join(f'<script src="{static_url.rstrip("/")}/{name}"></script>'
                       for name in ("require.js", "libembed-amd.js"))
     page = CONFIG_SCRIPT.sub("", page, count=1)

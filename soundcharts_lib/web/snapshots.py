@@ -40,7 +40,7 @@ from tornado import web
 from soundcharts_lib.web.capacity import LiveGate, Orphans, busy_page, default_live_kernels, pools_ready
 from soundcharts_lib.web.embed_assets import installed
 from soundcharts_lib.web.launch import PREHEATED_PAGES
-from soundcharts_lib.web.light_page import LIVE_COOKIE, light_page
+from soundcharts_lib.web.light_page import FRONT_COOKIE, LIVE_COOKIE, light_page
 from soundcharts_lib.web.pages import RenderHandler
 from soundcharts_lib.web.replay import SESSIONS, Sessions
 
@@ -411,13 +411,20 @@ class PageHandler(RenderHandler):
             if snap is not None:
                 self.set_header("Content-Type", "text/html")
                 self.set_header("Cache-Control", "no-cache, no-store, must-revalidate")
-                return self.finish(self.live_session(snap) or snapshots.light_page(snap, self.base_url)
-                                   or snap.page(snapshots.sessions.open(snap)))
+                light = None if self.wants_voila() else snapshots.light_page(snap, self.base_url)
+                return self.finish(self.live_session(snap) or light or snap.page(snapshots.sessions.open(snap)))
         async with snapshots.gate.admitted() as room:
             if not room:
                 return self.busy()
             _ = self.xsrf_token  # its cookie: the page's beforeunload beacon may then shut its kernel down
             await super().get(path)
+
+    def wants_voila(self) -> bool:
+        """Whether the light page could not be drawn in this browser a moment ago (its script's cookie)."""
+        if self.get_cookie(FRONT_COOKIE) != "voila":
+            return False
+        self.clear_cookie(FRONT_COOKIE, path=self.request.path)
+        return True
 
     def live_session(self, snap: Snapshot) -> str | None:
         """The page with Voila's front end on the session a light page taken live opened (its cookie), if it is this

@@ -72,11 +72,22 @@ def test_snapshot_pages_draw_without_a_kernel_and_a_control_that_needs_python_ta
 
 def test_a_light_page_taken_live_keeps_what_the_visitor_chose_before(dashboard_db, browser, tmp_path):
     """A tab chosen on the light page (no Python: it stays in the browser) is still chosen on the live page the
-    auto-refresh toggle takes it to."""
+    auto-refresh toggle takes it to. A light page that cannot be drawn (bqplot's module lost on the way) loads once
+    more with Voila's front end, which draws it."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     url = copy_db(dashboard_db, tmp_path / "carried.db")
     with serving(url, tmp_path, SOUNDCHARTS_SNAPSHOTS="on") as (base, _pid, _log):
+        broken = browser.new_context(viewport=VIEWPORT)
+        lost = broken.new_page()
+        lost.route("**/voila/static/bqplot/index.js", lambda route: route.abort())
+        loads = []
+        lost.on("load", lambda _: loads.append(lost.url))
+        lost.goto(base + RENDER + "overview.ipynb")
+        expect_rendered(lost, ".rankings-per-day svg.svg-figure")
+        assert lost.locator("#workbench-light").count() == 0 and len(loads) == 2  # the light page, then Voila's
+        broken.close()
+
         page.goto(base + RENDER + "overview.ipynb")
         expect_rendered(page, ".top-platforms .sc-tabs")
         assert page.locator("#workbench-light").count() == 1

@@ -80,7 +80,7 @@ def test_the_light_page_is_the_snapshot_page_without_voila_and_with_its_states()
     assert state["state"][VIEW_ID]["state"]["value"] == "</script><script>x()"
     settings = json.loads(scripts[4][1])
     assert settings == {"static": "/base/voila/static", "goLive": "/base/voila/api/snapshot-live",
-                        "stamp": snap.stamp, "live": [OTHER_ID]}
+                        "stamp": snap.stamp, "live": [OTHER_ID], "frontCookie": "soundcharts_front"}
 
 
 @pytest.mark.parametrize("outputs", [

@@ -70,7 +70,12 @@
   }
 
   function loader(name) {  // the widget modules this server has (never a CDN); not libembed's, which needs eval
-    return new Promise(function (resolve, reject) { window.require([name], resolve, reject); });
+    return new Promise(function (resolve, reject) {
+      window.require([name], resolve, function (error) {
+        fallBack(error);
+        reject(error);
+      });
+    });
   }
 
   window.require(["@jupyter-widgets/html-manager"],
@@ -88,14 +93,29 @@
           tag.parentElement.insertBefore(area, tag);
           return manager.create_view(model).then(function (view) { return manager.display_view(view, area); });
         })).then(function () {
+          if (document.querySelector(".jupyter-widgets-error-widget")) {  // the manager's stand-in for a widget
+            throw new Error("a widget's module did not load");
+          }
           window.requestAnimationFrame(function () {  // what drawing set is not the visitor's
             models.forEach(follow);
             document.body.setAttribute("data-light-ready", "1");
           });
         });
-      }).catch(function (error) {
-        console.error("the page's widgets could not be drawn", error);
-        window.location.reload();
-      });
-    });
+      }).catch(fallBack);
+    }, fallBack);
+
+  // A page the manager cannot draw (a module that did not load, a widget drawn as the manager's error stand-in):
+  // once, the page again with Voila's front end.
+  let fellBack = false;
+
+  function fallBack(error) {
+    if (fellBack) {
+      return;
+    }
+    fellBack = true;
+    console.error("the page's widgets could not be drawn here; loading them with Voila's front end", error);
+    document.cookie = settings.frontCookie + "=voila; path=" + window.location.pathname +
+      "; max-age=60; samesite=strict";
+    window.location.reload();
+  }
 })();
