@@ -11,7 +11,8 @@ states are known. The light page is the snapshot's own HTML (same template, styl
   with Python behind it (:func:`.widget_state.needs_python`): it posts the page's changes to
   ``/voila/api/snapshot-live`` (:class:`GoLive`), which opens a session of the snapshot holding them
   (:mod:`.replay`) and names it in a short-lived cookie; the page loads again, gets Voila's front end on that
-  session, and the session hands the changes to a live kernel running the same page.
+  session (the snapshot's states, as for any snapshot page), and once the page holds its widgets the session hands
+  the changes to a live kernel running the same page, as the visitor's own would go.
 
 A snapshot whose cells hold anything else than widgets (a traceback, text) has no light page: it is served with
 Voila's front end. So is a page the script could not draw (a module that did not load): it sets

@@ -43,6 +43,7 @@ UNCLAIMED_SECONDS = 120.0  # a served page whose websocket never came
 GONE_SECONDS = 60.0  # after its websocket closed: the front end reconnects a dropped one within this
 RELOAD = 4001  # close code: the page changed since it was served (workbench-page.js reloads it)
 RETRY_SECONDS = 2.0  # a visitor taking a page live while the server is full: the next try after this
+PENDING_DELAY = 0.5  # seconds from a light page's states to its changes: its front end then holds every widget
 MODEL_IDS = "from soundcharts_lib.web.widget_state import print_model_ids as _p; _p(); del _p"
 
 
@@ -139,10 +140,7 @@ class ReplayConnection:
         self.control: str | None = None  # the widget control comm the front end opened
 
     async def connect(self) -> None:
-        """Nothing to connect to; a light page taken live goes live now, with its changes."""
-        if self.session.pending and self.session.promoting is None and self.session.kernel_id is None:
-            pending, self.session.pending = self.session.pending, []
-            self.take_live(*pending)
+        """Nothing to connect to."""
 
     def disconnect(self) -> None:
         """Nothing to let go of (the session stays, for a reconnecting front end)."""
@@ -182,6 +180,8 @@ class ReplayConnection:
             body = b'{"comm_id":' + json.dumps(comm).encode() + b',"data":' + snapshot.data + b"}"
             self.send("iopub", "comm_msg", header, body, snapshot.buffers)
             self.idle(header)
+            if self.session.pending:  # a light page taken live: its changes, once the page holds its widgets
+                asyncio.get_running_loop().call_later(PENDING_DELAY, self.take_pending)
         elif comm in snapshot.live and method in ("update", "custom"):
             self.take_live(frame)
         elif comm in snapshot.models and method == "request_state":
@@ -223,6 +223,12 @@ class ReplayConnection:
                   [buffer for _, buffer in mine])
 
     # -- going live ----------------------------------------------------------------------------------------------
+
+    def take_pending(self) -> None:
+        """A light page's changes (:mod:`.light_page`) go to a live kernel, as the visitor's own would from here."""
+        if self.session.pending and self.session.promoting is None and self.session.kernel_id is None:
+            pending, self.session.pending = self.session.pending, []
+            self.take_live(*pending)
 
     def take_live(self, *frames: bytes) -> None:
         self.handler.log.info("snapshot page %s goes live", self.handler.kernel_id)
