@@ -35,6 +35,9 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 PAYLOAD_NAME = "<script>window.__pwned = 1</script><b>Robert'); DROP TABLE track;--</b>"
 PAYLOAD_ARTIST = '<img src=x onerror="window.__pwned = 2"> & Co'
 PAGE_TIMEOUT_MS = 60_000  # a page's kernel start and notebook run, on a busy 2-core machine
+# Any expectation's wait: the first control with Python behind it takes a snapshot page live, and the page loads
+# again (web/light_page.py), which takes seconds more than a live page's answer on a busy machine.
+EXPECT_TIMEOUT_MS = 15_000
 
 
 def free_port() -> int:
@@ -235,3 +238,10 @@ def empty_db_url(tmp_path_factory) -> str:
     upgrade(eng)
     eng.dispose()
     return url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _expectations_wait_for_a_page_going_live():
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)

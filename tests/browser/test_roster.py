@@ -18,7 +18,7 @@ from soundcharts_lib.db.models import utcnow
 from soundcharts_lib.jobs.sync import today_utc
 from soundcharts_lib.ui.annotations import NOTE_COLOUR
 
-from .conftest import cells, download_csv, expect_rendered, hrefs, screenshot, sql
+from .conftest import PAGE_TIMEOUT_MS, cells, download_csv, expect_rendered, hrefs, screenshot, sql
 
 pytestmark = pytest.mark.browser
 
@@ -109,8 +109,9 @@ def test_overview_alerts_and_the_roster_toggle(voila, followed, page):
     assert len(cells(page, ".top-tracks")) == 10
     screenshot(page, "overview-alerts")
 
-    page.locator("button.roster-toggle").click()
-    expect(page.locator(".top-tracks .sc-card-title")).to_have_text("Top tracks · 30 days · your roster")
+    page.locator("button.roster-toggle").click()  # from a snapshot page: live (the page loads again)
+    expect(page.locator(".top-tracks .sc-card-title")).to_have_text("Top tracks · 30 days · your roster",
+                                                                    timeout=PAGE_TIMEOUT_MS)
     expect_rendered(page, ".top-tracks")
     tracks = expected_top_tracks(url, mine)
     assert len(tracks) >= 3
