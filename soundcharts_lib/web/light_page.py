@@ -97,15 +97,12 @@ def light_page(snapshot, static_url: str, base_url: str) -> str | None:
     return page[:at] + embedded + page[at:] if at >= 0 else None
 
 
-def pending_changes(body: bytes, snapshot) -> list[dict]:
-    """The changes a light page posts when it goes live, checked against ``snapshot``: a list of
-    ``{"model_id", "method": "update", "state": {...}}`` or ``{"model_id", "method": "custom", "content": {...}}``,
-    each naming a model of the snapshot (and, for an update, only traits it has). ``ValueError`` otherwise."""
-    try:
-        found = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError("the body is not JSON") from None
-    changes = found.get("changes") if isinstance(found, dict) else None
+def pending_changes(body: object, snapshot) -> list[dict]:
+    """The changes a light page posts when it goes live (``body``: its parsed JSON), checked against ``snapshot``: a
+    list of ``{"model_id", "method": "update", "state": {...}}`` or ``{"model_id", "method": "custom", "content":
+    {...}}``, each naming a model of the snapshot (and, for an update, only traits it has). ``ValueError``
+    otherwise."""
+    changes = body.get("changes") if isinstance(body, dict) else None
     if not isinstance(changes, list) or not changes or len(changes) > MAX_CHANGES:
         raise ValueError(f"'changes' must be a list of 1 to {MAX_CHANGES} changes")
     kept = []
@@ -154,7 +151,7 @@ class GoLive(APIHandler):
         if snap is None or snap.stamp != stamp:
             raise web.HTTPError(409, "the page changed since it was served: load it again")
         try:
-            changes = pending_changes(self.request.body, snap)
+            changes = pending_changes(found, snap)
         except ValueError as exc:
             raise web.HTTPError(400, str(exc)) from None
         if sessions.waiting() >= MAX_WAITING:

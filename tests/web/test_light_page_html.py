@@ -111,16 +111,16 @@ def test_the_changes_a_light_page_posts_are_checked_against_its_snapshot():
     snap = _snapshot(_page(_widget_output()))
     good = [{"model_id": VIEW_ID, "method": "update", "state": {"value": "x"}},
             {"model_id": OTHER_ID, "method": "custom", "content": {"event": "click"}, "extra": "dropped"}]
-    assert pending_changes(json.dumps({"changes": good}).encode(), snap) == [good[0], {
+    assert pending_changes(json.loads(json.dumps({"changes": good})), snap) == [good[0], {
         "model_id": OTHER_ID, "method": "custom", "content": {"event": "click"}}]
-    for bad in (b"\xff", b"[]", b'{"changes": []}', b'{"changes": [null]}', b'{"changes": "x"}',
+    for bad in (b"[]", b'{"changes": []}', b'{"changes": [null]}', b'{"changes": "x"}',
                 json.dumps({"changes": [{"model_id": "nope", "method": "update", "state": {}}]}).encode(),
                 json.dumps({"changes": [{"model_id": VIEW_ID, "method": "update", "state": {"layout": 1}}]}).encode(),
                 json.dumps({"changes": [{"model_id": VIEW_ID, "method": "update", "state": []}]}).encode(),
                 json.dumps({"changes": [{"model_id": VIEW_ID, "method": "custom", "content": "click"}]}).encode(),
                 json.dumps({"changes": [{"model_id": VIEW_ID, "method": "request_states"}]}).encode()):
         with pytest.raises(ValueError):
-            pending_changes(bad, snap)
+            pending_changes(json.loads(bad), snap)
 
 
 def _tarball(files: dict[str, bytes]) -> bytes:
