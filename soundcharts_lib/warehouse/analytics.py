@@ -326,22 +326,35 @@ def _chart_names(conn: Connection, which) -> pd.DataFrame:
                   .join_from(C, P, P.c.id == C.c.platform_id).where(which))
 
 
-def track_chart_history(engine: Engine, uuid: str, charts: Sequence[str] | None = None) -> pd.DataFrame:
-    """Every stored chart position of a track (only on ``charts``, slugs, when given): date, chart, chart_name,
-    platform, country_code, position, ordered by chart and date."""
+def track_chart_history(engine: Engine, uuid: str, charts: Sequence[str] | None = None, *,
+                        between: tuple[date, date] | None = None) -> pd.DataFrame:
+    """Every stored chart position of a track (only on ``charts``, slugs, when given; only from ``between``'s first
+    to its last date when given, see :func:`chart_span`): date, chart, chart_name, platform, country_code,
+    position, ordered by chart and date."""
     with engine.connect() as conn:
         names = None if charts is None else _chart_names(conn, C.c.slug.in_(list(charts)))
-        return _history(conn, _counted(conn, uuid), None if names is None else names["chart_id"].tolist(), names)
+        return _history(conn, _counted(conn, uuid), None if names is None else names["chart_id"].tolist(), names,
+                        between)
 
 
-def _history(conn: Connection, counted: list, only: list[int] | None, names: pd.DataFrame | None) -> pd.DataFrame:
-    """The counted entries (on the charts ``only`` when given, ids), as :func:`track_chart_history` gives them;
-    ``names``: the charts' ``CHART_NAME_COLUMNS`` when known, else read."""
+def chart_span(charts: pd.DataFrame) -> tuple[date, date] | None:
+    """The first and the last date of some rows of :func:`track_charts` (None without rows): that track's entries
+    on those charts lie between them, which confines a read to the months holding them on a partitioned table."""
+    return (as_date(charts["first_date"].min()), as_date(charts["last_date"].max())) if len(charts) else None
+
+
+def _history(conn: Connection, counted: list, only: list[int] | None, names: pd.DataFrame | None,
+             between: tuple[date, date] | None = None) -> pd.DataFrame:
+    """The counted entries (on the charts ``only`` when given, ids; from ``between``'s first to its last date when
+    given), as :func:`track_chart_history` gives them; ``names``: the charts' ``CHART_NAME_COLUMNS`` when known,
+    else read."""
     # The entries alone, from the index (chart, date and position), their charts' names joined here: a year-long hit
     # has tens of thousands of entries, and per-row joins, sorting and rows cost more than the lookups.
     entries = select(E.c.ranking_date, E.c.chart_id, E.c.position).where(*counted)
     if only is not None:
         entries = entries.where(E.c.chart_id.in_(only))
+    if between is not None:  # on monthly partitions, the months of those charts' entries only, not all of them
+        entries = entries.where(E.c.ranking_date.between(*between))
     rows = conn.execute(entries).cursor.fetchall()  # the driver's tuples, ordered here by numbers, not objects
     if not rows:
         return pd.DataFrame(columns=HISTORY_COLUMNS)
@@ -481,7 +494,9 @@ def track_page(engine: Engine, uuid: str, *, platforms: list[str] | None = None,
             charts = _charts(conn, uuid, counted)
             shown = None if history_charts is None or len(charts) <= history_charts else \
                 charts["chart_id"].head(history_charts).tolist()
-            history = _history(conn, counted, shown, charts[CHART_NAME_COLUMNS])
+            drawn = charts if shown is None else charts.head(history_charts)
+            history = _history(conn, counted, shown, charts[CHART_NAME_COLUMNS], chart_span(drawn)) if len(charts) \
+                else pd.DataFrame(columns=HISTORY_COLUMNS)
         return {"track": details, "history": history, "charts": charts.drop(columns="chart_id")}
 
     read = side_by_side(engine, entries=entries, now=lambda: track_charting_now(engine, uuid),

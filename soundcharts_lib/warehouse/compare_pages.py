@@ -80,7 +80,12 @@ def _track_parts(engine: Engine, item: dict) -> tuple[dict, pd.DataFrame, Callab
                ("Best position", "number", charts["peak_position"].min() if len(charts) else None),
                ("Charting now", "number", len(analytics.track_charting_now(engine, uuid)))]
     per_chart = charts.rename(columns={"appearances": "entries", "peak_position": "best"})[PER_CHART]
-    return panels, per_chart, lambda slugs: analytics.track_chart_history(engine, uuid, slugs), figures
+    def positions_on(slugs: list[str]) -> pd.DataFrame:  # only the months of its entries on those charts
+        span = analytics.chart_span(charts[charts["chart"].isin(slugs)])
+        return analytics.track_chart_history(engine, uuid, slugs, between=span) if span \
+            else pd.DataFrame(columns=analytics.HISTORY_COLUMNS)
+
+    return panels, per_chart, positions_on, figures
 
 
 def _artist_parts(engine: Engine, item: dict) -> tuple[dict, pd.DataFrame, Callable, list]:

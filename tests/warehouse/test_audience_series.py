@@ -6,6 +6,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import insert
 
 from soundcharts_lib.db.models import Platform, Track, TrackAudience
@@ -119,3 +121,26 @@ def test_indexed_to_100_from_each_platforms_first_value(db):
     assert idx.loc[d(9), "spotify"] == pytest.approx(spotify_value(9) / 1000 * 100)
     flat = s.indexed(pd.DataFrame({"x": pd.array([0, 3], dtype="Int64")}))
     assert flat["x"].isna().all()
+
+
+@given(st.lists(st.tuples(st.sampled_from([3, 1, 2]), st.integers(0, 12), st.integers(0, 2**40)), max_size=60),
+       st.randoms(use_true_random=False))
+def test_split_sums_each_platform_and_day_in_any_order_of_the_rows(points, rnd):
+    """The driver's rows come in no order (the read leaves grouping and sorting to ``split``): each platform's
+    frame holds its days ascending, each the sum of that day's rows, and a change only between consecutive days."""
+    rows = [(pid, d(i).isoformat() if n % 2 else d(i), v) for n, (pid, i, v) in enumerate(points)]  # SQLite: text
+    rnd.shuffle(rows)
+    slugs = {1: "spotify", 2: "youtube", 3: "tiktok"}
+    got = s.split(rows, slugs)
+    assert set(got) == set(slugs.values())
+    for pid, slug in slugs.items():
+        sums: dict[int, int] = {}
+        for p, i, v in points:
+            if p == pid:
+                sums[i] = sums.get(i, 0) + v
+        days = sorted(sums)
+        frame = got[slug]
+        assert frame["date"].tolist() == [d(i) for i in days]
+        assert frame["value"].tolist() == [sums[i] for i in days]
+        changes = [None] + [sums[b] - sums[a] if b == a + 1 else None for a, b in zip(days, days[1:], strict=False)]
+        assert [None if pd.isna(c) else int(c) for c in frame["daily_change"]] == changes[:len(days)]
