@@ -5,7 +5,6 @@ Dates are the charts' own ranking dates; "today" defaults to the current UTC dat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -326,15 +325,21 @@ def _chart_names(conn: Connection, which) -> pd.DataFrame:
                   .join_from(C, P, P.c.id == C.c.platform_id).where(which))
 
 
-def track_chart_history(engine: Engine, uuid: str, charts: Sequence[str] | None = None, *,
-                        between: tuple[date, date] | None = None) -> pd.DataFrame:
-    """Every stored chart position of a track (only on ``charts``, slugs, when given; only from ``between``'s first
-    to its last date when given, see :func:`chart_span`): date, chart, chart_name, platform, country_code,
-    position, ordered by chart and date."""
+def track_chart_history(engine: Engine, uuid: str) -> pd.DataFrame:
+    """Every stored chart position of a track: date, chart, chart_name, platform, country_code, position, ordered
+    by chart and date."""
     with engine.connect() as conn:
-        names = None if charts is None else _chart_names(conn, C.c.slug.in_(list(charts)))
-        return _history(conn, _counted(conn, uuid), None if names is None else names["chart_id"].tolist(), names,
-                        between)
+        return _history(conn, _counted(conn, uuid), None, None)
+
+
+def positions_on(engine: Engine, uuid: str, charts: pd.DataFrame) -> pd.DataFrame:
+    """A track's positions on some of its charts, ``charts`` being rows of :func:`track_charts` read with their
+    ids: as :func:`track_chart_history` gives them, read from those charts' months only (:func:`chart_span`)."""
+    if not len(charts):
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    with engine.connect() as conn:
+        return _history(conn, _counted(conn, uuid), charts["chart_id"].tolist(), charts[CHART_NAME_COLUMNS],
+                        chart_span(charts))
 
 
 def chart_span(charts: pd.DataFrame) -> tuple[date, date] | None:
@@ -374,11 +379,13 @@ def _history(conn: Connection, counted: list, only: list[int] | None, names: pd.
     return out
 
 
-def track_charts(engine: Engine, uuid: str) -> pd.DataFrame:
+def track_charts(engine: Engine, uuid: str, *, ids: bool = False) -> pd.DataFrame:
     """One row per chart the track has been on: chart, chart_name, platform, country_code, first_date,
-    last_date, appearances, peak_position, last_position (its position on last_date); most appearances first."""
+    last_date, appearances, peak_position, last_position (its position on last_date); most appearances first.
+    With ``ids``, each chart's ``chart_id`` first (for :func:`positions_on`)."""
     with engine.connect() as conn:
-        return _charts(conn, uuid, _counted(conn, uuid)).drop(columns="chart_id")
+        found = _charts(conn, uuid, _counted(conn, uuid))
+    return found if ids else found.drop(columns="chart_id")
 
 
 def _charts(conn: Connection, uuid: str, counted: list) -> pd.DataFrame:

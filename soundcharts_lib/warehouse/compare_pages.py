@@ -71,7 +71,7 @@ def _track_parts(engine: Engine, item: dict) -> tuple[dict, pd.DataFrame, Callab
     """A track's panels ``{(metric, platform): frame}``, its charts (:data:`PER_CHART`), its positions on some
     charts (a function of their slugs: date, chart, position) and its figures."""
     uuid = item["uuid"]
-    charts = analytics.track_charts(engine, uuid)
+    charts = analytics.track_charts(engine, uuid, ids=True)
     panels = {("audience", slug): frame for slug, frame in audience_series.audience_by_platform(engine, uuid).items()
               if len(frame)}
     figures = [("Artists", "text", item["credit_name"]), ("Released", "date", item["release_date"]),
@@ -80,12 +80,8 @@ def _track_parts(engine: Engine, item: dict) -> tuple[dict, pd.DataFrame, Callab
                ("Best position", "number", charts["peak_position"].min() if len(charts) else None),
                ("Charting now", "number", len(analytics.track_charting_now(engine, uuid)))]
     per_chart = charts.rename(columns={"appearances": "entries", "peak_position": "best"})[PER_CHART]
-    def positions_on(slugs: list[str]) -> pd.DataFrame:  # only the months of its entries on those charts
-        span = analytics.chart_span(charts[charts["chart"].isin(slugs)])
-        return analytics.track_chart_history(engine, uuid, slugs, between=span) if span \
-            else pd.DataFrame(columns=analytics.HISTORY_COLUMNS)
-
-    return panels, per_chart, positions_on, figures
+    return panels, per_chart, lambda slugs: analytics.positions_on(engine, uuid, charts[charts["chart"].isin(slugs)]), \
+        figures
 
 
 def _artist_parts(engine: Engine, item: dict) -> tuple[dict, pd.DataFrame, Callable, list]:

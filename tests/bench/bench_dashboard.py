@@ -197,8 +197,8 @@ def query_times(url: str, track_uuid: str, typical_uuid: str, chart: str) -> dic
         "overview: system_status": lambda: health.system_status(engine),
         "track: track_details": lambda: a.track_details(engine, track_uuid),
         "track: track_charts": lambda: a.track_charts(engine, track_uuid),
-        "track: track_chart_history, the figure's charts": lambda: a.track_chart_history(
-            engine, track_uuid, a.track_charts(engine, track_uuid)["chart"].head(HISTORY_LINES).tolist()),
+        "track: its charts, then positions_on the figure's charts": lambda: a.positions_on(
+            engine, track_uuid, a.track_charts(engine, track_uuid, ids=True).head(HISTORY_LINES)),
         "track: track_charting_now": lambda: a.track_charting_now(engine, track_uuid),
         "track: track_audience": lambda: a.track_audience(engine, track_uuid),
         "track: every chart position (the history download)": lambda: a.track_chart_history(engine, track_uuid),

@@ -211,7 +211,13 @@ def test_track_charts_agree_with_its_history_and_a_page_may_hold_its_top_charts_
     assert page["charts"].equals(charts) and page["history"]["chart"].unique().tolist() == ["sp-global"]
     assert values(page["history"]) == values(history[history["chart"] == "sp-global"])
     assert values(analytics.track_page(db, U[1], history_charts=3)["history"]) == values(history)
-    assert analytics.track_chart_history(db, U[1], []).empty
+    with_ids = analytics.track_charts(db, U[1], ids=True)
+    assert with_ids.drop(columns="chart_id").equals(charts)
+    for shown in (["sp-us"], ["sp-global", "dz-fr"], ["sp-us", "sp-global", "dz-fr"]):  # read from their months only
+        rows = with_ids[with_ids["chart"].isin(shown)]
+        assert analytics.chart_span(rows) == (min(rows["first_date"]), max(rows["last_date"]))
+        assert values(analytics.positions_on(db, U[1], rows)) == values(history[history["chart"].isin(shown)])
+    assert analytics.positions_on(db, U[1], with_ids.head(0)).empty and analytics.chart_span(with_ids.head(0)) is None
 
 
 def test_a_track_twice_on_its_last_ranking_is_at_its_best_position_there(db):
