@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.engine import Engine
 
 from soundcharts_lib.db.tables import AUD, P, T
@@ -83,9 +83,14 @@ def _load(engine: Engine, track_id: int, platform_ids: Mapping[str, int] | None,
           end: date | None, identifier: str | None = None) -> dict[str, pd.DataFrame]:
     """``{slug: frame(date, value, daily_change)}`` summed over identifiers (or one), ascending, one query;
     ``platform_ids`` None: every platform holding some of the track's audience from ``start`` to ``end``, by slug."""
-    # The stored points as they come, summed and ordered by :func:`split`: on PostgreSQL's monthly partitions the
-    # server's grouping and sort of a few thousand rows cost more than the rows (a typical track 6.2 -> 2.4 ms)
-    q = select(AUD.c.platform_id, AUD.c.date, AUD.c.audience_value).where(AUD.c.track_id == track_id)
+    if engine.dialect.name == "postgresql":  # the stored points as they come, summed and ordered by split(): the
+        # server's grouping and sort of a few thousand rows cost more than the rows (on monthly partitions a typical
+        # track's read 6.2 -> 2.4 ms, the year-long hit's 7.7 -> 4.6; on one table 3.5 -> 2.2 and 4.2 -> 4.4)
+        q = select(AUD.c.platform_id, AUD.c.date, AUD.c.audience_value)
+    else:  # SQLite sums in the index's order for free: half the rows for Python when a track has two identifiers
+        q = (select(AUD.c.platform_id, AUD.c.date, cast(func.sum(AUD.c.audience_value), BigInteger))
+             .group_by(AUD.c.platform_id, AUD.c.date))
+    q = q.where(AUD.c.track_id == track_id)
     if platform_ids is not None:
         q = q.where(AUD.c.platform_id.in_(list(platform_ids.values())))
     if start is not None:
