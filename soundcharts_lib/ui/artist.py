@@ -42,7 +42,7 @@ from soundcharts_lib.ui.compare import compare_picker
 from soundcharts_lib.ui.params import BadQuery, Query
 from soundcharts_lib.ui.track import audience_figure, growth_cells, history_figure
 from soundcharts_lib.warehouse import audience_series
-from soundcharts_lib.warehouse.analytics import UnknownEntity, growth_table
+from soundcharts_lib.warehouse.analytics import UnknownEntity
 from soundcharts_lib.warehouse.artist_pages import FIGURE_CHARTS, SERIES
 
 WEB_URL = re.compile(r"https?://[^\s\"'<>\\]+\Z", re.IGNORECASE)  # nothing that ends a quoted attribute or CSS url
@@ -222,7 +222,7 @@ def series_card(kind: str, uuid: str, part: dict, notes: pd.DataFrame) -> w.VBox
     tabs = styled(w.Tab(children=figures), "sc-tabs")
     tabs.titles = ("As stored", "Indexed to 100")
     offered = [downloads(f"artist-{kind}", part["wide"].reset_index(), title),
-               downloads(f"artist-{kind}-growth", growth_table(part["growth"]), "Growth")]
+               downloads(f"artist-{kind}-growth", audience_series.growth_table(part["growth"]), "Growth")]
     return card(title, about, tabs, styled(w.HTML(growth_html(part)), f"{css}-growth"), css_class=css,
                 downloads=offered)
 

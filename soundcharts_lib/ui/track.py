@@ -45,7 +45,6 @@ from soundcharts_lib.ui.figures import lines_chart
 from soundcharts_lib.ui.params import BadQuery, Query
 from soundcharts_lib.ui.track_reach import reach_cards, with_forecast
 from soundcharts_lib.warehouse import audience_series
-from soundcharts_lib.warehouse.analytics import growth_table
 
 HISTORY_LINES = 8
 MODES = {"Values": "value", "Indexed to 100": "indexed", "Daily change": "daily_change"}
@@ -292,8 +291,9 @@ class TrackView:
             self.audience_body.children = [nothing("Choose at least one platform.")]
             self.audience_downloads.children = []
             return
+        growth = audience_series.growth_table(audience["growth"])
         self.audience_downloads.children = [downloads("audience", audience["wide"].reset_index(), "Audience"),
-                                            downloads("audience-growth", growth_table(audience["growth"]), "Growth")]
+                                            downloads("audience-growth", growth, "Growth")]
         points, platforms = sum(len(f) for f in audience["series"].values()), len(audience["series"])
         sub = nothing(f"{points:,} daily points on {platforms} platform{'s' * (platforms != 1)}; growth is measured "
                       f"up to the last stored day{' before the end date' if self.settings['end'] else ''}.")

@@ -318,13 +318,6 @@ def _counted(conn: Connection, uuid: str) -> list:
     return mine + [tuple_(E.c.chart_id, E.c.ranking_date).not_in([failed[r] for r in held])] if held else mine
 
 
-def _chart_names(conn: Connection, which) -> pd.DataFrame:
-    """``CHART_NAME_COLUMNS`` of the charts ``which`` (a condition on the chart table) keeps."""
-    return _frame(conn, select(C.c.id.label("chart_id"), C.c.slug.label("chart"), C.c.name.label("chart_name"),
-                               P.c.slug.label("platform"), C.c.country_code)
-                  .join_from(C, P, P.c.id == C.c.platform_id).where(which))
-
-
 def track_chart_history(engine: Engine, uuid: str) -> pd.DataFrame:
     """Every stored chart position of a track: date, chart, chart_name, platform, country_code, position, ordered
     by chart and date."""
@@ -365,7 +358,9 @@ def _history(conn: Connection, counted: list, only: list[int] | None, names: pd.
         return pd.DataFrame(columns=HISTORY_COLUMNS)
     stored, chart_ids, positions = zip(*rows, strict=True)
     if names is None:
-        names = _chart_names(conn, C.c.id.in_(sorted(set(chart_ids))))
+        names = _frame(conn, select(C.c.id.label("chart_id"), C.c.slug.label("chart"), C.c.name.label("chart_name"),
+                                    P.c.slug.label("platform"), C.c.country_code)
+                       .join_from(C, P, P.c.id == C.c.platform_id).where(C.c.id.in_(sorted(set(chart_ids)))))
     names = names.sort_values("chart", kind="stable").reset_index(drop=True)
     chart = pd.Index(names["chart_id"]).get_indexer(chart_ids)  # each entry's chart, by slug
     day = {d: as_date(d) for d in set(stored)}
@@ -477,14 +472,6 @@ def track_audience(engine: Engine, uuid: str, platforms: list[str] | None = None
     return {"available": available, "platforms": chosen, "series": series,
             "wide": audience_series.aligned(series),
             "growth": {slug: audience_series.growth(frame) for slug, frame in history.items()}}
-
-
-def growth_table(growth: dict[str, dict[int, dict]]) -> pd.DataFrame:
-    """:func:`track_audience`'s ``growth`` as rows: platform, days, from_date, to_date, units, pct."""
-    rows = [{"platform": slug, **{k: g[k] for k in ("days", "from_date", "to_date", "units", "pct")}}
-            for slug, by_days in growth.items() for g in by_days.values()]
-    frame = pd.DataFrame(rows, columns=["platform", "days", "from_date", "to_date", "units", "pct"])
-    return frame.astype({"units": "Int64", "pct": "Float64"})
 
 
 def track_page(engine: Engine, uuid: str, *, platforms: list[str] | None = None, start: date | None = None,

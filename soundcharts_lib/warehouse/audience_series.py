@@ -233,3 +233,12 @@ def indexed(wide: pd.DataFrame) -> pd.DataFrame:
         base = valid.iloc[0] if len(valid) else None
         out[col] = values / base * 100 if base else pd.Series(pd.NA, index=wide.index, dtype="Float64")
     return out
+
+
+def growth_table(growth: dict[str, dict[int, dict]]) -> pd.DataFrame:
+    """:func:`.analytics.track_audience`'s ``growth`` (each platform's :func:`growth`) as rows: platform, days,
+    from_date, to_date, units, pct."""
+    rows = [{"platform": slug, **{k: g[k] for k in ("days", "from_date", "to_date", "units", "pct")}}
+            for slug, by_days in growth.items() for g in by_days.values()]
+    frame = pd.DataFrame(rows, columns=["platform", "days", "from_date", "to_date", "units", "pct"])
+    return frame.astype({"units": "Int64", "pct": "Float64"})

@@ -120,7 +120,7 @@ def _popularity(data: dict) -> pd.DataFrame:
 
 
 def _growth(data: dict) -> pd.DataFrame:
-    from soundcharts_lib.warehouse.analytics import growth_table
+    from soundcharts_lib.warehouse.audience_series import growth_table
 
     return growth_table(data["audience"]["growth"])
 

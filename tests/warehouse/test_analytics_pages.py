@@ -22,7 +22,7 @@ from soundcharts_lib.db.models import (
     TrackAudience,
     TrackPlatformIdentifier,
 )
-from soundcharts_lib.warehouse import analytics, health, quota, trends
+from soundcharts_lib.warehouse import analytics, audience_series, health, quota, trends
 
 TODAY = date(2026, 3, 10)
 NOW = datetime(2026, 3, 10, 12, 0)
@@ -238,7 +238,7 @@ def test_track_audience_range_limit_and_growth(db):
     assert audience["wide"]["spotify"].tolist() == [1260, 1270, 1280, 1290, 1300]
     growth = audience["growth"]["spotify"]  # over the whole history up to the end, not just the range shown
     assert growth[7]["units"] == 70 and growth[28]["units"] == 280 and growth[90]["units"] is None
-    table = analytics.growth_table(audience["growth"])
+    table = audience_series.growth_table(audience["growth"])
     assert values(table[["platform", "days", "units"]]) == [
         ["spotify", 7, 70], ["spotify", 28, 280], ["spotify", 90, None]]
     ended = analytics.track_audience(db, U[1], end=d(10))
