@@ -328,11 +328,16 @@ def track_chart_history(engine: Engine, uuid: str) -> pd.DataFrame:
 def positions_on(engine: Engine, uuid: str, charts: pd.DataFrame) -> pd.DataFrame:
     """A track's positions on some of its charts, ``charts`` being rows of :func:`track_charts` read with their
     ids: as :func:`track_chart_history` gives them, read from those charts' months only (:func:`chart_span`)."""
+    with engine.connect() as conn:
+        return _positions(conn, _counted(conn, uuid), charts)
+
+
+def _positions(conn: Connection, counted: list, charts: pd.DataFrame, *, every: bool = False) -> pd.DataFrame:
+    """:func:`positions_on` given ``counted``; ``every``: ``charts`` are all the track's (no filter on the chart)."""
     if not len(charts):
         return pd.DataFrame(columns=HISTORY_COLUMNS)
-    with engine.connect() as conn:
-        return _history(conn, _counted(conn, uuid), charts["chart_id"].tolist(), charts[CHART_NAME_COLUMNS],
-                        chart_span(charts))
+    return _history(conn, counted, None if every else charts["chart_id"].tolist(), charts[CHART_NAME_COLUMNS],
+                    chart_span(charts))
 
 
 def chart_span(charts: pd.DataFrame) -> tuple[date, date] | None:
@@ -486,11 +491,8 @@ def track_page(engine: Engine, uuid: str, *, platforms: list[str] | None = None,
             details = _details(conn, uuid)
             counted = _counted(conn, uuid)
             charts = _charts(conn, uuid, counted)
-            shown = None if history_charts is None or len(charts) <= history_charts else \
-                charts["chart_id"].head(history_charts).tolist()
-            drawn = charts if shown is None else charts.head(history_charts)
-            history = _history(conn, counted, shown, charts[CHART_NAME_COLUMNS], chart_span(drawn)) if len(charts) \
-                else pd.DataFrame(columns=HISTORY_COLUMNS)
+            drawn = charts if history_charts is None else charts.head(history_charts)
+            history = _positions(conn, counted, drawn, every=len(drawn) == len(charts))
         return {"track": details, "history": history, "charts": charts.drop(columns="chart_id")}
 
     read = side_by_side(engine, entries=entries, now=lambda: track_charting_now(engine, uuid),

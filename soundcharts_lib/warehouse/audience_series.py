@@ -119,8 +119,9 @@ def split(rows: Sequence[tuple], slugs: Mapping[int, str]) -> dict[str, pd.DataF
         return out
     # columns at once, each distinct date parsed and numbered once; ordered, summed and cut per platform in numpy
     pids, stored, values = zip(*rows, strict=True)
-    number = {d: _day(d).toordinal() for d in set(stored)}
-    named = {n: _day(d) for d, n in number.items()}
+    parsed = {d: _day(d) for d in set(stored)}
+    number = {d: day.toordinal() for d, day in parsed.items()}
+    named = {day.toordinal(): day for day in parsed.values()}
     days = np.fromiter(map(number.__getitem__, stored), dtype=np.int64, count=len(stored))
     pids, values = np.array(pids, dtype=np.int64), np.array(values, dtype=np.int64)
     order = np.lexsort((days, pids))
