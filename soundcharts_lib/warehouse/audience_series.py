@@ -6,6 +6,7 @@ chosen. Missing days stay missing: a daily change exists only where the day befo
 
 from __future__ import annotations
 
+import sqlite3
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from soundcharts_lib.db.tables import AUD, P, T
 from soundcharts_lib.errors import SoundchartsError
@@ -27,6 +29,10 @@ class NotStored(SoundchartsError, LookupError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "not stored"
+
+
+class OutOfRange(SoundchartsError, ValueError):
+    """A day's values of a platform whose sum leaves 64-bit integers (the message is one line)."""
 
 
 def track_info(engine: Engine, uuid: str) -> dict:
@@ -102,7 +108,13 @@ def _load(engine: Engine, track_id: int, platform_ids: Mapping[str, int] | None,
     with engine.connect() as conn:
         # the driver's own tuples, split per platform in one pass: years of daily points on several platforms
         # cost more in per-row processing than in the query
-        rows = conn.execute(q).cursor.fetchall()
+        try:
+            rows = conn.execute(q).cursor.fetchall()
+        except (OperationalError, sqlite3.OperationalError) as exc:  # SQLite's own sum of a day's identifiers past
+            # 64-bit integers, raised as the rows are stepped through: by the driver's fetch, or SQLAlchemy's execute
+            if "integer overflow" not in str(getattr(exc, "orig", exc)):
+                raise
+            raise OutOfRange("the audience of a platform sums its identifiers past 64-bit integers") from None
         if platform_ids is None:  # the platforms of the rows: no distinct read of the track's audience apart
             held = sorted({pid for pid, _, _ in rows})
             platform_ids = dict(sorted(conn.execute(select(P.c.slug, P.c.id).where(P.c.id.in_(held))).all())) \
@@ -129,12 +141,27 @@ def split(rows: Sequence[tuple], slugs: Mapping[int, str]) -> dict[str, pd.DataF
     first = np.ones(len(days), dtype=bool)
     first[1:] = (np.diff(pids) != 0) | (np.diff(days) != 0)
     kept = np.flatnonzero(first)
-    pids, days, values = pids[kept], days[kept], np.add.reduceat(values, kept)
+    sums = np.add.reduceat(values, kept)
+    _check_sums(sums, values, kept, pids, days, named, slugs)
+    pids, days, values = pids[kept], days[kept], sums
     dates = list(map(named.__getitem__, days.tolist()))
     starts = [0, *(np.flatnonzero(np.diff(pids)) + 1).tolist(), len(pids)]
     for lo, hi in zip(starts[:-1], starts[1:], strict=True):
         out[slugs[int(pids[lo])]] = _series(dates[lo:hi], days[lo:hi], values[lo:hi])
     return out
+
+
+def _check_sums(sums: np.ndarray, values: np.ndarray, kept: np.ndarray, pids: np.ndarray, days: np.ndarray,
+                named: Mapping[int, date], slugs: Mapping[int, str]) -> None:
+    """``OutOfRange`` when a day's sum (``sums``, of the ordered ``values`` from each of ``kept``) wrapped around:
+    possible only when a value is at least the largest integer over that day's number of values."""
+    counts = np.diff(np.append(kept, len(values)))
+    if not len(values) or np.abs(values).max() < np.iinfo(np.int64).max // counts.max():
+        return
+    for start, count, got in zip(kept.tolist(), counts.tolist(), sums.tolist(), strict=True):
+        if sum(values[start:start + count].tolist()) != got:  # Python's integers do not wrap
+            raise OutOfRange(f"the audience of {slugs[int(pids[start])]} on {named[int(days[start])]} sums its "
+                             "identifiers past 64-bit integers")
 
 
 def _day(value: date | str) -> date:

@@ -144,3 +144,18 @@ def test_split_sums_each_platform_and_day_in_any_order_of_the_rows(points, rnd):
         assert frame["value"].tolist() == [sums[i] for i in days]
         changes = [None] + [sums[b] - sums[a] if b == a + 1 else None for a, b in zip(days, days[1:], strict=False)]
         assert [None if pd.isna(c) else int(c) for c in frame["daily_change"]] == changes[:len(days)]
+
+
+def test_a_day_whose_identifiers_sum_past_64_bit_integers_is_a_one_line_error_never_a_wrapped_number(db):
+    big = 2 ** 62 + 5
+    assert s.split([(1, d(0), big), (1, d(0), 2 ** 61), (1, d(1), 9)], {1: "spotify"})["spotify"]["value"].tolist() \
+        == [big + 2 ** 61, 9]  # near the limit, still exact
+    with pytest.raises(s.OutOfRange, match=r"^the audience of spotify on 2026-01-01 sums its identifiers past 64-bit"):
+        s.split([(1, d(1), 9), (1, d(0), big), (1, d(0), big)], {1: "spotify"})
+    with db.begin() as conn:  # the other track: two identifiers on YouTube, stored values each within range
+        conn.execute(insert(TrackAudience), [
+            {"track_id": 2, "platform_id": 2, "platform_identifier": ident, "date": d(0), "audience_value": big}
+            for ident in ("h1", "h2")])
+    with pytest.raises(s.OutOfRange) as raised:
+        s.audience_by_platform(db, "99999999-2222-4333-a444-555555555555")
+    assert "\n" not in str(raised.value) and "64-bit" in str(raised.value)
