@@ -72,6 +72,9 @@ class Chart(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(DateTime)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # bumped by a trigger on every ranking row inserted, changed or deleted (migration 0010): the track-chart
+    # rollup holds the charts whose version it was built at
+    rankings_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class ChartRanking(Base):
@@ -220,6 +223,36 @@ class LabelShareRollup(RankingsSummedUp, Base):
     window_end: Mapped[date] = mapped_column(Date)
     metadata_fetched_at: Mapped[datetime | None] = mapped_column(DateTime)
     page: Mapped[dict] = mapped_column(JSONType)
+
+
+class TrackChartRollup(Base):
+    """A track's summary on a chart over all its counted entries: what the track, compare and artist pages read
+    instead of grouping a hit's tens of thousands of entries (``db/chart_rollup.py`` keeps it; a chart's rows are read
+    only while ``TrackChartRollupChart`` holds the chart's current ``rankings_version``)."""
+
+    __tablename__ = "track_chart_rollup"
+    __table_args__ = (Index("ix_track_chart_rollup_chart", "chart_id"),)  # a chart's rows, rebuilt together
+
+    track_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chart_id: Mapped[int] = mapped_column(ForeignKey("chart.id", ondelete="CASCADE"), primary_key=True)
+    first_date: Mapped[date] = mapped_column(Date)
+    last_date: Mapped[date] = mapped_column(Date)
+    appearances: Mapped[int] = mapped_column(Integer)
+    peak_position: Mapped[int] = mapped_column(Integer)
+    peak_date: Mapped[date] = mapped_column(Date)  # the first day at the peak position
+    last_position: Mapped[int] = mapped_column(Integer)  # its position on last_date
+
+
+class TrackChartRollupChart(RankingsSummedUp, Base):
+    """Which rankings a chart's ``TrackChartRollup`` rows hold: the chart's ``rankings_version`` when built, and its
+    successful rankings with ids up to ``max_ranking_id`` summed up (so a refresh adds only newer rankings when
+    those are still the same, and rebuilds the chart otherwise)."""
+
+    __tablename__ = "track_chart_rollup_chart"
+
+    chart_id: Mapped[int] = mapped_column(ForeignKey("chart.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    max_ranking_id: Mapped[int] = mapped_column(Integer)
 
 
 class Artist(Base):

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.api.payloads import ChartInfo, Ranking, RankingEntry
 from soundcharts_lib.api.payloads import Platform as PlatformRecord
+from soundcharts_lib.db import chart_rollup
 from soundcharts_lib.db.models import (
     utcnow,
 )
@@ -233,6 +234,7 @@ def store_rankings(engine: Engine, batch: Sequence[tuple[int, Ranking]], *, forc
         return []
     written = [0] * len(batch)
     with engine.begin() as conn:
+        chart_rollup.lock_charts(conn, [c for c, _ in batch])
         existing = _existing_rankings(conn, batch)
         todo = []
         for i, (chart_id, ranking) in enumerate(batch):

@@ -20,6 +20,8 @@ from soundcharts_lib.db.models import (
     Track,
     TrackArtist,
     TrackAudience,
+    TrackChartRollup,
+    TrackChartRollupChart,
     TrackPlatformIdentifier,
     TrackTopRollup,
     TrackTopRollupWindow,
@@ -60,6 +62,8 @@ RUN = SyncRun.__table__
 SCHK = SeriesCheck.__table__
 T = Track.__table__
 TA = TrackArtist.__table__
+TCR = TrackChartRollup.__table__
+TCRC = TrackChartRollupChart.__table__
 TPI = TrackPlatformIdentifier.__table__
 TR = TrackTopRollup.__table__
 TRW = TrackTopRollupWindow.__table__

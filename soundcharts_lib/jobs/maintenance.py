@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from soundcharts_lib import vocab
 from soundcharts_lib.config import Settings
+from soundcharts_lib.db import chart_rollup
 from soundcharts_lib.db.models import (
     Base,
     utcnow,
@@ -135,6 +136,7 @@ def _delete_batches(engine: Engine, table: Table, where, batch: int) -> tuple[in
             if not ids:
                 return rows, entries
             if table is R:
+                chart_rollup.lock_charts(conn, conn.execute(select(R.c.chart_id).where(R.c.id.in_(ids))).scalars())
                 entries += conn.execute(E.delete().where(E.c.ranking_id.in_(ids))).rowcount
             rows += conn.execute(table.delete().where(table.c.id.in_(ids))).rowcount
 
@@ -247,6 +249,8 @@ def _orphans(engine: Engine, repair: bool) -> list[Finding]:
             with engine.begin() as conn:
                 if child is R:
                     conn.execute(E.delete().where(E.c.ranking_id.in_(select(R.c.id).where(where))))
+                if child is E:  # entries gone without their ranking: the rollup of their charts is rebuilt
+                    chart_rollup.invalidate(conn, conn.execute(select(E.c.chart_id).where(where).distinct()).scalars())
                 finding.repaired = conn.execute(child.delete().where(where)).rowcount
         findings.append(finding)
     return findings

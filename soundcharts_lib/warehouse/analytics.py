@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Date, cast, exists, func, literal, select, tuple_
+from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
-from soundcharts_lib.db import rollup
+from soundcharts_lib.db import chart_rollup, rollup
 from soundcharts_lib.db.filters import among
 from soundcharts_lib.db.frames import as_date, query_frame, raw_frame
 from soundcharts_lib.db.tables import SUCCESS, TA, TPI, UNSUCCESSFUL, A, C, E, P, R, T
@@ -295,8 +295,6 @@ HISTORY_COLUMNS = ["date", "chart", "chart_name", "platform", "country_code", "p
 TRACK_CHART_COLUMNS = ["chart", "chart_name", "platform", "country_code", "first_date", "last_date", "appearances",
                        "peak_position", "last_position"]
 CHART_NAME_COLUMNS = ["chart_id", "chart", "chart_name", "platform", "country_code"]
-POSITIONS = 1_000_000  # above any chart position
-EPOCH = literal(date(1970, 1, 1), Date)
 
 
 def _track_id(uuid: str):
@@ -384,40 +382,23 @@ def track_charts(engine: Engine, uuid: str, *, ids: bool = False) -> pd.DataFram
     last_date, appearances, peak_position, last_position (its position on last_date); most appearances first.
     With ``ids``, each chart's ``chart_id`` first (for :func:`positions_on`)."""
     with engine.connect() as conn:
-        found = _charts(conn, uuid, _counted(conn, uuid))
+        found = _charts(conn, uuid, None)
     return found if ids else found.drop(columns="chart_id")
 
 
-def _charts(conn: Connection, uuid: str, counted: list) -> pd.DataFrame:
-    """:func:`track_charts` with each chart's ``chart_id`` first."""
-    # Aggregated in SQL from the index alone (its entries grouped by chart, dates and positions in the index): a
-    # year-long hit's tens of thousands of entries never leave the database.
-    aggregates = [func.min(E.c.ranking_date).label("first_date"), func.max(E.c.ranking_date).label("last_date"),
-                  func.count().label("appearances"), func.min(E.c.position).label("peak_position")]
-    if conn.dialect.name == "postgresql":  # the last date's smallest position from the same pass: the largest
-        # day x POSITIONS - position (a probe per chart, planned over every partition, costs more than the pass)
-        per_chart = (select(E.c.chart_id, *aggregates, func.max(day_number(E.c.ranking_date) * POSITIONS - E.c.position)
-                            .label("last")).where(*counted).group_by(E.c.chart_id).subquery())
-        last_position = day_number(per_chart.c.last_date) * POSITIONS - per_chart.c.last
-    else:  # SQLite: a probe per chart costs less than a date computed for each entry
-        per_chart = select(E.c.chart_id, *aggregates).where(*counted).group_by(E.c.chart_id).subquery()
-        last_entry = E.alias()  # (chart, date) names one ranking: the last date's entries are a counted ranking's
-        last_position = (select(func.min(last_entry.c.position))
-                         .where(last_entry.c.track_id == _track_id(uuid), last_entry.c.chart_id == per_chart.c.chart_id,
-                                last_entry.c.ranking_date == per_chart.c.last_date)
-                         .scalar_subquery())
+def _charts(conn: Connection, uuid: str, counted: list | None) -> pd.DataFrame:
+    """:func:`track_charts` with each chart's ``chart_id`` first: the track-chart rollup's rows, and for the charts
+    whose rankings changed since it was refreshed (none after a sync) the counted entries (``counted``: read when
+    None) summed up in SQL: a year-long hit's tens of thousands of entries never leave the database."""
+    columns = ["chart_id", "first_date", "last_date", "appearances", "peak_position", "last_position"]
+    rows = chart_rollup.summaries(conn, lambda track: track == _track_id(uuid), lambda: counted or _counted(conn, uuid))
+    per_chart = rows.subquery()
     q = (select(per_chart.c.chart_id, C.c.slug.label("chart"), C.c.name.label("chart_name"),
-                P.c.slug.label("platform"), C.c.country_code, per_chart.c.first_date, per_chart.c.last_date,
-                per_chart.c.appearances, per_chart.c.peak_position, last_position.label("last_position"))
+                P.c.slug.label("platform"), C.c.country_code, *(per_chart.c[c] for c in columns[1:]))
          .join_from(per_chart, C, C.c.id == per_chart.c.chart_id).join(P, P.c.id == C.c.platform_id)
          .order_by(per_chart.c.appearances.desc(), per_chart.c.peak_position, C.c.slug))
     found = _frame(conn, q)
     return found if len(found) else pd.DataFrame(columns=["chart_id", *TRACK_CHART_COLUMNS])
-
-
-def day_number(column):
-    """PostgreSQL: a date as its number of days since 1970-01-01, a big integer."""
-    return cast(column - EPOCH, BigInteger)
 
 
 NOW_COLUMNS = ["chart", "chart_name", "platform", "platform_name", "country_code", "country_name", "date", "position"]

@@ -13,17 +13,17 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Integer, cast, exists, func, select, tuple_
+from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.curation import roster
-from soundcharts_lib.db import rollup
+from soundcharts_lib.db import chart_rollup, rollup
 from soundcharts_lib.db.filters import among
 from soundcharts_lib.db.frames import as_date, raw_frame
 from soundcharts_lib.db.tables import SUCCESS, TA, TR, UNSUCCESSFUL, A, C, E, N, P, R, T
 from soundcharts_lib.vocab import today_utc
 from soundcharts_lib.warehouse import artist_series, audience_series, compare_pages
-from soundcharts_lib.warehouse.analytics import POSITIONS, UnknownEntity, day_number
+from soundcharts_lib.warehouse.analytics import UnknownEntity
 from soundcharts_lib.warehouse.side_by_side import side_by_side
 
 FIGURE_CHARTS = 8  # the artist's charts with most entries drawn in the positions figure (the table lists them all)
@@ -65,21 +65,13 @@ def _chart_names(conn: Connection, chart_ids: Iterable[int]) -> dict[int, tuple]
     return {row[0]: tuple(row[1:]) for row in conn.execute(q).cursor.fetchall()}
 
 
-UNIX_JULIAN_DAY = 2440587.5  # SQLite's julianday('1970-01-01')
-EPOCH = date(1970, 1, 1)
-
-
-def _per_track_chart(conn: Connection, counted: list) -> list[tuple]:
-    """One row per track and chart that holds counted entries: track_id, chart_id, entries, best position, first
-    and last date, and the smallest position x :data:`analytics.POSITIONS` + day number, which gives the best
-    position and the first day of it in the same pass."""
-    # a second pass over the (track, chart, position) pairs costs more than a key per entry
-    day = day_number(E.c.ranking_date) if conn.dialect.name == "postgresql" else \
-        cast(func.julianday(E.c.ranking_date) - UNIX_JULIAN_DAY, Integer)  # SQLite: dates are ISO text
-    q = (select(E.c.track_id, E.c.chart_id, func.count(), func.min(E.c.position), func.min(E.c.ranking_date),
-                func.max(E.c.ranking_date), func.min(E.c.position * POSITIONS + day))
-         .where(*counted).group_by(E.c.track_id, E.c.chart_id))
-    return [(*row[:4], as_date(row[4]), as_date(row[5]), row[6]) for row in conn.execute(q).cursor.fetchall()]
+def _per_track_chart(conn: Connection, track_ids: list[int], counted: list) -> list[tuple]:
+    """One row per track and chart that holds counted entries (from the track-chart rollup, see
+    :func:`chart_rollup.summaries`): track_id, chart_id, entries, best position, first and last date, and (best
+    position, its first day)."""
+    q = chart_rollup.summaries(conn, lambda track: among(conn, track, track_ids), lambda: counted)
+    return [(t, c, n, best, as_date(first), as_date(last), (best, as_date(best_day)))
+            for t, c, first, last, n, best, best_day, _ in conn.execute(q).cursor.fetchall()]
 
 
 def _now(conn: Connection, track_ids: list[int]) -> list[tuple]:
@@ -131,7 +123,7 @@ def _presence(conn: Connection, tracks: pd.DataFrame) -> dict:
     few thousand (track, chart) pairs, for which pandas' per-call costs outweigh the work."""
     ids = tracks["track_id"].tolist()
     counted = _counted(conn, ids) if ids else [E.c.track_id.in_([])]
-    pairs = _per_track_chart(conn, counted) if ids else []
+    pairs = _per_track_chart(conn, ids, counted) if ids else []
     per_track, per_chart = _summed(pairs, 0), _summed(pairs, 1)
     now: dict[int, list] = {}
     for track_id, chart_id, position in _now(conn, ids) if ids else []:
@@ -139,7 +131,7 @@ def _presence(conn: Connection, tracks: pd.DataFrame) -> dict:
     rows = []
     for track_id, uuid, name, credit, released in tracks.itertuples(index=False):
         seen, here = per_track.get(track_id), now.get(track_id, [])
-        best_date = None if seen is None else EPOCH + timedelta(days=int(seen["best_key"] % POSITIONS))
+        best_date = None if seen is None else seen["best_key"][1]
         rows.append((uuid, name, credit, released, len(seen["ids"]) if seen else 0, seen["entries"] if seen else 0,
                      seen and seen["best_position"], best_date, seen and seen["last_date"],
                      len({c for c, _ in here}), min((p for _, p in here), default=None)))

@@ -13,7 +13,7 @@ import pytest
 from alembic import command
 from sqlalchemy import insert, inspect, text
 
-from soundcharts_lib.db import make_engine, partition, store, upgrade
+from soundcharts_lib.db import chart_rollup, make_engine, partition, store, upgrade
 from soundcharts_lib.db.migrate import alembic_config
 from soundcharts_lib.db.models import ChartRanking, ChartRankingEntry
 from soundcharts_lib.warehouse import analytics, trends
@@ -109,12 +109,18 @@ def test_upgrade_backfills_every_entrys_chart_and_date_and_downgrade_restores_00
     assert index_columns(engine, "chart_ranking", "ix_ranking_success") == ["chart_id", "ranking_date"]
     assert index_columns(engine, "track_audience", "ix_audience_series") == ["track_id", "platform_id", "date",
                                                                              "audience_value"]
+    upgrade(engine)  # the pages of this release: 0010's charts holding rankings are read from the entries
+    with engine.connect() as conn:
+        assert chart_rollup.stale(conn) == [1, 2]
     check_pages(engine)
+    assert chart_rollup.refresh(engine) == ["2 charts rebuilt"]
+    check_pages(engine)  # from the track-chart rollup
     with engine.begin() as conn:
         command.downgrade(alembic_config(conn), "0006")
     assert "chart_id" not in {c["name"] for c in inspect(engine).get_columns("chart_ranking_entry")}
     assert index_columns(engine, "chart_ranking_entry", "ix_entry_track") == OLD_INDEX
     assert upgrade(engine, "0007") == "0007"
+    upgrade(engine)
     check_pages(engine)
     engine.dispose()
 

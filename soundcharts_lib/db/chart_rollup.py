@@ -1,0 +1,195 @@
+"""The track-chart rollup: each track's summary on each chart it was on (first and last date, appearances, peak
+position and its first day, position on the last date) over its counted entries, kept in ``track_chart_rollup`` so a
+track page reads a few rows instead of grouping a year-long hit's tens of thousands of entries.
+
+Never wrong, only unused: every ranking row inserted, changed or deleted bumps its chart's ``rankings_version`` (a
+trigger, migration 0010), and a chart's rows are read only while ``track_chart_rollup_chart`` holds that version;
+the other charts are read from the entries (:func:`stale`). :func:`refresh` brings stale charts up to date after
+each job that stores rankings, in one snapshot: a chart whose earlier rankings are still the ones it was built from
+(counted and summed up, like the other rollups) only adds its newer rankings' entries; any other chart is rebuilt.
+Entries deleted without their ranking (an integrity repair of orphans) call :func:`invalidate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+
+from sqlalchemy import BigInteger, Date, Integer, and_, case, cast, func, literal, select, union_all, update
+from sqlalchemy.engine import Connection, Engine
+
+from soundcharts_lib.db.filters import among
+from soundcharts_lib.db.models import utcnow
+from soundcharts_lib.db.tables import SUCCESS, TCR, TCRC, UNSUCCESSFUL, C, E, R
+from soundcharts_lib.db.upsert import dialect_insert
+
+LOCK_KEY = 0x74_63_72_6F  # PostgreSQL advisory lock: one refresh at a time
+# A position (any 32-bit integer) and a day number (days since 0001-01-01, under 2**22 up to 9999) packed into one
+# 64-bit integer, so the peak's first day and the last day's position come from the same pass as the rest
+POSITION_SHIFT, DAY_BITS, POSITION_BITS = 2**31, 2**22, 2**32
+ORIGIN = date(1, 1, 1)
+SQLITE_ORIGIN = 1721425.5  # SQLite's julianday('0001-01-01')
+SUMMARY = ["track_id", "chart_id", "first_date", "last_date", "appearances", "peak_position", "peak_date",
+           "last_position"]
+STAMP = ("rankings", "entries", "ranking_ids", "last_fetched_at")
+
+
+def _day_number(conn: Connection, column):
+    """A date column as its number of days since 0001-01-01 (SQLite stores dates as ISO text)."""
+    if conn.dialect.name == "postgresql":
+        return cast(column - literal(ORIGIN, Date), BigInteger)
+    return cast(func.julianday(column) - SQLITE_ORIGIN, BigInteger)
+
+
+def _date_of(conn: Connection, number):
+    if conn.dialect.name == "postgresql":
+        return literal(ORIGIN, Date) + cast(number, Integer)
+    return func.date(number + SQLITE_ORIGIN)
+
+
+def stale(conn: Connection) -> list[int]:
+    """The charts whose rollup rows do not hold their rankings as stored now (their tracks' summaries are read from
+    the entries): none right after a refresh."""
+    q = (select(C.c.id).outerjoin(TCRC, TCRC.c.chart_id == C.c.id)
+         .where(C.c.rankings_version != func.coalesce(TCRC.c.version, 0)).order_by(C.c.id))
+    return conn.execute(q).scalars().all()
+
+
+def summary_query(conn: Connection, where: list):
+    """The summary of the entries matching ``where`` per track and chart, in :data:`SUMMARY` order, in one pass: the
+    smallest (position, day) gives the peak and its first day, the largest (day, -position) the last day's
+    position."""
+    day, position = _day_number(conn, E.c.ranking_date), cast(E.c.position, BigInteger) + POSITION_SHIFT
+    peak = func.min(position * DAY_BITS + day)
+    last = func.max(day * POSITION_BITS + (POSITION_BITS - 1 - position))
+    values = (E.c.track_id, E.c.chart_id, func.min(E.c.ranking_date), func.max(E.c.ranking_date), func.count(),
+              func.min(E.c.position), _date_of(conn, peak % DAY_BITS),
+              cast(POSITION_SHIFT - 1 - last % POSITION_BITS, Integer))
+    return (select(*(v.label(name) for v, name in zip(values, SUMMARY, strict=True)))
+            .where(*where).group_by(E.c.track_id, E.c.chart_id))
+
+
+def summaries(conn: Connection, on_track: Callable, counted: Callable[[], list]):
+    """The summaries (:data:`SUMMARY`) of the tracks ``on_track`` keeps (a function of a track id column): the rollup's
+    rows, and for the charts whose rankings changed since it was refreshed (none after a sync) the entries that
+    ``counted()`` keeps, summed up in SQL."""
+    rows = select(*(TCR.c[c] for c in SUMMARY)).where(on_track(TCR.c.track_id))
+    changed = stale(conn)
+    if not changed:
+        return rows
+    live = summary_query(conn, [*counted(), among(conn, E.c.chart_id, changed)]).subquery()
+    return union_all(rows.where(TCR.c.chart_id.not_in(changed)), select(*(live.c[c] for c in SUMMARY)))
+
+
+def refresh(engine: Engine) -> list[str]:
+    """Bring every stale chart's rows up to date, in one transaction and one snapshot; return what was done."""
+    with engine.connect() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:  # the lock first, in its own statement: the snapshot below starts once it is held
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({LOCK_KEY})")
+            conn.commit()
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        try:
+            with conn.begin():
+                if not postgres:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")  # SQLite: the write lock now, so one snapshot
+                return _refresh_on(conn)
+        finally:
+            if postgres:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({LOCK_KEY})")
+                conn.commit()
+
+
+def _refresh_on(conn: Connection) -> list[str]:
+    charts = stale(conn)
+    if not charts:
+        return []
+    built = {row.chart_id: row for row in conn.execute(select(TCRC).where(TCRC.c.chart_id.in_(charts)))}
+    versions = dict(conn.execute(select(C.c.id, C.c.rankings_version).where(C.c.id.in_(charts))).all())
+    added, rebuilt = [], []
+    for chart_id in charts:
+        was = built.get(chart_id)
+        if was is not None and _stamp(conn, chart_id, was.max_ranking_id) == tuple(was._mapping[c] for c in STAMP):
+            newer = conn.execute(select(R.c.id).where(R.c.chart_id == chart_id, R.c.id > was.max_ranking_id,
+                                                      SUCCESS)).scalars().all()
+            if newer:
+                _add(conn, chart_id, newer)
+            added.append(chart_id)
+        else:
+            _rebuild(conn, chart_id)
+            rebuilt.append(chart_id)
+        _record(conn, chart_id, versions[chart_id])
+    return [f"{len(ids)} chart{'' if len(ids) == 1 else 's'} {what}" for ids, what in
+            ((added, "brought up to date with their new rankings"), (rebuilt, "rebuilt")) if ids]
+
+
+def _stamp(conn: Connection, chart_id: int, up_to: int | None = None) -> tuple:
+    """The chart's successful rankings (with ids up to ``up_to`` when given) counted and summed up."""
+    q = select(func.count(), func.coalesce(func.sum(R.c.entry_count), 0), func.coalesce(func.sum(R.c.id), 0),
+               func.max(R.c.fetched_at)).where(R.c.chart_id == chart_id, SUCCESS)
+    if up_to is not None:
+        q = q.where(R.c.id <= up_to)
+    n, entries, ids, last = conn.execute(q).one()
+    return int(n), int(entries), int(ids), last
+
+
+def _counted_on(chart_id: int) -> list:
+    """The chart's entries that count: not those of a ranking that is not a success (as the track pages read)."""
+    failed = select(R.c.ranking_date).where(R.c.chart_id == chart_id, UNSUCCESSFUL)
+    return [E.c.chart_id == chart_id, E.c.ranking_date.not_in(failed)]
+
+
+def _rebuild(conn: Connection, chart_id: int) -> None:
+    conn.execute(TCR.delete().where(TCR.c.chart_id == chart_id))
+    conn.execute(TCR.insert().from_select(SUMMARY, summary_query(conn, _counted_on(chart_id))))
+
+
+def _add(conn: Connection, chart_id: int, ranking_ids: list[int]) -> None:
+    """Merge the entries of the chart's rankings ``ranking_ids`` (not in its rows yet) into its rows."""
+    lo, hi = conn.execute(select(func.min(R.c.ranking_date), func.max(R.c.ranking_date))
+                          .where(R.c.id.in_(ranking_ids))).one()
+    new = summary_query(conn, [E.c.chart_id == chart_id, E.c.ranking_id.in_(ranking_ids),
+                               E.c.ranking_date.between(lo, hi)])
+    insert = dialect_insert(conn, TCR).from_select(SUMMARY, new)
+    old, x = TCR.c, insert.excluded
+    later, earlier = x.last_date > old.last_date, x.first_date < old.first_date
+    better = x.peak_position < old.peak_position
+    conn.execute(insert.on_conflict_do_update(index_elements=["track_id", "chart_id"], set_={
+        "first_date": case((earlier, x.first_date), else_=old.first_date),
+        "last_date": case((later, x.last_date), else_=old.last_date),
+        "appearances": old.appearances + x.appearances,
+        "peak_position": case((better, x.peak_position), else_=old.peak_position),
+        "peak_date": case((better, x.peak_date),
+                          (and_(x.peak_position == old.peak_position, x.peak_date < old.peak_date), x.peak_date),
+                          else_=old.peak_date),
+        "last_position": case((later, x.last_position), else_=old.last_position),
+    }))
+
+
+def _record(conn: Connection, chart_id: int, version: int) -> None:
+    up_to = conn.execute(select(func.coalesce(func.max(R.c.id), 0)).where(R.c.chart_id == chart_id)).scalar_one()
+    row = {"chart_id": chart_id, "version": version, "max_ranking_id": up_to,
+           **dict(zip(STAMP, _stamp(conn, chart_id, up_to), strict=True)), "refreshed_at": utcnow()}
+    insert = dialect_insert(conn, TCRC).values(row)
+    conn.execute(insert.on_conflict_do_update(index_elements=["chart_id"],
+                                              set_={k: v for k, v in row.items() if k != "chart_id"}))
+
+
+def invalidate(conn: Connection, chart_ids: Iterable[int] | None = None) -> None:
+    """Charts (None: every chart) whose entries changed without their rankings: their rows are not read again, and
+    the next refresh rebuilds them."""
+    bump, forget = update(C).values(rankings_version=C.c.rankings_version + 1), TCRC.delete()
+    if chart_ids is not None:
+        ids = sorted(set(chart_ids))
+        bump, forget = bump.where(C.c.id.in_(ids)), forget.where(TCRC.c.chart_id.in_(ids))
+    conn.execute(bump)
+    conn.execute(forget)
+
+
+def lock_charts(conn: Connection, chart_ids: Iterable[int]) -> None:
+    """PostgreSQL: lock the charts' rows in id order before their rankings change (the trigger updates each chart
+    row), so concurrent writers of shared charts never wait on each other in a cycle."""
+    ids = sorted(set(chart_ids))
+    if conn.dialect.name == "postgresql" and ids:
+        conn.execute(select(C.c.id).where(C.c.id.in_(ids)).order_by(C.c.id)
+                     .with_for_update(key_share=True))

@@ -1,0 +1,165 @@
+"""The track-chart rollup never disagrees with the entries: hypothesis writes rankings (any 32-bit position, dates
+before 1970 and far ahead, replaced, failed and deleted rankings, in any order), refreshes at random points, and
+after every step a track's per-chart summary (the track page, the artist page's pairs) equals the one counted here
+in Python from what was written. SQLite and PostgreSQL (also with monthly partitions)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from soundcharts_lib.api.payloads import ChartInfo, Platform, Ranking, RankingEntry, SongRef
+from soundcharts_lib.db import chart_rollup, make_engine, partition, store, upgrade
+from soundcharts_lib.jobs import maintenance
+from soundcharts_lib.warehouse import analytics, artist_pages
+
+pytestmark = pytest.mark.slow  # hypothesis writes and reads many rankings
+
+DAYS = [date(1969, 12, 30), date(1970, 1, 1), date(2024, 2, 29), date(2026, 12, 4), date(2026, 12, 5),
+        date(2099, 12, 31)]
+POSITION = st.one_of(st.integers(1, 5), st.integers(-2**31, 2**31 - 1).filter(bool))
+RANKING = st.tuples(st.integers(0, 2), st.sampled_from(DAYS),
+                    st.lists(st.tuples(st.integers(0, 3), POSITION), max_size=4, unique_by=(lambda e: e[0],
+                                                                                            lambda e: e[1])))
+STEP = st.one_of(st.tuples(st.just("store"), RANKING, st.booleans()),
+                 st.tuples(st.just("fail"), st.integers(0, 2), st.sampled_from(DAYS)),
+                 st.tuples(st.just("delete"), st.integers(0, 2), st.sampled_from(DAYS)),
+                 st.tuples(st.just("refresh")))
+RUN = itertools.count()
+
+
+def chart_info(slug: str) -> ChartInfo:
+    return ChartInfo(slug=slug, name=slug, platform="spotify", type="top", frequency="daily", country_code=None,
+                     country_name=None, city_name=None, max_results=None, web_url=None, metric_type=None,
+                     metric_description=None)
+
+
+def expected(written: dict, charts: list[str], uuid: str) -> list[list]:
+    """The track's summary per chart, from the rankings written (``{(chart, day): (status, {uuid: position})}``):
+    chart, first_date, last_date, appearances, peak_position, last_position, peak_date; as the page orders it."""
+    rows = []
+    for i, slug in enumerate(charts):
+        seen = sorted((day, tracks[uuid]) for (c, day), (status, tracks) in written.items()
+                      if c == i and status == "success" and uuid in tracks)
+        if seen:
+            peak = min(p for _, p in seen)
+            rows.append([slug, seen[0][0], seen[-1][0], len(seen), peak, seen[-1][1],
+                         min(d for d, p in seen if p == peak)])
+    return sorted(rows, key=lambda r: (-r[3], r[4], r[0]))
+
+
+def check(engine, written: dict, charts: list[str], uuids: list[str]) -> None:
+    """The track page's per-chart summary and the artist page's pairs of each track equal :func:`expected`."""
+    with engine.connect() as conn:
+        ids = dict(conn.execute(text("select uuid, id from track")).all())
+        slugs = dict(conn.execute(text("select id, slug from chart")).all())
+        known = [ids[u] for u in uuids if u in ids]
+        pairs = artist_pages._per_track_chart(conn, known, artist_pages._counted(conn, known)) if known else []
+    for uuid in uuids:
+        want = expected(written, charts, uuid)
+        if uuid not in ids:
+            assert want == []
+            continue
+        got = analytics.track_charts(engine, uuid)
+        assert got[["chart", "first_date", "last_date", "appearances", "peak_position", "last_position"]] \
+            .values.tolist() == [r[:6] for r in want]
+        mine = sorted([slugs[c], first, last, n, best, peak[1]] for t, c, n, best, first, last, peak in pairs
+                      if t == ids[uuid])
+        assert mine == sorted([*r[:5], r[6]] for r in want)
+
+
+def run_steps(engine, steps) -> None:
+    run = next(RUN)
+    charts = [f"rollup-{run}-{i}" for i in range(3)]
+    uuids = [f"00000000-0000-4000-8000-{run:06d}{i:06d}" for i in range(4)]
+    chart_ids = store.upsert_charts(engine, [chart_info(slug) for slug in charts])
+    written: dict = {}
+    for step in steps:
+        if step[0] == "store":
+            (chart, day, items), force = step[1], step[2]
+            tracks = {uuids[t]: p for t, p in items}
+            entries = [RankingEntry(song=SongRef(uuid=u, name=u), position=p) for u, p in tracks.items()]
+            stored = store.store_ranking(engine, chart_ids[charts[chart]], Ranking(
+                chart=chart_info(charts[chart]), date=day, date_raw=day.isoformat(), entries=entries), force=force)
+            if stored or (not entries and ((chart, day) not in written or written[(chart, day)][0] != "success"
+                                           or force)):
+                written[(chart, day)] = ("success", tracks)
+        elif step[0] == "fail":  # as the integrity repair marks a ranking for refetch
+            with engine.begin() as conn:
+                conn.execute(text("update chart_ranking set status = 'failed' where chart_id = :c and "
+                                  "ranking_date = :d"), {"c": chart_ids[charts[step[1]]], "d": step[2]})
+            if (step[1], step[2]) in written:
+                written[(step[1], step[2])] = ("failed", written[(step[1], step[2])][1])
+        elif step[0] == "delete":  # as the retention cleanup deletes a ranking
+            with engine.connect() as conn:
+                rid = conn.execute(text("select id from chart_ranking where chart_id = :c and ranking_date = :d"),
+                                   {"c": chart_ids[charts[step[1]]], "d": step[2]}).scalar()
+            if rid is not None:
+                maintenance._delete_batches(engine, maintenance.R, maintenance.R.c.id == rid, 10)
+            written.pop((step[1], step[2]), None)
+        else:
+            chart_rollup.refresh(engine)
+        check(engine, written, charts, uuids)
+    chart_rollup.refresh(engine)
+    with engine.connect() as conn:
+        assert chart_rollup.stale(conn) == []
+    check(engine, written, charts, uuids)
+
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                          HealthCheck.too_slow])
+
+
+@given(steps=st.lists(STEP, max_size=10))
+@SETTINGS
+def test_the_track_chart_rollup_equals_the_entries_through_any_writes(engine, steps):
+    run_steps(engine, steps)
+
+
+@pytest.mark.postgres
+@given(steps=st.lists(STEP, max_size=10))
+@settings(SETTINGS, max_examples=15)
+def test_the_track_chart_rollup_on_monthly_partitions(partitioned, steps):
+    run_steps(partitioned, steps)
+
+
+@pytest.fixture
+def partitioned(pg_url):
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    partition.apply(engine, "monthly", today=date(2026, 12, 5))
+    store.upsert_platforms(engine, [Platform(code="spotify", name="Spotify")], charts=True)
+    yield engine
+    engine.dispose()
+
+
+def test_a_repair_of_entries_left_without_their_ranking_rebuilds_their_charts(engine):
+    """Entries whose ranking is gone (foreign keys off in another tool) count on the track page until the
+    integrity repair deletes them; the rollup follows."""
+    day = date(2026, 12, 1)
+    chart_id = store.upsert_charts(engine, [chart_info("orphans")])["orphans"]
+    uuid = "00000000-0000-4000-8000-0000000000aa"
+    for i in range(3):
+        store.store_ranking(engine, chart_id, Ranking(chart=chart_info("orphans"), date=day + timedelta(days=i),
+                                                      date_raw="x", entries=[RankingEntry(
+                                                          song=SongRef(uuid=uuid, name="Orphaned"), position=i + 1)]))
+    with engine.connect() as conn:  # the ranking row only, as a tool without foreign keys would
+        off, on = (("set session_replication_role = replica", "reset session_replication_role")
+                   if conn.dialect.name == "postgresql" else ("PRAGMA foreign_keys=OFF", "PRAGMA foreign_keys=ON"))
+        conn.exec_driver_sql(off)
+        conn.execute(text("delete from chart_ranking where chart_id = :c and ranking_date = :d"), {"c": chart_id,
+                                                                                                  "d": day})
+        conn.commit()
+        conn.exec_driver_sql(on)
+    assert chart_rollup.refresh(engine) == ["1 chart rebuilt"]  # with the orphans, as the track page counts them
+    assert analytics.track_charts(engine, uuid)["appearances"].tolist() == [3]
+    maintenance.check_database(engine, repair=True)  # deletes them, and the rollups catch up
+    with engine.connect() as conn:
+        assert chart_rollup.stale(conn) == []
+    assert analytics.track_charts(engine, uuid)[["first_date", "appearances", "peak_position"]].values.tolist() == [
+        [day + timedelta(days=1), 2, 2]]
