@@ -2,12 +2,14 @@
 position and its first day, position on the last date) over its counted entries, kept in ``track_chart_rollup`` so a
 track page reads a few rows instead of grouping a year-long hit's tens of thousands of entries.
 
+The entries that count are those of successful rankings (entries left without their ranking by a tool that ignored
+the foreign keys count nowhere; the integrity check reports them).
+
 Never wrong, only unused: every ranking row inserted, changed or deleted bumps its chart's ``rankings_version`` (a
 trigger, migration 0010), and a chart's rows are read only while ``track_chart_rollup_chart`` holds that version;
 the other charts are read from the entries (:func:`stale`). :func:`refresh` brings stale charts up to date after
 each job that stores rankings, in one snapshot: a chart whose earlier rankings are still the ones it was built from
 (counted and summed up, like the other rollups) only adds its newer rankings' entries; any other chart is rebuilt.
-Entries deleted without their ranking (an integrity repair of orphans) call :func:`invalidate`.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, Integer, and_, case, cast, func, literal, select, union_all, update
+from sqlalchemy import BigInteger, Date, Integer, and_, case, cast, func, literal, select, union_all
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db.filters import among
 from soundcharts_lib.db.models import utcnow
-from soundcharts_lib.db.tables import SUCCESS, TCR, TCRC, UNSUCCESSFUL, C, E, R
+from soundcharts_lib.db.tables import SUCCESS, TCR, TCRC, C, E, R
 from soundcharts_lib.db.upsert import dialect_insert
 
 LOCK_KEY = 0x74_63_72_6F  # PostgreSQL advisory lock: one refresh at a time
@@ -101,55 +103,57 @@ def refresh(engine: Engine) -> list[str]:
 
 
 def _refresh_on(conn: Connection) -> list[str]:
+    """A handful of statements however many charts are stale (a sync changes every chart it follows)."""
     charts = stale(conn)
     if not charts:
         return []
-    built = {row.chart_id: row for row in conn.execute(select(TCRC).where(TCRC.c.chart_id.in_(charts)))}
-    versions = dict(conn.execute(select(C.c.id, C.c.rankings_version).where(C.c.id.in_(charts))).all())
-    added, rebuilt = [], []
-    for chart_id in charts:
-        was = built.get(chart_id)
-        if was is not None and _stamp(conn, chart_id, was.max_ranking_id) == tuple(was._mapping[c] for c in STAMP):
-            newer = conn.execute(select(R.c.id).where(R.c.chart_id == chart_id, R.c.id > was.max_ranking_id,
-                                                      SUCCESS)).scalars().all()
-            if newer:
-                _add(conn, chart_id, newer)
-            added.append(chart_id)
-        else:
-            _rebuild(conn, chart_id)
-            rebuilt.append(chart_id)
-        _record(conn, chart_id, versions[chart_id])
+    built = {row.chart_id: tuple(row[1:]) for row in conn.execute(
+        select(TCRC.c.chart_id, *(TCRC.c[c] for c in STAMP)).where(among(conn, TCRC.c.chart_id, charts)))}
+    bound = select(TCRC.c.max_ranking_id).where(TCRC.c.chart_id == R.c.chart_id).scalar_subquery()
+    kept = _stamps(conn, list(built), R.c.id <= bound)  # the rankings the rows hold, as stored now
+    added = [c for c in charts if c in built and kept.get(c, EMPTY) == built[c]]
+    rebuilt = [c for c in charts if c not in added]
+    if added:
+        newer = conn.execute(select(R.c.id).where(among(conn, R.c.chart_id, added), R.c.id > bound, SUCCESS))
+        _add(conn, added, newer.scalars().all())
+    if rebuilt:
+        _rebuild(conn, rebuilt)
+    _record(conn, charts)
     return [f"{len(ids)} chart{'' if len(ids) == 1 else 's'} {what}" for ids, what in
             ((added, "brought up to date with their new rankings"), (rebuilt, "rebuilt")) if ids]
 
 
-def _stamp(conn: Connection, chart_id: int, up_to: int | None = None) -> tuple:
-    """The chart's successful rankings (with ids up to ``up_to`` when given) counted and summed up."""
-    q = select(func.count(), func.coalesce(func.sum(R.c.entry_count), 0), func.coalesce(func.sum(R.c.id), 0),
-               func.max(R.c.fetched_at)).where(R.c.chart_id == chart_id, SUCCESS)
-    if up_to is not None:
-        q = q.where(R.c.id <= up_to)
-    n, entries, ids, last = conn.execute(q).one()
-    return int(n), int(entries), int(ids), last
+EMPTY = (0, 0, 0, None)
 
 
-def _counted_on(chart_id: int) -> list:
-    """The chart's entries that count: not those of a ranking that is not a success (as the track pages read)."""
-    failed = select(R.c.ranking_date).where(R.c.chart_id == chart_id, UNSUCCESSFUL)
-    return [E.c.chart_id == chart_id, E.c.ranking_date.not_in(failed)]
+def _stamps(conn: Connection, charts: list[int], *where) -> dict[int, tuple]:
+    """Per chart, its successful rankings (those ``where`` keeps) counted and summed up (charts without any: none)."""
+    if not charts:
+        return {}
+    q = (select(R.c.chart_id, func.count(), func.sum(R.c.entry_count), func.sum(R.c.id), func.max(R.c.fetched_at))
+         .where(among(conn, R.c.chart_id, charts), SUCCESS, *where).group_by(R.c.chart_id))
+    return {c: (int(n), int(entries), int(ids), last) for c, n, entries, ids, last in conn.execute(q)}
 
 
-def _rebuild(conn: Connection, chart_id: int) -> None:
-    conn.execute(TCR.delete().where(TCR.c.chart_id == chart_id))
-    conn.execute(TCR.insert().from_select(SUMMARY, summary_query(conn, _counted_on(chart_id))))
+def _counted(conn: Connection, charts: list[int], ranking_ids: list[int] | None = None) -> list:
+    """The entries that count on ``charts``: those of their successful rankings (of ``ranking_ids`` when given)."""
+    of = E.c.ranking_id.in_(select(R.c.id).where(among(conn, R.c.chart_id, charts), SUCCESS)) \
+        if ranking_ids is None else among(conn, E.c.ranking_id, ranking_ids)
+    return [among(conn, E.c.chart_id, charts), of]
 
 
-def _add(conn: Connection, chart_id: int, ranking_ids: list[int]) -> None:
-    """Merge the entries of the chart's rankings ``ranking_ids`` (not in its rows yet) into its rows."""
+def _rebuild(conn: Connection, charts: list[int]) -> None:
+    conn.execute(TCR.delete().where(among(conn, TCR.c.chart_id, charts)))
+    conn.execute(TCR.insert().from_select(SUMMARY, summary_query(conn, _counted(conn, charts))))
+
+
+def _add(conn: Connection, charts: list[int], ranking_ids: list[int]) -> None:
+    """Merge the entries of the rankings ``ranking_ids`` of ``charts`` (not in their rows yet) into their rows."""
+    if not ranking_ids:
+        return
     lo, hi = conn.execute(select(func.min(R.c.ranking_date), func.max(R.c.ranking_date))
-                          .where(R.c.id.in_(ranking_ids))).one()
-    new = summary_query(conn, [E.c.chart_id == chart_id, E.c.ranking_id.in_(ranking_ids),
-                               E.c.ranking_date.between(lo, hi)])
+                          .where(among(conn, R.c.id, ranking_ids))).one()
+    new = summary_query(conn, [*_counted(conn, charts, ranking_ids), E.c.ranking_date.between(lo, hi)])
     insert = dialect_insert(conn, TCR).from_select(SUMMARY, new)
     old, x = TCR.c, insert.excluded
     later, earlier = x.last_date > old.last_date, x.first_date < old.first_date
@@ -166,24 +170,18 @@ def _add(conn: Connection, chart_id: int, ranking_ids: list[int]) -> None:
     }))
 
 
-def _record(conn: Connection, chart_id: int, version: int) -> None:
-    up_to = conn.execute(select(func.coalesce(func.max(R.c.id), 0)).where(R.c.chart_id == chart_id)).scalar_one()
-    row = {"chart_id": chart_id, "version": version, "max_ranking_id": up_to,
-           **dict(zip(STAMP, _stamp(conn, chart_id, up_to), strict=True)), "refreshed_at": utcnow()}
-    insert = dialect_insert(conn, TCRC).values(row)
-    conn.execute(insert.on_conflict_do_update(index_elements=["chart_id"],
-                                              set_={k: v for k, v in row.items() if k != "chart_id"}))
-
-
-def invalidate(conn: Connection, chart_ids: Iterable[int] | None = None) -> None:
-    """Charts (None: every chart) whose entries changed without their rankings: their rows are not read again, and
-    the next refresh rebuilds them."""
-    bump, forget = update(C).values(rankings_version=C.c.rankings_version + 1), TCRC.delete()
-    if chart_ids is not None:
-        ids = sorted(set(chart_ids))
-        bump, forget = bump.where(C.c.id.in_(ids)), forget.where(TCRC.c.chart_id.in_(ids))
-    conn.execute(bump)
-    conn.execute(forget)
+def _record(conn: Connection, charts: list[int]) -> None:
+    """Each chart's rows now hold its rankings as stored: its version, its largest ranking id and its successful
+    rankings summed up."""
+    versions = dict(conn.execute(select(C.c.id, C.c.rankings_version).where(among(conn, C.c.id, charts))).all())
+    largest = dict(conn.execute(select(R.c.chart_id, func.max(R.c.id)).where(among(conn, R.c.chart_id, charts))
+                                .group_by(R.c.chart_id)).all())
+    stamps, now = _stamps(conn, charts), utcnow()
+    rows = [{"chart_id": c, "version": versions[c], "max_ranking_id": largest.get(c, 0), "refreshed_at": now,
+             **dict(zip(STAMP, stamps.get(c, EMPTY), strict=True))} for c in charts if c in versions]
+    conn.execute(TCRC.delete().where(among(conn, TCRC.c.chart_id, charts)))
+    if rows:
+        conn.execute(TCRC.insert(), rows)
 
 
 def lock_charts(conn: Connection, chart_ids: Iterable[int]) -> None:

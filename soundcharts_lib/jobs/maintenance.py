@@ -249,8 +249,6 @@ def _orphans(engine: Engine, repair: bool) -> list[Finding]:
             with engine.begin() as conn:
                 if child is R:
                     conn.execute(E.delete().where(E.c.ranking_id.in_(select(R.c.id).where(where))))
-                if child is E:  # entries gone without their ranking: the rollup of their charts is rebuilt
-                    chart_rollup.invalidate(conn, conn.execute(select(E.c.chart_id).where(where).distinct()).scalars())
                 finding.repaired = conn.execute(child.delete().where(where)).rowcount
         findings.append(finding)
     return findings
