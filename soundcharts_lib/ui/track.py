@@ -23,6 +23,7 @@ from soundcharts_lib.ui.common import (
     day,
     downloads,
     empty_state,
+    error_message,
     first,
     grid,
     guarded,
@@ -284,6 +285,12 @@ class TrackView:
         self.platform_box.children = list(self.checks.values())
 
     def _show_audience(self, audience: dict) -> None:
+        if audience.get("error") is not None:
+            self.audience_body.children = [styled(w.HTML(
+                f"<div><b>Could not load the audience:</b> {html.escape(error_message(audience['error']))}</div>"),
+                "sc-state", "error-state")]
+            self.audience_downloads.children = []
+            return
         if not audience["available"]:
             self.audience_body.children = []
             return

@@ -466,7 +466,8 @@ def track_page(engine: Engine, uuid: str, *, platforms: list[str] | None = None,
 
     ``history`` holds every stored position, or with ``history_charts`` only those on that many of its charts
     (the first of ``charts``: most appearances), as a figure shows them. Its charts, where it charts now and its
-    audience are read side by side."""
+    audience are read side by side; an audience that cannot be summed (``audience_series.OutOfRange``) comes back
+    with ``error`` and no series."""
     def entries() -> dict:
         with engine.connect() as conn:  # the counted entries read once for the charts and their history
             details = _details(conn, uuid)
@@ -476,6 +477,12 @@ def track_page(engine: Engine, uuid: str, *, platforms: list[str] | None = None,
             history = _positions(conn, counted, drawn, every=len(drawn) == len(charts))
         return {"track": details, "history": history, "charts": charts.drop(columns="chart_id")}
 
-    read = side_by_side(engine, entries=entries, now=lambda: track_charting_now(engine, uuid),
-                        audience=lambda: track_audience(engine, uuid, platforms, start=start, end=end, limit=limit))
+    def audience() -> dict:  # an audience that cannot be summed is said in its card; the rest of the page shows
+        try:
+            return track_audience(engine, uuid, platforms, start=start, end=end, limit=limit)
+        except audience_series.OutOfRange as exc:
+            return {"available": audience_series.audience_platforms(engine, uuid), "platforms": [], "series": {},
+                    "wide": pd.DataFrame(), "growth": {}, "error": exc}
+
+    read = side_by_side(engine, entries=entries, now=lambda: track_charting_now(engine, uuid), audience=audience)
     return {**read.pop("entries"), **read}

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from soundcharts_lib.curation import alerts, annotations, roster
-from soundcharts_lib.warehouse import analytics, artist_pages, compare_pages, forecast, reach_pages
+from soundcharts_lib.warehouse import analytics, artist_pages, audience_series, compare_pages, forecast, reach_pages
 from soundcharts_lib.warehouse.side_by_side import side_by_side
 
 OVERVIEW_TRACKS, PLATFORM_TRACKS, TOP_DAYS = 10, 20, 30  # as analytics.overview / platform_page list them
@@ -77,5 +77,8 @@ def track_page(engine: Engine, uuid: str, **settings) -> dict:
                         compare=lambda: compare_pages.track_candidates(engine, uuid),
                         reach=lambda: reach_pages.track_reach(engine, uuid))
     follow = read["follow"]
-    ahead = forecast.track_forecast(engine, uuid) if follow["track"] or follow["artists"] else {}
+    try:
+        ahead = forecast.track_forecast(engine, uuid) if follow["track"] or follow["artists"] else {}
+    except audience_series.OutOfRange:  # said in the audience card (analytics.track_page)
+        ahead = {}
     return {**read.pop("data"), **read, "forecast": ahead}

@@ -4,7 +4,7 @@
                                           [--db PATH [--reuse]] [--browser]
 
 Builds the warehouse fast (the project's schema from ``soundcharts_lib.db.upgrade``, then raw sqlite3 executemany
-with the entry indexes dropped and rebuilt, then the top-tracks rollup built by ``rollup.refresh`` as a sync does):
+with the entry indexes dropped and rebuilt, then the top-tracks and track-chart rollups built as a sync does):
 daily charts spread over 8 platforms ending today, entries with their ranking's date and chart, tracks that stay on a
 chart for weeks and move, one hit on every chart for the last year, 3 years of audience for one track per 10,000
 entries (the hit on 5 platforms with 2 identifiers each), a run history with quota figures. Then times (warm, median
@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import seed_pages  # noqa: E402
 from driver_clock import DriverClock  # noqa: E402
 
-from soundcharts_lib.db import make_engine, rollup, upgrade  # noqa: E402
+from soundcharts_lib.db import chart_rollup, make_engine, rollup, upgrade  # noqa: E402
 from soundcharts_lib.db.models import utcnow  # noqa: E402
 from soundcharts_lib.jobs.sync import today_utc  # noqa: E402
 from soundcharts_lib.ui.track import HISTORY_LINES  # noqa: E402
@@ -312,6 +312,9 @@ def run(entries: int, *, charts: int = 100, per_ranking: int = 100, db: Path | N
         else:  # a warehouse an earlier version built: migrated to the schema the pages read
             upgrade(engine := make_engine(url))
             engine.dispose()
+        t0 = time.perf_counter()  # as every sync does after storing (built whole the first time)
+        chart_refresh = (chart_rollup.refresh(engine := make_engine(url)), time.perf_counter() - t0)
+        engine.dispose()
         label_refresh_s = seed_pages.seed_new_pages(engine := make_engine(url), uuid_of(HIT), today_utc())
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
@@ -336,6 +339,7 @@ def run(entries: int, *, charts: int = 100, per_ranking: int = 100, db: Path | N
             current = rollup.is_current(conn, today_utc(), 30)
         engine.dispose()
         out = {"shape": shape, "rollup_current": current, "label_refresh_s": label_refresh_s,
+               "chart_refresh": chart_refresh,
                "entries": n_entries, "charts": n_charts,
                "entries_30_days": window,
                "track_entries": track_entries, "track_charts": track_charts, "typical_entries": typical_entries,
@@ -380,7 +384,8 @@ def main() -> None:
           f"track page of the hit: {r['track_entries']:,} entries on {r['track_charts']} charts; a typical track: "
           f"{r['typical_entries']:,} entries on {r['typical_charts']} charts; top tracks "
           f"{'read from the rollup' if r['rollup_current'] else 'counted (the rollup is not current)'}; label rollup "
-          f"rebuilt in {r['label_refresh_s']:.1f} s after the seed's metadata write (as a sync or metadata fetch does)")
+          f"rebuilt in {r['label_refresh_s']:.1f} s after the seed's metadata write; "
+          f"track-chart rollup: {', '.join(r['chart_refresh'][0]) or 'nothing stale'} in {r['chart_refresh'][1]:.1f} s")
     print(f"{f'query (warm, median of {RUNS})':<66}{'wall ms':>10}{'CPU ms':>10}")
     for name, (wall, cpu) in r["ms"].items():
         print(f"{name:<66}{wall:>10.1f}{cpu:>10.1f}")

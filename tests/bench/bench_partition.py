@@ -11,7 +11,7 @@ monthly partitions (``db.partition``): by default the empty tables are partition
 ``--convert`` the partitioned database is a copy of the plain one converted by ``partition.apply`` (the migration
 path, timed; it needs twice the disk while it runs). Rows are loaded with the tables' indexes and constraints
 dropped, then recreated (checked identical to what the migrations made), vacuumed and analyzed, and the top-tracks
-rollup refreshed.
+and track-chart rollups refreshed.
 Prints the build speed, and for every viewer page as its dashboard reads it (``seed_pages.viewer_pages``) and some of
 their queries alone, the median of 7 runs on both databases (taking turns): the wall time and the part of it spent in
 the database driver (statements executed, rows fetched: ``driver_clock.py``), with the ratio partitioned /
@@ -42,7 +42,7 @@ from driver_clock import DriverClock  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import Connection, make_url  # noqa: E402
 
-from soundcharts_lib.db import make_engine, partition, rollup, upgrade  # noqa: E402
+from soundcharts_lib.db import chart_rollup, make_engine, partition, rollup, upgrade  # noqa: E402
 from soundcharts_lib.warehouse import analytics, audience_series  # noqa: E402
 from soundcharts_lib.warehouse.trends import chart_trends  # noqa: E402
 
@@ -152,6 +152,9 @@ def build(url: str, today: date, months: int, charts: int, entries: int, audienc
     vacuum(engine)
     rollup.refresh(engine, today=today)
     took["vacuum_rollup_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    chart_rollup.refresh(engine)
+    took["track_chart_rollup_s"] = time.perf_counter() - t0
     engine.dispose()
     return took
 
@@ -236,6 +239,8 @@ def run(pg_url: str, months: int, charts: int, entries: int, audience_tracks: in
         out |= build_both(pg_url, today, months, charts, entries, audience_tracks, convert)
     for name, url in urls.items():  # migrated to the schema the pages read (an earlier version's), the new pages' data
         upgrade(engine := make_engine(url))
+        t0 = time.perf_counter()
+        out[f"track_chart_rollup_s_{name}"] = (chart_rollup.refresh(engine), time.perf_counter() - t0)
         vacuum(engine)  # statistics for the label rollup's refresh, then for the pages
         out[f"label_refresh_s_{name}"] = seed_pages.seed_new_pages(engine, HIT_UUID, today)
         vacuum(engine)
@@ -292,6 +297,9 @@ def report(r: dict) -> None:
               f"{'; ' + steps if steps else ''})")
     if "convert_s" in r:
         print(f"parted: copy of plain converted by partition.apply in {r['convert_s']:.1f} s")
+    print("track-chart rollup refreshed after the migrations: " + "; ".join(
+        f"{name} {', '.join(r[f'track_chart_rollup_s_{name}'][0]) or 'nothing stale'} in "
+        f"{r[f'track_chart_rollup_s_{name}'][1]:.1f} s" for name in ("plain", "parted")))
     print(f"label rollup rebuilt after the seed's metadata write (as a sync or metadata fetch does): plain "
           f"{r['label_refresh_s_plain']:.1f} s, partitioned {r['label_refresh_s_parted']:.1f} s")
     print(f"load average {' / '.join(f'{x:.1f}' for x in r['load'])} on {os.cpu_count()} cores (start / before "
