@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, Integer, and_, case, cast, func, literal, select, union_all
+from sqlalchemy import BigInteger, Date, Integer, and_, case, cast, exists, func, literal, select, union_all
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db.filters import among
+from soundcharts_lib.db.frames import as_date
 from soundcharts_lib.db.models import utcnow
 from soundcharts_lib.db.tables import SUCCESS, TCR, TCRC, C, E, R
 from soundcharts_lib.db.upsert import dialect_insert
@@ -81,6 +82,30 @@ def summaries(conn: Connection, on_track: Callable, counted: Callable[[], list])
         return rows
     live = summary_query(conn, [*counted(), among(conn, E.c.chart_id, changed)]).subquery()
     return union_all(rows.where(TCR.c.chart_id.not_in(changed)), select(*(live.c[c] for c in SUMMARY)))
+
+
+def charting_now(conn: Connection, on_track: Callable) -> list[tuple]:
+    """(track_id, chart_id, date, position) of the tracks ``on_track`` keeps (a function of a track id column) on
+    each chart's latest ranking, when that ranking is a success: from the rollup (a track's last date on a chart is
+    the chart's ``last_ranking_date``), and for the stale charts from the entries of their latest rankings."""
+    changed = stale(conn)
+    rows = (select(TCR.c.track_id, TCR.c.chart_id, TCR.c.last_date, TCR.c.last_position)
+            .join_from(TCR, C, C.c.id == TCR.c.chart_id)
+            .where(on_track(TCR.c.track_id), TCR.c.last_date == C.c.last_ranking_date))
+    found = [tuple(row) for row in conn.execute(rows.where(TCR.c.chart_id.not_in(changed)) if changed else rows)]
+    if not changed:
+        return found
+    # index probes per chart and date, however long the tracks' histories are (a join would let PostgreSQL's
+    # planner, which expects a track to have the average number of entries, read a year-long hit's whole history)
+    pairs = {(c, as_date(d)) for c, d in conn.execute(select(C.c.id, C.c.last_ranking_date).where(
+        among(conn, C.c.id, changed), exists().where(R.c.chart_id == C.c.id, R.c.ranking_date == C.c.last_ranking_date,
+                                                    SUCCESS)))}
+    if not pairs:
+        return found
+    live = select(E.c.track_id, E.c.chart_id, E.c.ranking_date, E.c.position).where(
+        on_track(E.c.track_id), among(conn, E.c.chart_id, sorted({c for c, _ in pairs})),
+        E.c.ranking_date.in_(sorted({d for _, d in pairs})))
+    return found + [(t, c, as_date(d), p) for t, c, d, p in conn.execute(live) if (c, as_date(d)) in pairs]
 
 
 def refresh(engine: Engine) -> list[str]:

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db import chart_rollup, rollup
@@ -412,25 +412,14 @@ def track_charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
 
 
 def _charting_now(conn: Connection, uuid: str) -> pd.DataFrame:
-    # Each chart's latest date when its ranking there is a success, then the track's entries on those charts and
-    # dates: index probes per chart however long the track's history is (a join would let PostgreSQL's planner,
-    # which expects a track to have the average number of entries, read a year-long hit's whole history).
-    latest = select(C.c.id, C.c.last_ranking_date).where(exists().where(
-        R.c.chart_id == C.c.id, R.c.ranking_date == C.c.last_ranking_date, SUCCESS))
-    pairs = {tuple(row) for row in conn.execute(latest)}
-    if not pairs:
+    rows = chart_rollup.charting_now(conn, lambda track: track == _track_id(uuid))
+    if not rows:
         return pd.DataFrame(columns=NOW_COLUMNS)
-    q = (select(C.c.slug.label("chart"), C.c.name.label("chart_name"), P.c.slug.label("platform"),
-                P.c.name.label("platform_name"), C.c.country_code, C.c.country_name,
-                E.c.ranking_date.label("date"), E.c.position, E.c.chart_id)
-         .select_from(E.join(C, C.c.id == E.c.chart_id).join(P, P.c.id == C.c.platform_id))
-         .where(E.c.track_id == _track_id(uuid), among(conn, E.c.chart_id, sorted({c for c, _ in pairs})),
-                E.c.ranking_date.in_(sorted({d for _, d in pairs})))
-         .order_by(E.c.position, C.c.slug))
-    found = _frame(conn, q)
-    latest_only = pd.Series([(c, d) in pairs for c, d in zip(found["chart_id"], found["date"], strict=True)],
-                            index=found.index, dtype=bool)
-    return found[latest_only].drop(columns="chart_id").reset_index(drop=True)
+    names = {row[0]: row[1:] for row in conn.execute(
+        select(C.c.id, C.c.slug, C.c.name, P.c.slug, P.c.name, C.c.country_code, C.c.country_name)
+        .join_from(C, P, P.c.id == C.c.platform_id).where(C.c.id.in_(sorted({c for _, c, _, _ in rows}))))}
+    found = pd.DataFrame([(*names[c], day, position) for _, c, day, position in rows], columns=NOW_COLUMNS)
+    return found.sort_values(["position", "chart"], kind="stable").reset_index(drop=True)
 
 
 def track_audience(engine: Engine, uuid: str, platforms: list[str] | None = None, *, start: date | None = None,

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.curation import roster
@@ -74,20 +74,6 @@ def _per_track_chart(conn: Connection, track_ids: list[int], counted: list) -> l
             for t, c, first, last, n, best, best_day, _ in conn.execute(q).cursor.fetchall()]
 
 
-def _now(conn: Connection, track_ids: list[int]) -> list[tuple]:
-    """(track_id, chart_id, position) of the tracks in each chart's latest ranking, when that ranking is a success:
-    index probes per chart and date, however long the tracks' histories are."""
-    latest = select(C.c.id, C.c.last_ranking_date).where(exists().where(
-        R.c.chart_id == C.c.id, R.c.ranking_date == C.c.last_ranking_date, SUCCESS))
-    pairs = {tuple(row) for row in conn.execute(latest)}
-    if not pairs:
-        return []
-    q = select(E.c.track_id, E.c.chart_id, E.c.ranking_date, E.c.position).where(
-        among(conn, E.c.track_id, track_ids), among(conn, E.c.chart_id, sorted({c for c, _ in pairs})),
-        E.c.ranking_date.in_(sorted({d for _, d in pairs})))
-    return [(t, c, p) for t, c, d, p in conn.execute(q).cursor.fetchall() if (c, as_date(d)) in pairs]
-
-
 def _tracks(conn: Connection, artist_id: int) -> pd.DataFrame:
     """The artist's stored tracks in credit order: track_id, uuid, name, credit_name, release_date."""
     q = (select(T.c.id, T.c.uuid, T.c.name, T.c.credit_name, T.c.release_date)
@@ -126,7 +112,8 @@ def _presence(conn: Connection, tracks: pd.DataFrame) -> dict:
     pairs = _per_track_chart(conn, ids, counted) if ids else []
     per_track, per_chart = _summed(pairs, 0), _summed(pairs, 1)
     now: dict[int, list] = {}
-    for track_id, chart_id, position in _now(conn, ids) if ids else []:
+    for track_id, chart_id, _, position in chart_rollup.charting_now(conn, lambda t: among(conn, t, ids)) \
+            if ids else []:
         now.setdefault(track_id, []).append((chart_id, position))
     rows = []
     for track_id, uuid, name, credit, released in tracks.itertuples(index=False):

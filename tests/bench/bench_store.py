@@ -7,7 +7,8 @@ batch one transaction with the track upsert, the UUID -> id lookup and the entry
 reference measured in the same run on the same rows: raw ``sqlite3`` executemany in one transaction (goal >= 0.5)
 and psycopg COPY (goal >= 0.3), both into a table with the entry table's unique constraint and indexes (as the
 models declare them) and no foreign keys (the real table has two on SQLite, one on PostgreSQL since migration 0005).
-Building the parsed records is not timed.
+Building the parsed records is not timed. Then the same rankings stored one day per sync, each sync followed by the
+track-chart rollup's refresh (``db/chart_rollup.py``), with the same reference.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from soundcharts_lib.api.payloads import ChartInfo, Ranking, RankingEntry, SongRef  # noqa: E402
-from soundcharts_lib.db import make_engine, store, upgrade  # noqa: E402
+from soundcharts_lib.db import chart_rollup, make_engine, store, upgrade  # noqa: E402
 from soundcharts_lib.jobs.sync import RANKING_BATCH  # noqa: E402
 
 ENTRIES_PER_RANKING = 200
@@ -57,16 +58,23 @@ def build_rankings(n_entries: int, n_tracks: int = 5000) -> tuple[list[ChartInfo
     return charts, rankings
 
 
-def store_rate(url: str, charts, rankings) -> float:
-    """Entries per second through ``store.store_rankings`` into an empty, migrated database at ``url``."""
+def store_rate(url: str, charts, rankings, *, daily_refresh: bool = False) -> float:
+    """Entries per second through ``store.store_rankings`` into an empty, migrated database at ``url``; with
+    ``daily_refresh``, one sync per day of rankings, each followed by the track-chart rollup's refresh (as
+    ``rollups.catch_up`` runs it after a sync; the first builds it, the others add their day)."""
     engine = make_engine(url)
     upgrade(engine)
     ids = store.upsert_charts(engine, charts)
-    batch = [(ids[r.chart.slug], r) for r in rankings]
+    days = {}
+    for r in rankings:
+        days.setdefault(r.date if daily_refresh else None, []).append((ids[r.chart.slug], r))
     total = 0
     t0 = time.perf_counter()
-    for i in range(0, len(batch), RANKING_BATCH):  # the batches a backfill stores (sync.RANKING_BATCH)
-        total += sum(store.store_rankings(engine, batch[i:i + RANKING_BATCH]))
+    for batch in days.values():
+        for i in range(0, len(batch), RANKING_BATCH):  # the batches a backfill stores (sync.RANKING_BATCH)
+            total += sum(store.store_rankings(engine, batch[i:i + RANKING_BATCH]))
+        if daily_refresh:
+            chart_rollup.refresh(engine)
     elapsed = time.perf_counter() - t0
     engine.dispose()
     return total / elapsed
@@ -181,12 +189,14 @@ def run(entries: int, pg_url: str | None = None) -> dict:
     out = {"entries": n}
     with tempfile.TemporaryDirectory() as tmp:
         out["sqlite_store"] = store_rate(f"sqlite:///{tmp}/store.db", charts, rankings)
+        out["sqlite_synced"] = store_rate(f"sqlite:///{tmp}/synced.db", charts, rankings, daily_refresh=True)
         out["sqlite_raw"] = sqlite_reference(Path(tmp) / "raw.db", rankings)
         few = rankings[:max(1, len(rankings) // 20)]  # the per-row loop is slow: a twentieth of the rows
         out["sqlite_per_row"] = per_row_rate(f"sqlite:///{tmp}/per_row.db", charts, few)
     out["sqlite_ratio"] = out["sqlite_store"] / out["sqlite_raw"]
     if pg_url:
         out["pg_store"] = store_rate(fresh_pg_database(pg_url, "bench_store"), charts, rankings)
+        out["pg_synced"] = store_rate(fresh_pg_database(pg_url, "bench_store"), charts, rankings, daily_refresh=True)
         out["pg_copy"] = copy_reference(pg_url, rankings)
         out["pg_ratio"] = out["pg_store"] / out["pg_copy"]
     return out
@@ -203,9 +213,13 @@ def main() -> None:
           f"{r['sqlite_store'] / r['sqlite_per_row']:.0f}x faster")
     print(f"SQLite   store_rankings{r['sqlite_store']:>10,.0f}/s   raw sqlite3 executemany {r['sqlite_raw']:>10,.0f}/s"
           f"   ratio {r['sqlite_ratio']:.2f} (goal >= 0.5)")
+    print(f"SQLite   + a daily sync's track-chart rollup refresh {r['sqlite_synced']:>10,.0f}/s   ratio "
+          f"{r['sqlite_synced'] / r['sqlite_raw']:.2f}")
     if "pg_ratio" in r:
         print(f"Postgres store_rankings{r['pg_store']:>9,.0f}/s   psycopg COPY {r['pg_copy']:>19,.0f}/s"
               f"   ratio {r['pg_ratio']:.2f} (goal >= 0.3)")
+        print(f"Postgres + a daily sync's track-chart rollup refresh {r['pg_synced']:>9,.0f}/s   ratio "
+              f"{r['pg_synced'] / r['pg_copy']:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The track-chart rollup never disagrees with the entries: hypothesis writes rankings (any 32-bit position, dates
 before 1970 and far ahead, replaced, failed and deleted rankings, in any order), refreshes at random points, and
-after every step a track's per-chart summary (the track page, the artist page's pairs) equals the one counted here
-in Python from what was written. SQLite and PostgreSQL (also with monthly partitions)."""
+after every step a track's per-chart summary and where it charts now (the track page, the artist page's pairs) equal
+what is counted here in Python from what was written. SQLite and PostgreSQL (also with monthly partitions)."""
 
 from __future__ import annotations
 
@@ -53,8 +53,17 @@ def expected(written: dict, charts: list[str], uuid: str) -> list[list]:
     return sorted(rows, key=lambda r: (-r[3], r[4], r[0]))
 
 
-def check(engine, written: dict, charts: list[str], uuids: list[str]) -> None:
-    """The track page's per-chart summary and the artist page's pairs of each track equal :func:`expected`."""
+def charting_now(written: dict, last: dict, charts: list[str], uuid: str) -> list[list]:
+    """Where the track charts now: the charts whose latest stored ranking (``last``: each chart's newest date ever
+    stored whole) is a success holding it; chart, date, position, by position."""
+    rows = [[charts[c], day, written[(c, day)][1][uuid]] for c, day in last.items()
+            if written.get((c, day), ("gone", {}))[0] == "success" and uuid in written[(c, day)][1]]
+    return sorted(rows, key=lambda r: (r[2], r[0]))
+
+
+def check(engine, written: dict, charts: list[str], uuids: list[str], last: dict) -> None:
+    """The track page's per-chart summary and where it charts now, and the artist page's pairs of each track, equal
+    :func:`expected` and :func:`charting_now`."""
     with engine.connect() as conn:
         ids = dict(conn.execute(text("select uuid, id from track")).all())
         slugs = dict(conn.execute(text("select id, slug from chart")).all())
@@ -63,8 +72,10 @@ def check(engine, written: dict, charts: list[str], uuids: list[str]) -> None:
     for uuid in uuids:
         want = expected(written, charts, uuid)
         if uuid not in ids:
-            assert want == []
+            assert want == [] and charting_now(written, last, charts, uuid) == []
             continue
+        now = analytics.track_charting_now(engine, uuid)
+        assert now[["chart", "date", "position"]].values.tolist() == charting_now(written, last, charts, uuid)
         got = analytics.track_charts(engine, uuid)
         assert got[["chart", "first_date", "last_date", "appearances", "peak_position", "last_position"]] \
             .values.tolist() == [r[:6] for r in want]
@@ -79,6 +90,7 @@ def run_steps(engine, steps) -> None:
     uuids = [f"00000000-0000-4000-8000-{run:06d}{i:06d}" for i in range(4)]
     chart_ids = store.upsert_charts(engine, [chart_info(slug) for slug in charts])
     written: dict = {}
+    last: dict = {}  # each chart's newest ranking date stored whole (chart.last_ranking_date)
     for step in steps:
         if step[0] == "store":
             (chart, day, items), force = step[1], step[2]
@@ -89,6 +101,7 @@ def run_steps(engine, steps) -> None:
             if stored or (not entries and ((chart, day) not in written or written[(chart, day)][0] != "success"
                                            or force)):
                 written[(chart, day)] = ("success", tracks)
+                last[chart] = max(last.get(chart, day), day)
         elif step[0] == "fail":  # as the integrity repair marks a ranking for refetch
             with engine.begin() as conn:
                 conn.execute(text("update chart_ranking set status = 'failed' where chart_id = :c and "
@@ -104,11 +117,11 @@ def run_steps(engine, steps) -> None:
             written.pop((step[1], step[2]), None)
         else:
             chart_rollup.refresh(engine)
-        check(engine, written, charts, uuids)
+        check(engine, written, charts, uuids, last)
     chart_rollup.refresh(engine)
     with engine.connect() as conn:
         assert chart_rollup.stale(conn) == []
-    check(engine, written, charts, uuids)
+    check(engine, written, charts, uuids, last)
 
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
