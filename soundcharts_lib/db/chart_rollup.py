@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, Integer, and_, case, cast, exists, func, literal, select, union_all
+from sqlalchemy import BigInteger, Date, Integer, and_, case, cast, exists, func, literal, null, select, union_all
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db.filters import among
@@ -58,10 +58,21 @@ def stale(conn: Connection) -> list[int]:
     return conn.execute(q).scalars().all()
 
 
-def summary_query(conn: Connection, where: list):
+def summary_query(conn: Connection, where: list, *, peak_date: bool = True):
     """The summary of the entries matching ``where`` per track and chart, in :data:`SUMMARY` order, in one pass: the
     smallest (position, day) gives the peak and its first day, the largest (day, -position) the last day's
-    position."""
+    position. Without ``peak_date`` (NULL) on SQLite: plain aggregates from the index and a probe per group for the
+    last day's position, cheaper there than a day number computed for each entry."""
+    if not peak_date and conn.dialect.name != "postgresql":
+        per = (select(E.c.track_id, E.c.chart_id, func.min(E.c.ranking_date).label("first_date"),
+                      func.max(E.c.ranking_date).label("last_date"), func.count().label("appearances"),
+                      func.min(E.c.position).label("peak_position")).where(*where)
+               .group_by(E.c.track_id, E.c.chart_id).subquery())
+        on_last = E.alias()  # (chart, date) names one ranking: the last date's entries are a counted ranking's
+        last = select(func.min(on_last.c.position)).where(
+            on_last.c.track_id == per.c.track_id, on_last.c.chart_id == per.c.chart_id,
+            on_last.c.ranking_date == per.c.last_date).scalar_subquery()
+        return select(*per.c, null().cast(Date).label("peak_date"), last.label("last_position"))
     day, position = _day_number(conn, E.c.ranking_date), cast(E.c.position, BigInteger) + POSITION_SHIFT
     peak = func.min(position * DAY_BITS + day)
     last = func.max(day * POSITION_BITS + (POSITION_BITS - 1 - position))
@@ -72,15 +83,15 @@ def summary_query(conn: Connection, where: list):
             .where(*where).group_by(E.c.track_id, E.c.chart_id))
 
 
-def summaries(conn: Connection, on_track: Callable, counted: Callable[[], list]):
+def summaries(conn: Connection, on_track: Callable, counted: Callable[[], list], *, peak_date: bool = True):
     """The summaries (:data:`SUMMARY`) of the tracks ``on_track`` keeps (a function of a track id column): the rollup's
     rows, and for the charts whose rankings changed since it was refreshed (none after a sync) the entries that
-    ``counted()`` keeps, summed up in SQL."""
+    ``counted()`` keeps, summed up in SQL (their ``peak_date`` only with ``peak_date``)."""
     rows = select(*(TCR.c[c] for c in SUMMARY)).where(on_track(TCR.c.track_id))
     changed = stale(conn)
     if not changed:
         return rows
-    live = summary_query(conn, [*counted(), among(conn, E.c.chart_id, changed)]).subquery()
+    live = summary_query(conn, [*counted(), among(conn, E.c.chart_id, changed)], peak_date=peak_date).subquery()
     return union_all(rows.where(TCR.c.chart_id.not_in(changed)), select(*(live.c[c] for c in SUMMARY)))
 
 

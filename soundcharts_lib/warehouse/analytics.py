@@ -391,7 +391,8 @@ def _charts(conn: Connection, uuid: str, counted: list | None) -> pd.DataFrame:
     whose rankings changed since it was refreshed (none after a sync) the counted entries (``counted``: read when
     None) summed up in SQL: a year-long hit's tens of thousands of entries never leave the database."""
     columns = ["chart_id", "first_date", "last_date", "appearances", "peak_position", "last_position"]
-    rows = chart_rollup.summaries(conn, lambda track: track == _track_id(uuid), lambda: counted or _counted(conn, uuid))
+    rows = chart_rollup.summaries(conn, lambda track: track == _track_id(uuid), lambda: counted or _counted(conn, uuid),
+                                  peak_date=False)
     per_chart = rows.subquery()
     q = (select(per_chart.c.chart_id, C.c.slug.label("chart"), C.c.name.label("chart_name"),
                 P.c.slug.label("platform"), C.c.country_code, *(per_chart.c[c] for c in columns[1:]))
