@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 import requests
 from conftest import local_client
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from reliability.test_snapshot import (
     differences,
@@ -24,6 +24,7 @@ from reliability.test_snapshot import (
     row_count,
     snapshot,
 )
+from soundcharts_lib.db import chart_rollup
 from soundcharts_lib.db.models import Chart, ChartRanking, SyncRun, Track, TrackAudience
 from soundcharts_lib.jobs.audience import OVERLAP_DAYS, AudienceDataProcessor
 from soundcharts_lib.jobs.sync import ChartSync
@@ -92,13 +93,23 @@ def check_chart_failures_recorded(engine, result) -> int:
     return len(result.errors)
 
 
+def track_chart_rollup(engine) -> list[tuple]:
+    """Each track's summary per chart as the pages read it, by natural keys; nothing stale."""
+    with engine.connect() as conn:
+        assert chart_rollup.stale(conn) == []
+        return sorted(tuple(map(str, row)) for row in conn.execute(text(
+            "select t.uuid, c.slug, r.first_date, r.last_date, r.appearances, r.peak_position, r.peak_date, "
+            "r.last_position from track_chart_rollup r join track t on t.id = r.track_id "
+            "join chart c on c.id = r.chart_id")))
+
+
 @pytest.mark.parametrize("fault_seed", [4, 6])
 def test_chart_sync_with_30_percent_faults_then_a_rerun_equals_a_clean_run(db_url, tmp_path, fault_seed):
     window = {"platforms": PLATFORMS, "start": START, "end": TODAY}
     with fresh_database(db_url, tmp_path, "clean") as clean_url, migrated(clean_url) as clean:
         with running(server()) as srv, local_client(srv) as client:
             assert ChartSync(client, clean, progress=False).run(**window).status == "success"
-        expected, every_ranking = snapshot(clean), stored_rankings(clean)
+        expected, every_ranking, summaries = snapshot(clean), stored_rankings(clean), track_chart_rollup(clean)
 
     with migrated(db_url) as engine:
         with running(server(fault_seed=fault_seed, **FAULTS)) as srv, impatient_client(srv) as client:
@@ -116,6 +127,7 @@ def test_chart_sync_with_30_percent_faults_then_a_rerun_equals_a_clean_run(db_ur
         asked = requested_rankings(urls)
         assert sorted(asked) == sorted(every_ranking - kept)  # only what was missing, each once
         assert differences(snapshot(engine), expected) == {}
+        assert track_chart_rollup(engine) == summaries  # failed attempts, then the rerun's rankings added
     print(f"faults injected: {stats['faults']} of {stats['requests']} requests, "
           f"failures recorded: {recorded}, rankings kept: {len(kept)}, "
           f"re-fetched: {len(asked)} of {len(every_ranking)}, rows equal: yes ({row_count(expected)} rows)")
