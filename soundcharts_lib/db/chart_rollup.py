@@ -5,11 +5,12 @@ track page reads a few rows instead of grouping a year-long hit's tens of thousa
 The entries that count are those of successful rankings (entries left without their ranking by a tool that ignored
 the foreign keys count nowhere; the integrity check reports them).
 
-Never wrong, only unused: every ranking row inserted, changed or deleted bumps its chart's ``rankings_version`` (a
-trigger, migration 0010), and a chart's rows are read only while ``track_chart_rollup_chart`` holds that version;
-the other charts are read from the entries (:func:`stale`). :func:`refresh` brings stale charts up to date after
-each job that stores rankings, in one snapshot: a chart whose earlier rankings are still the ones it was built from
-(counted and summed up, like the other rollups) only adds its newer rankings' entries; any other chart is rebuilt.
+Never wrong, only unused: every statement that inserts, changes or deletes ranking rows bumps their charts'
+``rankings_version`` (triggers, migration 0010: on PostgreSQL once per statement, on SQLite once per row), and a
+chart's rows are read only while ``track_chart_rollup_chart`` holds that version; the other charts are read from the
+entries (:func:`stale`). :func:`refresh` brings stale charts up to date after each job that stores rankings, in one
+snapshot: a chart whose earlier rankings are still the ones it was built from (counted and summed up, like the other
+rollups) only adds its newer rankings' entries; any other chart is rebuilt.
 """
 
 from __future__ import annotations

@@ -72,8 +72,8 @@ class Chart(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(DateTime)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
-    # bumped by a trigger on every ranking row inserted, changed or deleted (migration 0010): the track-chart
-    # rollup holds the charts whose version it was built at
+    # bumped by triggers on every write of its rankings (migration 0010; on PostgreSQL once per statement): the
+    # track-chart rollup holds the charts whose version it was built at
     rankings_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 

@@ -175,3 +175,34 @@ def test_entries_left_without_their_ranking_count_nowhere(engine):
     report = maintenance.check_database(engine, repair=True)
     assert "entries whose ranking is missing" in " ".join(report.lines())
     assert analytics.track_charts(engine, uuid)[summary].values.tolist() == [[day + timedelta(days=1), 2, 2]]
+
+
+def test_a_statement_writing_thousands_of_rankings_changes_each_chart_once(engine):
+    """A backfill or a retention cleanup writes thousands of rankings in one statement: each chart's version
+    changes (its rollup rows stop being read) and, on PostgreSQL, the chart rows are written once per statement,
+    not once per ranking, so the chart table stays a page or two (bumped per row, 5,000 rankings in one
+    transaction left 5,000 dead versions of the chart rows)."""
+    ids = store.upsert_charts(engine, [chart_info("bulk-a"), chart_info("bulk-b")])
+    a, b = ids["bulk-a"], ids["bulk-b"]
+    pg = engine.dialect.name == "postgresql"
+    days = ("select date '2010-01-01' + n as day from generate_series(0, 2499) n" if pg else
+            "with recursive s(n) as (select 0 union all select n + 1 from s where n < 2499) "
+            "select date('2010-01-01', '+' || n || ' days') as day from s")
+    versions = text("select id, rankings_version from chart where id in (:a, :b)")
+    with engine.begin() as conn:
+        before = dict(conn.execute(versions, {"a": a, "b": b}).all())
+        for chart in (a, b):
+            conn.execute(text("insert into chart_ranking (chart_id, ranking_date, date_raw, fetched_at, status, "
+                              f"entry_count) select :c, day, 'x', '2026-12-01', 'success', 0 from ({days}) d"),
+                         {"c": chart})
+        conn.execute(text("update chart_ranking set status = 'failed' where chart_id in (:a, :b)"), {"a": a, "b": b})
+        conn.execute(text("delete from chart_ranking where chart_id = :a"), {"a": a})
+        after = dict(conn.execute(versions, {"a": a, "b": b}).all())
+    assert after[a] > before[a] and after[b] > before[b]
+    chart_rollup.refresh(engine)
+    with engine.connect() as conn:
+        assert chart_rollup.stale(conn) == []
+        if pg:
+            assert after == {a: before[a] + 3, b: before[b] + 2}
+            pages = conn.execute(text("select pg_relation_size('chart') / current_setting('block_size')::int"))
+            assert pages.scalar() <= 2

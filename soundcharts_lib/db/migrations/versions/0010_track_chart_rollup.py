@@ -1,5 +1,6 @@
 """track_chart_rollup (a track's summary per chart), track_chart_rollup_chart (which rankings it holds) and
-chart.rankings_version, bumped by a trigger on every chart_ranking row inserted, updated or deleted
+chart.rankings_version, bumped by triggers on every chart_ranking write (on PostgreSQL once per statement, for
+the charts of the rows it wrote; on SQLite once per row)
 
 Charts that hold rankings start at version 1 with no rollup rows, so their track pages read the entries (as before)
 until the next sync's rollup refresh builds them: the upgrade itself reads no entry.
@@ -16,18 +17,29 @@ branch_labels = None
 depends_on = None
 
 BUMP = "UPDATE chart SET rankings_version = rankings_version + 1 WHERE id = {row}.chart_id"
+CHANGED = "UPDATE chart SET rankings_version = rankings_version + 1 WHERE id IN ({rows})"
+# PostgreSQL: once per statement, for the charts of the rows it wrote (transition tables). Bumped once per row, a
+# statement writing thousands of rankings (a backfill, a retention cleanup) would leave as many dead versions of the
+# chart rows in its transaction: 34 MB for 300 charts after 324,000 rankings, each page's stale-chart check a
+# 9 ms scan.
 PG_FUNCTION = f"""
 CREATE FUNCTION chart_rankings_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP <> 'INSERT' THEN
-        {BUMP.format(row='OLD')};
-    END IF;
-    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.chart_id IS DISTINCT FROM OLD.chart_id) THEN
-        {BUMP.format(row='NEW')};
+    IF TG_OP = 'INSERT' THEN
+        {CHANGED.format(rows='SELECT chart_id FROM new_rows')};
+    ELSIF TG_OP = 'DELETE' THEN
+        {CHANGED.format(rows='SELECT chart_id FROM old_rows')};
+    ELSE
+        {CHANGED.format(rows='SELECT chart_id FROM old_rows UNION SELECT chart_id FROM new_rows')};
     END IF;
     RETURN NULL;
 END $$
 """
+PG_TRIGGERS = {
+    "chart_ranking_inserted": "INSERT ON chart_ranking REFERENCING NEW TABLE AS new_rows",
+    "chart_ranking_updated": "UPDATE ON chart_ranking REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+    "chart_ranking_deleted": "DELETE ON chart_ranking REFERENCING OLD TABLE AS old_rows",
+}
 SQLITE_TRIGGERS = {
     "chart_ranking_inserted": f"AFTER INSERT ON chart_ranking BEGIN {BUMP.format(row='NEW')}; END",
     "chart_ranking_updated": f"AFTER UPDATE ON chart_ranking BEGIN {BUMP.format(row='OLD')}; "
@@ -69,8 +81,8 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(PG_FUNCTION)
-        op.execute("CREATE TRIGGER chart_ranking_changed AFTER INSERT OR UPDATE OR DELETE ON chart_ranking "
-                   "FOR EACH ROW EXECUTE FUNCTION chart_rankings_changed()")
+        for name, event in PG_TRIGGERS.items():
+            op.execute(f"CREATE TRIGGER {name} AFTER {event} FOR EACH STATEMENT EXECUTE FUNCTION chart_rankings_changed()")
     else:
         for name, body in SQLITE_TRIGGERS.items():
             op.execute(f"CREATE TRIGGER {name} {body}")
@@ -78,7 +90,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
-        op.execute("DROP TRIGGER chart_ranking_changed ON chart_ranking")
+        for name in PG_TRIGGERS:
+            op.execute(f"DROP TRIGGER {name} ON chart_ranking")
         op.execute("DROP FUNCTION chart_rankings_changed()")
     else:
         for name in SQLITE_TRIGGERS:
