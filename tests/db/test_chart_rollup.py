@@ -6,6 +6,8 @@ what is counted here in Python from what was written. SQLite and PostgreSQL (als
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -206,3 +208,50 @@ def test_a_statement_writing_thousands_of_rankings_changes_each_chart_once(engin
             assert after == {a: before[a] + 3, b: before[b] + 2}
             pages = conn.execute(text("select pg_relation_size('chart') / current_setting('block_size')::int"))
             assert pages.scalar() <= 2
+
+
+@pytest.mark.postgres
+def test_a_statement_over_several_charts_takes_them_in_id_order(pg_url):
+    """The version trigger takes a statement's charts in id order, as a store takes them (``lock_charts``): a
+    repair marking two charts' rankings failed waits for the store holding the first chart without holding the
+    second, so the store then takes the second (in table order the second chart's row comes first here, and
+    taking it first was a deadlock)."""
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    ids = store.upsert_charts(engine, [chart_info("order-a"), chart_info("order-b")])
+    a, b = sorted(ids.values())
+    day = date(2026, 12, 1)
+    for slug in ids:
+        store.store_ranking(engine, ids[slug], Ranking(chart=chart_info(slug), date=day, date_raw="x", entries=[
+            RankingEntry(song=SongRef(uuid="00000000-0000-4000-8000-0000000000bb", name="Both"), position=1)]))
+    with engine.begin() as conn:  # the first chart's row moves after the second's in the table
+        conn.execute(text("update chart set name = name where id = :a"), {"a": a})
+        assert [r[0] for r in conn.execute(text("select id from chart where id in (:a, :b)"), {"a": a, "b": b})] \
+            == [b, a]
+    errors = []
+
+    def repair():
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("set local deadlock_timeout = '200ms'"))
+                conn.execute(text("update chart_ranking set status = 'failed' where chart_id in (:a, :b)"),
+                             {"a": a, "b": b})
+        except Exception as exc:  # noqa: BLE001 - the deadlock, if any, is the failure
+            errors.append(exc)
+
+    with engine.connect() as holder:
+        holder.execute(text("set deadlock_timeout = '200ms'"))
+        chart_rollup.lock_charts(holder, [a])
+        worker = threading.Thread(target=repair)
+        worker.start()
+        time.sleep(0.5)  # the repair waits for the first chart
+        try:
+            chart_rollup.lock_charts(holder, [b])
+            time.sleep(0.5)  # a deadlock would be found by now
+            holder.commit()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+            holder.rollback()
+        worker.join(10)
+    engine.dispose()
+    assert errors == [] and not worker.is_alive()

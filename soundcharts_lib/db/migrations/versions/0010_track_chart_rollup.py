@@ -17,11 +17,13 @@ branch_labels = None
 depends_on = None
 
 BUMP = "UPDATE chart SET rankings_version = rankings_version + 1 WHERE id = {row}.chart_id"
-CHANGED = "UPDATE chart SET rankings_version = rankings_version + 1 WHERE id IN ({rows})"
-# PostgreSQL: once per statement, for the charts of the rows it wrote (transition tables). Bumped once per row, a
-# statement writing thousands of rankings (a backfill, a retention cleanup) would leave as many dead versions of the
-# chart rows in its transaction: 34 MB for 300 charts after 324,000 rankings, each page's stale-chart check a
-# 9 ms scan.
+CHANGED = ("UPDATE chart SET rankings_version = rankings_version + 1 WHERE id IN "
+           "(SELECT id FROM chart WHERE id IN ({rows}) ORDER BY id FOR NO KEY UPDATE)")
+# PostgreSQL: once per statement, for the charts of the rows it wrote (transition tables), taken in id order as
+# chart_rollup.lock_charts takes them (two writers of several charts never wait for each other crosswise). Bumped
+# once per row, a statement writing thousands of rankings (a backfill, a retention cleanup) would leave as many dead
+# versions of the chart rows in its transaction: 34 MB for 300 charts after 324,000 rankings, each page's
+# stale-chart check a 9 ms scan.
 PG_FUNCTION = f"""
 CREATE FUNCTION chart_rankings_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
