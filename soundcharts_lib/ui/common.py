@@ -4,6 +4,7 @@ escaped HTML tables and their CSV / Excel download links."""
 from __future__ import annotations
 
 import base64
+import gc
 import html
 import re
 import sys
@@ -256,10 +257,15 @@ class Page:
     ``query`` (default: this kernel's query string) may set the theme (``?theme=dark`` adds ``sc-dark`` to the root)
     and the auto-refresh interval (``?refresh=SECONDS``, 2 to 3600; else ``refresh_seconds``). In a kernel Voila
     preheated, the page's imports ran before any request and the page waits here for its request.
+
+    The kernel's objects so far (its modules: the kernel, widgets, pandas, SQLAlchemy) are frozen out of the cyclic
+    garbage collector (``gc.freeze``): each full collection walked all of them, a 90 ms pause every few page reads
+    (measured here: 11 reads of the compare page, two of them 166-178 ms, the others 62-87).
     """
 
     def __init__(self, title: str, subtitle: str = "", *, query: Query | None = None,
                  refresh_seconds: float = REFRESH_SECONDS):
+        gc.freeze()
         theme, self.refresh_seconds, self.bad_query = "light", refresh_seconds, None
         try:
             query = query or Query.parse()

@@ -19,6 +19,7 @@ headless Chromium through Voila (goal < 3 s warm). Prints figures; asserts nothi
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import os
 import sqlite3
@@ -215,6 +216,7 @@ def page_times(url: str, pages: dict) -> dict[str, tuple[float, float, float, fl
     and wall ms of the seed's loops for the same data (one warm run; None for a page the seed did not have)."""
     engine = make_engine(url, read_only=True)
     clock = DriverClock.attach(engine)
+    gc.freeze()  # as a dashboard's page does once its kernel's modules are loaded (ui.common.Page)
     out = {}
     for name, (ours, seed) in pages.items():
         wall, cpu, driver = timed(lambda ours=ours: ours(engine), clock=clock)

@@ -23,6 +23,7 @@ databases a previous run built are measured again, and left whole).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -186,6 +187,7 @@ def measure(urls: dict[str, str], today: date, start: date, runs: int = RUNS,
     unless not ``seed_loops``); the databases take turns, so both see the same machine load."""
     engines = {name: make_engine(url, read_only=True) for name, url in urls.items()}  # as the viewers open it
     clocks = {name: DriverClock.attach(engine) for name, engine in engines.items()}
+    gc.freeze()  # as a dashboard's page does once its kernel's modules are loaded (ui.common.Page)
     out = {key: {name: {} for name in urls} for key in ("ms", "driver_ms", "seed_ms")}
     for page, (fn, seed) in pages(today, start).items():
         times = {name: [] for name in urls}

@@ -175,6 +175,24 @@ def test_read_only_postgres_cannot_write(pg_url):
     ro.dispose()
 
 
+@pytest.mark.postgres
+def test_a_viewers_statement_is_prepared_the_second_time_it_runs(pg_url):
+    """A page read again is neither parsed nor planned again (``PG_PREPARE_AFTER``): the connection holds the
+    statement prepared from its second run, not its sixth (psycopg's default)."""
+    upgrade(make_engine(pg_url))
+    ro = make_engine(pg_url, read_only=True)
+    read = "SELECT count(*) FROM chart"
+    with ro.connect() as conn:
+        def prepared() -> int:
+            return conn.execute(text("SELECT count(*) FROM pg_prepared_statements WHERE statement = :s"),
+                                {"s": read}).scalar_one()
+        conn.exec_driver_sql(read)
+        assert prepared() == 0
+        conn.exec_driver_sql(read)
+        assert prepared() == 1
+    ro.dispose()
+
+
 def test_every_migration_downgrades_and_upgrades_again(db_url):
     from alembic import command
 
