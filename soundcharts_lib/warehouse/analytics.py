@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db import chart_rollup, rollup
 from soundcharts_lib.db.filters import among
-from soundcharts_lib.db.frames import as_date, query_frame, raw_frame
+from soundcharts_lib.db.frames import as_date, query_frame
 from soundcharts_lib.db.tables import SUCCESS, TA, TPI, UNSUCCESSFUL, A, C, E, P, R, T
 from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.vocab import today_utc
@@ -245,21 +245,25 @@ def chart_dates(engine: Engine, slug: str) -> list[date]:
     """The chart's successfully stored ranking dates, ascending (one indexed query)."""
     q = (select(R.c.ranking_date).join(C, C.c.id == R.c.chart_id)
          .where(C.c.slug == slug, SUCCESS).order_by(R.c.ranking_date))
-    with engine.connect() as conn:  # years of daily dates: parsed once each, not through per-row processing
-        return raw_frame(conn, q, ["date"], dates=["date"])["date"].tolist()
+    with engine.connect() as conn:  # years of daily dates: the driver's values, no per-row processing
+        return [as_date(day) for (day,) in conn.execute(q).cursor.fetchall()]
 
 
 def chart_page(engine: Engine, slug: str, on: date | None = None) -> dict:
     """The chart, its stored dates, the ranking of ``on`` (default: the latest) with trends, and its movers.
 
-    ``stored`` is False when ``on`` has no stored ranking (then the frames are empty).
+    ``stored`` is False when ``on`` has no stored ranking (then the frames are empty). The chart, its dates and the
+    ranking are read side by side; the ranking is the one shown, its date among the dates (read again when a sync
+    stored it between the two reads).
     """
-    info = chart_info(engine, slug)
-    dates = chart_dates(engine, slug)
+    read = side_by_side(engine, chart=lambda: chart_info(engine, slug), dates=lambda: chart_dates(engine, slug),
+                        movers=lambda: trends.chart_movers(engine, slug, on))
+    info, dates, movers = read["chart"], read["dates"], read["movers"]
+    if movers["date"] is not None and movers["date"] not in dates:
+        dates = chart_dates(engine, slug)
+    if movers["date"] is not None:  # the ranking with its trends and the movers, from one read of the chart
+        return {"chart": info, "dates": dates, "stored": True, **movers}
     when = on or (dates[-1] if dates else None)
-    stored = when is not None and when in dates
-    if stored:  # the ranking with its trends and the movers, from one read of the chart
-        return {"chart": info, "dates": dates, "date": when, "stored": True, **trends.chart_movers(engine, slug, when)}
     empty = pd.DataFrame(columns=trends.TREND_COLUMNS)
     return {"chart": info, "dates": dates, "date": when, "stored": False, "ranking": empty, "climbers": empty,
             "fallers": empty, "new_entries": empty, "dropouts": pd.DataFrame(columns=trends.DROPOUT_COLUMNS)}

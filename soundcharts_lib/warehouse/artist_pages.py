@@ -215,6 +215,8 @@ def chart_history(engine: Engine, uuid: str) -> pd.DataFrame:
 def credits(engine: Engine, track_uuids: Iterable[str]) -> dict[str, list[dict]]:
     """``{track uuid: [{"uuid", "name"} of its stored artists, in credit order]}`` (tracks without any are left
     out: their credit is only a name)."""
+    if isinstance(track_uuids, pd.Series):  # its values at once: one by one, a string column boxes each
+        track_uuids = track_uuids.tolist()
     uuids = sorted({u for u in track_uuids if isinstance(u, str)})
     if not uuids:
         return {}

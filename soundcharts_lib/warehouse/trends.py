@@ -98,6 +98,11 @@ def _int_column(values) -> pd.arrays.IntegerArray:
     return pd.array(pd.to_numeric(pd.Series(values, dtype=object)), dtype="Int64")
 
 
+def _days(values: pd.Series) -> np.ndarray:
+    """Dates (date, datetime, ISO text; None, NaN or NaT for none) as ``datetime64[D]``, NaT where none."""
+    return np.array([None if pd.isna(v) else v for v in values.tolist()], dtype="datetime64[D]")
+
+
 def needs_history(frame: pd.DataFrame) -> np.ndarray:
     """The rows of ``frame`` (as :func:`resolve` takes it) whose state or time on chart the API's fields cannot
     give: no known ``entryState``, no ``oldPosition`` and no ``entryDate``, or no ``timeOnChart``."""
@@ -123,8 +128,7 @@ def resolve(frame: pd.DataFrame) -> pd.DataFrame:
     has_old = old > 0
     state = frame["entry_state"].map(api_state).to_numpy(dtype=object)
     sent_state = frame["entry_state"].map(lambda v: isinstance(v, str) and v.strip() != "").to_numpy(dtype=bool)
-    entered = pd.to_datetime(pd.Series(frame["entry_date"], dtype=object)).to_numpy()
-    day = pd.to_datetime(pd.Series(frame["date"], dtype=object)).to_numpy()
+    entered, day = _days(frame["entry_date"]), _days(frame["date"])
     has_entered = ~np.isnat(entered)
     sent = sent_state | ~sent_old.isna() | has_entered  # the API said something about this entry's past
 
@@ -183,13 +187,19 @@ def ranking_pairs(conn: Connection, *, on: date | None = None, chart: str | None
                 ranked.c.history_start, C.c.slug.label("chart"), C.c.name.label("chart_name"),
                 P.c.slug.label("platform"), C.c.country_code, C.c.frequency)
          .join(C, C.c.id == ranked.c.chart_id).join(P, P.c.id == C.c.platform_id).where(ranked.c.rn <= 2))
-    rows = conn.execute(q).all()  # at most two per chart: assembled here, not by frame operations
+    rows = conn.execute(q).all()  # at most two per chart: assembled here, column by column, not by frame operations
     before = {r.chart_id: r for r in rows if r.rn == 2}
-    nothing = (pd.NA, np.nan)
-    records = [(r.chart_id, r.chart, r.chart_name, r.platform, r.country_code, chart_unit(r.frequency), r.id, r.date,
-                *((before[r.chart_id].id, before[r.chart_id].date) if r.chart_id in before else nothing),
-                r.history_start) for r in sorted((r for r in rows if r.rn == 1), key=lambda r: r.chart)]
-    return pd.DataFrame(records, columns=PAIR_COLUMNS).astype({"previous": "Int64", "previous_date": object})
+    latest = sorted((r for r in rows if r.rn == 1), key=lambda r: r.chart)
+    earlier = [before.get(r.chart_id) for r in latest]
+    return pd.DataFrame({
+        **{c: np.array([getattr(r, c) for r in latest], dtype=np.int64 if c == "chart_id" else object)
+           for c in ("chart_id", "chart", "chart_name", "platform", "country_code")},
+        "unit": np.array([chart_unit(r.frequency) for r in latest], dtype=object),
+        "current": np.array([r.id for r in latest], dtype=np.int64),
+        "date": np.array([r.date for r in latest], dtype=object),
+        "previous": pd.array([b.id if b else None for b in earlier], dtype="Int64"),
+        "previous_date": np.array([b.date if b else np.nan for b in earlier], dtype=object),
+        "history_start": np.array([r.history_start for r in latest], dtype=object)}, columns=PAIR_COLUMNS)
 
 
 def _entries(conn: Connection, ranking_ids: list[int], tracks: Select | None) -> pd.DataFrame:
@@ -208,8 +218,13 @@ def _named(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
     names = {row[0]: row[1:] for row in conn.execute(select(
         T.c.id, T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "")).where(
         among(conn, T.c.id, sorted({int(t) for t in rows["track_id"]}))))}
-    rows = rows[rows["track_id"].isin(list(names)).to_numpy(dtype=bool)].reset_index(drop=True)
-    return rows.join(pd.DataFrame([names[t] for t in rows["track_id"]], columns=["uuid", "name", "artist"]))
+    ids = rows["track_id"].tolist()
+    if not names.keys() >= set(ids):
+        rows = rows[[t in names for t in ids]].reset_index(drop=True)
+        ids = [t for t in ids if t in names]
+    found = [names[t] for t in ids]
+    return rows.assign(**{c: np.array([f[k] for f in found], dtype=object)
+                          for k, c in enumerate(("uuid", "name", "artist"))})
 
 
 def _history(conn: Connection, pairs: pd.DataFrame, wanted: pd.DataFrame) -> pd.DataFrame:
@@ -218,7 +233,7 @@ def _history(conn: Connection, pairs: pd.DataFrame, wanted: pd.DataFrame) -> pd.
     entries on that chart up to that date (an entry carries its ranking's chart and date, migration 0007); those of
     rankings that are not a success (no stored date) count nowhere."""
     upto = dict(zip(pairs["chart_id"], pairs["date"], strict=True))
-    parts = []
+    parts: list[dict] = []
     for chart_id, tracks in wanted.groupby("chart_id")["track_id"]:
         stored = [day for (day,) in conn.execute(select(R.c.ranking_date).where(
             R.c.chart_id == int(chart_id), SUCCESS, R.c.ranking_date <= upto[chart_id])
@@ -228,15 +243,15 @@ def _history(conn: Connection, pairs: pd.DataFrame, wanted: pd.DataFrame) -> pd.
             among(conn, E.c.track_id, sorted({int(t) for t in tracks})), E.c.chart_id == int(chart_id),
             E.c.ranking_date <= upto[chart_id])).cursor.fetchall()
         counted = np.array([(index[d], t, p) for d, t, p in found if d in index], dtype=np.int64).reshape(-1, 3)
-        parts.append(_history_figures(counted[:, 1], counted[:, 0], counted[:, 2], [as_date(d) for d in stored])
-                     .assign(chart_id=chart_id))
+        figures = _history_figures(counted[:, 1], counted[:, 0], counted[:, 2], [as_date(d) for d in stored])
+        parts.append({"chart_id": np.full(len(figures["track_id"]), int(chart_id), dtype=np.int64), **figures})
     columns = ["chart_id", "track_id", "stored_count", *HISTORY_COLUMNS]
-    if not parts:
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c.endswith("_id") else object) for c in columns})
-    return pd.concat(parts)[columns]
+    return pd.DataFrame({c: np.concatenate([p[c] for p in parts]) if parts else
+                         np.array([], dtype=np.int64 if c.endswith("_id") else object) for c in columns})
 
 
-def _history_figures(track: np.ndarray, i: np.ndarray, position: np.ndarray, dates: list[date]) -> pd.DataFrame:
+def _history_figures(track: np.ndarray, i: np.ndarray, position: np.ndarray, dates: list[date]) -> dict[str,
+                                                                                                     np.ndarray]:
     """Per track of the entries (``track``, ``i``: index into ``dates``, ``position``): stored_count, the peak and
     its first date, and the streak of consecutive stored rankings that ends with the last one (arrays, not frames:
     a chart's tracks hold thousands of entries and a page reads them on every visit)."""
@@ -255,9 +270,8 @@ def _history_figures(track: np.ndarray, i: np.ndarray, position: np.ndarray, dat
     rank = np.arange(len(track)) - starts[group]
     ending_now = (i - rank) == (len(dates) - 1) - (sizes[group] - 1)
     streak = np.add.reduceat(ending_now.astype(np.int64), starts)
-    return pd.DataFrame({"track_id": track[starts], "stored_count": sizes, "stored_peak_position": peak,
-                         "stored_peak_date": pd.Series([dates[k] for k in peak_at], dtype=object),
-                         "stored_streak": streak})
+    return {"track_id": track[starts], "stored_count": sizes, "stored_peak_position": peak,
+            "stored_peak_date": np.array([dates[k] for k in peak_at], dtype=object), "stored_streak": streak}
 
 
 @dataclass(frozen=True)
@@ -272,9 +286,10 @@ def _read(conn: Connection, pairs: pd.DataFrame, tracks: Select | None) -> _Read
     before = pairs["previous"].dropna().astype(int).tolist()
     rows = _entries(conn, [*pairs["current"].astype(int).tolist(), *before], tracks)
     at = pd.Index(pairs["current"]).get_indexer(rows["ranking_id"])  # each current entry's pair, by position
-    current = pd.concat([rows[at >= 0].reset_index(drop=True), pairs.iloc[at[at >= 0]].reset_index(drop=True)],
-                        axis=1)
-    previous = rows[rows["ranking_id"].isin(before)].rename(columns={"ranking_id": "previous"})
+    mine = at >= 0
+    current = rows[mine].reset_index(drop=True)
+    current = current.assign(**{c: pairs[c].array.take(at[mine]) for c in pairs.columns})
+    previous = rows[~mine].rename(columns={"ranking_id": "previous"})
     return _Read(current, previous)
 
 
@@ -292,13 +307,21 @@ def _ranking_entries(conn: Connection, pairs: pd.DataFrame, read: _Read, history
         frame = frame.assign(stored_count=pd.NA, **dict.fromkeys(HISTORY_COLUMNS, pd.NA))
     else:
         figures = _history(conn, pairs, wanted[["chart_id", "track_id"]].drop_duplicates())
-        frame = frame.merge(figures, on=["chart_id", "track_id"], how="left")
+        row = {key: n for n, key in enumerate(_keys(figures))}
+        at = np.array([row.get(key, -1) for key in _keys(frame)], dtype=np.int64)  # each entry's figures (-1: none)
+        frame = frame.assign(**{c: (figures[c].array if c == "stored_peak_date" else
+                                    pd.array(figures[c], dtype="Int64")).take(at, allow_fill=True)
+                                for c in ["stored_count", *HISTORY_COLUMNS]})
     out = resolve(frame)
     if history:
         out["stored_streak"] = out["stored_streak"].astype("Int64")
         out["stored_peak_position"] = out["stored_peak_position"].astype("Int64")
         return out
     return out.drop(columns=HISTORY_COLUMNS)
+
+
+def _keys(frame: pd.DataFrame) -> zip:
+    return zip(frame["chart_id"].tolist(), frame["track_id"].tolist(), strict=True)
 
 
 class Rankings(NamedTuple):
@@ -334,7 +357,7 @@ def ranking_entries(conn: Connection, pairs: pd.DataFrame, tracks: Select | None
 
 def _dropouts(conn: Connection, pairs: pd.DataFrame, read: _Read, tracks: Select | None,
               sent: frozenset[int]) -> pd.DataFrame:
-    api = pd.DataFrame(columns=RANKING_DROPOUT_COLUMNS)
+    parts = [_stored_dropouts(pairs, read, sent)]
     if sent:
         q = (select(DROP.c.ranking_id.label("current"), DROP.c.track_id, DROP.c.old_position)
              .where(DROP.c.ranking_id.in_(sorted(sent))))
@@ -344,33 +367,44 @@ def _dropouts(conn: Connection, pairs: pd.DataFrame, read: _Read, tracks: Select
         last = _int_column(api.pop("old_position"))
         last[last.fillna(0) <= 0] = pd.NA  # 0 and null: no last position
         api["previous_position"] = last
-    compared = pairs[pairs["previous"].notna().to_numpy(dtype=bool) & ~pairs["current"].isin(sent).to_numpy(dtype=bool)]
-    by_previous = pd.Index(compared["previous"].astype(int))
-    stayed = set(zip(read.current["previous"], read.current["track_id"], strict=True))
-    previous = read.previous
-    left = np.array([key not in stayed for key in zip(previous["previous"], previous["track_id"], strict=True)],
-                    dtype=bool)
-    gone = (previous[left & (by_previous.get_indexer(previous["previous"]) >= 0)].sort_values("position")
-            .drop_duplicates(["previous", "track_id"]).reset_index(drop=True))
-    pair = compared.iloc[by_previous.get_indexer(gone["previous"])].reset_index(drop=True)
-    gone = pd.concat([pair[["chart_id", "chart", "chart_name", "platform", "country_code", "date"]],
-                      gone[["track_id", "uuid", "name", "artist", "position"]]], axis=1)
-    gone = gone.rename(columns={"position": "previous_position"}).assign(source=STORED_HISTORY)
-    out = pd.concat([api[RANKING_DROPOUT_COLUMNS], gone[RANKING_DROPOUT_COLUMNS]], ignore_index=True)
+        parts.insert(0, api[RANKING_DROPOUT_COLUMNS])
+    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     out["previous_position"] = out["previous_position"].astype("Int64")
     return out.sort_values(["chart", "previous_position"], na_position="last").reset_index(drop=True)
 
 
+def _stored_dropouts(pairs: pd.DataFrame, read: _Read, sent: frozenset[int]) -> pd.DataFrame:
+    """For the pairs whose current ranking came with no position-0 item from the API: the tracks of the previous
+    stored ranking missing from the current one, at their best position there (``source`` "stored history")."""
+    compared = {int(before): n for n, (before, current) in enumerate(zip(pairs["previous"].tolist(),
+                                                                           pairs["current"].tolist(), strict=True))
+                if not pd.isna(before) and current not in sent}
+    stayed = set(zip(read.current["previous"].tolist(), read.current["track_id"].tolist(), strict=True))
+    positions = read.previous["position"].tolist()
+    best: dict[tuple[int, int], int] = {}  # (previous ranking, track): the row of its best position there
+    for n, key in enumerate(zip(read.previous["previous"].tolist(), read.previous["track_id"].tolist(), strict=True)):
+        if key[0] in compared and key not in stayed and (key not in best or positions[n] < positions[best[key]]):
+            best[key] = n
+    rows = np.array(list(best.values()), dtype=np.int64)
+    pair = np.array([compared[key[0]] for key in best], dtype=np.int64)
+    return pd.DataFrame({
+        **{c: pairs[c].array.take(pair) for c in ("chart_id", "chart", "chart_name", "platform", "country_code",
+                                                   "date")},
+        **{c: read.previous[c].array.take(rows) for c in ("track_id", "uuid", "name", "artist")},
+        "previous_position": pd.array(np.array(positions, dtype=np.int64)[rows], dtype="Int64"),
+        "source": np.full(len(rows), STORED_HISTORY, dtype=object)}, columns=RANKING_DROPOUT_COLUMNS)
+
+
 # -- one chart on one date ----------------------------------------------------------------------------------------
 
-def _one_chart(engine: Engine, slug: str, on: date | None) -> Rankings:
-    """The chart's ranking of ``on`` (default: its latest stored) with stored history; empty frames when there is
-    no such stored ranking."""
+def _one_chart(engine: Engine, slug: str, on: date | None) -> tuple[date | None, Rankings]:
+    """The date and the chart's ranking of ``on`` (default: its latest stored) with stored history; None and empty
+    frames when there is no such stored ranking."""
     with engine.connect() as conn:
         pairs = ranking_pairs(conn, on=on, chart=slug)
         if on is not None:
             pairs = pairs[pairs["date"] == on]
-        return ranking_entries(conn, pairs, history=True)
+        return (pairs["date"].iloc[0] if len(pairs) else None), ranking_entries(conn, pairs, history=True)
 
 
 def _trends(read: Rankings) -> pd.DataFrame:
@@ -381,22 +415,24 @@ def chart_trends(engine: Engine, slug: str, on: date | None = None) -> pd.DataFr
     """The ranking of ``on`` (default: the latest stored) with each entry's fields (``TREND_COLUMNS``): the API's
     previous position, movement (previous - position: positive climbed), status, time on chart and entry date, and
     the stored-history peak, peak date and streak since ``history_start``; empty when not stored."""
-    return _trends(_one_chart(engine, slug, on))
+    return _trends(_one_chart(engine, slug, on)[1])
 
 
 def chart_dropouts(engine: Engine, slug: str, on: date | None = None) -> pd.DataFrame:
     """The drop-outs of the ranking of ``on`` (see :func:`ranking_entries`): ``DROPOUT_COLUMNS``."""
-    return _one_chart(engine, slug, on).dropouts[DROPOUT_COLUMNS]
+    return _one_chart(engine, slug, on)[1].dropouts[DROPOUT_COLUMNS]
 
 
 def chart_movers(engine: Engine, slug: str, on: date | None = None, limit: int = 10) -> dict[str, pd.DataFrame]:
-    """One chart on one date read once: ``ranking`` (:func:`chart_trends`), its ``climbers`` and ``fallers`` (the
-    ``limit`` biggest moves), ``new_entries`` (NEW and RE-ENTRY), ``dropouts`` (:func:`chart_dropouts`) and
-    ``dropouts_from`` ("api" when the API sent position-0 items for the ranking, else "stored history")."""
-    read = _one_chart(engine, slug, on)
+    """One chart on one date read once: ``date`` (the ranking's; None when not stored), ``ranking``
+    (:func:`chart_trends`), its ``climbers`` and ``fallers`` (the ``limit`` biggest moves), ``new_entries`` (NEW and
+    RE-ENTRY), ``dropouts`` (:func:`chart_dropouts`) and ``dropouts_from`` ("api" when the API sent position-0 items
+    for the ranking, else "stored history")."""
+    day, read = _one_chart(engine, slug, on)
     trends = _trends(read)
     moved = trends.dropna(subset=["movement"])
     return {
+        "date": day,
         "ranking": trends,
         "climbers": moved[moved["movement"] > 0].sort_values(["movement", "position"], ascending=[False, True])
         .head(limit).reset_index(drop=True),

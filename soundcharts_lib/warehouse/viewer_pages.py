@@ -62,7 +62,8 @@ def chart_page(engine: Engine, slug: str, on: date | None = None, *, mine: bool 
     if mine:
         keep = set(roster.roster_track_uuids(engine))
         data.update({key: roster.keep_tracks(data[key], keep) for key in CHART_TABLES})
-    return {**data, "credits": artist_pages.credits(engine, (u for key in CHART_TABLES for u in data[key]["uuid"]))}
+    return {**data, "credits": artist_pages.credits(engine, [u for key in CHART_TABLES
+                                                                  for u in data[key]["uuid"].tolist()])}
 
 
 def track_page(engine: Engine, uuid: str, **settings) -> dict:
