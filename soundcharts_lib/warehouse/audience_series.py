@@ -126,9 +126,8 @@ def split(rows: Sequence[tuple], slugs: Mapping[int, str]) -> dict[str, pd.DataF
     """``{slug: frame(date, value, daily_change)}`` from the driver's (platform_id, date, value) tuples in any order,
     the values of one platform and day summed (a track's several identifiers), an empty frame for a platform of
     ``slugs`` ({platform_id: slug}) without rows."""
-    out = {slug: _empty() for slug in slugs.values()}
     if not rows:
-        return out
+        return {slug: _empty() for slug in slugs.values()}
     # columns at once, each distinct date parsed and numbered once; ordered, summed and cut per platform in numpy
     pids, stored, values = zip(*rows, strict=True)
     parsed = {d: _day(d) for d in set(stored)}
@@ -146,9 +145,9 @@ def split(rows: Sequence[tuple], slugs: Mapping[int, str]) -> dict[str, pd.DataF
     pids, days, values = pids[kept], days[kept], sums
     dates = list(map(named.__getitem__, days.tolist()))
     starts = [0, *(np.flatnonzero(np.diff(pids)) + 1).tolist(), len(pids)]
-    for lo, hi in zip(starts[:-1], starts[1:], strict=True):
-        out[slugs[int(pids[lo])]] = _series(dates[lo:hi], days[lo:hi], values[lo:hi])
-    return out
+    found = {slugs[int(pids[lo])]: _series(dates[lo:hi], days[lo:hi], values[lo:hi])
+             for lo, hi in zip(starts[:-1], starts[1:], strict=True)}
+    return {slug: found[slug] if slug in found else _empty() for slug in slugs.values()}
 
 
 def _check_sums(sums: np.ndarray, values: np.ndarray, kept: np.ndarray, pids: np.ndarray, days: np.ndarray,
@@ -177,7 +176,7 @@ def _changes(days: np.ndarray, values: np.ndarray) -> pd.arrays.IntegerArray:
 
 def _series(dates: list[date], days: np.ndarray, values: np.ndarray) -> pd.DataFrame:
     """A series frame (date, value, daily_change) from ascending dates, their day numbers and their values."""
-    return pd.DataFrame({"date": pd.Series(dates, dtype=object), "value": values,
+    return pd.DataFrame({"date": np.array(dates, dtype=object), "value": values,
                          "daily_change": _changes(days, values)})
 
 

@@ -15,8 +15,9 @@ from functools import partial
 
 import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
+from soundcharts_lib.db import partition
 from soundcharts_lib.db.tables import TA, A, E, R, T
 from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.warehouse import analytics, artist_series, audience_series
@@ -228,6 +229,15 @@ def _ranked(conn, top, q) -> pd.DataFrame:
     return pd.DataFrame(conn.execute(q.order_by(top.c.n.desc(), "name", "uuid")).all(), columns=["uuid", "name", "sub"])
 
 
+def _entries_of(conn: Connection, rankings, window: tuple[date, date]) -> list:
+    """The conditions keeping the entries of ``rankings`` (a query of ranking ids, all dated in ``window``): on
+    monthly partitions with the window's dates too, which leave the other months out; on one table without them, so
+    that the (ranking, track) index answers alone (14 ms for a hit's three busiest charts over a month at 62.9M
+    entries, 24 with the dates)."""
+    pruned = conn.dialect.name == "postgresql" and partition.is_partitioned(conn, E.name)
+    return [E.c.ranking_id.in_(rankings), *([E.c.ranking_date.between(*window)] if pruned else [])]
+
+
 def track_candidates(engine: Engine, uuid: str, limit: int = CANDIDATES) -> pd.DataFrame:
     """Tracks to compare a track with: those with most entries on the charts it was on most (its
     :data:`CANDIDATE_CHARTS` charts with most of its entries), in the month to its last entry (uuid, name, sub: the
@@ -244,7 +254,7 @@ def track_candidates(engine: Engine, uuid: str, limit: int = CANDIDATES) -> pd.D
         rankings = select(R.c.id).where(R.c.chart_id.in_(charts), R.c.ranking_date.between(*window))
         n = func.count().label("n")
         top = (select(E.c.track_id.label("item"), n)
-               .where(E.c.ranking_id.in_(rankings), E.c.ranking_date.between(*window), E.c.track_id.not_in(mine))
+               .where(*_entries_of(conn, rankings, window), E.c.track_id.not_in(mine))
                .group_by(E.c.track_id).order_by(n.desc(), E.c.track_id).limit(limit).subquery())
         return _ranked(conn, top, select(T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "").label("sub"))
                        .join_from(top, T, T.c.id == top.c.item))
@@ -265,7 +275,7 @@ def artist_candidates(engine: Engine, uuid: str, limit: int = CANDIDATES) -> pd.
         rankings = select(R.c.id).where(R.c.chart_id.in_(charts), R.c.ranking_date.between(*window))
         n = func.count().label("n")
         top = (select(TA.c.artist_id.label("item"), n).select_from(E.join(TA, TA.c.track_id == E.c.track_id))
-               .where(E.c.ranking_id.in_(rankings), E.c.ranking_date.between(*window), TA.c.artist_id != artist)
+               .where(*_entries_of(conn, rankings, window), TA.c.artist_id != artist)
                .group_by(TA.c.artist_id).order_by(n.desc(), TA.c.artist_id).limit(limit).subquery())
         return _ranked(conn, top, select(A.c.uuid, A.c.name, func.coalesce(A.c.country_code, "").label("sub"))
                        .join_from(top, A, A.c.id == top.c.item))

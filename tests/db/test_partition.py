@@ -4,13 +4,14 @@ from datetime import date, timedelta
 
 import pytest
 from conftest import local_client
-from sqlalchemy import text
+from sqlalchemy import insert, select, text
 
 from soundcharts_lib.db import make_engine, partition, upgrade
+from soundcharts_lib.db.tables import TA, A, T
 from soundcharts_lib.errors import ConfigError
 from soundcharts_lib.jobs.audience import AudienceDataProcessor
 from soundcharts_lib.jobs.sync import ChartSync, today_utc
-from soundcharts_lib.warehouse import analytics
+from soundcharts_lib.warehouse import analytics, compare_pages
 from soundcharts_lib.warehouse.trends import chart_trends
 
 ENTRIES = ("select c.slug, r.ranking_date, e.ranking_date, e.position, t.uuid, e.metric from chart_ranking_entry e "
@@ -39,6 +40,16 @@ def test_monthly_partitioning_keeps_rows_and_the_code_keeps_working(localapi, pg
         top_before = analytics.top_tracks(engine, days=60)
         slug = _rows(engine, "select slug from chart order by id limit 1")[0][0]
         trends_before = chart_trends(engine, slug)
+        artist = "00000000-0000-4000-8000-0000000000a1"  # the first track's, another artist on the other tracks
+        with engine.begin() as conn:
+            ids = conn.execute(insert(A).returning(A.c.id, sort_by_parameter_order=True),
+                               [{"uuid": artist, "name": "One"}, {"uuid": artist[:-1] + "2", "name": "Two"}]).scalars()
+            ids = ids.all()
+            tracks = conn.execute(select(T.c.id).order_by(T.c.id)).scalars().all()
+            conn.execute(insert(TA), [{"track_id": t, "artist_id": ids[n > 0], "position": 0}
+                                      for n, t in enumerate(tracks)])
+        candidates = [compare_pages.track_candidates(engine, uuids[0]), compare_pages.artist_candidates(engine, artist)]
+        assert all(len(c) > 0 for c in candidates)  # read by ranking alone on one table, by month on partitions
 
         done = partition.apply(engine, "monthly")
         assert any("chart_ranking_entry: partitioned" in d for d in done)
@@ -55,6 +66,8 @@ def test_monthly_partitioning_keeps_rows_and_the_code_keeps_working(localapi, pg
         assert partition.apply(engine, "monthly") == []  # nothing left to do
         assert analytics.top_tracks(engine, days=60).equals(top_before)
         assert chart_trends(engine, slug).equals(trends_before)
+        assert compare_pages.track_candidates(engine, uuids[0]).equals(candidates[0])
+        assert compare_pages.artist_candidates(engine, artist).equals(candidates[1])
 
         # new rankings, a forced re-store and new audience points land in the partitions
         latest = sync.run(platforms=["spotify"], backfill_days=3)
