@@ -252,18 +252,14 @@ def chart_dates(engine: Engine, slug: str) -> list[date]:
 def chart_page(engine: Engine, slug: str, on: date | None = None) -> dict:
     """The chart, its stored dates, the ranking of ``on`` (default: the latest) with trends, and its movers.
 
-    ``stored`` is False when ``on`` has no stored ranking (then the frames are empty). The chart, its dates and the
-    ranking are read side by side; the ranking is the one shown, its date among the dates (read again when a sync
-    stored it between the two reads).
+    ``stored`` is False when ``on`` has no stored ranking (then the frames are empty).
     """
-    read = side_by_side(engine, chart=lambda: chart_info(engine, slug), dates=lambda: chart_dates(engine, slug),
-                        movers=lambda: trends.chart_movers(engine, slug, on))
-    info, dates, movers = read["chart"], read["dates"], read["movers"]
-    if movers["date"] is not None and movers["date"] not in dates:
-        dates = chart_dates(engine, slug)
-    if movers["date"] is not None:  # the ranking with its trends and the movers, from one read of the chart
-        return {"chart": info, "dates": dates, "stored": True, **movers}
+    info = chart_info(engine, slug)
+    dates = chart_dates(engine, slug)
     when = on or (dates[-1] if dates else None)
+    stored = when is not None and when in dates
+    if stored:  # the ranking with its trends and the movers, from one read of the chart
+        return {"chart": info, "dates": dates, "date": when, "stored": True, **trends.chart_movers(engine, slug, when)}
     empty = pd.DataFrame(columns=trends.TREND_COLUMNS)
     return {"chart": info, "dates": dates, "date": when, "stored": False, "ranking": empty, "climbers": empty,
             "fallers": empty, "new_entries": empty, "dropouts": pd.DataFrame(columns=trends.DROPOUT_COLUMNS)}

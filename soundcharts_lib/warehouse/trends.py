@@ -397,14 +397,14 @@ def _stored_dropouts(pairs: pd.DataFrame, read: _Read, sent: frozenset[int]) -> 
 
 # -- one chart on one date ----------------------------------------------------------------------------------------
 
-def _one_chart(engine: Engine, slug: str, on: date | None) -> tuple[date | None, Rankings]:
-    """The date and the chart's ranking of ``on`` (default: its latest stored) with stored history; None and empty
-    frames when there is no such stored ranking."""
+def _one_chart(engine: Engine, slug: str, on: date | None) -> Rankings:
+    """The chart's ranking of ``on`` (default: its latest stored) with stored history; empty frames when there is
+    no such stored ranking."""
     with engine.connect() as conn:
         pairs = ranking_pairs(conn, on=on, chart=slug)
         if on is not None:
             pairs = pairs[pairs["date"] == on]
-        return (pairs["date"].iloc[0] if len(pairs) else None), ranking_entries(conn, pairs, history=True)
+        return ranking_entries(conn, pairs, history=True)
 
 
 def _trends(read: Rankings) -> pd.DataFrame:
@@ -415,24 +415,22 @@ def chart_trends(engine: Engine, slug: str, on: date | None = None) -> pd.DataFr
     """The ranking of ``on`` (default: the latest stored) with each entry's fields (``TREND_COLUMNS``): the API's
     previous position, movement (previous - position: positive climbed), status, time on chart and entry date, and
     the stored-history peak, peak date and streak since ``history_start``; empty when not stored."""
-    return _trends(_one_chart(engine, slug, on)[1])
+    return _trends(_one_chart(engine, slug, on))
 
 
 def chart_dropouts(engine: Engine, slug: str, on: date | None = None) -> pd.DataFrame:
     """The drop-outs of the ranking of ``on`` (see :func:`ranking_entries`): ``DROPOUT_COLUMNS``."""
-    return _one_chart(engine, slug, on)[1].dropouts[DROPOUT_COLUMNS]
+    return _one_chart(engine, slug, on).dropouts[DROPOUT_COLUMNS]
 
 
 def chart_movers(engine: Engine, slug: str, on: date | None = None, limit: int = 10) -> dict[str, pd.DataFrame]:
-    """One chart on one date read once: ``date`` (the ranking's; None when not stored), ``ranking``
-    (:func:`chart_trends`), its ``climbers`` and ``fallers`` (the ``limit`` biggest moves), ``new_entries`` (NEW and
-    RE-ENTRY), ``dropouts`` (:func:`chart_dropouts`) and ``dropouts_from`` ("api" when the API sent position-0 items
-    for the ranking, else "stored history")."""
-    day, read = _one_chart(engine, slug, on)
+    """One chart on one date read once: ``ranking`` (:func:`chart_trends`), its ``climbers`` and ``fallers`` (the
+    ``limit`` biggest moves), ``new_entries`` (NEW and RE-ENTRY), ``dropouts`` (:func:`chart_dropouts`) and
+    ``dropouts_from`` ("api" when the API sent position-0 items for the ranking, else "stored history")."""
+    read = _one_chart(engine, slug, on)
     trends = _trends(read)
     moved = trends.dropna(subset=["movement"])
     return {
-        "date": day,
         "ranking": trends,
         "climbers": moved[moved["movement"] > 0].sort_values(["movement", "position"], ascending=[False, True])
         .head(limit).reset_index(drop=True),

@@ -168,21 +168,6 @@ def test_chart_page_of_an_older_or_missing_date(db):
     assert analytics.chart_dates(db, "dz-fr") == [d(0)]  # the failed ranking is not a stored date
 
 
-def test_chart_page_dates_hold_the_ranking_shown_when_a_sync_stores_it_between_the_reads(db, monkeypatch):
-    """The dates and the ranking are read side by side: a ranking stored after the dates were read, before the
-    ranking was, is shown with its date among the dates (read again), never a date list that lacks it."""
-    read = analytics.chart_dates
-    calls = []
-
-    def dates_before_the_sync(engine, slug):
-        calls.append(slug)
-        return read(engine, slug)[:-1] if len(calls) == 1 else read(engine, slug)
-
-    monkeypatch.setattr(analytics, "chart_dates", dates_before_the_sync)
-    page = analytics.chart_page(db, "sp-global")
-    assert page["date"] == d(0) and page["stored"] and page["dates"] == [d(2), d(1), d(0)] and len(calls) == 2
-
-
 def test_track_details_with_artists_in_credit_order_and_identifiers(db):
     track = analytics.track_details(db, U[1])
     assert track["name"] == "Song 1" and "id" not in track
