@@ -16,13 +16,12 @@ rollups) only adds its newer rankings' entries; any other chart is rebuilt.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date
 
-from sqlalchemy import BigInteger, Date, Integer, and_, case, cast, exists, func, literal, null, select, union_all
+from sqlalchemy import BigInteger, Date, Integer, and_, case, cast, exists, func, null, select, union_all
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db.filters import among
-from soundcharts_lib.db.frames import as_date
+from soundcharts_lib.db.frames import as_date, date_of, day_number
 from soundcharts_lib.db.models import utcnow
 from soundcharts_lib.db.tables import SUCCESS, TCR, TCRC, C, E, R
 from soundcharts_lib.db.upsert import dialect_insert
@@ -31,24 +30,9 @@ LOCK_KEY = 0x74_63_72_6F  # PostgreSQL advisory lock: one refresh at a time
 # A position (any 32-bit integer) and a day number (days since 0001-01-01, under 2**22 up to 9999) packed into one
 # 64-bit integer, so the peak's first day and the last day's position come from the same pass as the rest
 POSITION_SHIFT, DAY_BITS, POSITION_BITS = 2**31, 2**22, 2**32
-ORIGIN = date(1, 1, 1)
-SQLITE_ORIGIN = 1721425.5  # SQLite's julianday('0001-01-01')
 SUMMARY = ["track_id", "chart_id", "first_date", "last_date", "appearances", "peak_position", "peak_date",
            "last_position"]
 STAMP = ("rankings", "entries", "ranking_ids", "last_fetched_at")
-
-
-def _day_number(conn: Connection, column):
-    """A date column as its number of days since 0001-01-01 (SQLite stores dates as ISO text)."""
-    if conn.dialect.name == "postgresql":
-        return cast(column - literal(ORIGIN, Date), BigInteger)
-    return cast(func.julianday(column) - SQLITE_ORIGIN, BigInteger)
-
-
-def _date_of(conn: Connection, number):
-    if conn.dialect.name == "postgresql":
-        return literal(ORIGIN, Date) + cast(number, Integer)
-    return func.date(number + SQLITE_ORIGIN)
 
 
 def stale(conn: Connection) -> list[int]:
@@ -74,11 +58,11 @@ def summary_query(conn: Connection, where: list, *, peak_date: bool = True):
             on_last.c.track_id == per.c.track_id, on_last.c.chart_id == per.c.chart_id,
             on_last.c.ranking_date == per.c.last_date).scalar_subquery()
         return select(*per.c, null().cast(Date).label("peak_date"), last.label("last_position"))
-    day, position = _day_number(conn, E.c.ranking_date), cast(E.c.position, BigInteger) + POSITION_SHIFT
+    day, position = day_number(conn, E.c.ranking_date), cast(E.c.position, BigInteger) + POSITION_SHIFT
     peak = func.min(position * DAY_BITS + day)
     last = func.max(day * POSITION_BITS + (POSITION_BITS - 1 - position))
     values = (E.c.track_id, E.c.chart_id, func.min(E.c.ranking_date), func.max(E.c.ranking_date), func.count(),
-              func.min(E.c.position), _date_of(conn, peak % DAY_BITS),
+              func.min(E.c.position), date_of(conn, peak % DAY_BITS),
               cast(POSITION_SHIFT - 1 - last % POSITION_BITS, Integer))
     return (select(*(v.label(name) for v, name in zip(values, SUMMARY, strict=True)))
             .where(*where).group_by(E.c.track_id, E.c.chart_id))

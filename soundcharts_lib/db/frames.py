@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+import numpy as np
 import pandas as pd
-from sqlalchemy.engine import Connection
+from sqlalchemy import BigInteger, Date, Integer, cast, func, literal
+from sqlalchemy.engine import Connection, Engine
+
+ORIGIN = date(1, 1, 1)  # day number 0
+SQLITE_ORIGIN = 1721425.5  # SQLite's julianday('0001-01-01')
 
 
 def query_frame(conn: Connection, query) -> pd.DataFrame:
@@ -29,3 +34,25 @@ def raw_frame(conn: Connection, query, columns: Sequence[str], dates: Sequence[s
 def as_date(value: date | str) -> date:
     """A date column's value as the driver gives it (SQLite: ISO text) as a date."""
     return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def day_number(bind: Connection | Engine, column):
+    """A date column as its number of days since 0001-01-01 (``date.toordinal() - 1``), computed by the database: a
+    driver gives an integer for less than a date object (SQLite stores dates as ISO text, which would be parsed)."""
+    if bind.dialect.name == "postgresql":
+        return cast(column - literal(ORIGIN, Date), BigInteger)
+    return cast(func.julianday(column) - SQLITE_ORIGIN, BigInteger)
+
+
+def date_of(conn: Connection, number):
+    """The date of a day number (:func:`day_number`), computed by the database."""
+    if conn.dialect.name == "postgresql":
+        return literal(ORIGIN, Date) + cast(number, Integer)
+    return func.date(number + SQLITE_ORIGIN)
+
+
+def dates_of(numbers: np.ndarray) -> list[date]:
+    """Day numbers (:func:`day_number`) as dates, each distinct day made once."""
+    listed = numbers.tolist()
+    named = {n: date.fromordinal(n + 1) for n in set(listed)}
+    return list(map(named.__getitem__, listed))

@@ -6,6 +6,7 @@ Dates are the charts' own ranking dates; "today" defaults to the current UTC dat
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db import chart_rollup, rollup
 from soundcharts_lib.db.filters import among
-from soundcharts_lib.db.frames import as_date, query_frame
+from soundcharts_lib.db.frames import as_date, dates_of, day_number, query_frame
 from soundcharts_lib.db.tables import SUCCESS, TA, TPI, UNSUCCESSFUL, A, C, E, P, R, T
 from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.vocab import today_utc
@@ -351,29 +352,28 @@ def _history(conn: Connection, counted: list, only: list[int] | None, names: pd.
     else read."""
     # The entries alone, from the index (chart, date and position), their charts' names joined here: a year-long hit
     # has tens of thousands of entries, and per-row joins, sorting and rows cost more than the lookups.
-    entries = select(E.c.ranking_date, E.c.chart_id, E.c.position).where(*counted)
+    entries = select(day_number(conn, E.c.ranking_date), E.c.chart_id, E.c.position).where(
+        *counted, E.c.chart_id.is_not(None), E.c.ranking_date.is_not(None))  # stored by hand without them: nowhere
     if only is not None:
         entries = entries.where(E.c.chart_id.in_(only))
     if between is not None:  # on monthly partitions, the months of those charts' entries only, not all of them
         entries = entries.where(E.c.ranking_date.between(*between))
-    rows = conn.execute(entries).cursor.fetchall()  # the driver's tuples, ordered here by numbers, not objects
+    rows = conn.execute(entries).cursor.fetchall()  # the driver's tuples of integers, ordered here by numbers
     if not rows:
         return pd.DataFrame(columns=HISTORY_COLUMNS)
-    stored, chart_ids, positions = zip(*rows, strict=True)
+    number, chart_ids, positions = np.fromiter(chain.from_iterable(rows), dtype=np.int64,
+                                               count=3 * len(rows)).reshape(-1, 3).T
     if names is None:
         names = _frame(conn, select(C.c.id.label("chart_id"), C.c.slug.label("chart"), C.c.name.label("chart_name"),
                                     P.c.slug.label("platform"), C.c.country_code)
-                       .join_from(C, P, P.c.id == C.c.platform_id).where(C.c.id.in_(sorted(set(chart_ids)))))
+                       .join_from(C, P, P.c.id == C.c.platform_id).where(C.c.id.in_(np.unique(chart_ids).tolist())))
     names = names.sort_values("chart", kind="stable").reset_index(drop=True)
     chart = pd.Index(names["chart_id"]).get_indexer(chart_ids)  # each entry's chart, by slug
-    day = {d: as_date(d) for d in set(stored)}
-    dates = list(map(day.__getitem__, stored))
-    number = np.fromiter((d.toordinal() for d in dates), dtype=np.int64, count=len(dates))
     order = np.lexsort((number, chart))  # stable: an entry's ties keep the index's order
     order = order[chart[order] >= 0]
     out = names.take(chart[order])[HISTORY_COLUMNS[1:-1]].reset_index(drop=True)
-    out.insert(0, "date", pd.Series([dates[i] for i in order], dtype=object))
-    out["position"] = np.array(positions, dtype=np.int64)[order]
+    out.insert(0, "date", pd.Series(dates_of(number[order]), dtype=object))
+    out["position"] = positions[order]
     return out
 
 

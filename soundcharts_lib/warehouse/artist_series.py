@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from soundcharts_lib.db.frames import raw_frame
+from soundcharts_lib.db.frames import day_number, raw_frame
 from soundcharts_lib.db.tables import AFOL, ALIS, SUCCESS, TA, UNSUCCESSFUL, A, C, E, P, R, T
 from soundcharts_lib.warehouse import audience_series
 from soundcharts_lib.warehouse.audience_series import NotStored
@@ -52,8 +52,7 @@ def series(engine: Engine, artist_id: int, kind: str, platform: str | None = Non
     """``{platform: frame(date, value, daily_change)}`` of one kind (followers or listeners) from ``start`` to
     ``end`` (each optional), on every platform holding some (or only ``platform``, which may then be empty)."""
     table, value = _VALUES[kind]
-    q = (select(table.c.platform_id, table.c.date, value).where(table.c.artist_id == artist_id)
-         .order_by(table.c.platform_id, table.c.date))
+    q = select(table.c.platform_id, day_number(engine, table.c.date), value).where(table.c.artist_id == artist_id)
     if platform is not None:
         q = q.where(table.c.platform_id.in_(select(P.c.id).where(P.c.slug == platform)))
     if end is not None:

@@ -10,6 +10,7 @@ import sqlite3
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from soundcharts_lib.db.frames import dates_of, day_number
 from soundcharts_lib.db.tables import AUD, P, T
 from soundcharts_lib.errors import SoundchartsError
 
@@ -92,9 +94,9 @@ def _load(engine: Engine, track_id: int, platform_ids: Mapping[str, int] | None,
     if engine.dialect.name == "postgresql":  # the stored points as they come, summed and ordered by split(): the
         # server's grouping and sort of a few thousand rows cost more than the rows (on monthly partitions a typical
         # track's read 6.2 -> 2.4 ms, the year-long hit's 7.7 -> 4.6; on one table 3.5 -> 2.2 and 4.2 -> 4.4)
-        q = select(AUD.c.platform_id, AUD.c.date, AUD.c.audience_value)
+        q = select(AUD.c.platform_id, day_number(engine, AUD.c.date), AUD.c.audience_value)
     else:  # SQLite sums in the index's order for free: half the rows for Python when a track has two identifiers
-        q = (select(AUD.c.platform_id, AUD.c.date, cast(func.sum(AUD.c.audience_value), BigInteger))
+        q = (select(AUD.c.platform_id, day_number(engine, AUD.c.date), cast(func.sum(AUD.c.audience_value), BigInteger))
              .group_by(AUD.c.platform_id, AUD.c.date))
     q = q.where(AUD.c.track_id == track_id)
     if platform_ids is not None:
@@ -123,27 +125,22 @@ def _load(engine: Engine, track_id: int, platform_ids: Mapping[str, int] | None,
 
 
 def split(rows: Sequence[tuple], slugs: Mapping[int, str]) -> dict[str, pd.DataFrame]:
-    """``{slug: frame(date, value, daily_change)}`` from the driver's (platform_id, date, value) tuples in any order,
-    the values of one platform and day summed (a track's several identifiers), an empty frame for a platform of
-    ``slugs`` ({platform_id: slug}) without rows."""
+    """``{slug: frame(date, value, daily_change)}`` from the driver's (platform_id, day number, value) tuples in any
+    order (day numbers: :func:`~soundcharts_lib.db.frames.day_number`), the values of one platform and day summed (a
+    track's several identifiers), an empty frame for a platform of ``slugs`` ({platform_id: slug}) without rows."""
     if not rows:
         return {slug: _empty() for slug in slugs.values()}
-    # columns at once, each distinct date parsed and numbered once; ordered, summed and cut per platform in numpy
-    pids, stored, values = zip(*rows, strict=True)
-    parsed = {d: _day(d) for d in set(stored)}
-    number = {d: day.toordinal() for d, day in parsed.items()}
-    named = {day.toordinal(): day for day in parsed.values()}
-    days = np.fromiter(map(number.__getitem__, stored), dtype=np.int64, count=len(stored))
-    pids, values = np.array(pids, dtype=np.int64), np.array(values, dtype=np.int64)
+    # all integers: one array at once, ordered, summed and cut per platform in numpy; each distinct day made once
+    pids, days, values = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=3 * len(rows)).reshape(-1, 3).T
     order = np.lexsort((days, pids))
     pids, days, values = pids[order], days[order], values[order]
     first = np.ones(len(days), dtype=bool)
     first[1:] = (np.diff(pids) != 0) | (np.diff(days) != 0)
     kept = np.flatnonzero(first)
     sums = np.add.reduceat(values, kept)
-    _check_sums(sums, values, kept, pids, days, named, slugs)
+    _check_sums(sums, values, kept, pids, days, slugs)
     pids, days, values = pids[kept], days[kept], sums
-    dates = list(map(named.__getitem__, days.tolist()))
+    dates = dates_of(days)
     starts = [0, *(np.flatnonzero(np.diff(pids)) + 1).tolist(), len(pids)]
     found = {slugs[int(pids[lo])]: _series(dates[lo:hi], days[lo:hi], values[lo:hi])
              for lo, hi in zip(starts[:-1], starts[1:], strict=True)}
@@ -151,7 +148,7 @@ def split(rows: Sequence[tuple], slugs: Mapping[int, str]) -> dict[str, pd.DataF
 
 
 def _check_sums(sums: np.ndarray, values: np.ndarray, kept: np.ndarray, pids: np.ndarray, days: np.ndarray,
-                named: Mapping[int, date], slugs: Mapping[int, str]) -> None:
+                slugs: Mapping[int, str]) -> None:
     """``OutOfRange`` when a day's sum (``sums``, of the ordered ``values`` from each of ``kept``) wrapped around:
     possible only when a value is at least the largest integer over that day's number of values."""
     counts = np.diff(np.append(kept, len(values)))
@@ -159,12 +156,8 @@ def _check_sums(sums: np.ndarray, values: np.ndarray, kept: np.ndarray, pids: np
         return
     for start, count, got in zip(kept.tolist(), counts.tolist(), sums.tolist(), strict=True):
         if sum(values[start:start + count].tolist()) != got:  # Python's integers do not wrap
-            raise OutOfRange(f"the audience of {slugs[int(pids[start])]} on {named[int(days[start])]} sums its "
-                             "identifiers past 64-bit integers")
-
-
-def _day(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)  # SQLite returns dates as text
+            raise OutOfRange(f"the audience of {slugs[int(pids[start])]} on {dates_of(days[start:start + 1])[0]} "
+                             "sums its identifiers past 64-bit integers")
 
 
 def _changes(days: np.ndarray, values: np.ndarray) -> pd.arrays.IntegerArray:

@@ -163,3 +163,24 @@ def test_the_store_and_inserts_that_leave_them_out_carry_the_rankings_chart_and_
         conn.execute(insert(ChartRankingEntry), [{"ranking_id": ranking, "track_id": track, "position": p}
                                                  for p in (1, 2)])
         assert conn.execute(text(MATCHING)).scalar_one() == 2_002
+
+
+def test_an_entry_written_without_its_chart_and_date_counts_on_no_chart_and_breaks_no_page(db_url):
+    """A hand-written statement after 0007 that leaves out an entry's chart and date (the store and Core inserts
+    fill them; raw SQL does not): the track's pages answer, that entry on no chart, the others as stored."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    entries = seed_0006(engine)
+    with engine.begin() as conn:  # every entry backfilled but track 3's on ranking 1 (track 3 is on no failed ranking)
+        conn.execute(text("update chart_ranking_entry set chart_id = (select chart_id from chart_ranking r where "
+                          "r.id = ranking_id), ranking_date = (select ranking_date from chart_ranking r where "
+                          "r.id = ranking_id) where not (ranking_id = 1 and track_id = 3)"))
+        conn.execute(text("update chart_ranking_entry set ranking_date = null where ranking_id = 1 and track_id = 3"))
+        assert conn.execute(text(MATCHING)).scalar_one() == entries - 1
+    history = analytics.track_chart_history(engine, TRACK.format(3))
+    assert len(history) == sum(r[3] for r in expected_charts(3)) - 1
+    assert history["date"].notna().all() and (DAY, "chart-1") not in set(zip(history["date"], history["chart"]))
+    page = analytics.track_page(engine, TRACK.format(3))
+    assert sorted(page["charts"]["chart"]) == ["chart-1", "chart-2"]
+    assert len(page["history"]) == len(history)
+    engine.dispose()

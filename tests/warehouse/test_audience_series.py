@@ -21,6 +21,11 @@ def d(i: int) -> date:
     return D0 + timedelta(days=i)
 
 
+def day(i: int) -> int:
+    """``d(i)``'s day number, as the reads select it (``frames.day_number``)."""
+    return d(i).toordinal() - 1
+
+
 @pytest.fixture
 def db(engine):
     """Spotify: id "a" on days 0-9 (1000 + 10 i) and id "b" from day 5 (100 + i), day 4 missing for both;
@@ -126,9 +131,10 @@ def test_indexed_to_100_from_each_platforms_first_value(db):
 @given(st.lists(st.tuples(st.sampled_from([3, 1, 2]), st.integers(0, 12), st.integers(0, 2**40)), max_size=60),
        st.randoms(use_true_random=False))
 def test_split_sums_each_platform_and_day_in_any_order_of_the_rows(points, rnd):
-    """The driver's rows come in no order (the read leaves grouping and sorting to ``split``): each platform's
-    frame holds its days ascending, each the sum of that day's rows, and a change only between consecutive days."""
-    rows = [(pid, d(i).isoformat() if n % 2 else d(i), v) for n, (pid, i, v) in enumerate(points)]  # SQLite: text
+    """The driver's rows (day numbers) come in no order (the read leaves grouping and sorting to ``split``): each
+    platform's frame holds its days ascending, each the sum of that day's rows, and a change only between consecutive
+    days."""
+    rows = [(pid, day(i), v) for pid, i, v in points]
     rnd.shuffle(rows)
     slugs = {1: "spotify", 2: "youtube", 3: "tiktok"}
     got = s.split(rows, slugs)
@@ -148,10 +154,10 @@ def test_split_sums_each_platform_and_day_in_any_order_of_the_rows(points, rnd):
 
 def test_a_day_whose_identifiers_sum_past_64_bit_integers_is_a_one_line_error_never_a_wrapped_number(db):
     big = 2 ** 62 + 5
-    assert s.split([(1, d(0), big), (1, d(0), 2 ** 61), (1, d(1), 9)], {1: "spotify"})["spotify"]["value"].tolist() \
-        == [big + 2 ** 61, 9]  # near the limit, still exact
+    near = s.split([(1, day(0), big), (1, day(0), 2 ** 61), (1, day(1), 9)], {1: "spotify"})["spotify"]
+    assert near["value"].tolist() == [big + 2 ** 61, 9]  # near the limit, still exact
     with pytest.raises(s.OutOfRange, match=r"^the audience of spotify on 2026-01-01 sums its identifiers past 64-bit"):
-        s.split([(1, d(1), 9), (1, d(0), big), (1, d(0), big)], {1: "spotify"})
+        s.split([(1, day(1), 9), (1, day(0), big), (1, day(0), big)], {1: "spotify"})
     with db.begin() as conn:  # the other track: two identifiers on YouTube, stored values each within range
         conn.execute(insert(TrackAudience), [
             {"track_id": 2, "platform_id": 2, "platform_identifier": ident, "date": d(0), "audience_value": big}
