@@ -179,7 +179,8 @@ def test_an_entry_written_without_its_chart_and_date_counts_on_no_chart_and_brea
         assert conn.execute(text(MATCHING)).scalar_one() == entries - 1
     history = analytics.track_chart_history(engine, TRACK.format(3))
     assert len(history) == sum(r[3] for r in expected_charts(3)) - 1
-    assert history["date"].notna().all() and (DAY, "chart-1") not in set(zip(history["date"], history["chart"]))
+    seen = set(zip(history["date"], history["chart"], strict=True))
+    assert history["date"].notna().all() and (DAY, "chart-1") not in seen
     page = analytics.track_page(engine, TRACK.format(3))
     assert sorted(page["charts"]["chart"]) == ["chart-1", "chart-2"]
     assert len(page["history"]) == len(history)
