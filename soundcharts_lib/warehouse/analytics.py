@@ -412,6 +412,14 @@ def track_charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
         return _charting_now(conn, uuid)
 
 
+def charts_now(engine: Engine, uuid: str) -> int:
+    """How many charts' latest stored ranking holds the track (the charts of :func:`track_charting_now`, without
+    their names and frame)."""
+    with engine.connect() as conn:
+        rows = chart_rollup.charting_now(conn, lambda track: track == _track_id(uuid))
+    return len({chart for _, chart, _, _ in rows})
+
+
 def _charting_now(conn: Connection, uuid: str) -> pd.DataFrame:
     rows = chart_rollup.charting_now(conn, lambda track: track == _track_id(uuid))
     if not rows:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from itertools import chain
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.engine import Connection, Engine
@@ -19,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from soundcharts_lib.curation import roster
 from soundcharts_lib.db import chart_rollup, rollup
 from soundcharts_lib.db.filters import among
-from soundcharts_lib.db.frames import as_date, raw_frame
+from soundcharts_lib.db.frames import as_date, dates_of, day_number, raw_frame, typed_frame
 from soundcharts_lib.db.tables import SUCCESS, TA, TR, UNSUCCESSFUL, A, C, E, N, P, R, T
 from soundcharts_lib.vocab import today_utc
 from soundcharts_lib.warehouse import artist_series, audience_series, compare_pages
@@ -116,7 +118,7 @@ def _presence(conn: Connection, tracks: pd.DataFrame) -> dict:
             if ids else []:
         now.setdefault(track_id, []).append((chart_id, position))
     rows = []
-    for track_id, uuid, name, credit, released in tracks.itertuples(index=False):
+    for track_id, uuid, name, credit, released in zip(*(tracks[c].tolist() for c in tracks.columns), strict=True):
         seen, here = per_track.get(track_id), now.get(track_id, [])
         best_date = None if seen is None else seen["best_key"][1]
         rows.append((uuid, name, credit, released, len(seen["ids"]) if seen else 0, seen["entries"] if seen else 0,
@@ -127,11 +129,11 @@ def _presence(conn: Connection, tracks: pd.DataFrame) -> dict:
     charts = sorted(((chart_id, *names[chart_id], len(s["ids"]), s["entries"], s["best_position"], s["first_date"],
                       s["last_date"]) for chart_id, s in per_chart.items()),
                     key=lambda r: (-r[6], r[7], r[1], r[0]))
-    out = pd.DataFrame(rows, columns=TRACK_COLUMNS)
-    out = out.astype({c: "Int64" for c in ("charts", "entries", "best_position", "charts_now", "best_now")})
-    charts = pd.DataFrame(charts, columns=["chart_id", *CHART_COLUMNS])
-    return {"tracks": out, "charts": charts.astype({c: "int64" for c in ("tracks", "entries", "best_position")}),
-            "counted": counted}
+    out = typed_frame(rows, TRACK_COLUMNS, dict.fromkeys(("charts", "entries", "best_position", "charts_now",
+                                                          "best_now"), "Int64"))
+    return {"tracks": out, "counted": counted,
+            "charts": typed_frame(charts, ["chart_id", *CHART_COLUMNS],
+                                  dict.fromkeys(("tracks", "entries", "best_position"), "int64"))}
 
 
 def _history(conn: Connection, counted: list, charts: pd.DataFrame) -> pd.DataFrame:
@@ -139,12 +141,17 @@ def _history(conn: Connection, counted: list, charts: pd.DataFrame) -> pd.DataFr
     HISTORY_COLUMNS by chart (as ``charts`` lists them) and date."""
     if charts.empty:
         return pd.DataFrame(columns=HISTORY_COLUMNS)
-    q = (select(E.c.ranking_date, E.c.chart_id, func.min(E.c.position), func.count())
+    q = (select(day_number(conn, E.c.ranking_date), E.c.chart_id, func.min(E.c.position), func.count())
          .where(*counted, among(conn, E.c.chart_id, charts["chart_id"].tolist()))
          .group_by(E.c.chart_id, E.c.ranking_date).order_by(E.c.chart_id, E.c.ranking_date))
-    found = raw_frame(conn, q, ["date", "chart_id", "position", "entries"], dates=["date"])
-    names = charts[["chart_id", *CHART_NAMES]]
-    return found.merge(names, on="chart_id")[HISTORY_COLUMNS]
+    rows = conn.execute(q).cursor.fetchall()  # integers only: into numpy at once, each distinct day made once
+    if not rows:
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    days, chart_ids, position, entries = np.fromiter(chain.from_iterable(rows), dtype=np.int64,
+                                                     count=4 * len(rows)).reshape(-1, 4).T
+    out = charts[CHART_NAMES].take(pd.Index(charts["chart_id"]).get_indexer(chart_ids)).reset_index(drop=True)
+    out.insert(0, "date", pd.Series(dates_of(days), dtype=object))
+    return out.assign(position=position, entries=entries)
 
 
 def _notes(conn: Connection, track_ids: list[int]) -> pd.DataFrame:

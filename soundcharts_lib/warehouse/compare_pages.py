@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db import partition
+from soundcharts_lib.db.frames import typed_frame
 from soundcharts_lib.db.tables import TA, A, E, R, T
 from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.warehouse import analytics, artist_series, audience_series
@@ -79,7 +80,7 @@ def _track_parts(engine: Engine, item: dict) -> tuple[dict, pd.DataFrame, Callab
                ("Labels", "text", ", ".join(track_labels(item["labels"]))),
                ("Charts", "number", len(charts)), ("Chart entries", "number", int(charts["appearances"].sum())),
                ("Best position", "number", charts["peak_position"].min() if len(charts) else None),
-               ("Charting now", "number", len(analytics.track_charting_now(engine, uuid)))]
+               ("Charting now", "number", analytics.charts_now(engine, uuid))]
     per_chart = charts.rename(columns={"appearances": "entries", "peak_position": "best"})[PER_CHART]
     return panels, per_chart, lambda slugs: analytics.positions_on(engine, uuid, charts[charts["chart"].isin(slugs)]), \
         figures
@@ -130,10 +131,9 @@ def _shared(per_chart: dict[str, pd.DataFrame], labels: list[str]) -> pd.DataFra
     rows = [(chart, *seen["names"], len(seen["best"]), seen["entries"], *(seen["best"].get(label) for label in labels))
             for chart, seen in charts.items() if len(seen["best"]) >= 2]
     rows.sort(key=lambda row: (-row[4], -row[5], row[0]))
-    columns = list(zip(*rows, strict=True)) if rows else [()] * (len(SHARED_COLUMNS) + len(labels))
-    types = ["object"] * 4 + ["int64"] * 2 + ["Int64"] * len(labels)  # each column made with its type at once
-    return pd.DataFrame({name: pd.array(list(values), dtype=kind)
-                         for name, values, kind in zip([*SHARED_COLUMNS, *labels], columns, types, strict=True)})
+    types = dict.fromkeys(SHARED_COLUMNS[:4], "object") | dict.fromkeys(SHARED_COLUMNS[4:], "int64") \
+        | dict.fromkeys(labels, "Int64")
+    return typed_frame(rows, [*SHARED_COLUMNS, *labels], types)
 
 
 def _by_chart(history: pd.DataFrame) -> dict[str, pd.DataFrame]:
