@@ -200,13 +200,17 @@ class RankingsSummedUp:
 
 
 class TrackTopRollupWindow(RankingsSummedUp, Base):
-    """What a platform's ``TrackTopRollup`` rows were built from (else the query runs over the entries)."""
+    """What a platform's ``TrackTopRollup`` rows were built from (else the query runs over the entries), and
+    ``charts_stamp``, the charts' stamp (``rollup.charts_stamp``) when the window was last found to match its
+    rankings: while the charts still carry it, no ranking was written since, and the sums need not be read again
+    (migration 0011; None until a refresh records it)."""
 
     __tablename__ = "track_top_rollup_window"
 
     window_end: Mapped[date] = mapped_column(Date, primary_key=True)
     days: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    charts_stamp: Mapped[str | None] = mapped_column(String(80))
 
 
 class LabelShareRollup(RankingsSummedUp, Base):

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from soundcharts_lib.db import chart_rollup, rollup
 from soundcharts_lib.db.filters import among
 from soundcharts_lib.db.frames import as_date, dates_of, day_number, query_frame
-from soundcharts_lib.db.tables import SUCCESS, TA, TPI, UNSUCCESSFUL, A, C, E, P, R, T
+from soundcharts_lib.db.tables import SUCCESS, TA, TPI, TRW, UNSUCCESSFUL, A, C, E, P, R, T
 from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.vocab import today_utc
 from soundcharts_lib.warehouse import audience_series, health, trends
@@ -47,23 +47,33 @@ def rankings_per_day(engine: Engine, days: int = 7, today: date | None = None) -
     return pd.DataFrame({"date": dates, "rankings": [int(counts.get(d, 0)) for d in dates]})
 
 
-def week_comparison(engine: Engine, today: date | None = None) -> dict:
-    """Rankings of the last 7 days vs the 7 before, with the % change (None when the earlier week is 0)."""
-    series = rankings_per_day(engine, days=14, today=today)["rankings"]
+def week_comparison(engine: Engine, today: date | None = None, *, per_day: pd.DataFrame | None = None) -> dict:
+    """Rankings of the last 7 days vs the 7 before, with the % change (None when the earlier week is 0);
+    ``per_day``: :func:`rankings_per_day` of those 14 days when already read."""
+    series = (rankings_per_day(engine, days=14, today=today) if per_day is None else per_day)["rankings"]
     previous, this = int(series.iloc[:7].sum()), int(series.iloc[7:].sum())
     change = round((this - previous) / previous * 100, 1) if previous else None
     return {"this_week": this, "previous_week": previous, "change_pct": change}
 
 
 def top_platforms(engine: Engine, days: int = 30, today: date | None = None, limit: int = 10) -> pd.DataFrame:
-    """Platforms by successful rankings in the last ``days`` days: slug, name, rankings."""
+    """Platforms by successful rankings in the last ``days`` days: slug, name, rankings.
+
+    Counted by the top-tracks rollup's windows (each platform's rankings, as it was built from them) while it
+    matches the stored rankings, else counted here."""
     start, end = _window(days, today)
-    n = func.count(R.c.id).label("rankings")
-    q = (select(P.c.slug, P.c.name, n)
-         .select_from(R.join(C, C.c.id == R.c.chart_id).join(P, P.c.id == C.c.platform_id))
-         .where(R.c.status == "success", R.c.ranking_date.between(start, end))
-         .group_by(P.c.slug, P.c.name).order_by(n.desc(), P.c.slug).limit(limit))
-    return _frame(engine, q)
+    with engine.connect() as conn:
+        if rollup.is_current(conn, end, days):
+            q = (select(P.c.slug, P.c.name, TRW.c.rankings).join_from(TRW, P, P.c.id == TRW.c.platform_id)
+                 .where(TRW.c.window_end == end, TRW.c.days == days, TRW.c.rankings > 0)
+                 .order_by(TRW.c.rankings.desc(), P.c.slug).limit(limit))
+            return _frame(conn, q)
+        n = func.count(R.c.id).label("rankings")
+        q = (select(P.c.slug, P.c.name, n)
+             .select_from(R.join(C, C.c.id == R.c.chart_id).join(P, P.c.id == C.c.platform_id))
+             .where(R.c.status == "success", R.c.ranking_date.between(start, end))
+             .group_by(P.c.slug, P.c.name).order_by(n.desc(), P.c.slug).limit(limit))
+        return _frame(conn, q)
 
 
 def top_tracks(engine: Engine, days: int = 30, today: date | None = None, limit: int = 10) -> pd.DataFrame:
@@ -143,12 +153,13 @@ def overview(engine: Engine, today: date | None = None, now: datetime | None = N
     """Everything the overview page shows, in one call (``now``: naive UTC, for the system status): its reads in two
     lanes side by side (the database works on one while Python builds the other's frames; two connections, not one
     a read, which a fresh kernel would open each)."""
-    lanes = side_by_side(engine, rankings=lambda: {
-        "has_data": has_data(engine),
-        "per_day": rankings_per_day(engine, 7, today),
-        "weeks": week_comparison(engine, today),
-        "platforms": top_platforms(engine, 30, today),
-    }, charts=lambda: {
+    def rankings() -> dict:
+        fortnight = rankings_per_day(engine, 14, today)  # this week's days are the last 7
+        return {"has_data": has_data(engine), "per_day": fortnight.tail(7).reset_index(drop=True),
+                "weeks": week_comparison(engine, today, per_day=fortnight),
+                "platforms": top_platforms(engine, 30, today)}
+
+    lanes = side_by_side(engine, rankings=rankings, charts=lambda: {
         "tracks": top_tracks(engine, 30, today),
         "health": chart_health_summary(engine),
         "attention": health.charts_needing_attention(engine, today),

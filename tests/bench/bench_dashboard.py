@@ -316,6 +316,7 @@ def run(entries: int, *, charts: int = 100, per_ranking: int = 100, db: Path | N
             engine.dispose()
         t0 = time.perf_counter()  # as every sync does after storing (built whole the first time)
         chart_refresh = (chart_rollup.refresh(engine := make_engine(url)), time.perf_counter() - t0)
+        rollup.refresh(engine)  # as every sync does: the windows stamped (an earlier version's had none)
         engine.dispose()
         label_refresh_s = seed_pages.seed_new_pages(engine := make_engine(url), uuid_of(HIT), today_utc())
         with engine.begin() as conn:

@@ -243,6 +243,7 @@ def run(pg_url: str, months: int, charts: int, entries: int, audience_tracks: in
         upgrade(engine := make_engine(url))
         t0 = time.perf_counter()
         out[f"track_chart_rollup_s_{name}"] = (chart_rollup.refresh(engine), time.perf_counter() - t0)
+        rollup.refresh(engine, today=today)  # as every sync does: the windows stamped (an earlier version's had none)
         vacuum(engine)  # statistics for the label rollup's refresh, then for the pages
         out[f"label_refresh_s_{name}"] = seed_pages.seed_new_pages(engine, HIT_UUID, today)
         vacuum(engine)

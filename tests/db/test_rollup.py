@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from alembic import command
 from conftest import local_client
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from soundcharts_lib.db import make_engine, partition, rollup
 from soundcharts_lib.db.migrate import alembic_config, upgrade
@@ -60,6 +60,13 @@ def check(engine, end, *, current: bool) -> None:
         assert rollup.is_current(conn, end, 30) is current
     assert analytics.top_tracks(engine, 30, end, limit=None).values.tolist() == [r[:4] for r in every]
     assert analytics.top_tracks(engine, 30, end).values.tolist() == [r[:4] for r in every[:10]]
+    with engine.connect() as conn:  # the overview's platforms, counted here from the rankings
+        counted = conn.execute(text(
+            "select p.slug, p.name, count(*) from chart_ranking r join chart c on c.id = r.chart_id join platform p "
+            "on p.id = c.platform_id where r.status = 'success' and r.ranking_date between :start and :end "
+            "group by p.slug, p.name"), {"start": end - timedelta(days=29), "end": end}).all()
+    assert analytics.top_platforms(engine, 30, end).values.tolist() == sorted(
+        ([slug, name, n] for slug, name, n in counted), key=lambda r: (-r[2], r[0]))
     for slug, pid in platform_ids(engine).items():
         mine = expected(engine, end, platform_id=pid)
         assert analytics.platform_top_tracks(engine, slug, 30, end, limit=None).values.tolist() == mine
@@ -144,6 +151,11 @@ def test_the_migration_backfills_the_rollup(localapi, engine):
     with engine.connect() as conn:
         assert conn.execute(text("select count(*) from chart_ranking_entry")).scalar_one() > 0
     upgrade(engine, "0004")
+    upgrade(engine)  # no later migration touches the rollup: what the pages of this release read is 0004's backfill
+    with engine.connect() as conn:
+        assert set(conn.execute(text("select charts_stamp from track_top_rollup_window")).scalars()) == {None}
+    check(engine, today, current=True)  # summed up, the stamps not recorded yet
+    rollup.refresh(engine)
     check(engine, today, current=True)
 
 
@@ -162,3 +174,56 @@ def test_the_rollup_on_monthly_partitions(localapi, pg_url):
     assert rollup.refresh(engine)
     check(engine, today, current=True)
     engine.dispose()
+
+
+def ranking_reads(engine, read) -> list[str]:
+    """The statements ``read()`` sends that read the rankings."""
+    sent: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        read()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    return [s for s in sent if "chart_ranking" in s]
+
+
+def test_a_refreshed_window_is_checked_by_the_charts_stamp_alone(localapi, engine):
+    """After a sync's refresh the pages check the charts' stamp, not a month of rankings; any write of a ranking, in
+    the window or not, or a chart moved to another platform, sends them back to summing up the rankings, and the
+    next refresh stamps the windows again."""
+    today = today_utc()
+    with local_client(localapi) as client:
+        synced = ChartSync(client, engine, progress=False).run(platforms=PLATFORMS, start=today - timedelta(days=6),
+                                                               end=today - timedelta(days=1))
+    assert synced.failures == 0
+
+    def current(platform_id=None) -> tuple[bool, int]:
+        with engine.connect() as conn:
+            found: list[bool] = []
+            reads = ranking_reads(engine, lambda: found.append(rollup.is_current(conn, today, 30, platform_id)))
+        return found[0], len(reads)
+
+    assert current() == (True, 0)
+    assert analytics.top_tracks(engine, 30, today).values.tolist() == [r[:4] for r in expected(engine, today)[:10]]
+    old = today - timedelta(days=400)  # a ranking outside every window: the stamp changes, the sums do not
+    with engine.begin() as conn:
+        conn.execute(text("insert into chart_ranking (chart_id, ranking_date, date_raw, fetched_at, status, "
+                          "entry_count) select min(id), :d, :raw, :d, 'success', 0 from chart"),
+                     {"d": old, "raw": str(old)})
+    assert current() == (True, 1)  # summed up: still current
+    assert rollup.refresh(engine, [old]) == []  # no window holds it: nothing rebuilt, the windows stamped again
+    assert current() == (True, 0)
+    ids = platform_ids(engine)
+    with engine.begin() as conn:  # a chart moved to the other platform, no ranking written
+        conn.execute(text("update chart set platform_id = :to where id = (select min(r.chart_id) from "
+                          "chart_ranking r join chart c on c.id = r.chart_id where r.ranking_date >= :start "
+                          "and c.platform_id = :from)"),
+                     {"to": ids["deezer"], "from": ids["spotify"], "start": today - timedelta(days=6)})
+    assert current() == (False, 1) and current(ids["spotify"]) == (False, 1)
+    rollup.refresh(engine)
+    check(engine, today, current=True)
+    assert current() == (True, 0)

@@ -46,7 +46,7 @@ def upgrade() -> None:
 
     from soundcharts_lib.db import rollup
 
-    rollup.refresh_on(op.get_bind())
+    rollup.refresh_on(op.get_bind(), stamped=False)  # the charts have no rankings version yet (0010)
 
 
 def downgrade() -> None:
