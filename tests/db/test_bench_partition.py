@@ -30,3 +30,15 @@ def test_quick_partition_benchmark(pg_url, convert):
         assert "plain_build" not in again and "cleanup_plain" not in again and set(again["ms"]) == set(ms)
         assert again["entries"] < r["entries"]  # the month the first run's cleanup removed stays removed
         bench_partition.report(again)
+
+
+@pytest.mark.postgres
+def test_quick_old_and_new_code_taking_turns(pg_url):
+    """``bench_ab.py`` times a page of two revisions on the databases the partitioning benchmark built."""
+    import bench_ab
+
+    bench_partition.run(pg_url, months=2, charts=3, entries=5, audience_tracks=10)
+    r = bench_ab.run(pg_url, "HEAD", months=2, rounds=2, warm=1, pages=["platform page", "top tracks, 30 days"])
+    assert set(r) == {(page, name) for page in ("platform page", "top tracks, 30 days") for name in ("plain", "parted")}
+    assert all(ms["old"] > 0 and ms["new"] > 0 for ms in r.values())
+    bench_ab.report(r, "HEAD", None)
