@@ -32,6 +32,7 @@ LOCK_KEY = 0x74_63_72_6F  # PostgreSQL advisory lock: one refresh at a time
 POSITION_SHIFT, DAY_BITS, POSITION_BITS = 2**31, 2**22, 2**32
 SUMMARY = ["track_id", "chart_id", "first_date", "last_date", "appearances", "peak_position", "peak_date",
            "last_position"]
+BUILT = [*SUMMARY, "rankings"]  # a rollup row: the summary and the rankings that hold the track
 STAMP = ("rankings", "entries", "ranking_ids", "last_fetched_at")
 
 
@@ -43,11 +44,21 @@ def stale(conn: Connection) -> list[int]:
     return conn.execute(q).scalars().all()
 
 
+def current(conn: Connection, chart_ids: list[int]) -> set[int]:
+    """Those of ``chart_ids`` whose rollup rows hold their rankings as stored now (all of them after a refresh)."""
+    if not chart_ids:
+        return set()
+    q = (select(C.c.id).join(TCRC, TCRC.c.chart_id == C.c.id)
+         .where(among(conn, C.c.id, chart_ids), C.c.rankings_version == TCRC.c.version))
+    return set(conn.execute(q).scalars())
+
+
 def summary_query(conn: Connection, where: list, *, peak_date: bool = True):
-    """The summary of the entries matching ``where`` per track and chart, in :data:`SUMMARY` order, in one pass: the
+    """The summary of the entries matching ``where`` per track and chart, in :data:`BUILT` order, in one pass: the
     smallest (position, day) gives the peak and its first day, the largest (day, -position) the last day's
-    position. Without ``peak_date`` (NULL) on SQLite: plain aggregates from the index and a probe per group for the
-    last day's position, cheaper there than a day number computed for each entry."""
+    position, the distinct days the rankings (a chart's date names one ranking). Without ``peak_date`` (NULL) on
+    SQLite, :data:`SUMMARY` only: plain aggregates from the index and a probe per group for the last day's
+    position, cheaper there than a day number computed for each entry."""
     if not peak_date and conn.dialect.name != "postgresql":
         per = (select(E.c.track_id, E.c.chart_id, func.min(E.c.ranking_date).label("first_date"),
                       func.max(E.c.ranking_date).label("last_date"), func.count().label("appearances"),
@@ -63,8 +74,8 @@ def summary_query(conn: Connection, where: list, *, peak_date: bool = True):
     last = func.max(day * POSITION_BITS + (POSITION_BITS - 1 - position))
     values = (E.c.track_id, E.c.chart_id, func.min(E.c.ranking_date), func.max(E.c.ranking_date), func.count(),
               func.min(E.c.position), date_of(conn, peak % DAY_BITS),
-              cast(POSITION_SHIFT - 1 - last % POSITION_BITS, Integer))
-    return (select(*(v.label(name) for v, name in zip(values, SUMMARY, strict=True)))
+              cast(POSITION_SHIFT - 1 - last % POSITION_BITS, Integer), func.count(E.c.ranking_date.distinct()))
+    return (select(*(v.label(name) for v, name in zip(values, BUILT, strict=True)))
             .where(*where).group_by(E.c.track_id, E.c.chart_id))
 
 
@@ -165,7 +176,7 @@ def _counted(conn: Connection, charts: list[int], ranking_ids: list[int] | None 
 
 def _rebuild(conn: Connection, charts: list[int]) -> None:
     conn.execute(TCR.delete().where(among(conn, TCR.c.chart_id, charts)))
-    conn.execute(TCR.insert().from_select(SUMMARY, summary_query(conn, _counted(conn, charts))))
+    conn.execute(TCR.insert().from_select(BUILT, summary_query(conn, _counted(conn, charts))))
 
 
 def _add(conn: Connection, charts: list[int], ranking_ids: list[int]) -> None:
@@ -175,7 +186,7 @@ def _add(conn: Connection, charts: list[int], ranking_ids: list[int]) -> None:
     lo, hi = conn.execute(select(func.min(R.c.ranking_date), func.max(R.c.ranking_date))
                           .where(among(conn, R.c.id, ranking_ids))).one()
     new = summary_query(conn, [*_counted(conn, charts, ranking_ids), E.c.ranking_date.between(lo, hi)])
-    insert = dialect_insert(conn, TCR).from_select(SUMMARY, new)
+    insert = dialect_insert(conn, TCR).from_select(BUILT, new)
     old, x = TCR.c, insert.excluded
     later, earlier = x.last_date > old.last_date, x.first_date < old.first_date
     better = x.peak_position < old.peak_position
@@ -183,6 +194,7 @@ def _add(conn: Connection, charts: list[int], ranking_ids: list[int]) -> None:
         "first_date": case((earlier, x.first_date), else_=old.first_date),
         "last_date": case((later, x.last_date), else_=old.last_date),
         "appearances": old.appearances + x.appearances,
+        "rankings": old.rankings + x.rankings,  # new rankings: dates the rows did not hold (one ranking per date)
         "peak_position": case((better, x.peak_position), else_=old.peak_position),
         "peak_date": case((better, x.peak_date),
                           (and_(x.peak_position == old.peak_position, x.peak_date < old.peak_date), x.peak_date),

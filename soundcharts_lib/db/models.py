@@ -245,6 +245,9 @@ class TrackChartRollup(Base):
     peak_position: Mapped[int] = mapped_column(Integer)
     peak_date: Mapped[date] = mapped_column(Date)  # the first day at the peak position
     last_position: Mapped[int] = mapped_column(Integer)  # its position on last_date
+    # the chart's rankings that hold the track (a ranking may list it twice): a chart page's stored count and
+    # streak of its latest ranking (migration 0012)
+    rankings: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class TrackChartRollupChart(RankingsSummedUp, Base):

@@ -71,6 +71,11 @@ def check(engine, written: dict, charts: list[str], uuids: list[str], last: dict
         slugs = dict(conn.execute(text("select id, slug from chart")).all())
         known = [ids[u] for u in uuids if u in ids]
         pairs = artist_pages._per_track_chart(conn, known, artist_pages._counted(conn, known)) if known else []
+        current = chart_rollup.current(conn, list(slugs))  # their rows' rankings: each ranking holds a track once
+        held = sorted((slugs[c], t, n) for t, c, n in conn.execute(text(
+            "select track_id, chart_id, rankings from track_chart_rollup")) if c in current and t in known)
+    assert held == sorted((r[0], ids[u], r[3]) for u in uuids if u in ids for r in expected(written, charts, u)
+                          if r[0] in {slugs[c] for c in current})
     for uuid in uuids:
         want = expected(written, charts, uuid)
         if uuid not in ids:

@@ -46,7 +46,7 @@ def test_0008_goes_down_to_0007_and_up_again_with_the_artists_kept(db_url):
 
 def test_migration_creates_every_table_and_is_safe_to_rerun(db_url):
     eng = make_engine(db_url)
-    assert upgrade(eng) == head() == "0011"
+    assert upgrade(eng) == head() == "0012"
     assert upgrade(eng) == head()
     insp = inspect(eng)
     assert set(insp.get_table_names()) >= TABLES
