@@ -235,7 +235,9 @@ class TrackChartRollup(Base):
     only while ``TrackChartRollupChart`` holds the chart's current ``rankings_version``)."""
 
     __tablename__ = "track_chart_rollup"
-    __table_args__ = (Index("ix_track_chart_rollup_chart", "chart_id"),)  # a chart's rows, rebuilt together
+    # a chart's rows, rebuilt together, and a chart page's tracks there (trends: whatever the planner's statistics
+    # say, e.g. right after a rebuild, its scan holds both conditions; migration 0012)
+    __table_args__ = (Index("ix_track_chart_rollup_chart", "chart_id", "track_id"),)
 
     track_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     chart_id: Mapped[int] = mapped_column(ForeignKey("chart.id", ondelete="CASCADE"), primary_key=True)
