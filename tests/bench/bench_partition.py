@@ -45,6 +45,7 @@ from sqlalchemy.engine import Connection, make_url  # noqa: E402
 
 from soundcharts_lib.db import chart_rollup, make_engine, partition, rollup, upgrade  # noqa: E402
 from soundcharts_lib.warehouse import analytics, audience_series  # noqa: E402
+from soundcharts_lib.warehouse import viewer_pages as viewer_data  # noqa: E402
 from soundcharts_lib.warehouse.trends import chart_trends  # noqa: E402
 
 TRACKS = 20_000
@@ -169,11 +170,19 @@ def vacuum(engine) -> None:
 def pages(today: date, start: date) -> dict[str, tuple[Callable, Callable | None]]:
     """What each measured page or query runs, given an engine: ``{name: (ours, the seed's loops or None)}``. The
     viewer pages as their dashboards read them (``seed_pages.viewer_pages``; the chart page of a date in the middle
-    of the history), then some of their queries alone."""
+    of the history, then of its latest ranking, as a visitor first sees it), then some of their queries alone."""
     middle = start + (today - start) / 2
     viewer = seed_pages.viewer_pages(today, PLATFORMS[0], "chart-1", middle,
                                      {"the year-long hit": HIT_UUID, "a typical track": TRACK})
-    return {**viewer,
+    pages: dict[str, tuple[Callable, Callable | None]] = {}
+    for name, read in viewer.items():
+        if name != "chart page":
+            pages[name] = read
+            continue
+        pages["chart page, a date in the middle"] = read
+        pages["chart page, its latest ranking"] = (lambda e: viewer_data.chart_page(e, "chart-1"),
+                                                   lambda e: seed_pages.chart_page(e, "chart-1", today))
+    return {**pages,
             "top tracks, 30 days": (lambda e: analytics.top_tracks(e, 30, today), None),
             "chart trends (latest, whole history)": (lambda e: chart_trends(e, "chart-1"), None),
             "the hit's audience, 5 platforms x 2 ids": (lambda e: audience_series.audience_by_platform(e, HIT_UUID),

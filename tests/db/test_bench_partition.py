@@ -20,8 +20,9 @@ def test_quick_partition_benchmark(pg_url, convert):
     assert r["hit_charts"] == 3 and 0 < r["hit_entries"] < 3 * 60
     ms, seed = r["ms"], r["seed_ms"]
     assert set(ms["plain"]) == set(ms["parted"]) and "track page, the year-long hit" in ms["plain"]
-    assert set(seed["plain"]) == set(seed["parted"]) == {"overview", "platform page", "chart page",
-                                                         "track page, the year-long hit", "track page, a typical track"}
+    assert set(seed["plain"]) == set(seed["parted"]) == {
+        "overview", "platform page", "chart page, a date in the middle", "chart page, its latest ranking",
+        "track page, the year-long hit", "track page, a typical track"}
     assert all(t > 0 for t in [*ms["plain"].values(), *ms["parted"].values(), *seed["plain"].values(),
                                *seed["parted"].values(), r["cleanup_plain"], r["cleanup_parted"]])
     bench_partition.report(r)
