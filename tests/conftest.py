@@ -162,6 +162,26 @@ def copy_db(db_url: str, path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def migrated_copies(folder: Path):
+    """``new()`` -> the URL of a new, migrated SQLite database in ``folder``: a copy of one migrated once (property
+    tests make one per example)."""
+    import itertools
+    import shutil
+
+    from soundcharts_lib.db import make_engine, upgrade
+
+    template, count = folder / "template.db", itertools.count()
+    engine = make_engine(f"sqlite:///{template}")
+    upgrade(engine)
+    engine.dispose()
+
+    def new() -> str:
+        path = folder / f"example-{next(count)}.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    return new
+
+
 @pytest.fixture(scope="session")
 def synced_sqlite_url(tmp_path_factory):
     """A SQLite database synced by the real sync from the local server: 14 days of every chart."""

@@ -5,13 +5,11 @@ sync's own writes into a fresh SQLite database, and the pages that show it (buil
 from __future__ import annotations
 
 import html
-import itertools
 import re
-import shutil
 
 import ipywidgets as w
 import pytest
-from conftest import OUTPUT
+from conftest import OUTPUT, migrated_copies
 from crawl.pages import build, shown_problems, walk
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -20,7 +18,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from sqlalchemy import func, select
 
 from soundcharts_lib.api import payloads
-from soundcharts_lib.db import make_engine, rollup, store, upgrade
+from soundcharts_lib.db import make_engine, rollup, store
 from soundcharts_lib.db.store_audience import audience_platform_ids, store_points, track_ids
 from soundcharts_lib.db.store_tracks import store_song
 from soundcharts_lib.db.tables import R, T
@@ -43,23 +41,12 @@ SETTINGS = settings(max_examples=30, deadline=None, phases=(Phase.explicit, Phas
 CHART_PLATFORM = payloads.Platform(code="spotify", name="Spotify")
 AUDIENCE_PLATFORMS = [payloads.Platform(code=c, name=n) for c, n in
                       (("spotify", "Spotify"), ("youtube", "YouTube"), ("shazam", "Shazam"))]
-_examples = itertools.count()
 
 
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory):
     """``fresh()`` -> the URL of a new, migrated SQLite database (a copy of one migrated once)."""
-    folder = tmp_path_factory.mktemp("property")
-    template = folder / "template.db"
-    engine = make_engine(f"sqlite:///{template}")
-    upgrade(engine)
-    engine.dispose()
-
-    def new() -> str:
-        path = folder / f"example-{next(_examples)}.db"
-        shutil.copyfile(template, path)
-        return f"sqlite:///{path}"
-    return new
+    return migrated_copies(tmp_path_factory.mktemp("property"))
 
 
 def store_rankings(url: str, bodies: list[dict]) -> list[payloads.Ranking]:

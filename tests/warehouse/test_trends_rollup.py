@@ -5,20 +5,18 @@ of order, rollups refreshed part way), and a long history must not be read."""
 
 from __future__ import annotations
 
-import itertools
-import shutil
 from datetime import date, timedelta
 
 import pandas as pd
 import pytest
-from conftest import OUTPUT
+from conftest import OUTPUT, migrated_copies
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 from sqlalchemy import event, text, update
 
 from soundcharts_lib.api.payloads import ChartInfo, Ranking, RankingEntry, SongRef
-from soundcharts_lib.db import chart_rollup, make_engine, store, upgrade
+from soundcharts_lib.db import chart_rollup, make_engine, store
 from soundcharts_lib.db.tables import C
 from soundcharts_lib.warehouse.trends import chart_trends
 
@@ -27,7 +25,6 @@ CHART = ChartInfo(slug="rolled", name="Rolled", platform="spotify", type="top", 
                   metric_type=None, metric_description=None)
 START = date(2026, 1, 1)
 FIGURES = ["uuid", "position", "stored_count", "stored_peak_position", "stored_peak_date", "stored_streak"]
-_examples = itertools.count()
 
 
 def _ranking(day: date, uuids: list[str]) -> Ranking:
@@ -115,18 +112,9 @@ def histories(draw):
 
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("rolled")
-    template = folder / "template.db"
-    engine = make_engine(f"sqlite:///{template}")
-    upgrade(engine)
-    store.upsert_charts(engine, [CHART])
-    engine.dispose()
-
-    def new():
-        path = folder / f"example-{next(_examples)}.db"
-        shutil.copyfile(template, path)
-        return make_engine(f"sqlite:///{path}")
-    return new
+    """``fresh()`` -> an engine on a new, migrated SQLite database."""
+    new = migrated_copies(tmp_path_factory.mktemp("rolled"))
+    return lambda: make_engine(new())
 
 
 @settings(max_examples=60, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
@@ -136,6 +124,7 @@ def fresh(tmp_path_factory):
 def test_the_latest_rankings_figures_from_the_rollup_equal_those_from_the_entries(fresh, history):
     days, rankings, order, refresh_after = history  # noqa: F841 (days: the drawn length)
     engine = fresh()
+    store.upsert_charts(engine, [CHART])
     try:
         for n, i in enumerate(order):
             day = START + timedelta(days=i)
