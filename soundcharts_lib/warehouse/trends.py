@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
@@ -235,7 +235,8 @@ def _history(conn: Connection, pairs: pd.DataFrame, wanted: pd.DataFrame) -> pd.
     count nowhere. When the pair's ranking is the chart's latest and its track-chart rollup is current (after every
     sync), the count, peak and its date come from the rollup and the streak from the chart's last rankings
     (:func:`_rolled_up`); otherwise one query per chart over ``ix_entry_track`` reads each track's entries on that
-    chart up to that date (an entry carries its ranking's chart and date, migration 0007)."""
+    chart up to that date (an entry carries its ranking's chart and date, migration 0007), from the track's first
+    date there when the rollup is current (:func:`_read_history`)."""
     upto = dict(zip(pairs["chart_id"], pairs["date"], strict=True))
     current = chart_rollup.current(conn, [int(c) for c in wanted["chart_id"].unique()])
     parts: list[dict] = []
@@ -246,21 +247,36 @@ def _history(conn: Connection, pairs: pd.DataFrame, wanted: pd.DataFrame) -> pd.
         if chart_id in current and stored and stored[-1] == upto[chart_id]:
             figures = _rolled_up(conn, int(chart_id), ids, stored)
         else:
-            figures = _read_history(conn, int(chart_id), ids, [d for d in stored if d <= upto[chart_id]])
+            figures = _read_history(conn, int(chart_id), ids, [d for d in stored if d <= upto[chart_id]],
+                                    since_first=chart_id in current)
         parts.append({"chart_id": np.full(len(figures["track_id"]), int(chart_id), dtype=np.int64), **figures})
     columns = ["chart_id", "track_id", "stored_count", *HISTORY_COLUMNS]
     return pd.DataFrame({c: np.concatenate([p[c] for p in parts]) if parts else
                          np.array([], dtype=np.int64 if c.endswith("_id") else object) for c in columns})
 
 
-def _read_history(conn: Connection, chart_id: int, track_ids: list[int], stored: list[date]) -> dict[str, np.ndarray]:
+def _read_history(conn: Connection, chart_id: int, track_ids: list[int], stored: list[date], *,
+                  since_first: bool = False) -> dict[str, np.ndarray]:
     """The figures (:func:`_history_figures`) of ``track_ids`` over the chart's stored rankings of the dates
-    ``stored`` (sorted; the last one the ranking they end with), from the tracks' entries of those dates."""
+    ``stored`` (sorted; the last one the ranking they end with), from the tracks' entries of those dates.
+
+    ``since_first`` (the chart's track-chart rollup is current): each track's entries are read from its first date
+    on the chart, joined to its rollup row, so on monthly partitions PostgreSQL probes the months since then only
+    (pruned as each row is joined), not every month up to the ranking: a chart page of two years ago 12-16 -> 2.5 ms
+    at 62.9M entries."""
+    if not stored:
+        return _history_figures(*(np.zeros(0, dtype=np.int64),) * 3, stored)
     # keyed by the driver's values too (a date, on SQLite its ISO text), so the rows' dates need no conversion
     index = {key: i for i, day in enumerate(stored) for key in (day, day.isoformat())}
-    found = conn.execute(select(E.c.ranking_date, E.c.track_id, E.c.position).where(
-        among(conn, E.c.track_id, track_ids), E.c.chart_id == chart_id,
-        E.c.ranking_date.between(stored[0], stored[-1]))).cursor.fetchall() if stored else []
+    within = E.c.ranking_date.between(stored[0], stored[-1])
+    q = select(E.c.ranking_date, E.c.track_id, E.c.position)
+    if since_first:
+        q = q.select_from(TCR.join(E, and_(E.c.track_id == TCR.c.track_id, E.c.chart_id == TCR.c.chart_id,
+                                           E.c.ranking_date >= TCR.c.first_date, within)))
+        q = q.where(TCR.c.chart_id == chart_id, among(conn, TCR.c.track_id, track_ids))
+    else:
+        q = q.where(among(conn, E.c.track_id, track_ids), E.c.chart_id == chart_id, within)
+    found = conn.execute(q).cursor.fetchall()
     counted = np.array([(index[d], t, p) for d, t, p in found if d in index], dtype=np.int64).reshape(-1, 3)
     return _history_figures(counted[:, 1], counted[:, 0], counted[:, 2], stored)
 

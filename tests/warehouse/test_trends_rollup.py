@@ -34,33 +34,34 @@ def _ranking(day: date, uuids: list[str]) -> Ranking:
         for i, u in enumerate(uuids)])
 
 
-def _figures(engine) -> pd.DataFrame:
-    """The latest ranking's stored-history figures (the stored count is shown as its time on chart)."""
-    t = chart_trends(engine, CHART.slug)
+def _figures(engine, on: date | None = None) -> pd.DataFrame:
+    """The stored-history figures of the ranking of ``on`` (default: the latest; the stored count is shown as its
+    time on chart)."""
+    t = chart_trends(engine, CHART.slug, on)
     assert set(t["on_chart_from"]) <= {"stored"}
     return t.rename(columns={"on_chart": "stored_count"})[FIGURES].astype(object).reset_index(drop=True)
 
 
-def _from_entries(engine) -> pd.DataFrame:
+def _from_entries(engine, days: list[date | None]) -> list[pd.DataFrame]:
     """The same figures with the rollup left aside: the chart's version bumped, as any write of its rankings does."""
     with engine.begin() as conn:
         conn.execute(update(C).values(rankings_version=C.c.rankings_version + 1))
     try:
         with engine.connect() as conn:
             assert not chart_rollup.current(conn, [1])
-        return _figures(engine)
+        return [_figures(engine, on) for on in days]
     finally:
         with engine.begin() as conn:
             conn.execute(update(C).values(rankings_version=C.c.rankings_version - 1))
 
 
-def _independent(stored: dict[int, list[str]]) -> dict[tuple[str, int], tuple]:
-    """Per entry (track, position) of the latest stored ranking (``stored``: each stored ranking's tracks by position,
-    per day), in plain Python: (count, peak, peak's first date, streak); a track listed twice in a ranking counts
-    once there, at its best position."""
-    order = sorted(stored)
+def _independent(stored: dict[int, list[str]], upto: int) -> dict[tuple[str, int], tuple]:
+    """Per entry (track, position) of the stored ranking of day ``upto`` (``stored``: each stored ranking's tracks by
+    position, per day), in plain Python over the rankings up to it: (count, peak, peak's first date, streak); a
+    track listed twice in a ranking counts once there, at its best position."""
+    order = [i for i in sorted(stored) if i <= upto]
     out = {}
-    for position, uuid in enumerate(stored[order[-1]], start=1):
+    for position, uuid in enumerate(stored[upto], start=1):
         held = [i for i in order if uuid in stored[i]]
         best = {i: stored[i].index(uuid) + 1 for i in held}
         peak = min(best.values())
@@ -74,16 +75,21 @@ def _independent(stored: dict[int, list[str]]) -> dict[tuple[str, int], tuple]:
     return out
 
 
-def _check(engine, stored: dict[int, list[str]]) -> pd.DataFrame:
+def _check(engine, stored: dict[int, list[str]], days: list[int] | None = None) -> pd.DataFrame:
+    """The figures of the rankings of ``days`` (default: the latest), with the rollup current (the latest from it,
+    the others from the entries since each track's first date) equal those read from the entries alone and an
+    independent count; returns the latest's."""
+    days = days or [max(stored)]
     with engine.connect() as conn:
         assert chart_rollup.current(conn, [1]) == {1}
-    rolled = _figures(engine)
-    pd.testing.assert_frame_equal(rolled, _from_entries(engine))
-    expected = _independent(stored)
-    got = {(r.uuid, r.position): (r.stored_count, r.stored_peak_position, r.stored_peak_date, r.stored_streak)
-           for r in rolled.itertuples()}
-    assert got == expected
-    return rolled
+    rolled = [_figures(engine, START + timedelta(days=i)) for i in days]
+    for mine, theirs, i in zip(rolled, _from_entries(engine, [START + timedelta(days=i) for i in days]), days,
+                               strict=True):
+        pd.testing.assert_frame_equal(mine, theirs)
+        got = {(r.uuid, r.position): (r.stored_count, r.stored_peak_position, r.stored_peak_date, r.stored_streak)
+               for r in mine.itertuples()}
+        assert got == _independent(stored, i), f"the ranking of day {i}"
+    return rolled[-1]
 
 
 # -- any history ------------------------------------------------------------------------------------------------
@@ -117,11 +123,11 @@ def fresh(tmp_path_factory):
     return lambda: make_engine(new())
 
 
-@settings(max_examples=60, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
+@settings(max_examples=40, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
           database=DirectoryBasedExampleDatabase(OUTPUT / "hypothesis" / "examples"),
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(history=histories())
-def test_the_latest_rankings_figures_from_the_rollup_equal_those_from_the_entries(fresh, history):
+def test_each_rankings_figures_with_the_rollup_current_equal_those_from_the_entries(fresh, history):
     days, rankings, order, refresh_after = history  # noqa: F841 (days: the drawn length)
     engine = fresh()
     store.upsert_charts(engine, [CHART])
@@ -135,7 +141,8 @@ def test_the_latest_rankings_figures_from_the_rollup_equal_those_from_the_entrie
             if n in refresh_after:
                 chart_rollup.refresh(engine)  # later rankings then add to the rows (earlier ones too)
         chart_rollup.refresh(engine)
-        _check(engine, {i: r for i, r in rankings.items() if r is not None})
+        stored = {i: r for i, r in rankings.items() if r is not None}
+        _check(engine, stored, sorted(stored))  # every stored ranking, the latest last
     finally:
         engine.dispose()
 
@@ -183,6 +190,7 @@ def test_a_long_history_is_read_from_the_rollup_and_the_last_rankings_only(engin
     assert bounds and min(str(b) for b in bounds) >= str(earliest)  # the windows' first dates only
     assert sum("BETWEEN" in s.upper() for s, _ in read) == 3  # windows of 8, 32 and 128 rankings for "back"
     _check(engine, stored)
+    _check(engine, stored, [0, 99, 101, 150, 151, 198, 199])  # older rankings: from each track's first date
 
 
 def test_an_older_ranking_and_a_stale_rollup_read_the_entries(engine):
