@@ -45,12 +45,9 @@ def stale(conn: Connection) -> list[int]:
 
 
 def current(conn: Connection, chart_ids: list[int]) -> set[int]:
-    """Those of ``chart_ids`` whose rollup rows hold their rankings as stored now (all of them after a refresh)."""
-    if not chart_ids:
-        return set()
-    q = (select(C.c.id).join(TCRC, TCRC.c.chart_id == C.c.id)
-         .where(among(conn, C.c.id, chart_ids), C.c.rankings_version == TCRC.c.version))
-    return set(conn.execute(q).scalars())
+    """Those of ``chart_ids`` whose rollup rows hold their rankings as stored now (all of them after a refresh):
+    the ones not :func:`stale`."""
+    return set(chart_ids) - set(stale(conn)) if chart_ids else set()
 
 
 def summary_query(conn: Connection, where: list, *, peak_date: bool = True):

@@ -40,11 +40,11 @@ def figures(conn: Connection, pairs: pd.DataFrame, wanted: pd.DataFrame) -> pd.D
             R.c.chart_id == int(chart_id), SUCCESS).order_by(R.c.ranking_date)).cursor.fetchall()]
         ids = sorted({int(t) for t in tracks})
         if chart_id in current and stored and stored[-1] == upto[chart_id]:
-            figures = _rolled_up(conn, int(chart_id), ids, stored)
+            found = _rolled_up(conn, int(chart_id), ids, stored)
         else:
-            figures = _read_history(conn, int(chart_id), ids, [d for d in stored if d <= upto[chart_id]],
-                                    since_first=chart_id in current)
-        parts.append({"chart_id": np.full(len(figures["track_id"]), int(chart_id), dtype=np.int64), **figures})
+            found = _read_history(conn, int(chart_id), ids, [d for d in stored if d <= upto[chart_id]],
+                                  since_first=chart_id in current)
+        parts.append({"chart_id": np.full(len(found["track_id"]), int(chart_id), dtype=np.int64), **found})
     columns = ["chart_id", "track_id", "stored_count", *HISTORY_COLUMNS]
     return pd.DataFrame({c: np.concatenate([p[c] for p in parts]) if parts else
                          np.array([], dtype=np.int64 if c.endswith("_id") else object) for c in columns})
