@@ -18,7 +18,7 @@ from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from soundcharts_lib.db.frames import dates_of, day_number
+from soundcharts_lib.db.frames import dates_of, day_number, packed, unpacked
 from soundcharts_lib.db.tables import AUD, P, T
 from soundcharts_lib.errors import SoundchartsError
 
@@ -91,10 +91,13 @@ def _load(engine: Engine, track_id: int, platform_ids: Mapping[str, int] | None,
           end: date | None, identifier: str | None = None) -> dict[str, pd.DataFrame]:
     """``{slug: frame(date, value, daily_change)}`` summed over identifiers (or one), ascending, one query;
     ``platform_ids`` None: every platform holding some of the track's audience from ``start`` to ``end``, by slug."""
-    if engine.dialect.name == "postgresql":  # the stored points as they come, summed and ordered by split(): the
-        # server's grouping and sort of a few thousand rows cost more than the rows (on monthly partitions a typical
-        # track's read 6.2 -> 2.4 ms, the year-long hit's 7.7 -> 4.6; on one table 3.5 -> 2.2 and 4.2 -> 4.4)
-        q = select(AUD.c.platform_id, day_number(engine, AUD.c.date), AUD.c.audience_value)
+    postgres = engine.dialect.name == "postgresql"
+    if postgres:  # each platform's stored points packed in one text value (frames.packed), summed and ordered by
+        # split(): the server's grouping per day and sort of a few thousand rows cost more than the rows (on monthly
+        # partitions a typical track's read 6.2 -> 2.4 ms, the year-long hit's 7.7 -> 4.6; on one table 3.5 -> 2.2
+        # and 4.2 -> 4.4), and a row per point cost the driver more than the query
+        q = (select(AUD.c.platform_id, packed(day_number(engine, AUD.c.date), AUD.c.audience_value))
+             .group_by(AUD.c.platform_id))
     else:  # SQLite sums in the index's order for free: half the rows for Python when a track has two identifiers
         q = (select(AUD.c.platform_id, day_number(engine, AUD.c.date), cast(func.sum(AUD.c.audience_value), BigInteger))
              .group_by(AUD.c.platform_id, AUD.c.date))
@@ -112,26 +115,33 @@ def _load(engine: Engine, track_id: int, platform_ids: Mapping[str, int] | None,
         # cost more in per-row processing than in the query
         try:
             rows = conn.execute(q).cursor.fetchall()
+            points = unpacked(rows, 2) if postgres else _points(rows)
         except (OperationalError, sqlite3.OperationalError) as exc:  # SQLite's own sum of a day's identifiers past
             # 64-bit integers, raised as the rows are stepped through: by the driver's fetch, or SQLAlchemy's execute
             if "integer overflow" not in str(getattr(exc, "orig", exc)):
                 raise
             raise OutOfRange("the audience of a platform sums its identifiers past 64-bit integers") from None
         if platform_ids is None:  # the platforms of the rows: no distinct read of the track's audience apart
-            held = sorted({pid for pid, _, _ in rows})
+            held = np.unique(points[:, 0]).tolist()
             platform_ids = dict(sorted(conn.execute(select(P.c.slug, P.c.id).where(P.c.id.in_(held))).all())) \
                 if held else {}
-    return split(rows, {pid: slug for slug, pid in platform_ids.items()})
+    return split(points, {pid: slug for slug, pid in platform_ids.items()})
 
 
-def split(rows: Sequence[tuple], slugs: Mapping[int, str]) -> dict[str, pd.DataFrame]:
-    """``{slug: frame(date, value, daily_change)}`` from the driver's (platform_id, day number, value) tuples in any
-    order (day numbers: :func:`~soundcharts_lib.db.frames.day_number`), the values of one platform and day summed (a
-    track's several identifiers), an empty frame for a platform of ``slugs`` ({platform_id: slug}) without rows."""
-    if not rows:
+def _points(rows: Sequence[tuple]) -> np.ndarray:
+    """The driver's (platform_id, day number, value) tuples as one array of integers, a row each."""
+    return np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=3 * len(rows)).reshape(-1, 3)
+
+
+def split(rows: Sequence[tuple] | np.ndarray, slugs: Mapping[int, str]) -> dict[str, pd.DataFrame]:
+    """``{slug: frame(date, value, daily_change)}`` from the driver's (platform_id, day number, value) tuples, or
+    an array of such rows, in any order (day numbers: :func:`~soundcharts_lib.db.frames.day_number`), the values of
+    one platform and day summed (a track's several identifiers), an empty frame for a platform of ``slugs``
+    ({platform_id: slug}) without rows."""
+    if not len(rows):
         return {slug: _empty() for slug in slugs.values()}
     # all integers: one array at once, ordered, summed and cut per platform in numpy; each distinct day made once
-    pids, days, values = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=3 * len(rows)).reshape(-1, 3).T
+    pids, days, values = (rows if isinstance(rows, np.ndarray) else _points(rows)).T
     order = np.lexsort((days, pids))
     pids, days, values = pids[order], days[order], values[order]
     first = np.ones(len(days), dtype=bool)
@@ -167,7 +177,7 @@ def _changes(days: np.ndarray, values: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(change, ~follows)
 
 
-def _series(dates: list[date], days: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+def _series(dates: np.ndarray | list[date], days: np.ndarray, values: np.ndarray) -> pd.DataFrame:
     """A series frame (date, value, daily_change) from ascending dates, their day numbers and their values."""
     return pd.DataFrame({"date": np.array(dates, dtype=object), "value": values,
                          "daily_change": _changes(days, values)})
