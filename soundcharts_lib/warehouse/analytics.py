@@ -10,7 +10,7 @@ from itertools import chain
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db import chart_rollup, rollup
@@ -391,26 +391,30 @@ def _history(conn: Connection, counted: list, only: list[int] | None, names: pd.
 def track_charts(engine: Engine, uuid: str, *, ids: bool = False) -> pd.DataFrame:
     """One row per chart the track has been on: chart, chart_name, platform, country_code, first_date,
     last_date, appearances, peak_position, last_position (its position on last_date); most appearances first.
-    With ``ids``, each chart's ``chart_id`` first (for :func:`positions_on`)."""
+    With ``ids``, each chart's ``chart_id`` first (for :func:`positions_on`) and ``charting_now`` last: 1 when the
+    chart's latest ranking holds the track (its last date there is the chart's ``last_ranking_date``, the newest
+    successful ranking's), else 0."""
     with engine.connect() as conn:
-        found = _charts(conn, uuid, None)
+        found = _charts(conn, uuid, None, now=ids)
     return found if ids else found.drop(columns="chart_id")
 
 
-def _charts(conn: Connection, uuid: str, counted: list | None) -> pd.DataFrame:
-    """:func:`track_charts` with each chart's ``chart_id`` first: the track-chart rollup's rows, and for the charts
-    whose rankings changed since it was refreshed (none after a sync) the counted entries (``counted``: read when
-    None) summed up in SQL: a year-long hit's tens of thousands of entries never leave the database."""
+def _charts(conn: Connection, uuid: str, counted: list | None, *, now: bool = False) -> pd.DataFrame:
+    """:func:`track_charts` with each chart's ``chart_id`` first (and with ``now`` its ``charting_now``): the
+    track-chart rollup's rows, and for the charts whose rankings changed since it was refreshed (none after a sync)
+    the counted entries (``counted``: read when None) summed up in SQL: a year-long hit's tens of thousands of entries
+    never leave the database."""
     columns = ["chart_id", "first_date", "last_date", "appearances", "peak_position", "last_position"]
     rows = chart_rollup.summaries(conn, lambda track: track == _track_id(uuid), lambda: counted or _counted(conn, uuid),
                                   peak_date=False)
     per_chart = rows.subquery()
+    charting = [case((per_chart.c.last_date == C.c.last_ranking_date, 1), else_=0).label("charting_now")] if now else []
     q = (select(per_chart.c.chart_id, C.c.slug.label("chart"), C.c.name.label("chart_name"),
-                P.c.slug.label("platform"), C.c.country_code, *(per_chart.c[c] for c in columns[1:]))
+                P.c.slug.label("platform"), C.c.country_code, *(per_chart.c[c] for c in columns[1:]), *charting)
          .join_from(per_chart, C, C.c.id == per_chart.c.chart_id).join(P, P.c.id == C.c.platform_id)
          .order_by(per_chart.c.appearances.desc(), per_chart.c.peak_position, C.c.slug))
     found = _frame(conn, q)
-    return found if len(found) else pd.DataFrame(columns=["chart_id", *TRACK_CHART_COLUMNS])
+    return found if len(found) else pd.DataFrame(columns=["chart_id", *TRACK_CHART_COLUMNS, *(c.key for c in charting)])
 
 
 NOW_COLUMNS = ["chart", "chart_name", "platform", "platform_name", "country_code", "country_name", "date", "position"]
@@ -421,14 +425,6 @@ def track_charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
     country_code, country_name, date, position; by position."""
     with engine.connect() as conn:
         return _charting_now(conn, uuid)
-
-
-def charts_now(engine: Engine, uuid: str) -> int:
-    """How many charts' latest stored ranking holds the track (the charts of :func:`track_charting_now`, without
-    their names and frame)."""
-    with engine.connect() as conn:
-        rows = chart_rollup.charting_now(conn, lambda track: track == _track_id(uuid))
-    return len({chart for _, chart, _, _ in rows})
 
 
 def _charting_now(conn: Connection, uuid: str) -> pd.DataFrame:

@@ -80,7 +80,7 @@ def _track_parts(engine: Engine, item: dict) -> tuple[dict, pd.DataFrame, Callab
                ("Labels", "text", ", ".join(track_labels(item["labels"]))),
                ("Charts", "number", len(charts)), ("Chart entries", "number", int(charts["appearances"].sum())),
                ("Best position", "number", charts["peak_position"].min() if len(charts) else None),
-               ("Charting now", "number", analytics.charts_now(engine, uuid))]
+               ("Charting now", "number", int(charts["charting_now"].sum()))]
     per_chart = charts.rename(columns={"appearances": "entries", "peak_position": "best"})[PER_CHART]
     return panels, per_chart, lambda slugs: analytics.positions_on(engine, uuid, charts[charts["chart"].isin(slugs)]), \
         figures

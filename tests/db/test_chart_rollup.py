@@ -83,6 +83,9 @@ def check(engine, written: dict, charts: list[str], uuids: list[str], last: dict
             continue
         now = analytics.track_charting_now(engine, uuid)
         assert now[["chart", "date", "position"]].values.tolist() == charting_now(written, last, charts, uuid)
+        flagged = analytics.track_charts(engine, uuid, ids=True)  # the compare page's "charting now"
+        assert sorted(c for c, n in zip(flagged["chart"], flagged["charting_now"], strict=True) if int(n)) \
+            == sorted(r[0] for r in charting_now(written, last, charts, uuid))
         got = analytics.track_charts(engine, uuid)
         assert got[["chart", "first_date", "last_date", "appearances", "peak_position", "last_position"]] \
             .values.tolist() == [r[:6] for r in want]

@@ -212,7 +212,9 @@ def test_track_charts_agree_with_its_history_and_a_page_may_hold_its_top_charts_
     assert values(page["history"]) == values(history[history["chart"] == "sp-global"])
     assert values(analytics.track_page(db, U[1], history_charts=3)["history"]) == values(history)
     with_ids = analytics.track_charts(db, U[1], ids=True)
-    assert with_ids.drop(columns="chart_id").equals(charts)
+    assert with_ids.drop(columns=["chart_id", "charting_now"]).equals(charts)
+    now = analytics.track_charting_now(db, U[1])["chart"].tolist()
+    assert sorted(with_ids.loc[with_ids["charting_now"] == 1, "chart"]) == sorted(now) and now
     for shown in (["sp-us"], ["sp-global", "dz-fr"], ["sp-us", "sp-global", "dz-fr"]):  # read from their months only
         rows = with_ids[with_ids["chart"].isin(shown)]
         assert analytics.chart_span(rows) == (min(rows["first_date"]), max(rows["last_date"]))
