@@ -191,6 +191,8 @@ def test_track_history_per_chart_and_where_it_charts_now(db):
     assert analytics.track_charting_now(db, U[2])["chart"].tolist() == ["dz-fr", "sp-us"]
     assert analytics.track_charts(db, U[0]).empty and analytics.track_chart_history(db, U[0]).empty
     assert list(analytics.track_charts(db, U[0])) == analytics.TRACK_CHART_COLUMNS
+    never = "00000000-0000-4000-8000-00000000dead"  # a track never stored: no entry of any track is its
+    assert analytics.track_chart_history(db, never).empty and analytics.track_charts(db, never).empty
 
 
 def test_track_charts_agree_with_its_history_and_a_page_may_hold_its_top_charts_only(db):
