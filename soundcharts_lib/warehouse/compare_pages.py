@@ -17,9 +17,10 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
-from soundcharts_lib.db import partition
-from soundcharts_lib.db.frames import typed_frame
-from soundcharts_lib.db.tables import TA, A, E, R, T
+from soundcharts_lib.db import chart_rollup, partition
+from soundcharts_lib.db.filters import among
+from soundcharts_lib.db.frames import as_date, typed_frame
+from soundcharts_lib.db.tables import TA, UNSUCCESSFUL, A, E, R, T
 from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.warehouse import analytics, artist_series, audience_series
 from soundcharts_lib.warehouse.analytics import UnknownEntity
@@ -209,19 +210,22 @@ def default_index_date(panels: dict[tuple[str, str], dict[str, pd.DataFrame]]) -
     return max(firsts) if firsts else None
 
 
-def _window(conn, mine) -> tuple[date, date] | None:
-    """The :data:`CANDIDATE_DAYS` days up to the last entry of the tracks ``mine`` (a selection of track ids).
-
-    Looked for first among the entries of the last stored days (on monthly partitions, one or two partitions
-    instead of the tracks' whole history): the last entry of a track charting now is there, and any entry found
-    there is the last one."""
-    last_stored = conn.execute(select(func.max(R.c.ranking_date))).scalar()
-    if last_stored is None:
+def _busiest(conn: Connection, on_track: Callable) -> tuple[tuple[date, date], list[int]] | None:
+    """The :data:`CANDIDATE_DAYS` days up to the last entry of the tracks ``on_track`` keeps (a function of a track
+    id column) and, of the charts they were on in those days, the :data:`CANDIDATE_CHARTS` holding most of their
+    entries (ids); None without entries. Read from the track-chart rollup (``chart_rollup.summaries``: each chart's
+    entries of the tracks and their last date there; for a chart changed since its refresh, from its entries of
+    successful rankings), not from the tracks' entries: a year-long hit's month is 3,000 entries on a hundred charts."""
+    counted = [on_track(E.c.track_id), E.c.ranking_id.not_in(select(R.c.id).where(UNSUCCESSFUL))]
+    per = chart_rollup.summaries(conn, on_track, lambda: counted, peak_date=False).subquery()
+    rows = [(chart, int(n), as_date(last)) for chart, n, last in conn.execute(
+        select(per.c.chart_id, func.sum(per.c.appearances), func.max(per.c.last_date)).group_by(per.c.chart_id))]
+    if not rows:
         return None
-    last_of = select(func.max(E.c.ranking_date)).where(E.c.track_id.in_(mine))
-    last = conn.execute(last_of.where(E.c.ranking_date >= last_stored - timedelta(days=CANDIDATE_DAYS))).scalar()
-    last = last if last is not None else conn.execute(last_of).scalar()
-    return None if last is None else (last - timedelta(days=CANDIDATE_DAYS - 1), last)
+    last = max(day for _, _, day in rows)
+    since = last - timedelta(days=CANDIDATE_DAYS - 1)
+    busiest = sorted((-n, chart) for chart, n, day in rows if day >= since)[:CANDIDATE_CHARTS]
+    return (since, last), [chart for _, chart in busiest]
 
 
 def _ranked(conn, top, q) -> pd.DataFrame:
@@ -239,39 +243,38 @@ def _entries_of(conn: Connection, rankings, window: tuple[date, date]) -> list:
 
 
 def track_candidates(engine: Engine, uuid: str, limit: int = CANDIDATES) -> pd.DataFrame:
-    """Tracks to compare a track with: those with most entries on the charts it was on most (its
-    :data:`CANDIDATE_CHARTS` charts with most of its entries), in the month to its last entry (uuid, name, sub: the
-    credit); empty when it has no entry."""
-    mine = select(T.c.id).where(T.c.uuid == uuid)
+    """Tracks to compare a track with: those with most entries, in the month to its last entry, on the charts it
+    was on most (:func:`_busiest`: of its charts that month, the :data:`CANDIDATE_CHARTS` with most of its stored
+    entries) (uuid, name, sub: the credit); empty when it has no entry."""
+    mine = select(T.c.id).where(T.c.uuid == uuid).scalar_subquery()
     with engine.connect() as conn:
-        window = _window(conn, mine)
-        if window is None:
+        found = _busiest(conn, lambda track: track == mine)
+        if found is None:
             return pd.DataFrame(columns=["uuid", "name", "sub"])
+        window, charts = found
         # those charts' rankings of the month, then their entries from (ranking, track): a few thousand index
         # entries, where every chart the track was on would be a whole month of a hit's hundred charts
-        charts = (select(E.c.chart_id).where(E.c.track_id.in_(mine), E.c.ranking_date.between(*window))
-                  .group_by(E.c.chart_id).order_by(func.count().desc(), E.c.chart_id).limit(CANDIDATE_CHARTS))
         rankings = select(R.c.id).where(R.c.chart_id.in_(charts), R.c.ranking_date.between(*window))
         n = func.count().label("n")
         top = (select(E.c.track_id.label("item"), n)
-               .where(*_entries_of(conn, rankings, window), E.c.track_id.not_in(mine))
+               .where(*_entries_of(conn, rankings, window), E.c.track_id != mine)
                .group_by(E.c.track_id).order_by(n.desc(), E.c.track_id).limit(limit).subquery())
         return _ranked(conn, top, select(T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "").label("sub"))
                        .join_from(top, T, T.c.id == top.c.item))
 
 
 def artist_candidates(engine: Engine, uuid: str, limit: int = CANDIDATES) -> pd.DataFrame:
-    """Artists to compare an artist with: those whose tracks have most entries on the charts the artist's tracks
-    were on most (their :data:`CANDIDATE_CHARTS` charts with most of their entries), in the month to their last entry
-    (uuid, name, sub: the country code); empty without entries."""
+    """Artists to compare an artist with: those whose tracks have most entries, in the month to the last entry of
+    the artist's tracks, on the charts these were on most (:func:`_busiest`) (uuid, name, sub: the country code);
+    empty without entries."""
     artist = select(A.c.id).where(A.c.uuid == uuid).scalar_subquery()
     mine = select(TA.c.track_id).where(TA.c.artist_id == artist)
     with engine.connect() as conn:
-        window = _window(conn, mine)
-        if window is None:
+        ids = conn.execute(mine).scalars().all()  # as values: a subquery let PostgreSQL read the whole rollup
+        found = _busiest(conn, lambda track: among(conn, track, ids)) if ids else None
+        if found is None:
             return pd.DataFrame(columns=["uuid", "name", "sub"])
-        charts = (select(E.c.chart_id).where(E.c.track_id.in_(mine), E.c.ranking_date.between(*window))
-                  .group_by(E.c.chart_id).order_by(func.count().desc(), E.c.chart_id).limit(CANDIDATE_CHARTS))
+        window, charts = found
         rankings = select(R.c.id).where(R.c.chart_id.in_(charts), R.c.ranking_date.between(*window))
         n = func.count().label("n")
         top = (select(TA.c.artist_id.label("item"), n).select_from(E.join(TA, TA.c.track_id == E.c.track_id))

@@ -216,9 +216,51 @@ def test_a_track_s_window_is_its_last_entry_s_month_however_long_before_the_last
         conn.execute(insert(ChartRankingEntry), [{"ranking_id": 99, "chart_id": 3, "ranking_date": later,
                                                   "track_id": 4, "position": 1}])
     with db.connect() as conn:
-        def window(n: int):
-            return compare_pages._window(conn, select(Track.id).where(Track.uuid == T[n]))
+        def busiest(n: int):
+            return compare_pages._busiest(conn, lambda track: track.in_(select(Track.id).where(Track.uuid == T[n])))
         days = timedelta(days=compare_pages.CANDIDATE_DAYS - 1)
-        assert window(1) == (D0 - days, D0) and window(4) == (later - days, later)
-        assert window(5) is None  # no such track: no entry
+        assert busiest(1)[0] == (D0 - days, D0) and busiest(4) == ((later - days, later), [3])
+        assert busiest(5) is None  # no such track: no entry
     assert compare_pages.track_candidates(db, T[1]).values.tolist() == before
+
+
+def test_the_busiest_charts_of_a_track_s_last_month_equal_a_count_of_its_entries(db):
+    """The picker's charts, read from the track-chart rollup (stale, then refreshed, then after more rankings), equal
+    those counted from the entries of successful rankings: of the charts a track was on in the month to its last
+    entry, those holding most of its entries, ties by chart id (the third track: one entry on each of its charts,
+    its second on sp-us in a failed ranking)."""
+    from soundcharts_lib.db import chart_rollup
+
+    def counted(uuid: str):
+        with db.connect() as conn:
+            rows = conn.execute(select(ChartRankingEntry.chart_id, ChartRankingEntry.ranking_date)
+                                .join(Track, Track.id == ChartRankingEntry.track_id)
+                                .join(ChartRanking, ChartRanking.id == ChartRankingEntry.ranking_id)
+                                .where(Track.uuid == uuid, ChartRanking.status == "success")).all()
+        if not rows:
+            return None
+        last = max(pd.Timestamp(d).date() for _, d in rows)
+        since = last - timedelta(days=compare_pages.CANDIDATE_DAYS - 1)
+        per = {c: sum(1 for c2, _ in rows if c2 == c) for c, d in rows if pd.Timestamp(d).date() >= since}
+        return (since, last), sorted(per, key=lambda c: (-per[c], c))[:compare_pages.CANDIDATE_CHARTS]
+
+    def check():
+        with db.connect() as conn:
+            for uuid in T.values():
+                mine = select(Track.id).where(Track.uuid == uuid)
+                assert compare_pages._busiest(conn, lambda track, m=mine: track.in_(m)) == counted(uuid), uuid
+
+    check()
+    chart_rollup.refresh(db)
+    check()
+    with db.begin() as conn:  # older rankings on chart 3 make it the busiest of the first track's charts
+        for i in range(1, 6):
+            day = D0 - timedelta(days=40 + i)
+            conn.execute(insert(ChartRanking), [{"id": 200 + i, "chart_id": 3, "ranking_date": day,
+                                                 "date_raw": str(day), "status": "success", "entry_count": 1}])
+            conn.execute(insert(ChartRankingEntry), [{"ranking_id": 200 + i, "chart_id": 3, "ranking_date": day,
+                                                      "track_id": 1, "position": 1}])
+        conn.execute(Chart.__table__.update().values(rankings_version=Chart.__table__.c.rankings_version + 1))
+    check()
+    chart_rollup.refresh(db)
+    check()
