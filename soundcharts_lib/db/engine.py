@@ -66,6 +66,11 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 # JIT compilation (on by default) costs 10-15 ms for any query whose estimate passes jit_above_cost, more than such
 # a query of a page runs (measured at 64.8M entries: a track's "compare with" candidates 28 ms with it, 13 without)
 PG_OPTIONS = "-c jit=off"
+# a viewer's statements: read-only, and no parallel workers: a page's statements read indexed thousands of rows, and
+# starting workers cost more than they share (the artist page's "compare with" count at 62.9M entries on partitions:
+# 31 ms with 2 workers, a parallel plan scanning the rankings; 9 without), while a dashboard's visitors would compete
+# for the server's few workers
+PG_VIEWER_OPTIONS = "-c default_transaction_read_only=on -c max_parallel_workers_per_gather=0"
 PG_POOL = 10  # connections kept open (the last used first): a page's reads run side by side, up to 8 at once
 # a viewer's statement is prepared on its connection the second time it runs there (psycopg's default: the sixth),
 # so that a page read again (a date picked, an auto-refresh) is neither parsed nor planned again (0.4-1.1 ms a
@@ -89,7 +94,7 @@ def make_engine(url: str | URL, *, read_only: bool = False, echo: bool = False) 
     # each); under READ COMMITTED each statement took a snapshot of its own anyway
     return create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=PG_POOL, pool_use_lifo=True,
                          isolation_level="AUTOCOMMIT",
-                         connect_args={"options": f"{PG_OPTIONS} -c default_transaction_read_only=on",
+                         connect_args={"options": f"{PG_OPTIONS} {PG_VIEWER_OPTIONS}",
                                        "prepare_threshold": PG_PREPARE_AFTER})
 
 

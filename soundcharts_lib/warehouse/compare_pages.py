@@ -276,9 +276,12 @@ def artist_candidates(engine: Engine, uuid: str, limit: int = CANDIDATES) -> pd.
             return pd.DataFrame(columns=["uuid", "name", "sub"])
         window, charts = found
         rankings = select(R.c.id).where(R.c.chart_id.in_(charts), R.c.ranking_date.between(*window))
-        n = func.count().label("n")
-        top = (select(TA.c.artist_id.label("item"), n).select_from(E.join(TA, TA.c.track_id == E.c.track_id))
-               .where(*_entries_of(conn, rankings, window), TA.c.artist_id != artist)
+        # each track's entries counted first, then its artists: a few thousand tracks to look up, not every entry
+        per_track = (select(E.c.track_id, func.count().label("n")).where(*_entries_of(conn, rankings, window))
+                     .group_by(E.c.track_id).subquery())
+        n = func.sum(per_track.c.n).label("n")
+        top = (select(TA.c.artist_id.label("item"), n).join_from(per_track, TA, TA.c.track_id == per_track.c.track_id)
+               .where(TA.c.artist_id != artist)
                .group_by(TA.c.artist_id).order_by(n.desc(), TA.c.artist_id).limit(limit).subquery())
         return _ranked(conn, top, select(A.c.uuid, A.c.name, func.coalesce(A.c.country_code, "").label("sub"))
                        .join_from(top, A, A.c.id == top.c.item))

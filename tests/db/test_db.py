@@ -172,6 +172,11 @@ def test_read_only_postgres_cannot_write(pg_url):
     ro = make_engine(pg_url, read_only=True)
     with pytest.raises(Exception, match="read-only"), ro.begin() as conn:
         conn.execute(text("insert into audit_event (at, actor, action, outcome) values (now(),'a','b','c')"))
+    with ro.connect() as conn:  # a viewer's statements start no parallel workers, compile nothing (PG_VIEWER_OPTIONS)
+        assert [conn.exec_driver_sql(f"SHOW {name}").scalar() for name in ("max_parallel_workers_per_gather", "jit")] \
+            == ["0", "off"]
+    with make_engine(pg_url).connect() as conn:  # a job's may (a rollup's rebuild reads whole tables)
+        assert conn.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() != "0"
     ro.dispose()
 
 
