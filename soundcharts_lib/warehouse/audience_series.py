@@ -222,12 +222,15 @@ def audience_by_platform(engine: Engine, uuid: str, platforms: Sequence[str] | N
 
 def aligned(series: Mapping[str, pd.DataFrame], column: str = "value") -> pd.DataFrame:
     """One column per platform on the union of their dates (ascending); NA where a platform has no day."""
-    columns = {slug: (frame["date"].tolist(), frame[column].astype("Int64").array) for slug, frame in series.items()}
-    days = sorted(set().union(*(dates for dates, _ in columns.values())))
-    at = {day: i for i, day in enumerate(days)}
+    columns = {slug: (frame["date"].to_numpy(dtype=object), frame[column].astype("Int64").array)
+               for slug, frame in series.items()}
+    listed = [dates for dates, _ in columns.values()]
+    same = bool(listed) and all(len(d) == len(listed[0]) and (d == listed[0]).all() for d in listed[1:])
+    days = listed[0].tolist() if same else sorted(set().union(*listed))  # platforms fetched together: one set
+    at = {day: i for i, day in enumerate(days)} if not same else {}
     wide = {}
     for slug, (dates, values) in columns.items():
-        where = np.fromiter((at[d] for d in dates), dtype=np.intp, count=len(dates))
+        where = slice(None) if same else np.fromiter((at[d] for d in dates), dtype=np.intp, count=len(dates))
         data, missing = np.zeros(len(days), dtype=np.int64), np.ones(len(days), dtype=bool)
         data[where], missing[where] = values.to_numpy(dtype=np.int64, na_value=0), values.isna()
         wide[slug] = pd.arrays.IntegerArray(data, missing)

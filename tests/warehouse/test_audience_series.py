@@ -165,3 +165,21 @@ def test_a_day_whose_identifiers_sum_past_64_bit_integers_is_a_one_line_error_ne
     with pytest.raises(s.OutOfRange) as raised:
         s.audience_by_platform(db, "99999999-2222-4333-a444-555555555555")
     assert "\n" not in str(raised.value) and "64-bit" in str(raised.value)
+
+
+@given(st.lists(st.tuples(st.booleans(), st.lists(st.tuples(st.integers(0, 40), st.integers(-5, 2**40)),
+                                                 max_size=12, unique_by=lambda p: p[0])), min_size=1, max_size=4),
+       st.lists(st.tuples(st.integers(0, 40), st.integers(0, 9)), min_size=1, max_size=12, unique_by=lambda p: p[0]))
+def test_aligned_holds_each_platforms_values_on_the_union_of_their_dates(drawn, shared):
+    """Platforms with the same days (fetched together) or each its own, any of them empty: one row per day of any,
+    each platform's value on its days and NA on the others'."""
+    series = {}
+    for n, (same, points) in enumerate(drawn):
+        points = sorted(shared if same else points)
+        series[f"p{n}"] = pd.DataFrame({"date": [d(i) for i, _ in points], "value": [v for _, v in points]})
+    wide = s.aligned(series)
+    days = sorted({day for frame in series.values() for day in frame["date"]})
+    assert wide.index.tolist() == days and list(wide) == list(series)
+    for slug, frame in series.items():
+        values = dict(zip(frame["date"], frame["value"], strict=True))
+        assert [None if pd.isna(v) else int(v) for v in wide[slug]] == [values.get(day) for day in days]
