@@ -400,16 +400,19 @@ def _history(conn: Connection, counted: list, only: list[int] | None, names: pd.
 def track_charts(engine: Engine, uuid: str, *, ids: bool = False) -> pd.DataFrame:
     """One row per chart the track has been on: chart, chart_name, platform, country_code, first_date,
     last_date, appearances, peak_position, last_position (its position on last_date); most appearances first.
-    With ``ids``, each chart's ``chart_id`` first (for :func:`positions_on`) and ``charting_now`` last: 1 when the
-    chart's latest ranking holds the track (its last date there is the chart's ``last_ranking_date``, the newest
-    successful ranking's), else 0."""
+    With ``ids``, each chart's ``chart_id`` first (for :func:`positions_on`), then :data:`NOW_EXTRA`: its platform's
+    and country's names and ``charting_now``, 1 when the chart's latest ranking holds the track (its last date there
+    is the chart's ``last_ranking_date``, the newest successful ranking's), else 0."""
     with engine.connect() as conn:
         found = _charts(conn, uuid, None, now=ids)
     return found if ids else found.drop(columns="chart_id")
 
 
+NOW_EXTRA = ["platform_name", "country_name", "charting_now"]
+
+
 def _charts(conn: Connection, uuid: str, counted: list | None, *, now: bool = False) -> pd.DataFrame:
-    """:func:`track_charts` with each chart's ``chart_id`` first (and with ``now`` its ``charting_now``): the
+    """:func:`track_charts` with each chart's ``chart_id`` first (and with ``now`` :data:`NOW_EXTRA` last): the
     track-chart rollup's rows, and for the charts whose rankings changed since it was refreshed (none after a sync)
     the counted entries (``counted``: read when None) summed up in SQL: a year-long hit's tens of thousands of entries
     never leave the database."""
@@ -417,13 +420,15 @@ def _charts(conn: Connection, uuid: str, counted: list | None, *, now: bool = Fa
     rows = chart_rollup.summaries(conn, lambda track: track == _track_id(uuid), lambda: counted or _counted(conn, uuid),
                                   peak_date=False)
     per_chart = rows.subquery()
-    charting = [case((per_chart.c.last_date == C.c.last_ranking_date, 1), else_=0).label("charting_now")] if now else []
+    extra = [P.c.name.label("platform_name"), C.c.country_name,
+             case((per_chart.c.last_date == C.c.last_ranking_date, 1), else_=0).label("charting_now")] if now else []
     q = (select(per_chart.c.chart_id, C.c.slug.label("chart"), C.c.name.label("chart_name"),
-                P.c.slug.label("platform"), C.c.country_code, *(per_chart.c[c] for c in columns[1:]), *charting)
+                P.c.slug.label("platform"), C.c.country_code, *(per_chart.c[c] for c in columns[1:]), *extra)
          .join_from(per_chart, C, C.c.id == per_chart.c.chart_id).join(P, P.c.id == C.c.platform_id)
          .order_by(per_chart.c.appearances.desc(), per_chart.c.peak_position, C.c.slug))
     found = _frame(conn, q)
-    return found if len(found) else pd.DataFrame(columns=["chart_id", *TRACK_CHART_COLUMNS, *(c.key for c in charting)])
+    empty = ["chart_id", *TRACK_CHART_COLUMNS, *(NOW_EXTRA if now else [])]
+    return found if len(found) else pd.DataFrame(columns=empty)
 
 
 NOW_COLUMNS = ["chart", "chart_name", "platform", "platform_name", "country_code", "country_name", "date", "position"]
@@ -433,17 +438,16 @@ def track_charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
     """Charts whose latest stored ranking holds the track: chart, chart_name, platform, platform_name,
     country_code, country_name, date, position; by position."""
     with engine.connect() as conn:
-        return _charting_now(conn, uuid)
+        return _now_of(_charts(conn, uuid, None, now=True))
 
 
-def _charting_now(conn: Connection, uuid: str) -> pd.DataFrame:
-    rows = chart_rollup.charting_now(conn, lambda track: track == _track_id(uuid))
-    if not rows:
-        return pd.DataFrame(columns=NOW_COLUMNS)
-    names = {row[0]: row[1:] for row in conn.execute(
-        select(C.c.id, C.c.slug, C.c.name, P.c.slug, P.c.name, C.c.country_code, C.c.country_name)
-        .join_from(C, P, P.c.id == C.c.platform_id).where(C.c.id.in_(sorted({c for _, c, _, _ in rows}))))}
-    found = pd.DataFrame([(*names[c], day, position) for _, c, day, position in rows], columns=NOW_COLUMNS)
+def _now_of(charts: pd.DataFrame) -> pd.DataFrame:
+    """:func:`track_charting_now` from the track's charts read with ``now`` (:func:`_charts`): the rows whose last
+    date is their chart's latest ranking's, their last date and position."""
+    held = charts[charts["charting_now"].astype(int) == 1]
+    found = pd.DataFrame({**{c: held[c].tolist() for c in NOW_COLUMNS[:-2]},
+                          "date": [as_date(day) for day in held["last_date"].tolist()],
+                          "position": [int(p) for p in held["last_position"].tolist()]}, columns=NOW_COLUMNS)
     return found.sort_values(["position", "chart"], kind="stable").reset_index(drop=True)
 
 
@@ -479,17 +483,17 @@ def track_page(engine: Engine, uuid: str, *, platforms: list[str] | None = None,
     """Everything the track page shows: details, its charts, chart history, where it charts now, audience.
 
     ``history`` holds every stored position, or with ``history_charts`` only those on that many of its charts
-    (the first of ``charts``: most appearances), as a figure shows them. Its charts, where it charts now and its
-    audience are read side by side; an audience that cannot be summed (``audience_series.OutOfRange``) comes back
-    with ``error`` and no series."""
+    (the first of ``charts``: most appearances), as a figure shows them. Its charts (with where it charts now among
+    them) and its audience are read side by side; an audience that cannot be summed
+    (``audience_series.OutOfRange``) comes back with ``error`` and no series."""
     def entries() -> dict:
         with engine.connect() as conn:  # the counted entries read once for the charts and their history
             details = _details(conn, uuid)
             counted = _counted(conn, uuid)
-            charts = _charts(conn, uuid, counted)
+            charts = _charts(conn, uuid, counted, now=True)  # where it charts now is among them
             drawn = charts if history_charts is None else charts.head(history_charts)
             history = _positions(conn, counted, drawn, every=len(drawn) == len(charts))
-        return {"track": details, "history": history, "charts": charts.drop(columns="chart_id")}
+        return {"track": details, "history": history, "charts": charts[TRACK_CHART_COLUMNS], "now": _now_of(charts)}
 
     def audience() -> dict:  # an audience that cannot be summed is said in its card; the rest of the page shows
         try:
@@ -498,5 +502,5 @@ def track_page(engine: Engine, uuid: str, *, platforms: list[str] | None = None,
             return {"available": audience_series.audience_platforms(engine, uuid), "platforms": [], "series": {},
                     "wide": pd.DataFrame(), "growth": {}, "error": exc}
 
-    read = side_by_side(engine, entries=entries, now=lambda: track_charting_now(engine, uuid), audience=audience)
+    read = side_by_side(engine, entries=entries, audience=audience)
     return {**read.pop("entries"), **read}

@@ -211,10 +211,11 @@ def test_track_charts_agree_with_its_history_and_a_page_may_hold_its_top_charts_
     assert charts.loc[charts["chart"] == "sp-us", "last_date"].item() == d(10)
     page = analytics.track_page(db, U[1], history_charts=1)
     assert page["charts"].equals(charts) and page["history"]["chart"].unique().tolist() == ["sp-global"]
+    assert page["now"].equals(analytics.track_charting_now(db, U[1])) and len(page["now"])
     assert values(page["history"]) == values(history[history["chart"] == "sp-global"])
     assert values(analytics.track_page(db, U[1], history_charts=3)["history"]) == values(history)
     with_ids = analytics.track_charts(db, U[1], ids=True)
-    assert with_ids.drop(columns=["chart_id", "charting_now"]).equals(charts)
+    assert with_ids[analytics.TRACK_CHART_COLUMNS].equals(charts)
     now = analytics.track_charting_now(db, U[1])["chart"].tolist()
     assert sorted(with_ids.loc[with_ids["charting_now"] == 1, "chart"]) == sorted(now) and now
     for shown in (["sp-us"], ["sp-global", "dz-fr"], ["sp-us", "sp-global", "dz-fr"]):  # read from their months only
