@@ -382,7 +382,8 @@ def main() -> None:
               f"{s['days']} days ({s['first']} .. {s['last']}), {s['size_mb']:,.0f} MB; entries inserted in "
               f"{s['insert_s']:.1f} s, indexes built in {s['index_s']:.1f} s, top-tracks rollup built in "
               f"{s['rollup_s']:.1f} s")
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; this machine's speed: "
+          f"{seed_pages.machine_ms():.1f} ms for seed_pages.machine_ms' fixed work (lower is faster)")
     print(f"{r['entries']:,} entries, {r['charts']} charts; {r['entries_30_days']:,} entries in the last 30 days; "
           f"track page of the hit: {r['track_entries']:,} entries on {r['track_charts']} charts; a typical track: "
           f"{r['typical_entries']:,} entries on {r['typical_charts']} charts; top tracks "
@@ -393,7 +394,7 @@ def main() -> None:
     for name, (wall, cpu) in r["ms"].items():
         print(f"{name:<66}{wall:>10.1f}{cpu:>10.1f}")
     report_pages(r["pages"])
-    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end; this machine's speed: {seed_pages.machine_ms():.1f} ms")
     if "browser_s" in r:
         cold, *warm = r["browser_s"]
         print(f"overview in Chromium: cold {cold:.2f} s, warm {', '.join(f'{t:.2f}' for t in warm)} s "

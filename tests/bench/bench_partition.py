@@ -266,8 +266,10 @@ def run(pg_url: str, months: int, charts: int, entries: int, audience_tracks: in
             {"t": HIT}).one()
     engine.dispose()
     out["load"].append(os.getloadavg()[0])
+    out["machine_ms"] = [seed_pages.machine_ms()]
     out |= measure(urls, today, start, seed_loops=seed_loops)
     out["load"].append(os.getloadavg()[0])
+    out["machine_ms"].append(seed_pages.machine_ms())
     if not reuse:
         first_full = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
         out |= {"cleanup_plain": cleanup_ms(urls["plain"], first_full, False),
@@ -316,6 +318,8 @@ def report(r: dict) -> None:
           f"{r['label_refresh_s_plain']:.1f} s, partitioned {r['label_refresh_s_parted']:.1f} s")
     print(f"load average {' / '.join(f'{x:.1f}' for x in r['load'])} on {os.cpu_count()} cores (start / before "
           "measuring / after)")
+    print(f"this machine's speed: {' / '.join(f'{x:.1f}' for x in r['machine_ms'])} ms for seed_pages.machine_ms' "
+          "fixed work (before / after measuring; lower is faster)")
     ms, driver, seed = r["ms"], r["driver_ms"], r["seed_ms"]
     print(f"{f'query (median of {RUNS}; goal < {seed_pages.GOAL_MS} ms)':42} {'unpartitioned':>20} {'partitioned':>20} "
           f"{'ratio':>6} {'goal':>5}   seed loops: unpartitioned (ratio), partitioned (ratio)")

@@ -8,11 +8,13 @@ artist, the labels' share, a comparison) are timed as ours only, on the data :fu
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
 
+import pandas as pd
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 
@@ -27,6 +29,22 @@ GOAL_MS = 50  # every viewer page's queries, at 10M entries on SQLite and 64.8M 
 ARTIST = "00000000-0000-4000-8000-0000000a0001"  # the hit's artist (seed_new_pages)
 LABELS = [f"Label {n}" for n in range(40)]
 SERIES_DAYS = 3 * 365
+
+
+def machine_ms(runs: int = 7) -> float:
+    """This machine's speed now: the median ms of a fixed piece of work like a page's Python side (a query-sized
+    frame built, grouped and summed in pandas, a loop over its rows). The benches print it beside their figures,
+    which move with it: this project's 2-core machines ran the same page a third slower or faster within an hour."""
+    def work() -> int:
+        rows = [(i, i % 7, f"track {i}") for i in range(20_000)]
+        frame = pd.DataFrame(rows, columns=["id", "chart", "name"])
+        return int(frame.groupby("chart")["id"].sum().sum()) + sum(len(name) for _, _, name in rows)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
 
 
 def viewer_pages(today: date, platform: str, chart: str, on: date, tracks: dict[str, str]) -> dict[str, tuple[
