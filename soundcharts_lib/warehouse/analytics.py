@@ -6,20 +6,17 @@ Dates are the charts' own ranking dates; "today" defaults to the current UTC dat
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from itertools import chain
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import Integer, bindparam, case, false, func, select, tuple_
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db import chart_rollup, rollup
-from soundcharts_lib.db.filters import among
-from soundcharts_lib.db.frames import as_date, dates_of, day_number, query_frame
-from soundcharts_lib.db.tables import SUCCESS, TA, TPI, TRW, UNSUCCESSFUL, A, C, E, P, R, T
+from soundcharts_lib.db.frames import as_date, query_frame
+from soundcharts_lib.db.tables import SUCCESS, TA, TPI, TRW, A, C, E, P, R, T
 from soundcharts_lib.errors import SoundchartsError
 from soundcharts_lib.vocab import today_utc
-from soundcharts_lib.warehouse import audience_series, health, trends
+from soundcharts_lib.warehouse import audience_series, health, track_positions, trends
 from soundcharts_lib.warehouse.side_by_side import side_by_side
 
 
@@ -303,98 +300,27 @@ def _details(conn: Connection, uuid: str) -> dict:
     return {**out, "artists": found, "identifiers": _frame(conn, idents)}
 
 
-HISTORY_COLUMNS = ["date", "chart", "chart_name", "platform", "country_code", "position"]
 TRACK_CHART_COLUMNS = ["chart", "chart_name", "platform", "country_code", "first_date", "last_date", "appearances",
                        "peak_position", "last_position"]
-CHART_NAME_COLUMNS = ["chart_id", "chart", "chart_name", "platform", "country_code"]
 
 
 def _track_id(uuid: str):
     return select(T.c.id).where(T.c.uuid == uuid).scalar_subquery()
 
 
-def _counted(conn: Connection, uuid: str) -> list:
-    """The conditions keeping a track's entries that count: those of successful rankings. An entry carries its
-    ranking's chart and date, which name the ranking (migration 0007), so the rankings that are not a success (a
-    failed fetch stores no entries; an integrity repair may fail a stored ranking) are read first from their partial
-    index, those holding some of the track's entries are left out by name, and the entries are then read from
-    ``ix_entry_track`` alone, with no join with the rankings.
-
-    The track's id is written into the statements as a number: PostgreSQL plans each track's statement for that
-    track, so a year-long hit's dozens of entries per month are expected as such (with the id as a parameter, its
-    plan for a track of average size read the hit's 8 charts on monthly partitions by filtering all its charts'
-    entries: 7-10 ms instead of 2)."""
-    track_id = conn.execute(select(T.c.id).where(T.c.uuid == uuid)).scalar()
-    if track_id is None:
-        return [false()]
-    track_id = bindparam("track_id", track_id, type_=Integer, unique=True, literal_execute=True)
-    failed = {r.id: (r.chart_id, r.ranking_date) for r in conn.execute(
-        select(R.c.id, R.c.chart_id, R.c.ranking_date).where(UNSUCCESSFUL))}
-    held = conn.execute(select(E.c.ranking_id).distinct().where(
-        among(conn, E.c.ranking_id, sorted(failed)), E.c.track_id == track_id)).scalars().all() if failed else []
-    mine = [E.c.track_id == track_id]
-    return mine + [tuple_(E.c.chart_id, E.c.ranking_date).not_in([failed[r] for r in held])] if held else mine
-
-
 def track_chart_history(engine: Engine, uuid: str) -> pd.DataFrame:
     """Every stored chart position of a track: date, chart, chart_name, platform, country_code, position, ordered
     by chart and date."""
     with engine.connect() as conn:
-        return _history(conn, _counted(conn, uuid), None, None)
+        return track_positions.read(conn, track_positions.counted(conn, uuid), None, None)
 
 
 def positions_on(engine: Engine, uuid: str, charts: pd.DataFrame) -> pd.DataFrame:
     """A track's positions on some of its charts, ``charts`` being rows of :func:`track_charts` read with their
-    ids: as :func:`track_chart_history` gives them, read from those charts' months only (:func:`chart_span`)."""
+    ids: as :func:`track_chart_history` gives them, read from those charts' months only
+    (:func:`.track_positions.chart_span`)."""
     with engine.connect() as conn:
-        return _positions(conn, _counted(conn, uuid), charts)
-
-
-def _positions(conn: Connection, counted: list, charts: pd.DataFrame, *, every: bool = False) -> pd.DataFrame:
-    """:func:`positions_on` given ``counted``; ``every``: ``charts`` are all the track's (no filter on the chart)."""
-    if not len(charts):
-        return pd.DataFrame(columns=HISTORY_COLUMNS)
-    return _history(conn, counted, None if every else charts["chart_id"].tolist(), charts[CHART_NAME_COLUMNS],
-                    chart_span(charts))
-
-
-def chart_span(charts: pd.DataFrame) -> tuple[date, date] | None:
-    """The first and the last date of some rows of :func:`track_charts` (None without rows): that track's entries
-    on those charts lie between them, which confines a read to the months holding them on a partitioned table."""
-    return (as_date(charts["first_date"].min()), as_date(charts["last_date"].max())) if len(charts) else None
-
-
-def _history(conn: Connection, counted: list, only: list[int] | None, names: pd.DataFrame | None,
-             between: tuple[date, date] | None = None) -> pd.DataFrame:
-    """The counted entries (on the charts ``only`` when given, ids; from ``between``'s first to its last date when
-    given), as :func:`track_chart_history` gives them; ``names``: the charts' ``CHART_NAME_COLUMNS`` when known,
-    else read."""
-    # The entries alone, from the index (chart, date and position), their charts' names joined here: a year-long hit
-    # has tens of thousands of entries, and per-row joins, sorting and rows cost more than the lookups.
-    entries = select(day_number(conn, E.c.ranking_date), E.c.chart_id, E.c.position).where(
-        *counted, E.c.chart_id.is_not(None), E.c.ranking_date.is_not(None))  # stored by hand without them: nowhere
-    if only is not None:
-        entries = entries.where(E.c.chart_id.in_(only))
-    if between is not None:  # on monthly partitions, the months of those charts' entries only, not all of them
-        entries = entries.where(E.c.ranking_date.between(*between))
-    rows = conn.execute(entries).cursor.fetchall()  # the driver's tuples of integers, ordered here by numbers
-    if not rows:
-        return pd.DataFrame(columns=HISTORY_COLUMNS)
-    number, chart_ids, positions = np.fromiter(chain.from_iterable(rows), dtype=np.int64,
-                                               count=3 * len(rows)).reshape(-1, 3).T
-    if names is None:
-        names = _frame(conn, select(C.c.id.label("chart_id"), C.c.slug.label("chart"), C.c.name.label("chart_name"),
-                                    P.c.slug.label("platform"), C.c.country_code)
-                       .join_from(C, P, P.c.id == C.c.platform_id).where(C.c.id.in_(np.unique(chart_ids).tolist())))
-    names = names.sort_values("chart", kind="stable")
-    chart = pd.Index(names["chart_id"]).get_indexer(chart_ids)  # each entry's chart, by slug
-    order = np.lexsort((number, chart))  # stable: an entry's ties keep the index's order
-    order = order[chart[order] >= 0]
-    at = chart[order]  # each column taken from its charts' values at once: a frame's take, then a column inserted,
-    # cost more than the statement on a hit's thousands of entries
-    return pd.DataFrame({"date": dates_of(number[order]),
-                         **{column: names[column].to_numpy(dtype=object)[at] for column in HISTORY_COLUMNS[1:-1]},
-                         "position": positions[order]})
+        return track_positions.positions(conn, track_positions.counted(conn, uuid), charts)
 
 
 def track_charts(engine: Engine, uuid: str, *, ids: bool = False) -> pd.DataFrame:
@@ -417,8 +343,8 @@ def _charts(conn: Connection, uuid: str, counted: list | None, *, now: bool = Fa
     the counted entries (``counted``: read when None) summed up in SQL: a year-long hit's tens of thousands of entries
     never leave the database."""
     columns = ["chart_id", "first_date", "last_date", "appearances", "peak_position", "last_position"]
-    rows = chart_rollup.summaries(conn, lambda track: track == _track_id(uuid), lambda: counted or _counted(conn, uuid),
-                                  peak_date=False)
+    rows = chart_rollup.summaries(conn, lambda track: track == _track_id(uuid),
+                                  lambda: counted or track_positions.counted(conn, uuid), peak_date=False)
     per_chart = rows.subquery()
     extra = [P.c.name.label("platform_name"), C.c.country_name,
              case((per_chart.c.last_date == C.c.last_ranking_date, 1), else_=0).label("charting_now")] if now else []
@@ -489,10 +415,10 @@ def track_page(engine: Engine, uuid: str, *, platforms: list[str] | None = None,
     def entries() -> dict:
         with engine.connect() as conn:  # the counted entries read once for the charts and their history
             details = _details(conn, uuid)
-            counted = _counted(conn, uuid)
+            counted = track_positions.counted(conn, uuid)
             charts = _charts(conn, uuid, counted, now=True)  # where it charts now is among them
             drawn = charts if history_charts is None else charts.head(history_charts)
-            history = _positions(conn, counted, drawn, every=len(drawn) == len(charts))
+            history = track_positions.positions(conn, counted, drawn, every=len(drawn) == len(charts))
         return {"track": details, "history": history, "charts": charts[TRACK_CHART_COLUMNS], "now": _now_of(charts)}
 
     def audience() -> dict:  # an audience that cannot be summed is said in its card; the rest of the page shows

@@ -22,7 +22,7 @@ from soundcharts_lib.db.models import (
     TrackAudience,
     TrackPlatformIdentifier,
 )
-from soundcharts_lib.warehouse import analytics, audience_series, health, quota, trends
+from soundcharts_lib.warehouse import analytics, audience_series, health, quota, track_positions, trends
 
 TODAY = date(2026, 3, 10)
 NOW = datetime(2026, 3, 10, 12, 0)
@@ -220,9 +220,9 @@ def test_track_charts_agree_with_its_history_and_a_page_may_hold_its_top_charts_
     assert sorted(with_ids.loc[with_ids["charting_now"] == 1, "chart"]) == sorted(now) and now
     for shown in (["sp-us"], ["sp-global", "dz-fr"], ["sp-us", "sp-global", "dz-fr"]):  # read from their months only
         rows = with_ids[with_ids["chart"].isin(shown)]
-        assert analytics.chart_span(rows) == (min(rows["first_date"]), max(rows["last_date"]))
+        assert track_positions.chart_span(rows) == (min(rows["first_date"]), max(rows["last_date"]))
         assert values(analytics.positions_on(db, U[1], rows)) == values(history[history["chart"].isin(shown)])
-    assert analytics.positions_on(db, U[1], with_ids.head(0)).empty and analytics.chart_span(with_ids.head(0)) is None
+    assert analytics.positions_on(db, U[1], with_ids.head(0)).empty and track_positions.chart_span(with_ids.head(0)) is None
 
 
 def test_a_track_twice_on_its_last_ranking_is_at_its_best_position_there(db):
