@@ -222,7 +222,8 @@ def test_track_charts_agree_with_its_history_and_a_page_may_hold_its_top_charts_
         rows = with_ids[with_ids["chart"].isin(shown)]
         assert track_positions.chart_span(rows) == (min(rows["first_date"]), max(rows["last_date"]))
         assert values(analytics.positions_on(db, U[1], rows)) == values(history[history["chart"].isin(shown)])
-    assert analytics.positions_on(db, U[1], with_ids.head(0)).empty and track_positions.chart_span(with_ids.head(0)) is None
+    assert analytics.positions_on(db, U[1], with_ids.head(0)).empty
+    assert track_positions.chart_span(with_ids.head(0)) is None
 
 
 def test_a_track_twice_on_its_last_ranking_is_at_its_best_position_there(db):
