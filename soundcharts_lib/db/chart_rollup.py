@@ -88,6 +88,12 @@ def summaries(conn: Connection, on_track: Callable, counted: Callable[[], list],
     return union_all(rows.where(TCR.c.chart_id.not_in(changed)), select(*(live.c[c] for c in SUMMARY)))
 
 
+def on_latest(last_date):
+    """A track's ``last_date`` on a chart is the chart's ``last_ranking_date`` (the newest successful ranking's, in
+    a statement joining ``chart``): the chart's latest ranking holds the track."""
+    return last_date == C.c.last_ranking_date
+
+
 def charting_now(conn: Connection, on_track: Callable) -> list[tuple]:
     """(track_id, chart_id, date, position) of the tracks ``on_track`` keeps (a function of a track id column) on
     each chart's latest ranking, when that ranking is a success: from the rollup (a track's last date on a chart is
@@ -95,7 +101,7 @@ def charting_now(conn: Connection, on_track: Callable) -> list[tuple]:
     changed = stale(conn)
     rows = (select(TCR.c.track_id, TCR.c.chart_id, TCR.c.last_date, TCR.c.last_position)
             .join_from(TCR, C, C.c.id == TCR.c.chart_id)
-            .where(on_track(TCR.c.track_id), TCR.c.last_date == C.c.last_ranking_date))
+            .where(on_track(TCR.c.track_id), on_latest(TCR.c.last_date)))
     found = [tuple(row) for row in conn.execute(rows.where(TCR.c.chart_id.not_in(changed)) if changed else rows)]
     if not changed:
         return found

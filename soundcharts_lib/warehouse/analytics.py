@@ -347,7 +347,7 @@ def _charts(conn: Connection, uuid: str, counted: list | None, *, now: bool = Fa
                                   lambda: counted or track_positions.counted(conn, uuid), peak_date=False)
     per_chart = rows.subquery()
     extra = [P.c.name.label("platform_name"), C.c.country_name,
-             case((per_chart.c.last_date == C.c.last_ranking_date, 1), else_=0).label("charting_now")] if now else []
+             case((chart_rollup.on_latest(per_chart.c.last_date), 1), else_=0).label("charting_now")] if now else []
     q = (select(per_chart.c.chart_id, C.c.slug.label("chart"), C.c.name.label("chart_name"),
                 P.c.slug.label("platform"), C.c.country_code, *(per_chart.c[c] for c in columns[1:]), *extra)
          .join_from(per_chart, C, C.c.id == per_chart.c.chart_id).join(P, P.c.id == C.c.platform_id)

@@ -15,16 +15,16 @@ from itertools import chain
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.curation import roster
 from soundcharts_lib.db import chart_rollup, rollup
 from soundcharts_lib.db.filters import among
 from soundcharts_lib.db.frames import as_date, dates_of, day_number, raw_frame, typed_frame
-from soundcharts_lib.db.tables import SUCCESS, TA, TR, UNSUCCESSFUL, A, C, E, N, P, R, T
+from soundcharts_lib.db.tables import SUCCESS, TA, TR, A, C, E, N, P, R, T
 from soundcharts_lib.vocab import today_utc
-from soundcharts_lib.warehouse import artist_series, audience_series, compare_pages
+from soundcharts_lib.warehouse import artist_series, audience_series, compare_pages, track_positions
 from soundcharts_lib.warehouse.analytics import UnknownEntity
 from soundcharts_lib.warehouse.side_by_side import side_by_side
 
@@ -41,20 +41,6 @@ SERIES = {"followers": "Followers", "listeners": "Monthly listeners"}
 
 def _not_stored(uuid: str) -> UnknownEntity:
     return UnknownEntity(f"no artist {uuid!r} is stored")
-
-
-def _counted(conn: Connection, track_ids: list[int]) -> list:
-    """The conditions keeping the entries of ``track_ids`` that count: those of successful rankings. The rankings
-    that are not a success are read from their partial index, those holding some of the tracks' entries are named
-    by chart and date (which name a ranking), so the entries are read from the track index alone."""
-    mine = [among(conn, E.c.track_id, track_ids)]
-    failed = {r.id: (r.chart_id, r.ranking_date) for r in conn.execute(
-        select(R.c.id, R.c.chart_id, R.c.ranking_date).where(UNSUCCESSFUL))}
-    if not failed:
-        return mine
-    held = conn.execute(select(E.c.ranking_id).distinct().where(
-        among(conn, E.c.ranking_id, sorted(failed)), *mine)).scalars().all()
-    return mine + [tuple_(E.c.chart_id, E.c.ranking_date).not_in([failed[r] for r in held])] if held else mine
 
 
 CHART_NAMES = ["chart", "chart_name", "platform", "country_code"]
@@ -110,7 +96,7 @@ def _presence(conn: Connection, tracks: pd.DataFrame) -> dict:
     chart_id, most entries first) and ``counted`` (the entries' conditions). Summed up in Python: a hundred or a
     few thousand (track, chart) pairs, for which pandas' per-call costs outweigh the work."""
     ids = tracks["track_id"].tolist()
-    counted = _counted(conn, ids) if ids else [E.c.track_id.in_([])]
+    counted = track_positions.tracks_counted(conn, ids) if ids else [E.c.track_id.in_([])]
     pairs = _per_track_chart(conn, ids, counted) if ids else []
     per_track, per_chart = _summed(pairs, 0), _summed(pairs, 1)
     now: dict[int, list] = {}
@@ -212,7 +198,7 @@ def chart_history(engine: Engine, uuid: str) -> pd.DataFrame:
         ids = conn.execute(select(TA.c.track_id).where(TA.c.artist_id == artist_id)).scalars().all()
         if not ids:
             return pd.DataFrame(columns=HISTORY_COLUMNS)
-        counted = _counted(conn, ids)
+        counted = track_positions.tracks_counted(conn, ids)
         charts = conn.execute(select(E.c.chart_id).where(*counted).distinct()).scalars().all()
         names = _chart_names(conn, charts)
         return _history(conn, counted, pd.DataFrame([(c, *names[c]) for c in sorted(names)],

@@ -20,9 +20,9 @@ from sqlalchemy.engine import Connection, Engine
 from soundcharts_lib.db import chart_rollup, partition
 from soundcharts_lib.db.filters import among
 from soundcharts_lib.db.frames import as_date, typed_frame
-from soundcharts_lib.db.tables import TA, UNSUCCESSFUL, A, E, R, T
+from soundcharts_lib.db.tables import TA, A, E, R, T
 from soundcharts_lib.errors import SoundchartsError
-from soundcharts_lib.warehouse import analytics, artist_series, audience_series
+from soundcharts_lib.warehouse import analytics, artist_series, audience_series, track_positions
 from soundcharts_lib.warehouse.analytics import UnknownEntity
 from soundcharts_lib.warehouse.labels import track_labels
 from soundcharts_lib.warehouse.side_by_side import side_by_side
@@ -210,14 +210,15 @@ def default_index_date(panels: dict[tuple[str, str], dict[str, pd.DataFrame]]) -
     return max(firsts) if firsts else None
 
 
-def _busiest(conn: Connection, on_track: Callable) -> tuple[tuple[date, date], list[int]] | None:
+def _busiest(conn: Connection, on_track: Callable, counted: Callable[[], list]) -> tuple[tuple[date, date],
+                                                                                          list[int]] | None:
     """The :data:`CANDIDATE_DAYS` days up to the last entry of the tracks ``on_track`` keeps (a function of a track
     id column) and, of the charts they were on in those days, the :data:`CANDIDATE_CHARTS` holding most of their
     entries (ids); None without entries. Read from the track-chart rollup (``chart_rollup.summaries``: each chart's
-    entries of the tracks and their last date there; for a chart changed since its refresh, from its entries of
-    successful rankings), not from the tracks' entries: a year-long hit's month is 3,000 entries on a hundred charts."""
-    counted = [on_track(E.c.track_id), E.c.ranking_id.not_in(select(R.c.id).where(UNSUCCESSFUL))]
-    per = chart_rollup.summaries(conn, on_track, lambda: counted, peak_date=False).subquery()
+    entries of the tracks and their last date there; for a chart changed since its refresh, from the entries
+    ``counted()`` keeps: :mod:`.track_positions`), not from the tracks' entries: a year-long hit's month is 3,000
+    entries on a hundred charts."""
+    per = chart_rollup.summaries(conn, on_track, counted, peak_date=False).subquery()
     rows = [(chart, int(n), as_date(last)) for chart, n, last in conn.execute(
         select(per.c.chart_id, func.sum(per.c.appearances), func.max(per.c.last_date)).group_by(per.c.chart_id))]
     if not rows:
@@ -248,7 +249,7 @@ def track_candidates(engine: Engine, uuid: str, limit: int = CANDIDATES) -> pd.D
     entries) (uuid, name, sub: the credit); empty when it has no entry."""
     mine = select(T.c.id).where(T.c.uuid == uuid).scalar_subquery()
     with engine.connect() as conn:
-        found = _busiest(conn, lambda track: track == mine)
+        found = _busiest(conn, lambda track: track == mine, lambda: track_positions.counted(conn, uuid))
         if found is None:
             return pd.DataFrame(columns=["uuid", "name", "sub"])
         window, charts = found
@@ -271,7 +272,8 @@ def artist_candidates(engine: Engine, uuid: str, limit: int = CANDIDATES) -> pd.
     mine = select(TA.c.track_id).where(TA.c.artist_id == artist)
     with engine.connect() as conn:
         ids = conn.execute(mine).scalars().all()  # as values: a subquery let PostgreSQL read the whole rollup
-        found = _busiest(conn, lambda track: among(conn, track, ids)) if ids else None
+        found = _busiest(conn, lambda track: among(conn, track, ids),
+                         lambda: track_positions.tracks_counted(conn, ids)) if ids else None
         if found is None:
             return pd.DataFrame(columns=["uuid", "name", "sub"])
         window, charts = found

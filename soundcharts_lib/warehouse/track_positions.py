@@ -20,11 +20,7 @@ CHART_NAME_COLUMNS = ["chart_id", "chart", "chart_name", "platform", "country_co
 
 
 def counted(conn: Connection, uuid: str) -> list:
-    """The conditions keeping a track's entries that count: those of successful rankings. An entry carries its
-    ranking's chart and date, which name the ranking (migration 0007), so the rankings that are not a success (a
-    failed fetch stores no entries; an integrity repair may fail a stored ranking) are read first from their partial
-    index, those holding some of the track's entries are left out by name, and the entries are then read from
-    ``ix_entry_track`` alone, with no join with the rankings.
+    """The conditions keeping a track's entries that count (:func:`_without_failed`).
 
     The track's id is written into the statements as a number: PostgreSQL plans each track's statement for that
     track, so a year-long hit's dozens of entries per month are expected as such (with the id as a parameter, its
@@ -33,12 +29,27 @@ def counted(conn: Connection, uuid: str) -> list:
     track_id = conn.execute(select(T.c.id).where(T.c.uuid == uuid)).scalar()
     if track_id is None:
         return [false()]
-    track_id = bindparam("track_id", track_id, type_=Integer, unique=True, literal_execute=True)
+    return _without_failed(conn, [E.c.track_id == bindparam("track_id", track_id, type_=Integer, unique=True,
+                                                            literal_execute=True)])
+
+
+def tracks_counted(conn: Connection, track_ids: list[int]) -> list:
+    """The conditions keeping the entries of ``track_ids`` (an artist's tracks) that count (:func:`_without_failed`)."""
+    return _without_failed(conn, [among(conn, E.c.track_id, track_ids)])
+
+
+def _without_failed(conn: Connection, mine: list) -> list:
+    """``mine`` (conditions keeping some tracks' entries) and those leaving out the entries of rankings that are not
+    a success. An entry carries its ranking's chart and date, which name the ranking (migration 0007), so the
+    rankings that are not a success (a failed fetch stores no entries; an integrity repair may fail a stored ranking)
+    are read first from their partial index, those holding some of the tracks' entries are left out by name, and the
+    entries are then read from ``ix_entry_track`` alone, with no join with the rankings."""
     failed = {r.id: (r.chart_id, r.ranking_date) for r in conn.execute(
         select(R.c.id, R.c.chart_id, R.c.ranking_date).where(UNSUCCESSFUL))}
+    if not failed:
+        return mine
     held = conn.execute(select(E.c.ranking_id).distinct().where(
-        among(conn, E.c.ranking_id, sorted(failed)), E.c.track_id == track_id)).scalars().all() if failed else []
-    mine = [E.c.track_id == track_id]
+        among(conn, E.c.ranking_id, sorted(failed)), *mine)).scalars().all()
     return mine + [tuple_(E.c.chart_id, E.c.ranking_date).not_in([failed[r] for r in held])] if held else mine
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from soundcharts_lib.api.payloads import ChartInfo, Platform, Ranking, RankingEntry, SongRef
 from soundcharts_lib.db import chart_rollup, make_engine, partition, store, upgrade
 from soundcharts_lib.jobs import maintenance
-from soundcharts_lib.warehouse import analytics, artist_pages
+from soundcharts_lib.warehouse import analytics, artist_pages, track_positions
 
 pytestmark = pytest.mark.slow  # hypothesis writes and reads many rankings
 
@@ -70,7 +70,8 @@ def check(engine, written: dict, charts: list[str], uuids: list[str], last: dict
         ids = dict(conn.execute(text("select uuid, id from track")).all())
         slugs = dict(conn.execute(text("select id, slug from chart")).all())
         known = [ids[u] for u in uuids if u in ids]
-        pairs = artist_pages._per_track_chart(conn, known, artist_pages._counted(conn, known)) if known else []
+        counted = track_positions.tracks_counted(conn, known) if known else []
+        pairs = artist_pages._per_track_chart(conn, known, counted) if known else []
         current = chart_rollup.current(conn, list(slugs))  # their rows' rankings: each ranking holds a track once
         held = sorted((slugs[c], t, n) for t, c, n in conn.execute(text(
             "select track_id, chart_id, rankings from track_chart_rollup")) if c in current and t in known)

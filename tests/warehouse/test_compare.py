@@ -20,7 +20,7 @@ from soundcharts_lib.db.models import (
     TrackAudience,
 )
 from soundcharts_lib.db.models_reach import ArtistAudience, ArtistListeners
-from soundcharts_lib.warehouse import artist_series, compare_pages
+from soundcharts_lib.warehouse import artist_series, compare_pages, track_positions
 from soundcharts_lib.warehouse.analytics import UnknownEntity
 from soundcharts_lib.warehouse.audience_series import NotStored
 
@@ -217,7 +217,8 @@ def test_a_track_s_window_is_its_last_entry_s_month_however_long_before_the_last
                                                   "track_id": 4, "position": 1}])
     with db.connect() as conn:
         def busiest(n: int):
-            return compare_pages._busiest(conn, lambda track: track.in_(select(Track.id).where(Track.uuid == T[n])))
+            return compare_pages._busiest(conn, lambda track: track.in_(select(Track.id).where(Track.uuid == T[n])),
+                                          lambda: track_positions.counted(conn, T[n]))
         days = timedelta(days=compare_pages.CANDIDATE_DAYS - 1)
         assert busiest(1)[0] == (D0 - days, D0) and busiest(4) == ((later - days, later), [3])
         assert busiest(5) is None  # no such track: no entry
@@ -248,7 +249,8 @@ def test_the_busiest_charts_of_a_track_s_last_month_equal_a_count_of_its_entries
         with db.connect() as conn:
             for uuid in T.values():
                 mine = select(Track.id).where(Track.uuid == uuid)
-                assert compare_pages._busiest(conn, lambda track, m=mine: track.in_(m)) == counted(uuid), uuid
+                assert compare_pages._busiest(conn, lambda track, m=mine: track.in_(m),
+                                              lambda u=uuid: track_positions.counted(conn, u)) == counted(uuid), uuid
 
     check()
     chart_rollup.refresh(db)
