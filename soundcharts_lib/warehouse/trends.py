@@ -25,8 +25,10 @@ The chart page, the admin ranking page, ``soundcharts export``, the movers of a 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -36,7 +38,6 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
 from soundcharts_lib.db.filters import among
-from soundcharts_lib.db.frames import query_frame
 from soundcharts_lib.db.tables import DROP, SUCCESS, C, E, P, R, T
 from soundcharts_lib.warehouse import stored_history
 from soundcharts_lib.warehouse.stored_history import HISTORY_COLUMNS
@@ -64,8 +65,11 @@ RANKING_DROPOUT_COLUMNS = ["chart_id", "chart", "chart_name", "platform", "count
 def api_state(value) -> str | None:
     """``entryState`` as NEW / RE-ENTRY / UP / DOWN / SAME, in any case ("re-entry", "reentry", "re_entry" ...);
     None for "", null or a word it does not know (the state is then derived, see :func:`resolve`)."""
-    if not isinstance(value, str):
-        return None
+    return _state_key(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=256)
+def _state_key(value: str) -> str | None:
     return _STATE_KEYS.get(re.sub(r"[\s_-]", "", value.lower()))
 
 
@@ -99,18 +103,26 @@ def _int_column(values) -> pd.arrays.IntegerArray:
     return pd.array(pd.to_numeric(pd.Series(values, dtype=object)), dtype="Int64")
 
 
-def _days(values: pd.Series) -> np.ndarray:
+def _days(values) -> np.ndarray:
     """Dates (date, datetime, ISO text; None, NaN or NaT for none) as ``datetime64[D]``, NaT where none."""
     return np.array([None if pd.isna(v) else v for v in values.tolist()], dtype="datetime64[D]")
 
 
-def needs_history(frame: pd.DataFrame) -> np.ndarray:
+def _absent(values) -> np.ndarray:
+    """Where ``values`` (a column) holds None, NaN or NA."""
+    return pd.isna(np.asarray(values, dtype=object))
+
+
+def _states(values) -> np.ndarray:
+    return np.array([api_state(v) for v in values.tolist()], dtype=object)
+
+
+def needs_history(frame: Mapping) -> np.ndarray:
     """The rows of ``frame`` (as :func:`resolve` takes it) whose state or time on chart the API's fields cannot
     give: no known ``entryState``, no ``oldPosition`` and no ``entryDate``, or no ``timeOnChart``."""
-    no_state = frame["entry_state"].map(api_state).isna().to_numpy(dtype=bool)
+    no_state = _absent(_states(frame["entry_state"]))
     no_old = _int_column(frame["old_position"]).fillna(0).to_numpy(dtype=np.int64) <= 0
-    no_entry = frame["entry_date"].isna().to_numpy(dtype=bool)
-    return (no_state & no_old & no_entry) | frame["time_on_chart"].isna().to_numpy(dtype=bool)
+    return (no_state & no_old & _absent(frame["entry_date"])) | _absent(frame["time_on_chart"])
 
 
 def resolve(frame: pd.DataFrame) -> pd.DataFrame:
@@ -122,13 +134,26 @@ def resolve(frame: pd.DataFrame) -> pd.DataFrame:
     ``stored_count`` (stored rankings of the chart up to this one that hold the track, NA when not read) and
     ``has_previous`` (the chart has a stored ranking before this one). The rules are the module's.
     """
-    n = len(frame)
-    position = frame["position"].to_numpy(dtype=np.int64)
+    added = _resolved(frame)
+    return frame.assign(**{**added, "status": _unknown_as_none(added["status"], frame.index)})
+
+
+def _unknown_as_none(status: np.ndarray, index: pd.Index | None = None) -> pd.Series:
+    """The status column as objects: an unknown state stays None (a text column would make it NaN)."""
+    return pd.Series(status, index=index, dtype=object)
+
+
+def _resolved(frame: Mapping) -> dict[str, np.ndarray]:
+    """The columns :func:`resolve` adds, from ``frame``'s columns (a frame or a dict of arrays: the chart page
+    builds its frame once, at the end)."""
+    position = np.asarray(frame["position"], dtype=np.int64)
+    n = len(position)
     sent_old = _int_column(frame["old_position"])
     old = sent_old.fillna(0).to_numpy(dtype=np.int64)
     has_old = old > 0
-    state = frame["entry_state"].map(api_state).to_numpy(dtype=object)
-    sent_state = frame["entry_state"].map(lambda v: isinstance(v, str) and v.strip() != "").to_numpy(dtype=bool)
+    sent_states = frame["entry_state"].tolist()
+    state = _states(frame["entry_state"])
+    sent_state = np.array([isinstance(v, str) and v.strip() != "" for v in sent_states], dtype=bool)
     entered, day = _days(frame["entry_date"]), _days(frame["date"])
     has_entered = ~np.isnat(entered)
     sent = sent_state | ~sent_old.isna() | has_entered  # the API said something about this entry's past
@@ -146,23 +171,18 @@ def resolve(frame: pd.DataFrame) -> pd.DataFrame:
     derived = _first_match(n, [*_moves(old, has_old, position), (has_entered & (entered >= day), "NEW"),
                                (has_entered, "RE-ENTRY")])
     from_history = _first_match(n, [*_moves(previous_at, has_previous_position, position), (count > 1, "RE-ENTRY"),
-                                    (frame["has_previous"].to_numpy(dtype=bool), "NEW")])
+                                    (np.asarray(frame["has_previous"], dtype=bool), "NEW")])
     status = np.where(known, state, np.where(pd.isna(derived), from_history, derived))
-    status_from = np.where(known, FROM_API, np.where(pd.isna(derived), STORED, DERIVED))
-
-    out = frame.copy()
-    out["previous_position"] = previous
-    out["movement"] = previous - pd.array(position, dtype="Int64")
-    out["status"] = pd.Series(status, index=frame.index, dtype=object).where(pd.notna(status), None)
-    out["status_from"] = status_from
     on_chart = _int_column(frame["time_on_chart"])
     api_time = ~on_chart.isna()
     on_chart[~api_time] = stored_count[~api_time]
-    out["on_chart"] = on_chart
-    unit = frame["time_on_chart_unit"].map(api_unit)
-    out["on_chart_unit"] = np.where(api_time & unit.notna(), unit, frame["unit"])
-    out["on_chart_from"] = np.where(api_time, FROM_API, STORED)
-    return out
+    unit = np.array([api_unit(v) for v in frame["time_on_chart_unit"].tolist()], dtype=object)
+    return {"previous_position": previous, "movement": previous - pd.array(position, dtype="Int64"),
+            "status": np.where(pd.notna(status), status, None),
+            "status_from": np.where(known, FROM_API, np.where(pd.isna(derived), STORED, DERIVED)),
+            "on_chart": on_chart,
+            "on_chart_unit": np.where(api_time & pd.notna(unit), unit, np.asarray(frame["unit"], dtype=object)),
+            "on_chart_from": np.where(api_time, FROM_API, STORED)}
 
 
 # -- reading ------------------------------------------------------------------------------------------------------
@@ -203,78 +223,94 @@ def ranking_pairs(conn: Connection, *, on: date | None = None, chart: str | None
         "history_start": np.array([r.history_start for r in latest], dtype=object)}, columns=PAIR_COLUMNS)
 
 
-def _entries(conn: Connection, ranking_ids: list[int], tracks: Select | None) -> pd.DataFrame:
+Columns = dict[str, np.ndarray]  # a table as its columns: a page's read builds its frame once, at the end
+_INT_COLUMNS = ("ranking_id", "current", "track_id", "position")
+
+
+def _rows(conn: Connection, q) -> Columns:
+    """The rows of ``q`` as columns named as selected (object arrays; ``_INT_COLUMNS`` as integers)."""
+    result = conn.execute(q)
+    names, rows = list(result.keys()), result.all()
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    return {name: np.array(column, dtype=np.int64 if name in _INT_COLUMNS else object)
+            for name, column in zip(names, values, strict=True)}
+
+
+def _entries(conn: Connection, ranking_ids: list[int], tracks: Select | None) -> Columns:
     """The stored entries of ``ranking_ids`` with the API's fields and their tracks' names."""
     q = (select(E.c.ranking_id, E.c.track_id, E.c.position, E.c.metric, E.c.old_position, E.c.entry_state,
                 E.c.entry_date, E.c.time_on_chart, E.c.time_on_chart_unit)
          .where(among(conn, E.c.ranking_id, ranking_ids)))
     if tracks is not None:
         q = q.where(E.c.track_id.in_(tracks))
-    return _named(conn, query_frame(conn, q))
+    return _named(conn, _rows(conn, q))
 
 
-def _named(conn: Connection, rows: pd.DataFrame) -> pd.DataFrame:
+def _named(conn: Connection, rows: Columns) -> Columns:
     """``rows`` (with track_id) of stored tracks, with their uuid, name and artist. The tracks are looked up by id
     apart: joined in the same query, PostgreSQL's planner hashes the whole track table for a few hundred rows."""
-    names = {row[0]: row[1:] for row in conn.execute(select(
-        T.c.id, T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "")).where(
-        among(conn, T.c.id, sorted({int(t) for t in rows["track_id"]}))))}
     ids = rows["track_id"].tolist()
+    names = {row[0]: row[1:] for row in conn.execute(select(
+        T.c.id, T.c.uuid, T.c.name, func.coalesce(T.c.credit_name, "")).where(among(conn, T.c.id, sorted(set(ids)))))}
     if not names.keys() >= set(ids):
-        rows = rows[[t in names for t in ids]].reset_index(drop=True)
-        ids = [t for t in ids if t in names]
+        rows = _where(rows, np.array([t in names for t in ids], dtype=bool))
+        ids = rows["track_id"].tolist()
     found = [names[t] for t in ids]
-    return rows.assign(**{c: np.array([f[k] for f in found], dtype=object)
-                          for k, c in enumerate(("uuid", "name", "artist"))})
+    return {**rows, **{c: np.array([f[k] for f in found], dtype=object)
+                       for k, c in enumerate(("uuid", "name", "artist"))}}
+
+
+def _where(columns: Columns, rows: np.ndarray) -> Columns:
+    """``columns`` at ``rows`` (a mask or positions)."""
+    return {c: v[rows] for c, v in columns.items()}
 
 
 @dataclass(frozen=True)
 class _Read:
-    """The entries of the pairs' current rankings and of their previous ones (``previous``: ranking id)."""
+    """The entries of the pairs' current rankings (with their pair's columns) and of their previous ones
+    (``previous``: ranking id), as columns."""
 
-    current: pd.DataFrame
-    previous: pd.DataFrame
+    current: Columns
+    previous: Columns
 
 
 def _read(conn: Connection, pairs: pd.DataFrame, tracks: Select | None) -> _Read:
     before = pairs["previous"].dropna().astype(int).tolist()
     rows = _entries(conn, [*pairs["current"].astype(int).tolist(), *before], tracks)
-    at = pd.Index(pairs["current"]).get_indexer(rows["ranking_id"])  # each current entry's pair, by position
+    ranking = rows.pop("ranking_id")
+    at = pd.Index(pairs["current"]).get_indexer(ranking)  # each current entry's pair, by position
     mine = at >= 0
-    current = rows[mine].reset_index(drop=True)
-    current = current.assign(**{c: pairs[c].array.take(at[mine]) for c in pairs.columns})
-    previous = rows[~mine].rename(columns={"ranking_id": "previous"})
-    return _Read(current, previous)
+    current = {**_where(rows, mine), **{c: pairs[c].array.take(at[mine]) for c in pairs.columns}}
+    return _Read(current, {"previous": ranking[~mine], **_where(rows, ~mine)})
 
 
-def _ranking_entries(conn: Connection, pairs: pd.DataFrame, read: _Read, history: bool) -> pd.DataFrame:
+def _ranking_entries(conn: Connection, pairs: pd.DataFrame, read: _Read, history: bool) -> Columns:
     best_before: dict[tuple[int, int], int] = {}  # (previous ranking, track): its best position there
     for key in zip(read.previous["previous"].tolist(), read.previous["track_id"].tolist(),
                    read.previous["position"].tolist(), strict=True):
         best_before[key[:2]] = min(best_before.get(key[:2], key[2]), key[2])
-    keys = zip(read.current["previous"].fillna(-1).astype(int).tolist(), read.current["track_id"].tolist(), strict=True)
-    frame = read.current.assign(stored_previous=pd.array([best_before.get(key) for key in keys], dtype="Int64"),
-                                has_previous=read.current["previous"].notna())
+    before = read.current["previous"].to_numpy(dtype=np.int64, na_value=-1)
+    keys = zip(before.tolist(), read.current["track_id"].tolist(), strict=True)
+    frame = {**read.current, "stored_previous": pd.array([best_before.get(key) for key in keys], dtype="Int64"),
+             "has_previous": before >= 0}
     # stored history stands in only where the API sent no state, nothing to derive one from, or no time
-    wanted = frame if history else frame[needs_history(frame)]
+    wanted = slice(None) if history else needs_history(frame)
+    wanted = pd.DataFrame({c: frame[c][wanted] for c in ("chart_id", "track_id")}).drop_duplicates()
+    n = len(frame["position"])
     if wanted.empty:
-        frame = frame.assign(stored_count=pd.NA, **dict.fromkeys(HISTORY_COLUMNS, pd.NA))
+        frame.update({c: pd.array([None] * n, dtype="Int64") for c in ["stored_count", *HISTORY_COLUMNS]})
+        frame["stored_peak_date"] = np.full(n, pd.NA, dtype=object)
     else:
-        figures = stored_history.figures(conn, pairs, wanted[["chart_id", "track_id"]].drop_duplicates())
+        figures = stored_history.figures(conn, pairs, wanted)
         row = {key: n for n, key in enumerate(_keys(figures))}
         at = np.array([row.get(key, -1) for key in _keys(frame)], dtype=np.int64)  # each entry's figures (-1: none)
-        frame = frame.assign(**{c: (figures[c].array if c == "stored_peak_date" else
-                                    pd.array(figures[c], dtype="Int64")).take(at, allow_fill=True)
-                                for c in ["stored_count", *HISTORY_COLUMNS]})
-    out = resolve(frame)
-    if history:
-        out["stored_streak"] = out["stored_streak"].astype("Int64")
-        out["stored_peak_position"] = out["stored_peak_position"].astype("Int64")
-        return out
-    return out.drop(columns=HISTORY_COLUMNS)
+        frame.update({c: (figures[c].array if c == "stored_peak_date" else
+                          pd.array(figures[c], dtype="Int64")).take(at, allow_fill=True)
+                      for c in ["stored_count", *HISTORY_COLUMNS]})
+    return {**frame, **_resolved(frame)}
 
 
-def _keys(frame: pd.DataFrame) -> zip:
+def _keys(frame: Mapping) -> zip:
     return zip(frame["chart_id"].tolist(), frame["track_id"].tolist(), strict=True)
 
 
@@ -301,11 +337,13 @@ def ranking_entries(conn: Connection, pairs: pd.DataFrame, tracks: Select | None
         return Rankings(pd.DataFrame(columns=columns), pd.DataFrame(columns=RANKING_DROPOUT_COLUMNS), frozenset())
     read = _read(conn, pairs, tracks)
     entries = _ranking_entries(conn, pairs, read, history)
-    entries["metric"] = entries["metric"].astype("Int64")
+    entries["metric"] = pd.array(entries["metric"].tolist(), dtype="Int64")
+    order = np.lexsort((entries["position"], pd.factorize(entries["chart"], sort=True)[0]))
     current = pairs["current"].astype(int).tolist()
     sent = frozenset(conn.execute(select(DROP.c.ranking_id).distinct().where(DROP.c.ranking_id.in_(current)))
                      .scalars())
-    return Rankings(entries[columns].sort_values(["chart", "position"]).reset_index(drop=True),
+    entries["status"] = _unknown_as_none(entries["status"].take(order))
+    return Rankings(pd.DataFrame({c: entries[c] if c == "status" else entries[c].take(order) for c in columns}),
                     _dropouts(conn, pairs, read, tracks, sent), sent)
 
 
@@ -317,7 +355,7 @@ def _dropouts(conn: Connection, pairs: pd.DataFrame, read: _Read, tracks: Select
              .where(DROP.c.ranking_id.in_(sorted(sent))))
         if tracks is not None:
             q = q.where(DROP.c.track_id.in_(tracks))
-        api = _named(conn, query_frame(conn, q)).merge(pairs, on="current").assign(source=FROM_API)
+        api = pd.DataFrame(_named(conn, _rows(conn, q))).merge(pairs, on="current").assign(source=FROM_API)
         last = _int_column(api.pop("old_position"))
         last[last.fillna(0) <= 0] = pd.NA  # 0 and null: no last position
         api["previous_position"] = last
@@ -344,7 +382,8 @@ def _stored_dropouts(pairs: pd.DataFrame, read: _Read, sent: frozenset[int]) -> 
     return pd.DataFrame({
         **{c: pairs[c].array.take(pair) for c in ("chart_id", "chart", "chart_name", "platform", "country_code",
                                                    "date")},
-        **{c: read.previous[c].array.take(rows) for c in ("track_id", "uuid", "name", "artist")},
+        "track_id": read.previous["track_id"].take(rows),
+        **{c: pd.array(read.previous[c].take(rows), dtype="str") for c in ("uuid", "name", "artist")},
         "previous_position": pd.array(np.array(positions, dtype=np.int64)[rows], dtype="Int64"),
         "source": np.full(len(rows), STORED_HISTORY, dtype=object)}, columns=RANKING_DROPOUT_COLUMNS)
 
@@ -362,7 +401,7 @@ def _one_chart(engine: Engine, slug: str, on: date | None) -> Rankings:
 
 
 def _trends(read: Rankings) -> pd.DataFrame:
-    return read.entries[TREND_COLUMNS].sort_values("position").reset_index(drop=True)
+    return read.entries[TREND_COLUMNS]  # one chart's: by position
 
 
 def chart_trends(engine: Engine, slug: str, on: date | None = None) -> pd.DataFrame:
@@ -383,14 +422,17 @@ def chart_movers(engine: Engine, slug: str, on: date | None = None, limit: int =
     ``dropouts_from`` ("api" when the API sent position-0 items for the ranking, else "stored history")."""
     read = _one_chart(engine, slug, on)
     trends = _trends(read)
-    moved = trends.dropna(subset=["movement"])
+    movement = trends["movement"].to_numpy(dtype=float, na_value=np.nan)  # NA: compares false both ways
+    position = trends["position"].to_numpy()
+
+    def biggest(rows: np.ndarray, by: np.ndarray) -> pd.DataFrame:
+        return trends.take(rows[np.lexsort((position[rows], by[rows]))][:limit]).reset_index(drop=True)
+
     return {
         "ranking": trends,
-        "climbers": moved[moved["movement"] > 0].sort_values(["movement", "position"], ascending=[False, True])
-        .head(limit).reset_index(drop=True),
-        "fallers": moved[moved["movement"] < 0].sort_values(["movement", "position"]).head(limit)
-        .reset_index(drop=True),
-        "new_entries": trends[trends["status"].isin(["NEW", "RE-ENTRY"])].reset_index(drop=True),
+        "climbers": biggest(np.flatnonzero(movement > 0), -movement),
+        "fallers": biggest(np.flatnonzero(movement < 0), movement),
+        "new_entries": trends[trends["status"].isin(["NEW", "RE-ENTRY"]).to_numpy()].reset_index(drop=True),
         "dropouts": read.dropouts[DROPOUT_COLUMNS],
         "dropouts_from": FROM_API if read.sent_dropouts else STORED_HISTORY,
     }
