@@ -1,13 +1,16 @@
 """Schema, migrations and the bulk upsert, on SQLite and on the real PostgreSQL server."""
 
+import time
 from datetime import date
 from urllib.parse import quote
 
 import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 
 from soundcharts_lib.config import Settings
+from soundcharts_lib.db import engine as engines
 from soundcharts_lib.db import make_engine, upgrade
 from soundcharts_lib.db.engine import sqlite_file
 from soundcharts_lib.db.migrate import head
@@ -196,6 +199,37 @@ def test_a_viewers_statement_is_prepared_the_second_time_it_runs(pg_url):
         conn.exec_driver_sql(read)
         assert prepared() == 1
     ro.dispose()
+
+
+@pytest.mark.postgres
+def test_a_viewers_idle_connection_is_checked_and_a_busy_one_is_not(pg_url, monkeypatch):
+    """A viewer's pool connection idle for ``PG_CHECK_IDLE_S`` is checked before use and replaced when the server
+    closed it (a restart); one used a moment ago is not checked (no round trip between a page's reads)."""
+    upgrade(make_engine(pg_url))
+    admin, ro = make_engine(pg_url), make_engine(pg_url, read_only=True)
+
+    def backend() -> int:
+        with ro.connect() as conn:
+            return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+    def terminate(pid: int) -> None:
+        with admin.connect() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar_one()
+            while conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": pid}).scalar():
+                time.sleep(0.05)
+
+    first = backend()
+    terminate(first)
+    time.sleep(engines.PG_CHECK_IDLE_S + 0.2)
+    second = backend()  # checked, found dead, replaced: the read works
+    assert second != first
+    monkeypatch.setattr(engines, "PG_CHECK_IDLE_S", 3600)
+    terminate(second)
+    with pytest.raises(OperationalError):  # not checked: the read meets the closed connection
+        backend()
+    assert backend() not in (first, second)  # the pool replaced it
+    ro.dispose()
+    admin.dispose()
 
 
 def test_every_migration_downgrades_and_upgrades_again(db_url):
