@@ -8,7 +8,7 @@ stored (it matches once a sync stores it). Changes are audited under ``actor`` (
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import case, delete, func, literal, select, union
+from sqlalchemy import case, delete, exists, func, literal, select, union
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Select
 
@@ -142,11 +142,11 @@ def follow_state(engine: Engine, uuid: str) -> dict:
     """How the roster follows one track: ``roster`` (whether there is a roster at all), ``track`` (the track
     itself is on it) and ``artists`` (names of its credited artists that are on it, in credit order)."""
     uuid = uuid.lower()
-    direct = select(WATCH.c.id).where(WATCH.c.kind == "track", WATCH.c.uuid == uuid)
+    direct = exists().where(WATCH.c.kind == "track", WATCH.c.uuid == uuid)
     artists = (select(A.c.name).select_from(TA.join(A, A.c.id == TA.c.artist_id).join(T, T.c.id == TA.c.track_id))
                .join(WATCH, (WATCH.c.uuid == A.c.uuid) & (WATCH.c.kind == "artist")).where(T.c.uuid == uuid)
                .order_by(TA.c.position, A.c.name))
     with engine.connect() as conn:
-        followed = conn.execute(direct).first() is not None
-        names = list(conn.execute(artists).scalars())
-    return {"roster": followed or bool(names) or has_roster(engine), "track": followed, "artists": names}
+        followed, anything = conn.execute(select(direct, select(WATCH.c.id).exists())).one()
+        names = list(conn.execute(artists).scalars()) if anything else []
+    return {"roster": bool(anything), "track": bool(followed), "artists": names}

@@ -370,11 +370,13 @@ def track_charting_now(engine: Engine, uuid: str) -> pd.DataFrame:
 def _now_of(charts: pd.DataFrame) -> pd.DataFrame:
     """:func:`track_charting_now` from the track's charts read with ``now`` (:func:`_charts`): the rows whose last
     date is their chart's latest ranking's, their last date and position."""
-    held = charts[charts["charting_now"].astype(int) == 1]
-    found = pd.DataFrame({**{c: held[c].tolist() for c in NOW_COLUMNS[:-2]},
-                          "date": [as_date(day) for day in held["last_date"].tolist()],
-                          "position": [int(p) for p in held["last_position"].tolist()]}, columns=NOW_COLUMNS)
-    return found.sort_values(["position", "chart"], kind="stable").reset_index(drop=True)
+    rows = [row for row in zip(*(charts[c].tolist() for c in [*NOW_COLUMNS[:-2], "last_date", "last_position",
+                                                               "charting_now"]), strict=True) if int(row[-1]) == 1]
+    rows.sort(key=lambda row: (int(row[-2]), row[0]))  # by position, then chart (a few dozen rows: no frame sort)
+    columns = list(zip(*rows, strict=True)) or [()] * (len(NOW_COLUMNS) + 1)
+    return pd.DataFrame({**{c: list(columns[k]) for k, c in enumerate(NOW_COLUMNS[:-2])},
+                         "date": [as_date(day) for day in columns[-3]],
+                         "position": [int(p) for p in columns[-2]]}, columns=NOW_COLUMNS)
 
 
 def track_audience(engine: Engine, uuid: str, platforms: list[str] | None = None, *, start: date | None = None,

@@ -171,10 +171,12 @@ def track_reach(engine: Engine, uuid: str) -> dict:
     (:func:`popularity`), ``playlists`` (:func:`playlists_now`) and ``trend`` (:func:`playlist_trend`); a part whose
     table holds no row of the song is its empty value without reading it (most tracks are never fetched).
     ``UnknownEntity`` for a track not stored."""
-    with engine.connect() as conn:
-        track_id = _track_id(conn, uuid)
-        charts, popular, listed = conn.execute(select(*(exists().where(table.c.track_id == track_id)
-                                                        for table in (REACH, POP, PL)))).one()
+    with engine.connect() as conn:  # the track and which parts hold some of it, in one statement
+        found = conn.execute(select(T.c.id, *(exists().where(table.c.track_id == T.c.id) for table in (REACH, POP, PL)))
+                             .where(T.c.uuid == uuid)).first()
+    if found is None:
+        raise UnknownEntity(f"no track {uuid!r} is stored")
+    charts, popular, listed = found[1:]
     no_playlists = {"count": 0, "followers": 0, "platforms": pd.DataFrame(columns=PLATFORM_COLUMNS),
                     "top": pd.DataFrame(columns=PLAYLIST_COLUMNS)}
     return {"charts": charting_now(engine, uuid) if charts else pd.DataFrame(columns=CHART_COLUMNS),
