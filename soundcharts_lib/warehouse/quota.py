@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from soundcharts_lib.db.models import utcnow
 from soundcharts_lib.db.tables import RUN
@@ -72,14 +72,16 @@ def quota_check(engine: Engine, now: datetime | None = None) -> tuple[bool, str]
     return quota_ok(forecast), forecast_line(forecast)
 
 
-def quota_forecast(engine: Engine, now: datetime | None = None, window_days: int = QUOTA_WINDOW_DAYS) -> dict:
+def quota_forecast(db: Engine | Connection, now: datetime | None = None,
+                   window_days: int = QUOTA_WINDOW_DAYS) -> dict:
     """The API quota left (latest run that recorded it) and its month-end forecast; see :func:`forecast_quota`."""
+    if isinstance(db, Engine):
+        with db.connect() as conn:
+            return quota_forecast(conn, now, window_days)
     now = now or utcnow()
     q = (select(RUN.c.started_at, RUN.c.quota_remaining)
          .where(RUN.c.quota_remaining.is_not(None), RUN.c.started_at <= now).order_by(RUN.c.started_at, RUN.c.id))
-    with engine.connect() as conn:
-        points = [(t, int(v)) for t, v in conn.execute(q)]
-    return forecast_quota(points, now, window_days)
+    return forecast_quota([(t, int(v)) for t, v in db.execute(q)], now, window_days)
 
 
 def forecast_quota(points: list[tuple[datetime, int]], now: datetime,
