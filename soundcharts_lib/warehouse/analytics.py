@@ -147,22 +147,23 @@ def has_data(engine: Engine) -> bool:
 
 
 def overview(engine: Engine, today: date | None = None, now: datetime | None = None) -> dict:
-    """Everything the overview page shows, in one call (``now``: naive UTC, for the system status): its reads in two
-    lanes side by side (the database works on one while Python builds the other's frames; two connections, not one
-    a read, which a fresh kernel would open each)."""
+    """Everything the overview page shows, in one call (``now``: naive UTC, for the system status): its reads in three
+    lanes side by side (the database works on one while Python builds another's frames; a connection a lane, not one
+    a read, which a fresh kernel would open each). The top tracks, the lane with most database time, have their own:
+    at 62.9M entries 37.9 -> 32.1 ms on one table, 37.6 -> 34.0 on partitions (two lanes -> three, taking turns)."""
     def rankings() -> dict:
         fortnight = rankings_per_day(engine, 14, today)  # this week's days are the last 7
         return {"has_data": has_data(engine), "per_day": fortnight.tail(7).reset_index(drop=True),
                 "weeks": week_comparison(engine, today, per_day=fortnight),
                 "platforms": top_platforms(engine, 30, today)}
 
-    lanes = side_by_side(engine, rankings=rankings, charts=lambda: {
-        "tracks": top_tracks(engine, 30, today),
-        "health": chart_health_summary(engine),
-        "attention": health.charts_needing_attention(engine, today),
-        "status": health.system_status(engine, now),
-    })
-    return {**lanes["rankings"], **lanes["charts"]}
+    def charts() -> dict:
+        return {"health": chart_health_summary(engine), "attention": health.charts_needing_attention(engine, today),
+                "status": health.system_status(engine, now)}
+
+    lanes = side_by_side(engine, rankings=rankings, tracks=lambda: {"tracks": top_tracks(engine, 30, today)},
+                         charts=charts)
+    return {**lanes["rankings"], **lanes["tracks"], **lanes["charts"]}
 
 
 def _frame(db: Engine | Connection, query) -> pd.DataFrame:
