@@ -266,3 +266,28 @@ def test_the_busiest_charts_of_a_track_s_last_month_equal_a_count_of_its_entries
     check()
     chart_rollup.refresh(db)
     check()
+
+
+def test_candidates_are_counted_on_each_busiest_chart_s_last_rankings(engine):
+    """Counted over the chart's last ``CANDIDATE_RANKINGS`` successful rankings up to the track's last entry: earlier
+    rankings of the month count for nothing, a failed ranking neither counts nor takes a place among the ten."""
+    days = {ago: "success" for ago in range(14)} | {1: "failed"}  # 13 successful rankings, a failed one among them
+    held = {5: range(14), 6: range(10, 14), 7: range(6, 11), 8: (1,), 9: range(0, 4)}  # days ago each track is there
+    counted = sorted(ago for ago, status in days.items() if status == "success")[:compare_pages.CANDIDATE_RANKINGS]
+    with engine.begin() as conn:
+        conn.execute(insert(Platform), [{"id": 1, "slug": "spotify", "name": "Spotify"}])
+        conn.execute(insert(Chart), [{"id": 1, "slug": "daily", "name": "Daily", "platform_id": 1}])
+        conn.execute(insert(Track), [{"id": t, "uuid": f"00000000-0000-4000-8000-00000000030{t}", "name": f"T{t}"}
+                                     for t in held])
+        for rid, (ago, status) in enumerate(sorted(days.items()), start=1):
+            conn.execute(insert(ChartRanking), [{"id": rid, "chart_id": 1, "ranking_date": d(ago),
+                                                 "date_raw": str(d(ago)), "status": status}])
+            there = [t for t, when in held.items() if ago in when]
+            conn.execute(insert(ChartRankingEntry), [
+                {"ranking_id": rid, "chart_id": 1, "ranking_date": d(ago), "track_id": t, "position": pos}
+                for pos, t in enumerate(there, start=1)])
+    expected = {t: sum(ago in when for ago in counted) for t, when in held.items() if t != 5}
+    ranked = sorted((t for t in expected if expected[t]), key=lambda t: (-expected[t], t))
+    assert [f"T{t}" for t in ranked] == ["T7", "T9", "T6"]  # over the month: T7, T6, T9; T8 in a failed one only
+    found = compare_pages.track_candidates(engine, "00000000-0000-4000-8000-000000000305")
+    assert found["name"].tolist() == [f"T{t}" for t in ranked]
