@@ -1,7 +1,9 @@
-"""Old and new code timed page by page, taking turns, on the databases ``bench_partition.py`` built.
+"""Old and new code timed page by page, taking turns, on the databases ``bench_partition.py`` built (or the SQLite
+warehouse ``bench_dashboard.py`` built, ``--sqlite``).
 
     python tests/bench/bench_ab.py --pg-url postgresql://… --old REV [--new REV] [--months 36] [--rounds 11]
                                    [--page NAME ...]
+    python tests/bench/bench_ab.py --sqlite /path/bench.db --old REV [--new REV] [--rounds 11] [--page NAME ...]
 
 This machine's speed drifts by a third within an hour, so two bench runs minutes apart compare the machine as much
 as the code. Here each side is a process of its own (``soundcharts_lib`` of ``--old`` and of ``--new``, a git
@@ -34,11 +36,16 @@ sys.path.insert(0, sys.argv[1])
 from soundcharts_lib.db import make_engine
 sys.path.insert(1, sys.argv[2])
 from datetime import date, timedelta
-import bench_partition
 urls, months = json.loads(sys.argv[3]), int(sys.argv[4])
 engines = {name: make_engine(url, read_only=True) for name, url in urls.items()}
-today = date.today()
-pages = bench_partition.pages(today, today - timedelta(days=30 * months - 1))
+if "sqlite" in urls:
+    import bench_dashboard
+    from pathlib import Path
+    pages = bench_dashboard.pages_of(Path(urls["sqlite"].removeprefix("sqlite:///")))
+else:
+    import bench_partition
+    today = date.today()
+    pages = bench_partition.pages(today, today - timedelta(days=30 * months - 1))
 gc.freeze()
 print(json.dumps(sorted(pages)), flush=True)
 for line in sys.stdin:
@@ -77,13 +84,14 @@ class Side:
         self.proc.wait()
 
 
-def run(pg_url: str, old: str, new: str | None = None, *, months: int = 36, rounds: int = 11, warm: int = 3,
-        pages: list[str] | None = None) -> dict[tuple[str, str], dict[str, float]]:
+def run(pg_url: str | None, old: str, new: str | None = None, *, months: int = 36, rounds: int = 11, warm: int = 3,
+        pages: list[str] | None = None, sqlite: Path | None = None) -> dict[tuple[str, str], dict[str, float]]:
     """``{(page, database): {"old": median ms, "new": median ms}}``."""
     from sqlalchemy.engine import make_url
 
-    urls = {name: make_url(pg_url).set(drivername="postgresql+psycopg", database=f"bench_{name}")
-            .render_as_string(hide_password=False) for name in DATABASES}
+    urls = {"sqlite": f"sqlite:///{sqlite}"} if sqlite else {
+        name: make_url(pg_url).set(drivername="postgresql+psycopg", database=f"bench_{name}")
+        .render_as_string(hide_password=False) for name in DATABASES}
     with tempfile.TemporaryDirectory() as old_dir, tempfile.TemporaryDirectory() as new_dir:
         sides = {key: Side(tree(rev, Path(where)), urls, months)
                  for key, rev, where in (("old", old, old_dir), ("new", new, new_dir))}
@@ -91,7 +99,7 @@ def run(pg_url: str, old: str, new: str | None = None, *, months: int = 36, roun
             shared = [p for p in sides["new"].pages if p in sides["old"].pages]
             out = {}
             for page in pages or shared:
-                for name in DATABASES:
+                for name in urls:
                     for side in sides.values():
                         for _ in range(warm):
                             side.read(page, name)
@@ -115,15 +123,17 @@ def report(r: dict[tuple[str, str], dict[str, float]], old: str, new: str | None
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pg-url", required=True)
+    where = ap.add_mutually_exclusive_group(required=True)
+    where.add_argument("--pg-url")
+    where.add_argument("--sqlite", type=Path, help="the warehouse bench_dashboard.py --db built")
     ap.add_argument("--old", required=True, help="git revision of the old code")
     ap.add_argument("--new", help="git revision of the new code (default: the working tree)")
     ap.add_argument("--months", type=int, default=36, help="as the databases were built with")
     ap.add_argument("--rounds", type=int, default=11)
     ap.add_argument("--page", action="append", help="a page's name as bench_partition.py prints it (default: all)")
     args = ap.parse_args()
-    report(run(args.pg_url, args.old, args.new, months=args.months, rounds=args.rounds, pages=args.page),
-           args.old, args.new)
+    report(run(args.pg_url, args.old, args.new, months=args.months, rounds=args.rounds, pages=args.page,
+               sqlite=args.sqlite), args.old, args.new)
 
 
 if __name__ == "__main__":

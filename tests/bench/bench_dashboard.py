@@ -302,6 +302,27 @@ def _pool_filled(log: str, times: int, server: int, timeout: float = 120) -> Non
             raise SystemExit("the overview's preheated kernel did not settle")
 
 
+def _typical_and_latest(con: sqlite3.Connection) -> tuple[int, date]:
+    """The typical track (id) of a warehouse :func:`build` made, and the date of its first chart's latest ranking."""
+    days = con.execute("SELECT COUNT(DISTINCT ranking_date) FROM chart_ranking").fetchone()[0]
+    on = con.execute("SELECT MAX(ranking_date) FROM chart_ranking WHERE chart_id = 1").fetchone()[0]
+    return track_at(1, days - 1, 50), date.fromisoformat(on)
+
+
+def _pages(typical: int, on: date) -> dict:
+    return seed_pages.viewer_pages(today_utc(), PLATFORMS[0], "chart-1", on, {
+        "the year-long hit": uuid_of(HIT), "a typical track": uuid_of(typical)})
+
+
+def pages_of(path: Path) -> dict:
+    """The viewer pages (``seed_pages.viewer_pages``) of the warehouse at ``path``, which :func:`run` built."""
+    con = sqlite3.connect(path)
+    try:
+        return _pages(*_typical_and_latest(con))
+    finally:
+        con.close()
+
+
 def run(entries: int, *, charts: int = 100, per_ranking: int = 100, db: Path | None = None, reuse: bool = False,
         browser: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
@@ -329,13 +350,10 @@ def run(entries: int, *, charts: int = 100, per_ranking: int = 100, db: Path | N
             return con.execute("SELECT COUNT(*), COUNT(DISTINCT r.chart_id) FROM chart_ranking_entry e JOIN "
                                "chart_ranking r ON r.id = e.ranking_id WHERE e.track_id = ?", (track_id,)).fetchone()
 
-        days = con.execute("SELECT COUNT(DISTINCT ranking_date) FROM chart_ranking").fetchone()[0]
-        typical = track_at(1, days - 1, 50)
+        typical, on = _typical_and_latest(con)
         (track_entries, track_charts), (typical_entries, typical_charts) = spread(HIT), spread(typical)
         window = con.execute("SELECT COUNT(*) FROM chart_ranking_entry WHERE ranking_date >= ?",
                              (str(today_utc() - timedelta(days=29)),)).fetchone()[0]
-        on = date.fromisoformat(con.execute("SELECT MAX(ranking_date) FROM chart_ranking WHERE chart_id = 1")
-                                .fetchone()[0])
         con.close()
         engine = make_engine(url, read_only=True)
         with engine.connect() as conn:
@@ -347,8 +365,7 @@ def run(entries: int, *, charts: int = 100, per_ranking: int = 100, db: Path | N
                "entries_30_days": window,
                "track_entries": track_entries, "track_charts": track_charts, "typical_entries": typical_entries,
                "typical_charts": typical_charts, "ms": query_times(url, uuid_of(HIT), uuid_of(typical), "chart-1"),
-               "pages": page_times(url, seed_pages.viewer_pages(today_utc(), PLATFORMS[0], "chart-1", on, {
-                   "the year-long hit": uuid_of(HIT), "a typical track": uuid_of(typical)}))}
+               "pages": page_times(url, _pages(typical, on))}
         if browser:
             out["browser_s"] = browser_times(url)
         return out
