@@ -35,6 +35,10 @@ def test_quick_dashboard_benchmark(tmp_path):
     print(f"quick dashboard bench: overview {overview[0]:.0f} ms (driver {overview[1]:.0f}), "
           f"track page {track[0]:.0f} ms (driver {track[1]:.0f})")
     bench_dashboard.report_pages(result["pages"])
+    import bench_ab  # old and new code taking turns on this warehouse
+
+    turns = bench_ab.run(None, "HEAD", rounds=2, warm=1, pages=["chart page"], sqlite=tmp_path / "quick.db")
+    assert list(turns) == [("chart page", "sqlite")] and all(ms > 0 for ms in turns["chart page", "sqlite"].values())
     # the seed's loops, timed beside ours, read the same figures
     engine = make_engine(f"sqlite:///{tmp_path / 'quick.db'}", read_only=True)
     today = today_utc()
