@@ -342,9 +342,9 @@ def ranking_entries(conn: Connection, pairs: pd.DataFrame, tracks: Select | None
     current = pairs["current"].astype(int).tolist()
     sent = frozenset(conn.execute(select(DROP.c.ranking_id).distinct().where(DROP.c.ranking_id.in_(current)))
                      .scalars())
-    entries["status"] = _unknown_as_none(entries["status"].take(order))
-    return Rankings(pd.DataFrame({c: entries[c] if c == "status" else entries[c].take(order) for c in columns}),
-                    _dropouts(conn, pairs, read, tracks, sent), sent)
+    ordered = {c: entries[c].take(order) for c in columns}
+    ordered["status"] = _unknown_as_none(ordered["status"])
+    return Rankings(pd.DataFrame(ordered), _dropouts(conn, pairs, read, tracks, sent), sent)
 
 
 def _dropouts(conn: Connection, pairs: pd.DataFrame, read: _Read, tracks: Select | None,
