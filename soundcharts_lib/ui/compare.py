@@ -41,6 +41,7 @@ from soundcharts_lib.ui.figures import lines_chart
 from soundcharts_lib.ui.params import BadQuery, Query
 from soundcharts_lib.vocab import UUID_RE
 from soundcharts_lib.warehouse.compare_pages import (
+    CANDIDATE_RANKINGS,
     KINDS,
     MAX_ITEMS,
     SHARED_COLUMNS,
@@ -97,8 +98,9 @@ def compare_picker(kind: str, uuid: str, candidates: pd.DataFrame) -> w.HTML:
     form = (f'<form class="compare-form" action="compare.ipynb" method="get">{inputs}'
             f'<label class="sc-sub">Compare with<br><select name="{kind}" style="max-width: 100%">{options}</select>'
             f'</label><br><button type="submit">Compare</button></form>')
-    return html_card("Compare", form, nothing_html(f"The {kind} with most chart entries on the same charts in the "
-                                                   "last month."), css_class="compare-picker")
+    return html_card("Compare", form, nothing_html(
+        f"The {kind} most often on this {kind[:-1]}'s busiest charts of its last month, in their last "
+        f"{CANDIDATE_RANKINGS} rankings."), css_class="compare-picker")
 
 
 def item_links(data: dict) -> str:

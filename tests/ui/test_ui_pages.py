@@ -396,6 +396,8 @@ def test_track_page_summary_history_and_where_it_charts():
     assert (f'<input type="hidden" name="tracks" value="{UUID}"><label class="sc-sub">Compare with<br><select '
             'name="tracks" style="max-width: 100%"><option value="00000000-0000-4000-8000-000000000002">&lt;img '
             'src=x onerror=alert(1)&gt; — B</option></select>') in shown  # the "compare with" picker, names escaped
+    assert "The tracks most often on this track's busiest charts of its last month, in their last 10 rankings." \
+        in html.unescape(shown)  # what the picker counts (compare_pages.CANDIDATE_RANKINGS)
 
 
 @pytest.mark.parametrize(("follow", "shown"), [
