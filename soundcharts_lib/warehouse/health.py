@@ -110,13 +110,8 @@ def charts_needing_attention(engine: Engine, today: date | None = None,
     return typed_frame(bad[:limit], ATTENTION_COLUMNS, {"consecutive_failures": "int64", "stale": "bool"})
 
 
-def failed_runs(engine: Engine, since: datetime, limit: int = 10) -> pd.DataFrame:
+def failed_runs(conn: Connection, since: datetime, limit: int = 10) -> pd.DataFrame:
     """Job runs started since ``since`` that failed or partly failed: kind, trigger, status, started_at, error."""
-    with engine.connect() as conn:
-        return _failed_runs(conn, since, limit)
-
-
-def _failed_runs(conn: Connection, since: datetime, limit: int = 10) -> pd.DataFrame:
     q = (select(RUN.c.kind, RUN.c.trigger, RUN.c.status, RUN.c.started_at, RUN.c.errors)
          .where(RUN.c.started_at >= since, RUN.c.status.in_(("failed", "partial")))
          .order_by(RUN.c.started_at.desc()).limit(limit))
@@ -138,4 +133,4 @@ def system_status(engine: Engine, now: datetime | None = None) -> dict:
     )
     with engine.connect() as conn:  # one connection for the four reads
         return {"runs": _last_runs(conn), "failures_24h": dict(conn.execute(counts).one()._mapping),
-                "failed_runs": _failed_runs(conn, since), "quota": quota_forecast(conn, now)}
+                "failed_runs": failed_runs(conn, since), "quota": quota_forecast(conn, now)}
